@@ -1,0 +1,216 @@
+/**
+ * Drizzle schema of a Fedalign instance. SQLite is the embedded default; the
+ * column types are kept to what PostgreSQL also has (text, integer, booleans
+ * as integers, timestamps as epoch milliseconds) so the schema can move.
+ */
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(unixepoch('subsec') * 1000)`);
+
+export const ACTOR_KINDS = ["instance", "community", "user"] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+/** Actors hosted on this instance: the instance itself, communities and users. */
+export const actors = sqliteTable("actors", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** The path segment of the actor IRI and the WebFinger username. */
+  identifier: text("identifier").notNull().unique(),
+  kind: text("kind", { enum: ACTOR_KINDS }).notNull(),
+  name: text("name").notNull(),
+  summary: text("summary").notNull().default(""),
+  manuallyApprovesFollowers: integer("manually_approves_followers", { mode: "boolean" })
+    .notNull()
+    .default(false),
+  createdAt: createdAt(),
+});
+
+export const KEY_ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+/** Each local actor has one RSA-2048 key (HTTP signatures) and one Ed25519 key (proofs). */
+export const actorKeys = sqliteTable(
+  "actor_keys",
+  {
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => actors.id, { onDelete: "cascade" }),
+    algorithm: text("algorithm", { enum: KEY_ALGORITHMS }).notNull(),
+    publicJwk: text("public_jwk", { mode: "json" }).$type<JsonWebKey>().notNull(),
+    privateJwk: text("private_jwk", { mode: "json" }).$type<JsonWebKey>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.actorId, t.algorithm] })],
+);
+
+export const users = sqliteTable("users", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  actorId: integer("actor_id")
+    .notNull()
+    .unique()
+    .references(() => actors.id, { onDelete: "cascade" }),
+  username: text("username").notNull().unique(),
+  /** scrypt$N$r$p$salt$hash, all base64url; see src/accounts/passwords.ts. */
+  passwordHash: text("password_hash").notNull(),
+  isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const communities = sqliteTable("communities", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  actorId: integer("actor_id")
+    .notNull()
+    .unique()
+    .references(() => actors.id, { onDelete: "cascade" }),
+  handle: text("handle").notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const MEMBER_ROLES = ["steward", "member"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: MEMBER_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.userId] })],
+);
+
+/** Personal API tokens. Only a SHA-256 of the (high-entropy) token is kept. */
+export const apiTokens = sqliteTable("api_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  userId: integer("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  label: text("label").notNull(),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: createdAt(),
+  lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+});
+
+/** Web login sessions, keyed by a SHA-256 of the cookie value. */
+export const sessions = sqliteTable("sessions", {
+  idHash: text("id_hash").primaryKey(),
+  userId: integer("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  csrfToken: text("csrf_token").notNull(),
+  createdAt: createdAt(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/**
+ * Actor documents seen through federation (remote ones, and local ones when
+ * they arrive over HTTP like any other), keyed by IRI.
+ */
+export const federatedActors = sqliteTable("federated_actors", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  iri: text("iri").notNull().unique(),
+  type: text("type").notNull(),
+  handle: text("handle"),
+  name: text("name"),
+  inboxUrl: text("inbox_url").notNull(),
+  sharedInboxUrl: text("shared_inbox_url"),
+  url: text("url"),
+  fetchedAt: integer("fetched_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const FOLLOW_STATES = ["pending", "accepted", "rejected"] as const;
+export type FollowState = (typeof FOLLOW_STATES)[number];
+
+/**
+ * Follow relations in both directions, by IRI: a local actor following any
+ * actor, and any actor following a local actor. One row per pair, so a
+ * follow between two actors of this instance is a single row.
+ */
+export const follows = sqliteTable(
+  "follows",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    followerIri: text("follower_iri").notNull(),
+    followeeIri: text("followee_iri").notNull(),
+    /** IRI of the Follow activity; Accept/Reject/Undo refer to it. */
+    activityIri: text("activity_iri").notNull(),
+    state: text("state", { enum: FOLLOW_STATES }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("follows_pair").on(t.followerIri, t.followeeIri),
+    index("follows_followee").on(t.followeeIri, t.state),
+    index("follows_activity").on(t.activityIri),
+  ],
+);
+
+/** Public activities an actor has published, served by its outbox. */
+export const outboxActivities = sqliteTable(
+  "outbox_activities",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => actors.id, { onDelete: "cascade" }),
+    iri: text("iri").notNull().unique(),
+    type: text("type").notNull(),
+    json: text("json", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    published: integer("published", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("outbox_actor").on(t.actorId, t.published)],
+);
+
+/** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+});
+
+/** Fedify's key-value store (federation/kv-store.ts). Keys are JSON arrays. */
+export const fedifyKv = sqliteTable(
+  "fedify_kv",
+  {
+    key: text("key").primaryKey(),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [index("fedify_kv_expires").on(t.expiresAt)],
+);
+
+/** Fedify's message queue (federation/message-queue.ts). */
+export const fedifyQueue = sqliteTable(
+  "fedify_queue",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    message: text("message").notNull(),
+    orderingKey: text("ordering_key"),
+    /** Epoch ms before which the message must not be handled. */
+    deliverAt: integer("deliver_at").notNull(),
+    /** Set while a worker handles the message; a lease that expires if it dies. */
+    lockedUntil: integer("locked_until"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("fedify_queue_due").on(t.deliverAt, t.id),
+    index("fedify_queue_ordering").on(t.orderingKey, t.id),
+  ],
+);

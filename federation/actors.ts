@@ -1,0 +1,72 @@
+/**
+ * Actor documents: the instance is an `Application`, communities are
+ * `Group`s and users are `Person`s, all under /actors/{identifier}, each
+ * with an RSA key (HTTP signatures) and an Ed25519 multikey (proofs).
+ */
+import type { Federation, RequestContext } from "@fedify/fedify";
+import { Application, Endpoints, Group, Person } from "@fedify/vocab";
+import { eq } from "drizzle-orm";
+import { actorKeys } from "../db/schema.ts";
+import { findActorByIdentifier, type LocalActor } from "../src/actors/local-actors.ts";
+import { importKeyPair } from "../src/actors/keys.ts";
+import { textToHtml } from "../src/text.ts";
+import type { FedCtx, InstanceData } from "./context.ts";
+
+export const ACTOR_PATH = "/actors/{identifier}";
+
+/** RSA first: Fedify signs HTTP requests with the first RSA key it finds. */
+export async function loadKeyPairs(ctx: FedCtx, actor: LocalActor): Promise<CryptoKeyPair[]> {
+  const cached = ctx.data.keyPairCache.get(actor.id);
+  if (cached) return cached;
+  const rows = ctx.data.db.select().from(actorKeys).where(eq(actorKeys.actorId, actor.id)).all();
+  rows.sort((a, b) => (a.algorithm === b.algorithm ? 0 : a.algorithm === "RSASSA-PKCS1-v1_5" ? -1 : 1));
+  const pairs = await Promise.all(rows.map(importKeyPair));
+  ctx.data.keyPairCache.set(actor.id, pairs);
+  return pairs;
+}
+
+function actorClass(actor: LocalActor) {
+  switch (actor.kind) {
+    case "instance":
+      return Application;
+    case "community":
+      return Group;
+    case "user":
+      return Person;
+  }
+}
+
+async function dispatchActor(ctx: RequestContext<InstanceData>, identifier: string) {
+  const actor = findActorByIdentifier(ctx.data.db, identifier);
+  if (!actor) return null;
+  const keys = await ctx.getActorKeyPairs(identifier);
+  const ActorClass = actorClass(actor);
+  return new ActorClass({
+    id: ctx.getActorUri(identifier),
+    preferredUsername: identifier,
+    name: actor.name,
+    summary: actor.summary ? textToHtml(actor.summary) : null,
+    url: ctx.getActorUri(identifier),
+    published: Temporal.Instant.fromEpochMilliseconds(actor.createdAt.getTime()),
+    manuallyApprovesFollowers: actor.manuallyApprovesFollowers,
+    inbox: ctx.getInboxUri(identifier),
+    outbox: ctx.getOutboxUri(identifier),
+    followers: ctx.getFollowersUri(identifier),
+    following: ctx.getFollowingUri(identifier),
+    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+    publicKey: keys[0]?.cryptographicKey,
+    assertionMethods: keys.map((key) => key.multikey),
+  });
+}
+
+export function registerActors(federation: Federation<InstanceData>): void {
+  federation
+    .setActorDispatcher(ACTOR_PATH, dispatchActor)
+    .setKeyPairsDispatcher(async (ctx, identifier) => {
+      const actor = findActorByIdentifier(ctx.data.db, identifier);
+      return actor ? loadKeyPairs(ctx, actor) : [];
+    })
+    // WebFinger usernames are the identifiers themselves.
+    .mapHandle((ctx, username) => (findActorByIdentifier(ctx.data.db, username) ? username : null));
+}
+

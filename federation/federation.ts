@@ -1,0 +1,43 @@
+/**
+ * Builds the Fedify federation of one instance: storage (KvStore and
+ * MessageQueue on the instance database unless a caller passes others),
+ * delivery retries, and the dispatchers and listeners of this folder.
+ */
+import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
+import type { Db } from "../db/client.ts";
+import { registerActors } from "./actors.ts";
+import { registerCollections } from "./collections.ts";
+import type { InstanceData } from "./context.ts";
+import { registerInbox } from "./inbox.ts";
+import { SqliteKvStore } from "./kv-store.ts";
+import { SqliteMessageQueue } from "./message-queue.ts";
+import { registerNodeInfo } from "./nodeinfo.ts";
+import { createDeliveryRetryPolicy } from "./retry-policy.ts";
+import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../src/version.ts";
+
+export interface FederationSetup {
+  db: Db;
+  origin: string;
+  /** Allow fetching loopback and private addresses (local multi-instance setups). */
+  allowPrivateAddress: boolean;
+  kv?: KvStore;
+  queue?: MessageQueue;
+}
+
+export function createFedalignFederation(setup: FederationSetup): Federation<InstanceData> {
+  const federation = createFederation<InstanceData>({
+    kv: setup.kv ?? new SqliteKvStore(setup.db),
+    queue: setup.queue ?? new SqliteMessageQueue(setup.db),
+    // The queue is started explicitly by the server once it listens.
+    manuallyStartQueue: true,
+    origin: setup.origin,
+    allowPrivateAddress: setup.allowPrivateAddress,
+    userAgent: { software: `${SOFTWARE_NAME}/${SOFTWARE_VERSION}` },
+    outboxRetryPolicy: createDeliveryRetryPolicy(),
+  });
+  registerActors(federation);
+  registerCollections(federation);
+  registerInbox(federation);
+  registerNodeInfo(federation);
+  return federation;
+}

@@ -1,0 +1,35 @@
+import { countRows } from "../db/client.ts";
+/** NodeInfo 2.1: tells crawlers and other servers what software this is. */
+import type { Federation } from "@fedify/fedify";
+import { eq } from "drizzle-orm";
+import { communities, settings, users } from "../db/schema.ts";
+import { SOFTWARE_NAME, SOFTWARE_REPOSITORY, SOFTWARE_VERSION } from "../src/version.ts";
+import type { InstanceData } from "./context.ts";
+
+export function registerNodeInfo(federation: Federation<InstanceData>): void {
+  federation.setNodeInfoDispatcher("/nodeinfo/2.1", (ctx) => {
+    const db = ctx.data.db;
+    const nameRow = db.select().from(settings).where(eq(settings.key, "instance.name")).get();
+    const registrationRow = db.select().from(settings).where(eq(settings.key, "instance.registration")).get();
+    return {
+      software: {
+        name: SOFTWARE_NAME,
+        version: SOFTWARE_VERSION,
+        repository: new URL(SOFTWARE_REPOSITORY),
+        homepage: new URL(SOFTWARE_REPOSITORY),
+      },
+      protocols: ["activitypub"],
+      openRegistrations: registrationRow?.value === "open",
+      usage: {
+        users: { total: countRows(db, users) },
+        localPosts: 0,
+        localComments: 0,
+      },
+      metadata: {
+        nodeName: typeof nameRow?.value === "string" ? nameRow.value : ctx.host,
+        nodeDescription: "A Fedalign instance: federated alignment policies and preference data for language models.",
+        communities: countRows(db, communities),
+      },
+    };
+  });
+}

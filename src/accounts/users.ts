@@ -1,0 +1,95 @@
+/** Local user accounts. Each user is also a `Person` actor. */
+import { eq } from "drizzle-orm";
+import { z } from "../zod.ts";
+import { countRows, type Db } from "../../db/client.ts";
+import { actors, users } from "../../db/schema.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { identifierSchema, insertLocalActor, isReservedIdentifier, prepareActorKeys } from "../actors/local-actors.ts";
+import { MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from "./passwords.ts";
+
+export const usernameSchema = identifierSchema;
+export const passwordSchema = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(1024, "must be at most 1024 characters");
+
+export interface User {
+  id: number;
+  actorId: number;
+  username: string;
+  displayName: string;
+  isAdmin: boolean;
+  createdAt: Date;
+}
+
+function firstIssue(result: z.ZodSafeParseError<unknown>): string {
+  return result.error.issues[0]?.message ?? "is invalid";
+}
+
+export async function createUser(
+  db: Db,
+  input: { username: string; password: string; isAdmin?: boolean; displayName?: string },
+): Promise<User> {
+  const username = usernameSchema.safeParse(input.username);
+  if (!username.success) throw new InvalidInputError(`Username "${input.username}" ${firstIssue(username)}.`);
+  if (isReservedIdentifier(username.data)) {
+    throw new InvalidInputError(`Username "${username.data}" is reserved; choose another.`);
+  }
+  const password = passwordSchema.safeParse(input.password);
+  if (!password.success) throw new InvalidInputError(`Password ${firstIssue(password)}.`);
+  const [passwordHash, keys] = await Promise.all([hashPassword(password.data), prepareActorKeys()]);
+  const displayName = input.displayName?.trim() || username.data;
+  return db.transaction((tx) => {
+    const actor = insertLocalActor(tx, { identifier: username.data, kind: "user", name: displayName }, keys);
+    const row = tx
+      .insert(users)
+      .values({ actorId: actor.id, username: username.data, passwordHash, isAdmin: input.isAdmin ?? false })
+      .returning()
+      .get();
+    return { ...row, displayName };
+  });
+}
+
+function selectUsers(db: Db) {
+  return db
+    .select({
+      id: users.id,
+      actorId: users.actorId,
+      username: users.username,
+      displayName: actors.name,
+      isAdmin: users.isAdmin,
+      createdAt: users.createdAt,
+    })
+    .from(users)
+    .innerJoin(actors, eq(actors.id, users.actorId));
+}
+
+export function findUserByUsername(db: Db, username: string): User | undefined {
+  return selectUsers(db).where(eq(users.username, username)).get();
+}
+
+export function findUserById(db: Db, id: number): User | undefined {
+  return selectUsers(db).where(eq(users.id, id)).get();
+}
+
+export function getUserByUsername(db: Db, username: string): User {
+  const user = findUserByUsername(db, username);
+  if (!user) throw new NotFoundError(`No user "${username}" on this instance.`);
+  return user;
+}
+
+export function countUsers(db: Db): number {
+  return countRows(db, users);
+}
+
+/** Checks a username and password; undefined when either is wrong (same answer for both). */
+export async function authenticate(db: Db, username: string, password: string): Promise<User | undefined> {
+  const row = db.select().from(users).where(eq(users.username, username)).get();
+  if (!row) {
+    // Spend the same time as a real check so response times do not reveal which usernames exist.
+    await hashPassword(password);
+    return undefined;
+  }
+  if (!(await verifyPassword(password, row.passwordHash))) return undefined;
+  return findUserById(db, row.id);
+}

@@ -1,0 +1,15 @@
+import type { Federation } from "@fedify/fedify";
+import type { Db } from "../../db/client.ts";
+import type { FedCtx, InstanceData } from "../../federation/context.ts";
+
+/** What API routes need: the database and a way to act through Fedify. */
+export interface ApiDeps {
+  db: Db;
+  federation: Federation<InstanceData>;
+  data: InstanceData;
+  origin: string;
+}
+
+export function fedContext(deps: ApiDeps): FedCtx {
+  return deps.federation.createContext(new URL(deps.origin), deps.data);
+}

@@ -1,0 +1,67 @@
+/** Rows to the JSON shapes of src/api/schemas.ts. */
+import type { ApiToken } from "../accounts/tokens.ts";
+import type { User } from "../accounts/users.ts";
+import type { Community, Member } from "../communities.ts";
+import type { FollowWithActor } from "../follows.ts";
+import { countFollowers } from "../follows.ts";
+import type { Db } from "../../db/client.ts";
+
+const iso = (date: Date) => date.toISOString();
+const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+export function actorIri(origin: string, identifier: string): string {
+  return new URL(`/actors/${identifier}`, origin).href;
+}
+
+export function fediverseHandle(origin: string, identifier: string): string {
+  return `@${identifier}@${new URL(origin).host}`;
+}
+
+export function toUserView(origin: string, user: User) {
+  return {
+    username: user.username,
+    displayName: user.displayName,
+    isAdmin: user.isAdmin,
+    actor: actorIri(origin, user.username),
+    handle: fediverseHandle(origin, user.username),
+    createdAt: iso(user.createdAt),
+  };
+}
+
+export function toTokenView(token: ApiToken) {
+  return {
+    id: token.id,
+    label: token.label,
+    createdAt: iso(token.createdAt),
+    lastUsedAt: isoOrNull(token.lastUsedAt),
+    revokedAt: isoOrNull(token.revokedAt),
+  };
+}
+
+export function toCommunityView(db: Db, origin: string, community: Community) {
+  const actor = actorIri(origin, community.handle);
+  return {
+    handle: community.handle,
+    name: community.name,
+    summary: community.summary,
+    actor,
+    fediverseHandle: fediverseHandle(origin, community.handle),
+    manuallyApprovesFollowers: community.manuallyApprovesFollowers,
+    followers: countFollowers(db, actor),
+    createdAt: iso(community.createdAt),
+  };
+}
+
+export function toMemberView(member: Member) {
+  return { username: member.username, displayName: member.displayName, role: member.role, joinedAt: iso(member.joinedAt) };
+}
+
+export function toFollowView(follow: FollowWithActor) {
+  return {
+    id: follow.id,
+    state: follow.state,
+    actor: { iri: follow.actor.iri, handle: follow.actor.handle, name: follow.actor.name, type: follow.actor.type },
+    createdAt: iso(follow.createdAt),
+    updatedAt: iso(follow.updatedAt),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * `fedalign admin ...`: commands an administrator runs on the server's own
+ * machine, directly against the data directory (they work whether or not
+ * the server is running; SQLite's WAL and busy timeout let both write).
+ */
+import type { Command } from "commander";
+import { closeDatabase, type Db } from "../../db/client.ts";
+import { createToken } from "../accounts/tokens.ts";
+import { createUser, getUserByUsername } from "../accounts/users.ts";
+import { createCommunity, listCommunities } from "../communities.ts";
+import { resolveDataDir } from "../config.ts";
+import { InvalidInputError } from "../errors.ts";
+import { openInstanceDatabase } from "../instance.ts";
+import { readStdin } from "./input.ts";
+import { printJson, printLine, printTable } from "./output.ts";
+
+async function withData<T>(dataFlag: string | undefined, action: (db: Db) => Promise<T> | T): Promise<T> {
+  const db = openInstanceDatabase(resolveDataDir(dataFlag), "must-exist");
+  try {
+    return await action(db);
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+const DATA_HELP = "data directory of the instance (env FEDALIGN_DATA, default ./data)";
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program.command("admin").description("administer the instance whose data directory is on this machine");
+
+  const user = admin.command("user").description("local user accounts");
+  user
+    .command("create <username>")
+    .description("create a local user; the password is read from standard input")
+    .requiredOption("--password-stdin", "read the password from standard input (required)")
+    .option("--admin", "make the user an instance admin")
+    .option("--display-name <text>", "name shown to others (default: the username)")
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the result as JSON")
+    .action(async (username: string, options: { admin?: boolean; displayName?: string; data?: string; json?: boolean }) => {
+      const password = await readStdin();
+      if (!password) throw new InvalidInputError("No password on standard input: pipe one in, e.g. `echo \"$PASSWORD\" | fedalign admin user create ...`.");
+      const created = await withData(options.data, (db) =>
+        createUser(db, { username, password, isAdmin: options.admin ?? false, displayName: options.displayName }),
+      );
+      if (options.json) printJson({ username: created.username, isAdmin: created.isAdmin });
+      else printLine(`Created ${created.isAdmin ? "admin" : "user"} ${created.username}.`);
+    });
+
+  const token = admin.command("token").description("personal API tokens");
+  token
+    .command("create <username>")
+    .description("create an API token for a user and print it alone on standard output")
+    .option("--label <text>", "what the token is for", "cli")
+    .option("--data <dir>", DATA_HELP)
+    .action(async (username: string, options: { label: string; data?: string }) => {
+      const created = await withData(options.data, (db) => createToken(db, getUserByUsername(db, username).id, options.label));
+      printLine(created.token);
+    });
+
+  const community = admin.command("community").description("communities");
+  community
+    .command("create <handle>")
+    .description("create a community with a first steward")
+    .requiredOption("--name <text>", "display name of the community")
+    .requiredOption("--steward <username>", "local user who becomes its first steward")
+    .option("--summary <text>", "what the community is about", "")
+    .option("--approve-followers", "approve followers by hand instead of accepting them automatically")
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        handle: string,
+        options: { name: string; steward: string; summary: string; approveFollowers?: boolean; data?: string; json?: boolean },
+      ) => {
+        const created = await withData(options.data, (db) =>
+          createCommunity(db, {
+            handle,
+            name: options.name,
+            summary: options.summary,
+            steward: getUserByUsername(db, options.steward),
+            manuallyApprovesFollowers: options.approveFollowers ?? false,
+          }),
+        );
+        if (options.json) printJson({ handle: created.handle, name: created.name, steward: options.steward });
+        else printLine(`Created community ${created.handle} ("${created.name}") with steward ${options.steward}.`);
+      },
+    );
+  community
+    .command("list")
+    .description("list the communities of this instance")
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the result as JSON")
+    .action(async (options: { data?: string; json?: boolean }) => {
+      const rows = await withData(options.data, (db) => listCommunities(db));
+      if (options.json) printJson(rows.map((c) => ({ handle: c.handle, name: c.name })));
+      else if (rows.length === 0) printLine("No communities yet.");
+      else printTable(["HANDLE", "NAME"], rows.map((c) => [c.handle, c.name]));
+    });
+}

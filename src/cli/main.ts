@@ -1,0 +1,58 @@
+/**
+ * The `fedalign` command. Every failure ends with one line on stderr that
+ * says what to do, and a non-zero exit code.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { FedalignError } from "../errors.ts";
+import { SOFTWARE_VERSION } from "../version.ts";
+import { registerAdminCommands } from "./admin.ts";
+import { registerMemberCommands } from "./member.ts";
+import { runServe } from "./serve.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("fedalign")
+    .description("Fedalign: federated alignment policies and preference data over ActivityPub")
+    .version(SOFTWARE_VERSION)
+    .option("--server <url>", "Fedalign server for member commands (env FEDALIGN_SERVER)")
+    .option("--token <token>", "personal API token for member commands (env FEDALIGN_TOKEN)")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("serve")
+    .description("run an instance")
+    .option("--port <n>", "port to listen on (env FEDALIGN_PORT, default 8080)")
+    .option("--host <address>", "address to listen on (env FEDALIGN_HOST, default all interfaces)")
+    .option("--origin <url>", "public origin of the instance (env FEDALIGN_ORIGIN, default http://localhost:<port>)")
+    .option("--data <dir>", "data directory (env FEDALIGN_DATA, default ./data)")
+    .option("--allow-private-address", "allow fetching loopback and private addresses, for local multi-instance setups (env FEDALIGN_ALLOW_PRIVATE_ADDRESS=true)")
+    .addOption(new Option("--log-level <level>", "log level (env FEDALIGN_LOG_LEVEL, default info)").choices(["debug", "info", "warning", "error"]))
+    .action(async (options) => runServe(options));
+
+  registerAdminCommands(program);
+  registerMemberCommands(program);
+  program.commands.forEach(function configure(command: Command) {
+    command.exitOverride().showHelpAfterError("(run with --help for usage)");
+    command.commands.forEach(configure);
+  });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (or help / version).
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof FedalignError) {
+      process.stderr.write(`fedalign: ${error.message}\n`);
+    } else {
+      process.stderr.write(`fedalign: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`);
+    }
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Server configuration from flags and environment, checked with zod. Flags
+ * win over environment variables, which win over defaults. Every message
+ * says what to change.
+ */
+import { z } from "./zod.ts";
+import { resolve } from "node:path";
+import { InvalidInputError } from "./errors.ts";
+
+const booleanFromEnv = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((value) => ["true", "1", "yes"].includes(value));
+
+export const portSchema = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be a whole number")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+
+export const originSchema = z
+  .string()
+  .transform((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `"${value}" is not a URL; use the form https://fedalign.example` });
+      return z.NEVER;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      ctx.addIssue({ code: "custom", message: `"${value}" must start with https:// (or http:// for local use)` });
+      return z.NEVER;
+    }
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username) {
+      ctx.addIssue({ code: "custom", message: `"${value}" must be an origin only (scheme, host and port), such as ${url.origin}` });
+      return z.NEVER;
+    }
+    return url.origin;
+  });
+
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+
+export interface ServeConfig {
+  port: number;
+  /** Host name or address to listen on. */
+  host: string;
+  origin: string;
+  dataDir: string;
+  allowPrivateAddress: boolean;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  origin?: string;
+  data?: string;
+  allowPrivateAddress?: boolean;
+  logLevel?: string;
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidInputError(`${what} ${result.error.issues[0]?.message ?? "is invalid"}.`);
+  return result.data;
+}
+
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.FEDALIGN_DATA ?? "./data");
+}
+
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const portSource = flags.port !== undefined ? "--port" : "FEDALIGN_PORT";
+  const port = check(portSchema, flags.port ?? env.FEDALIGN_PORT ?? "8080", portSource);
+  const originValue = flags.origin ?? env.FEDALIGN_ORIGIN ?? `http://localhost:${port}`;
+  const origin = check(originSchema, originValue, flags.origin !== undefined ? "--origin" : "FEDALIGN_ORIGIN");
+  const allowPrivateAddress =
+    flags.allowPrivateAddress ??
+    check(booleanFromEnv, (env.FEDALIGN_ALLOW_PRIVATE_ADDRESS ?? "").toLowerCase(), "FEDALIGN_ALLOW_PRIVATE_ADDRESS (true or false)");
+  const logLevel = check(z.enum(LOG_LEVELS), flags.logLevel ?? env.FEDALIGN_LOG_LEVEL ?? "info", "--log-level (debug, info, warning or error)");
+  return {
+    port,
+    host: flags.host ?? env.FEDALIGN_HOST ?? "0.0.0.0",
+    origin,
+    dataDir: resolveDataDir(flags.data, env),
+    allowPrivateAddress,
+    logLevel,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * One Fedalign instance: its database (migrated at open), its Fedify
+ * federation and its Hono app. `serve` wraps this in an HTTP server; tests
+ * and benchmarks can open several in one process.
+ */
+import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
+import { Hono } from "hono";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { closeDatabase, databasePath, openDatabase, type Db } from "../db/client.ts";
+import { runMigrations } from "../db/migrate.ts";
+import { createInstanceData, type InstanceData } from "../federation/context.ts";
+import { createFedalignFederation } from "../federation/federation.ts";
+import { federationMiddleware } from "../federation/hono.ts";
+import { ensureInstanceActor } from "./actors/local-actors.ts";
+import { createApi } from "./api/api.ts";
+import { FedalignError } from "./errors.ts";
+import { createWeb } from "./web/web.ts";
+
+export interface InstanceOptions {
+  dataDir: string;
+  origin: string;
+  allowPrivateAddress: boolean;
+  /** Replace the SQLite-backed Fedify stores (the inbox benchmark's baseline does). */
+  kv?: KvStore;
+  queue?: MessageQueue;
+}
+
+export interface Instance {
+  origin: string;
+  db: Db;
+  data: InstanceData;
+  federation: Federation<InstanceData>;
+  app: Hono;
+  /** Starts handling queued deliveries and inbox activities. */
+  startQueue(): void;
+  close(): Promise<void>;
+}
+
+export type DataDirMode = "create" | "must-exist";
+
+/** Opens (and migrates) the database of a data directory. */
+export function openInstanceDatabase(dataDir: string, mode: DataDirMode): Db {
+  if (!existsSync(dataDir)) {
+    if (mode === "must-exist") {
+      throw new FedalignError(
+        `No Fedalign data directory at ${dataDir}: start the server once with \`fedalign serve --data ${dataDir}\`, or pass the right --data.`,
+      );
+    }
+    if (!existsSync(dirname(dataDir))) {
+      throw new FedalignError(`Cannot create the data directory ${dataDir}: its parent does not exist. Create it with \`mkdir -p ${dataDir}\`.`);
+    }
+    mkdirSync(dataDir);
+  }
+  const file = databasePath(dataDir);
+  if (mode === "must-exist" && !existsSync(file)) {
+    throw new FedalignError(
+      `No Fedalign database in ${dataDir}: start the server once with \`fedalign serve --data ${dataDir}\`, or pass the right --data.`,
+    );
+  }
+  let db: Db;
+  try {
+    db = openDatabase(file);
+  } catch (error) {
+    throw new FedalignError(`Cannot open the database ${file}: ${(error as Error).message}. Check the path and its permissions.`);
+  }
+  try {
+    runMigrations(db, file);
+  } catch (error) {
+    closeDatabase(db);
+    throw error;
+  }
+  return db;
+}
+
+export async function openInstance(options: InstanceOptions): Promise<Instance> {
+  const db = openInstanceDatabase(options.dataDir, "create");
+  await ensureInstanceActor(db, new URL(options.origin).host);
+  const data = createInstanceData(db);
+  const federation = createFedalignFederation({
+    db,
+    origin: options.origin,
+    allowPrivateAddress: options.allowPrivateAddress,
+    kv: options.kv,
+    queue: options.queue,
+  });
+  const app = new Hono();
+  app.use(federationMiddleware(federation, () => data));
+  app.route("/api/v1", createApi({ db, federation, data, origin: options.origin }));
+  app.route("/", createWeb({ db, origin: options.origin }));
+
+  const queueController = new AbortController();
+  let queueRunning: Promise<void> | undefined;
+  return {
+    origin: options.origin,
+    db,
+    data,
+    federation,
+    app,
+    startQueue() {
+      queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
+    },
+    async close() {
+      queueController.abort();
+      // Let an in-flight queue message finish before the database goes away.
+      await Promise.race([queueRunning, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      closeDatabase(db);
+    },
+  };
+}

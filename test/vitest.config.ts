@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Worker processes get the same JSON flag as every other entry point (README).
+    pool: "forks",
+    execArgv: ["--harmony-json-parse-with-source"],
+    setupFiles: ["./test/setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Multi-instance tests spawn servers; two files at a time fits two cores.
+    maxWorkers: 2,
+  },
+});
