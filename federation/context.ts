@@ -18,10 +18,12 @@ export interface InstanceData {
   /** Imported key pairs per local actor id; importing a JWK costs about a millisecond. */
   keyPairCache: Map<number, CryptoKeyPair[]>;
   inboxStats: InboxStats;
+  /** Local multi-instance mode: private addresses and plain-http WebFinger allowed. */
+  allowPrivateAddress: boolean;
 }
 
 export type FedCtx = Context<InstanceData>;
 
-export function createInstanceData(db: Db): InstanceData {
-  return { db, keyPairCache: new Map(), inboxStats: { processed: 0, failed: 0 } };
+export function createInstanceData(db: Db, allowPrivateAddress = false): InstanceData {
+  return { db, keyPairCache: new Map(), inboxStats: { processed: 0, failed: 0 }, allowPrivateAddress };
 }

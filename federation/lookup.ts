@@ -33,13 +33,41 @@ function describeFailure(error: unknown): string {
   return message;
 }
 
+/**
+ * WebFinger is https-only in Fedify, as the spec says. Local multi-instance
+ * setups (--allow-private-address) serve plain http, so there we also ask
+ * the host's WebFinger over http and follow its `self` link.
+ */
+async function lookupOverPlainHttp(ctx: FedCtx, handle: string): Promise<unknown> {
+  const [, username, host] = HANDLE.exec(handle) ?? [];
+  if (!username || !host) return null;
+  const url = new URL(`http://${host}/.well-known/webfinger`);
+  url.searchParams.set("resource", `acct:${username}@${host}`);
+  const response = await fetch(url, { headers: { Accept: "application/jrd+json" }, signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) return null;
+  const jrd = (await response.json()) as { links?: { rel?: string; type?: string; href?: string }[] };
+  const self = jrd.links?.find((link) => link.rel === "self" && link.href && /activity\+json|ld\+json/.test(link.type ?? ""));
+  return self?.href ? ctx.lookupObject(self.href) : null;
+}
+
 export async function lookupActor(ctx: FedCtx, target: string): Promise<Actor> {
   const normalised = normaliseTarget(target);
   let object: unknown;
+  let failure: unknown;
   try {
     object = await ctx.lookupObject(normalised);
   } catch (error) {
-    throw new RemoteError(`Could not look up ${normalised}: ${describeFailure(error)}.`);
+    failure = error;
+  }
+  if (object == null && ctx.data.allowPrivateAddress && normalised.startsWith("@")) {
+    try {
+      object = await lookupOverPlainHttp(ctx, normalised);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (object == null && failure !== undefined) {
+    throw new RemoteError(`Could not look up ${normalised}: ${describeFailure(failure)}.`);
   }
   if (object == null) {
     throw new NotFoundError(`Nothing found at ${normalised}: check the handle or URL, and that the server is up.`);

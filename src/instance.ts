@@ -76,7 +76,7 @@ export function openInstanceDatabase(dataDir: string, mode: DataDirMode): Db {
 export async function openInstance(options: InstanceOptions): Promise<Instance> {
   const db = openInstanceDatabase(options.dataDir, "create");
   await ensureInstanceActor(db, new URL(options.origin).host);
-  const data = createInstanceData(db);
+  const data = createInstanceData(db, options.allowPrivateAddress);
   const federation = createFedalignFederation({
     db,
     origin: options.origin,

@@ -16,17 +16,27 @@ if (major < 22 && !process.execArgv.includes(JSON_FLAG)) {
   const child = spawn(
     process.execPath,
     [...process.execArgv, JSON_FLAG, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: "inherit" },
+    // The IPC channel lets the child notice if this launcher is killed (even by SIGKILL).
+    { stdio: ["inherit", "inherit", "inherit", "ipc"] },
   );
   // Forward termination signals so `kill <pid>` on the launcher stops the server cleanly.
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    process.on(signal, () => child.kill(signal));
-  }
+  const forwarded = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of forwarded) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => {
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
+    if (signal) {
+      // Die of the same signal, so callers see what happened to the server.
+      for (const s of forwarded) process.removeAllListeners(s);
+      process.kill(process.pid, signal);
+    } else {
+      process.exit(code ?? 1);
+    }
   });
 } else {
+  // Started by the launcher above: exit with it rather than linger as an orphan.
+  if (process.send) {
+    process.on("disconnect", () => process.exit(1));
+    process.channel?.unref();
+  }
   // Load TypeScript sources through tsx, then hand over to the CLI.
   register();
   await import("../polyfills.ts");

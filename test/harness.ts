@@ -1,0 +1,211 @@
+/**
+ * Starts real Fedalign instances as separate processes on loopback ports,
+ * each with its own data directory, exactly as `fedalign serve` runs for a
+ * user: real HTTP between them and real signature verification. Used by the
+ * multi-instance tests and by scripts/.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "src/bin/fedalign.js");
+const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `fedalign` command as a user would, with a time limit. */
+export function runCli(
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 15_000, intervalMs = 100, what = "condition" } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+export interface TestInstance {
+  port: number;
+  origin: string;
+  host: string;
+  dataDir: string;
+  /** Everything the server wrote to stderr (its log). */
+  log(): string;
+  /** Starts (again) on the same port and data directory. */
+  start(): Promise<void>;
+  /** SIGTERM and wait; or SIGKILL to simulate a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Removes the data directory (after stop). */
+  destroy(): Promise<void>;
+  cli(args: string[], options?: { input?: string }): Promise<CliResult>;
+  /** A user with a token, created through the admin CLI. */
+  createUser(username: string, options?: { admin?: boolean }): Promise<{ username: string; token: string; actor: string }>;
+  api<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  actorUri(identifier: string): string;
+}
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+export async function startInstance(options: { dataDir?: string; port?: number; extraArgs?: string[] } = {}): Promise<TestInstance> {
+  const port = options.port ?? (await freePort());
+  const origin = `http://127.0.0.1:${port}`;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "fedalign-test-"));
+  let child: ChildProcess | undefined;
+  let log = "";
+
+  const instance: TestInstance = {
+    port,
+    origin,
+    host: `127.0.0.1:${port}`,
+    dataDir,
+    log: () => log,
+    async start() {
+      const proc = spawn(
+        process.execPath,
+        [
+          ...NODE_FLAGS,
+          BIN,
+          "serve",
+          "--port", String(port),
+          "--host", "127.0.0.1",
+          "--origin", origin,
+          "--data", dataDir,
+          "--allow-private-address",
+          ...(options.extraArgs ?? []),
+        ],
+        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FEDALIGN_LOG_LEVEL: process.env.FEDALIGN_LOG_LEVEL ?? "info" } },
+      );
+      child = proc;
+      running.add(proc);
+      proc.stdout!.on("data", (chunk) => (log += chunk));
+      proc.stderr!.on("data", (chunk) => (log += chunk));
+      const exited = new Promise<never>((_, reject) =>
+        proc.once("exit", (code) => reject(new Error(`instance on port ${port} exited with ${code}:\n${log}`))),
+      );
+      exited.catch(() => {});
+      proc.once("exit", () => running.delete(proc));
+      await Promise.race([
+        exited,
+        waitFor(async () => (await fetch(`${origin}/api/v1/instance`)).ok, { timeoutMs: 30_000, what: `instance on ${port}` }),
+      ]);
+    },
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const done = new Promise((resolve) => proc.once("exit", resolve));
+      proc.kill(signal);
+      await done;
+    },
+    async destroy() {
+      await instance.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    cli: (args, cliOptions) => runCli(args, cliOptions),
+    async createUser(username, userOptions = {}) {
+      const created = await runCli(
+        ["admin", "user", "create", username, "--password-stdin", "--data", dataDir, ...(userOptions.admin ? ["--admin"] : [])],
+        { input: "correct horse battery staple\n" },
+      );
+      if (created.code !== 0) throw new Error(`user create failed: ${created.stderr}`);
+      const token = await runCli(["admin", "token", "create", username, "--data", dataDir]);
+      if (token.code !== 0) throw new Error(`token create failed: ${token.stderr}`);
+      return { username, token: token.stdout.trim(), actor: `${origin}/actors/${username}` };
+    },
+    async api(method, path, apiOptions = {}) {
+      const headers: Record<string, string> = { Accept: "application/json" };
+      if (apiOptions.token) headers.Authorization = `Bearer ${apiOptions.token}`;
+      if (apiOptions.body !== undefined) headers["Content-Type"] = "application/json";
+      const response = await fetch(`${origin}/api/v1/${path.replace(/^\//, "")}`, {
+        method,
+        headers,
+        body: apiOptions.body === undefined ? undefined : JSON.stringify(apiOptions.body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
+    },
+    actorUri: (identifier) => `${origin}/actors/${identifier}`,
+  };
+  await instance.start();
+  return instance;
+}
+
+/** Fetches an ActivityPub document as another server would. */
+export async function fetchAp<T = Record<string, unknown>>(url: string): Promise<T> {
+  const response = await fetch(url, { headers: { Accept: "application/activity+json" } });
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** Every item of an ActivityPub collection, following its pages. */
+export async function collectionItems(url: string): Promise<string[]> {
+  const collection = await fetchAp<{ first?: string | { id: string }; orderedItems?: unknown[]; items?: unknown[] }>(url);
+  const ids = (items: unknown[] | undefined) =>
+    (items ?? []).map((item) => (typeof item === "string" ? item : (item as { id: string }).id));
+  if (!collection.first) return ids(collection.orderedItems ?? collection.items);
+  const result: string[] = [];
+  let next: string | undefined = typeof collection.first === "string" ? collection.first : collection.first.id;
+  while (next) {
+    const pageDoc: { orderedItems?: unknown[]; items?: unknown[]; next?: string } = await fetchAp(next);
+    result.push(...ids(pageDoc.orderedItems ?? pageDoc.items));
+    next = pageDoc.next;
+  }
+  return result;
+}
+
+export function cleanupDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
