@@ -199,6 +199,8 @@ export const fedifyQueue = sqliteTable(
   "fedify_queue",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
+    /** Fedify's inbox, outbox and fan-out queues share the table. */
+    queue: text("queue").notNull().default("default"),
     message: text("message").notNull(),
     orderingKey: text("ordering_key"),
     /** Epoch ms before which the message must not be handled. */
@@ -210,7 +212,7 @@ export const fedifyQueue = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    index("fedify_queue_due").on(t.deliverAt, t.id),
-    index("fedify_queue_ordering").on(t.orderingKey, t.id),
+    index("fedify_queue_due").on(t.queue, t.deliverAt, t.id),
+    index("fedify_queue_ordering").on(t.queue, t.orderingKey, t.id),
   ],
 );

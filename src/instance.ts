@@ -3,7 +3,7 @@
  * federation and its Hono app. `serve` wraps this in an HTTP server; tests
  * and benchmarks can open several in one process.
  */
-import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
+import type { Federation, FederationQueueOptions, KvStore, MessageQueue } from "@fedify/fedify";
 import { Hono } from "hono";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -23,7 +23,7 @@ export interface InstanceOptions {
   allowPrivateAddress: boolean;
   /** Replace the SQLite-backed Fedify stores (the inbox benchmark's baseline does). */
   kv?: KvStore;
-  queue?: MessageQueue;
+  queue?: MessageQueue | FederationQueueOptions;
 }
 
 export interface Instance {

@@ -63,6 +63,7 @@ CREATE TABLE `fedify_kv` (
 CREATE INDEX `fedify_kv_expires` ON `fedify_kv` (`expires_at`);--> statement-breakpoint
 CREATE TABLE `fedify_queue` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`queue` text DEFAULT 'default' NOT NULL,
 	`message` text NOT NULL,
 	`ordering_key` text,
 	`deliver_at` integer NOT NULL,
@@ -72,8 +73,8 @@ CREATE TABLE `fedify_queue` (
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `fedify_queue_due` ON `fedify_queue` (`deliver_at`,`id`);--> statement-breakpoint
-CREATE INDEX `fedify_queue_ordering` ON `fedify_queue` (`ordering_key`,`id`);--> statement-breakpoint
+CREATE INDEX `fedify_queue_due` ON `fedify_queue` (`queue`,`deliver_at`,`id`);--> statement-breakpoint
+CREATE INDEX `fedify_queue_ordering` ON `fedify_queue` (`queue`,`ordering_key`,`id`);--> statement-breakpoint
 CREATE TABLE `follows` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`follower_iri` text NOT NULL,

@@ -38,11 +38,13 @@ export function registerAdminCommands(program: Command): void {
     .option("--data <dir>", DATA_HELP)
     .option("--json", "print the result as JSON")
     .action(async (username: string, options: { admin?: boolean; displayName?: string; data?: string; json?: boolean }) => {
-      const password = await readStdin();
-      if (!password) throw new InvalidInputError("No password on standard input: pipe one in, e.g. `echo \"$PASSWORD\" | fedalign admin user create ...`.");
-      const created = await withData(options.data, (db) =>
-        createUser(db, { username, password, isAdmin: options.admin ?? false, displayName: options.displayName }),
-      );
+      const created = await withData(options.data, async (db) => {
+        const password = await readStdin();
+        if (!password) {
+          throw new InvalidInputError("No password on standard input: pipe one in, e.g. `echo \"$PASSWORD\" | fedalign admin user create ...`.");
+        }
+        return createUser(db, { username, password, isAdmin: options.admin ?? false, displayName: options.displayName });
+      });
       if (options.json) printJson({ username: created.username, isAdmin: created.isAdmin });
       else printLine(`Created ${created.isAdmin ? "admin" : "user"} ${created.username}.`);
     });

@@ -9,13 +9,19 @@ import { registerAdminCommands } from "./admin.ts";
 import { registerMemberCommands } from "./member.ts";
 import { runServe } from "./serve.ts";
 
+/** Commander's usage errors, on one line with where to find help. */
+const oneLineErrors = {
+  outputError: (message: string, write: (text: string) => void) =>
+    write(`fedalign: ${message.replace(/^error: /, "").trim()} (see --help)\n`),
+};
+
 export function buildProgram(): Command {
   const program = new Command("fedalign")
     .description("Fedalign: federated alignment policies and preference data over ActivityPub")
     .version(SOFTWARE_VERSION)
+    .configureOutput(oneLineErrors)
     .option("--server <url>", "Fedalign server for member commands (env FEDALIGN_SERVER)")
     .option("--token <token>", "personal API token for member commands (env FEDALIGN_TOKEN)")
-    .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
   program
@@ -32,7 +38,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerMemberCommands(program);
   program.commands.forEach(function configure(command: Command) {
-    command.exitOverride().showHelpAfterError("(run with --help for usage)");
+    command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);
   });
   return program;

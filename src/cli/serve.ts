@@ -1,6 +1,7 @@
 /** `fedalign serve`: open the instance, listen, start the queue, stop cleanly. */
 import { serve, type ServerType } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
+import { createServer } from "node:net";
 import { FedalignError } from "../errors.ts";
 import { resolveServeConfig, type ServeFlags } from "../config.ts";
 import { openInstance } from "../instance.ts";
@@ -8,24 +9,37 @@ import { configureLogging } from "../logging.ts";
 
 const logger = getLogger(["fedalign", "server"]);
 
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): FedalignError {
+  if (error.code === "EADDRINUSE") {
+    return new FedalignError(`Port ${port} is already in use: stop the other process or choose another port with --port.`);
+  }
+  if (error.code === "EACCES") return new FedalignError(`Not allowed to listen on port ${port}: choose a port above 1023 with --port.`);
+  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
+    return new FedalignError(`Cannot listen on ${host}: no such local address; fix --host.`);
+  }
+  return new FedalignError(`Cannot listen on ${host}:${port}: ${error.message}.`);
+}
+
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port, hostname: host }, () => resolve(server));
-    server.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE") {
-        reject(new FedalignError(`Port ${port} is already in use: stop the other process or choose another port with --port.`));
-      } else if (error.code === "EACCES") {
-        reject(new FedalignError(`Not allowed to listen on port ${port}: choose a port above 1023 with --port.`));
-      } else {
-        reject(new FedalignError(`Cannot listen on ${host}:${port}: ${error.message}.`));
-      }
-    });
+    server.once("error", (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)));
+  });
+}
+
+/** Fails early when the port is taken, before the data directory is touched. */
+async function assertPortFree(port: number, host: string): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
   });
 }
 
 export async function runServe(flags: ServeFlags): Promise<void> {
   const config = resolveServeConfig(flags);
   configureLogging(config.logLevel);
+  if (config.port !== 0) await assertPortFree(config.port, config.host);
   const instance = await openInstance({
     dataDir: config.dataDir,
     origin: config.origin,

@@ -1,0 +1,172 @@
+/**
+ * Fedify's key–value store on the instance database (table fedify_kv).
+ *
+ * Fedify hits this store on hot paths (public key cache, idempotency records,
+ * signature nonces, circuit breaker state), so every operation is a single
+ * prepared better-sqlite3 statement; only cas() needs a transaction.
+ *
+ * Encoding: a key is stored as its JSON array text (["a","b"]), a value as
+ * JSON text, a TTL as an absolute expires_at in epoch milliseconds. Expired
+ * rows are invisible to reads and are swept by writes at most once per sweep
+ * interval, so no timer keeps the process alive.
+ */
+import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
+import type Database from "better-sqlite3";
+import type { Db } from "../db/client.ts";
+
+export interface SqliteKvStoreOptions {
+  /** Minimum time between two sweeps of expired rows, in ms. 60 s by default. */
+  sweepIntervalMs?: number;
+}
+
+interface Row {
+  key: string;
+  value: string;
+}
+
+export class SqliteKvStore implements KvStore {
+  readonly #client: Db["$client"];
+  readonly #sweepIntervalMs: number;
+  #nextSweepAt = 0;
+
+  readonly #getStmt: Database.Statement<[string, number], { value: string }>;
+  readonly #upsertStmt: Database.Statement<[string, string, number | null]>;
+  readonly #deleteStmt: Database.Statement<[string]>;
+  readonly #listAllStmt: Database.Statement<[number], Row>;
+  readonly #listRangeStmt: Database.Statement<[string, string, number], Row>;
+  readonly #sweepStmt: Database.Statement<[number]>;
+  readonly #casTransaction: (key: string, expected: unknown, newValue: unknown, ttl?: Temporal.Duration) => boolean;
+
+  constructor(db: Db, options: SqliteKvStoreOptions = {}) {
+    const client = db.$client;
+    this.#client = client;
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    const live = "(expires_at IS NULL OR expires_at > ?)";
+    this.#getStmt = client.prepare(`SELECT value FROM fedify_kv WHERE key = ? AND ${live}`);
+    this.#upsertStmt = client.prepare(
+      `INSERT INTO fedify_kv (key, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    );
+    this.#deleteStmt = client.prepare("DELETE FROM fedify_kv WHERE key = ?");
+    this.#listAllStmt = client.prepare(`SELECT key, value FROM fedify_kv WHERE ${live} ORDER BY key`);
+    // A range on the primary key index; see prefixRange() for why it is exact.
+    this.#listRangeStmt = client.prepare(
+      `SELECT key, value FROM fedify_kv WHERE key >= ? AND key < ? AND ${live} ORDER BY key`,
+    );
+    this.#sweepStmt = client.prepare("DELETE FROM fedify_kv WHERE expires_at <= ?");
+    // IMMEDIATE takes the write lock before reading, so another process cannot
+    // change the row between our read and our write (and a deferred read
+    // transaction upgrading to a write could fail with SQLITE_BUSY instead).
+    this.#casTransaction = client.transaction(this.#casInTransaction.bind(this)).immediate;
+  }
+
+  get<T = unknown>(key: KvKey): Promise<T | undefined> {
+    const row = this.#getStmt.get(encodeKey(key), Date.now());
+    return Promise.resolve(row === undefined ? undefined : (JSON.parse(row.value) as T));
+  }
+
+  set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
+    this.#write(encodeKey(key), value, options?.ttl);
+    this.#maybeSweep();
+    return Promise.resolve();
+  }
+
+  delete(key: KvKey): Promise<void> {
+    this.#deleteStmt.run(encodeKey(key));
+    return Promise.resolve();
+  }
+
+  /**
+   * Sets `newValue` only if the current value equals `expectedValue`
+   * (structurally, as JSON; `undefined` means "absent or expired"). A
+   * `newValue` of `undefined` deletes the key: Fedify consumes signature
+   * nonces with cas(key, true, undefined).
+   */
+  cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
+    const swapped = this.#casTransaction(encodeKey(key), expectedValue, newValue, options?.ttl);
+    this.#maybeSweep();
+    return Promise.resolve(swapped);
+  }
+
+  async *list(prefix?: KvKey): AsyncIterable<KvStoreListEntry> {
+    const now = Date.now();
+    // Read everything first: a better-sqlite3 iterator kept open across
+    // yields would block every other statement on this connection.
+    const rows =
+      prefix === undefined || prefix.length === 0
+        ? this.#listAllStmt.all(now)
+        : this.#listRangeStmt.all(...prefixRange(prefix), now);
+    for (const row of rows) {
+      yield { key: JSON.parse(row.key) as KvKey, value: JSON.parse(row.value) as unknown };
+    }
+  }
+
+  /** Deletes every expired row now (normally done by writes, at most once per interval). */
+  sweep(): void {
+    this.#sweepStmt.run(Date.now());
+  }
+
+  #casInTransaction(key: string, expected: unknown, newValue: unknown, ttl?: Temporal.Duration): boolean {
+    const row = this.#getStmt.get(key, Date.now());
+    const current = row === undefined ? undefined : (JSON.parse(row.value) as unknown);
+    if (!jsonEqual(current, normalise(expected))) return false;
+    this.#write(key, newValue, ttl);
+    return true;
+  }
+
+  /** Upserts, or deletes when the value is undefined (it has no JSON form). */
+  #write(key: string, value: unknown, ttl?: Temporal.Duration): void {
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    if (json === undefined) {
+      this.#deleteStmt.run(key);
+      return;
+    }
+    const expiresAt = ttl === undefined ? null : Date.now() + Math.round(ttl.total("millisecond"));
+    this.#upsertStmt.run(key, json, expiresAt);
+  }
+
+  #maybeSweep(): void {
+    const now = Date.now();
+    if (now < this.#nextSweepAt || !this.#client.open) return;
+    this.#nextSweepAt = now + this.#sweepIntervalMs;
+    this.#sweepStmt.run(now);
+  }
+}
+
+function encodeKey(key: KvKey): string {
+  return JSON.stringify(key);
+}
+
+/**
+ * The [lower, upper) text range holding exactly the keys that start with the
+ * given segments. For ["a"] the lower bound is `["a"` (the JSON without its
+ * closing bracket): a quote inside a JSON string is always escaped, so after
+ * `["a"` only `]` (the key itself) or `,` (a longer key) can follow, and
+ * `["ab"]` or `["a\"b"]` do not start with it. The upper bound replaces that
+ * final quote by the next character, `#`; SQLite compares text bytewise.
+ */
+function prefixRange(prefix: KvKey): [string, string] {
+  const lower = encodeKey(prefix).slice(0, -1);
+  return [lower, `${lower.slice(0, -1)}#`];
+}
+
+/** The value as it would read back from the store (undefined fields dropped, dates as strings...). */
+function normalise(value: unknown): unknown {
+  const json = value === undefined ? undefined : JSON.stringify(value);
+  return json === undefined ? undefined : (JSON.parse(json) as unknown);
+}
+
+/** Structural equality of two parsed JSON values (object key order ignored, as in Fedify's MemoryKvStore). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  const aKeys = Object.keys(aRecord);
+  if (aKeys.length !== Object.keys(bRecord).length) return false;
+  return aKeys.every((k) => Object.hasOwn(bRecord, k) && jsonEqual(aRecord[k], bRecord[k]));
+}

@@ -1,0 +1,468 @@
+/**
+ * Fedify's message queue on the instance database (table fedify_queue).
+ *
+ * A message is a row; a worker claims rows by setting `locked_until` (a
+ * lease) inside a BEGIN IMMEDIATE transaction, so two queue objects, on two
+ * connections or in two processes, never claim the same row. The row is
+ * deleted only once its handler has resolved:
+ *
+ * - handler throws: the row is kept (attempts + 1, last_error) and offered
+ *   again after an exponential backoff. Fedify retries deliveries itself
+ *   (nativeRetrial is false); this is the safety net for everything else.
+ * - worker dies (SIGKILL, crash): the lease runs out and another worker, or
+ *   the restarted process, claims the row again. A running handler renews
+ *   its lease, so a slow handler is not taken over.
+ *
+ * Ordering keys: at most one message per key is in flight, and among the due
+ * messages of a key the oldest (lowest id) goes first. As in Fedify's own
+ * backends, a message that is merely delayed does not hold back later ones;
+ * one that failed does, until its retry succeeds, so order survives failures.
+ *
+ * Wake-ups: an enqueue or a finished message wakes at once every listener on
+ * the same database file in this process; other processes are noticed by
+ * polling. An idle listener sleeps until the earliest deliver_at or the poll
+ * interval, whichever comes first.
+ */
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
+import type Database from "better-sqlite3";
+import { resolve } from "node:path";
+import type { Db } from "../db/client.ts";
+
+const logger = getLogger(["fedalign", "queue"]);
+
+export interface SqliteMessageQueueOptions {
+  /**
+   * Which queue of the table this object reads and writes ("default" by
+   * default). Fedify can take separate inbox, outbox and fan-out queues, so
+   * each can have its own concurrency.
+   */
+  name?: string;
+  /** How often an idle listener looks for messages from other processes and expired leases. 1 s by default. */
+  pollIntervalMs?: number;
+  /** How long a claimed message stays invisible to other workers unless renewed. 60 s by default. */
+  leaseMs?: number;
+  /**
+   * Messages handled at the same time by one listen() call. 8 by default:
+   * Fedify's inbox and outbox handlers mostly wait on the network (fetching
+   * remote actors and keys, POSTing to inboxes), so a few in flight hide that
+   * latency, while the single SQLite writer and the signature checks (on the
+   * main thread) cap what more parallelism could bring. Concurrency lives in
+   * the queue rather than in Fedify's ParallelMessageQueue because the wrapper
+   * returns before the handler ends, so the message would be deleted too soon,
+   * and it cannot see our ordering keys.
+   *
+   * Fedify enqueues incoming activities without an ordering key, so with more
+   * than 1 two activities of one sender (Follow, then Undo) may be handled
+   * concurrently; handlers are started in queue order. Use 1 for strict order.
+   */
+  concurrency?: number;
+  /** First delay before a message whose handler threw is offered again. 5 s by default. */
+  retryInitialDelayMs?: number;
+  /** Cap of the doubling retry delay. 1 h by default. */
+  retryMaxDelayMs?: number;
+}
+
+type ResolvedOptions = Required<SqliteMessageQueueOptions>;
+
+const DEFAULTS: ResolvedOptions = {
+  name: "default",
+  pollIntervalMs: 1_000,
+  leaseMs: 60_000,
+  concurrency: 8,
+  retryInitialDelayMs: 5_000,
+  retryMaxDelayMs: 3_600_000,
+};
+
+export class SqliteMessageQueue implements MessageQueue {
+  /** Fedify keeps its own retry policies; see the module comment. */
+  readonly nativeRetrial = false;
+
+  readonly #store: QueueStore;
+  readonly #channel: string;
+  readonly #options: ResolvedOptions;
+  /** Aborted by close(): stops every listen() of this object. */
+  readonly #closing = new AbortController();
+  readonly #listening = new Set<Promise<void>>();
+
+  constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
+    this.#options = { ...DEFAULTS, ...definedOnly(options) };
+    if (!(this.#options.concurrency >= 1)) throw new RangeError("concurrency must be at least 1");
+    this.#store = new QueueStore(db.$client, this.#options.name);
+    this.#channel = `${WakeChannel.keyFor(db.$client)}#${this.#options.name}`;
+  }
+
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    return this.enqueueMany([message], options);
+  }
+
+  /** All messages are inserted in one transaction: either all are queued or none. */
+  async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    if (messages.length === 0) return;
+    const encoded = messages.map(encodeMessage);
+    const now = Date.now();
+    this.#store.insert(encoded, options?.orderingKey ?? null, now + delayMs(options), now);
+    WakeChannel.notify(this.#channel);
+  }
+
+  /** Resolves once the signal (or close()) aborts and the messages in flight are done. Never rejects. */
+  listen(handler: (message: any) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
+    const signals = [this.#closing.signal, ...(options.signal ? [options.signal] : [])];
+    const listener = new Listener(this.#store, this.#channel, handler, AbortSignal.any(signals), this.#options);
+    const running = listener.run();
+    this.#listening.add(running);
+    void running.finally(() => this.#listening.delete(running));
+    return running;
+  }
+
+  /** Counts exclude messages in flight (leased), as the interface asks. */
+  async getDepth(): Promise<MessageQueueDepth> {
+    return this.#store.depth(Date.now());
+  }
+
+  /** Stops this object's listeners and waits for them; the database connection stays open (it belongs to the caller). */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await Promise.all(this.#listening);
+  }
+}
+
+/** A message claimed by this process; `lockedUntil` doubles as proof that the lease is still ours. */
+interface Claimed {
+  id: number;
+  message: string;
+  attempts: number;
+  lockedUntil: number;
+}
+
+/** One listen() call: a loop that keeps up to `concurrency` handlers busy. */
+class Listener {
+  readonly #inFlight = new Map<number, { row: Claimed; task: Promise<void> }>();
+  /** Ends the current sleep; set only while sleeping. */
+  #wake: (() => void) | undefined;
+  /** A wake-up arrived while not sleeping: the next sleep must not happen. */
+  #woken = false;
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+
+  readonly store: QueueStore;
+  readonly channel: string;
+  readonly handler: (message: unknown) => Promise<void> | void;
+  readonly signal: AbortSignal;
+  readonly options: ResolvedOptions;
+
+  constructor(
+    store: QueueStore,
+    channel: string,
+    handler: (message: unknown) => Promise<void> | void,
+    signal: AbortSignal,
+    options: ResolvedOptions,
+  ) {
+    this.store = store;
+    this.channel = channel;
+    this.handler = handler;
+    this.signal = signal;
+    this.options = options;
+  }
+
+  async run(): Promise<void> {
+    const unsubscribe = WakeChannel.subscribe(this.channel, this.#onWake);
+    this.signal.addEventListener("abort", this.#onWake);
+    try {
+      while (!this.signal.aborted) {
+        const sleepMs = this.#fill();
+        if (sleepMs === undefined) break;
+        await this.#sleep(sleepMs);
+      }
+      // Let the handlers in flight finish: they delete (or reschedule) their rows.
+      await Promise.all([...this.#inFlight.values()].map((f) => f.task));
+    } catch (error) {
+      logger.error("The queue listener stopped on an unexpected error: {error}", { error });
+    } finally {
+      unsubscribe();
+      this.signal.removeEventListener("abort", this.#onWake);
+      this.#stopRenewing();
+    }
+  }
+
+  /** Claims what fits and starts it; returns how long to sleep, or undefined to stop. */
+  #fill(): number | undefined {
+    const { concurrency, pollIntervalMs } = this.options;
+    const free = concurrency - this.#inFlight.size;
+    if (free <= 0) return pollIntervalMs; // a finishing handler wakes us
+    this.#woken = false; // this claim sees everything notified so far
+    // One `now` for the claim and the look-ahead below: a message that comes
+    // due in between must count as upcoming, or we would sleep past it.
+    const now = Date.now();
+    try {
+      const claimed = this.store.claim(free, now, this.options.leaseMs);
+      for (const row of claimed) this.#start(row);
+      if (claimed.length === free) return pollIntervalMs;
+      // Nothing else is due now: sleep until the next deliver_at, at most one poll interval.
+      const next = this.store.nextDeliverAt(now);
+      return next === undefined ? pollIntervalMs : Math.min(Math.max(next - Date.now(), 0), pollIntervalMs);
+    } catch (error) {
+      if (!this.store.isOpen()) {
+        logger.warn("The database connection was closed; the queue listener stops.");
+        return undefined;
+      }
+      logger.warn("Reading the queue failed; retrying after the poll interval: {error}", { error });
+      return pollIntervalMs;
+    }
+  }
+
+  #start(row: Claimed): void {
+    const task = this.#handle(row).finally(() => {
+      this.#inFlight.delete(row.id);
+      if (this.#inFlight.size === 0) this.#stopRenewing();
+      // Frees a slot here, and may unblock the next message of its ordering key for any listener.
+      WakeChannel.notify(this.channel);
+    });
+    this.#inFlight.set(row.id, { row, task });
+    this.#startRenewing();
+  }
+
+  async #handle(row: Claimed): Promise<void> {
+    let failed = false;
+    let failure: unknown;
+    try {
+      await this.handler(JSON.parse(row.message));
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    try {
+      if (failed) this.#retryLater(row, failure);
+      else this.store.complete(row.id);
+    } catch (error) {
+      // The row keeps its lease, which runs out: the message will be handled again.
+      logger.error("Could not record the outcome of queued message {id}: {error}", { id: row.id, error });
+    }
+  }
+
+  #retryLater(row: Claimed, error: unknown): void {
+    const { retryInitialDelayMs, retryMaxDelayMs } = this.options;
+    const delay = Math.min(retryInitialDelayMs * 2 ** row.attempts, retryMaxDelayMs);
+    logger.warn("Handler failed for queued message {id} (attempt {attempt}); retrying in {delay} ms: {error}", {
+      id: row.id,
+      attempt: row.attempts + 1,
+      delay,
+      error,
+    });
+    this.store.fail(row, describeError(error), Date.now() + delay);
+  }
+
+  /** Renews the leases of running handlers every third of a lease, so slow handlers keep their messages. */
+  #startRenewing(): void {
+    if (this.#renewTimer !== undefined) return;
+    this.#renewTimer = setInterval(() => this.#renewLeases(), this.options.leaseMs / 3);
+    // The running handlers keep the process alive if they need to; this timer must not.
+    this.#renewTimer.unref();
+  }
+
+  #stopRenewing(): void {
+    clearInterval(this.#renewTimer);
+    this.#renewTimer = undefined;
+  }
+
+  #renewLeases(): void {
+    const rows = [...this.#inFlight.values()].map((f) => f.row);
+    try {
+      const lost = this.store.renew(rows, Date.now() + this.options.leaseMs);
+      for (const id of lost) logger.warn("Lost the lease of queued message {id}; another worker may handle it too.", { id });
+    } catch (error) {
+      logger.warn("Renewing message leases failed: {error}", { error });
+    }
+  }
+
+  #onWake = (): void => {
+    if (this.#wake) this.#wake();
+    else this.#woken = true;
+  };
+
+  /** Sleeps ms, or less if woken (enqueue, finished handler, abort). The timer is cleared on wake. */
+  #sleep(ms: number): Promise<void> {
+    if (this.#woken || this.signal.aborted) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}
+
+/** The SQL side of the queue: prepared statements, and the transactions that need atomicity. */
+class QueueStore {
+  readonly #client: Database.Database;
+  readonly #insert: Database.Statement<[string, string, string | null, number, number]>;
+  readonly #selectClaimable: Database.Statement<[{ queue: string; now: number; limit: number }], Omit<Claimed, "lockedUntil">>;
+  readonly #lock: Database.Statement<[number, number]>;
+  readonly #delete: Database.Statement<[number]>;
+  readonly #fail: Database.Statement<[{ id: number; error: string; deliverAt: number; lockedUntil: number }]>;
+  readonly #renew: Database.Statement<[{ id: number; old: number; lockedUntil: number }]>;
+  readonly #nextDeliverAt: Database.Statement<[string, number], { next: number | null }>;
+  readonly #depth: Database.Statement<[{ queue: string; now: number }], { queued: number; ready: number }>;
+
+  readonly #queue: string;
+
+  constructor(client: Database.Database, queue: string) {
+    this.#client = client;
+    this.#queue = queue;
+    this.#insert = client.prepare(
+      "INSERT INTO fedify_queue (queue, message, ordering_key, deliver_at, created_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    // Due and not leased; with an ordering key, also: no message of the same
+    // key in flight, and no older one of that key that is due or awaiting
+    // the retry of a failure (see the module comment).
+    this.#selectClaimable = client.prepare(`
+      SELECT id, message, attempts FROM fedify_queue AS q
+      WHERE q.queue = @queue AND q.deliver_at <= @now
+        AND (q.locked_until IS NULL OR q.locked_until <= @now)
+        AND (q.ordering_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM fedify_queue AS p
+          WHERE p.queue = q.queue AND p.ordering_key = q.ordering_key AND p.id <> q.id
+            AND (p.locked_until > @now
+              OR (p.id < q.id AND (p.deliver_at <= @now OR p.attempts > 0)))))
+      ORDER BY q.deliver_at, q.id
+      LIMIT @limit`);
+    this.#lock = client.prepare("UPDATE fedify_queue SET locked_until = ? WHERE id = ?");
+    this.#delete = client.prepare("DELETE FROM fedify_queue WHERE id = ?");
+    // "AND locked_until = @lockedUntil": only while the lease is still ours.
+    this.#fail = client.prepare(`
+      UPDATE fedify_queue
+      SET attempts = attempts + 1, last_error = @error, deliver_at = @deliverAt, locked_until = NULL
+      WHERE id = @id AND locked_until = @lockedUntil`);
+    this.#renew = client.prepare(
+      "UPDATE fedify_queue SET locked_until = @lockedUntil WHERE id = @id AND locked_until = @old",
+    );
+    this.#nextDeliverAt = client.prepare("SELECT MIN(deliver_at) AS next FROM fedify_queue WHERE queue = ? AND deliver_at > ?");
+    this.#depth = client.prepare(`
+      SELECT COUNT(*) AS queued, COALESCE(SUM(deliver_at <= @now), 0) AS ready FROM fedify_queue
+      WHERE queue = @queue AND (locked_until IS NULL OR locked_until <= @now)`);
+  }
+
+  isOpen(): boolean {
+    return this.#client.open;
+  }
+
+  insert(messages: string[], orderingKey: string | null, deliverAt: number, now: number): void {
+    this.#client.transaction(() => {
+      for (const message of messages) this.#insert.run(this.#queue, message, orderingKey, deliverAt, now);
+    })();
+  }
+
+  /**
+   * Leases up to `limit` due messages. IMMEDIATE takes the write lock before
+   * the SELECT, so no other connection can claim the same rows in between.
+   */
+  claim(limit: number, now: number, leaseMs: number): Claimed[] {
+    return this.#client.transaction(() => {
+      const rows = this.#selectClaimable.all({ queue: this.#queue, now, limit });
+      const lockedUntil = now + leaseMs;
+      for (const row of rows) this.#lock.run(lockedUntil, row.id);
+      return rows.map((row) => ({ ...row, lockedUntil }));
+    }).immediate();
+  }
+
+  complete(id: number): void {
+    this.#delete.run(id);
+  }
+
+  fail(row: Claimed, error: string, deliverAt: number): void {
+    this.#fail.run({ id: row.id, error, deliverAt, lockedUntil: row.lockedUntil });
+  }
+
+  /** Extends the leases still held; returns the ids whose lease was lost. */
+  renew(rows: Claimed[], lockedUntil: number): number[] {
+    return this.#client.transaction(() => {
+      const lost: number[] = [];
+      for (const row of rows) {
+        if (this.#renew.run({ id: row.id, old: row.lockedUntil, lockedUntil }).changes === 1) {
+          row.lockedUntil = lockedUntil;
+        } else {
+          lost.push(row.id);
+        }
+      }
+      return lost;
+    }).immediate();
+  }
+
+  nextDeliverAt(now: number): number | undefined {
+    return this.#nextDeliverAt.get(this.#queue, now)?.next ?? undefined;
+  }
+
+  depth(now: number): MessageQueueDepth {
+    const { queued, ready } = this.#depth.get({ queue: this.#queue, now }) ?? { queued: 0, ready: 0 };
+    return { queued, ready, delayed: queued - ready };
+  }
+}
+
+/**
+ * In-process wake-ups, shared by every queue object on the same database
+ * file (keyed by its absolute path; an in-memory database only by its own
+ * connection). Looked up by key on each use, so an empty channel can go.
+ */
+const WakeChannel = {
+  channels: new Map<string, Set<() => void>>(),
+  memoryKeys: new WeakMap<Database.Database, string>(),
+  nextMemoryId: 0,
+
+  keyFor(client: Database.Database): string {
+    if (!client.memory && client.name !== "") return `file:${resolve(client.name)}`;
+    let key = this.memoryKeys.get(client);
+    if (key === undefined) {
+      key = `memory:${this.nextMemoryId++}`;
+      this.memoryKeys.set(client, key);
+    }
+    return key;
+  },
+
+  subscribe(key: string, wake: () => void): () => void {
+    let listeners = this.channels.get(key);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.channels.set(key, listeners);
+    }
+    listeners.add(wake);
+    return () => {
+      listeners.delete(wake);
+      if (listeners.size === 0 && this.channels.get(key) === listeners) this.channels.delete(key);
+    };
+  },
+
+  notify(key: string): void {
+    for (const wake of this.channels.get(key) ?? []) wake();
+  },
+};
+
+function encodeMessage(message: unknown): string {
+  const json = message === undefined ? undefined : JSON.stringify(message);
+  if (json === undefined) throw new TypeError("A queued message must be JSON-serialisable.");
+  return json;
+}
+
+function delayMs(options?: MessageQueueEnqueueOptions): number {
+  if (options?.delay === undefined) return 0;
+  return Math.max(0, Math.round(options.delay.total("millisecond")));
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return text.slice(0, 4_000);
+}
+
+/** Drops keys explicitly set to undefined, so they do not override the defaults. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
