@@ -12,7 +12,7 @@ import { runServe } from "./serve.ts";
 /** Commander's usage errors, on one line with where to find help. */
 const oneLineErrors = {
   outputError: (message: string, write: (text: string) => void) =>
-    write(`fedalign: ${message.replace(/^error: /, "").trim()} (see --help)\n`),
+    write(`fedalign: ${message.replace(/^error: /, "").trim().replace(/\s*\n\s*/g, " ")} (see --help)\n`),
 };
 
 export function buildProgram(): Command {
