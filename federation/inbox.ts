@@ -20,7 +20,7 @@ import {
 } from "../src/follows.ts";
 import type { InstanceData } from "./context.ts";
 import { afterCommit, sendFollowAnswer } from "./outgoing.ts";
-import { findFederatedActor, persistActor } from "./persist-actor.ts";
+import { findFederatedActor, persistActor, resolveSender, toRecipient } from "./persist-actor.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -32,13 +32,12 @@ export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   if (target?.type !== "actor") return;
   const local = findActorByIdentifier(ctx.data.db, target.identifier);
   if (!local) return;
-  const follower = await follow.getActor(ctx);
-  if (!isActor(follower) || follower.id?.href !== follow.actorId.href) {
+  const cached = await resolveSender(ctx, follow.actorId, () => follow.getActor(ctx));
+  if (!cached) {
     logger.warn("Ignoring Follow {id}: its actor could not be fetched.", { id: follow.id.href });
     return;
   }
-  const recipient = persistActor(ctx.data.db, follower);
-  if (!recipient) return;
+  const follower = toRecipient(cached);
   const followRow: FollowRow = recordIncomingFollow(ctx.data.db, {
     followerIri: follow.actorId.href,
     followeeIri: follow.objectId.href,

@@ -2,9 +2,10 @@
  * Turns a received actor document into a `federated_actors` row (idempotent,
  * keyed by the actor IRI), and a row back into a delivery recipient.
  */
-import type { Actor, Recipient } from "@fedify/vocab";
+import { isActor, type Actor, type Recipient } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import type { FedCtx } from "./context.ts";
 import { federatedActors } from "../db/schema.ts";
 
 export type FederatedActor = typeof federatedActors.$inferSelect;
@@ -45,6 +46,27 @@ export function persistActor(db: Db, actor: Actor): FederatedActor | undefined {
 
 export function findFederatedActor(db: Db, iri: string): FederatedActor | undefined {
   return db.select().from(federatedActors).where(eq(federatedActors.iri, iri)).get();
+}
+
+/** How long a cached actor document is used before it is fetched again. */
+export const ACTOR_CACHE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The actor behind an activity: our cached copy when it is recent, otherwise
+ * fetched from its own origin (the signature check has already proved the
+ * sender controls that actor, so the cache only saves the round trip and the
+ * JSON-LD processing, which dominate the cost of an incoming activity).
+ */
+export async function resolveSender(
+  ctx: FedCtx,
+  iri: URL,
+  fetchActor: () => Promise<unknown>,
+): Promise<FederatedActor | undefined> {
+  const cached = findFederatedActor(ctx.data.db, iri.href);
+  if (cached && Date.now() - cached.fetchedAt.getTime() < ACTOR_CACHE_MS) return cached;
+  const actor = await fetchActor();
+  if (!isActor(actor) || actor.id?.href !== iri.href) return undefined;
+  return persistActor(ctx.data.db, actor);
 }
 
 export function toRecipient(row: FederatedActor): Recipient {

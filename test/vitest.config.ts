@@ -5,7 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Worker processes get the same JSON flag as every other entry point (README).
     pool: "forks",
-    execArgv: ["--harmony-json-parse-with-source"],
+    execArgv: Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -54,7 +54,7 @@ export function createApi(deps: ApiDeps) {
     servers: [{ url: new URL("/api/v1", deps.origin).href }],
   });
 
-  api.notFound(() => problem(404, "Not found", "No such API endpoint; see /api/v1/openapi.json."));
+  api.all("*", () => problem(404, "Not found", "No such API endpoint; see /api/v1/openapi.json."));
   api.onError((error) => {
     if (error instanceof FedalignError) {
       return problem(error.status, error.name.replace(/Error$/, "").replace(/([a-z])([A-Z])/g, "$1 $2"), error.message);
