@@ -50,8 +50,34 @@ async function lookupOverPlainHttp(ctx: FedCtx, handle: string): Promise<unknown
   return self?.href ? ctx.lookupObject(self.href) : null;
 }
 
+/** Host names that are this machine or a private network, judged from the name alone. */
+export function isPrivateHost(host: string): boolean {
+  const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+  return (
+    name === "localhost" ||
+    name.endsWith(".localhost") ||
+    name === "::1" ||
+    /^127\./.test(name) ||
+    /^10\./.test(name) ||
+    /^192\.168\./.test(name) ||
+    /^172\.(1[6-9]|2\d|3[01])\./.test(name) ||
+    /^169\.254\./.test(name) ||
+    /^0\./.test(name) ||
+    /^f[cd][0-9a-f]{2}:/.test(name)
+  );
+}
+
+function targetHost(normalised: string): string {
+  return normalised.startsWith("@") ? normalised.slice(normalised.lastIndexOf("@") + 1) : new URL(normalised).host;
+}
+
 export async function lookupActor(ctx: FedCtx, target: string): Promise<Actor> {
   const normalised = normaliseTarget(target);
+  if (!ctx.data.allowPrivateAddress && isPrivateHost(targetHost(normalised))) {
+    throw new InvalidInputError(
+      `${normalised} is on a loopback or private address, which this server refuses to fetch; for local setups start it with --allow-private-address.`,
+    );
+  }
   let object: unknown;
   let failure: unknown;
   try {

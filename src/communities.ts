@@ -125,11 +125,27 @@ export function listMembers(db: Db, community: Community): Member[] {
     .all();
 }
 
+function assertNotLastSteward(tx: Pick<Db, "select">, community: Community, user: User, action: string): void {
+  const current = tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)))
+    .get();
+  if (current?.role !== "steward") return;
+  const stewards = countRows(tx, memberships, and(eq(memberships.communityId, community.id), eq(memberships.role, "steward")));
+  if (stewards <= 1) {
+    throw new ConflictError(`${user.username} is the last steward of "${community.handle}"; make someone else a steward before ${action}.`);
+  }
+}
+
 export function setMembership(db: Db, community: Community, user: User, role: MemberRole): void {
-  db.insert(memberships)
-    .values({ communityId: community.id, userId: user.id, role })
-    .onConflictDoUpdate({ target: [memberships.communityId, memberships.userId], set: { role } })
-    .run();
+  db.transaction((tx) => {
+    if (role !== "steward") assertNotLastSteward(tx, community, user, "changing their role");
+    tx.insert(memberships)
+      .values({ communityId: community.id, userId: user.id, role })
+      .onConflictDoUpdate({ target: [memberships.communityId, memberships.userId], set: { role } })
+      .run();
+  });
 }
 
 export function removeMember(db: Db, community: Community, user: User): void {
@@ -140,10 +156,7 @@ export function removeMember(db: Db, community: Community, user: User): void {
       .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)))
       .get();
     if (!current) throw new NotFoundError(`${user.username} is not a member of "${community.handle}".`);
-    if (current.role === "steward") {
-      const stewards = countRows(tx, memberships, and(eq(memberships.communityId, community.id), eq(memberships.role, "steward")));
-      if (stewards <= 1) throw new ConflictError(`${user.username} is the last steward of "${community.handle}"; make someone else a steward first.`);
-    }
+    assertNotLastSteward(tx, community, user, "removing them");
     tx.delete(memberships).where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id))).run();
   });
 }
@@ -153,6 +166,7 @@ export function updateCommunity(
   community: Community,
   changes: { name?: string; summary?: string; manuallyApprovesFollowers?: boolean },
 ): Community {
-  db.update(actors).set(changes).where(eq(actors.id, community.actorId)).run();
+  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  if (Object.keys(defined).length > 0) db.update(actors).set(defined).where(eq(actors.id, community.actorId)).run();
   return getCommunity(db, community.handle);
 }

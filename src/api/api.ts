@@ -5,6 +5,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { getLogger } from "@logtape/logtape";
+import { HTTPException } from "hono/http-exception";
 import { FedalignError } from "../errors.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
 import { accountRoutes } from "./account-routes.ts";
@@ -25,6 +26,12 @@ function validationProblem(issues: readonly ZodIssueLike[], target: string): Res
   const list = issues.map((issue) => ({ path: issue.path.map(String).join(".") || target, message: issue.message }));
   const detail = list.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
   return problem(400, "Invalid request", detail, { issues: list });
+}
+
+/** "InvalidInputError" -> "Invalid input". */
+function titleOf(error: FedalignError): string {
+  const words = error.name.replace(/Error$/, "").replace(/([a-z])([A-Z])/g, "$1 $2");
+  return words.charAt(0) + words.slice(1).toLowerCase();
 }
 
 export function createApi(deps: ApiDeps) {
@@ -57,7 +64,16 @@ export function createApi(deps: ApiDeps) {
   api.all("*", () => problem(404, "Not found", "No such API endpoint; see /api/v1/openapi.json."));
   api.onError((error) => {
     if (error instanceof FedalignError) {
-      return problem(error.status, error.name.replace(/Error$/, "").replace(/([a-z])([A-Z])/g, "$1 $2"), error.message);
+      const response = problem(error.status, titleOf(error), error.message);
+      if (error.status === 401) response.headers.set("WWW-Authenticate", 'Bearer realm="fedalign"');
+      return response;
+    }
+    // Raised by Hono's body parsing before our validation runs.
+    if (error instanceof HTTPException) {
+      if (error.status === 415) {
+        return problem(415, "Unsupported media type", "Send the request body as JSON with `Content-Type: application/json`.");
+      }
+      return problem(400, "Invalid JSON", `The request body could not be read as JSON: ${error.message}.`);
     }
     if (error instanceof SyntaxError) return problem(400, "Invalid JSON", "The request body is not valid JSON.");
     logger.error("Unexpected API error: {error}", { error });

@@ -65,6 +65,7 @@ export const NewUser = z
     displayName: z.string().max(100).optional(),
     admin: z.boolean().optional(),
   })
+  .strict()
   .openapi("NewUser");
 
 export const TokenRequest = z
@@ -73,6 +74,7 @@ export const TokenRequest = z
     password: z.string().min(1),
     label: z.string().min(1).max(100).default("cli"),
   })
+  .strict()
   .openapi("TokenRequest");
 
 export const TokenView = z
@@ -113,6 +115,7 @@ export const NewCommunity = z
     summary: communitySummarySchema.optional(),
     manuallyApprovesFollowers: z.boolean().optional(),
   })
+  .strict()
   .openapi("NewCommunity");
 
 export const CommunityChanges = z
@@ -121,9 +124,10 @@ export const CommunityChanges = z
     summary: communitySummarySchema.optional(),
     manuallyApprovesFollowers: z.boolean().optional(),
   })
+  .strict()
   .openapi("CommunityChanges");
 
-export const MembershipBody = z.object({ role: z.enum(MEMBER_ROLES) }).openapi("Membership");
+export const MembershipBody = z.object({ role: z.enum(MEMBER_ROLES) }).strict().openapi("Membership");
 
 export const FollowView = z
   .object({
@@ -148,6 +152,7 @@ export const FollowRequest = z
       .openapi({ description: "`@handle@host` or an actor URL", example: "@nurses@care.example" }),
     as: identifierSchema.optional().openapi({ description: "Follow as this community (stewards only) instead of yourself" }),
   })
+  .strict()
   .openapi("FollowRequest");
 
 export const AsQuery = z.object({
