@@ -3,13 +3,7 @@
  * admin commands on the data directory, member commands over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
-
-interface FollowView {
-  id: number;
-  state: string;
-  actor: { iri: string; handle: string | null };
-}
+import { runCli, startInstance, waitFor, type TestInstance, type FollowView } from "./harness.ts";
 
 let a: TestInstance;
 let b: TestInstance;

@@ -7,12 +7,7 @@ import { gt } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { closeDatabase, countRows, databasePath, openDatabase } from "../db/client.ts";
 import { fedifyQueue } from "../db/schema.ts";
-import { startInstance, waitFor, type TestInstance } from "./harness.ts";
-
-interface FollowView {
-  id: number;
-  state: string;
-}
+import { startInstance, waitFor, type TestInstance, type FollowView } from "./harness.ts";
 
 let a: TestInstance;
 let b: TestInstance;

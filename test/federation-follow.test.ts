@@ -3,13 +3,7 @@
  * with signatures verified on both sides.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectionItems, startInstance, waitFor, type TestInstance } from "./harness.ts";
-
-interface FollowView {
-  id: number;
-  state: string;
-  actor: { iri: string; handle: string | null };
-}
+import { collectionItems, startInstance, waitFor, type TestInstance, type FollowView } from "./harness.ts";
 
 let a: TestInstance;
 let b: TestInstance;

@@ -15,6 +15,13 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "src/bin/fedalign.js");
 const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
 
+/** A follow relation as the JSON API returns it. */
+export interface FollowView {
+  id: number;
+  state: "pending" | "accepted" | "rejected";
+  actor: { iri: string; handle: string | null; name: string | null; type: string | null };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
