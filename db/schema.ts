@@ -177,6 +177,57 @@ export const outboxActivities = sqliteTable(
   (t) => [index("outbox_actor").on(t.actorId, t.published)],
 );
 
+/**
+ * Policies, local and mirrored, keyed by IRI. A local policy belongs to a
+ * community of this instance and has a draft; a mirrored one was received
+ * from another instance (community_id is null) and only has versions.
+ */
+export const policies = sqliteTable(
+  "policies",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    iri: text("iri").notNull().unique(),
+    /** The owning community's actor IRI (local or remote). */
+    ownerIri: text("owner_iri").notNull(),
+    communityId: integer("community_id").references(() => communities.id, { onDelete: "cascade" }),
+    /** Path segment of a local policy's IRI; for mirrors, the last segment of theirs. */
+    slug: text("slug").notNull(),
+    title: text("title").notNull(),
+    summary: text("summary").notNull().default(""),
+    licence: text("licence").notNull(),
+    /** The working draft (local policies only), a PolicyContent document. */
+    draft: text("draft", { mode: "json" }).$type<Record<string, unknown>>(),
+    draftUpdatedAt: integer("draft_updated_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("policies_community_slug").on(t.communityId, t.slug), index("policies_owner").on(t.ownerIri)],
+);
+
+/**
+ * Immutable published versions. `document` is the signed version document
+ * exactly as published (and served, and received), so its proof can always
+ * be checked again; the other columns are extracted from it for queries.
+ */
+export const policyVersions = sqliteTable(
+  "policy_versions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    policyId: integer("policy_id")
+      .notNull()
+      .references(() => policies.id, { onDelete: "cascade" }),
+    iri: text("iri").notNull().unique(),
+    number: integer("number").notNull(),
+    contentHash: text("content_hash").notNull(),
+    changelog: text("changelog").notNull().default(""),
+    document: text("document", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    publishedAt: integer("published_at", { mode: "timestamp_ms" }).notNull(),
+    /** When this instance stored it (publication for local versions). */
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+    retractedAt: integer("retracted_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [uniqueIndex("policy_versions_number").on(t.policyId, t.number)],
+);
+
 /** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),

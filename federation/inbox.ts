@@ -5,11 +5,12 @@
  * is still idempotent on its own.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Delete, Follow, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
+import { Accept, Article, Create, Delete, Follow, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
-import { findActorByIdentifier } from "../src/actors/local-actors.ts";
+import { findActorByIdentifier, type LocalActor } from "../src/actors/local-actors.ts";
+import { findPolicyByIri, isLocal } from "../src/policies/policies.ts";
 import {
   deleteFollow,
   findFollow,
@@ -21,17 +22,34 @@ import {
 import type { InstanceData } from "./context.ts";
 import { afterCommit, sendFollowAnswer } from "./outgoing.ts";
 import { findFederatedActor, persistActor, resolveSender, toRecipient } from "./persist-actor.ts";
+import { receivePolicyVersion, retractReceivedVersion } from "./persist-policy.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
 type Ctx = InboxContext<InstanceData>;
 
+/**
+ * What a Follow is for: one of our actors, or one of our communities'
+ * policies (then the community answers). Undefined when it is neither.
+ */
+function followTarget(ctx: Ctx, object: URL): { answerer: LocalActor; followeeIri: string } | undefined {
+  const parsed = ctx.parseUri(object);
+  if (parsed?.type === "actor") {
+    const actor = findActorByIdentifier(ctx.data.db, parsed.identifier);
+    return actor ? { answerer: actor, followeeIri: object.href } : undefined;
+  }
+  const policy = findPolicyByIri(ctx.data.db, object.href);
+  if (!policy || !isLocal(policy)) return undefined;
+  const owner = ctx.parseUri(new URL(policy.ownerIri));
+  const community = owner?.type === "actor" ? findActorByIdentifier(ctx.data.db, owner.identifier) : undefined;
+  return community ? { answerer: community, followeeIri: policy.iri } : undefined;
+}
+
 export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   if (follow.id == null || follow.actorId == null || follow.objectId == null) return;
-  const target = ctx.parseUri(follow.objectId);
-  if (target?.type !== "actor") return;
-  const local = findActorByIdentifier(ctx.data.db, target.identifier);
-  if (!local) return;
+  const target = followTarget(ctx, follow.objectId);
+  if (!target) return;
+  const { answerer } = target;
   const cached = await resolveSender(ctx, follow.actorId, () => follow.getActor(ctx));
   if (!cached) {
     logger.warn("Ignoring Follow {id}: its actor could not be fetched.", { id: follow.id.href });
@@ -40,18 +58,18 @@ export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   const follower = toRecipient(cached);
   const followRow: FollowRow = recordIncomingFollow(ctx.data.db, {
     followerIri: follow.actorId.href,
-    followeeIri: follow.objectId.href,
+    followeeIri: target.followeeIri,
     activityIri: follow.id.href,
     // The instance actor never takes followers; the others accept unless set to approve by hand.
-    autoAccept: local.kind !== "instance" && !local.manuallyApprovesFollowers,
+    autoAccept: answerer.kind !== "instance" && !answerer.manuallyApprovesFollowers,
   });
-  if (local.kind === "instance") {
+  if (answerer.kind === "instance") {
     setFollowState(ctx.data.db, followRow.id, "rejected");
     await afterCommit("reject a Follow of the instance actor", () =>
-      sendFollowAnswer(ctx, target.identifier, followRow, follower, "reject"),
+      sendFollowAnswer(ctx, answerer.identifier, followRow, follower, "reject"),
     );
   } else if (followRow.state === "accepted") {
-    await afterCommit("accept a Follow", () => sendFollowAnswer(ctx, target.identifier, followRow, follower, "accept"));
+    await afterCommit("accept a Follow", () => sendFollowAnswer(ctx, answerer.identifier, followRow, follower, "accept"));
   }
 }
 
@@ -62,11 +80,17 @@ export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
 function answeredFollow(ctx: Ctx, answer: Accept | Reject): FollowRow | undefined {
   if (answer.actorId == null) return undefined;
   const byId = answer.objectId ? findFollowByActivity(ctx.data.db, answer.objectId.href) : undefined;
-  if (byId) return byId.followeeIri === answer.actorId.href ? byId : undefined;
+  if (byId) return answersFor(ctx, byId.followeeIri, answer.actorId.href) ? byId : undefined;
   // Some servers answer with their own id for our Follow; fall back to the pair.
   if (ctx.recipient == null) return undefined;
   const pending = findFollow(ctx.data.db, ctx.getActorUri(ctx.recipient).href, answer.actorId.href);
   return pending?.state === "pending" ? pending : undefined;
+}
+
+/** An actor answers for itself, and a community for its policies. */
+function answersFor(ctx: Ctx, followeeIri: string, actorIri: string): boolean {
+  if (followeeIri === actorIri) return true;
+  return findPolicyByIri(ctx.data.db, followeeIri)?.ownerIri === actorIri;
 }
 
 export async function onAccept(ctx: Ctx, accept: Accept): Promise<void> {
@@ -94,9 +118,16 @@ export async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
   if (follow && follow.followerIri === undo.actorId.href) deleteFollow(ctx.data.db, follow.id);
 }
 
-/** An actor that deletes itself takes its follow relations with it. */
+/**
+ * A community retracting a policy version; or an actor deleting itself,
+ * which takes its follow relations with it.
+ */
 export async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
-  if (del.actorId == null || del.objectId?.href !== del.actorId.href) return;
+  if (del.actorId == null || del.objectId == null) return;
+  if (del.objectId.href !== del.actorId.href) {
+    retractReceivedVersion(ctx, del.objectId.href, del.actorId.href);
+    return;
+  }
   const iri = del.actorId.href;
   ctx.data.db.transaction((tx) => {
     tx.delete(follows).where(or(eq(follows.followerIri, iri), eq(follows.followeeIri, iri))).run();
@@ -104,9 +135,28 @@ export async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
   });
 }
 
-/** Profile updates refresh our cached copy of the actor. */
+/**
+ * A version announced as an `Article`: fetch the signed document from its
+ * origin and keep it if every check passes (federation/persist-policy.ts).
+ */
+async function receiveAnnouncedVersion(ctx: Ctx, activity: Create | Update): Promise<void> {
+  if (activity.actorId == null || activity.objectId == null) return;
+  const object = await activity.getObject(ctx);
+  if (!(object instanceof Article)) return;
+  await receivePolicyVersion(ctx, activity.objectId.href, activity.actorId.href);
+}
+
+export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
+  await receiveAnnouncedVersion(ctx, create);
+}
+
+/** Profile updates refresh our cached copy of the actor; other updates may be new versions. */
 export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
-  if (update.actorId == null || update.objectId?.href !== update.actorId.href) return;
+  if (update.actorId == null || update.objectId == null) return;
+  if (update.objectId.href !== update.actorId.href) {
+    await receiveAnnouncedVersion(ctx, update);
+    return;
+  }
   if (!findFederatedActor(ctx.data.db, update.actorId.href)) return;
   const actor = await update.getObject(ctx);
   if (isActor(actor) && actor.id?.href === update.actorId.href) persistActor(ctx.data.db, actor);
@@ -132,6 +182,7 @@ export function registerInbox(federation: Federation<InstanceData>): void {
     .on(Accept, counted(onAccept))
     .on(Reject, counted(onReject))
     .on(Undo, counted(onUndo))
+    .on(Create, counted(onCreate))
     .on(Delete, counted(onDelete))
     .on(Update, counted(onUpdate))
     .onError((_ctx, error) => logger.error("Inbox handler failed: {error}", { error }));

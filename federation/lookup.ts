@@ -6,6 +6,7 @@
 import { isActor, type Actor } from "@fedify/vocab";
 import { InvalidInputError, NotFoundError, RemoteError } from "../src/errors.ts";
 import type { FedCtx } from "./context.ts";
+import { isPolicyType } from "./persist-policy.ts";
 
 const HANDLE = /^@?([^@\s/]+)@([^@\s/]+)$/;
 
@@ -71,13 +72,18 @@ function targetHost(normalised: string): string {
   return normalised.startsWith("@") ? normalised.slice(normalised.lastIndexOf("@") + 1) : new URL(normalised).host;
 }
 
-export async function lookupActor(ctx: FedCtx, target: string): Promise<Actor> {
-  const normalised = normaliseTarget(target);
+/** The SSRF guard, with a message that says how local setups lift it. */
+function assertFetchable(ctx: FedCtx, normalised: string): void {
   if (!ctx.data.allowPrivateAddress && isPrivateHost(targetHost(normalised))) {
     throw new InvalidInputError(
       `${normalised} is on a loopback or private address, which this server refuses to fetch; for local setups start it with --allow-private-address.`,
     );
   }
+}
+
+export async function lookupActor(ctx: FedCtx, target: string): Promise<Actor> {
+  const normalised = normaliseTarget(target);
+  assertFetchable(ctx, normalised);
   let object: unknown;
   let failure: unknown;
   try {
@@ -105,4 +111,50 @@ export async function lookupActor(ctx: FedCtx, target: string): Promise<Actor> {
     throw new RemoteError(`${normalised} has no inbox, so it cannot be followed.`);
   }
   return object;
+}
+
+export interface FollowTarget {
+  /** What is followed: an actor, or a policy. */
+  followeeIri: string;
+  /** Who receives the Follow and answers it: the actor itself, or the policy's community. */
+  answerer: Actor;
+  policy?: { id: string; attributedTo: string; name?: string; licence?: string };
+}
+
+/**
+ * Resolves something to follow: an actor by handle or URL, or a policy by
+ * its URL (then the Follow goes to the community that owns it).
+ */
+export async function lookupFollowTarget(ctx: FedCtx, target: string): Promise<FollowTarget> {
+  const normalised = normaliseTarget(target);
+  if (normalised.startsWith("@")) {
+    const actor = await lookupActor(ctx, normalised);
+    return { followeeIri: actor.id!.href, answerer: actor };
+  }
+  assertFetchable(ctx, normalised);
+  let document: unknown;
+  try {
+    document = (await ctx.documentLoader(normalised)).document;
+  } catch (error) {
+    throw new RemoteError(`Could not fetch ${normalised}: ${describeFailure(error)}.`);
+  }
+  const doc = document as { id?: unknown; type?: unknown; attributedTo?: unknown; name?: unknown; licence?: unknown };
+  if (isPolicyType(doc?.type) && typeof doc.id === "string" && typeof doc.attributedTo === "string") {
+    if (new URL(doc.attributedTo).origin !== new URL(doc.id).origin) {
+      throw new RemoteError(`${normalised} claims a community on another server; refusing to follow it.`);
+    }
+    const answerer = await lookupActor(ctx, doc.attributedTo);
+    return {
+      followeeIri: doc.id,
+      answerer,
+      policy: {
+        id: doc.id,
+        attributedTo: doc.attributedTo,
+        name: typeof doc.name === "string" ? doc.name : undefined,
+        licence: typeof doc.licence === "string" ? doc.licence : undefined,
+      },
+    };
+  }
+  const actor = await lookupActor(ctx, normalised);
+  return { followeeIri: actor.id!.href, answerer: actor };
 }

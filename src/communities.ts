@@ -90,6 +90,10 @@ export function findCommunity(db: Db, handle: string): Community | undefined {
   return selectCommunities(db).where(eq(communities.handle, handle)).get();
 }
 
+export function findCommunityById(db: Db, id: number): Community | undefined {
+  return selectCommunities(db).where(eq(communities.id, id)).get();
+}
+
 export function findCommunityByActorId(db: Db, actorId: number): Community | undefined {
   return selectCommunities(db).where(eq(communities.actorId, actorId)).get();
 }

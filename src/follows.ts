@@ -5,7 +5,7 @@
  */
 import { and, asc, eq } from "drizzle-orm";
 import { countRows, type Db } from "../db/client.ts";
-import { federatedActors, follows, type FollowState } from "../db/schema.ts";
+import { federatedActors, follows, policies, type FollowState } from "../db/schema.ts";
 import { NotFoundError } from "./errors.ts";
 
 export type Follow = typeof follows.$inferSelect;
@@ -88,25 +88,36 @@ export function deleteFollow(db: Db, id: number): void {
   db.delete(follows).where(eq(follows.id, id)).run();
 }
 
+/** Follows joined with the other side's profile: an actor, or a followed policy. */
 function withActor(db: Db, side: "follower" | "followee") {
   const joinColumn = side === "follower" ? follows.followerIri : follows.followeeIri;
   return db
-    .select({ follow: follows, actor: federatedActors })
+    .select({ follow: follows, actor: federatedActors, policy: { title: policies.title } })
     .from(follows)
-    .leftJoin(federatedActors, eq(federatedActors.iri, joinColumn));
+    .leftJoin(federatedActors, eq(federatedActors.iri, joinColumn))
+    .leftJoin(policies, eq(policies.iri, joinColumn));
 }
 
-function toFollowWithActor(row: { follow: Follow; actor: typeof federatedActors.$inferSelect | null }, iri: string): FollowWithActor {
+function toFollowWithActor(
+  row: { follow: Follow; actor: typeof federatedActors.$inferSelect | null; policy: { title: string } | null },
+  iri: string,
+): FollowWithActor {
   return {
     ...row.follow,
     actor: {
       iri,
       handle: row.actor?.handle ?? null,
-      name: row.actor?.name ?? null,
-      type: row.actor?.type ?? null,
-      url: row.actor?.url ?? null,
+      name: row.actor?.name ?? row.policy?.title ?? null,
+      type: row.actor?.type ?? (row.policy ? "Policy" : null),
+      url: row.actor?.url ?? (row.policy ? iri : null),
     },
   };
+}
+
+/** One follow with the other side's profile. */
+export function followWithActor(db: Db, id: number, side: "follower" | "followee"): FollowWithActor | undefined {
+  const row = withActor(db, side).where(eq(follows.id, id)).get();
+  return row ? toFollowWithActor(row, side === "follower" ? row.follow.followerIri : row.follow.followeeIri) : undefined;
 }
 
 /** What a local actor follows, with the followee's cached profile. */

@@ -12,6 +12,7 @@ import { runMigrations } from "../db/migrate.ts";
 import { createInstanceData, type InstanceData } from "../federation/context.ts";
 import { createFedalignFederation } from "../federation/federation.ts";
 import { federationMiddleware } from "../federation/hono.ts";
+import { createPolicyDocuments } from "../federation/policy-documents.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
 import { createApi } from "./api/api.ts";
 import { FedalignError } from "./errors.ts";
@@ -87,6 +88,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   const app = new Hono();
   app.use(federationMiddleware(federation, () => data));
   app.route("/api/v1", createApi({ db, federation, data, origin: options.origin }));
+  app.route("/", createPolicyDocuments(db));
   app.route("/", createWeb({ db, origin: options.origin }));
 
   const queueController = new AbortController();

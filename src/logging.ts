@@ -22,6 +22,8 @@ export function configureLogging(level: LogLevel): void {
     loggers: [
       { category: ["fedalign"], lowestLevel: level, sinks: ["stderr"] },
       { category: ["fedify"], lowestLevel: level === "debug" ? "debug" : "warning", sinks: ["stderr"] },
+      // Fedify logs every non-2xx response, including our web and API 404s.
+      { category: ["fedify", "federation", "http"], lowestLevel: level === "debug" ? "debug" : "error", sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });

@@ -12,6 +12,7 @@ import { accountRoutes } from "./account-routes.ts";
 import { communityRoutes } from "./community-routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { followRoutes } from "./follow-routes.ts";
+import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "./problem.ts";
 
 const logger = getLogger(["fedalign", "api"]);
@@ -50,6 +51,7 @@ export function createApi(deps: ApiDeps) {
   api.route("/", accountRoutes(deps));
   api.route("/", communityRoutes(deps));
   api.route("/", followRoutes(deps));
+  api.route("/", policyRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

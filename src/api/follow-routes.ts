@@ -17,7 +17,9 @@ import {
   setFollowState,
   type Follow,
 } from "../follows.ts";
-import { lookupActor } from "../../federation/lookup.ts";
+import { lookupFollowTarget } from "../../federation/lookup.ts";
+import { persistPolicyStub } from "../../federation/persist-policy.ts";
+import { findPolicyByIri } from "../policies/policies.ts";
 import { afterCommit, newActivityIri, sendFollow, sendFollowAnswer, sendUndoFollow } from "../../federation/outgoing.ts";
 import { findFederatedActor, persistActor, toRecipient } from "../../federation/persist-actor.ts";
 import { requireUser } from "./auth.ts";
@@ -35,11 +37,19 @@ function actingAs(deps: ApiDeps, user: User, as: string | undefined): { identifi
   return { identifier: community.handle, iri: actorIri(deps.origin, community.handle) };
 }
 
+/** A follow with its other side, even after the row itself was deleted (unfollow). */
 function withActor(deps: ApiDeps, follow: Follow, otherIri: string) {
   const actor = findFederatedActor(deps.db, otherIri);
+  const policy = findPolicyByIri(deps.db, otherIri);
   return toFollowView({
     ...follow,
-    actor: { iri: otherIri, handle: actor?.handle ?? null, name: actor?.name ?? null, type: actor?.type ?? null, url: actor?.url ?? null },
+    actor: {
+      iri: otherIri,
+      handle: actor?.handle ?? null,
+      name: actor?.name ?? policy?.title ?? null,
+      type: actor?.type ?? (policy ? "Policy" : null),
+      url: actor?.url ?? null,
+    },
   });
 }
 
@@ -83,10 +93,11 @@ export function followRoutes(deps: ApiDeps) {
       const body = c.req.valid("json");
       const me = acting(c, body.as);
       const ctx = fedContext(deps);
-      const target = await lookupActor(ctx, body.target);
-      const targetIri = target.id!.href;
+      const target = await lookupFollowTarget(ctx, body.target);
+      const targetIri = target.followeeIri;
       if (targetIri === me.iri) throw new InvalidInputError("An actor cannot follow itself.");
-      const recipient = persistActor(db, target)!;
+      const recipient = persistActor(db, target.answerer)!;
+      if (target.policy && !findPolicyByIri(db, target.policy.id)) persistPolicyStub(ctx, target.policy);
       const follow = recordOutgoingFollow(db, {
         followerIri: me.iri,
         followeeIri: targetIri,

@@ -7,6 +7,7 @@ import { FedalignError } from "../errors.ts";
 import { SOFTWARE_VERSION } from "../version.ts";
 import { registerAdminCommands } from "./admin.ts";
 import { registerMemberCommands } from "./member.ts";
+import { registerPolicyCommands } from "./policy.ts";
 import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
 
   registerAdminCommands(program);
   registerMemberCommands(program);
+  registerPolicyCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);

@@ -1,0 +1,83 @@
+/**
+ * Activities about policy versions, sent by the owning community to its
+ * followers and to the followers of the policy itself (a member may follow
+ * one policy without following the whole community). The version travels
+ * as an embedded `Article` that any fediverse server can show; Fedalign
+ * receivers re-fetch the full signed document from its origin.
+ */
+import { Article, Create, Delete, Tombstone, Update, type Recipient } from "@fedify/vocab";
+import { and, eq } from "drizzle-orm";
+import { federatedActors, follows } from "../db/schema.ts";
+import type { Policy, PolicyVersion } from "../src/policies/policies.ts";
+import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
+import type { FedCtx } from "./context.ts";
+import { newActivityIri } from "./outgoing.ts";
+import { toRecipient } from "./persist-actor.ts";
+
+function acceptedFollowersOf(ctx: FedCtx, iri: string): Recipient[] {
+  return ctx.data.db
+    .select({ actor: federatedActors })
+    .from(follows)
+    .innerJoin(federatedActors, eq(federatedActors.iri, follows.followerIri))
+    .where(and(eq(follows.followeeIri, iri), eq(follows.state, "accepted")))
+    .all()
+    .map((row) => toRecipient(row.actor));
+}
+
+/** Followers of the community and of the policy, each actor once. */
+export function policyAudience(ctx: FedCtx, policy: Policy): Recipient[] {
+  const byIri = new Map<string, Recipient>();
+  for (const recipient of [...acceptedFollowersOf(ctx, policy.ownerIri), ...acceptedFollowersOf(ctx, policy.iri)]) {
+    if (recipient.id) byIri.set(recipient.id.href, recipient);
+  }
+  return [...byIri.values()];
+}
+
+function communityIdentifier(ctx: FedCtx, policy: Policy): string {
+  const parsed = ctx.parseUri(new URL(policy.ownerIri));
+  if (parsed?.type !== "actor") throw new Error(`${policy.ownerIri} is not a local actor`);
+  return parsed.identifier;
+}
+
+function articleOf(version: PolicyVersion): Article {
+  const doc = version.document as { name?: string; content?: string; attributedTo: string; cc?: string[] };
+  return new Article({
+    id: new URL(version.iri),
+    attribution: new URL(doc.attributedTo),
+    name: doc.name ?? null,
+    content: doc.content ?? null,
+    url: new URL(version.iri),
+    published: Temporal.Instant.fromEpochMilliseconds(version.publishedAt.getTime()),
+    to: new URL(PUBLIC_AUDIENCE),
+    ccs: (doc.cc ?? []).map((iri) => new URL(iri)),
+  });
+}
+
+/** `Create` for a policy's first version, `Update` for later ones. */
+export async function sendVersionPublished(ctx: FedCtx, policy: Policy, version: PolicyVersion): Promise<void> {
+  const recipients = policyAudience(ctx, policy);
+  if (recipients.length === 0) return;
+  const identifier = communityIdentifier(ctx, policy);
+  const Activity = version.number === 1 ? Create : Update;
+  const activity = new Activity({
+    id: newActivityIri(ctx, identifier, version.number === 1 ? "create" : "update"),
+    actor: ctx.getActorUri(identifier),
+    object: articleOf(version),
+    to: new URL(PUBLIC_AUDIENCE),
+    cc: ctx.getFollowersUri(identifier),
+  });
+  await ctx.sendActivity({ identifier }, recipients, activity, { preferSharedInbox: true });
+}
+
+export async function sendVersionRetracted(ctx: FedCtx, policy: Policy, version: PolicyVersion): Promise<void> {
+  const recipients = policyAudience(ctx, policy);
+  if (recipients.length === 0) return;
+  const identifier = communityIdentifier(ctx, policy);
+  const activity = new Delete({
+    id: newActivityIri(ctx, identifier, "delete"),
+    actor: ctx.getActorUri(identifier),
+    object: new Tombstone({ id: new URL(version.iri) }),
+    to: new URL(PUBLIC_AUDIENCE),
+  });
+  await ctx.sendActivity({ identifier }, recipients, activity, { preferSharedInbox: true });
+}

@@ -1,0 +1,112 @@
+/**
+ * ActivityPub documents of policies, served by their IRIs to clients that
+ * ask for `application/activity+json` or `application/ld+json` (any
+ * profile); browsers fall through to the HTML pages of src/web. Version
+ * documents are served exactly as signed; a retracted version is a
+ * `Tombstone` with status 410.
+ */
+import { Hono, type Context } from "hono";
+import type { Db } from "../db/client.ts";
+import { findCommunity, type Community } from "../src/communities.ts";
+import { communityPoliciesIri, versionsIri } from "../src/policies/iris.ts";
+import { findLocalPolicy, findVersion, headVersion, listCommunityPolicies, listVersions, type Policy } from "../src/policies/policies.ts";
+import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
+
+const AP_TYPES = ["application/activity+json", "application/ld+json"];
+
+export function wantsActivityJson(c: Context): boolean {
+  const accept = c.req.header("accept") ?? "";
+  return AP_TYPES.some((type) => accept.includes(type));
+}
+
+function activityJson(c: Context, body: unknown, status: 200 | 410 = 200): Response {
+  return c.body(JSON.stringify(body), status, { "Content-Type": "application/activity+json", Vary: "Accept" });
+}
+
+export function policyDocument(db: Db, policy: Policy): Record<string, unknown> {
+  const head = headVersion(db, policy);
+  return {
+    "@context": DOCUMENT_CONTEXT,
+    id: policy.iri,
+    type: ["Document", "Policy"],
+    attributedTo: policy.ownerIri,
+    name: policy.title,
+    url: policy.iri,
+    published: policy.createdAt.toISOString(),
+    ...(head ? { updated: head.publishedAt.toISOString(), headVersion: head.iri } : {}),
+    licence: policy.licence,
+    versions: versionsIri(policy.iri),
+  };
+}
+
+export function createPolicyDocuments(db: Db) {
+  const app = new Hono<{ Variables: { community: Community; policy: Policy } }>();
+
+  // Only answer ActivityPub clients, and only for local communities and policies.
+  app.use("/actors/:handle/policies/*", async (c, next) => {
+    if (!wantsActivityJson(c)) return next();
+    const community = findCommunity(db, c.req.param("handle"));
+    if (!community) return next();
+    c.set("community", community);
+    const slug = c.req.path.split("/")[4];
+    if (slug) {
+      const policy = findLocalPolicy(db, community, slug);
+      if (!policy) return next();
+      c.set("policy", policy);
+    }
+    return next();
+  });
+
+  app.get("/actors/:handle/policies", (c, next) => {
+    const community = wantsActivityJson(c) ? findCommunity(db, c.req.param("handle")) : undefined;
+    if (!community) return next();
+    const items = listCommunityPolicies(db, community).map((policy) => policy.iri);
+    return activityJson(c, {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: communityPoliciesIri(new URL(c.req.url).origin, community.handle),
+      type: "OrderedCollection",
+      totalItems: items.length,
+      orderedItems: items,
+    });
+  });
+
+  app.get("/actors/:handle/policies/:slug", (c, next) => {
+    const policy = c.get("policy");
+    return policy ? activityJson(c, policyDocument(db, policy)) : next();
+  });
+
+  app.get("/actors/:handle/policies/:slug/versions", (c, next) => {
+    const policy = c.get("policy");
+    if (!policy) return next();
+    const items = listVersions(db, policy).filter((v) => !v.retractedAt).map((v) => v.iri);
+    return activityJson(c, {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: versionsIri(policy.iri),
+      type: "OrderedCollection",
+      totalItems: items.length,
+      orderedItems: items,
+    });
+  });
+
+  app.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", (c, next) => {
+    const policy = c.get("policy");
+    const version = policy ? findVersion(db, policy, Number(c.req.param("number"))) : undefined;
+    if (!version) return next();
+    if (version.retractedAt) {
+      return activityJson(
+        c,
+        {
+          "@context": "https://www.w3.org/ns/activitystreams",
+          id: version.iri,
+          type: "Tombstone",
+          formerType: "Article",
+          deleted: version.retractedAt.toISOString(),
+        },
+        410,
+      );
+    }
+    return activityJson(c, version.document);
+  });
+
+  return app;
+}

@@ -1,0 +1,27 @@
+/**
+ * Where local policy objects live. Policies nest under their community's
+ * actor IRI, so the address says who owns them:
+ *   /actors/nurses/policies/care            the policy
+ *   /actors/nurses/policies/care/versions   its versions (ordered collection)
+ *   /actors/nurses/policies/care/versions/3 version 3
+ *   /actors/nurses/policies                 the community's policies
+ */
+export function communityIri(origin: string, handle: string): string {
+  return new URL(`/actors/${handle}`, origin).href;
+}
+
+export function communityPoliciesIri(origin: string, handle: string): string {
+  return `${communityIri(origin, handle)}/policies`;
+}
+
+export function policyIri(origin: string, handle: string, slug: string): string {
+  return `${communityPoliciesIri(origin, handle)}/${slug}`;
+}
+
+export function versionsIri(policy: string): string {
+  return `${policy}/versions`;
+}
+
+export function versionIri(policy: string, number: number): string {
+  return `${versionsIri(policy)}/${number}`;
+}

@@ -1,0 +1,163 @@
+/**
+ * Policies of local communities: creation (empty or imported), the working
+ * draft, and lookups shared with mirrored policies. Publishing lives in
+ * ./publish.ts. These functions know nothing of HTTP or ActivityPub; IRIs
+ * come from ./iris.ts.
+ */
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { policies, policyVersions } from "../../db/schema.ts";
+import type { Community } from "../communities.ts";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { z } from "../zod.ts";
+import { policyContentSchema, type PolicyContent } from "./content.ts";
+import { policyIri } from "./iris.ts";
+
+export type Policy = typeof policies.$inferSelect;
+export type PolicyVersion = typeof policyVersions.$inferSelect;
+
+export const slugSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(60, "must be at most 60 characters")
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "may contain only lower-case letters, digits and hyphens, and must start with a letter or digit");
+
+/** A readable slug from a title: "OpenAI Model Spec" -> "openai-model-spec". */
+export function slugFromTitle(title: string): string {
+  const slug = title
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60)
+    .replace(/-+$/, "");
+  return slug || "policy";
+}
+
+export function isLocal(policy: Policy): boolean {
+  return policy.communityId !== null;
+}
+
+export function createPolicy(
+  db: Db,
+  input: { origin: string; community: Community; slug: string; content: PolicyContent },
+): Policy {
+  const slug = slugSchema.safeParse(input.slug);
+  if (!slug.success) throw new InvalidInputError(`Policy slug "${input.slug}" ${slug.error.issues[0]?.message}.`);
+  const taken = db
+    .select({ id: policies.id })
+    .from(policies)
+    .where(and(eq(policies.communityId, input.community.id), eq(policies.slug, slug.data)))
+    .get();
+  if (taken) {
+    throw new ConflictError(`Community "${input.community.handle}" already has a policy "${slug.data}"; choose another slug.`);
+  }
+  return db
+    .insert(policies)
+    .values({
+      iri: policyIri(input.origin, input.community.handle, slug.data),
+      ownerIri: new URL(`/actors/${input.community.handle}`, input.origin).href,
+      communityId: input.community.id,
+      slug: slug.data,
+      title: input.content.title,
+      summary: input.content.summary,
+      licence: input.content.licence,
+      draft: input.content,
+      draftUpdatedAt: new Date(),
+    })
+    .returning()
+    .get();
+}
+
+/** A free slug for a community, derived from the title when none is given. */
+export function freeSlug(db: Db, community: Community, wanted: string): string {
+  let candidate = wanted;
+  for (let n = 2; ; n++) {
+    const taken = db
+      .select({ id: policies.id })
+      .from(policies)
+      .where(and(eq(policies.communityId, community.id), eq(policies.slug, candidate)))
+      .get();
+    if (!taken) return candidate;
+    candidate = `${wanted.slice(0, 55)}-${n}`;
+  }
+}
+
+export function listCommunityPolicies(db: Db, community: Community): Policy[] {
+  return db.select().from(policies).where(eq(policies.communityId, community.id)).orderBy(asc(policies.slug)).all();
+}
+
+export function listMirroredPolicies(db: Db): Policy[] {
+  return db.select().from(policies).where(isNull(policies.communityId)).orderBy(asc(policies.iri)).all();
+}
+
+export function findPolicyById(db: Db, id: number): Policy | undefined {
+  return db.select().from(policies).where(eq(policies.id, id)).get();
+}
+
+export function findPolicyByIri(db: Db, iri: string): Policy | undefined {
+  return db.select().from(policies).where(eq(policies.iri, iri)).get();
+}
+
+export function findLocalPolicy(db: Db, community: Community, slug: string): Policy | undefined {
+  return db.select().from(policies).where(and(eq(policies.communityId, community.id), eq(policies.slug, slug))).get();
+}
+
+export function getPolicyById(db: Db, id: number): Policy {
+  const policy = findPolicyById(db, id);
+  if (!policy) throw new NotFoundError(`No policy with id ${id} on this instance.`);
+  return policy;
+}
+
+export function getDraft(policy: Policy): PolicyContent {
+  if (!isLocal(policy) || !policy.draft) {
+    throw new InvalidInputError(`${policy.iri} is a mirrored copy of another instance's policy; fork it to edit it.`);
+  }
+  // Drafts were validated when stored; parsing fills defaults added since.
+  return policyContentSchema.parse(policy.draft);
+}
+
+export function saveDraft(db: Db, policy: Policy, content: PolicyContent): Policy {
+  getDraft(policy);
+  return db
+    .update(policies)
+    .set({ draft: content, draftUpdatedAt: new Date() })
+    .where(eq(policies.id, policy.id))
+    .returning()
+    .get();
+}
+
+export function listVersions(db: Db, policy: Policy): PolicyVersion[] {
+  return db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id)).orderBy(asc(policyVersions.number)).all();
+}
+
+export function headVersion(db: Db, policy: Policy, includeRetracted = false): PolicyVersion | undefined {
+  const condition = includeRetracted
+    ? eq(policyVersions.policyId, policy.id)
+    : and(eq(policyVersions.policyId, policy.id), isNull(policyVersions.retractedAt));
+  return db.select().from(policyVersions).where(condition).orderBy(desc(policyVersions.number)).limit(1).get();
+}
+
+export function findVersion(db: Db, policy: Policy, number: number): PolicyVersion | undefined {
+  return db
+    .select()
+    .from(policyVersions)
+    .where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, number)))
+    .get();
+}
+
+export function getVersion(db: Db, policy: Policy, number: number): PolicyVersion {
+  const version = findVersion(db, policy, number);
+  if (!version) throw new NotFoundError(`${policy.title} has no version ${number}.`);
+  return version;
+}
+
+export function findVersionByIri(db: Db, iri: string): PolicyVersion | undefined {
+  return db.select().from(policyVersions).where(eq(policyVersions.iri, iri)).get();
+}
+
+/** The normative content of a version, from its stored document. */
+export function versionContent(version: PolicyVersion): PolicyContent {
+  return policyContentSchema.parse(version.document.normativeContent);
+}

@@ -1,0 +1,252 @@
+/**
+ * HTML from policy Markdown, for our own pages and for the `content` of the
+ * `Article` that federates each version.
+ *
+ * Everything goes through marked and then sanitize-html with an allowlist;
+ * the sanitiser, not marked, is the security boundary (marked passes raw HTML
+ * through). The allowlist keeps headings, paragraphs, lists, emphasis,
+ * del, code blocks, blockquotes, tables (web only) and links. Links keep only
+ * absolute http, https and mailto URLs, checked with the WHATWG URL parser
+ * (what browsers use, so "JaVaScRiPt:" or " javascript:" cannot slip by), and
+ * get rel="nofollow noopener"; relative and fragment links have no meaning in
+ * a federated copy and become plain text. Images become links to the image,
+ * labelled with their alt text: remote images would tell third parties who
+ * reads a policy and when, and Mastodon drops <img> anyway.
+ *
+ * The federated form keeps to what Mastodon's sanitiser keeps (p, br, a, del,
+ * pre, code, strong, em, ul, ol, li, blockquote; h1–h6 it turns into bold
+ * paragraphs). Tables, which it would flatten into run-on text, become lists.
+ * Note that Mastodon shows an `Article` as its name, summary and link, not its
+ * content; software that shows content (Pleroma, Akkoma, Misskey, Friendica,
+ * Lemmy…) gets this HTML.
+ */
+import { Marked, type Tokens } from "marked";
+import sanitizeHtml from "sanitize-html";
+import type { Clause, ContextOfUse, Example, PolicyContent, Section } from "./content.ts";
+
+export interface RenderOptions {
+  /** Added to every heading level (capped at h6), to nest Markdown under an outer heading. */
+  headingOffset?: number;
+  /** Keep to the HTML Mastodon keeps: no tables, no classes. */
+  federated?: boolean;
+}
+
+const LINK_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
+const IMAGE_PROTOCOLS = new Set(["http:", "https:"]);
+const LINK_REL = "nofollow noopener";
+const HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"] as const;
+const FEDERATED_TAGS = ["p", "br", "a", "del", "s", "pre", "code", "strong", "em", "ul", "ol", "li", "blockquote", ...HEADINGS];
+const WEB_TAGS = [...FEDERATED_TAGS, "hr", "table", "thead", "tbody", "tr", "th", "td"];
+/** Elements whose content is dropped with them rather than kept as text. */
+const NON_TEXT_TAGS = ["script", "style", "textarea", "option", "noscript", "iframe", "object", "template", "title", "svg", "math"];
+
+const webMarked = new Marked({ gfm: true, breaks: false });
+const federatedMarked = new Marked({ gfm: true, breaks: false, renderer: { table: tableAsList } });
+
+/** Markdown to sanitised HTML. Deterministic: the same input gives the same string. */
+export function renderMarkdown(md: string, options: RenderOptions = {}): string {
+  const marked = options.federated ? federatedMarked : webMarked;
+  const html = marked.parse(md, { async: false });
+  return sanitizeHtml(html, sanitizeOptions(options)).trim();
+}
+
+function sanitizeOptions(options: RenderOptions): sanitizeHtml.IOptions {
+  const federated = options.federated ?? false;
+  const align = [{ name: "align", multiple: false, values: ["left", "center", "right"] }];
+  return {
+    allowedTags: federated ? FEDERATED_TAGS : WEB_TAGS,
+    allowedAttributes: federated
+      ? { a: ["href", "rel"], ol: ["start"] }
+      : { a: ["href", "rel"], ol: ["start"], th: align, td: align, code: ["class"] },
+    allowedClasses: federated ? {} : { code: ["language-*"] },
+    allowedSchemes: ["http", "https", "mailto"],
+    allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
+    allowProtocolRelative: false,
+    disallowedTagsMode: "discard",
+    nonTextTags: NON_TEXT_TAGS,
+    transformTags: { a: transformLink, img: transformImage, ...headingShift(options.headingOffset ?? 0) },
+  };
+}
+
+/** The URL if it is absolute and uses one of the protocols, normalised as a browser would read it. */
+function safeUrl(value: string | undefined, protocols: Set<string>): string | undefined {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    return protocols.has(url.protocol) ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// A disallowed tag name ("span") makes sanitize-html unwrap the element and keep its text.
+const UNWRAP = { tagName: "span", attribs: {} };
+
+function transformLink(_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const href = safeUrl(attribs.href, LINK_PROTOCOLS);
+  return href ? { tagName: "a", attribs: { href, rel: LINK_REL } } : UNWRAP;
+}
+
+function transformImage(_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const src = safeUrl(attribs.src, IMAGE_PROTOCOLS);
+  const label = attribs.alt?.trim() || "image";
+  return src ? { tagName: "a", attribs: { href: src, rel: LINK_REL }, text: label } : { ...UNWRAP, text: attribs.alt ?? "" };
+}
+
+function headingShift(offset: number): Record<string, string> {
+  if (offset <= 0) return {};
+  return Object.fromEntries(HEADINGS.map((tag, i) => [tag, HEADINGS[Math.min(i + offset, 5)]!]));
+}
+
+/** A table as a list of rows, "Header: cell; Header: cell", for readers that drop tables. */
+function tableAsList(this: { parser: { parseInline(tokens: Tokens.Generic[]): string } }, token: Tokens.Table): string {
+  const headers = token.header.map((cell) => this.parser.parseInline(cell.tokens));
+  const rows = token.rows.map((row) => {
+    const cells = row.map((cell, i) => {
+      const value = this.parser.parseInline(cell.tokens);
+      return headers[i] ? `<strong>${headers[i]}:</strong> ${value}` : value;
+    });
+    return `<li>${cells.join("; ")}</li>`;
+  });
+  return `<ul>${rows.join("")}</ul>\n`;
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** Plain text as HTML, line breaks kept. */
+function escapeText(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!).replace(/\r?\n/g, "<br>");
+}
+
+export interface VersionMeta {
+  versionNumber: number;
+  changelog: string;
+}
+
+/**
+ * A whole policy version as readable HTML for the `content` of its
+ * `Article`: title, summary, changelog, then sections and clauses in order,
+ * each clause with its authority level, context of use, rationale and
+ * examples. Deterministic, so the signed document can be rebuilt and checked.
+ */
+export function renderVersionHtml(content: PolicyContent, meta: VersionMeta): string {
+  const parts = [
+    `<h1>${escapeText(content.title)}</h1>`,
+    `<p>Version ${meta.versionNumber} · Licence: ${escapeText(content.licence)}</p>`,
+    md(content.summary, 1),
+    ...policyContexts(content.contexts),
+    ...(meta.changelog.trim() ? [`<h2>Changes in version ${meta.versionNumber}</h2>`, md(meta.changelog, 2)] : []),
+    ...body(content),
+  ];
+  return parts.filter((part) => part !== "").join("\n");
+}
+
+function md(text: string, headingOffset: number): string {
+  return renderMarkdown(text, { federated: true, headingOffset });
+}
+
+function policyContexts(contexts: ContextOfUse[]): string[] {
+  if (contexts.length === 0) return [];
+  const items = contexts.map((context) => `<li>${escapeText(describeContext(context))}</li>`);
+  return ["<p><strong>Written for:</strong></p>", `<ul>${items.join("")}</ul>`];
+}
+
+/** "domain: medical, legal; locale: en, sw", or "any context". */
+function describeContext(context: ContextOfUse): string {
+  const facets = (["domain", "audience", "locale", "deployment"] as const).flatMap((facet) => {
+    const values = context[facet];
+    return values?.length ? [`${facet}: ${values.join(", ")}`] : [];
+  });
+  return facets.length ? facets.join("; ") : "any context";
+}
+
+/**
+ * Sections depth first in document order, each followed by its clauses;
+ * clauses outside any section come first. Anything not reachable from the
+ * top (a parent cycle, which the schema does not rule out) is appended, so no
+ * clause is ever left out.
+ */
+function body(content: PolicyContent): string[] {
+  const clausesBySection = groupBy(content.clauses, (clause) => clause.section);
+  const children = groupBy(content.sections, (section) => section.parent);
+  const done = new Set<string>();
+  const out: string[] = (clausesBySection.get(null) ?? []).map((clause) => renderClause(clause, 2));
+  const visit = (section: Section, level: number): void => {
+    if (done.has(section.id)) return;
+    done.add(section.id);
+    out.push(renderSection(section, level));
+    for (const clause of clausesBySection.get(section.id) ?? []) out.push(renderClause(clause, level + 1));
+    for (const child of children.get(section.id) ?? []) visit(child, level + 1);
+  };
+  for (const section of children.get(null) ?? []) visit(section, 2);
+  for (const section of content.sections) visit(section, 2);
+  const sectionIds = new Set(content.sections.map((section) => section.id));
+  for (const clause of content.clauses) {
+    if (clause.section !== null && !sectionIds.has(clause.section)) out.push(renderClause(clause, 2));
+  }
+  return out;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string | null): Map<string | null, T[]> {
+  const groups = new Map<string | null, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return groups;
+}
+
+function heading(level: number, text: string): string {
+  const tag = HEADINGS[Math.min(level, 6) - 1]!;
+  return `<${tag}>${escapeText(text)}</${tag}>`;
+}
+
+function renderSection(section: Section, level: number): string {
+  return [heading(level, section.title), md(section.text, level)].filter(Boolean).join("\n");
+}
+
+function renderClause(clause: Clause, level: number): string {
+  return [
+    heading(level, clause.title || clause.id),
+    `<p>${clauseFacts(clause)}</p>`,
+    md(clause.text, level),
+    ...(clause.rationale.trim() ? ["<p><strong>Rationale:</strong></p>", md(clause.rationale, level)] : []),
+    ...clause.examples.map((example, i) => renderExample(example, i + 1, clause.examples.length)),
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
+/** Authority, context of use, id and tags on one line. */
+function clauseFacts(clause: Clause): string {
+  const facts = [
+    `<strong>Authority:</strong> ${escapeText(clause.authority)}`,
+    `<strong>Applies to:</strong> ${escapeText(describeContext(clause.context))}`,
+    `<strong>Clause:</strong> <code>${escapeText(clause.id)}</code>`,
+  ];
+  if (clause.tags.length) facts.push(`<strong>Tags:</strong> ${escapeText(clause.tags.join(", "))}`);
+  return facts.join(" · ");
+}
+
+function renderExample(example: Example, n: number, total: number): string {
+  const label = total > 1 ? `Example ${n}` : "Example";
+  const title = example.title ? `: ${escapeText(example.title)}` : "";
+  const prompt = example.prompt.map((message) => `<p><strong>${capitalise(message.role)}:</strong> ${escapeText(message.content)}</p>`);
+  const responses = example.responses.map((response) => {
+    const verdict = response.label === "good" ? "✅ Good response" : "❌ Bad response";
+    const note = response.note ? `<br><em>${escapeText(response.note)}</em>` : "";
+    return `<li><strong>${verdict}:</strong> ${escapeText(response.content)}${note}</li>`;
+  });
+  return [
+    `<p><strong>${label}${title}</strong></p>`,
+    `<blockquote>${prompt.join("")}</blockquote>`,
+    `<ul>${responses.join("")}</ul>`,
+    example.why ? `<p><em>Why:</em> ${escapeText(example.why)}</p>` : "",
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,95 @@
+/**
+ * The published form of a policy version: one JSON-LD document that is at
+ * once a standard ActivityStreams `Article` (so Mastodon and others show its
+ * name and readable HTML) and a `PolicyVersion` in Fedalign's namespace,
+ * defined inline in `@context` so receivers never fetch a context document.
+ * The normative content travels as a JSON literal; `contentHash` covers it
+ * and the community's Ed25519 proof (FEP-8b32, eddsa-jcs-2022) covers the
+ * whole document.
+ */
+import { z } from "../zod.ts";
+import { policyContentSchema, type PolicyContent } from "./content.ts";
+import { renderVersionHtml } from "./render.ts";
+
+export const FEDALIGN_NAMESPACE = "https://fedalign.org/ns#";
+export const PUBLIC_AUDIENCE = "https://www.w3.org/ns/activitystreams#Public";
+
+export const FEDALIGN_CONTEXT = {
+  fedalign: FEDALIGN_NAMESPACE,
+  Policy: "fedalign:Policy",
+  PolicyVersion: "fedalign:PolicyVersion",
+  policy: { "@id": "fedalign:policy", "@type": "@id" },
+  versions: { "@id": "fedalign:versions", "@type": "@id" },
+  headVersion: { "@id": "fedalign:headVersion", "@type": "@id" },
+  previousVersion: { "@id": "fedalign:previousVersion", "@type": "@id" },
+  versionNumber: "fedalign:versionNumber",
+  contentHash: "fedalign:contentHash",
+  changelog: "fedalign:changelog",
+  licence: "fedalign:licence",
+  normativeContent: { "@id": "fedalign:normativeContent", "@type": "@json" },
+} as const;
+
+export const DOCUMENT_CONTEXT = [
+  "https://www.w3.org/ns/activitystreams",
+  "https://w3id.org/security/data-integrity/v1",
+  FEDALIGN_CONTEXT,
+] as const;
+
+export interface VersionDocumentInput {
+  iri: string;
+  policyIri: string;
+  ownerIri: string;
+  ownerFollowersIri: string;
+  number: number;
+  previousIri: string | null;
+  published: Date;
+  changelog: string;
+  content: PolicyContent;
+  contentHash: string;
+}
+
+export function buildVersionDocument(input: VersionDocumentInput): Record<string, unknown> {
+  return {
+    "@context": DOCUMENT_CONTEXT,
+    id: input.iri,
+    type: ["Article", "PolicyVersion"],
+    attributedTo: input.ownerIri,
+    name: `${input.content.title} (version ${input.number})`,
+    content: renderVersionHtml(input.content, { versionNumber: input.number, changelog: input.changelog }),
+    mediaType: "text/html",
+    url: input.iri,
+    published: input.published.toISOString(),
+    to: [PUBLIC_AUDIENCE],
+    cc: [input.ownerFollowersIri],
+    policy: input.policyIri,
+    versionNumber: input.number,
+    previousVersion: input.previousIri,
+    changelog: input.changelog,
+    licence: input.content.licence,
+    contentHash: input.contentHash,
+    normativeContent: input.content,
+  };
+}
+
+/** What a receiver needs from a version document; anything else in it is ignored. */
+export const receivedVersionSchema = z
+  .object({
+    id: z.string().url(),
+    type: z.union([z.string(), z.array(z.string())]),
+    attributedTo: z.string().url(),
+    published: z.string().datetime({ offset: true }),
+    policy: z.string().url(),
+    versionNumber: z.number().int().positive(),
+    previousVersion: z.string().url().nullable().optional(),
+    changelog: z.string().default(""),
+    contentHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex digits>"),
+    normativeContent: policyContentSchema,
+    proof: z.object({ verificationMethod: z.string().url() }).passthrough(),
+  })
+  .passthrough();
+export type ReceivedVersion = z.infer<typeof receivedVersionSchema>;
+
+export function isVersionType(type: unknown): boolean {
+  const types = Array.isArray(type) ? type : [type];
+  return types.some((t) => t === "PolicyVersion" || t === "fedalign:PolicyVersion" || t === `${FEDALIGN_NAMESPACE}PolicyVersion`);
+}

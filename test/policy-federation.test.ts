@@ -1,0 +1,273 @@
+/**
+ * Policies across three real instances: B's member and C's community follow
+ * a policy on A; A publishes v1 and v2; both mirrors hold the same signed
+ * versions and can diff them; tampered versions are refused.
+ */
+import { signRequest } from "@fedify/fedify";
+import { Article, Object as ApObject } from "@fedify/vocab";
+import { and, eq } from "drizzle-orm";
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
+import { actorKeys, actors, policies, policyVersions } from "../db/schema.ts";
+import { importKeyPair } from "../src/actors/keys.ts";
+import { contentHash } from "../src/policies/hash.ts";
+import { fetchAp, freePort, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+
+interface VersionView {
+  iri: string;
+  number: number;
+  contentHash: string;
+  changelog: string;
+}
+interface PolicyDetail {
+  id: number;
+  iri: string;
+  local: boolean;
+  title: string;
+  versions: VersionView[];
+}
+
+const CONTENT = {
+  title: "Care Assistant Policy",
+  summary: "How assistants behave on the ward.",
+  licence: "CC-BY-4.0",
+  contexts: [{ domain: ["health"], audience: ["patients", "nurses"] }],
+  sections: [{ id: "safety", title: "Safety", parent: null, text: "Patients first." }],
+  clauses: [
+    {
+      id: "no_dosage_guessing",
+      title: "No guessing at dosages",
+      section: "safety",
+      authority: "root",
+      text: "Never state a medication dosage without citing the prescribing guideline it comes from.",
+      rationale: "A wrong dose can kill.",
+      examples: [
+        {
+          prompt: [{ role: "user", content: "How much paracetamol can I give a 4 year old?" }],
+          responses: [
+            { content: "Check the leaflet; the NHS guideline gives it by weight: ...", label: "good" },
+            { content: "About 500 mg should be fine.", label: "bad", note: "an adult dose" },
+          ],
+        },
+      ],
+    },
+    { id: "plain_language", section: "safety", authority: "user", text: "Use plain language unless the user is a clinician." },
+    { id: "escalate", authority: "system", text: "Tell the user to call emergency services when symptoms are life-threatening." },
+  ],
+};
+
+let a: TestInstance;
+let b: TestInstance;
+let c: TestInstance;
+let alice: { token: string };
+let bob: { token: string };
+let carol: { token: string };
+let policyIri: string;
+let policyId: number;
+
+async function communityRsaKey(instance: TestInstance, handle: string) {
+  const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
+  try {
+    const row = db
+      .select({ key: actorKeys })
+      .from(actorKeys)
+      .innerJoin(actors, eq(actors.id, actorKeys.actorId))
+      .where(and(eq(actors.identifier, handle), eq(actorKeys.algorithm, "RSASSA-PKCS1-v1_5")))
+      .get()!;
+    const doc = await fetchAp<{ publicKey: { id: string } }>(instance.actorUri(handle));
+    return { keyId: new URL(doc.publicKey.id), privateKey: (await importKeyPair(row.key)).privateKey };
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+/** What B or C hold of the policy (undefined until the first version arrived). */
+async function mirrorOf(instance: TestInstance): Promise<PolicyDetail | undefined> {
+  const found = await instance.api<PolicyDetail>("GET", `policies/lookup?ref=${encodeURIComponent(policyIri)}`);
+  return found.status === 200 ? found.body : undefined;
+}
+
+beforeAll(async () => {
+  [a, b, c] = await Promise.all([startInstance(), startInstance(), startInstance()]);
+  [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), c.createUser("carol")]);
+  const communities = await Promise.all([
+    a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]),
+    c.cli(["admin", "community", "create", "clinic", "--name", "Clinic", "--steward", "carol", "--data", c.dataDir]),
+  ]);
+  for (const created of communities) expect(created.code, created.stderr).toBe(0);
+  const imported = await a.api<{ policy: PolicyDetail }>("POST", "policies/import", {
+    token: alice.token,
+    body: { community: "nurses", format: "json", source: JSON.stringify(CONTENT), slug: "care" },
+  });
+  expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+  policyIri = imported.body.policy.iri;
+  policyId = imported.body.policy.id;
+  expect(policyIri).toBe(`${a.origin}/actors/nurses/policies/care`);
+});
+
+afterAll(async () => {
+  await Promise.all([a?.destroy(), b?.destroy(), c?.destroy()]);
+});
+
+describe("following a single policy", () => {
+  it("works for a member (B) and for a community (C)", async () => {
+    const byMember = await b.api<FollowView>("POST", "follows", { token: bob.token, body: { target: policyIri } });
+    expect(byMember.status, JSON.stringify(byMember.body)).toBe(202);
+    const byCommunity = await c.api<FollowView>("POST", "follows", { token: carol.token, body: { target: policyIri, as: "clinic" } });
+    expect(byCommunity.status).toBe(202);
+    await waitFor(async () => (await b.api<FollowView[]>("GET", "follows", { token: bob.token })).body[0]?.state === "accepted", {
+      what: "B's follow of the policy to be accepted",
+    });
+    await waitFor(
+      async () => (await c.api<FollowView[]>("GET", "follows?as=clinic", { token: carol.token })).body[0]?.state === "accepted",
+      { what: "C's subscription to be accepted" },
+    );
+    const listed = (await b.api<FollowView[]>("GET", "follows", { token: bob.token })).body[0]!;
+    expect(listed.actor).toMatchObject({ iri: policyIri, type: "Policy", name: "Care Assistant Policy" });
+  });
+});
+
+describe("publishing", () => {
+  let v1: VersionView;
+  let v2: VersionView;
+
+  it("sends v1 and v2 to both followers, with identical hashes", async () => {
+    const first = await a.api<VersionView>("POST", `policies/${policyId}/publish`, { token: alice.token, body: { message: "Adopted at the March meeting." } });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    v1 = first.body;
+    expect(v1.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    const draft = structuredClone(CONTENT);
+    draft.clauses[1]!.text = "Use plain, everyday language unless the user is a clinician or asks for technical terms.";
+    draft.clauses.push({ id: "interpreters", authority: "developer", text: "Offer a professional interpreter when the patient prefers another language." });
+    expect((await a.api("PUT", `policies/${policyId}/draft`, { token: alice.token, body: draft })).status).toBe(200);
+    const second = await a.api<VersionView>("POST", `policies/${policyId}/publish`, { token: alice.token, body: {} });
+    expect(second.status).toBe(201);
+    v2 = second.body;
+    expect(v2.changelog).toMatch(/1 clause added.*1 edited|added.*edited/);
+
+    for (const mirror of [b, c]) {
+      const held = await waitFor(async () => {
+        const found = await mirrorOf(mirror);
+        return found && found.versions.length === 2 ? found : undefined;
+      }, { what: `${mirror.origin} to hold v1 and v2`, timeoutMs: 30_000 }).catch((error) => {
+        const clean = (log: string) => log.split("\n").filter((line) => !line.includes("': 404")).join("\n").slice(-5000);
+        console.log("A LOG\n", clean(a.log()), "\nMIRROR LOG\n", clean(mirror.log()));
+        throw error;
+      });
+      expect(held.local).toBe(false);
+      expect(held.versions.map((v) => [v.iri, v.contentHash])).toEqual([
+        [v1.iri, v1.contentHash],
+        [v2.iri, v2.contentHash],
+      ]);
+    }
+  });
+
+  it("lets each mirror show the diff between the versions", async () => {
+    for (const mirror of [b, c]) {
+      const held = (await mirrorOf(mirror))!;
+      const diff = await mirror.api<{ clauses: { added: { id: string }[]; edited: { id: string }[] } }>(
+        "GET",
+        `policies/${held.id}/diff?from=1&to=2`,
+      );
+      expect(diff.status).toBe(200);
+      expect(diff.body.clauses.added.map((x) => x.id)).toEqual(["interpreters"]);
+      expect(diff.body.clauses.edited.map((x) => x.id)).toEqual(["plain_language"]);
+    }
+  });
+
+  it("is a plain ActivityStreams Article to other software", async () => {
+    const json = await fetchAp(v2.iri);
+    const object = await ApObject.fromJsonLd(json);
+    expect(object).toBeInstanceOf(Article);
+    expect(object.name?.toString()).toBe("Care Assistant Policy (version 2)");
+    expect(object.content?.toString()).toContain("Offer a professional interpreter");
+    // The hash anyone can recompute from the document matches.
+    expect(contentHash((json as { normativeContent: never }).normativeContent)).toBe(v2.contentHash);
+  });
+});
+
+describe("tampered versions are refused", () => {
+  let fake: Server;
+
+  afterAll(() => fake?.close());
+
+  async function announce(target: TestInstance, versionIri: string) {
+    const key = await communityRsaKey(a, "nurses");
+    const community = a.actorUri("nurses");
+    const body = JSON.stringify({
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${community}#updates/${crypto.randomUUID()}`,
+      type: "Update",
+      actor: community,
+      object: { id: versionIri, type: "Article", attributedTo: community, name: "Care Assistant Policy (version 3)", content: "<p>v3</p>" },
+    });
+    const request = new Request(`${target.origin}/inbox`, { method: "POST", headers: { "Content-Type": "application/activity+json" }, body });
+    const response = await fetch(await signRequest(request, key.privateKey, key.keyId));
+    expect(response.status).toBe(202);
+  }
+
+  /** Writes a forged v3 into A's database, so A itself serves it. */
+  function plantOnA(number: number, mutate: (doc: Record<string, unknown>) => void) {
+    const db = openDatabase(databasePath(a.dataDir), { mustExist: true });
+    try {
+      const policy = db.select().from(policies).where(eq(policies.iri, policyIri)).get()!;
+      const v2 = db.select().from(policyVersions).where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, 2))).get()!;
+      const doc = structuredClone(v2.document);
+      // A fresh IRI each time, so no cache on B can answer for it.
+      const iri = `${policyIri}/versions/${number}`;
+      Object.assign(doc, { id: iri, url: iri, versionNumber: number, previousVersion: v2.iri });
+      mutate(doc);
+      db.delete(policyVersions).where(eq(policyVersions.iri, iri)).run();
+      db.insert(policyVersions)
+        .values({ policyId: policy.id, iri, number, contentHash: String(doc.contentHash), changelog: "", document: doc, publishedAt: new Date(), receivedAt: new Date() })
+        .run();
+      return iri;
+    } finally {
+      closeDatabase(db);
+    }
+  }
+
+  /** B logs the refusal with its reason, and still holds only v1 and v2. */
+  async function expectRefused(iri: string, reason: RegExp) {
+    const line = await waitFor(
+      () => b.log().split("\n").find((l) => l.includes("Refused policy version") && l.includes(iri)),
+      { what: `B to refuse ${iri}` },
+    );
+    expect(line).toMatch(reason);
+    expect((await mirrorOf(b))!.versions.map((v) => v.number)).toEqual([1, 2]);
+  }
+
+  it("refuses a version whose content does not match its hash", async () => {
+    const iri = plantOnA(3, (doc) => {
+      const content = doc.normativeContent as { clauses: { text: string }[] };
+      content.clauses[0]!.text = "Any dose is fine.";
+    });
+    await announce(b, iri);
+    await expectRefused(iri, /content hash does not match/);
+  });
+
+  it("refuses a version whose hash was recomputed but whose proof was not", async () => {
+    const iri = plantOnA(4, (doc) => {
+      const content = doc.normativeContent as { clauses: { text: string }[] };
+      content.clauses[0]!.text = "Any dose is fine.";
+      doc.contentHash = contentHash(content as never);
+    });
+    await announce(b, iri);
+    await expectRefused(iri, /integrity proof does not verify/);
+  });
+
+  it("refuses a version served by another origin than the community's", async () => {
+    const port = await freePort();
+    const fakeIri = `http://127.0.0.1:${port}/actors/nurses/policies/care/versions/3`;
+    const v2doc = await fetchAp<Record<string, unknown>>(`${policyIri}/versions/2`);
+    fake = createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/activity+json" });
+      res.end(JSON.stringify({ ...v2doc, id: fakeIri, versionNumber: 3 }));
+    });
+    await new Promise<void>((resolve) => fake.listen(port, "127.0.0.1", resolve));
+    await announce(b, fakeIri);
+    await expectRefused(fakeIri, /not on the origin of/);
+  });
+});
