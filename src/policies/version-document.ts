@@ -10,6 +10,7 @@
 import { z } from "../zod.ts";
 import { policyContentSchema, type PolicyContent } from "./content.ts";
 import { renderVersionHtml } from "./render.ts";
+import { textToHtml } from "../text.ts";
 
 export const FEDALIGN_NAMESPACE = "https://fedalign.org/ns#";
 export const PUBLIC_AUDIENCE = "https://www.w3.org/ns/activitystreams#Public";
@@ -48,6 +49,11 @@ export interface VersionDocumentInput {
   contentHash: string;
 }
 
+function plainSummary(summary: string, changelog: string): string {
+  const text = [summary.trim(), changelog.trim() ? `Changes: ${changelog.trim()}` : ""].filter(Boolean).join("\n\n");
+  return textToHtml(text.length > 500 ? `${text.slice(0, 499)}…` : text);
+}
+
 export function buildVersionDocument(input: VersionDocumentInput): Record<string, unknown> {
   return {
     "@context": DOCUMENT_CONTEXT,
@@ -55,6 +61,8 @@ export function buildVersionDocument(input: VersionDocumentInput): Record<string
     type: ["Article", "PolicyVersion"],
     attributedTo: input.ownerIri,
     name: `${input.content.title} (version ${input.number})`,
+    // Mastodon shows an Article as its name, summary and a link.
+    summary: plainSummary(input.content.summary, input.changelog),
     content: renderVersionHtml(input.content, { versionNumber: input.number, changelog: input.changelog }),
     mediaType: "text/html",
     url: input.iri,

@@ -15,6 +15,7 @@ import { findCommunityByActorId, listCommunities, listMembers } from "../communi
 import { countFollowers } from "../follows.ts";
 import { actorIri, fediverseHandle } from "../api/views.ts";
 import { layout } from "./layout.ts";
+import { createPolicyPages } from "./policy-pages.ts";
 
 const LOGIN_CSRF_COOKIE = "fedalign_login_csrf";
 
@@ -124,6 +125,7 @@ export function createWeb(deps: { db: Db; origin: string }) {
     );
   });
 
+  web.route("/", createPolicyPages({ db, instanceName }));
   return web;
 }
 
