@@ -41,7 +41,7 @@ describe("fedalign policy", () => {
     const match = /^(\d+) (\S+)$/.exec(first!);
     expect(match?.[2]).toBe(`${a.origin}/actors/openai/policies/openai-model-spec`);
     ref = match![2]!;
-    expect(result.stdout).toMatch(/Kept: .*59 clauses/);
+    expect(result.stdout).toMatch(/Kept: .*59 clauses, 189 examples, 160 paired examples/);
     expect(result.stdout).toMatch(/Not mapped \(\d+\):/);
   });
 

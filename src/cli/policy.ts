@@ -58,7 +58,7 @@ function printReport(report: Record<string, unknown>): void {
   if (kept) {
     const parts = Object.entries(kept)
       .filter(([, value]) => typeof value === "number")
-      .map(([key, value]) => `${value} ${key}`);
+      .map(([key, value]) => `${value} ${key.replace(/([A-Z])/g, " $1").toLowerCase()}`);
     printLine(`Kept: ${parts.join(", ")}`);
   }
   const notMapped = (report.notMapped as { what: string; where: string; reason: string }[] | undefined) ?? [];

@@ -63,7 +63,9 @@ export const messageSchema = z
 /**
  * An example: a prompt (a conversation) and candidate responses marked good
  * or bad, optionally with a note on each and an overall explanation. A pair
- * for preference data is any good response against any bad one.
+ * for preference data is any good response against any bad one. An example
+ * without responses is a scenario: a prompt the clause speaks to, waiting for
+ * responses (constitutions ship such scenarios; comparison tasks start there).
  */
 export const exampleSchema = z
   .object({
@@ -79,7 +81,7 @@ export const exampleSchema = z
           })
           .strict(),
       )
-      .min(1, "needs at least one response"),
+      .default([]),
     why: z.string().optional(),
   })
   .strict()

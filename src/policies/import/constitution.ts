@@ -115,14 +115,14 @@ function buildContent(source: Constitution, options: ConstitutionOptions, notMap
     principles.forEach((principle, i) => {
       const path = `${list.key}[${i}]`;
       reportUnknownKeys(principle, ["comparative", "reasoning", "scenarios", "authority"], path, notMapped);
-      reportScenarios(principle, path, notMapped);
       clauses.push({
         id: `${base}.${list.clause}.${i + 1}`,
         title: `${list.label} ${i + 1}`,
         section,
         authority: principle.authority ?? "guideline",
-        text: clauseText(principle),
+        text: principle.comparative,
         rationale: principle.reasoning?.trim() ?? "",
+        examples: scenarioExamples(principle),
         tags: [list.tag, ...tags],
       });
     });
@@ -151,21 +151,12 @@ function policyTags(source: Constitution, notMapped: NotMapped[]): string[] {
   return tags;
 }
 
-function clauseText(principle: Principle): string {
-  const scenarios = (principle.scenarios ?? []).map((s) => s.trim()).filter(Boolean);
-  if (scenarios.length === 0) return principle.comparative;
-  const list = scenarios.map((s) => `- ${s.replace(/\n/g, "\n  ")}`).join("\n");
-  return `${principle.comparative}\n\nScenarios:\n\n${list}`;
-}
-
-function reportScenarios(principle: Principle, path: string, notMapped: NotMapped[]): void {
-  const count = principle.scenarios?.length ?? 0;
-  if (count === 0) return;
-  notMapped.push({
-    what: `${count} scenario${count === 1 ? "" : "s"} (prompts without responses)`,
-    where: `${path}.scenarios`,
-    reason: "an example needs at least one labelled response; the scenarios are kept as a list in the clause text",
-  });
+/** Each scenario is a user prompt the principle speaks to, with no responses yet. */
+function scenarioExamples(principle: Principle) {
+  return (principle.scenarios ?? [])
+    .map((scenario) => scenario.trim())
+    .filter(Boolean)
+    .map((scenario) => ({ prompt: [{ role: "user" as const, content: scenario }], responses: [] }));
 }
 
 /** The summary, then the overview (unless it just repeats the summary), then who to credit. */

@@ -33,6 +33,8 @@ export interface KeptCounts {
   pairedExamples: number;
   /** Examples whose responses are all good or all bad. Kept, but yield no pair. */
   oneSidedExamples: number;
+  /** Examples with a prompt and no responses yet (scenarios). */
+  scenarios: number;
   responses: number;
   clausesByAuthority: Record<AuthorityLevel, number>;
 }
@@ -80,6 +82,7 @@ export function countKept(content: PolicyContent): KeptCounts {
     examples: 0,
     pairedExamples: 0,
     oneSidedExamples: 0,
+    scenarios: 0,
     responses: 0,
     clausesByAuthority,
   };
@@ -90,6 +93,7 @@ export function countKept(content: PolicyContent): KeptCounts {
       counts.responses += example.responses.length;
       const labels = new Set(example.responses.map((response) => response.label));
       if (labels.has("good") && labels.has("bad")) counts.pairedExamples += 1;
+      else if (labels.size === 0) counts.scenarios += 1;
       else counts.oneSidedExamples += 1;
     }
   }
