@@ -19,6 +19,7 @@ interface VersionView {
   number: number;
   contentHash: string;
   changelog: string;
+  retracted: boolean;
 }
 interface PolicyDetail {
   id: number;
@@ -188,6 +189,52 @@ describe("publishing", () => {
   });
 });
 
+describe("a follower who arrives later", () => {
+  it("receives the next version and fetches the history before it", async () => {
+    const d = await startInstance();
+    try {
+      const dave = await d.createUser("dave");
+      expect((await d.api("POST", "follows", { token: dave.token, body: { target: policyIri } })).status).toBe(202);
+      await waitFor(async () => (await d.api<FollowView[]>("GET", "follows", { token: dave.token })).body[0]?.state === "accepted", {
+        what: "D's follow to be accepted",
+      });
+      const draft = (await a.api<typeof CONTENT>("GET", `policies/${policyId}/draft`, { token: alice.token })).body;
+      draft.summary = "How assistants behave on the ward and in the community.";
+      await a.api("PUT", `policies/${policyId}/draft`, { token: alice.token, body: draft });
+      const v3 = await a.api<VersionView>("POST", `policies/${policyId}/publish`, { token: alice.token, body: {} });
+      expect(v3.status).toBe(201);
+      const held = await waitFor(async () => {
+        const found = await mirrorOf(d);
+        return found && found.versions.length === 3 ? found : undefined;
+      }, { what: "D to hold v1, v2 and v3" });
+      const origin = (await a.api<PolicyDetail>("GET", `policies/${policyId}`)).body;
+      expect(held.versions.map((v) => [v.number, v.contentHash])).toEqual(origin.versions.map((v) => [v.number, v.contentHash]));
+    } finally {
+      await d.destroy();
+    }
+  });
+});
+
+describe("retracting", () => {
+  it("marks the version retracted on the mirrors and serves a Tombstone", async () => {
+    const published = await a.api<PolicyDetail>("GET", `policies/${policyId}`);
+    const v2 = published.body.versions[1]!;
+    const ldJson = await fetch(v2.iri, { headers: { Accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' } });
+    expect(ldJson.status).toBe(200);
+    expect(((await ldJson.json()) as { id: string }).id).toBe(v2.iri);
+
+    const retracted = await a.api<{ retracted: boolean }>("DELETE", `policies/${policyId}/versions/2`, { token: alice.token });
+    expect(retracted.status).toBe(200);
+    expect(retracted.body.retracted).toBe(true);
+    const gone = await fetch(v2.iri, { headers: { Accept: "application/activity+json" } });
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { type: string }).type).toBe("Tombstone");
+    for (const mirror of [b, c]) {
+      await waitFor(async () => (await mirrorOf(mirror))?.versions[1]?.retracted === true, { what: `${mirror.origin} to see the retraction` });
+    }
+  });
+});
+
 describe("tampered versions are refused", () => {
   let fake: Server;
 
@@ -215,7 +262,7 @@ describe("tampered versions are refused", () => {
       const policy = db.select().from(policies).where(eq(policies.iri, policyIri)).get()!;
       const v2 = db.select().from(policyVersions).where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, 2))).get()!;
       const doc = structuredClone(v2.document);
-      // A fresh IRI each time, so no cache on B can answer for it.
+      // A fresh IRI each time (after the genuine v1-v3), so no cache on B can answer for it.
       const iri = `${policyIri}/versions/${number}`;
       Object.assign(doc, { id: iri, url: iri, versionNumber: number, previousVersion: v2.iri });
       mutate(doc);
@@ -229,18 +276,18 @@ describe("tampered versions are refused", () => {
     }
   }
 
-  /** B logs the refusal with its reason, and still holds only v1 and v2. */
+  /** B logs the refusal with its reason, and still holds only the genuine versions. */
   async function expectRefused(iri: string, reason: RegExp) {
     const line = await waitFor(
       () => b.log().split("\n").find((l) => l.includes("Refused policy version") && l.includes(iri)),
       { what: `B to refuse ${iri}` },
     );
     expect(line).toMatch(reason);
-    expect((await mirrorOf(b))!.versions.map((v) => v.number)).toEqual([1, 2]);
+    expect((await mirrorOf(b))!.versions.map((v) => v.number)).toEqual([1, 2, 3]);
   }
 
   it("refuses a version whose content does not match its hash", async () => {
-    const iri = plantOnA(3, (doc) => {
+    const iri = plantOnA(4, (doc) => {
       const content = doc.normativeContent as { clauses: { text: string }[] };
       content.clauses[0]!.text = "Any dose is fine.";
     });
@@ -249,7 +296,7 @@ describe("tampered versions are refused", () => {
   });
 
   it("refuses a version whose hash was recomputed but whose proof was not", async () => {
-    const iri = plantOnA(4, (doc) => {
+    const iri = plantOnA(5, (doc) => {
       const content = doc.normativeContent as { clauses: { text: string }[] };
       content.clauses[0]!.text = "Any dose is fine.";
       doc.contentHash = contentHash(content as never);
@@ -260,11 +307,11 @@ describe("tampered versions are refused", () => {
 
   it("refuses a version served by another origin than the community's", async () => {
     const port = await freePort();
-    const fakeIri = `http://127.0.0.1:${port}/actors/nurses/policies/care/versions/3`;
-    const v2doc = await fetchAp<Record<string, unknown>>(`${policyIri}/versions/2`);
+    const fakeIri = `http://127.0.0.1:${port}/actors/nurses/policies/care/versions/6`;
+    const v1doc = await fetchAp<Record<string, unknown>>(`${policyIri}/versions/1`);
     fake = createServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "application/activity+json" });
-      res.end(JSON.stringify({ ...v2doc, id: fakeIri, versionNumber: 3 }));
+      res.end(JSON.stringify({ ...v1doc, id: fakeIri, versionNumber: 6 }));
     });
     await new Promise<void>((resolve) => fake.listen(port, "127.0.0.1", resolve));
     await announce(b, fakeIri);
