@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { User } from "../accounts/users.ts";
 import { assertSteward, findCommunityById, getCommunity, listCommunities, memberRole, type Community } from "../communities.ts";
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
-import { policyContentSchema, policyJsonSchema, type PolicyContent } from "../policies/content.ts";
+import { clauseSchema, policyContentSchema, policyJsonSchema, type PolicyContent } from "../policies/content.ts";
 import { diffContents } from "../policies/diff.ts";
 import { importPolicy } from "../policies/import/json.ts";
 import {
@@ -298,6 +298,67 @@ export function policyRoutes(deps: ApiDeps) {
     (c) => {
       const { policy } = stewardPolicy(c, c.req.valid("param").id);
       return c.json(getDraft(saveDraft(db, policy, c.req.valid("json") as PolicyContent)), 200);
+    },
+  );
+
+  const ClauseParam = IdParam.extend({ clauseId: z.string().min(1).openapi({ param: { name: "clauseId", in: "path" } }) });
+
+  /** Re-validates the whole draft after a clause edit, so cross-clause rules (unique ids, sections) hold. */
+  const saveChecked = (policy: Policy, content: unknown) => {
+    const parsed = policyContentSchema.safeParse(content);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+      throw new InvalidInputError(`The draft would be invalid: ${detail}`);
+    }
+    return getDraft(saveDraft(db, policy, parsed.data));
+  };
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/policies/{id}/draft/clauses/{clauseId}",
+      tags: ["policies"],
+      summary: "Add or replace one clause of the draft (stewards); a new clause goes at the end unless `position` is given",
+      security,
+      request: {
+        params: ClauseParam,
+        query: z.object({ position: z.coerce.number().int().min(0).optional() }),
+        body: jsonBody(clauseSchema),
+      },
+      responses: { 200: jsonResponse(policyContentSchema, "The saved draft"), 400: problemResponse("Invalid clause") },
+    }),
+    (c) => {
+      const { id, clauseId } = c.req.valid("param");
+      const { policy } = stewardPolicy(c, id);
+      const clause = c.req.valid("json");
+      if (clause.id !== clauseId) throw new InvalidInputError(`The clause's id "${clause.id}" does not match the URL's "${clauseId}".`);
+      const draft = getDraft(policy);
+      const index = draft.clauses.findIndex((existing) => existing.id === clauseId);
+      const position = c.req.valid("query").position;
+      if (index >= 0) draft.clauses.splice(index, 1);
+      const at = position ?? (index >= 0 ? index : draft.clauses.length);
+      draft.clauses.splice(Math.min(at, draft.clauses.length), 0, clause);
+      return c.json(saveChecked(policy, draft), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/policies/{id}/draft/clauses/{clauseId}",
+      tags: ["policies"],
+      summary: "Remove one clause from the draft (stewards)",
+      security,
+      request: { params: ClauseParam },
+      responses: { 200: jsonResponse(policyContentSchema, "The saved draft"), 404: problemResponse("No such clause") },
+    }),
+    (c) => {
+      const { id, clauseId } = c.req.valid("param");
+      const { policy } = stewardPolicy(c, id);
+      const draft = getDraft(policy);
+      if (!draft.clauses.some((clause) => clause.id === clauseId)) throw new NotFoundError(`The draft has no clause "${clauseId}".`);
+      draft.clauses = draft.clauses.filter((clause) => clause.id !== clauseId);
+      return c.json(saveChecked(policy, draft), 200);
     },
   );
 

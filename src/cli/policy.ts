@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { FedalignError } from "../errors.ts";
-import { policyContentSchema } from "../policies/content.ts";
+import { policyContentSchema, policyJsonSchema } from "../policies/content.ts";
 import { diffToText, type PolicyDiff } from "../policies/diff.ts";
 import { contentHash } from "../policies/hash.ts";
 import { detectFormat } from "../policies/import/json.ts";
@@ -209,6 +209,11 @@ export function registerPolicyCommands(program: Command): void {
       await api.request("PUT", `policies/${found.id}/draft`, content);
       printLine(`Saved the draft of ${found.title}.`);
     });
+
+  policy
+    .command("schema")
+    .description("print the JSON Schema of the Fedalign policy JSON format (what `draft set` and `import --format json` accept)")
+    .action(() => printJson(policyJsonSchema()));
 
   policy
     .command("hash <file>")
