@@ -10,6 +10,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { and, eq } from "drizzle-orm";
+import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
+import { actorKeys, actors } from "../db/schema.ts";
+import { importKeyPair } from "../src/actors/keys.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "src/bin/fedalign.js");
@@ -211,6 +215,27 @@ export async function collectionItems(url: string): Promise<string[]> {
     next = pageDoc.next;
   }
   return result;
+}
+
+/**
+ * The RSA key an instance signs HTTP requests with for one of its actors,
+ * read from its database: tests use it to forge or replay deliveries.
+ */
+export async function rsaKeyOf(instance: TestInstance, identifier: string): Promise<{ keyId: URL; privateKey: CryptoKey }> {
+  const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
+  try {
+    const row = db
+      .select({ key: actorKeys })
+      .from(actorKeys)
+      .innerJoin(actors, eq(actors.id, actorKeys.actorId))
+      .where(and(eq(actors.identifier, identifier), eq(actorKeys.algorithm, "RSASSA-PKCS1-v1_5")))
+      .get();
+    if (!row) throw new Error(`${identifier} has no RSA key on ${instance.origin}`);
+    const doc = await fetchAp<{ publicKey: { id: string } }>(instance.actorUri(identifier));
+    return { keyId: new URL(doc.publicKey.id), privateKey: (await importKeyPair(row.key)).privateKey };
+  } finally {
+    closeDatabase(db);
+  }
 }
 
 export function cleanupDir(dir: string): void {

@@ -5,13 +5,9 @@
  * machinery getting a genuine Follow accepted.
  */
 import { signRequest } from "@fedify/fedify";
-import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
-import { actorKeys, actors } from "../db/schema.ts";
-import { importKeyPair } from "../src/actors/keys.ts";
 import { INBOX_BODY_LIMIT } from "../federation/hono.ts";
-import { collectionItems, fetchAp, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { collectionItems, rsaKeyOf, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 let a: TestInstance;
 let b: TestInstance;
@@ -20,23 +16,6 @@ let bob: { actor: string };
 let carol: { actor: string };
 let bobKey: { keyId: URL; privateKey: CryptoKey };
 let inbox: string;
-
-async function rsaKeyOf(instance: TestInstance, identifier: string) {
-  const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
-  try {
-    const row = db
-      .select({ key: actorKeys })
-      .from(actorKeys)
-      .innerJoin(actors, eq(actors.id, actorKeys.actorId))
-      .where(and(eq(actors.identifier, identifier), eq(actorKeys.algorithm, "RSASSA-PKCS1-v1_5")))
-      .get();
-    const pair = await importKeyPair(row!.key);
-    const doc = await fetchAp<{ publicKey: { id: string } }>(instance.actorUri(identifier));
-    return { keyId: new URL(doc.publicKey.id), privateKey: pair.privateKey };
-  } finally {
-    closeDatabase(db);
-  }
-}
 
 function follow(actor: string, id = `${actor}#follows/${crypto.randomUUID()}`) {
   return { "@context": "https://www.w3.org/ns/activitystreams", id, type: "Follow", actor, object: a.actorUri("nurses") };

@@ -9,10 +9,9 @@ import { and, eq } from "drizzle-orm";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
-import { actorKeys, actors, policies, policyVersions } from "../db/schema.ts";
-import { importKeyPair } from "../src/actors/keys.ts";
+import { policies, policyVersions } from "../db/schema.ts";
 import { contentHash } from "../src/policies/hash.ts";
-import { fetchAp, freePort, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { fetchAp, freePort, rsaKeyOf, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
 
 interface VersionView {
   iri: string;
@@ -66,22 +65,6 @@ let bob: { token: string };
 let carol: { token: string };
 let policyIri: string;
 let policyId: number;
-
-async function communityRsaKey(instance: TestInstance, handle: string) {
-  const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
-  try {
-    const row = db
-      .select({ key: actorKeys })
-      .from(actorKeys)
-      .innerJoin(actors, eq(actors.id, actorKeys.actorId))
-      .where(and(eq(actors.identifier, handle), eq(actorKeys.algorithm, "RSASSA-PKCS1-v1_5")))
-      .get()!;
-    const doc = await fetchAp<{ publicKey: { id: string } }>(instance.actorUri(handle));
-    return { keyId: new URL(doc.publicKey.id), privateKey: (await importKeyPair(row.key)).privateKey };
-  } finally {
-    closeDatabase(db);
-  }
-}
 
 /** What B or C hold of the policy (undefined until the first version arrived). */
 async function mirrorOf(instance: TestInstance): Promise<PolicyDetail | undefined> {
@@ -241,7 +224,7 @@ describe("tampered versions are refused", () => {
   afterAll(() => fake?.close());
 
   async function announce(target: TestInstance, versionIri: string) {
-    const key = await communityRsaKey(a, "nurses");
+    const key = await rsaKeyOf(a, "nurses");
     const community = a.actorUri("nurses");
     const body = JSON.stringify({
       "@context": "https://www.w3.org/ns/activitystreams",
