@@ -32,7 +32,7 @@ import { publishDraft } from "../src/policies/publish.ts";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
 const RUNS = Number(args.runs);
-const MODEL_SPEC = fileURLToPath(new URL("../../shared/data/model_spec/model_spec.md", import.meta.url));
+const MODEL_SPEC = fileURLToPath(new URL("../test/fixtures/model_spec/model_spec.md", import.meta.url));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);

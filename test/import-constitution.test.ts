@@ -12,7 +12,7 @@ import { detectFormat, importPolicy } from "../src/policies/import/json.ts";
 import { ImportError } from "../src/policies/import/report.ts";
 
 // shared/ sits beside the repository, locally and in CI.
-const fileUrl = new URL("../../shared/data/constitutions/ubuntu.json", import.meta.url);
+const fileUrl = new URL("./fixtures/constitutions/ubuntu.json", import.meta.url);
 const text = readFileSync(fileUrl, "utf8");
 
 interface Principle {

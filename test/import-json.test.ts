@@ -9,7 +9,7 @@ import { detectFormat, importPolicy, importPolicyJson, parseJsonText } from "../
 import { importModelSpec } from "../src/policies/import/modelspec.ts";
 import { ImportError } from "../src/policies/import/report.ts";
 
-const specUrl = new URL("../../shared/data/model_spec/model_spec.md", import.meta.url);
+const specUrl = new URL("./fixtures/model_spec/model_spec.md", import.meta.url);
 
 function validDocument() {
   return {

@@ -10,8 +10,8 @@ import { importModelSpec } from "../src/policies/import/modelspec.ts";
 import type { ImportResult } from "../src/policies/import/report.ts";
 
 // shared/ sits beside the repository, locally and in CI.
-const specUrl = new URL("../../shared/data/model_spec/model_spec.md", import.meta.url);
-const exampleUrl = (name: string) => new URL(`../../shared/data/model_spec/examples/${name}`, import.meta.url);
+const specUrl = new URL("./fixtures/model_spec/model_spec.md", import.meta.url);
+const exampleUrl = (name: string) => new URL(`./fixtures/model_spec/examples/${name}`, import.meta.url);
 const markdown = readFileSync(specUrl, "utf8");
 
 const started = performance.now();

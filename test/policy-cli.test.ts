@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchAp, runCli, startInstance, type TestInstance } from "./harness.ts";
 
-const MODEL_SPEC = fileURLToPath(new URL("../../shared/data/model_spec/model_spec.md", import.meta.url));
+const MODEL_SPEC = fileURLToPath(new URL("./fixtures/model_spec/model_spec.md", import.meta.url));
 
 let a: TestInstance;
 let token: string;

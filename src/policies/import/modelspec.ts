@@ -28,7 +28,7 @@ export interface ModelSpecOptions {
 }
 
 export const MODEL_SPEC_DEFAULT_TITLE = "OpenAI Model Spec";
-/** shared/data/model_spec/LICENSE is CC0 1.0 Universal. */
+/** The Model Spec is dedicated to the public domain (CC0 1.0 Universal). */
 export const MODEL_SPEC_DEFAULT_LICENCE = "CC0-1.0";
 
 /** Earlier Model Spec releases called the top level "platform"; it was renamed "root". */
