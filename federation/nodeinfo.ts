@@ -1,10 +1,19 @@
 import { countRows } from "../db/client.ts";
 /** NodeInfo 2.1: tells crawlers and other servers what software this is. */
 import type { Federation } from "@fedify/fedify";
-import { eq } from "drizzle-orm";
-import { communities, settings, users } from "../db/schema.ts";
+import { and, count, eq, isNull } from "drizzle-orm";
+import { communities, policies, policyVersions, settings, users } from "../db/schema.ts";
 import { SOFTWARE_NAME, SOFTWARE_REPOSITORY, SOFTWARE_VERSION } from "../src/version.ts";
 import type { InstanceData } from "./context.ts";
+
+function mirroredVersions(db: InstanceData["db"]): number {
+  return db
+    .select({ n: count() })
+    .from(policyVersions)
+    .innerJoin(policies, eq(policies.id, policyVersions.policyId))
+    .where(and(isNull(policies.communityId), isNull(policyVersions.retractedAt)))
+    .get()?.n ?? 0;
+}
 
 export function registerNodeInfo(federation: Federation<InstanceData>): void {
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", (ctx) => {
@@ -22,7 +31,8 @@ export function registerNodeInfo(federation: Federation<InstanceData>): void {
       openRegistrations: registrationRow?.value === "open",
       usage: {
         users: { total: countRows(db, users) },
-        localPosts: 0,
+        // Published policy versions are this software's posts.
+        localPosts: countRows(db, policyVersions, isNull(policyVersions.retractedAt)) - mirroredVersions(db),
         localComments: 0,
       },
       metadata: {

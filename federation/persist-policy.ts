@@ -25,6 +25,9 @@ const MAX_BACKFILL = 20;
 
 export class RefusedVersion extends Error {}
 
+/** An Article that is simply not ours to mirror (a blog post, say): not worth a warning. */
+class NotAVersion extends RefusedVersion {}
+
 async function fetchDocument(ctx: FedCtx, iri: string): Promise<Record<string, unknown>> {
   const { document } = await ctx.documentLoader(iri);
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
@@ -34,7 +37,7 @@ async function fetchDocument(ctx: FedCtx, iri: string): Promise<Record<string, u
 }
 
 function parseVersion(raw: Record<string, unknown>, expectedIri: string): ReceivedVersion {
-  if (!isVersionType(raw.type)) throw new RefusedVersion(`${expectedIri} is not a policy version`);
+  if (!isVersionType(raw.type)) throw new NotAVersion(`${expectedIri} is not a policy version`);
   const parsed = receivedVersionSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -151,6 +154,10 @@ export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy
     await backfill(ctx, version, announcedBy);
     return stored;
   } catch (error) {
+    if (error instanceof NotAVersion) {
+      logger.debug("Ignored an Article: {reason}", { reason: error.message });
+      return undefined;
+    }
     if (error instanceof RefusedVersion) {
       logger.warning("Refused policy version: {reason}", { reason: error.message });
       return undefined;
