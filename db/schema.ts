@@ -198,6 +198,15 @@ export const policies = sqliteTable(
     /** The working draft (local policies only), a PolicyContent document. */
     draft: text("draft", { mode: "json" }).$type<Record<string, unknown>>(),
     draftUpdatedAt: integer("draft_updated_at", { mode: "timestamp_ms" }),
+    /** For a fork: the upstream version it was forked from, and that version's hash. */
+    forkedFromIri: text("forked_from_iri"),
+    forkedFromHash: text("forked_from_hash"),
+    /** For a fork: the upstream policy, which the fork's community follows. */
+    upstreamIri: text("upstream_iri"),
+    /** For a fork: the last upstream version merged in (the fork point until the first merge). */
+    mergeBaseIri: text("merge_base_iri"),
+    /** An upstream version merged into the draft, not yet published. */
+    pendingMergeIri: text("pending_merge_iri"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("policies_community_slug").on(t.communityId, t.slug), index("policies_owner").on(t.ownerIri)],
@@ -226,6 +235,93 @@ export const policyVersions = sqliteTable(
     retractedAt: integer("retracted_at", { mode: "timestamp_ms" }),
   },
   (t) => [uniqueIndex("policy_versions_number").on(t.policyId, t.number)],
+);
+
+/** Forks of our policies that other communities told us about (the `forks` collection). */
+export const policyForks = sqliteTable(
+  "policy_forks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    policyId: integer("policy_id")
+      .notNull()
+      .references(() => policies.id, { onDelete: "cascade" }),
+    forkIri: text("fork_iri").notNull().unique(),
+    forkOwnerIri: text("fork_owner_iri").notNull(),
+    forkedFromIri: text("forked_from_iri").notNull(),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("policy_forks_policy").on(t.policyId)],
+);
+
+export const MOTIVATIONS = ["comment", "question", "endorse", "object", "suggest-edit", "context-note"] as const;
+
+/**
+ * Annotations on clauses (or whole versions), from anyone in the fediverse,
+ * keyed by the IRI of the Note that carries them.
+ */
+export const annotations = sqliteTable(
+  "annotations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    iri: text("iri").notNull().unique(),
+    authorIri: text("author_iri").notNull(),
+    policyIri: text("policy_iri").notNull(),
+    versionIri: text("version_iri").notNull(),
+    /** Null for a reply to the whole version (a plain Mastodon reply to the article). */
+    clauseId: text("clause_id"),
+    motivation: text("motivation", { enum: MOTIVATIONS }).notNull(),
+    text: text("text").notNull(),
+    selector: text("selector", { mode: "json" }).$type<{ exact: string; prefix: string; suffix: string }>(),
+    suggestedText: text("suggested_text"),
+    /** The Note as received or published, kept so it can be served and re-checked. */
+    note: text("note", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    local: integer("local", { mode: "boolean" }).notNull().default(false),
+    published: integer("published", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }),
+    hiddenAt: integer("hidden_at", { mode: "timestamp_ms" }),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("annotations_target").on(t.policyIri, t.clauseId), index("annotations_author").on(t.authorIri)],
+);
+
+/** Remote actors or whole instances a community will not hear annotations or offers from. */
+export const blocks = sqliteTable(
+  "blocks",
+  {
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    /** An actor IRI, or a host name for a whole instance. */
+    target: text("target").notNull(),
+    kind: text("kind", { enum: ["actor", "instance"] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.target] })],
+);
+
+export const OFFER_STATES = ["pending", "accepted", "rejected"] as const;
+
+/** Amendments offered upstream (outgoing) or received from forks (incoming), ForgeFed style. */
+export const offers = sqliteTable(
+  "offers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    iri: text("iri").notNull().unique(),
+    direction: text("direction", { enum: ["incoming", "outgoing"] }).notNull(),
+    /** The upstream policy the changes are offered to. */
+    targetIri: text("target_iri").notNull(),
+    /** The fork the changes come from, and the community offering them. */
+    originIri: text("origin_iri").notNull(),
+    actorIri: text("actor_iri").notNull(),
+    /** The change set (src/policies/changeset.ts). */
+    changes: text("changes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    message: text("message").notNull().default(""),
+    state: text("state", { enum: OFFER_STATES }).notNull().default("pending"),
+    reason: text("reason"),
+    createdAt: createdAt(),
+    decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("offers_target").on(t.targetIri, t.state)],
 );
 
 /** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */

@@ -5,7 +5,7 @@
  * is still idempotent on its own.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Article, Create, Delete, Follow, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
+import { Accept, Article, Create, Delete, Document, Follow, Offer, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
@@ -23,6 +23,8 @@ import type { InstanceData } from "./context.ts";
 import { afterCommit, sendFollowAnswer } from "./outgoing.ts";
 import { findFederatedActor, persistActor, resolveSender, toRecipient } from "./persist-actor.ts";
 import { receivePolicyVersion, retractReceivedVersion } from "./persist-policy.ts";
+import { receiveForkAnnouncement } from "./forks.ts";
+import { receiveOffer, receiveOfferDecision } from "./offers.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -94,11 +96,13 @@ function answersFor(ctx: Ctx, followeeIri: string, actorIri: string): boolean {
 }
 
 export async function onAccept(ctx: Ctx, accept: Accept): Promise<void> {
+  if (receiveOfferDecision(ctx, accept)) return;
   const follow = answeredFollow(ctx, accept);
   if (follow && follow.state !== "accepted") setFollowState(ctx.data.db, follow.id, "accepted");
 }
 
 export async function onReject(ctx: Ctx, reject: Reject): Promise<void> {
+  if (receiveOfferDecision(ctx, reject)) return;
   const follow = answeredFollow(ctx, reject);
   if (follow) setFollowState(ctx.data.db, follow.id, "rejected");
 }
@@ -146,7 +150,14 @@ async function receiveAnnouncedVersion(ctx: Ctx, activity: Create | Update): Pro
   await receivePolicyVersion(ctx, activity.objectId.href, activity.actorId.href);
 }
 
+/** A new policy version (an Article), or a community telling us it forked one of ours (a Document). */
 export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
+  if (create.actorId == null || create.objectId == null) return;
+  const object = await create.getObject(ctx);
+  if (object instanceof Document) {
+    await receiveForkAnnouncement(ctx, create.objectId.href, create.actorId.href);
+    return;
+  }
   await receiveAnnouncedVersion(ctx, create);
 }
 
@@ -160,6 +171,11 @@ export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
   if (!findFederatedActor(ctx.data.db, update.actorId.href)) return;
   const actor = await update.getObject(ctx);
   if (isActor(actor) && actor.id?.href === update.actorId.href) persistActor(ctx.data.db, actor);
+}
+
+/** An amendment offered to one of our policies by a fork's community. */
+export async function onOffer(ctx: Ctx, offer: Offer): Promise<void> {
+  await receiveOffer(ctx, offer);
 }
 
 /** Counts handled activities (for the inbox benchmark and /metrics). */
@@ -183,6 +199,7 @@ export function registerInbox(federation: Federation<InstanceData>): void {
     .on(Reject, counted(onReject))
     .on(Undo, counted(onUndo))
     .on(Create, counted(onCreate))
+    .on(Offer, counted(onOffer))
     .on(Delete, counted(onDelete))
     .on(Update, counted(onUpdate))
     .onError((_ctx, error) => logger.error("Inbox handler failed: {error}", { error }));

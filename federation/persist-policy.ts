@@ -136,23 +136,13 @@ function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: Receiv
 /**
  * Fetches a version from its origin, checks it and stores it, then fills in
  * earlier versions we lack (so a mirror carries the policy's history).
- * `announcedBy` is the actor whose signed activity told us about it.
+ * `announcedBy` is the actor whose signed activity told us about it; null
+ * when someone here asked for it (to fork it), and then the community is the
+ * one the document names on its own origin.
  */
-export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy: string): Promise<PolicyVersion | undefined> {
-  const known = findVersionByIri(ctx.data.db, iri);
-  if (known) return known;
+export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy: string | null): Promise<PolicyVersion | undefined> {
   try {
-    if (new URL(iri).origin !== new URL(announcedBy).origin) {
-      throw new RefusedVersion(`${iri} is not on the origin of ${announcedBy}, who announced it`);
-    }
-    const raw = await fetchDocument(ctx, iri);
-    const version = parseVersion(raw, iri);
-    if (version.attributedTo !== announcedBy) throw new RefusedVersion(`${iri} is attributed to ${version.attributedTo}, not ${announcedBy}`);
-    await verifyIntegrity(ctx, raw, version);
-    const stored = storeVersion(ctx, raw, version);
-    logger.info("Stored version {number} of {policy} ({hash}).", { number: stored.number, policy: version.policy, hash: stored.contentHash });
-    await backfill(ctx, version, announcedBy);
-    return stored;
+    return await fetchVerifiedVersion(ctx, iri, announcedBy);
   } catch (error) {
     if (error instanceof NotAVersion) {
       logger.debug("Ignored an Article: {reason}", { reason: error.message });
@@ -164,6 +154,24 @@ export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy
     }
     throw error;
   }
+}
+
+/** Like receivePolicyVersion, but a refusal is thrown (for requests made here). */
+export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy: string | null): Promise<PolicyVersion> {
+  const known = findVersionByIri(ctx.data.db, iri);
+  if (known) return known;
+  if (announcedBy !== null && new URL(iri).origin !== new URL(announcedBy).origin) {
+    throw new RefusedVersion(`${iri} is not on the origin of ${announcedBy}, who announced it`);
+  }
+  const raw = await fetchDocument(ctx, iri);
+  const version = parseVersion(raw, iri);
+  const owner = announcedBy ?? version.attributedTo;
+  if (version.attributedTo !== owner) throw new RefusedVersion(`${iri} is attributed to ${version.attributedTo}, not ${owner}`);
+  await verifyIntegrity(ctx, raw, version);
+  const stored = storeVersion(ctx, raw, version);
+  logger.info("Stored version {number} of {policy} ({hash}).", { number: stored.number, policy: version.policy, hash: stored.contentHash });
+  await backfill(ctx, version, owner);
+  return stored;
 }
 
 async function backfill(ctx: FedCtx, version: ReceivedVersion, owner: string): Promise<void> {

@@ -11,6 +11,9 @@ import { findCommunity, type Community } from "../src/communities.ts";
 import { communityPoliciesIri, versionsIri } from "../src/policies/iris.ts";
 import { findLocalPolicy, findVersion, headVersion, listCommunityPolicies, listVersions, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
+import { listForks } from "../src/policies/forks.ts";
+import { findOffer } from "../src/policies/offers.ts";
+import { offerDocument } from "./offers.ts";
 
 const AP_TYPES = ["application/activity+json", "application/ld+json"];
 
@@ -36,6 +39,8 @@ export function policyDocument(db: Db, policy: Policy): Record<string, unknown> 
     ...(head ? { updated: head.publishedAt.toISOString(), headVersion: head.iri } : {}),
     licence: policy.licence,
     versions: versionsIri(policy.iri),
+    forks: `${policy.iri}/forks`,
+    ...(policy.forkedFromIri ? { forkedFrom: { id: policy.forkedFromIri, contentHash: policy.forkedFromHash }, upstream: policy.upstreamIri } : {}),
   };
 }
 
@@ -73,6 +78,25 @@ export function createPolicyDocuments(db: Db) {
   app.get("/actors/:handle/policies/:slug", (c, next) => {
     const policy = c.get("policy");
     return policy ? activityJson(c, policyDocument(db, policy)) : next();
+  });
+
+  app.get("/actors/:handle/policies/:slug/forks", (c, next) => {
+    const policy = c.get("policy");
+    if (!policy) return next();
+    const items = listForks(db, policy).map((fork) => fork.forkIri);
+    return activityJson(c, {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${policy.iri}/forks`,
+      type: "OrderedCollection",
+      totalItems: items.length,
+      orderedItems: items,
+    });
+  });
+
+  app.get("/actors/:handle/policies/:slug/offers/:uuid", (c, next) => {
+    const policy = c.get("policy");
+    const offer = policy ? findOffer(db, `${policy.iri}/offers/${c.req.param("uuid")}`) : undefined;
+    return offer && offer.direction === "outgoing" ? activityJson(c, offerDocument(offer)) : next();
   });
 
   app.get("/actors/:handle/policies/:slug/versions", (c, next) => {

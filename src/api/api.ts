@@ -12,6 +12,8 @@ import { accountRoutes } from "./account-routes.ts";
 import { communityRoutes } from "./community-routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { followRoutes } from "./follow-routes.ts";
+import { forkRoutes } from "./fork-routes.ts";
+import { offerRoutes } from "./offer-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "./problem.ts";
 
@@ -51,7 +53,10 @@ export function createApi(deps: ApiDeps) {
   api.route("/", accountRoutes(deps));
   api.route("/", communityRoutes(deps));
   api.route("/", followRoutes(deps));
+  // Before policyRoutes: /policies/fork must not be read as /policies/{id}.
+  api.route("/", forkRoutes(deps));
   api.route("/", policyRoutes(deps));
+  api.route("/", offerRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -51,6 +51,8 @@ const PolicyView = z
     licence: z.string(),
     headVersion: z.number().int().nullable(),
     draftUpdatedAt: z.string().datetime().nullable(),
+    forkedFrom: z.object({ id: z.string(), contentHash: z.string() }).nullable(),
+    upstream: z.string().nullable(),
   })
   .openapi("Policy");
 
@@ -109,6 +111,8 @@ function toPolicyView(db: ApiDeps["db"], policy: Policy) {
     licence: policy.licence,
     headVersion: versions.at(-1)?.number ?? null,
     draftUpdatedAt: policy.draftUpdatedAt?.toISOString() ?? null,
+    forkedFrom: policy.forkedFromIri ? { id: policy.forkedFromIri, contentHash: policy.forkedFromHash ?? "" } : null,
+    upstream: policy.upstreamIri,
   };
 }
 

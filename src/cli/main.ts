@@ -8,6 +8,8 @@ import { SOFTWARE_VERSION } from "../version.ts";
 import { registerAdminCommands } from "./admin.ts";
 import { registerMemberCommands } from "./member.ts";
 import { registerPolicyCommands } from "./policy.ts";
+import { registerForkCommands } from "./fork.ts";
+import { registerOfferCommands } from "./offer.ts";
 import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerMemberCommands(program);
   registerPolicyCommands(program);
+  registerForkCommands(program);
+  registerOfferCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);

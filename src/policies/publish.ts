@@ -10,8 +10,8 @@ import { ConflictError } from "../errors.ts";
 import { diffContents, summariseDiff } from "./diff.ts";
 import { contentHash } from "./hash.ts";
 import { versionIri } from "./iris.ts";
-import { getDraft, headVersion, versionContent, type Policy, type PolicyVersion } from "./policies.ts";
-import { buildVersionDocument } from "./version-document.ts";
+import { findVersionByIri, getDraft, headVersion, versionContent, type Policy, type PolicyVersion } from "./policies.ts";
+import { buildVersionDocument, type VersionRef } from "./version-document.ts";
 
 /** Signs a version document as the owning community (see federation/policy-signing.ts). */
 export type DocumentSigner = (document: Record<string, unknown>) => Promise<Record<string, unknown>>;
@@ -39,6 +39,7 @@ export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyV
     input.message?.trim() || (live ? summariseDiff(diffContents(versionContent(live), content)) : "First version.");
   const published = input.now ?? new Date();
   const iri = versionIri(policy.iri, number);
+  const lineage = forkLineage(db, policy);
   const document = await input.sign(
     buildVersionDocument({
       iri,
@@ -51,6 +52,7 @@ export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyV
       changelog,
       content,
       contentHash: hash,
+      ...lineage,
     }),
   );
   return db.transaction((tx) => {
@@ -61,12 +63,26 @@ export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyV
       .values({ policyId: policy.id, iri, number, contentHash: hash, changelog, document, publishedAt: published, receivedAt: published })
       .returning()
       .get();
+    // A merge in the draft is done once published: the merged upstream version becomes the new base.
     tx.update(policies)
-      .set({ title: content.title, summary: content.summary, licence: content.licence })
+      .set({
+        title: content.title,
+        summary: content.summary,
+        licence: content.licence,
+        ...(policy.pendingMergeIri ? { mergeBaseIri: policy.pendingMergeIri, pendingMergeIri: null } : {}),
+      })
       .where(eq(policies.id, policy.id))
       .run();
     return version;
   });
+}
+
+/** A fork names its origin on every version, and the upstream version a merge took in. */
+function forkLineage(db: Db, policy: Policy): { forkedFrom: VersionRef | null; mergedFrom: VersionRef | null } {
+  const forkedFrom =
+    policy.forkedFromIri && policy.forkedFromHash ? { id: policy.forkedFromIri, contentHash: policy.forkedFromHash } : null;
+  const merged = policy.pendingMergeIri ? findVersionByIri(db, policy.pendingMergeIri) : undefined;
+  return { forkedFrom, mergedFrom: merged ? { id: merged.iri, contentHash: merged.contentHash } : null };
 }
 
 export function retractVersion(db: Db, version: PolicyVersion): PolicyVersion {

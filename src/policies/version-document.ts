@@ -28,6 +28,14 @@ export const FEDALIGN_CONTEXT = {
   changelog: "fedalign:changelog",
   licence: "fedalign:licence",
   normativeContent: { "@id": "fedalign:normativeContent", "@type": "@json" },
+  /** A fork's origin: the upstream version (id) and its contentHash. */
+  forkedFrom: { "@id": "fedalign:forkedFrom" },
+  /** The upstream version merged into this version (its second parent). */
+  mergedFrom: { "@id": "fedalign:mergedFrom" },
+  upstream: { "@id": "fedalign:upstream", "@type": "@id" },
+  ChangeSet: "fedalign:ChangeSet",
+  changes: { "@id": "fedalign:changes", "@type": "@json" },
+  forks: { "@id": "fedalign:forks", "@type": "@id" },
 } as const;
 
 export const DOCUMENT_CONTEXT = [
@@ -46,6 +54,14 @@ export interface VersionDocumentInput {
   published: Date;
   changelog: string;
   content: PolicyContent;
+  contentHash: string;
+  /** Lineage of a fork: where it started, and the upstream version merged into this one. */
+  forkedFrom?: VersionRef | null;
+  mergedFrom?: VersionRef | null;
+}
+
+export interface VersionRef {
+  id: string;
   contentHash: string;
 }
 
@@ -76,6 +92,8 @@ export function buildVersionDocument(input: VersionDocumentInput): Record<string
     licence: input.content.licence,
     contentHash: input.contentHash,
     normativeContent: input.content,
+    ...(input.forkedFrom ? { forkedFrom: input.forkedFrom } : {}),
+    ...(input.mergedFrom ? { mergedFrom: input.mergedFrom } : {}),
   };
 }
 
@@ -92,6 +110,8 @@ export const receivedVersionSchema = z
     changelog: z.string().default(""),
     contentHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex digits>"),
     normativeContent: policyContentSchema,
+    forkedFrom: z.object({ id: z.string().url(), contentHash: z.string() }).optional(),
+    mergedFrom: z.object({ id: z.string().url(), contentHash: z.string() }).optional(),
     proof: z.object({ verificationMethod: z.string().url() }).passthrough(),
   })
   .passthrough();

@@ -1,0 +1,169 @@
+/**
+ * Annotations across instances. An annotation is a `Note` replying to a
+ * clause (or to a version, for a plain Mastodon reply). The author's server
+ * sends `Create` to the community that owns the policy; that community keeps
+ * it (unless it blocked the author) and re-shares it with `Announce` to the
+ * followers of the community and of the policy. Edits and deletions by the
+ * author are forwarded the same way. Receivers always take the Note from
+ * its author's origin, never from whoever relayed it.
+ */
+import { Announce, Create, Delete, Note, Tombstone, Update, type Recipient } from "@fedify/vocab";
+import type { InboxContext } from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
+import { parseAnnotationNote, type AnnotationLookup, type ParsedAnnotation } from "../src/policies/annotation.ts";
+import { clauseTextIn, deleteAnnotation, findAnnotation, isBlocked, storeAnnotation, type Annotation } from "../src/policies/annotations.ts";
+import { findPolicyByIri, findVersionByIri, getPolicyById, headVersion, isLocal, type Policy } from "../src/policies/policies.ts";
+import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
+import type { FedCtx, InstanceData } from "./context.ts";
+import { lookupActor } from "./lookup.ts";
+import { newActivityIri } from "./outgoing.ts";
+import { persistActor, toRecipient } from "./persist-actor.ts";
+import { policyAudience } from "./policy-activities.ts";
+
+const logger = getLogger(["fedalign", "federation", "annotations"]);
+
+const CLAUSE_IRI = /^(.+\/versions\/\d+)\/clauses\/([^/?#]+)$/;
+
+export function clauseIri(versionIri: string, clauseId: string): string {
+  return `${versionIri}/clauses/${encodeURIComponent(clauseId)}`;
+}
+
+/** Resolves reply targets to versions and clauses this instance holds. */
+export function annotationLookup(ctx: FedCtx): AnnotationLookup {
+  const db = ctx.data.db;
+  const versionOf = (iri: string) => {
+    const version = findVersionByIri(db, iri);
+    if (version) return { versionIri: version.iri, policyIri: getPolicyById(db, version.policyId).iri };
+    // A reply to the policy itself annotates its newest version.
+    const policy = findPolicyByIri(db, iri);
+    const head = policy ? headVersion(db, policy) : undefined;
+    return policy && head ? { versionIri: head.iri, policyIri: policy.iri } : undefined;
+  };
+  return {
+    versionFromIri: versionOf,
+    clauseFromIri(iri) {
+      const match = CLAUSE_IRI.exec(iri);
+      const version = match ? versionOf(match[1]!) : undefined;
+      return match && version ? { ...version, clauseId: decodeURIComponent(match[2]!) } : undefined;
+    },
+  };
+}
+
+function ownerCommunityId(policy: Policy): number | null {
+  return policy.communityId;
+}
+
+/**
+ * Fetches a Note from its author's origin and stores it as an annotation,
+ * after checking that the author is who sent or relayed it as expected and
+ * that the clause exists in that version. Returns undefined when refused.
+ */
+export async function receiveAnnotation(
+  ctx: FedCtx,
+  noteIri: string,
+  expectedAuthor: string | null,
+): Promise<{ annotation: Annotation; created: boolean; policy: Policy } | undefined> {
+  const refuse = (reason: string) => {
+    logger.warning("Refused annotation {note}: {reason}", { note: noteIri, reason });
+    return undefined;
+  };
+  if (expectedAuthor !== null && new URL(noteIri).origin !== new URL(expectedAuthor).origin) {
+    return refuse(`it is not on the origin of ${expectedAuthor}, who sent it`);
+  }
+  const { document } = await ctx.documentLoader(noteIri);
+  const parsed = parseAnnotationNote(document, annotationLookup(ctx));
+  if ("ignored" in parsed) {
+    logger.debug("Ignored a Note {note}: {reason}", { note: noteIri, reason: parsed.ignored });
+    return undefined;
+  }
+  if (parsed.noteId !== noteIri) return refuse(`it names itself ${parsed.noteId}`);
+  if (expectedAuthor !== null && parsed.author !== expectedAuthor) return refuse(`it is by ${parsed.author}, not ${expectedAuthor}`);
+  if (parsed.clauseId !== null && clauseTextIn(ctx.data.db, parsed.versionIri, parsed.clauseId) === undefined) {
+    return refuse(`version ${parsed.versionIri} has no clause "${parsed.clauseId}"`);
+  }
+  const policy = findPolicyByIri(ctx.data.db, parsed.policyIri)!;
+  const community = ownerCommunityId(policy);
+  if (community !== null && isBlocked(ctx.data.db, community, parsed.author)) return refuse(`${parsed.author} is blocked by the community`);
+  const stored = storeAnnotation(ctx.data.db, parsed, document as Record<string, unknown>, false);
+  if (!stored) return refuse(`${noteIri} is already held for another author`);
+  return { ...stored, policy };
+}
+
+/** The community re-shares an annotation on its policy with its followers and the policy's. */
+export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation: Annotation): Promise<void> {
+  const identifier = communityIdentifier(ctx, policy);
+  const recipients = policyAudience(ctx, policy).filter((r) => r.id?.href !== annotation.authorIri);
+  if (!identifier || recipients.length === 0) return;
+  const announce = new Announce({
+    id: newActivityIri(ctx, identifier, "announce"),
+    actor: ctx.getActorUri(identifier),
+    object: new URL(annotation.iri),
+    to: new URL(PUBLIC_AUDIENCE),
+    cc: ctx.getFollowersUri(identifier),
+  });
+  await ctx.sendActivity({ identifier }, recipients, announce, { preferSharedInbox: true });
+}
+
+function communityIdentifier(ctx: FedCtx, policy: Policy): string | undefined {
+  if (!isLocal(policy)) return undefined;
+  const parsed = ctx.parseUri(new URL(policy.ownerIri));
+  return parsed?.type === "actor" ? parsed.identifier : undefined;
+}
+
+/** Edits and deletions by the author go on to where the community re-shared the annotation. */
+export async function forwardToAudience(ctx: InboxContext<InstanceData>, policy: Policy): Promise<void> {
+  const identifier = communityIdentifier(ctx, policy);
+  if (!identifier) return;
+  const recipients = policyAudience(ctx, policy);
+  if (recipients.length > 0) await ctx.forwardActivity({ identifier }, recipients, { skipIfUnsigned: true, preferSharedInbox: true });
+}
+
+/** Mirrors: a re-share from the community that owns the annotated policy. */
+export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: string): Promise<void> {
+  const known = findAnnotation(ctx.data.db, noteIri);
+  if (known) return;
+  const received = await receiveAnnotation(ctx, noteIri, null);
+  if (received && received.policy.ownerIri !== announcer) {
+    // Only the owning community's re-shares are taken; undo anyone else's.
+    deleteAnnotation(ctx.data.db, noteIri, received.annotation.authorIri);
+    logger.warning("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: received.policy.iri });
+  }
+}
+
+async function ownerRecipient(ctx: FedCtx, policy: Policy): Promise<Recipient> {
+  const owner = await lookupActor(ctx, policy.ownerIri);
+  const row = persistActor(ctx.data.db, owner);
+  if (!row) throw new Error(`${policy.ownerIri} has no inbox`);
+  return toRecipient(row);
+}
+
+function standardNote(note: Record<string, unknown>): Note {
+  const list = (value: unknown) => (Array.isArray(value) ? value : value ? [value] : []).map((iri) => new URL(String(iri)));
+  return new Note({
+    id: new URL(String(note.id)),
+    attribution: new URL(String(note.attributedTo)),
+    replyTarget: new URL(String(note.inReplyTo)),
+    content: typeof note.content === "string" ? note.content : null,
+    published: Temporal.Instant.from(String(note.published)),
+    tos: list(note.to),
+    ccs: list(note.cc),
+  });
+}
+
+/**
+ * Sends a local annotation to the community that owns the policy, and to
+ * the author's followers. The Note travels in its standard form; receivers
+ * fetch the full one (with our terms) from its IRI.
+ */
+export async function sendAnnotation(ctx: FedCtx, identifier: string, policy: Policy, annotation: Annotation, kind: "create" | "update" | "delete"): Promise<void> {
+  const actor = ctx.getActorUri(identifier);
+  const id = newActivityIri(ctx, identifier, kind);
+  const activity =
+    kind === "delete"
+      ? new Delete({ id, actor, object: new Tombstone({ id: new URL(annotation.iri) }), to: new URL(PUBLIC_AUDIENCE) })
+      : new (kind === "create" ? Create : Update)({ id, actor, object: standardNote(annotation.note), to: new URL(PUBLIC_AUDIENCE), cc: ctx.getFollowersUri(identifier) });
+  await ctx.sendActivity({ identifier }, await ownerRecipient(ctx, policy), activity);
+  await ctx.sendActivity({ identifier }, "followers", activity, { preferSharedInbox: true });
+}
+
+export type { ParsedAnnotation };

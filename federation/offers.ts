@@ -1,0 +1,113 @@
+/**
+ * Offers across instances. The change set is a document on the offering
+ * community's origin (dual typed `Document` + `ChangeSet`); the `Offer`
+ * names it, with the upstream policy as `target` and the fork as `origin`.
+ * The upstream instance fetches it from that origin before listing it, and
+ * answers with `Accept` or `Reject` (with the reason as content).
+ */
+import { Accept, Document, Offer as OfferActivity, Reject } from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import { changeSetSchema } from "../src/policies/changeset.ts";
+import { findOffer, recordDecision, recordOffer, type Offer } from "../src/policies/offers.ts";
+import { findPolicyByIri, isLocal, type Policy } from "../src/policies/policies.ts";
+import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
+import type { FedCtx } from "./context.ts";
+import { lookupActor } from "./lookup.ts";
+import { newActivityIri } from "./outgoing.ts";
+import { persistActor, toRecipient } from "./persist-actor.ts";
+
+const logger = getLogger(["fedalign", "federation", "offers"]);
+
+export function offerDocument(offer: Offer): Record<string, unknown> {
+  return {
+    "@context": DOCUMENT_CONTEXT,
+    id: offer.iri,
+    type: ["Document", "ChangeSet"],
+    attributedTo: offer.actorIri,
+    target: offer.targetIri,
+    origin: offer.originIri,
+    name: offer.message || "Proposed changes",
+    changes: offer.changes,
+    published: offer.createdAt.toISOString(),
+  };
+}
+
+async function recipientFor(ctx: FedCtx, actorIri: string) {
+  const actor = await lookupActor(ctx, actorIri);
+  const row = persistActor(ctx.data.db, actor);
+  if (!row) throw new Error(`${actorIri} has no inbox`);
+  return toRecipient(row);
+}
+
+export async function sendOffer(ctx: FedCtx, identifier: string, offer: Offer, upstream: Policy): Promise<void> {
+  const actor = ctx.getActorUri(identifier);
+  const activity = new OfferActivity({
+    id: newActivityIri(ctx, identifier, "offer"),
+    actor,
+    object: new Document({ id: new URL(offer.iri), attribution: actor, name: offer.message || "Proposed changes" }),
+    target: new URL(offer.targetIri),
+    origin: new URL(offer.originIri),
+    to: new URL(upstream.ownerIri),
+    cc: new URL(PUBLIC_AUDIENCE),
+  });
+  await ctx.sendActivity({ identifier }, await recipientFor(ctx, upstream.ownerIri), activity);
+}
+
+/** Upstream side: fetch the change set from the offering community's origin and list it. */
+export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promise<Offer | undefined> {
+  const actorIri = activity.actorId?.href;
+  const objectIri = activity.objectId?.href;
+  if (!actorIri || !objectIri) return undefined;
+  const refuse = (reason: string) => {
+    logger.warning("Refused offer {offer}: {reason}", { offer: objectIri, reason });
+    return undefined;
+  };
+  if (new URL(objectIri).origin !== new URL(actorIri).origin) return refuse(`it is not on the origin of ${actorIri}`);
+  const { document } = await ctx.documentLoader(objectIri);
+  const doc = document as { id?: unknown; type?: unknown; attributedTo?: unknown; target?: unknown; origin?: unknown; name?: unknown; changes?: unknown };
+  const types = Array.isArray(doc?.type) ? doc.type : [doc?.type];
+  if (!types.includes("ChangeSet") || doc.id !== objectIri || doc.attributedTo !== actorIri) return refuse("it is not a change set by its sender");
+  const target = typeof doc.target === "string" ? findPolicyByIri(ctx.data.db, doc.target) : undefined;
+  if (!target || !isLocal(target)) return refuse("its target is not one of our policies");
+  if (typeof doc.origin !== "string" || new URL(doc.origin).origin !== new URL(actorIri).origin) return refuse("its origin is not the sender's fork");
+  const changes = changeSetSchema.safeParse(doc.changes);
+  if (!changes.success) return refuse(`its changes are malformed (${changes.error.issues[0]?.message})`);
+  const offer = recordOffer(ctx.data.db, {
+    iri: objectIri,
+    direction: "incoming",
+    targetIri: target.iri,
+    originIri: doc.origin,
+    actorIri,
+    changes: changes.data,
+    message: typeof doc.name === "string" ? doc.name : "",
+  });
+  logger.info("Received offer {offer} for {policy}.", { offer: offer.iri, policy: target.iri });
+  return offer;
+}
+
+/** Upstream side: tell the offering community what was decided. */
+export async function sendOfferDecision(ctx: FedCtx, identifier: string, offer: Offer): Promise<void> {
+  const Answer = offer.state === "accepted" ? Accept : Reject;
+  const activity = new Answer({
+    id: newActivityIri(ctx, identifier, offer.state === "accepted" ? "accept" : "reject"),
+    actor: ctx.getActorUri(identifier),
+    object: new URL(offer.iri),
+    content: offer.reason ?? null,
+    to: new URL(offer.actorIri),
+  });
+  await ctx.sendActivity({ identifier }, await recipientFor(ctx, offer.actorIri), activity);
+}
+
+/** Fork side: an Accept or Reject of one of our offers, from the upstream community only. */
+export function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): boolean {
+  const offer = answer.objectId ? findOffer(ctx.data.db, answer.objectId.href) : undefined;
+  if (!offer || offer.direction !== "outgoing") return false;
+  const upstream = findPolicyByIri(ctx.data.db, offer.targetIri);
+  if (!upstream || upstream.ownerIri !== answer.actorId?.href) {
+    logger.warning("Ignored an answer to {offer} from {actor}, who does not own its target.", { offer: offer.iri, actor: answer.actorId?.href });
+    return true;
+  }
+  const reason = answer.content?.toString() ?? null;
+  recordDecision(ctx.data.db, offer, answer instanceof Accept ? "accepted" : "rejected", reason);
+  return true;
+}

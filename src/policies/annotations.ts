@@ -1,0 +1,121 @@
+/**
+ * Stored annotations, local and received, and the community's moderation
+ * (hiding annotations, blocking actors or whole instances). Parsing and
+ * the wire format live in ./annotation.ts.
+ */
+import { and, asc, eq, isNull } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { annotations, blocks } from "../../db/schema.ts";
+import type { Community } from "../communities.ts";
+import { NotFoundError } from "../errors.ts";
+import { isOutdated, type ParsedAnnotation } from "./annotation.ts";
+import { findPolicyByIri, findVersionByIri, headVersion, versionContent } from "./policies.ts";
+
+export type Annotation = typeof annotations.$inferSelect;
+
+/**
+ * Stores a new annotation, or applies an edit by its author. Returns
+ * undefined when the IRI is held already for another author (a forgery).
+ */
+export function storeAnnotation(db: Db, parsed: ParsedAnnotation, note: Record<string, unknown>, local: boolean): { annotation: Annotation; created: boolean } | undefined {
+  const existing = db.select().from(annotations).where(eq(annotations.iri, parsed.noteId)).get();
+  const values = {
+    authorIri: parsed.author,
+    policyIri: parsed.policyIri,
+    versionIri: parsed.versionIri,
+    clauseId: parsed.clauseId,
+    motivation: parsed.motivation,
+    text: parsed.text,
+    selector: parsed.selector,
+    suggestedText: parsed.suggestedText,
+    note,
+  };
+  if (existing) {
+    if (existing.authorIri !== parsed.author) return undefined;
+    const unchanged = (parsed.updated?.getTime() ?? 0) <= (existing.updatedAt?.getTime() ?? 0);
+    if (unchanged) return { annotation: existing, created: false };
+    const annotation = db.update(annotations).set({ ...values, updatedAt: parsed.updated }).where(eq(annotations.id, existing.id)).returning().get();
+    return { annotation, created: false };
+  }
+  const annotation = db
+    .insert(annotations)
+    .values({ iri: parsed.noteId, ...values, local, published: parsed.published, updatedAt: parsed.updated, receivedAt: new Date() })
+    .returning()
+    .get();
+  return { annotation, created: true };
+}
+
+export function findAnnotation(db: Db, iri: string): Annotation | undefined {
+  return db.select().from(annotations).where(eq(annotations.iri, iri)).get();
+}
+
+export function getAnnotation(db: Db, iri: string): Annotation {
+  const annotation = findAnnotation(db, iri);
+  if (!annotation) throw new NotFoundError(`No annotation ${iri} here.`);
+  return annotation;
+}
+
+/** Only the author may delete; returns what was deleted. */
+export function deleteAnnotation(db: Db, iri: string, authorIri: string): Annotation | undefined {
+  const annotation = findAnnotation(db, iri);
+  if (!annotation || annotation.authorIri !== authorIri) return undefined;
+  db.delete(annotations).where(eq(annotations.id, annotation.id)).run();
+  return annotation;
+}
+
+export function setHidden(db: Db, annotation: Annotation, hidden: boolean): Annotation {
+  return db.update(annotations).set({ hiddenAt: hidden ? new Date() : null }).where(eq(annotations.id, annotation.id)).returning().get();
+}
+
+export interface AnnotationView extends Annotation {
+  /** The clause is gone from the newest version we hold, or the quoted span is. */
+  outdated: boolean;
+}
+
+/**
+ * Annotations of a policy (optionally one clause), oldest first, each marked
+ * outdated against the newest version held: they stay attached to the
+ * clause id across versions.
+ */
+export function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: string; includeHidden?: boolean }): AnnotationView[] {
+  const conditions = [eq(annotations.policyIri, filter.policyIri)];
+  if (filter.clauseId !== undefined) conditions.push(eq(annotations.clauseId, filter.clauseId));
+  if (!filter.includeHidden) conditions.push(isNull(annotations.hiddenAt));
+  const rows = db.select().from(annotations).where(and(...conditions)).orderBy(asc(annotations.published), asc(annotations.id)).all();
+  const policy = findPolicyByIri(db, filter.policyIri);
+  const head = policy ? headVersion(db, policy) : undefined;
+  const clauses = head ? new Map(versionContent(head).clauses.map((clause) => [clause.id, clause.text])) : undefined;
+  return rows.map((row) => ({
+    ...row,
+    outdated: row.clauseId !== null && clauses !== undefined ? isOutdated(row.selector ?? null, clauses.get(row.clauseId)) : false,
+  }));
+}
+
+/** The clause's text in the version an annotation targets (for validation). */
+export function clauseTextIn(db: Db, versionIri: string, clauseId: string): string | undefined {
+  const version = findVersionByIri(db, versionIri);
+  return version ? versionContent(version).clauses.find((clause) => clause.id === clauseId)?.text : undefined;
+}
+
+export function blockTarget(db: Db, community: Community, target: string): { target: string; kind: "actor" | "instance" } {
+  const kind = /^https?:\/\//.test(target) ? "actor" : "instance";
+  const normalised = kind === "actor" ? new URL(target).href : target.toLowerCase();
+  db.insert(blocks).values({ communityId: community.id, target: normalised, kind }).onConflictDoNothing().run();
+  return { target: normalised, kind };
+}
+
+export function unblockTarget(db: Db, community: Community, target: string): boolean {
+  const normalised = /^https?:\/\//.test(target) ? new URL(target).href : target.toLowerCase();
+  return db.delete(blocks).where(and(eq(blocks.communityId, community.id), eq(blocks.target, normalised))).run().changes > 0;
+}
+
+export function listBlocks(db: Db, community: Community) {
+  return db.select().from(blocks).where(eq(blocks.communityId, community.id)).orderBy(asc(blocks.target)).all();
+}
+
+/** Blocked by the actor's IRI, or by its host (the whole instance). */
+export function isBlocked(db: Db, communityId: number, actorIri: string): boolean {
+  const host = new URL(actorIri).host.toLowerCase();
+  const rows = db.select({ target: blocks.target }).from(blocks).where(eq(blocks.communityId, communityId)).all();
+  return rows.some((row) => row.target === actorIri || row.target === host);
+}
