@@ -151,9 +151,12 @@ function standardNote(note: Record<string, unknown>): Note {
 }
 
 /**
- * Sends a local annotation to the community that owns the policy, and to
- * the author's followers. The Note travels in its standard form; receivers
- * fetch the full one (with our terms) from its IRI.
+ * Sends a local annotation (or its edit or deletion) to the community that
+ * owns the policy, and to the author's followers. For a policy of this
+ * instance, the owner is here already: the activity goes straight to the
+ * policy's audience instead (a new annotation is re-shared by the community
+ * as usual). The Note travels in its standard form; receivers fetch the
+ * full one, with our terms, from its IRI.
  */
 export async function sendAnnotation(ctx: FedCtx, identifier: string, policy: Policy, annotation: Annotation, kind: "create" | "update" | "delete"): Promise<void> {
   const actor = ctx.getActorUri(identifier);
@@ -162,7 +165,14 @@ export async function sendAnnotation(ctx: FedCtx, identifier: string, policy: Po
     kind === "delete"
       ? new Delete({ id, actor, object: new Tombstone({ id: new URL(annotation.iri) }), to: new URL(PUBLIC_AUDIENCE) })
       : new (kind === "create" ? Create : Update)({ id, actor, object: standardNote(annotation.note), to: new URL(PUBLIC_AUDIENCE), cc: ctx.getFollowersUri(identifier) });
-  await ctx.sendActivity({ identifier }, await ownerRecipient(ctx, policy), activity);
+  if (!isLocal(policy)) {
+    await ctx.sendActivity({ identifier }, await ownerRecipient(ctx, policy), activity);
+  } else if (kind === "create") {
+    await reshareAnnotation(ctx, policy, annotation);
+  } else {
+    const audience = policyAudience(ctx, policy).filter((r) => r.id?.href !== actor.href);
+    if (audience.length > 0) await ctx.sendActivity({ identifier }, audience, activity, { preferSharedInbox: true });
+  }
   await ctx.sendActivity({ identifier }, "followers", activity, { preferSharedInbox: true });
 }
 

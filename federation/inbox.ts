@@ -5,7 +5,7 @@
  * is still idempotent on its own.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Article, Create, Delete, Document, Follow, Offer, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
+import { Accept, Announce, Article, Create, Delete, Document, Follow, Note, Offer, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
@@ -25,6 +25,8 @@ import { findFederatedActor, persistActor, resolveSender, toRecipient } from "./
 import { receivePolicyVersion, retractReceivedVersion } from "./persist-policy.ts";
 import { receiveForkAnnouncement } from "./forks.ts";
 import { receiveOffer, receiveOfferDecision } from "./offers.ts";
+import { forwardToAudience, receiveAnnotation, receiveReshare, reshareAnnotation } from "./annotations.ts";
+import { deleteAnnotation } from "../src/policies/annotations.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -129,6 +131,13 @@ export async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
 export async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
   if (del.actorId == null || del.objectId == null) return;
   if (del.objectId.href !== del.actorId.href) {
+    // Only the author can delete an annotation; where the community re-shared it, the deletion follows.
+    const deleted = deleteAnnotation(ctx.data.db, del.objectId.href, del.actorId.href);
+    if (deleted) {
+      const policy = findPolicyByIri(ctx.data.db, deleted.policyIri);
+      if (policy && isLocal(policy)) await afterCommit("forward an annotation's deletion", () => forwardToAudience(ctx, policy));
+      return;
+    }
     retractReceivedVersion(ctx, del.objectId.href, del.actorId.href);
     return;
   }
@@ -158,14 +167,40 @@ export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
     await receiveForkAnnouncement(ctx, create.objectId.href, create.actorId.href);
     return;
   }
+  if (object instanceof Note) {
+    await onAnnotationNote(ctx, create.objectId.href, create.actorId.href);
+    return;
+  }
   await receiveAnnouncedVersion(ctx, create);
+}
+
+/**
+ * A Note replying to one of the clauses or versions we hold: an annotation.
+ * The owning community re-shares a new one; an edit is passed on.
+ */
+async function onAnnotationNote(ctx: Ctx, noteIri: string, actorIri: string): Promise<void> {
+  const received = await receiveAnnotation(ctx, noteIri, actorIri);
+  if (!received || !isLocal(received.policy)) return;
+  if (received.created) {
+    await afterCommit("re-share an annotation", () => reshareAnnotation(ctx, received.policy, received.annotation));
+  } else {
+    await afterCommit("forward an annotation edit", () => forwardToAudience(ctx, received.policy));
+  }
+}
+
+/** The owning community re-sharing an annotation (or anything else: ignored). */
+export async function onAnnounce(ctx: Ctx, announce: Announce): Promise<void> {
+  if (announce.actorId == null || announce.objectId == null) return;
+  await receiveReshare(ctx, announce.objectId.href, announce.actorId.href);
 }
 
 /** Profile updates refresh our cached copy of the actor; other updates may be new versions. */
 export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
   if (update.actorId == null || update.objectId == null) return;
   if (update.objectId.href !== update.actorId.href) {
-    await receiveAnnouncedVersion(ctx, update);
+    const object = await update.getObject(ctx);
+    if (object instanceof Note) await onAnnotationNote(ctx, update.objectId.href, update.actorId.href);
+    else await receiveAnnouncedVersion(ctx, update);
     return;
   }
   if (!findFederatedActor(ctx.data.db, update.actorId.href)) return;
@@ -200,6 +235,7 @@ export function registerInbox(federation: Federation<InstanceData>): void {
     .on(Undo, counted(onUndo))
     .on(Create, counted(onCreate))
     .on(Offer, counted(onOffer))
+    .on(Announce, counted(onAnnounce))
     .on(Delete, counted(onDelete))
     .on(Update, counted(onUpdate))
     .onError((_ctx, error) => logger.error("Inbox handler failed: {error}", { error }));

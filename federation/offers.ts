@@ -8,6 +8,7 @@
 import { Accept, Document, Offer as OfferActivity, Reject } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { changeSetSchema } from "../src/policies/changeset.ts";
+import { isBlocked } from "../src/policies/annotations.ts";
 import { findOffer, recordDecision, recordOffer, type Offer } from "../src/policies/offers.ts";
 import { findPolicyByIri, isLocal, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
@@ -69,6 +70,7 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
   if (!types.includes("ChangeSet") || doc.id !== objectIri || doc.attributedTo !== actorIri) return refuse("it is not a change set by its sender");
   const target = typeof doc.target === "string" ? findPolicyByIri(ctx.data.db, doc.target) : undefined;
   if (!target || !isLocal(target)) return refuse("its target is not one of our policies");
+  if (isBlocked(ctx.data.db, target.communityId!, actorIri)) return refuse(`${actorIri} is blocked by the community`);
   if (typeof doc.origin !== "string" || new URL(doc.origin).origin !== new URL(actorIri).origin) return refuse("its origin is not the sender's fork");
   const changes = changeSetSchema.safeParse(doc.changes);
   if (!changes.success) return refuse(`its changes are malformed (${changes.error.issues[0]?.message})`);

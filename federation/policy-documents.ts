@@ -9,11 +9,14 @@ import { Hono, type Context } from "hono";
 import type { Db } from "../db/client.ts";
 import { findCommunity, type Community } from "../src/communities.ts";
 import { communityPoliciesIri, versionsIri } from "../src/policies/iris.ts";
-import { findLocalPolicy, findVersion, headVersion, listCommunityPolicies, listVersions, type Policy } from "../src/policies/policies.ts";
+import { findLocalPolicy, findVersion, headVersion, listCommunityPolicies, listVersions, versionContent, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
 import { listForks } from "../src/policies/forks.ts";
 import { findOffer } from "../src/policies/offers.ts";
 import { offerDocument } from "./offers.ts";
+import { clauseIri } from "./annotations.ts";
+import { findAnnotation, listAnnotations } from "../src/policies/annotations.ts";
+import { renderMarkdown } from "../src/policies/render.ts";
 
 const AP_TYPES = ["application/activity+json", "application/ld+json"];
 
@@ -44,7 +47,7 @@ export function policyDocument(db: Db, policy: Policy): Record<string, unknown> 
   };
 }
 
-export function createPolicyDocuments(db: Db) {
+export function createPolicyDocuments(db: Db, origin: string) {
   const app = new Hono<{ Variables: { community: Community; policy: Policy } }>();
 
   // Only answer ActivityPub clients, and only for local communities and policies.
@@ -99,6 +102,40 @@ export function createPolicyDocuments(db: Db) {
     return offer && offer.direction === "outgoing" ? activityJson(c, offerDocument(offer)) : next();
   });
 
+  // A clause of a version: what annotations reply to.
+  app.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}/clauses/:clauseId", (c, next) => {
+    const policy = c.get("policy");
+    const version = policy ? findVersion(db, policy, Number(c.req.param("number"))) : undefined;
+    const clause = version && !version.retractedAt ? versionContent(version).clauses.find((x) => x.id === c.req.param("clauseId")) : undefined;
+    if (!policy || !version || !clause) return next();
+    return activityJson(c, {
+      "@context": DOCUMENT_CONTEXT,
+      id: clauseIri(version.iri, clause.id),
+      type: "Article",
+      attributedTo: policy.ownerIri,
+      name: clause.title || clause.id,
+      content: renderMarkdown(clause.text, { federated: true }),
+      url: clauseIri(version.iri, clause.id),
+      context: version.iri,
+      policy: policy.iri,
+      replies: `${policy.iri}/clauses/${encodeURIComponent(clause.id)}/annotations`,
+    });
+  });
+
+  // Annotations of a clause, across versions (they stay with the clause id).
+  app.get("/actors/:handle/policies/:slug/clauses/:clauseId/annotations", (c, next) => {
+    const policy = c.get("policy");
+    if (!policy) return next();
+    const items = listAnnotations(db, { policyIri: policy.iri, clauseId: decodeURIComponent(c.req.param("clauseId")) }).map((a) => a.iri);
+    return activityJson(c, {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${policy.iri}/clauses/${c.req.param("clauseId")}/annotations`,
+      type: "OrderedCollection",
+      totalItems: items.length,
+      orderedItems: items,
+    });
+  });
+
   app.get("/actors/:handle/policies/:slug/versions", (c, next) => {
     const policy = c.get("policy");
     if (!policy) return next();
@@ -130,6 +167,13 @@ export function createPolicyDocuments(db: Db) {
       );
     }
     return activityJson(c, version.document);
+  });
+
+  // Notes of annotations written here.
+  app.get("/annotations/:uuid", (c, next) => {
+    if (!wantsActivityJson(c)) return next();
+    const annotation = findAnnotation(db, new URL(`/annotations/${c.req.param("uuid")}`, origin).href);
+    return annotation?.local ? activityJson(c, annotation.note) : next();
   });
 
   return app;

@@ -14,6 +14,7 @@ import type { ApiDeps } from "./deps.ts";
 import { followRoutes } from "./follow-routes.ts";
 import { forkRoutes } from "./fork-routes.ts";
 import { offerRoutes } from "./offer-routes.ts";
+import { annotationRoutes } from "./annotation-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "./problem.ts";
 
@@ -57,6 +58,7 @@ export function createApi(deps: ApiDeps) {
   api.route("/", forkRoutes(deps));
   api.route("/", policyRoutes(deps));
   api.route("/", offerRoutes(deps));
+  api.route("/", annotationRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -10,6 +10,7 @@ import { registerMemberCommands } from "./member.ts";
 import { registerPolicyCommands } from "./policy.ts";
 import { registerForkCommands } from "./fork.ts";
 import { registerOfferCommands } from "./offer.ts";
+import { registerAnnotationCommands } from "./annotate.ts";
 import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerForkCommands(program);
   registerOfferCommands(program);
+  registerAnnotationCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);
