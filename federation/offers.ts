@@ -10,7 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import { changeSetSchema } from "../src/policies/changeset.ts";
 import { isBlocked } from "../src/policies/annotations.ts";
 import { findOffer, recordDecision, recordOffer, type Offer } from "../src/policies/offers.ts";
-import { findPolicyByIri, isLocal, type Policy } from "../src/policies/policies.ts";
+import { findPolicyByIri, isLocal, listVersions, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { FedCtx } from "./context.ts";
 import { lookupActor } from "./lookup.ts";
@@ -74,6 +74,9 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
   if (typeof doc.origin !== "string" || new URL(doc.origin).origin !== new URL(actorIri).origin) return refuse("its origin is not the sender's fork");
   const changes = changeSetSchema.safeParse(doc.changes);
   if (!changes.success) return refuse(`its changes are malformed (${changes.error.issues[0]?.message})`);
+  // The changes must be against one of our live versions.
+  const base = listVersions(ctx.data.db, target).find((v) => v.contentHash === changes.data.base.contentHash);
+  if (!base || base.retractedAt) return refuse("it is based on an unknown or retracted version");
   const offer = recordOffer(ctx.data.db, {
     iri: objectIri,
     direction: "incoming",

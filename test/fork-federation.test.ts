@@ -160,9 +160,21 @@ describe("offering changes upstream", () => {
     }, { what: "B to see the offer accepted" });
   });
 
-  it("refuses to decide twice, and explains an offer with nothing in it", async () => {
+  it("explains an offer with nothing in it", async () => {
     const nothing = await b.api("POST", `policies/${forkId}/offers`, { token: bob.token, body: { clauses: ["z"] } });
     expect(nothing.status).toBe(400);
     expect((nothing.body as { detail: string }).detail).toMatch(/None of z changed/);
+  });
+
+  it("refuses an offer against an upstream version that was retracted", async () => {
+    expect((await a.api("DELETE", `policies/${upstream.id}/versions/2`, { token: alice.token })).status).toBe(200);
+    const mirror = await waitFor(async () => {
+      const held = await b.api<{ versions: { number: number; retracted: boolean }[] }>("GET", `policies/lookup?ref=${encodeURIComponent(upstream.iri)}`);
+      return held.body.versions.find((v) => v.number === 2)?.retracted ? held : undefined;
+    }, { what: "B to learn of the retraction" });
+    expect(mirror).toBeTruthy();
+    const offer = await b.api<{ detail: string }>("POST", `policies/${forkId}/offers`, { token: bob.token, body: {} });
+    expect(offer.status).toBe(400);
+    expect(offer.body.detail).toMatch(/retracted version 2/);
   });
 });

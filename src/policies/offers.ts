@@ -19,6 +19,9 @@ export function forkChanges(db: Db, fork: Policy, clauseIds?: string[]): ChangeS
   if (!fork.upstreamIri || !fork.mergeBaseIri) throw new InvalidInputError(`"${fork.title}" is not a fork, so it has no upstream to offer changes to.`);
   const base = findVersionByIri(db, fork.mergeBaseIri);
   if (!base) throw new NotFoundError(`The upstream version ${fork.mergeBaseIri} is not held here.`);
+  if (base.retractedAt) {
+    throw new InvalidInputError(`Upstream retracted version ${base.number}, which your changes are based on; merge a newer upstream version first.`);
+  }
   const head = headVersion(db, fork);
   if (!head) throw new InvalidInputError(`Publish a version of "${fork.title}" first: offers carry published changes.`);
   const changes = changeSetFromContents(versionContent(base), versionContent(head), clauseIds ? { onlyClauseIds: clauseIds } : undefined);
