@@ -229,3 +229,38 @@ describe("deletion by the author", () => {
     expect((await annotationsAt(b)).some((x) => x.iri === bobNote)).toBe(false);
   });
 });
+
+describe("moderation and edits", () => {
+  it("carries the author's edit to the community", async () => {
+    const edited = await runCli(["--server", c.origin, "--token", carol.token, "annotation", "edit", carolNote, "--text", "Yes: this saved two lives on our ward."]);
+    expect(edited.code, edited.stderr).toBe(0);
+    await waitFor(async () => (await annotationsAt(a)).find((x) => x.iri === carolNote)?.text === "Yes: this saved two lives on our ward.", {
+      what: "A to see the edit",
+    });
+  });
+
+  it("lets a steward hide an annotation on the community's policy, and only a steward", async () => {
+    const refused = await b.api("POST", "annotations/hide", { token: bob.token, body: { iri: carolNote } });
+X
+    const hidden = await runCli(["--server", a.origin, "--token", alice.token, "annotation", "hide", carolNote]);
+    expect(hidden.code, hidden.stderr).toBe(0);
+    expect((await annotationsAt(a)).some((x) => x.iri === carolNote)).toBe(false);
+    const withHidden = await a.api<AnnotationView[]>("GET", `annotations?target=${encodeURIComponent(clauseIri)}&hidden=true`, { token: alice.token });
+    expect(withHidden.body.some((x) => x.iri === carolNote)).toBe(true);
+  });
+
+  it("refuses annotations from a blocked instance", async () => {
+    const blocked = await runCli(["--server", a.origin, "--token", alice.token, "block", c.host, "--as", "nurses"]);
+    expect(blocked.code, blocked.stderr).toBe(0);
+    const again = await c.api<AnnotationView>("POST", "annotations", {
+      token: carol.token,
+      body: { target: clauseIri, motivation: "question", text: "Are we still welcome?" },
+    });
+    expect(again.status).toBe(201);
+    const refusal = await waitFor(() => a.log().split("\n").find((line) => line.includes("Refused annotation") && line.includes(again.body.iri)), {
+      what: "A to refuse the blocked instance's annotation",
+    });
+    expect(refusal).toMatch(/is blocked by the community/);
+    expect((await annotationsAt(a)).some((x) => x.iri === again.body.iri)).toBe(false);
+  });
+});
