@@ -11,10 +11,9 @@ import {
   type ApplyResult,
   type ChangeSet,
 } from "../src/policies/changeset.ts";
-import { policyContentSchema, type Clause, type PolicyContent, type PolicyContentInput } from "../src/policies/content.ts";
+import { policyContentSchema, type PolicyContent } from "../src/policies/content.ts";
+import { clauseOf, edit, ids, ordered, parse, withClause, without } from "./content-builders.ts";
 import { canonicalJson, contentHash } from "../src/policies/hash.ts";
-
-type ClauseInput = NonNullable<PolicyContentInput["clauses"]>[number];
 
 const base = policyContentSchema.parse({
   title: "Riverside library assistant",
@@ -32,35 +31,6 @@ const base = policyContentSchema.parse({
   ],
 });
 
-function parse(content: PolicyContentInput): PolicyContent {
-  return policyContentSchema.parse(content);
-}
-
-function clauseOf(content: PolicyContent, id: string): Clause {
-  const found = content.clauses.find((c) => c.id === id);
-  if (!found) throw new Error(`no clause ${id}`);
-  return found;
-}
-
-function edit(content: PolicyContent, id: string, changes: Partial<ClauseInput>): PolicyContent {
-  return parse({ ...content, clauses: content.clauses.map((c) => (c.id === id ? { ...c, ...changes } : c)) });
-}
-
-function without(content: PolicyContent, ...ids: string[]): PolicyContent {
-  return parse({ ...content, clauses: content.clauses.filter((c) => !ids.includes(c.id)) });
-}
-
-function withClause(content: PolicyContent, clause: ClauseInput, after: string | null): PolicyContent {
-  const clauses: ClauseInput[] = [...content.clauses];
-  clauses.splice(after === null ? 0 : clauses.findIndex((c) => c.id === after) + 1, 0, clause);
-  return parse({ ...content, clauses });
-}
-
-function ordered(content: PolicyContent, ids: string[]): PolicyContent {
-  return parse({ ...content, clauses: ids.map((id) => clauseOf(content, id)) });
-}
-
-const ids = (content: PolicyContent) => content.clauses.map((c) => c.id);
 
 function apply(target: PolicyContent, changeSet: ChangeSet): ApplyResult {
   const result = applyChangeSet(target, changeSet);

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { clauseSchema, policyContentSchema, type Clause, type PolicyContent, type PolicyContentInput } from "../src/policies/content.ts";
+import { clauseSchema, policyContentSchema, type PolicyContent } from "../src/policies/content.ts";
+import { clauseOf, edit, ids, ordered, parse, withClause, without } from "./content-builders.ts";
 import { canonicalJson } from "../src/policies/hash.ts";
 import { importModelSpec } from "../src/policies/import/modelspec.ts";
 import {
@@ -18,8 +19,6 @@ import {
   type MergeResult,
   type SectionConflict,
 } from "../src/policies/merge.ts";
-
-type ClauseInput = NonNullable<PolicyContentInput["clauses"]>[number];
 
 const base = policyContentSchema.parse({
   title: "Riverside library assistant",
@@ -41,37 +40,6 @@ const base = policyContentSchema.parse({
   ],
 });
 
-// Small builders: each returns new, parsed content and leaves its input alone.
-
-function parse(content: PolicyContentInput): PolicyContent {
-  return policyContentSchema.parse(content);
-}
-
-function clauseOf(content: PolicyContent, id: string): Clause {
-  const found = content.clauses.find((c) => c.id === id);
-  if (!found) throw new Error(`no clause ${id}`);
-  return found;
-}
-
-function edit(content: PolicyContent, id: string, changes: Partial<ClauseInput>): PolicyContent {
-  return parse({ ...content, clauses: content.clauses.map((c) => (c.id === id ? { ...c, ...changes } : c)) });
-}
-
-function without(content: PolicyContent, ...ids: string[]): PolicyContent {
-  return parse({ ...content, clauses: content.clauses.filter((c) => !ids.includes(c.id)) });
-}
-
-function withClause(content: PolicyContent, clause: ClauseInput, after: string | null): PolicyContent {
-  const clauses: ClauseInput[] = [...content.clauses];
-  clauses.splice(after === null ? 0 : clauses.findIndex((c) => c.id === after) + 1, 0, clause);
-  return parse({ ...content, clauses });
-}
-
-function ordered(content: PolicyContent, ids: string[]): PolicyContent {
-  return parse({ ...content, clauses: ids.map((id) => clauseOf(content, id)) });
-}
-
-const ids = (content: PolicyContent) => content.clauses.map((c) => c.id);
 
 function expectValid(content: PolicyContent): void {
   const result = policyContentSchema.safeParse(content);
