@@ -73,6 +73,8 @@ export const communities = sqliteTable("communities", {
     .unique()
     .references(() => actors.id, { onDelete: "cascade" }),
   handle: text("handle").notNull().unique(),
+  /** Smallest group shown in preference breakdowns (k-anonymity). */
+  minGroupSize: integer("min_group_size").notNull().default(5),
   createdAt: createdAt(),
 });
 
@@ -322,6 +324,83 @@ export const offers = sqliteTable(
     decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
   },
   (t) => [index("offers_target").on(t.targetIri, t.state)],
+);
+
+/**
+ * Comparison tasks: a prompt and candidate responses members judge, made by
+ * stewards from a policy version's examples or from uploaded prompts.
+ */
+export const preferenceTasks = sqliteTable(
+  "preference_tasks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    policyId: integer("policy_id").references(() => policies.id, { onDelete: "set null" }),
+    versionIri: text("version_iri"),
+    clauseIds: text("clause_ids", { mode: "json" }).$type<string[]>().notNull(),
+    title: text("title").notNull().default(""),
+    prompt: text("prompt", { mode: "json" }).$type<{ role: string; content: string }[]>().notNull(),
+    responses: text("responses", { mode: "json" }).$type<{ content: string }[]>().notNull(),
+    createdAt: createdAt(),
+    closedAt: integer("closed_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("preference_tasks_community").on(t.communityId)],
+);
+
+/**
+ * Preference records of a community: imported ones and members' answers to
+ * tasks. Consent terms are columns so that exports filter on them cheaply.
+ */
+export const preferenceRecords = sqliteTable(
+  "preference_records",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    policyId: integer("policy_id").references(() => policies.id, { onDelete: "set null" }),
+    /** Content fingerprint: re-importing the same file adds nothing. */
+    dedupKey: text("dedup_key").notNull().unique(),
+    /** The normal form (src/preferences/record.ts), consent included as it was given. */
+    record: text("record", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    raterId: text("rater_id").notNull(),
+    consentTrain: integer("consent_train", { mode: "boolean" }).notNull(),
+    consentFederate: integer("consent_federate", { mode: "boolean" }).notNull(),
+    consentBreakdown: integer("consent_breakdown", { mode: "boolean" }).notNull(),
+    sourceName: text("source_name"),
+    taskId: integer("task_id").references(() => preferenceTasks.id, { onDelete: "cascade" }),
+    /** The member who answered a task (private; exports carry only raterId). */
+    userId: integer("user_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("preference_records_policy").on(t.policyId, t.consentTrain),
+    index("preference_records_community").on(t.communityId, t.id),
+    uniqueIndex("preference_records_task_user").on(t.taskId, t.userId),
+  ],
+);
+
+/** Rows of an import in progress, moved into preference_records in one transaction at the end. */
+export const preferenceImportStaging = sqliteTable(
+  "preference_import_staging",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    importId: text("import_id").notNull(),
+    communityId: integer("community_id").notNull(),
+    policyId: integer("policy_id"),
+    dedupKey: text("dedup_key").notNull(),
+    record: text("record").notNull(),
+    raterId: text("rater_id").notNull(),
+    consentTrain: integer("consent_train").notNull(),
+    consentFederate: integer("consent_federate").notNull(),
+    consentBreakdown: integer("consent_breakdown").notNull(),
+    sourceName: text("source_name"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("preference_import_staging_import").on(t.importId)],
 );
 
 /** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */
