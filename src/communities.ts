@@ -168,9 +168,11 @@ export function removeMember(db: Db, community: Community, user: User): void {
 export function updateCommunity(
   db: Db,
   community: Community,
-  changes: { name?: string; summary?: string; manuallyApprovesFollowers?: boolean },
+  changes: { name?: string; summary?: string; manuallyApprovesFollowers?: boolean; minGroupSize?: number },
 ): Community {
-  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  const { minGroupSize, ...actorChanges } = changes;
+  const defined = Object.fromEntries(Object.entries(actorChanges).filter(([, value]) => value !== undefined));
   if (Object.keys(defined).length > 0) db.update(actors).set(defined).where(eq(actors.id, community.actorId)).run();
+  if (minGroupSize !== undefined) db.update(communities).set({ minGroupSize }).where(eq(communities.id, community.id)).run();
   return getCommunity(db, community.handle);
 }

@@ -15,6 +15,7 @@ import { followRoutes } from "./follow-routes.ts";
 import { forkRoutes } from "./fork-routes.ts";
 import { offerRoutes } from "./offer-routes.ts";
 import { annotationRoutes } from "./annotation-routes.ts";
+import { preferenceRoutes } from "./preference-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "./problem.ts";
 
@@ -59,6 +60,7 @@ export function createApi(deps: ApiDeps) {
   api.route("/", policyRoutes(deps));
   api.route("/", offerRoutes(deps));
   api.route("/", annotationRoutes(deps));
+  api.route("/", preferenceRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

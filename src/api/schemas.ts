@@ -123,6 +123,7 @@ export const CommunityChanges = z
     name: communityNameSchema.optional(),
     summary: communitySummarySchema.optional(),
     manuallyApprovesFollowers: z.boolean().optional(),
+    minGroupSize: z.number().int().min(1).max(1000).optional().openapi({ description: "Smallest group shown in preference breakdowns" }),
   })
   .strict()
   .openapi("CommunityChanges");

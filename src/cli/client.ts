@@ -29,6 +29,28 @@ export class ApiClient {
     }
   }
 
+  /** A raw request (streamed body or streamed response); failures become one-line errors. */
+  async raw(method: string, path: string, init: { query?: Record<string, string | undefined>; body?: ReadableStream<Uint8Array>; contentType?: string } = {}): Promise<Response> {
+    const url = new URL(path.replace(/^\//, ""), this.base);
+    for (const [key, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    const headers: Record<string, string> = {};
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (init.contentType) headers["Content-Type"] = init.contentType;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body: init.body, duplex: init.body ? "half" : undefined } as RequestInit);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new FedalignError(`Cannot reach ${this.base.origin} (${cause?.code ?? cause?.message ?? String(error)}): check --server and that the instance is running.`);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      const detail = (safeJson(text) as { detail?: string } | undefined)?.detail ?? `${response.status} ${response.statusText}`;
+      throw new FedalignError(detail);
+    }
+    return response;
+  }
+
   async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<T> {
     const url = new URL(path.replace(/^\//, ""), this.base);
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, value);

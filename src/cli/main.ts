@@ -11,6 +11,7 @@ import { registerPolicyCommands } from "./policy.ts";
 import { registerForkCommands } from "./fork.ts";
 import { registerOfferCommands } from "./offer.ts";
 import { registerAnnotationCommands } from "./annotate.ts";
+import { registerPreferenceCommands } from "./prefs.ts";
 import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerForkCommands(program);
   registerOfferCommands(program);
   registerAnnotationCommands(program);
+  registerPreferenceCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);

@@ -1,0 +1,241 @@
+/**
+ * `fedalign prefs ...` (import, export, stats, consent) and `fedalign
+ * tasks ...` (create, list, answer, results), against any server.
+ */
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { createReadStream, createWriteStream, readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { FedalignError } from "../errors.ts";
+import { formatFromName } from "../preferences/formats.ts";
+import { parseConsent } from "../preferences/record.ts";
+import { ApiClient } from "./client.ts";
+import { printJson, printLine, printTable } from "./output.ts";
+
+type Globals = { server?: string; token?: string };
+
+function client(command: Command, requireToken = true): ApiClient {
+  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
+}
+
+async function policyId(api: ApiClient, ref: string): Promise<number> {
+  return (await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref })).id;
+}
+
+/** The file as a web stream, counting bytes into a progress bar on a terminal. */
+function uploadStream(file: string): { body: ReadableStream<Uint8Array>; done: () => void } {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (error) {
+    throw new FedalignError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  const bar = process.stderr.isTTY ? new SingleBar({ format: "uploading {bar} {percentage}% | {value}/{total} bytes", stream: process.stderr }) : undefined;
+  bar?.start(size, 0);
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      bar?.update(sent);
+      callback(null, chunk);
+    },
+  });
+  const stream = createReadStream(file).pipe(counter);
+  return { body: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, done: () => bar?.stop() };
+}
+
+interface ImportResult {
+  read: number;
+  imported: number;
+  duplicates: number;
+  errors: { line: number; error: string }[];
+  stopped: boolean;
+  consentNote: string;
+}
+
+export function registerPreferenceCommands(program: Command): void {
+  const prefs = program.command("prefs").description("preference data: import, export, statistics, consent");
+
+  prefs
+    .command("import <community> <file>")
+    .description("import preference data into a community you steward (HH-RLHF, TRL or OpenAI JSONL; .gz is fine)")
+    .option("--format <format>", "hh-rlhf, trl or openai (default: guessed from the file name)")
+    .option("--policy <policy>", "attach the records to this policy (id, community/slug or IRI)")
+    .option("--licence <spdx>", "the data's licence, recorded on each record")
+    .option("--consent <terms>", "consent terms for every record: any of train,federate,breakdown (default: what the licence allows)")
+    .option("--on-error <mode>", "skip malformed lines and go on, or stop and import nothing", "skip")
+    .option("--json", "print the report as JSON")
+    .action(async function (this: Command, community: string, file: string, options: { format?: string; policy?: string; licence?: string; consent?: string; onError: string; json?: boolean }) {
+      const format = options.format ?? formatFromName(basename(file));
+      if (!format) throw new FedalignError(`Cannot tell the format of ${file}: pass --format hh-rlhf, trl or openai.`);
+      if (options.consent !== undefined) {
+        try {
+          parseConsent(options.consent);
+        } catch (error) {
+          throw new FedalignError(`--consent: ${(error as Error).message}.`);
+        }
+      }
+      if (!["skip", "stop"].includes(options.onError)) throw new FedalignError("--on-error must be skip or stop.");
+      const api = client(this);
+      const policy = options.policy ? String(await policyId(api, options.policy)) : undefined;
+      const upload = uploadStream(file);
+      let result: ImportResult;
+      try {
+        const response = await api.raw("POST", "preferences/import", {
+          query: { community, format, policy, licence: options.licence, consent: options.consent, onError: options.onError, source: basename(file) },
+          body: upload.body,
+          contentType: "application/octet-stream",
+        });
+        result = (await response.json()) as ImportResult;
+      } finally {
+        upload.done();
+      }
+      if (options.json) return printJson(result);
+      printLine(`${result.read} lines read: ${result.imported} records imported, ${result.duplicates} already held, ${result.errors.length} malformed.`);
+      printLine(`Consent: ${result.consentNote}.`);
+      for (const error of result.errors.slice(0, 20)) printLine(`  line ${error.line}: ${error.error}`);
+      if (result.stopped) {
+        printLine("Stopped at the first malformed line: nothing was imported.");
+        process.exitCode = 1;
+      }
+    });
+
+  prefs
+    .command("export <policy>")
+    .description("write the records whose raters allowed training, as training data")
+    .requiredOption("--format <format>", "trl or openai")
+    .requiredOption("--out <file>", "where to write the JSONL")
+    .action(async function (this: Command, ref: string, options: { format: string; out: string }) {
+      if (!["trl", "openai"].includes(options.format)) throw new FedalignError("--format must be trl or openai.");
+      const api = client(this, false);
+      const response = await api.raw("GET", "preferences/export", { query: { policy: String(await policyId(api, ref)), format: options.format } });
+      await pipeline(Readable.fromWeb(response.body as never), createWriteStream(options.out));
+      const lines = readFileSync(options.out, "utf8").split("\n").filter(Boolean).length;
+      printLine(`Wrote ${lines} pairs to ${options.out}.`);
+    });
+
+  prefs
+    .command("stats <policy>")
+    .description("results of a policy's comparison tasks, per task and per clause, with group breakdowns")
+    .option("--by-group", "show the per-group results")
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, ref: string, options: { byGroup?: boolean; json?: boolean }) {
+      const api = client(this, false);
+      const stats = await api.request<StatsView>("GET", "preferences/stats", undefined, { policy: String(await policyId(api, ref)) });
+      if (options.json) return printJson(stats);
+      if (stats.tasks.length === 0) return printLine("No tasks yet.");
+      for (const { task, summary } of stats.tasks) {
+        const first = summary.overall.responses[0];
+        const share = first?.share === null || first === undefined ? "no answers" : `${pct(first.share)} prefer response 1 ${interval(first.interval)}`;
+        printLine(`task ${task.id} ${task.title}: ${summary.overall.n} raters, ${share}; ${summary.disagreement.verdict}`);
+        if (options.byGroup) {
+          for (const group of summary.byGroup) printLine(`    ${group.group}: ${group.n} raters, ${pct(group.responses[0]?.share ?? null)} ${interval(group.responses[0]?.interval ?? null)}`);
+          if (summary.suppressedGroups > 0) printLine(`    (${summary.suppressedGroups} group(s) under ${stats.minGroupSize} raters not shown)`);
+        }
+      }
+    });
+
+  prefs
+    .command("consent <record>")
+    .description("narrow the consent of one of your judgements (see `prefs mine`)")
+    .requiredOption("--consent <terms>", "what you still allow: any of train,federate,breakdown (empty for nothing)")
+    .action(async function (this: Command, record: string, options: { consent: string }) {
+      let consent;
+      try {
+        consent = parseConsent(options.consent);
+      } catch (error) {
+        throw new FedalignError(`--consent: ${(error as Error).message}.`);
+      }
+      const result = await client(this).request<{ consent: Record<string, boolean> }>("PATCH", `preferences/${encodeURIComponent(record)}/consent`, consent);
+      printLine(`Consent now: ${Object.entries(result.consent).filter(([, v]) => v).map(([k]) => k).join(", ") || "none"}.`);
+    });
+
+  prefs
+    .command("mine")
+    .description("your judgements and their consent")
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, options: { json?: boolean }) {
+      const rows = await client(this).request<{ id: number; task: number | null; consent: Record<string, boolean> }[]>("GET", "preferences/mine");
+      if (options.json) return printJson(rows);
+      printTable(["ID", "TASK", "CONSENT"], rows.map((r) => [String(r.id), String(r.task ?? ""), Object.entries(r.consent).filter(([, v]) => v).map(([k]) => k).join(",") || "none"]));
+    });
+
+  const tasks = program.command("tasks").description("comparison tasks members answer");
+  tasks
+    .command("create <community>")
+    .description("create tasks from a policy version's examples (--from-version) or a JSON file of tasks (--file)")
+    .option("--from-version <iri>", "a version whose examples have two or more responses")
+    .option("--file <file>", 'JSON array of { "title", "prompt": [{role, content}], "responses": [{content}], "clauseIds" }')
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, community: string, options: { fromVersion?: string; file?: string; json?: boolean }) {
+      const list = options.file ? (JSON.parse(readFileSync(options.file, "utf8")) as unknown[]) : undefined;
+      const created = await client(this).request<{ id: number; title: string }[]>("POST", "tasks", { community, fromVersion: options.fromVersion, tasks: list });
+      if (options.json) return printJson(created);
+      printLine(`Created ${created.length} task(s): ${created.map((t) => t.id).join(", ")}.`);
+    });
+  tasks
+    .command("list <community>")
+    .description("a community's tasks")
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, community: string, options: { json?: boolean }) {
+      const rows = await client(this, false).request<{ id: number; title: string; responses: unknown[] }[]>("GET", "tasks", undefined, { community });
+      if (options.json) return printJson(rows);
+      printTable(["ID", "RESPONSES", "TITLE"], rows.map((t) => [String(t.id), String(t.responses.length), t.title]));
+    });
+  tasks
+    .command("answer <task>")
+    .description("answer a task: which response you prefer (1-based), with your consent terms")
+    .requiredOption("--choice <n>", "the response you prefer, counting from 1")
+    .requiredOption("--consent <terms>", "any of train,federate,breakdown (empty for nothing)")
+    .option("--rationale <text>", "why")
+    .option("--groups <labels>", "groups you identify with, comma-separated (shown only in groups large enough)")
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, task: string, options: { choice: string; consent: string; rationale?: string; groups?: string; json?: boolean }) {
+      const choice = Number(options.choice) - 1;
+      if (!Number.isInteger(choice) || choice < 0) throw new FedalignError("--choice must be the number of a response: 1, 2, ...");
+      let consent;
+      try {
+        consent = parseConsent(options.consent);
+      } catch (error) {
+        throw new FedalignError(`--consent: ${(error as Error).message}.`);
+      }
+      const groups = options.groups ? options.groups.split(",").map((g) => g.trim()).filter(Boolean) : [];
+      const result = await client(this).request("POST", `tasks/${encodeURIComponent(task)}/answer`, { choice, consent, rationale: options.rationale ?? "", groups });
+      if (options.json) return printJson(result);
+      printLine(`Answered task ${task}.`);
+    });
+  tasks
+    .command("results <task>")
+    .description("a task's results, overall and per group")
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, task: string, options: { json?: boolean }) {
+      const result = await client(this, false).request<{ summary: Summary }>("GET", `tasks/${encodeURIComponent(task)}/results`);
+      if (options.json) return printJson(result);
+      const s = result.summary;
+      s.overall.responses.forEach((r, i) => printLine(`response ${i + 1}: ${pct(r.share)} ${interval(r.interval)} of ${s.overall.n} raters`));
+      for (const group of s.byGroup) printLine(`  ${group.group}: ${pct(group.responses[0]?.share ?? null)} prefer response 1 (${group.n} raters)`);
+      if (s.suppressedGroups > 0) printLine(`  ${s.suppressedGroups} group(s) too small to show`);
+      printLine(`groups: ${s.disagreement.verdict}`);
+    });
+}
+
+interface Summary {
+  overall: { n: number; responses: { share: number | null; interval: { low: number; high: number } | null }[] };
+  byGroup: { group: string; n: number; responses: { share: number | null; interval: { low: number; high: number } | null }[] }[];
+  suppressedGroups: number;
+  disagreement: { verdict: string };
+}
+interface StatsView {
+  minGroupSize: number;
+  tasks: { task: { id: number; title: string }; summary: Summary }[];
+}
+
+function pct(share: number | null): string {
+  return share === null ? "–" : `${Math.round(share * 100)}%`;
+}
+
+function interval(value: { low: number; high: number } | null): string {
+  return value ? `[${Math.round(value.low * 100)}–${Math.round(value.high * 100)}%]` : "";
+}
