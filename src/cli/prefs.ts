@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FedalignError } from "../errors.ts";
-import { formatFromName } from "../preferences/formats.ts";
+import { formatFromName, readLines } from "../preferences/formats.ts";
 import { parseConsent } from "../preferences/record.ts";
 import { ApiClient } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
@@ -46,6 +46,22 @@ function uploadStream(file: string): { body: ReadableStream<Uint8Array>; done: (
   return { body: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, done: () => bar?.stop() };
 }
 
+/** The format of a JSONL file from the keys of its first record. */
+async function sniffFormat(file: string): Promise<string | undefined> {
+  try {
+    for await (const { text } of readLines(file)) {
+      const first = JSON.parse(text) as Record<string, unknown>;
+      if (typeof first.chosen === "string" && typeof first.rejected === "string" && first.prompt === undefined && first.chosen.includes("\n\nHuman:")) return "hh-rlhf";
+      if ("chosen" in first && "rejected" in first) return "trl";
+      if ("preferred_output" in first && "non_preferred_output" in first) return "openai";
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
 interface ImportResult {
   read: number;
   imported: number;
@@ -61,14 +77,14 @@ export function registerPreferenceCommands(program: Command): void {
   prefs
     .command("import <community> <file>")
     .description("import preference data into a community you steward (HH-RLHF, TRL or OpenAI JSONL; .gz is fine)")
-    .option("--format <format>", "hh-rlhf, trl or openai (default: guessed from the file name)")
+    .option("--format <format>", "hh-rlhf, trl or openai (default: guessed from the file name, then from its first record)")
     .option("--policy <policy>", "attach the records to this policy (id, community/slug or IRI)")
     .option("--licence <spdx>", "the data's licence, recorded on each record")
     .option("--consent <terms>", "consent terms for every record: any of train,federate,breakdown (default: what the licence allows)")
     .option("--on-error <mode>", "skip malformed lines and go on, or stop and import nothing", "skip")
     .option("--json", "print the report as JSON")
     .action(async function (this: Command, community: string, file: string, options: { format?: string; policy?: string; licence?: string; consent?: string; onError: string; json?: boolean }) {
-      const format = options.format ?? formatFromName(basename(file));
+      const format = options.format ?? formatFromName(basename(file)) ?? (await sniffFormat(file));
       if (!format) throw new FedalignError(`Cannot tell the format of ${file}: pass --format hh-rlhf, trl or openai.`);
       if (options.consent !== undefined) {
         try {
