@@ -22,7 +22,7 @@ import { closeDatabase } from "../db/client.ts";
 import { createUser } from "../src/accounts/users.ts";
 import { generateActorKeys, importKeyPair } from "../src/actors/keys.ts";
 import { createCommunity } from "../src/communities.ts";
-import { openInstanceDatabase } from "../src/instance.ts";
+import { openInstanceDatabase } from "../db/open.ts";
 import type { PolicyContent } from "../src/policies/content.ts";
 import { diffContents } from "../src/policies/diff.ts";
 import { importModelSpec } from "../src/policies/import/modelspec.ts";

@@ -5,18 +5,17 @@
  */
 import type { Federation, FederationQueueOptions, KvStore, MessageQueue } from "@fedify/fedify";
 import { Hono } from "hono";
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { closeDatabase, databasePath, openDatabase, type Db } from "../db/client.ts";
-import { runMigrations } from "../db/migrate.ts";
+import { closeDatabase, type Db } from "../db/client.ts";
+import { openInstanceDatabase } from "../db/open.ts";
 import { createInstanceData, type InstanceData } from "../federation/context.ts";
 import { createFedalignFederation } from "../federation/federation.ts";
 import { federationMiddleware } from "../federation/hono.ts";
 import { createPolicyDocuments } from "../federation/policy-documents.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
 import { createApi } from "./api/api.ts";
-import { FedalignError } from "./errors.ts";
 import { createWeb } from "./web/web.ts";
+
+export { openInstanceDatabase, type DataDirMode } from "../db/open.ts";
 
 export interface InstanceOptions {
   dataDir: string;
@@ -36,42 +35,6 @@ export interface Instance {
   /** Starts handling queued deliveries and inbox activities. */
   startQueue(): void;
   close(): Promise<void>;
-}
-
-export type DataDirMode = "create" | "must-exist";
-
-/** Opens (and migrates) the database of a data directory. */
-export function openInstanceDatabase(dataDir: string, mode: DataDirMode): Db {
-  if (!existsSync(dataDir)) {
-    if (mode === "must-exist") {
-      throw new FedalignError(
-        `No Fedalign data directory at ${dataDir}: start the server once with \`fedalign serve --data ${dataDir}\`, or pass the right --data.`,
-      );
-    }
-    if (!existsSync(dirname(dataDir))) {
-      throw new FedalignError(`Cannot create the data directory ${dataDir}: its parent does not exist. Create it with \`mkdir -p ${dataDir}\`.`);
-    }
-    mkdirSync(dataDir);
-  }
-  const file = databasePath(dataDir);
-  if (mode === "must-exist" && !existsSync(file)) {
-    throw new FedalignError(
-      `No Fedalign database in ${dataDir}: start the server once with \`fedalign serve --data ${dataDir}\`, or pass the right --data.`,
-    );
-  }
-  let db: Db;
-  try {
-    db = openDatabase(file);
-  } catch (error) {
-    throw new FedalignError(`Cannot open the database ${file}: ${(error as Error).message}. Check the path and its permissions.`);
-  }
-  try {
-    runMigrations(db, file);
-  } catch (error) {
-    closeDatabase(db);
-    throw error;
-  }
-  return db;
 }
 
 export async function openInstance(options: InstanceOptions): Promise<Instance> {

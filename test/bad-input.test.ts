@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
-import { openInstanceDatabase } from "../src/instance.ts";
+import { openInstanceDatabase } from "../db/open.ts";
 import { freePort, runCli } from "./harness.ts";
 
 const dirs: string[] = [];

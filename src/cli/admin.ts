@@ -10,7 +10,7 @@ import { createUser, getUserByUsername } from "../accounts/users.ts";
 import { createCommunity, listCommunities } from "../communities.ts";
 import { resolveDataDir } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
-import { openInstanceDatabase } from "../instance.ts";
+import { openInstanceDatabase } from "../../db/open.ts";
 import { readStdin } from "./input.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
