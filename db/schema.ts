@@ -383,6 +383,21 @@ export const preferenceRecords = sqliteTable(
   ],
 );
 
+/** Preference records other instances federated to us, as published in their datasets. */
+export const mirroredPreferences = sqliteTable(
+  "mirrored_preferences",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    iri: text("iri").notNull().unique(),
+    policyIri: text("policy_iri").notNull(),
+    record: text("record", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    consentTrain: integer("consent_train", { mode: "boolean" }).notNull(),
+    consentBreakdown: integer("consent_breakdown", { mode: "boolean" }).notNull(),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("mirrored_preferences_policy").on(t.policyIri)],
+);
+
 /** Rows of an import in progress, moved into preference_records in one transaction at the end. */
 export const preferenceImportStaging = sqliteTable(
   "preference_import_staging",

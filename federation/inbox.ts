@@ -5,7 +5,7 @@
  * is still idempotent on its own.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Announce, Article, Create, Delete, Document, Follow, Note, Offer, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
+import { Accept, Announce, Article, Create, Delete, Document, Follow, Note, Offer, OrderedCollection, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
@@ -27,6 +27,7 @@ import { receiveForkAnnouncement } from "./forks.ts";
 import { receiveOffer, receiveOfferDecision } from "./offers.ts";
 import { forwardToAudience, receiveAnnotation, receiveReshare, reshareAnnotation } from "./annotations.ts";
 import { deleteAnnotation } from "../src/policies/annotations.ts";
+import { datasetIri, dropMirroredRecord, syncDataset } from "./preference-datasets.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -100,7 +101,15 @@ function answersFor(ctx: Ctx, followeeIri: string, actorIri: string): boolean {
 export async function onAccept(ctx: Ctx, accept: Accept): Promise<void> {
   if (receiveOfferDecision(ctx, accept)) return;
   const follow = answeredFollow(ctx, accept);
-  if (follow && follow.state !== "accepted") setFollowState(ctx.data.db, follow.id, "accepted");
+  if (!follow || follow.state === "accepted") return;
+  setFollowState(ctx.data.db, follow.id, "accepted");
+  // A newly followed policy: take its preference dataset now rather than at its next change.
+  const policy = findPolicyByIri(ctx.data.db, follow.followeeIri);
+  if (policy && !isLocal(policy)) {
+    await afterCommit("mirror a followed policy's preference dataset", async () => {
+      await syncDataset(ctx, datasetIri(policy), policy.ownerIri);
+    });
+  }
 }
 
 export async function onReject(ctx: Ctx, reject: Reject): Promise<void> {
@@ -131,6 +140,7 @@ export async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
 export async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
   if (del.actorId == null || del.objectId == null) return;
   if (del.objectId.href !== del.actorId.href) {
+    if (dropMirroredRecord(ctx, del.objectId.href, del.actorId.href)) return;
     // Only the author can delete an annotation; where the community re-shared it, the deletion follows.
     const deleted = deleteAnnotation(ctx.data.db, del.objectId.href, del.actorId.href);
     if (deleted) {
@@ -200,6 +210,7 @@ export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
   if (update.objectId.href !== update.actorId.href) {
     const object = await update.getObject(ctx);
     if (object instanceof Note) await onAnnotationNote(ctx, update.objectId.href, update.actorId.href);
+    else if (object instanceof OrderedCollection) await syncDataset(ctx, update.objectId.href, update.actorId.href);
     else await receiveAnnouncedVersion(ctx, update);
     return;
   }

@@ -14,6 +14,8 @@ import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
 import { listForks } from "../src/policies/forks.ts";
 import { findOffer } from "../src/policies/offers.ts";
 import { offerDocument } from "./offers.ts";
+import type { FedCtx } from "./context.ts";
+import { datasetCollection, datasetPage } from "./preference-datasets.ts";
 import { clauseIri } from "./annotations.ts";
 import { findAnnotation, listAnnotations } from "../src/policies/annotations.ts";
 import { renderMarkdown } from "../src/policies/render.ts";
@@ -47,7 +49,7 @@ export function policyDocument(db: Db, policy: Policy): Record<string, unknown> 
   };
 }
 
-export function createPolicyDocuments(db: Db, origin: string) {
+export function createPolicyDocuments(db: Db, origin: string, fedContext: () => FedCtx) {
   const app = new Hono<{ Variables: { community: Community; policy: Policy } }>();
 
   // Only answer ActivityPub clients, and only for local communities and policies.
@@ -134,6 +136,17 @@ export function createPolicyDocuments(db: Db, origin: string) {
       totalItems: items.length,
       orderedItems: items,
     });
+  });
+
+  // The policy's preference dataset: records whose raters allow federation, paged and signed.
+  app.get("/actors/:handle/policies/:slug/preferences", async (c, next) => {
+    const policy = c.get("policy");
+    if (!policy) return next();
+    const page = c.req.query("page");
+    if (page === undefined) return activityJson(c, datasetCollection(fedContext(), policy));
+    const number = Number(page);
+    const doc = Number.isInteger(number) && number >= 1 ? await datasetPage(fedContext(), policy, number) : undefined;
+    return doc ? activityJson(c, doc) : next();
   });
 
   app.get("/actors/:handle/policies/:slug/versions", (c, next) => {

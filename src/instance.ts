@@ -51,7 +51,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   const app = new Hono();
   app.use(federationMiddleware(federation, () => data));
   app.route("/api/v1", createApi({ db, federation, data, origin: options.origin }));
-  app.route("/", createPolicyDocuments(db, options.origin));
+  app.route("/", createPolicyDocuments(db, options.origin, () => federation.createContext(new URL(options.origin), data)));
   app.route("/", createWeb({ db, origin: options.origin }));
 
   const queueController = new AbortController();

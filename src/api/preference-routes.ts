@@ -15,11 +15,13 @@ import { ForbiddenError, InvalidInputError } from "../errors.ts";
 import { aggregateClause, aggregateComparison, judgementFromRecord, type ComparisonSummary } from "../preferences/aggregate.ts";
 import { PREFERENCE_FORMATS, parsePreferenceLines, recordsFromPolicyExamples, toOpenAiLines, toTrlLines } from "../preferences/formats.ts";
 import { consentFromLicence, consentSchema, parseConsent } from "../preferences/record.ts";
-import { importRecords, narrowRecordConsent, trainableRecords } from "../preferences/store.ts";
+import { findRecord, importRecords, narrowRecordConsent, trainableRecords } from "../preferences/store.ts";
+import { afterCommit } from "../../federation/outgoing.ts";
+import { announceDatasetChanged, mirroredRecords, sendRecordWithdrawn } from "../../federation/preference-datasets.ts";
 import { answerSchema, answerTask, createTasks, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, type Task } from "../preferences/tasks.ts";
 import { findVersionByIri, getPolicyById, versionContent } from "../policies/policies.ts";
 import { optionalUser, requireUser } from "./auth.ts";
-import type { ApiDeps } from "./deps.ts";
+import { fedContext, type ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
 
 const security = [{ bearer: [] }];
@@ -86,6 +88,7 @@ export function preferenceRoutes(deps: ApiDeps) {
       createdAt: new Date().toISOString(),
     });
     const report = await importRecords(db, lines, { communityId: community.id, policyId: policy?.id ?? null, onError: query.onError });
+    if (policy && report.imported > 0 && consent.federate) await announce(policy.id);
     return c.json({ ...report, consent, consentNote, source: sourceName }, 200);
   });
 
@@ -111,6 +114,7 @@ export function preferenceRoutes(deps: ApiDeps) {
         for (const record of records) yield { ok: true as const, record };
       }
       const report = await importRecords(db, asLines(), { communityId: community.id, policyId: version.policyId, onError: "stop" });
+      if (report.imported > 0 && consent.federate) await announce(version.policyId);
       return c.json({ ...report, consent }, 200);
     },
   );
@@ -162,9 +166,18 @@ export function preferenceRoutes(deps: ApiDeps) {
       request: { params: IdParam, body: jsonBody(consentSchema) },
       responses: { 200: jsonResponse(Loose, "The consent now in force"), 403: problemResponse("Not your judgement") },
     }),
-    (c) => {
+    async (c) => {
       const user = requireUser(c, db);
-      const row = narrowRecordConsent(db, c.req.valid("param").id, user.id, c.req.valid("json"));
+      const id = c.req.valid("param").id;
+      const wasFederated = findRecord(db, id).consentFederate;
+      const row = narrowRecordConsent(db, id, user.id, c.req.valid("json"));
+      if (row.policyId !== null && wasFederated) {
+        const policy = getPolicyById(db, row.policyId);
+        const ctx = fedContext(deps);
+        // Withdrawn from federation: mirrors drop it. Otherwise they sync the narrower terms.
+        if (!row.consentFederate) await afterCommit("withdraw a preference record from mirrors", () => sendRecordWithdrawn(ctx, policy, row.id));
+        else await announce(row.policyId);
+      }
       return c.json({ id: row.id, consent: { train: row.consentTrain, federate: row.consentFederate, breakdown: row.consentBreakdown } }, 200);
     },
   );
@@ -183,6 +196,24 @@ export function preferenceRoutes(deps: ApiDeps) {
       const rows = db.select().from(preferenceRecords).where(eq(preferenceRecords.userId, user.id)).all();
       return c.json(
         rows.map((row) => ({ id: row.id, task: row.taskId, consent: { train: row.consentTrain, federate: row.consentFederate, breakdown: row.consentBreakdown }, updatedAt: row.updatedAt.toISOString() })),
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/preferences/mirrored",
+      tags: ["preferences"],
+      summary: "Preference records this instance mirrors from another instance's policy (by the policy's IRI)",
+      request: { query: z.object({ policy: z.string().url() }) },
+      responses: { 200: jsonResponse(Loose, "Mirrored records") },
+    }),
+    (c) => {
+      const rows = mirroredRecords(fedContext(deps), c.req.valid("query").policy);
+      return c.json(
+        { policy: c.req.valid("query").policy, count: rows.length, records: rows.map((row) => ({ iri: row.iri, consent: (row.record as { consent?: unknown }).consent ?? null, receivedAt: row.receivedAt.toISOString() })) },
         200,
       );
     },
@@ -239,12 +270,13 @@ export function preferenceRoutes(deps: ApiDeps) {
       request: { params: IdParam, body: jsonBody(answerSchema) },
       responses: { 200: jsonResponse(Loose, "Your answer as stored"), 403: problemResponse("Not a member") },
     }),
-    (c) => {
+    async (c) => {
       const user = requireUser(c, db);
       const task = getTask(db, c.req.valid("param").id);
       const community = findCommunityById(db, task.communityId)!;
       if (!user.isAdmin && !memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" answer its tasks.`);
       const record = answerTask(db, task, user, c.req.valid("json"));
+      if (task.policyId !== null && record.consent.federate) await announce(task.policyId);
       return c.json({ task: task.id, raterId: record.raterId, choice: record.choice, consent: record.consent }, 200);
     },
   );
@@ -298,6 +330,13 @@ export function preferenceRoutes(deps: ApiDeps) {
       );
     },
   );
+
+  /** After the commit: tell the policy's followers that its dataset changed. */
+  async function announce(policyId: number): Promise<void> {
+    const policy = getPolicyById(db, policyId);
+    const ctx = fedContext(deps);
+    await afterCommit("announce a changed preference dataset", () => announceDatasetChanged(ctx, policy));
+  }
 
   function summarise(task: Task): { summary: ComparisonSummary } {
     const judgements = taskAnswers(db, task).map(({ record, breakdown }) => ({ ...judgementFromRecord(record), breakdown }));

@@ -1,0 +1,223 @@
+/**
+ * A policy's preference dataset, federated: the records whose raters allow
+ * federation, published as a paged `OrderedCollection` attached to the
+ * policy. Each page carries the hash of its items and the community's
+ * Ed25519 proof, so a mirror checks every page before keeping anything.
+ * Changes reach followers as `Update` of the collection (mirrors sync again)
+ * and, when a rater withdraws federation consent, as `Delete` of the record.
+ */
+import { Delete, OrderedCollection, Tombstone, Update } from "@fedify/vocab";
+import { isActor } from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import { and, eq, notInArray } from "drizzle-orm";
+import { createHash } from "node:crypto";
+import { mirroredPreferences } from "../db/schema.ts";
+import { canonicalJson } from "../src/policies/hash.ts";
+import { findPolicyByIri, isLocal, type Policy } from "../src/policies/policies.ts";
+import { signDocument, verifyDocument } from "../src/policies/proof.ts";
+import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
+import type { PreferenceRecord } from "../src/preferences/record.ts";
+import type { FedCtx } from "./context.ts";
+import { newActivityIri } from "./outgoing.ts";
+import { communityProofKey } from "./policy-signing.ts";
+import { policyAudience } from "./policy-activities.ts";
+
+const logger = getLogger(["fedalign", "federation", "preferences"]);
+
+export const PAGE_SIZE = 100;
+/** A mirror reads at most this many pages in one sync. */
+const MAX_PAGES = 10_000;
+
+const DATASET_CONTEXT = [...DOCUMENT_CONTEXT, { PreferenceRecord: "fedalign:PreferenceRecord", preference: { "@id": "fedalign:preference", "@type": "@json" } }];
+
+export function datasetIri(policy: Pick<Policy, "iri">): string {
+  return `${policy.iri}/preferences`;
+}
+
+export function recordIri(policy: Pick<Policy, "iri">, id: number): string {
+  return `${datasetIri(policy)}/${id}`;
+}
+
+/** What leaves the instance: group labels only with breakdown consent, never the member's account. */
+export function publicRecord(record: PreferenceRecord): Record<string, unknown> {
+  const { groups, ...rest } = record;
+  return record.consent.breakdown ? { ...rest, groups } : { ...rest, groups: [] };
+}
+
+interface Row {
+  id: number;
+  record: string;
+}
+
+function federatedRows(ctx: FedCtx, policy: Policy, offset: number, limit: number): Row[] {
+  return ctx.data.db.$client
+    .prepare("SELECT id, record FROM preference_records WHERE policy_id = ? AND consent_federate = 1 ORDER BY id LIMIT ? OFFSET ?")
+    .all(policy.id, limit, offset) as Row[];
+}
+
+function federatedCount(ctx: FedCtx, policy: Policy): number {
+  return (ctx.data.db.$client.prepare("SELECT COUNT(*) AS n FROM preference_records WHERE policy_id = ? AND consent_federate = 1").get(policy.id) as { n: number }).n;
+}
+
+function itemsHash(items: unknown[]): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(items)).digest("hex")}`;
+}
+
+export function datasetCollection(ctx: FedCtx, policy: Policy): Record<string, unknown> {
+  const total = federatedCount(ctx, policy);
+  return {
+    "@context": DATASET_CONTEXT,
+    id: datasetIri(policy),
+    type: "OrderedCollection",
+    attributedTo: policy.ownerIri,
+    policy: policy.iri,
+    totalItems: total,
+    ...(total > 0 ? { first: `${datasetIri(policy)}?page=1` } : {}),
+  };
+}
+
+/** One page, hashed and signed by the owning community. */
+export async function datasetPage(ctx: FedCtx, policy: Policy, page: number): Promise<Record<string, unknown> | undefined> {
+  const rows = federatedRows(ctx, policy, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1);
+  if (rows.length === 0 && page > 1) return undefined;
+  const items = rows.slice(0, PAGE_SIZE).map((row) => ({
+    id: recordIri(policy, row.id),
+    type: "PreferenceRecord",
+    preference: publicRecord(JSON.parse(row.record) as PreferenceRecord),
+  }));
+  const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+  const key = await communityProofKey(ctx, handle);
+  return signDocument(
+    {
+      "@context": DATASET_CONTEXT,
+      id: `${datasetIri(policy)}?page=${page}`,
+      type: "OrderedCollectionPage",
+      partOf: datasetIri(policy),
+      attributedTo: policy.ownerIri,
+      orderedItems: items,
+      contentHash: itemsHash(items),
+      ...(rows.length > PAGE_SIZE ? { next: `${datasetIri(policy)}?page=${page + 1}` } : {}),
+    },
+    { privateKey: key.privateKey, verificationMethod: key.keyId.href },
+  );
+}
+
+/** Tells the policy's audience that its dataset changed; they sync again. */
+export async function announceDatasetChanged(ctx: FedCtx, policy: Policy): Promise<void> {
+  const recipients = policyAudience(ctx, policy);
+  if (recipients.length === 0 || !isLocal(policy)) return;
+  const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+  const update = new Update({
+    id: newActivityIri(ctx, handle, "update"),
+    actor: ctx.getActorUri(handle),
+    object: new OrderedCollection({ id: new URL(datasetIri(policy)) }),
+    to: new URL(PUBLIC_AUDIENCE),
+  });
+  await ctx.sendActivity({ identifier: handle }, recipients, update, { preferSharedInbox: true });
+}
+
+/** A rater withdrew federation consent: mirrors must drop the record. */
+export async function sendRecordWithdrawn(ctx: FedCtx, policy: Policy, id: number): Promise<void> {
+  const recipients = policyAudience(ctx, policy);
+  if (recipients.length === 0 || !isLocal(policy)) return;
+  const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+  const del = new Delete({
+    id: newActivityIri(ctx, handle, "delete"),
+    actor: ctx.getActorUri(handle),
+    object: new Tombstone({ id: new URL(recordIri(policy, id)) }),
+    to: new URL(PUBLIC_AUDIENCE),
+  });
+  await ctx.sendActivity({ identifier: handle }, recipients, del, { preferSharedInbox: true });
+}
+
+async function ownerKey(ctx: FedCtx, owner: string, method: string): Promise<CryptoKey | null> {
+  const actor = await ctx.lookupObject(owner);
+  if (!isActor(actor)) return null;
+  for await (const key of actor.getAssertionMethods(ctx)) {
+    if (key.id?.href === method && key.controllerId?.href === owner) return key.publicKey;
+  }
+  return null;
+}
+
+class RefusedPage extends Error {}
+
+/**
+ * Mirrors a policy's dataset: every page must come from the community's
+ * origin, match its hash and carry the community's proof; only then are the
+ * records kept, and records no longer published are dropped. A page that
+ * fails leaves the mirror as it was.
+ */
+export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer: string): Promise<number | undefined> {
+  const policyIri = collectionIri.replace(/\/preferences$/, "");
+  const policy = findPolicyByIri(ctx.data.db, policyIri);
+  if (!policy || isLocal(policy) || policy.ownerIri !== announcer || new URL(collectionIri).origin !== new URL(announcer).origin) {
+    return undefined;
+  }
+  try {
+    const items: { iri: string; record: PreferenceRecord }[] = [];
+    const { document } = await ctx.documentLoader(collectionIri);
+    let next = (document as { first?: string }).first;
+    let key: CryptoKey | null = null;
+    for (let page = 0; next && page < MAX_PAGES; page++) {
+      if (new URL(next).origin !== new URL(announcer).origin) throw new RefusedPage(`page ${next} is on another origin`);
+      const doc = (await ctx.documentLoader(next)).document as {
+        attributedTo?: string; partOf?: string; orderedItems?: { id: string; preference: PreferenceRecord }[]; contentHash?: string; next?: string; proof?: { verificationMethod?: string };
+      };
+      if (doc.attributedTo !== announcer || doc.partOf !== collectionIri) throw new RefusedPage(`page ${next} is not part of ${collectionIri}`);
+      const pageItems = doc.orderedItems ?? [];
+      if (itemsHash(pageItems) !== doc.contentHash) throw new RefusedPage(`page ${next}: items do not match its hash`);
+      key ??= doc.proof?.verificationMethod ? await ownerKey(ctx, announcer, doc.proof.verificationMethod) : null;
+      if (!key) throw new RefusedPage(`page ${next}: no proof key of ${announcer}`);
+      const verified = await verifyDocument(doc as Record<string, unknown>, key);
+      if (!verified.ok) throw new RefusedPage(`page ${next}: proof does not verify (${verified.reason})`);
+      for (const item of pageItems) {
+        if (!item.id.startsWith(`${collectionIri}/`)) throw new RefusedPage(`page ${next}: item ${item.id} is not of this dataset`);
+        items.push({ iri: item.id, record: item.preference });
+      }
+      next = doc.next;
+    }
+    storeMirror(ctx, policy, items);
+    logger.info("Mirrored {count} preference records of {policy}.", { count: items.length, policy: policy.iri });
+    return items.length;
+  } catch (error) {
+    if (error instanceof RefusedPage) {
+      logger.warning("Refused the preference dataset {dataset}: {reason}", { dataset: collectionIri, reason: error.message });
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function storeMirror(ctx: FedCtx, policy: Policy, items: { iri: string; record: PreferenceRecord }[]): void {
+  const db = ctx.data.db;
+  db.transaction((tx) => {
+    const now = new Date();
+    for (const item of items) {
+      const values = {
+        policyIri: policy.iri,
+        record: item.record as unknown as Record<string, unknown>,
+        consentTrain: Boolean(item.record.consent?.train),
+        consentBreakdown: Boolean(item.record.consent?.breakdown),
+        receivedAt: now,
+      };
+      tx.insert(mirroredPreferences).values({ iri: item.iri, ...values }).onConflictDoUpdate({ target: mirroredPreferences.iri, set: values }).run();
+    }
+    const kept = items.map((item) => item.iri);
+    const gone = kept.length > 0 ? and(eq(mirroredPreferences.policyIri, policy.iri), notInArray(mirroredPreferences.iri, kept)) : eq(mirroredPreferences.policyIri, policy.iri);
+    tx.delete(mirroredPreferences).where(gone).run();
+  });
+}
+
+/** The owning community withdrew a record from its dataset. */
+export function dropMirroredRecord(ctx: FedCtx, iri: string, actorIri: string): boolean {
+  const row = ctx.data.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.iri, iri)).get();
+  if (!row) return false;
+  const policy = findPolicyByIri(ctx.data.db, row.policyIri);
+  if (!policy || policy.ownerIri !== actorIri) return false;
+  ctx.data.db.delete(mirroredPreferences).where(eq(mirroredPreferences.id, row.id)).run();
+  return true;
+}
+
+export function mirroredRecords(ctx: FedCtx, policyIri: string) {
+  return ctx.data.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.policyIri, policyIri)).all();
+}

@@ -1,0 +1,98 @@
+/**
+ * A policy's preference dataset across two real instances: only records
+ * whose raters allow federation leave A; B mirrors them (checking each
+ * page's hash and proof); a rater's later narrowing reaches B.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchAp, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+
+let a: TestInstance;
+let b: TestInstance;
+let alice: { token: string };
+let bob: { token: string };
+let policyId: number;
+let policyIri: string;
+let work: string;
+
+const mirrored = async () =>
+  (await b.api<{ count: number; records: { iri: string; consent: { train: boolean } }[] }>("GET", `preferences/mirrored?policy=${encodeURIComponent(policyIri)}`)).body;
+
+const trl = (n: number) => JSON.stringify({ prompt: `Shared question ${n}?`, chosen: `Helpful answer ${n}.`, rejected: `Unhelpful answer ${n}.` });
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
+  await a.cli(["admin", "community", "create", "hh", "--name", "HH", "--steward", "alice", "--data", a.dataDir]);
+  const created = await a.api<{ id: number; iri: string }>("POST", "policies", {
+    token: alice.token,
+    body: {
+      community: "hh",
+      slug: "care",
+      content: {
+        title: "Care",
+        licence: "CC0-1.0",
+        clauses: [
+          {
+            id: "kind",
+            authority: "user",
+            text: "Be kind.",
+            examples: [{ prompt: [{ role: "user", content: "Federation test prompt: am I doing well?" }], responses: [{ content: "You are doing your best.", label: "good" }, { content: "No.", label: "bad" }] }],
+          },
+        ],
+      },
+    },
+  });
+  policyId = created.body.id;
+  policyIri = created.body.iri;
+  await a.api("POST", `policies/${policyId}/publish`, { token: alice.token, body: {} });
+  work = mkdtempSync(join(tmpdir(), "fedalign-pref-fed-"));
+  writeFileSync(join(work, "shared.trl.jsonl"), [trl(1), trl(2), trl(3)].join("\n"));
+  writeFileSync(join(work, "private.trl.jsonl"), JSON.stringify({ prompt: "Private question?", chosen: "Private yes.", rejected: "Private no." }));
+  const cli = (args: string[]) => runCli(["--server", a.origin, "--token", alice.token, ...args]);
+  expect((await cli(["prefs", "import", "hh", join(work, "shared.trl.jsonl"), "--policy", String(policyId), "--consent", "train,federate"])).code).toBe(0);
+  expect((await cli(["prefs", "import", "hh", join(work, "private.trl.jsonl"), "--policy", String(policyId), "--consent", "train"])).code).toBe(0);
+});
+
+afterAll(async () => {
+  await Promise.all([a?.destroy(), b?.destroy()]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("a policy's preference dataset", () => {
+  it("publishes only records whose raters allow federation, on signed pages", async () => {
+    const collection = await fetchAp<{ totalItems: number; first: string }>(`${policyIri}/preferences`);
+    expect(collection.totalItems).toBe(3);
+    const page = await fetchAp<{ orderedItems: { preference: { prompt: { content: string }[] } }[]; contentHash: string; proof: { cryptosuite: string } }>(collection.first);
+    expect(page.orderedItems).toHaveLength(3);
+    expect(page.proof.cryptosuite).toBe("eddsa-jcs-2022");
+    expect(JSON.stringify(page)).not.toContain("Private question");
+  });
+
+  it("is mirrored by a follower of the policy, without the private record", async () => {
+    expect((await b.api("POST", "follows", { token: bob.token, body: { target: policyIri } })).status).toBe(202);
+    const held = await waitFor(async () => {
+      const m = await mirrored();
+      return m.count === 3 ? m : undefined;
+    }, { what: "B to mirror the dataset" });
+    expect(held.records.every((r) => r.consent.train)).toBe(true);
+  });
+
+  it("follows a member's answer in, and their withdrawal out", async () => {
+    const member = await a.createUser("mia");
+    await a.api("PUT", "communities/hh/members/mia", { token: alice.token, body: { role: "member" } });
+    const version = (await a.api<{ versions: { iri: string }[] }>("GET", `policies/${policyId}`)).body.versions[0]!.iri;
+    const tasks = await a.api<{ id: number }[]>("POST", "tasks", { token: alice.token, body: { community: "hh", fromVersion: version } });
+    const answered = await a.api("POST", `tasks/${tasks.body[0]!.id}/answer`, { token: member.token, body: { choice: 0, consent: { train: true, federate: true, breakdown: false } } });
+    expect(answered.status).toBe(200);
+    await waitFor(async () => (await mirrored()).count === 4, { what: "B to receive the answer" });
+
+    const mine = (await a.api<{ id: number }[]>("GET", "preferences/mine", { token: member.token })).body;
+    const narrowed = await a.api("PATCH", `preferences/${mine[0]!.id}/consent`, { token: member.token, body: { train: true, federate: false, breakdown: false } });
+    expect(narrowed.status).toBe(200);
+    await waitFor(async () => (await mirrored()).count === 3, { what: "B to drop the withdrawn record" });
+    expect((await fetchAp<{ totalItems: number }>(`${policyIri}/preferences`)).totalItems).toBe(3);
+  });
+});
