@@ -3,11 +3,15 @@
  * whose raters allow federation leave A; B mirrors them (checking each
  * page's hash and proof); a rater's later narrowing reaches B.
  */
+import { signRequest } from "@fedify/fedify";
+import { generateKeyPairSync, webcrypto } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchAp, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { multibaseFromPublicKey, signDocument } from "../src/policies/proof.ts";
+import { fetchAp, freePort, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 let a: TestInstance;
 let b: TestInstance;
@@ -94,5 +98,59 @@ describe("a policy's preference dataset", () => {
     expect(narrowed.status).toBe(200);
     await waitFor(async () => (await mirrored()).count === 3, { what: "B to drop the withdrawn record" });
     expect((await fetchAp<{ totalItems: number }>(`${policyIri}/preferences`)).totalItems).toBe(3);
+  });
+});
+
+describe("a dataset page that does not check out", () => {
+  it("is refused, and the mirror keeps nothing of it", async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const actor = `${base}/actors/forgers`;
+    const policy = `${actor}/policies/fake`;
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const ed = (await webcrypto.subtle.generateKey("Ed25519", true, ["sign", "verify"])) as CryptoKeyPair;
+    const multikey = `${actor}#multikey-2`;
+    const items = [{ id: `${policy}/preferences/1`, type: "PreferenceRecord", preference: { prompt: [{ role: "user", content: "q" }], responses: [{ content: "a" }, { content: "b" }], choice: 0, consent: { train: true, federate: true, breakdown: false } } }];
+    const signed = await signDocument(
+      { "@context": "https://www.w3.org/ns/activitystreams", id: `${policy}/preferences?page=1`, type: "OrderedCollectionPage", partOf: `${policy}/preferences`, attributedTo: actor, orderedItems: items, contentHash: "sha256:" + "0".repeat(64) },
+      { privateKey: ed.privateKey, verificationMethod: multikey },
+    );
+    const documents: Record<string, unknown> = {
+      "/actors/forgers": {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", "https://w3id.org/security/multikey/v1"],
+        id: actor, type: "Group", preferredUsername: "forgers", inbox: `${actor}/inbox`,
+        publicKey: { id: `${actor}#main-key`, owner: actor, publicKeyPem: rsa.publicKey.export({ type: "spki", format: "pem" }).toString() },
+        assertionMethod: [{ id: multikey, type: "Multikey", controller: actor, publicKeyMultibase: await multibaseFromPublicKey(ed.publicKey) }],
+      },
+      "/actors/forgers/policies/fake": { "@context": "https://www.w3.org/ns/activitystreams", id: policy, type: ["Document", "Policy"], attributedTo: actor, name: "Fake" },
+      "/actors/forgers/policies/fake/preferences": { "@context": "https://www.w3.org/ns/activitystreams", id: `${policy}/preferences`, type: "OrderedCollection", attributedTo: actor, totalItems: 1, first: `${policy}/preferences?page=1` },
+      // Signed, but its items do not match the hash it claims.
+      "/actors/forgers/policies/fake/preferences?page=1": signed,
+    };
+    const server = createServer((req, res) => {
+      if (req.method === "POST") {
+        res.writeHead(202).end();
+        return;
+      }
+      const body = documents[req.url ?? ""];
+      res.writeHead(body ? 200 : 404, { "Content-Type": "application/activity+json" }).end(body ? JSON.stringify(body) : "");
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    try {
+      // B follows the fake policy (so it knows it), then the fake community announces a change.
+      expect((await b.api("POST", "follows", { token: bob.token, body: { target: policy } })).status).toBe(202);
+      const key = await webcrypto.subtle.importKey("pkcs8", rsa.privateKey.export({ type: "pkcs8", format: "der" }), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+      const update = JSON.stringify({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}#update-1`, type: "Update", actor, object: { id: `${policy}/preferences`, type: "OrderedCollection" } });
+      const request = new Request(`${b.origin}/inbox`, { method: "POST", headers: { "Content-Type": "application/activity+json" }, body: update });
+      expect((await fetch(await signRequest(request, key, new URL(`${actor}#main-key`)))).status).toBe(202);
+      const refusal = await waitFor(() => b.log().split("\n").find((line) => line.includes("Refused the preference dataset") && line.includes(policy)), {
+        what: "B to refuse the page",
+      });
+      expect(refusal).toMatch(/items do not match its hash/);
+      const held = await b.api<{ count: number }>("GET", `preferences/mirrored?policy=${encodeURIComponent(policy)}`);
+      expect(held.body.count).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 });
