@@ -119,6 +119,17 @@ export function registerPreferenceCommands(program: Command): void {
     });
 
   prefs
+    .command("import-examples <community> <version>")
+    .description("turn a policy version's GOOD/BAD examples into preference records (one per good/bad pair)")
+    .option("--consent <terms>", "consent terms for the records (default: what the policy's licence allows)")
+    .option("--json", "print the report as JSON")
+    .action(async function (this: Command, community: string, version: string, options: { consent?: string; json?: boolean }) {
+      const report = await client(this).request<ImportResult>("POST", "preferences/import-examples", { community, version, consent: options.consent });
+      if (options.json) return printJson(report);
+      printLine(`${report.imported} records from the examples (${report.duplicates} already held).`);
+    });
+
+  prefs
     .command("export <policy>")
     .description("write the records whose raters allowed training, as training data")
     .requiredOption("--format <format>", "trl or openai")
