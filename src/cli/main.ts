@@ -12,6 +12,7 @@ import { registerForkCommands } from "./fork.ts";
 import { registerOfferCommands } from "./offer.ts";
 import { registerAnnotationCommands } from "./annotate.ts";
 import { registerPreferenceCommands } from "./prefs.ts";
+import { registerBundleCommands } from "./bundle.ts";
 import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerOfferCommands(program);
   registerAnnotationCommands(program);
   registerPreferenceCommands(program);
+  registerBundleCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);

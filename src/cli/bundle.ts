@@ -1,0 +1,99 @@
+/**
+ * `fedalign bundle pull` and `fedalign bundle verify`: for model operators,
+ * no instance or token needed.
+ */
+import type { Command } from "commander";
+import { SingleBar } from "cli-progress";
+import { FedalignError } from "../errors.ts";
+import { PullError } from "../bundles/fetch.ts";
+import { pullBundle } from "../bundles/pull.ts";
+import { verifyBundle } from "../bundles/verify.ts";
+import { publicKeyFromMultibase } from "../policies/proof.ts";
+import { getJson } from "../bundles/fetch.ts";
+import { printJson, printLine } from "./output.ts";
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The key a community publishes under `keyId` (for online verification). */
+async function fetchPublishedKey(keyId: string): Promise<CryptoKey | null> {
+  try {
+    const actor = await getJson(keyId.split("#")[0]!);
+    const methods = (Array.isArray(actor.assertionMethod) ? actor.assertionMethod : [actor.assertionMethod]) as { id?: string; publicKeyMultibase?: string }[];
+    const method = methods.find((m) => m?.id === keyId);
+    return method?.publicKeyMultibase ? await publicKeyFromMultibase(method.publicKeyMultibase) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function registerBundleCommands(program: Command): void {
+  const bundle = program.command("bundle").description("signed policy bundles for model operators");
+
+  bundle
+    .command("pull [source]")
+    .description("fetch policies (policy or version IRIs) from any Fedalign instance, check every hash and proof, and write a bundle")
+    .option("--source <iri>", "another source, lower precedence than the ones before (repeatable)", collect)
+    .option("--version <n>", "this version of a single policy source (default: its newest)")
+    .option("--context <facets>", "target context of use, e.g. domain=health,audience=patients,locale=sw")
+    .option("--with-preferences", "include the policies' consented preference records")
+    .requiredOption("--out <dir>", "directory to write (must be empty or absent)")
+    .option("--tar <file>", "also write the bundle as a .tar.gz")
+    .option("--json", "print the manifest as JSON")
+    .action(async (source: string | undefined, options: { source?: string[]; version?: string; context?: string; withPreferences?: boolean; out: string; tar?: string; json?: boolean }) => {
+      const sources = [...(source ? [source] : []), ...(options.source ?? [])];
+      if (sources.length === 0) throw new FedalignError("Name a policy or version IRI to pull.");
+      const version = options.version !== undefined ? Number(options.version) : undefined;
+      if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new FedalignError("--version must be a version number: 1, 2, ...");
+      const bar = process.stderr.isTTY ? new SingleBar({ format: "{stage} {value} records | {source}", stream: process.stderr }) : undefined;
+      let started = false;
+      try {
+        const result = await pullBundle({
+          sources,
+          version,
+          context: options.context,
+          withPreferences: options.withPreferences,
+          out: options.out,
+          tarGz: options.tar,
+          onProgress: (event) => {
+            if (!bar) return;
+            if (!started) bar.start(0, 0, { stage: event.stage, source: event.source });
+            started = true;
+            bar.update(event.count ?? 0, { stage: event.stage, source: event.source });
+          },
+        });
+        bar?.stop();
+        if (options.json) return printJson(result.manifest);
+        printLine(`Wrote ${options.out}: ${result.manifest.counts.clauses ?? 0} clauses, ${result.manifest.counts.preferencePairs} preference pairs.`);
+        for (const v of result.versions) printLine(`  ${v.iri} ${v.contentHash} (verified)`);
+      } catch (error) {
+        bar?.stop();
+        if (error instanceof PullError) throw new FedalignError(error.message);
+        if (error instanceof Error && !(error instanceof FedalignError)) throw new FedalignError(error.message);
+        throw error;
+      }
+    });
+
+  bundle
+    .command("verify <dir>")
+    .description("check every file of a bundle against its manifest and every proof; offline with embedded or pinned keys")
+    .option("--key <keyId=multibase>", "pin a key (repeatable); a pinned key overrides the embedded one", collect)
+    .option("--online", "fetch keys that are neither pinned nor embedded from their communities")
+    .option("--json", "print the report as JSON")
+    .action(async (dir: string, options: { key?: string[]; online?: boolean; json?: boolean }) => {
+      const keys: Record<string, string> = {};
+      for (const pin of options.key ?? []) {
+        const at = pin.lastIndexOf("=");
+        if (at <= 0) throw new FedalignError(`--key must be keyId=multibase, not "${pin}".`);
+        keys[pin.slice(0, at)] = pin.slice(at + 1);
+      }
+      const report = await verifyBundle(dir, { keys, fetchKey: options.online ? fetchPublishedKey : undefined });
+      if (options.json) printJson(report);
+      else {
+        for (const check of report.checks.filter((c) => !c.ok)) printLine(`FAIL ${check.what}${check.file ? ` ${check.file}` : ""}: ${check.detail}`);
+        printLine(report.ok ? `OK: ${report.checks.length} checks passed.` : `${report.checks.filter((c) => !c.ok).length} of ${report.checks.length} checks failed.`);
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+}
