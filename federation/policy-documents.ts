@@ -142,10 +142,10 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
   app.get("/actors/:handle/policies/:slug/preferences", async (c, next) => {
     const policy = c.get("policy");
     if (!policy) return next();
-    const page = c.req.query("page");
-    if (page === undefined) return activityJson(c, datasetCollection(fedContext(), policy));
-    const number = Number(page);
-    const doc = Number.isInteger(number) && number >= 1 ? await datasetPage(fedContext(), policy, number) : undefined;
+    const after = c.req.query("after");
+    if (after === undefined) return activityJson(c, datasetCollection(fedContext(), policy));
+    const afterId = Number(after);
+    const doc = Number.isInteger(afterId) && afterId >= 0 ? await datasetPage(fedContext(), policy, afterId) : undefined;
     return doc ? activityJson(c, doc) : next();
   });
 

@@ -49,10 +49,11 @@ interface Row {
   record: string;
 }
 
-function federatedRows(ctx: FedCtx, policy: Policy, offset: number, limit: number): Row[] {
+/** Keyset paging (records after an id), so page N costs the same as page 1. */
+function federatedRows(ctx: FedCtx, policy: Policy, afterId: number, limit: number): Row[] {
   return ctx.data.db.$client
-    .prepare("SELECT id, record FROM preference_records WHERE policy_id = ? AND consent_federate = 1 ORDER BY id LIMIT ? OFFSET ?")
-    .all(policy.id, limit, offset) as Row[];
+    .prepare("SELECT id, record FROM preference_records WHERE policy_id = ? AND consent_federate = 1 AND id > ? ORDER BY id LIMIT ?")
+    .all(policy.id, afterId, limit) as Row[];
 }
 
 function federatedCount(ctx: FedCtx, policy: Policy): number {
@@ -72,14 +73,14 @@ export function datasetCollection(ctx: FedCtx, policy: Policy): Record<string, u
     attributedTo: policy.ownerIri,
     policy: policy.iri,
     totalItems: total,
-    ...(total > 0 ? { first: `${datasetIri(policy)}?page=1` } : {}),
+    ...(total > 0 ? { first: `${datasetIri(policy)}?after=0` } : {}),
   };
 }
 
-/** One page, hashed and signed by the owning community. */
-export async function datasetPage(ctx: FedCtx, policy: Policy, page: number): Promise<Record<string, unknown> | undefined> {
-  const rows = federatedRows(ctx, policy, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1);
-  if (rows.length === 0 && page > 1) return undefined;
+/** The page of records after a record id, hashed and signed by the owning community. */
+export async function datasetPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<Record<string, unknown> | undefined> {
+  const rows = federatedRows(ctx, policy, afterId, PAGE_SIZE + 1);
+  if (rows.length === 0 && afterId > 0) return undefined;
   const items = rows.slice(0, PAGE_SIZE).map((row) => ({
     id: recordIri(policy, row.id),
     type: "PreferenceRecord",
@@ -90,13 +91,13 @@ export async function datasetPage(ctx: FedCtx, policy: Policy, page: number): Pr
   return signDocument(
     {
       "@context": DATASET_CONTEXT,
-      id: `${datasetIri(policy)}?page=${page}`,
+      id: `${datasetIri(policy)}?after=${afterId}`,
       type: "OrderedCollectionPage",
       partOf: datasetIri(policy),
       attributedTo: policy.ownerIri,
       orderedItems: items,
       contentHash: itemsHash(items),
-      ...(rows.length > PAGE_SIZE ? { next: `${datasetIri(policy)}?page=${page + 1}` } : {}),
+      ...(rows.length > PAGE_SIZE ? { next: `${datasetIri(policy)}?after=${rows[PAGE_SIZE - 1]!.id}` } : {}),
     },
     { privateKey: key.privateKey, verificationMethod: key.keyId.href },
   );

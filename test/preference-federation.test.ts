@@ -112,7 +112,7 @@ describe("a dataset page that does not check out", () => {
     const multikey = `${actor}#multikey-2`;
     const items = [{ id: `${policy}/preferences/1`, type: "PreferenceRecord", preference: { prompt: [{ role: "user", content: "q" }], responses: [{ content: "a" }, { content: "b" }], choice: 0, consent: { train: true, federate: true, breakdown: false } } }];
     const signed = await signDocument(
-      { "@context": "https://www.w3.org/ns/activitystreams", id: `${policy}/preferences?page=1`, type: "OrderedCollectionPage", partOf: `${policy}/preferences`, attributedTo: actor, orderedItems: items, contentHash: "sha256:" + "0".repeat(64) },
+      { "@context": "https://www.w3.org/ns/activitystreams", id: `${policy}/preferences?after=0`, type: "OrderedCollectionPage", partOf: `${policy}/preferences`, attributedTo: actor, orderedItems: items, contentHash: "sha256:" + "0".repeat(64) },
       { privateKey: ed.privateKey, verificationMethod: multikey },
     );
     const documents: Record<string, unknown> = {
@@ -123,9 +123,9 @@ describe("a dataset page that does not check out", () => {
         assertionMethod: [{ id: multikey, type: "Multikey", controller: actor, publicKeyMultibase: await multibaseFromPublicKey(ed.publicKey) }],
       },
       "/actors/forgers/policies/fake": { "@context": "https://www.w3.org/ns/activitystreams", id: policy, type: ["Document", "Policy"], attributedTo: actor, name: "Fake" },
-      "/actors/forgers/policies/fake/preferences": { "@context": "https://www.w3.org/ns/activitystreams", id: `${policy}/preferences`, type: "OrderedCollection", attributedTo: actor, totalItems: 1, first: `${policy}/preferences?page=1` },
+      "/actors/forgers/policies/fake/preferences": { "@context": "https://www.w3.org/ns/activitystreams", id: `${policy}/preferences`, type: "OrderedCollection", attributedTo: actor, totalItems: 1, first: `${policy}/preferences?after=0` },
       // Signed, but its items do not match the hash it claims.
-      "/actors/forgers/policies/fake/preferences?page=1": signed,
+      "/actors/forgers/policies/fake/preferences?after=0": signed,
     };
     const server = createServer((req, res) => {
       if (req.method === "POST") {
