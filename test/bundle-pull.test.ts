@@ -3,7 +3,8 @@
  * their own), verifies it offline, and gets exactly the consented data;
  * tampering with any file, proof or the manifest is caught and named.
  */
-import { readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -154,5 +155,25 @@ describe("bundle pull", () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toMatch(/answered 404/);
+  });
+});
+
+describe("bundle export by an instance", () => {
+  it("is a .tar.gz whose manifest the instance signed, verifiable online", async () => {
+    const file = join(work, "export.tar.gz");
+    const exported = await runCli(["--server", a.origin, "bundle", "export", careIri, "--context", "domain=health", "--with-preferences", "--out", file]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const dir = join(work, "exported");
+    mkdirSync(dir, { recursive: true });
+    execFileSync("tar", ["-xzf", file, "-C", dir]);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    expect(manifest.proof.verificationMethod).toBe(`${a.origin}/actors/instance#multikey-2`);
+    const online = await runCli(["bundle", "verify", dir, "--online", "--json"]);
+    expect(online.code, online.stdout).toBe(0);
+    const report = JSON.parse(online.stdout) as { checks: { what: string; ok: boolean; detail: string }[] };
+    const manifestProof = report.checks.find((check) => check.what === "manifest proof")!;
+    expect(manifestProof.ok).toBe(true);
+    expect(manifestProof.detail).not.toMatch(/no key/);
+    expect(readFileSync(join(dir, "preferences.trl.jsonl"), "utf8").split("\n").filter(Boolean)).toHaveLength(2);
   });
 });

@@ -16,6 +16,7 @@ import { forkRoutes } from "./fork-routes.ts";
 import { offerRoutes } from "./offer-routes.ts";
 import { annotationRoutes } from "./annotation-routes.ts";
 import { preferenceRoutes } from "./preference-routes.ts";
+import { bundleRoutes } from "./bundle-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "./problem.ts";
 
@@ -61,6 +62,7 @@ export function createApi(deps: ApiDeps) {
   api.route("/", offerRoutes(deps));
   api.route("/", annotationRoutes(deps));
   api.route("/", preferenceRoutes(deps));
+  api.route("/", bundleRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

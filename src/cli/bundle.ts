@@ -11,6 +11,8 @@ import { verifyBundle } from "../bundles/verify.ts";
 import { publicKeyFromMultibase } from "../policies/proof.ts";
 import { getJson } from "../bundles/fetch.ts";
 import { printJson, printLine } from "./output.ts";
+import { ApiClient } from "./client.ts";
+import { writeFileSync } from "node:fs";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -73,6 +75,20 @@ export function registerBundleCommands(program: Command): void {
         if (error instanceof Error && !(error instanceof FedalignError)) throw new FedalignError(error.message);
         throw error;
       }
+    });
+
+  bundle
+    .command("export <policy>")
+    .description("download a bundle of a server's own policy, signed by that instance, as .tar.gz (needs --server)")
+    .option("--context <facets>", "target context of use, e.g. domain=health,locale=sw")
+    .option("--with-preferences", "include the consented preference records")
+    .requiredOption("--out <file>", "where to write the .tar.gz")
+    .action(async function (this: Command, ref: string, options: { context?: string; withPreferences?: boolean; out: string }) {
+      const api = new ApiClient(this.optsWithGlobals<{ server?: string; token?: string }>(), false);
+      const { id } = await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref });
+      const response = await api.raw("GET", "bundles", { query: { policy: String(id), context: options.context, preferences: options.withPreferences ? "true" : undefined } });
+      writeFileSync(options.out, Buffer.from(await response.arrayBuffer()));
+      printLine(`Wrote ${options.out}; unpack it with \`tar -xzf ${options.out} -C <dir>\` and check it with \`fedalign bundle verify <dir> --online\`.`);
     });
 
   bundle
