@@ -75,6 +75,10 @@ export const communities = sqliteTable("communities", {
   handle: text("handle").notNull().unique(),
   /** Smallest group shown in preference breakdowns (k-anonymity). */
   minGroupSize: integer("min_group_size").notNull().default(5),
+  /** Decision rules overriding the defaults, per authority level (src/participation/decision.ts). */
+  decisionRules: text("decision_rules", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  /** What an adopted proposal does: "draft" (changes the draft) or "publish" (publishes a version). */
+  adoptMode: text("adopt_mode", { enum: ["draft", "publish"] }).notNull().default("draft"),
   createdAt: createdAt(),
 });
 
@@ -416,6 +420,81 @@ export const preferenceImportStaging = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("preference_import_staging_import").on(t.importId)],
+);
+
+/** Proposals: change sets members put to a vote against a policy's head version. */
+export const proposals = sqliteTable(
+  "proposals",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    policyId: integer("policy_id")
+      .notNull()
+      .references(() => policies.id, { onDelete: "cascade" }),
+    authorId: integer("author_id").references(() => users.id, { onDelete: "set null" }),
+    title: text("title").notNull(),
+    summary: text("summary").notNull().default(""),
+    changes: text("changes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    baseVersionIri: text("base_version_iri").notNull(),
+    /** The strictest authority level among the clauses it touches: it picks the rule. */
+    level: text("level").notNull(),
+    openedAt: integer("opened_at", { mode: "timestamp_ms" }).notNull(),
+    closesAt: integer("closes_at", { mode: "timestamp_ms" }).notNull(),
+    state: text("state", { enum: ["open", "adopted", "rejected"] }).notNull().default("open"),
+    tally: text("tally", { mode: "json" }).$type<Record<string, unknown>>(),
+    closedAt: integer("closed_at", { mode: "timestamp_ms" }),
+    resultVersionIri: text("result_version_iri"),
+    /** An upstream offer this proposal came from. */
+    offerIri: text("offer_iri"),
+  },
+  (t) => [index("proposals_policy").on(t.policyId, t.state)],
+);
+
+export const proposalVotes = sqliteTable(
+  "proposal_votes",
+  {
+    proposalId: integer("proposal_id")
+      .notNull()
+      .references(() => proposals.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    value: text("value", { enum: ["yes", "no", "abstain", "block"] }).notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.userId] })],
+);
+
+/** Statements members vote agree / disagree / pass on (Polis style), free or about a clause. */
+export const statements = sqliteTable(
+  "statements",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    /** The id in an imported Polis conversation, kept for export and re-import. */
+    externalId: text("external_id"),
+    clauseId: text("clause_id"),
+    body: text("body").notNull(),
+    author: text("author").notNull(),
+    moderation: text("moderation", { enum: ["accepted", "pending", "rejected"] }).notNull().default("pending"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("statements_external").on(t.communityId, t.externalId)],
+);
+
+export const statementVotes = sqliteTable(
+  "statement_votes",
+  {
+    statementId: integer("statement_id")
+      .notNull()
+      .references(() => statements.id, { onDelete: "cascade" }),
+    /** A member's pseudonym, or an imported participant id. */
+    participant: text("participant").notNull(),
+    value: integer("value").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.statementId, t.participant] })],
 );
 
 /** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */

@@ -14,6 +14,8 @@ import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
 import { listForks } from "../src/policies/forks.ts";
 import { findOffer } from "../src/policies/offers.ts";
 import { offerDocument } from "./offers.ts";
+import { proposalDocument } from "./proposals.ts";
+import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx } from "./context.ts";
 import { datasetCollection, datasetPage } from "./preference-datasets.ts";
 import { clauseIri } from "./annotations.ts";
@@ -147,6 +149,12 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     const afterId = Number(after);
     const doc = Number.isInteger(afterId) && afterId >= 0 ? await datasetPage(fedContext(), policy, afterId) : undefined;
     return doc ? activityJson(c, doc) : next();
+  });
+
+  app.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", (c, next) => {
+    const policy = c.get("policy");
+    const proposal = policy ? findProposal(db, Number(c.req.param("id"))) : undefined;
+    return policy && proposal && proposal.policyId === policy.id ? activityJson(c, proposalDocument(policy, proposal)) : next();
   });
 
   app.get("/actors/:handle/policies/:slug/versions", (c, next) => {

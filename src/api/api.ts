@@ -17,6 +17,8 @@ import { offerRoutes } from "./offer-routes.ts";
 import { annotationRoutes } from "./annotation-routes.ts";
 import { preferenceRoutes } from "./preference-routes.ts";
 import { bundleRoutes } from "./bundle-routes.ts";
+import { proposalRoutes } from "./proposal-routes.ts";
+import { statementRoutes } from "./statement-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "./problem.ts";
 
@@ -63,6 +65,8 @@ export function createApi(deps: ApiDeps) {
   api.route("/", annotationRoutes(deps));
   api.route("/", preferenceRoutes(deps));
   api.route("/", bundleRoutes(deps));
+  api.route("/", proposalRoutes(deps));
+  api.route("/", statementRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -30,6 +30,8 @@ import {
   type PolicyVersion,
 } from "../policies/policies.ts";
 import { publishDraft, retractVersion } from "../policies/publish.ts";
+import { adoptedUnpublished, recordResultVersion } from "../participation/proposals.ts";
+import { proposalIri } from "../../federation/proposals.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { sendVersionPublished, sendVersionRetracted } from "../../federation/policy-activities.ts";
 import { communitySigner } from "../../federation/policy-signing.ts";
@@ -379,12 +381,16 @@ export function policyRoutes(deps: ApiDeps) {
     async (c) => {
       const { policy, community } = stewardPolicy(c, c.req.valid("param").id);
       const ctx = fedContext(deps);
+      // Proposals adopted into the draft since the last version are this version's provenance.
+      const adopted = adoptedUnpublished(db, policy);
       const version = await publishDraft(db, {
         policy,
         message: c.req.valid("json").message,
         ownerFollowersIri: ctx.getFollowersUri(community.handle).href,
         sign: communitySigner(ctx, community.handle),
+        decisions: adopted.map((p) => ({ proposal: proposalIri(policy, p), tally: p.tally as Record<string, unknown> })),
       });
+      for (const p of adopted) recordResultVersion(db, p, version.iri);
       const published = getPolicyById(db, policy.id);
       await afterCommit("send a published version", () => sendVersionPublished(ctx, published, version));
       return c.json(toVersionView(version), 201);

@@ -13,6 +13,8 @@ import { registerOfferCommands } from "./offer.ts";
 import { registerAnnotationCommands } from "./annotate.ts";
 import { registerPreferenceCommands } from "./prefs.ts";
 import { registerBundleCommands } from "./bundle.ts";
+import { registerProposalCommands } from "./propose.ts";
+import { registerStatementCommands } from "./statements.ts";
 import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
   registerAnnotationCommands(program);
   registerPreferenceCommands(program);
   registerBundleCommands(program);
+  registerProposalCommands(program);
+  registerStatementCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);

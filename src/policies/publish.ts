@@ -23,6 +23,8 @@ export interface PublishInput {
   ownerFollowersIri: string;
   sign: DocumentSigner;
   now?: Date;
+  /** The proposals whose adopted changes this version publishes, with their tallies (provenance). */
+  decisions?: { proposal: string; tally: Record<string, unknown> }[];
 }
 
 export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyVersion> {
@@ -53,6 +55,7 @@ export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyV
       content,
       contentHash: hash,
       ...lineage,
+      decisions: input.decisions ?? null,
     }),
   );
   return db.transaction((tx) => {

@@ -33,6 +33,8 @@ export const FEDALIGN_CONTEXT = {
   /** The upstream version merged into this version (its second parent). */
   mergedFrom: { "@id": "fedalign:mergedFrom" },
   upstream: { "@id": "fedalign:upstream", "@type": "@id" },
+  /** The proposals whose adoption this version publishes, each with its tally. */
+  decisions: { "@id": "fedalign:decisions", "@type": "@json" },
   ChangeSet: "fedalign:ChangeSet",
   changes: { "@id": "fedalign:changes", "@type": "@json" },
   forks: { "@id": "fedalign:forks", "@type": "@id" },
@@ -58,6 +60,7 @@ export interface VersionDocumentInput {
   /** Lineage of a fork: where it started, and the upstream version merged into this one. */
   forkedFrom?: VersionRef | null;
   mergedFrom?: VersionRef | null;
+  decisions?: { proposal: string; tally: Record<string, unknown> }[] | null;
 }
 
 export interface VersionRef {
@@ -94,6 +97,7 @@ export function buildVersionDocument(input: VersionDocumentInput): Record<string
     normativeContent: input.content,
     ...(input.forkedFrom ? { forkedFrom: input.forkedFrom } : {}),
     ...(input.mergedFrom ? { mergedFrom: input.mergedFrom } : {}),
+    ...(input.decisions?.length ? { decisions: input.decisions } : {}),
   };
 }
 

@@ -1,0 +1,184 @@
+/**
+ * Proposals and votes. Closing is checked whenever a policy's proposals are
+ * read or voted on (no scheduler needed); an adopted proposal changes the
+ * draft, or publishes a version at once when the community chose that.
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { communities } from "../../db/schema.ts";
+import { assertSteward, findCommunityById, getCommunity, type Community } from "../communities.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { communityRulesSchema, describeTally, VOTE_VALUES } from "../participation/decision.ts";
+import { castVote, closeDueProposals, createProposal, currentTally, findProposal, listProposals, proposalChanges, recordResultVersion, type Proposal } from "../participation/proposals.ts";
+import { describeChangeSet } from "../policies/changeset.ts";
+import { getPolicyById, type Policy } from "../policies/policies.ts";
+import { publishDraft } from "../policies/publish.ts";
+import { afterCommit } from "../../federation/outgoing.ts";
+import { sendVersionPublished } from "../../federation/policy-activities.ts";
+import { communitySigner } from "../../federation/policy-signing.ts";
+import { proposalIri, sendProposal } from "../../federation/proposals.ts";
+import { requireUser } from "./auth.ts";
+import { fedContext, type ApiDeps } from "./deps.ts";
+import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+
+const security = [{ bearer: [] }];
+const Loose = z.record(z.string(), z.unknown());
+const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
+const NewProposal = z
+  .object({
+    title: z.string().trim().min(1, "must not be empty").max(300),
+    summary: z.string().max(5000).optional(),
+    changes: Loose.openapi({ description: "A change set against the newest version (see `fedalign policy` and src/policies/changeset.ts)" }),
+    closesAt: z.string().datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .openapi("NewProposal");
+
+export function proposalRoutes(deps: ApiDeps) {
+  const { db } = deps;
+  const app = new OpenAPIHono();
+
+  const communityOf = (policy: Policy): Community => {
+    const community = policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
+    if (!community) throw new InvalidInputError(`${policy.iri} belongs to another instance; propose changes there (or offer them from a fork).`);
+    return community;
+  };
+
+  /** Closes what is due, federates the outcome, and publishes when the community adopts directly. */
+  const settle = async (policy: Policy, community: Community) => {
+    const closed = closeDueProposals(db, policy, community, (p) => proposalIri(policy, p));
+    if (closed.length === 0) return;
+    const ctx = fedContext(deps);
+    for (const { proposal, publish } of closed) {
+      if (publish) {
+        const version = await publishDraft(db, {
+          policy: getPolicyById(db, policy.id),
+          message: `Adopted proposal ${proposal.id}: ${proposal.title}`,
+          ownerFollowersIri: ctx.getFollowersUri(community.handle).href,
+          sign: communitySigner(ctx, community.handle),
+          decisions: publish,
+        });
+        recordResultVersion(db, proposal, version.iri);
+        await afterCommit("send an adopted version", () => sendVersionPublished(ctx, getPolicyById(db, policy.id), version));
+      }
+      await afterCommit("federate a closed proposal", () => sendProposal(ctx, policy, community, findProposal(db, proposal.id)!, "update"));
+    }
+  };
+
+  const view = (policy: Policy, community: Community, proposal: Proposal) => {
+    const tally = currentTally(db, proposal, community);
+    return {
+      id: proposal.id,
+      iri: proposalIri(policy, proposal),
+      policy: policy.iri,
+      title: proposal.title,
+      summary: proposal.summary,
+      changes: describeChangeSet(proposalChanges(proposal)),
+      level: proposal.level,
+      baseVersion: proposal.baseVersionIri,
+      openedAt: proposal.openedAt.toISOString(),
+      closesAt: proposal.closesAt.toISOString(),
+      state: proposal.state,
+      tally: proposal.tally ?? { state: tally.state, reason: tally.reason, counts: tally.counts, voters: tally.voters, members: tally.members },
+      description: describeTally(tally),
+      resultVersion: proposal.resultVersionIri,
+    };
+  };
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/policies/{id}/proposals",
+      tags: ["proposals"],
+      summary: "Propose a change set against the policy's newest version (members)",
+      security,
+      request: { params: IdParam, body: jsonBody(NewProposal) },
+      responses: { 201: jsonResponse(Loose, "The proposal"), 409: problemResponse("Based on an older version, or does not apply") },
+    }),
+    async (c) => {
+      const user = requireUser(c, db);
+      const policy = getPolicyById(db, c.req.valid("param").id);
+      const community = communityOf(policy);
+      const body = c.req.valid("json");
+      const proposal = createProposal(db, {
+        policy,
+        community,
+        author: user,
+        title: body.title,
+        summary: body.summary,
+        changes: body.changes,
+        closesAt: body.closesAt ? new Date(body.closesAt) : undefined,
+      });
+      const ctx = fedContext(deps);
+      await afterCommit("federate a proposal", () => sendProposal(ctx, policy, community, proposal, "create"));
+      return c.json(view(policy, community, proposal), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/policies/{id}/proposals",
+      tags: ["proposals"],
+      summary: "A policy's proposals with their (provisional or final) tallies",
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(z.array(Loose), "Proposals") },
+    }),
+    async (c) => {
+      const policy = getPolicyById(db, c.req.valid("param").id);
+      const community = communityOf(policy);
+      await settle(policy, community);
+      return c.json(listProposals(db, policy).map((p) => view(policy, community, p)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/proposals/{id}/vote",
+      tags: ["proposals"],
+      summary: "Vote yes, no, abstain or block (members); you can change your vote until it closes",
+      security,
+      request: { params: IdParam, body: jsonBody(z.object({ value: z.enum(VOTE_VALUES) }).strict()) },
+      responses: { 200: jsonResponse(Loose, "The proposal after your vote"), 409: problemResponse("Voting closed"), 403: problemResponse("Not a member") },
+    }),
+    async (c) => {
+      const user = requireUser(c, db);
+      const proposal = findProposal(db, c.req.valid("param").id);
+      if (!proposal) throw new NotFoundError(`No proposal ${c.req.valid("param").id}.`);
+      const policy = getPolicyById(db, proposal.policyId);
+      const community = communityOf(policy);
+      await settle(policy, community);
+      castVote(db, findProposal(db, proposal.id)!, community, user, c.req.valid("json").value);
+      return c.json(view(policy, community, findProposal(db, proposal.id)!), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/communities/{handle}/decision-rules",
+      tags: ["proposals"],
+      summary: "Set the community's decision rules per authority level, and whether adopted proposals publish directly (stewards)",
+      security,
+      request: {
+        params: z.object({ handle: z.string().openapi({ param: { name: "handle", in: "path" } }) }),
+        body: jsonBody(z.object({ rules: communityRulesSchema.optional(), adoptMode: z.enum(["draft", "publish"]).optional() }).strict()),
+      },
+      responses: { 200: jsonResponse(Loose, "The settings") },
+    }),
+    (c) => {
+      const community = getCommunity(db, c.req.valid("param").handle);
+      assertSteward(db, community, requireUser(c, db));
+      const body = c.req.valid("json");
+      db.update(communities)
+        .set({ ...(body.rules ? { decisionRules: body.rules as Record<string, unknown> } : {}), ...(body.adoptMode ? { adoptMode: body.adoptMode } : {}) })
+        .where(eq(communities.id, community.id))
+        .run();
+      const row = db.select({ rules: communities.decisionRules, adoptMode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()!;
+      return c.json({ rules: row.rules, adoptMode: row.adoptMode }, 200);
+    },
+  );
+
+  return app;
+}

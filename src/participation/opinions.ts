@@ -1,0 +1,784 @@
+/**
+ * Opinion analysis of agree/disagree/pass votes on statements.
+ *
+ * - {@link opinionGroups}: opinion groups as Polis finds them — PCA of the
+ *   participant × statement vote matrix to two dimensions, k-means for k in
+ *   2..5, k chosen by the best mean silhouette.
+ * - {@link statementStats}: per-statement support per group, Polis'
+ *   group-informed consensus and representative statements.
+ * - {@link bridgingScores}: a Community Notes style one-factor matrix
+ *   factorisation whose statement intercept is the bridging score.
+ *
+ * Everything is deterministic for a fixed seed: ids are sorted (numerically
+ * when both are numbers), and every random choice comes from a seeded PRNG.
+ */
+import { kmeans } from "ml-kmeans";
+import { Matrix } from "ml-matrix";
+import { PCA } from "ml-pca";
+
+/** 1 agree, -1 disagree, 0 pass (the sign convention of Polis exports). */
+export type VoteValue = 1 | -1 | 0;
+
+export interface Vote {
+  participant: string;
+  statement: string;
+  value: VoteValue;
+}
+
+/**
+ * Sparse participants × statements matrix in CSR form. Row i is
+ * `participants[i]`; its votes are `cols[rowPtr[i]..rowPtr[i+1]]` (statement
+ * indexes, ascending) with `values` at the same positions. Unvoted cells are
+ * absent (missing, not pass).
+ */
+export interface VoteMatrix {
+  participants: string[];
+  statements: string[];
+  rowPtr: Int32Array;
+  cols: Int32Array;
+  values: Int8Array;
+}
+
+/** Compares ids numerically when both are finite numbers, else as strings. */
+export function compareIds(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (a !== "" && b !== "" && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Seeded PRNG (mulberry32), uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Builds the vote matrix. Participants and statements are sorted with
+ * {@link compareIds}. When a pair is voted more than once, the vote that comes
+ * last in `votes` wins (readPolisExport already keeps the latest by timestamp).
+ */
+export function voteMatrix(votes: Iterable<Vote>): VoteMatrix {
+  const pIndex = new Map<string, number>();
+  const sIndex = new Map<string, number>();
+  const pi: number[] = [];
+  const si: number[] = [];
+  const vals: number[] = [];
+  for (const v of votes) {
+    let p = pIndex.get(v.participant);
+    if (p === undefined) pIndex.set(v.participant, (p = pIndex.size));
+    let s = sIndex.get(v.statement);
+    if (s === undefined) sIndex.set(v.statement, (s = sIndex.size));
+    if (v.value !== 1 && v.value !== -1 && v.value !== 0) throw new Error(`Invalid vote value ${String(v.value)}`);
+    pi.push(p);
+    si.push(s);
+    vals.push(v.value);
+  }
+  const participants = [...pIndex.keys()].sort(compareIds);
+  const statements = [...sIndex.keys()].sort(compareIds);
+  const pRank = new Int32Array(pIndex.size);
+  participants.forEach((id, r) => (pRank[pIndex.get(id)!] = r));
+  const sRank = new Int32Array(sIndex.size);
+  statements.forEach((id, r) => (sRank[sIndex.get(id)!] = r));
+
+  const n = pi.length;
+  const nP = participants.length;
+  const nS = statements.length;
+  const counts = new Int32Array(nP + 1);
+  for (let k = 0; k < n; k++) counts[pRank[pi[k]!]! + 1]!++;
+  for (let r = 0; r < nP; r++) counts[r + 1]! += counts[r]!;
+  const fill = counts.slice(0, nP);
+  const rawCol = new Int32Array(n);
+  const rawVal = new Int8Array(n);
+  for (let k = 0; k < n; k++) {
+    const r = pRank[pi[k]!]!;
+    const at = fill[r]!++;
+    rawCol[at] = sRank[si[k]!]!;
+    rawVal[at] = vals[k]!;
+  }
+  // Dedupe within each row (last occurrence wins) and sort by column.
+  const stamp = new Int32Array(nS);
+  const pos = new Int32Array(nS);
+  const rowPtr = new Int32Array(nP + 1);
+  const packed = new Int32Array(n);
+  let out = 0;
+  for (let r = 0; r < nP; r++) {
+    const start = out;
+    for (let k = counts[r]!; k < counts[r + 1]!; k++) {
+      const c = rawCol[k]!;
+      const code = c * 4 + (rawVal[k]! + 1);
+      if (stamp[c] === r + 1) packed[pos[c]!] = code;
+      else {
+        stamp[c] = r + 1;
+        pos[c] = out;
+        packed[out++] = code;
+      }
+    }
+    packed.subarray(start, out).sort();
+    rowPtr[r + 1] = out;
+  }
+  const cols = new Int32Array(out);
+  const values = new Int8Array(out);
+  for (let k = 0; k < out; k++) {
+    cols[k] = packed[k]! >> 2;
+    values[k] = (packed[k]! & 3) - 1;
+  }
+  return { participants, statements, rowPtr, cols, values };
+}
+
+/** Dense view for small matrices and tests: rows of statement → value, `null` when unvoted. */
+export function denseVotes(m: VoteMatrix): (VoteValue | null)[][] {
+  return m.participants.map((_, r) => {
+    const row: (VoteValue | null)[] = new Array<VoteValue | null>(m.statements.length).fill(null);
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) row[m.cols[k]!] = m.values[k] as VoteValue;
+    return row;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Opinion groups (Polis)
+
+export interface OpinionGroupOptions {
+  /** Seed for PCA power iteration start and k-means++ initialisation. Default 42. */
+  seed?: number;
+  /**
+   * Participants need at least min(minVotes, number of statements) votes
+   * (passes count) to be clustered, as in Polis. If fewer than
+   * `minParticipants` qualify, the most active participants are added up to
+   * that number (Polis does the same with 15). Default 7.
+   */
+  minVotes?: number;
+  /** Default 15. */
+  minParticipants?: number;
+  /** Inclusive range of k tried. Default [2, 5]. */
+  kRange?: [number, number];
+  /** k-means restarts per k (seeds seed, seed+1, ...); the lowest inertia wins. Default 10. */
+  restarts?: number;
+  /**
+   * Polis' sparsity-aware projection: a participant's coordinates are scaled
+   * by sqrt(statements / statements they voted on), so that sparse voters are
+   * not pulled towards the centre by the imputed means. Default true.
+   */
+  sparsityScaling?: boolean;
+  /**
+   * "library": ml-pca (SVD) on the dense mean-imputed matrix; "power": block
+   * power iteration on the covariance using the sparse centred matrix (the
+   * mean-imputed cells are exactly 0 after centring, so each product costs
+   * O(votes)); "auto" (default) uses the library when participants ×
+   * statements ≤ 250,000 cells.
+   */
+  pca?: "auto" | "library" | "power";
+  /** Cap k at 2 + floor(participants / 12) as Polis' max-k-fn does. Default true. */
+  polisMaxK?: boolean;
+  /** Above this many clustered participants the silhouette is estimated on a seeded sample of this size. Default 3000. */
+  silhouetteSample?: number;
+}
+
+export interface OpinionGroup {
+  id: number;
+  members: string[];
+}
+
+export interface ProjectedParticipant {
+  participant: string;
+  x: number;
+  y: number;
+  group: number;
+}
+
+export interface OpinionGroupsResult {
+  k: number;
+  /** Sorted by size, largest first; ids are 0..k-1 in that order. */
+  groups: OpinionGroup[];
+  /** Clustered participants only, in id order. */
+  projection: ProjectedParticipant[];
+  /** Mean silhouette for each k tried. */
+  silhouettes: { k: number; silhouette: number }[];
+  /** Participants left out for having too few votes. */
+  excluded: string[];
+  /** Statement ids, in the order of the PCA loadings. */
+  statements: string[];
+  /** The two principal components' loadings per statement (sign: largest |loading| positive). */
+  components: [Float64Array, Float64Array];
+  pcaMethod: "library" | "power";
+}
+
+/** Selects clustered participants (row indexes) by Polis' vote threshold. */
+function selectParticipants(m: VoteMatrix, minVotes: number, minParticipants: number): number[] {
+  const threshold = Math.min(minVotes, m.statements.length);
+  const nP = m.participants.length;
+  const count = (r: number) => m.rowPtr[r + 1]! - m.rowPtr[r]!;
+  const chosen: number[] = [];
+  for (let r = 0; r < nP; r++) if (count(r) >= threshold) chosen.push(r);
+  if (chosen.length < minParticipants) {
+    const inSet = new Set(chosen);
+    const rest = [...Array(nP).keys()].filter((r) => !inSet.has(r)).sort((a, b) => count(b) - count(a) || a - b);
+    for (const r of rest) {
+      if (chosen.length >= minParticipants || count(r) === 0) break;
+      chosen.push(r);
+    }
+    chosen.sort((a, b) => a - b);
+  }
+  return chosen;
+}
+
+function normaliseSign(v: Float64Array): void {
+  let best = 0;
+  for (let i = 0; i < v.length; i++) if (Math.abs(v[i]!) > Math.abs(best)) best = v[i]!;
+  if (best < 0) for (let i = 0; i < v.length; i++) v[i] = -v[i]!;
+}
+
+/**
+ * Top two eigenvectors of XᵀX for the sparse centred matrix X (rows `rows`
+ * of m, value − column mean at voted cells, 0 elsewhere) by block power
+ * iteration with Gram–Schmidt and a final 2×2 Rayleigh–Ritz rotation.
+ */
+function powerPca(
+  m: VoteMatrix,
+  rows: number[],
+  means: Float64Array,
+  seed: number,
+): [Float64Array, Float64Array] {
+  const d = m.statements.length;
+  const rand = seededRandom(seed);
+  const V = [new Float64Array(d), new Float64Array(d)] as const;
+  for (const v of V) for (let j = 0; j < d; j++) v[j] = rand() - 0.5;
+  const W = [new Float64Array(d), new Float64Array(d)] as const;
+  const multiply = (): void => {
+    // W = Xᵀ (X V), one pass over the rows for both vectors.
+    W[0].fill(0);
+    W[1].fill(0);
+    for (const r of rows) {
+      let a = 0;
+      let b = 0;
+      for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+        const c = m.cols[k]!;
+        const x = m.values[k]! - means[c]!;
+        a += x * V[0][c]!;
+        b += x * V[1][c]!;
+      }
+      for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+        const c = m.cols[k]!;
+        const x = m.values[k]! - means[c]!;
+        W[0][c]! += x * a;
+        W[1][c]! += x * b;
+      }
+    }
+  };
+  const dot = (a: Float64Array, b: Float64Array) => {
+    let s = 0;
+    for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
+    return s;
+  };
+  const orthonormalise = (a: Float64Array, b: Float64Array): void => {
+    const na = Math.sqrt(dot(a, a)) || 1;
+    for (let j = 0; j < d; j++) a[j] = a[j]! / na;
+    const p = dot(a, b);
+    for (let j = 0; j < d; j++) b[j] = b[j]! - p * a[j]!;
+    const nb = Math.sqrt(dot(b, b)) || 1;
+    for (let j = 0; j < d; j++) b[j] = b[j]! / nb;
+  };
+  orthonormalise(V[0], V[1]);
+  for (let it = 0; it < 1000; it++) {
+    multiply();
+    orthonormalise(W[0], W[1]);
+    // Converged when span(W) = span(V): both projections of W onto V have norm 1.
+    const p00 = dot(W[0], V[0]);
+    const p01 = dot(W[0], V[1]);
+    const p10 = dot(W[1], V[0]);
+    const p11 = dot(W[1], V[1]);
+    V[0].set(W[0]);
+    V[1].set(W[1]);
+    if (1 - (p00 * p00 + p01 * p01) < 1e-12 && 1 - (p10 * p10 + p11 * p11) < 1e-12) break;
+  }
+  // Rayleigh–Ritz: rotate the basis onto the eigenvectors of the 2×2 VᵀXᵀXV.
+  multiply();
+  const a = dot(V[0], W[0]);
+  const b = dot(V[0], W[1]);
+  const c = dot(V[1], W[1]);
+  const theta = 0.5 * Math.atan2(2 * b, a - c);
+  const cs = Math.cos(theta);
+  const sn = Math.sin(theta);
+  const e0 = new Float64Array(d);
+  const e1 = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    e0[j] = cs * V[0][j]! + sn * V[1][j]!;
+    e1[j] = -sn * V[0][j]! + cs * V[1][j]!;
+  }
+  return [e0, e1];
+}
+
+function libraryPca(m: VoteMatrix, rows: number[], means: Float64Array): [Float64Array, Float64Array] {
+  const d = m.statements.length;
+  const data = new Matrix(rows.length, d);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < d; j++) data.set(i, j, means[j]!);
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) data.set(i, m.cols[k]!, m.values[k]!);
+  });
+  const pca = new PCA(data, { center: true, scale: false });
+  const U = pca.getEigenvectors();
+  const e0 = new Float64Array(d);
+  const e1 = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    e0[j] = U.columns > 0 ? U.get(j, 0) : 0;
+    e1[j] = U.columns > 1 ? U.get(j, 1) : 0;
+  }
+  return [e0, e1];
+}
+
+/**
+ * Mean silhouette of a clustering of 2-D points (Euclidean). Singleton
+ * clusters score 0 (as scikit-learn). `sample` (row indexes) restricts the
+ * points scored; distances are always to all points.
+ */
+export function silhouette(xs: Float64Array, ys: Float64Array, labels: Int32Array, k: number, sample?: number[]): number {
+  const n = xs.length;
+  const size = new Int32Array(k);
+  for (let i = 0; i < n; i++) size[labels[i]!]!++;
+  const sums = new Float64Array(k);
+  let total = 0;
+  let scored = 0;
+  const score = (i: number): void => {
+    sums.fill(0);
+    const xi = xs[i]!;
+    const yi = ys[i]!;
+    for (let j = 0; j < n; j++) {
+      const dx = xs[j]! - xi;
+      const dy = ys[j]! - yi;
+      sums[labels[j]!]! += Math.sqrt(dx * dx + dy * dy);
+    }
+    const own = labels[i]!;
+    scored++;
+    if (size[own]! <= 1) return;
+    const a = sums[own]! / (size[own]! - 1);
+    let b = Infinity;
+    for (let c = 0; c < k; c++) if (c !== own && size[c]! > 0) b = Math.min(b, sums[c]! / size[c]!);
+    if (!Number.isFinite(b)) return;
+    const mx = Math.max(a, b);
+    if (mx > 0) total += (b - a) / mx;
+  };
+  if (sample) for (const i of sample) score(i);
+  else for (let i = 0; i < n; i++) score(i);
+  return scored === 0 ? 0 : total / scored;
+}
+
+/** Finds opinion groups as Polis does (see {@link OpinionGroupOptions} for each step). */
+export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: OpinionGroupOptions = {}): OpinionGroupsResult {
+  const seed = options.seed ?? 42;
+  const [kMin, kMax] = options.kRange ?? [2, 5];
+  const restarts = options.restarts ?? 10;
+  const m = isVoteMatrix(votes) ? votes : voteMatrix(votes);
+  const rows = selectParticipants(m, options.minVotes ?? 7, options.minParticipants ?? 15);
+  const chosen = new Set(rows);
+  const excluded = m.participants.filter((_, r) => !chosen.has(r));
+  const d = m.statements.length;
+  const n = rows.length;
+
+  // Column means over all participants' votes (pass = 0), imputed for missing
+  // cells; PCA is fitted on every participant who voted (as Polis, whose
+  // rating matrix holds everyone), clustering uses the selected ones only.
+  const allRows = [...Array(m.participants.length).keys()];
+  const sum = new Float64Array(d);
+  const cnt = new Float64Array(d);
+  for (const r of allRows) {
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+      sum[m.cols[k]!]! += m.values[k]!;
+      cnt[m.cols[k]!]!++;
+    }
+  }
+  const means = new Float64Array(d);
+  for (let j = 0; j < d; j++) means[j] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
+
+  const method = options.pca === "library" || options.pca === "power" ? options.pca : m.participants.length * d <= 250_000 ? "library" : "power";
+  const components = method === "library" ? libraryPca(m, allRows, means) : powerPca(m, allRows, means, seed);
+  normaliseSign(components[0]);
+  normaliseSign(components[1]);
+
+  // Project: centred row · component (missing cells contribute 0), then Polis' sparsity scaling.
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  const scaling = options.sparsityScaling ?? true;
+  rows.forEach((r, i) => {
+    let x = 0;
+    let y = 0;
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+      const c = m.cols[k]!;
+      const v = m.values[k]! - means[c]!;
+      x += v * components[0][c]!;
+      y += v * components[1][c]!;
+    }
+    const voted = m.rowPtr[r + 1]! - m.rowPtr[r]!;
+    const s = scaling && voted > 0 ? Math.sqrt(d / voted) : 1;
+    xs[i] = x * s;
+    ys[i] = y * s;
+  });
+
+  const points = rows.map((_, i) => [xs[i]!, ys[i]!]);
+  const sampleSize = options.silhouetteSample ?? 3000;
+  let sample: number[] | undefined;
+  if (n > sampleSize) {
+    const rand = seededRandom(seed ^ 0x5f3759df);
+    const idx = [...Array(n).keys()];
+    for (let i = 0; i < sampleSize; i++) {
+      const j = i + Math.floor(rand() * (n - i));
+      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    }
+    sample = idx.slice(0, sampleSize);
+  }
+
+  const silhouettes: { k: number; silhouette: number }[] = [];
+  let best: { k: number; labels: Int32Array; score: number } | undefined;
+  // Polis caps k by the number of (base) clusters: min(max-k, 2 + floor(n / 12)).
+  const cap = options.polisMaxK === false ? kMax : Math.min(kMax, 2 + Math.floor(n / 12));
+  for (let k = kMin; k <= Math.min(cap, n - 1); k++) {
+    let bestRun: { labels: Int32Array; inertia: number } | undefined;
+    for (let t = 0; t < restarts; t++) {
+      const res = kmeans(points, k, { seed: seed + t, initialization: "kmeans++", maxIterations: 300 });
+      let inertia = 0;
+      res.clusters.forEach((c, i) => {
+        const ctr = res.centroids[c]!;
+        inertia += (xs[i]! - ctr[0]!) ** 2 + (ys[i]! - ctr[1]!) ** 2;
+      });
+      if (bestRun === undefined || inertia < bestRun.inertia - 1e-12) {
+        bestRun = { labels: Int32Array.from(res.clusters), inertia };
+      }
+    }
+    const score = silhouette(xs, ys, bestRun!.labels, k, sample);
+    silhouettes.push({ k, silhouette: score });
+    if (best === undefined || score > best.score + 1e-12) best = { k, labels: bestRun!.labels, score };
+  }
+
+  // Relabel: largest group first, ties by first member.
+  const k = best?.k ?? 1;
+  const labels = best?.labels ?? new Int32Array(n);
+  const members: number[][] = Array.from({ length: k }, () => []);
+  labels.forEach((c, i) => members[c]!.push(i));
+  const order = [...members.keys()]
+    .filter((c) => members[c]!.length > 0)
+    .sort((a, b) => members[b]!.length - members[a]!.length || members[a]![0]! - members[b]![0]!);
+  const relabel = new Int32Array(k).fill(-1);
+  order.forEach((c, id) => (relabel[c] = id));
+  const groups = order.map((c, id) => ({ id, members: members[c]!.map((i) => m.participants[rows[i]!]!) }));
+  const projection = rows.map((r, i) => ({
+    participant: m.participants[r]!,
+    x: xs[i]!,
+    y: ys[i]!,
+    group: relabel[labels[i]!]!,
+  }));
+  return { k: groups.length, groups, projection, silhouettes, excluded, statements: m.statements, components, pcaMethod: method };
+}
+
+function isVoteMatrix(v: unknown): v is VoteMatrix {
+  return typeof v === "object" && v !== null && "rowPtr" in v && "cols" in v;
+}
+
+// ---------------------------------------------------------------------------
+// Per-statement statistics
+
+export interface GroupSupport {
+  group: number;
+  agree: number;
+  disagree: number;
+  pass: number;
+  /** Group members who voted on the statement (agree + disagree + pass). */
+  n: number;
+  agreeShare: number;
+  disagreeShare: number;
+}
+
+export interface StatementStats {
+  statement: string;
+  groups: GroupSupport[];
+  /**
+   * Polis' group-informed consensus: product over groups of the smoothed agree
+   * probability (agree + 1) / (n + 2), n counting passes. Higher is better.
+   */
+  consensus: number;
+}
+
+export interface RepresentativeStatement {
+  statement: string;
+  direction: "agree" | "disagree";
+  /** Smoothed probability of `direction` inside the group. */
+  p: number;
+  /** Ratio of that probability to the same probability outside the group. */
+  ratio: number;
+  /** p × ratio, Polis' ranking metric. */
+  score: number;
+}
+
+export interface StatementStatsResult {
+  statements: StatementStats[];
+  /** Statements by group-informed consensus, best first. */
+  consensus: { statement: string; consensus: number }[];
+  /** Per group id: up to `top` statements with p > 0.5 and ratio > 1, best first. */
+  representative: RepresentativeStatement[][];
+}
+
+/** Per-statement group support, group-informed consensus and representative statements. */
+export function statementStats(
+  votes: Iterable<Vote> | VoteMatrix,
+  groups: OpinionGroup[],
+  options: { top?: number } = {},
+): StatementStatsResult {
+  const m = isVoteMatrix(votes) ? votes : voteMatrix(votes);
+  const top = options.top ?? 5;
+  const nG = groups.length;
+  const d = m.statements.length;
+  const groupOf = new Map<string, number>();
+  groups.forEach((g, gi) => g.members.forEach((p) => groupOf.set(p, gi)));
+  const agree = new Float64Array(nG * d);
+  const disagree = new Float64Array(nG * d);
+  const seen = new Float64Array(nG * d);
+  m.participants.forEach((p, r) => {
+    const g = groupOf.get(p);
+    if (g === undefined) return;
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+      const at = g * d + m.cols[k]!;
+      seen[at]!++;
+      if (m.values[k] === 1) agree[at]!++;
+      else if (m.values[k] === -1) disagree[at]!++;
+    }
+  });
+  const statements: StatementStats[] = m.statements.map((statement, j) => {
+    let consensus = 1;
+    const gs: GroupSupport[] = [];
+    for (let g = 0; g < nG; g++) {
+      const a = agree[g * d + j]!;
+      const dis = disagree[g * d + j]!;
+      const n = seen[g * d + j]!;
+      consensus *= (a + 1) / (n + 2);
+      gs.push({
+        group: groups[g]!.id,
+        agree: a,
+        disagree: dis,
+        pass: n - a - dis,
+        n,
+        agreeShare: n > 0 ? a / n : 0,
+        disagreeShare: n > 0 ? dis / n : 0,
+      });
+    }
+    return { statement, groups: gs, consensus };
+  });
+  const consensus = statements
+    .map((s) => ({ statement: s.statement, consensus: s.consensus }))
+    .sort((a, b) => b.consensus - a.consensus || compareIds(a.statement, b.statement));
+
+  const representative: RepresentativeStatement[][] = groups.map((_, g) => {
+    const out: RepresentativeStatement[] = [];
+    for (let j = 0; j < d; j++) {
+      let aOut = 0;
+      let dOut = 0;
+      let nOut = 0;
+      for (let h = 0; h < nG; h++) {
+        if (h === g) continue;
+        aOut += agree[h * d + j]!;
+        dOut += disagree[h * d + j]!;
+        nOut += seen[h * d + j]!;
+      }
+      const n = seen[g * d + j]!;
+      for (const direction of ["agree", "disagree"] as const) {
+        const x = direction === "agree" ? agree[g * d + j]! : disagree[g * d + j]!;
+        const xOut = direction === "agree" ? aOut : dOut;
+        const p = (x + 1) / (n + 2);
+        const ratio = p / ((xOut + 1) / (nOut + 2));
+        if (p > 0.5 && ratio > 1) out.push({ statement: m.statements[j]!, direction, p, ratio, score: p * ratio });
+      }
+    }
+    return out.sort((a, b) => b.score - a.score || compareIds(a.statement, b.statement)).slice(0, top);
+  });
+  return { statements, consensus, representative };
+}
+
+// ---------------------------------------------------------------------------
+// Bridging (Community Notes)
+
+export interface BridgingOptions {
+  /** Latent dimensions; only 1 is supported (as Community Notes). */
+  factors?: 1;
+  /** ALS sweeps. Default 50. */
+  epochs?: number;
+  /** L2 weight on factors (Community Notes' l2_lambda). Default 0.03. */
+  lambda?: number;
+  /** Intercepts (and μ) get lambda × this (Community Notes' l2_intercept_multiplier). Default 5. */
+  interceptMultiplier?: number;
+  /** Seed of the initial factors. Default 42. */
+  seed?: number;
+}
+
+export interface BridgingScore {
+  statement: string;
+  /** b_s, the bridging score: support not explained by the opinion factor. */
+  intercept: number;
+  /** f_s: the statement's position on the opinion axis. */
+  factor: number;
+  /** Agree/disagree votes used (passes are skipped). */
+  n: number;
+}
+
+export interface BridgingResult {
+  mu: number;
+  statements: BridgingScore[];
+  participants: { participant: string; intercept: number; factor: number; n: number }[];
+  /** Final value of the objective described in {@link bridgingScores}. */
+  loss: number;
+}
+
+/**
+ * Community Notes style matrix factorisation r ≈ μ + b_p + b_s + f_p·f_s on
+ * agree = 1, disagree = 0 (passes are skipped), minimising Community Notes'
+ * objective
+ *
+ *   mean (r − r̂)² + λ (mean f_p² + mean f_s²)
+ *                 + λ·m (mean b_p² + mean b_s² + μ²),   λ = 0.03, m = 5,
+ *
+ * by alternating least squares: each sweep solves μ exactly, then every
+ * participant's (b_p, f_p) and every statement's (b_s, f_s) as 2×2 ridge
+ * problems (multiplying the objective by the number of ratings N turns the
+ * means into per-entity weights λ·N/|P| and λ·N/|S|). ALS is deterministic
+ * given the seeded initial factors and monotonically decreases the objective.
+ * The factor sign is fixed so that the participants' factors sum to ≥ 0.
+ */
+export function bridgingScores(votes: Iterable<Vote> | VoteMatrix, options: BridgingOptions = {}): BridgingResult {
+  if ((options.factors ?? 1) !== 1) throw new Error("bridgingScores supports one factor only");
+  const m = isVoteMatrix(votes) ? votes : voteMatrix(votes);
+  const epochs = options.epochs ?? 50;
+  const lambda = options.lambda ?? 0.03;
+  const lambdaI = lambda * (options.interceptMultiplier ?? 5);
+  const nP = m.participants.length;
+  const nS = m.statements.length;
+
+  // Ratings (pass skipped), by participant (CSR) and by statement (CSC).
+  const pPtr = new Int32Array(nP + 1);
+  let N = 0;
+  for (let r = 0; r < nP; r++) {
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) if (m.values[k] !== 0) N++;
+    pPtr[r + 1] = N;
+  }
+  const pCol = new Int32Array(N);
+  const pVal = new Float64Array(N);
+  const sCount = new Int32Array(nS + 1);
+  let at = 0;
+  for (let r = 0; r < nP; r++) {
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+      if (m.values[k] === 0) continue;
+      pCol[at] = m.cols[k]!;
+      pVal[at] = m.values[k] === 1 ? 1 : 0;
+      sCount[m.cols[k]! + 1]!++;
+      at++;
+    }
+  }
+  const sPtr = new Int32Array(nS + 1);
+  for (let s = 0; s < nS; s++) sPtr[s + 1] = sPtr[s]! + sCount[s + 1]!;
+  const sRow = new Int32Array(N);
+  const sVal = new Float64Array(N);
+  const fillS = sPtr.slice(0, nS);
+  for (let r = 0; r < nP; r++) {
+    for (let k = pPtr[r]!; k < pPtr[r + 1]!; k++) {
+      const s = pCol[k]!;
+      const q = fillS[s]!++;
+      sRow[q] = r;
+      sVal[q] = pVal[k]!;
+    }
+  }
+
+  const rand = seededRandom(options.seed ?? 42);
+  const bp = new Float64Array(nP);
+  const fp = new Float64Array(nP);
+  const bs = new Float64Array(nS);
+  const fs = new Float64Array(nS);
+  for (let r = 0; r < nP; r++) fp[r] = (rand() - 0.5) * 0.2;
+  for (let s = 0; s < nS; s++) fs[s] = (rand() - 0.5) * 0.2;
+  let mu = 0;
+  const regP = N / Math.max(nP, 1);
+  const regS = N / Math.max(nS, 1);
+
+  // Solve min Σ (y − b − f x)² + αb² + βf² from its sufficient statistics.
+  const solve = (n: number, sx: number, sxx: number, sy: number, sxy: number, alpha: number, beta: number): [number, number] => {
+    const a11 = n + alpha;
+    const a12 = sx;
+    const a22 = sxx + beta;
+    const det = a11 * a22 - a12 * a12;
+    if (!(det > 0)) return [0, 0];
+    return [(a22 * sy - a12 * sxy) / det, (a11 * sxy - a12 * sy) / det];
+  };
+
+  for (let epoch = 0; epoch < epochs && N > 0; epoch++) {
+    let res = 0;
+    for (let r = 0; r < nP; r++) {
+      for (let k = pPtr[r]!; k < pPtr[r + 1]!; k++) {
+        const s = pCol[k]!;
+        res += pVal[k]! - bp[r]! - bs[s]! - fp[r]! * fs[s]!;
+      }
+    }
+    mu = res / (N + lambdaI * N);
+    for (let r = 0; r < nP; r++) {
+      let n = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;
+      for (let k = pPtr[r]!; k < pPtr[r + 1]!; k++) {
+        const s = pCol[k]!;
+        const x = fs[s]!;
+        const y = pVal[k]! - mu - bs[s]!;
+        n++;
+        sx += x;
+        sxx += x * x;
+        sy += y;
+        sxy += x * y;
+      }
+      [bp[r], fp[r]] = solve(n, sx, sxx, sy, sxy, lambdaI * regP, lambda * regP);
+    }
+    for (let s = 0; s < nS; s++) {
+      let n = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;
+      for (let k = sPtr[s]!; k < sPtr[s + 1]!; k++) {
+        const r = sRow[k]!;
+        const x = fp[r]!;
+        const y = sVal[k]! - mu - bp[r]!;
+        n++;
+        sx += x;
+        sxx += x * x;
+        sy += y;
+        sxy += x * y;
+      }
+      [bs[s], fs[s]] = solve(n, sx, sxx, sy, sxy, lambdaI * regS, lambda * regS);
+    }
+  }
+
+  let fpSum = 0;
+  for (let r = 0; r < nP; r++) fpSum += fp[r]!;
+  if (fpSum < 0) {
+    for (let r = 0; r < nP; r++) fp[r] = -fp[r]!;
+    for (let s = 0; s < nS; s++) fs[s] = -fs[s]!;
+  }
+
+  let sq = 0;
+  for (let r = 0; r < nP; r++) {
+    for (let k = pPtr[r]!; k < pPtr[r + 1]!; k++) {
+      const s = pCol[k]!;
+      sq += (pVal[k]! - mu - bp[r]! - bs[s]! - fp[r]! * fs[s]!) ** 2;
+    }
+  }
+  const meanSq = (a: Float64Array) => (a.length === 0 ? 0 : a.reduce((x, y) => x + y * y, 0) / a.length);
+  const loss = (N > 0 ? sq / N : 0) + lambda * (meanSq(fp) + meanSq(fs)) + lambdaI * (meanSq(bp) + meanSq(bs) + mu * mu);
+
+  return {
+    mu,
+    loss,
+    statements: m.statements.map((statement, s) => ({
+      statement,
+      intercept: bs[s]!,
+      factor: fs[s]!,
+      n: sPtr[s + 1]! - sPtr[s]!,
+    })),
+    participants: m.participants.map((participant, r) => ({
+      participant,
+      intercept: bp[r]!,
+      factor: fp[r]!,
+      n: pPtr[r + 1]! - pPtr[r]!,
+    })),
+  };
+}

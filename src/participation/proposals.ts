@@ -1,0 +1,187 @@
+/**
+ * Proposals: a member puts a change set against a policy's newest version
+ * to the community's vote. The community's decision rule for the strictest
+ * authority level the changes touch decides; the tally is computed when the
+ * proposal closes (checked whenever proposals are read or voted on). An
+ * adopted proposal changes the draft, or publishes a version directly,
+ * whose provenance names the proposal and its tally.
+ */
+import { and, asc, eq, lte } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { communities, proposalVotes, proposals } from "../../db/schema.ts";
+import type { User } from "../accounts/users.ts";
+import type { Community } from "../communities.ts";
+import { listMembers, memberRole } from "../communities.ts";
+import { ConflictError, ForbiddenError, InvalidInputError } from "../errors.ts";
+import { AUTHORITY_LEVELS, type AuthorityLevel } from "../policies/content.ts";
+import { applyChangeSet, changeSetSchema, type ChangeSet } from "../policies/changeset.ts";
+import { getDraft, headVersion, saveDraft, versionContent, type Policy } from "../policies/policies.ts";
+import { communityRulesSchema, rulesFor, strictestLevel, tally, tallyRecord, type Tally } from "./decision.ts";
+
+export type Proposal = typeof proposals.$inferSelect;
+export type VoteValue = "yes" | "no" | "abstain" | "block";
+
+/** Authority levels a change set touches (a reorder touches every clause it moves). */
+export function levelsTouched(changes: ChangeSet, base: { clauses: { id: string; authority: AuthorityLevel }[] }): AuthorityLevel[] {
+  const byId = new Map(base.clauses.map((c) => [c.id, c.authority]));
+  const levels = new Set<AuthorityLevel>();
+  for (const op of changes.operations) {
+    if (op.op === "add") levels.add(op.clause.authority);
+    if (op.op === "edit") {
+      levels.add(op.before.authority);
+      levels.add(op.after.authority);
+    }
+    if (op.op === "remove") levels.add(op.before.authority);
+    if (op.op === "reorder") for (const id of op.order) levels.add(byId.get(id) ?? "guideline");
+  }
+  return levels.size > 0 ? [...levels] : ["guideline"];
+}
+
+function communityRules(db: Db, community: Community) {
+  const row = db.select({ rules: communities.decisionRules }).from(communities).where(eq(communities.id, community.id)).get();
+  return communityRulesSchema.parse(row?.rules ?? {});
+}
+
+export function createProposal(
+  db: Db,
+  input: { policy: Policy; community: Community; author: User; title: string; summary?: string; changes: unknown; closesAt?: Date; offerIri?: string; now?: Date },
+): Proposal {
+  if (!memberRole(db, input.community, input.author) && !input.author.isAdmin) {
+    throw new ForbiddenError(`Only members of "${input.community.handle}" can propose changes to its policies.`);
+  }
+  const parsed = changeSetSchema.safeParse(input.changes);
+  if (!parsed.success) {
+    throw new InvalidInputError(`changes: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  const head = headVersion(db, input.policy);
+  if (!head) throw new InvalidInputError(`"${input.policy.title}" has no published version to propose changes to.`);
+  if (parsed.data.base.contentHash !== head.contentHash) {
+    throw new ConflictError(`The changes are based on ${parsed.data.base.contentHash}, but the newest version (${head.number}) is ${head.contentHash}: rebase them.`);
+  }
+  const base = versionContent(head);
+  const trial = applyChangeSet(base, parsed.data);
+  if (trial.conflicts.length > 0) {
+    throw new ConflictError(`The changes do not apply to version ${head.number}: ${trial.conflicts.map((c) => `${c.id} (${c.reason})`).join("; ")}.`);
+  }
+  const level = strictestLevel(levelsTouched(parsed.data, base));
+  const rule = rulesFor(level, communityRules(db, input.community));
+  const now = input.now ?? new Date();
+  const earliest = new Date(now.getTime() + rule.minOpenHours * 3600_000);
+  const closesAt = input.closesAt ?? earliest;
+  if (closesAt.getTime() <= now.getTime()) throw new InvalidInputError("--close-at must be in the future.");
+  return db
+    .insert(proposals)
+    .values({
+      policyId: input.policy.id,
+      authorId: input.author.id,
+      title: input.title,
+      summary: input.summary ?? "",
+      changes: parsed.data as unknown as Record<string, unknown>,
+      baseVersionIri: head.iri,
+      level,
+      openedAt: now,
+      closesAt,
+      offerIri: input.offerIri ?? null,
+    })
+    .returning()
+    .get();
+}
+
+export function proposalChanges(proposal: Proposal): ChangeSet {
+  return changeSetSchema.parse(proposal.changes);
+}
+
+export function listProposals(db: Db, policy: Policy): Proposal[] {
+  return db.select().from(proposals).where(eq(proposals.policyId, policy.id)).orderBy(asc(proposals.id)).all();
+}
+
+export function findProposal(db: Db, id: number): Proposal | undefined {
+  return db.select().from(proposals).where(eq(proposals.id, id)).get();
+}
+
+function votesOf(db: Db, proposal: Proposal) {
+  return db
+    .select()
+    .from(proposalVotes)
+    .where(eq(proposalVotes.proposalId, proposal.id))
+    .all()
+    .map((vote) => ({ member: String(vote.userId), value: vote.value, at: vote.at }));
+}
+
+/** The tally now: provisional while open, final once closed. */
+export function currentTally(db: Db, proposal: Proposal, community: Community, now = new Date()): Tally {
+  const rule = rulesFor(proposal.level as AuthorityLevel, communityRules(db, community));
+  return tally(votesOf(db, proposal), { members: listMembers(db, community).length, rule, openedAt: proposal.openedAt, closesAt: proposal.closesAt, now });
+}
+
+export function castVote(db: Db, proposal: Proposal, community: Community, user: User, value: VoteValue, now = new Date()): Tally {
+  if (!memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" vote on its proposals.`);
+  const current = currentTally(db, proposal, community, now);
+  if (proposal.state !== "open" || current.state !== "open") {
+    throw new ConflictError(`Voting on proposal ${proposal.id} closed at ${(proposal.closedAt ?? proposal.closesAt).toISOString()}.`);
+  }
+  db.insert(proposalVotes)
+    .values({ proposalId: proposal.id, userId: user.id, value, at: now })
+    .onConflictDoUpdate({ target: [proposalVotes.proposalId, proposalVotes.userId], set: { value, at: now } })
+    .run();
+  return currentTally(db, proposal, community, now);
+}
+
+export interface ClosedProposal {
+  proposal: Proposal;
+  tally: Tally;
+  /** For an adopted proposal in "publish" mode: the caller publishes with this provenance. */
+  publish?: { proposal: string; tally: Record<string, unknown> }[];
+}
+
+/**
+ * Closes every proposal of the community's policies whose time has come.
+ * Adopted changes go into the draft (if they still apply; otherwise the
+ * proposal is recorded as adopted but not applied, with the reason).
+ */
+export function closeDueProposals(db: Db, policy: Policy, community: Community, proposalIri: (p: Proposal) => string, now = new Date()): ClosedProposal[] {
+  const due = db.select().from(proposals).where(and(eq(proposals.policyId, policy.id), eq(proposals.state, "open"), lte(proposals.closesAt, now))).all();
+  const closed: ClosedProposal[] = [];
+  for (const proposal of due) {
+    const result = currentTally(db, proposal, community, now);
+    if (result.state === "open") continue; // the minimum open time has not passed yet
+    const record = tallyRecord(result) as unknown as Record<string, unknown>;
+    const adopted = result.state === "adopted";
+    db.transaction(() => {
+      if (adopted) {
+        const applied = applyChangeSet(getDraft(policy), proposalChanges(proposal));
+        if (applied.conflicts.length > 0) {
+          record.notApplied = applied.conflicts.map((c) => `${c.id}: ${c.reason}`);
+        } else {
+          saveDraft(db, policy, applied.content);
+        }
+      }
+      db.update(proposals).set({ state: result.state, tally: record, closedAt: now }).where(eq(proposals.id, proposal.id)).run();
+    });
+    const updated = findProposal(db, proposal.id)!;
+    const mode = db.select({ mode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()?.mode;
+    closed.push({
+      proposal: updated,
+      tally: result,
+      ...(adopted && mode === "publish" && !record.notApplied ? { publish: [{ proposal: proposalIri(updated), tally: record }] } : {}),
+    });
+  }
+  return closed;
+}
+
+/** Adopted proposals already in the draft, not yet in a published version. */
+export function adoptedUnpublished(db: Db, policy: Policy): Proposal[] {
+  return db
+    .select()
+    .from(proposals)
+    .where(and(eq(proposals.policyId, policy.id), eq(proposals.state, "adopted")))
+    .orderBy(asc(proposals.id))
+    .all()
+    .filter((p) => p.resultVersionIri === null && !(p.tally as { notApplied?: unknown } | null)?.notApplied);
+}
+
+export function recordResultVersion(db: Db, proposal: Proposal, versionIri: string): void {
+  db.update(proposals).set({ resultVersionIri: versionIri }).where(eq(proposals.id, proposal.id)).run();
+}
+
+export { AUTHORITY_LEVELS };
