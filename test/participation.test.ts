@@ -1,0 +1,163 @@
+/**
+ * Proposals, decision rules and statements end to end against a running
+ * instance, through the CLI and the API.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchAp, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+
+const LONDON = fileURLToPath(new URL("./fixtures/polis/london.youth.policing", import.meta.url));
+
+let a: TestInstance;
+let work: string;
+let steward: { token: string };
+const members: { token: string }[] = [];
+let outsider: { token: string };
+let policyId: number;
+
+const CONTENT = {
+  title: "Youth Policing Assistant",
+  licence: "CC-BY-4.0",
+  clauses: [
+    { id: "rights", authority: "root", text: "Explain people's rights during a stop and search." },
+    { id: "tone", authority: "guideline", text: "Be respectful." },
+  ],
+};
+
+interface ProposalView {
+  id: number;
+  iri: string;
+  state: string;
+  description: string;
+  tally: { state: string; reason: string; counts: Record<string, number> };
+  resultVersion: string | null;
+}
+
+async function propose(edit: { id: string; text: string }, closeInMs: number, token = members[0]!.token): Promise<ProposalView> {
+  const head = (await a.api<{ headVersion: number }>("GET", `policies/${policyId}`)).body.headVersion;
+  const content = (await a.api<{ content: typeof CONTENT }>("GET", `policies/${policyId}/versions/${head}`)).body.content;
+  const wanted = { ...content, clauses: content.clauses.map((c) => (c.id === edit.id ? { ...c, text: edit.text } : c)) };
+  const file = join(work, `proposal-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(wanted));
+  const result = await runCli(["--server", a.origin, "--token", token, "propose", String(policyId), "--changes", file, "--title", `Change ${edit.id}`, "--close-at", new Date(Date.now() + closeInMs).toISOString(), "--json"]);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as ProposalView;
+}
+
+const vote = (proposal: ProposalView, token: string, value: string) =>
+  a.api<ProposalView & { detail?: string }>("POST", `proposals/${proposal.id}/vote`, { token, body: { value } });
+
+async function settled(proposal: ProposalView): Promise<ProposalView> {
+  return waitFor(async () => {
+    const list = await a.api<ProposalView[]>("GET", `policies/${policyId}/proposals`);
+    const found = list.body.find((p) => p.id === proposal.id);
+    return found && found.state !== "open" ? found : undefined;
+  }, { what: `proposal ${proposal.id} to close`, timeoutMs: 20_000, intervalMs: 300 });
+}
+
+beforeAll(async () => {
+  a = await startInstance();
+  work = mkdtempSync(join(tmpdir(), "fedalign-participation-"));
+  steward = await a.createUser("stella");
+  await a.cli(["admin", "community", "create", "youth", "--name", "Youth panel", "--steward", "stella", "--data", a.dataDir]);
+  const users = await Promise.all(["m1", "m2", "m3", "m4", "m5"].map((name) => a.createUser(name)));
+  for (const [i, user] of users.entries()) {
+    await a.api("PUT", `communities/youth/members/m${i + 1}`, { token: steward.token, body: { role: "member" } });
+    members.push(user);
+  }
+  outsider = await a.createUser("outsider");
+  // Six members (the steward and five). Rules short enough for a test.
+  const rules = await a.api("PUT", "communities/youth/decision-rules", {
+    token: steward.token,
+    body: {
+      rules: {
+        root: { quorum: 0.5, threshold: "two-thirds", blocks: true, minOpenHours: 0 },
+        guideline: { quorum: 0.5, threshold: "two-thirds", blocks: false, minOpenHours: 0 },
+      },
+      adoptMode: "publish",
+    },
+  });
+  expect(rules.status, JSON.stringify(rules.body)).toBe(200);
+  const created = await a.api<{ id: number }>("POST", "policies", { token: steward.token, body: { community: "youth", slug: "policing", content: CONTENT } });
+  policyId = created.body.id;
+  await a.api("POST", `policies/${policyId}/publish`, { token: steward.token, body: {} });
+});
+
+afterAll(async () => {
+  await a?.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("decision rules", () => {
+  it("rejects a proposal under quorum", async () => {
+    const proposal = await propose({ id: "tone", text: "Be respectful and plain." }, 2500);
+    expect((await vote(proposal, members[0]!.token, "yes")).status).toBe(200);
+    const closed = await settled(proposal);
+    expect(closed.state).toBe("rejected");
+    expect(closed.tally.reason).toMatch(/quorum not reached/);
+  });
+
+  it("adopts at exactly two-thirds, publishing a version whose provenance names the proposal and its tally", async () => {
+    const proposal = await propose({ id: "tone", text: "Be respectful, plain and warm." }, 3000);
+    await vote(proposal, members[0]!.token, "yes");
+    await vote(proposal, members[1]!.token, "yes");
+    await vote(proposal, members[2]!.token, "no");
+    const closed = await settled(proposal);
+    expect(closed.state, closed.tally.reason).toBe("adopted");
+    expect(closed.resultVersion).toBeTruthy();
+    const doc = await fetchAp<{ decisions: { proposal: string; tally: { state: string; counts: Record<string, number> } }[]; normativeContent: typeof CONTENT }>(closed.resultVersion!);
+    expect(doc.decisions).toHaveLength(1);
+    expect(doc.decisions[0]!.proposal).toBe(proposal.iri);
+    expect(doc.decisions[0]!.tally.state).toBe("adopted");
+    expect(doc.decisions[0]!.tally.counts).toMatchObject({ yes: 2, no: 1 });
+    expect(doc.normativeContent.clauses.find((c) => c.id === "tone")!.text).toBe("Be respectful, plain and warm.");
+  });
+
+  it("lets one block stop a consensus proposal, and refuses votes after closing and from non-members", async () => {
+    const proposal = await propose({ id: "rights", text: "Explain people's rights during a stop and search, and how to complain." }, 3000);
+    for (const member of members.slice(0, 4)) await vote(proposal, member.token, "yes");
+    const blocked = await runCli(["--server", a.origin, "--token", members[4]!.token, "vote", String(proposal.id), "block"]);
+    expect(blocked.code, blocked.stderr).toBe(0);
+    const refused = await vote(proposal, outsider.token, "yes");
+    expect(refused.status).toBe(403);
+    const closed = await settled(proposal);
+    expect(closed.state).toBe("rejected");
+    expect(closed.tally.reason).toMatch(/blocked by 1 member/);
+    const late = await vote(proposal, members[0]!.token, "no");
+    expect(late.status).toBe(409);
+    expect(late.body.detail).toMatch(/closed/);
+    const listed = await runCli(["--server", a.origin, "proposals", String(policyId)]);
+    expect(listed.stdout).toMatch(/rejected/);
+  });
+});
+
+describe("statements and opinions", () => {
+  it("imports the London Polis export, finds stable opinion groups, and round-trips through export", async () => {
+    const imported = await runCli(["--server", a.origin, "--token", steward.token, "statements", "import-polis", "youth", LONDON]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/Imported 39 statements and 638 votes/);
+
+    const first = await a.api<{ k: number; groups: { size: number }[]; consensus: unknown[]; bridging: unknown[] }>("GET", "opinions?community=youth");
+    const second = await a.api<typeof first.body>("GET", "opinions?community=youth");
+    expect(second.body).toEqual(first.body);
+    expect(first.body.groups.reduce((sum, g) => sum + g.size, 0)).toBe(24);
+    expect(first.body.consensus.length).toBeGreaterThan(0);
+    expect(first.body.bridging.length).toBeGreaterThan(0);
+
+    const out = join(work, "export");
+    const exported = await runCli(["--server", a.origin, "--token", steward.token, "statements", "export-polis", "youth", out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    // Re-import into a second community and compare the vote matrices.
+    await a.cli(["admin", "community", "create", "youth2", "--name", "Youth panel 2", "--steward", "stella", "--data", a.dataDir]);
+    const again = await runCli(["--server", a.origin, "--token", steward.token, "statements", "import-polis", "youth2", out]);
+    expect(again.stdout).toMatch(/Imported 39 statements and 638 votes/);
+    const matrix = async (community: string) => {
+      const data = (await a.api<{ votes: { participant: string; statement: string; value: number }[] }>("GET", `statements/export?community=${community}`, { token: steward.token })).body;
+      return data.votes.map((v) => `${v.participant}/${v.statement}/${v.value}`).sort();
+    };
+    expect(await matrix("youth2")).toEqual(await matrix("youth"));
+  });
+});
