@@ -1,9 +1,8 @@
 /** `fedalign annotate`, `annotations` and moderation of annotations. */
 import type { Command } from "commander";
-import { ApiClient } from "./client.ts";
+import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
-type Globals = { server?: string; token?: string };
 
 interface AnnotationView {
   iri: string;
@@ -18,9 +17,7 @@ interface AnnotationView {
   published: string;
 }
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 export function registerAnnotationCommands(program: Command): void {
   program

@@ -11,7 +11,7 @@ import { verifyBundle } from "../bundles/verify.ts";
 import { publicKeyFromMultibase } from "../policies/proof.ts";
 import { getJson } from "../bundles/fetch.ts";
 import { printJson, printLine } from "./output.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor } from "./client.ts";
 import { writeFileSync } from "node:fs";
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -84,7 +84,7 @@ export function registerBundleCommands(program: Command): void {
     .option("--with-preferences", "include the consented preference records")
     .requiredOption("--out <file>", "where to write the .tar.gz")
     .action(async function (this: Command, ref: string, options: { context?: string; withPreferences?: boolean; out: string }) {
-      const api = new ApiClient(this.optsWithGlobals<{ server?: string; token?: string }>(), false);
+      const api = clientFor(this, false);
       const { id } = await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref });
       const response = await api.raw("GET", "bundles", { query: { policy: String(id), context: options.context, preferences: options.withPreferences ? "true" : undefined } });
       writeFileSync(options.out, Buffer.from(await response.arrayBuffer()));

@@ -2,6 +2,7 @@
  * A small client for the JSON API, used by the member commands. Problem
  * details from the server become one-line errors.
  */
+import type { Command } from "commander";
 import { FedalignError } from "../errors.ts";
 
 export interface ClientOptions {
@@ -80,4 +81,9 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The client for a command, from its --server and --token (or the environment). */
+export function clientFor(command: Command, requireToken = true): ApiClient {
+  return new ApiClient(command.optsWithGlobals<ClientOptions>(), requireToken);
 }

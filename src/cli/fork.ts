@@ -2,14 +2,11 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
-type Globals = { server?: string; token?: string };
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 async function policyId(api: ApiClient, ref: string): Promise<number> {
   return (await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref })).id;

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { FedalignError } from "../errors.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor } from "./client.ts";
 import { readStdin } from "./input.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
@@ -15,11 +15,8 @@ interface FollowView {
   createdAt: string;
 }
 
-type Globals = { server?: string; token?: string };
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 function printFollows(rows: FollowView[], empty: string): void {
   if (rows.length === 0) return printLine(empty);

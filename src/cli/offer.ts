@@ -5,10 +5,9 @@
  */
 import type { Command } from "commander";
 import { FedalignError } from "../errors.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
-type Globals = { server?: string; token?: string };
 
 interface OfferView {
   iri: string;
@@ -22,9 +21,7 @@ interface OfferView {
   preview: { conflicts: { id: string; reason: string }[] } | null;
 }
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 function printOffer(offer: OfferView): void {
   const who = offer.direction === "incoming" ? `from ${offer.from}` : `to ${offer.target}`;

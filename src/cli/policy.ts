@@ -10,7 +10,7 @@ import { policyContentSchema, policyJsonSchema } from "../policies/content.ts";
 import { diffToText, type PolicyDiff } from "../policies/diff.ts";
 import { contentHash } from "../policies/hash.ts";
 import { detectFormat } from "../policies/import/json.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
 interface VersionView {
@@ -35,11 +35,8 @@ interface PolicyDetail {
   version?: number | null;
 }
 
-type Globals = { server?: string; token?: string };
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 function readText(file: string): string {
   try {

@@ -11,14 +11,11 @@ import { pipeline } from "node:stream/promises";
 import { FedalignError } from "../errors.ts";
 import { formatFromName, readLines } from "../preferences/formats.ts";
 import { parseConsent } from "../preferences/record.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
-type Globals = { server?: string; token?: string };
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 async function policyId(api: ApiClient, ref: string): Promise<number> {
   return (await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref })).id;

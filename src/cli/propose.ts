@@ -4,10 +4,9 @@ import { readFileSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
 import { changeSetFromContents } from "../policies/changeset.ts";
 import { policyContentSchema } from "../policies/content.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
-type Globals = { server?: string; token?: string };
 
 interface ProposalView {
   id: number;
@@ -20,9 +19,7 @@ interface ProposalView {
   resultVersion: string | null;
 }
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 export function registerProposalCommands(program: Command): void {
   program

@@ -3,14 +3,11 @@ import type { Command } from "commander";
 import { existsSync, mkdirSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
 import { readPolisExport, writePolisExport } from "../participation/polis.ts";
-import { ApiClient } from "./client.ts";
+import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
-type Globals = { server?: string; token?: string };
 
-function client(command: Command, requireToken = true): ApiClient {
-  return new ApiClient(command.optsWithGlobals<Globals>(), requireToken);
-}
+const client = clientFor;
 
 interface Opinions {
   participants: number;
