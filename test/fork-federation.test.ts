@@ -166,6 +166,20 @@ describe("offering changes upstream", () => {
     expect((nothing.body as { detail: string }).detail).toMatch(/None of z changed/);
   });
 
+  it("can be accepted as a proposal for the upstream members to vote on", async () => {
+    const offered = await runCli(["--server", b.origin, "--token", bob.token, "offer", forkIri, "--to-upstream", "--clause", "x", "--message", "Please vote on this."]);
+    expect(offered.code, offered.stderr).toBe(0);
+    const offerIri = offered.stdout.trim();
+    await waitFor(async () => (await a.api<{ iri: string }[]>("GET", `policies/${upstream.id}/offers`)).body.some((o) => o.iri === offerIri), {
+      what: "A to receive the second offer",
+    });
+    const accepted = await runCli(["--server", a.origin, "--token", alice.token, "offer", "accept", offerIri, "--as-proposal"]);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toMatch(/Accepted as a proposal/);
+    const proposals = await a.api<{ title: string; state: string; changes: string }[]>("GET", `policies/${upstream.id}/proposals`);
+    expect(proposals.body.map((p) => [p.title, p.state, p.changes])).toEqual([["Offer: Please vote on this.", "open", "1 clause edited"]]);
+  });
+
   it("refuses an offer against an upstream version that was retracted", async () => {
     expect((await a.api("DELETE", `policies/${upstream.id}/versions/2`, { token: alice.token })).status).toBe(200);
     const mirror = await waitFor(async () => {

@@ -3,11 +3,13 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { assertSteward, findCommunityById, type Community } from "../communities.ts";
-import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { diffContents } from "../policies/diff.ts";
-import { acceptOffer, describeOffer, forkChanges, getOffer, listOffers, offerChanges, recordOffer, rejectOffer, type Offer } from "../policies/offers.ts";
-import { findPolicyByIri, getDraft, getPolicyById, type Policy } from "../policies/policies.ts";
-import { applyChangeSet } from "../policies/changeset.ts";
+import { acceptOffer, describeOffer, forkChanges, getOffer, listOffers, offerChanges, recordDecision, recordOffer, rejectOffer, type Offer } from "../policies/offers.ts";
+import { findPolicyByIri, getDraft, getPolicyById, headVersion, versionContent, type Policy } from "../policies/policies.ts";
+import { applyChangeSet, changeSetFromContents } from "../policies/changeset.ts";
+import { createProposal } from "../participation/proposals.ts";
+import type { User } from "../accounts/users.ts";
 import { sendOffer, sendOfferDecision } from "../../federation/offers.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { requireUser } from "./auth.ts";
@@ -23,7 +25,14 @@ const OfferRequest = z
   })
   .strict()
   .openapi("OfferRequest");
-const Decision = z.object({ offer: z.string().url(), reason: z.string().max(5000).optional() }).strict().openapi("OfferDecision");
+const Decision = z
+  .object({
+    offer: z.string().url(),
+    reason: z.string().max(5000).optional(),
+    asProposal: z.boolean().optional().openapi({ description: "Accept into a proposal the members vote on, instead of straight into the draft" }),
+  })
+  .strict()
+  .openapi("OfferDecision");
 const OfferView = z.record(z.string(), z.unknown()).openapi("Offer");
 
 export function offerRoutes(deps: ApiDeps) {
@@ -109,6 +118,29 @@ export function offerRoutes(deps: ApiDeps) {
     (c) => c.json(listOffers(db, getPolicyById(db, c.req.valid("param").id)).map(view), 200),
   );
 
+  /** The offer's changes, rebased onto the newest version, become a proposal the members vote on. */
+  const acceptAsProposal = (offer: Offer, policy: Policy, community: Community, user: User): Offer => {
+    const head = headVersion(db, policy);
+    if (!head) throw new InvalidInputError(`"${policy.title}" has no published version to propose changes to.`);
+    const base = versionContent(head);
+    const applied = applyChangeSet(base, offerChanges(offer));
+    if (applied.conflicts.length > 0) {
+      throw new ConflictError(`The offer does not apply to version ${head.number}: ${applied.conflicts.map((x) => `${x.id} (${x.reason})`).join("; ")}.`);
+    }
+    return db.transaction(() => {
+      createProposal(db, {
+        policy,
+        community,
+        author: user,
+        title: offer.message ? `Offer: ${offer.message}` : `Offer from ${offer.actorIri}`,
+        summary: `Offered by ${offer.actorIri} from ${offer.originIri}.`,
+        changes: changeSetFromContents(base, applied.content),
+        offerIri: offer.iri,
+      });
+      return recordDecision(db, offer, "accepted", "Accepted as a proposal for the members to vote on.");
+    });
+  };
+
   for (const decision of ["accept", "reject"] as const) {
     app.openapi(
       createRoute({
@@ -127,7 +159,12 @@ export function offerRoutes(deps: ApiDeps) {
         const policy = findPolicyByIri(db, offer.targetIri);
         if (!policy) throw new NotFoundError(`The policy ${offer.targetIri} no longer exists.`);
         const community = stewardOf(c, policy);
-        const decided = decision === "accept" ? acceptOffer(db, offer, policy).offer : rejectOffer(db, offer, body.reason?.trim() || "No reason given.");
+        const decided =
+          decision === "reject"
+            ? rejectOffer(db, offer, body.reason?.trim() || "No reason given.")
+            : body.asProposal
+              ? acceptAsProposal(offer, policy, community, requireUser(c, db))
+              : acceptOffer(db, offer, policy).offer;
         const ctx = fedContext(deps);
         await afterCommit(`send the decision on an offer (${decision})`, () => sendOfferDecision(ctx, community.handle, decided));
         return c.json(view(decided), 200);

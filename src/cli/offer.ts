@@ -39,19 +39,21 @@ export function registerOfferCommands(program: Command): void {
     .option("--clause <id...>", "offer only these clauses' changes")
     .option("--message <text>", "what the offer is about")
     .option("--reason <text>", "why an offer is rejected")
+    .option("--as-proposal", "accept into a proposal the members vote on, instead of straight into the draft")
     .option("--json", "print the result as JSON")
     .action(async function (
       this: Command,
       first: string,
       second: string | undefined,
-      options: { toUpstream?: boolean; clause?: string[]; message?: string; reason?: string; json?: boolean },
+      options: { toUpstream?: boolean; clause?: string[]; message?: string; reason?: string; asProposal?: boolean; json?: boolean },
     ) {
       const api = client(this);
       if (first === "accept" || first === "reject") {
         if (!second) throw new FedalignError(`Name the offer: \`fedalign offer ${first} <offer IRI>\`.`);
-        const offer = await api.request<OfferView>("POST", `offers/${first}`, { offer: second, reason: options.reason });
+        const offer = await api.request<OfferView>("POST", `offers/${first}`, { offer: second, reason: options.reason, asProposal: options.asProposal });
         if (options.json) return printJson(offer);
-        return printLine(`${offer.state === "accepted" ? "Accepted; the changes are in the draft" : "Rejected"}: ${offer.iri}`);
+        const accepted = options.asProposal ? "Accepted as a proposal for the members to vote on" : "Accepted; the changes are in the draft";
+        return printLine(`${offer.state === "accepted" ? accepted : "Rejected"}: ${offer.iri}`);
       }
       if (!options.toUpstream) throw new FedalignError("Say where the offer goes: `fedalign offer <policy> --to-upstream`.");
       if (second) throw new FedalignError(`Unexpected argument "${second}".`);

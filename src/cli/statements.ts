@@ -67,11 +67,18 @@ export function registerStatementCommands(program: Command): void {
     });
 
   program
-    .command("opinions <community>")
-    .description("opinion groups, group-informed consensus and bridging statements of a community")
+    .command("opinions <community-or-policy>")
+    .description("opinion groups, group-informed consensus and bridging statements of a community (or of a policy's community)")
     .option("--json", "print the result as JSON")
-    .action(async function (this: Command, community: string, options: { json?: boolean }) {
-      const result = await client(this, false).request<Opinions>("GET", "opinions", undefined, { community });
+    .action(async function (this: Command, target: string, options: { json?: boolean }) {
+      const api = client(this, false);
+      // A policy (id, community/slug or IRI) stands for the community that owns it.
+      let community = target;
+      if (/[/:]/.test(target) || /^\d+$/.test(target)) {
+        const policy = await api.request<{ community: string }>("GET", "policies/lookup", undefined, { ref: target });
+        community = new URL(policy.community).pathname.split("/").pop()!;
+      }
+      const result = await api.request<Opinions>("GET", "opinions", undefined, { community });
       if (options.json) return printJson(result);
       if (result.participants === 0) return printLine("No votes yet.");
       printLine(`${result.participants} participants in ${result.k} opinion groups: ${result.groups.map((g) => g.size).join(", ")}`);
