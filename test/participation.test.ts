@@ -132,6 +132,10 @@ describe("decision rules", () => {
     expect(late.body.detail).toMatch(/closed/);
     const listed = await runCli(["--server", a.origin, "proposals", String(policyId)]);
     expect(listed.stdout).toMatch(/rejected/);
+    // What followers (and Mastodon) see: an Article with the outcome.
+    const article = await fetchAp<{ type: string; name: string; content: string }>(proposal.iri);
+    expect(article.type).toBe("Article");
+    expect(article.content).toMatch(/Rejected: blocked by 1 member/);
   });
 });
 
