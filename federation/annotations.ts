@@ -14,6 +14,7 @@ import { parseAnnotationNote, type AnnotationLookup, type ParsedAnnotation } fro
 import { clauseTextIn, deleteAnnotation, findAnnotation, isBlocked, storeAnnotation, type Annotation } from "../src/policies/annotations.ts";
 import { findPolicyByIri, findVersionByIri, getPolicyById, headVersion, isLocal, type Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
+import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri } from "./outgoing.ts";
@@ -23,6 +24,7 @@ import { policyAudience } from "./policy-activities.ts";
 const logger = getLogger(["fedalign", "federation", "annotations"]);
 
 const CLAUSE_IRI = /^(.+\/versions\/\d+)\/clauses\/([^/?#]+)$/;
+const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
 
 export function clauseIri(versionIri: string, clauseId: string): string {
   return `${versionIri}/clauses/${encodeURIComponent(clauseId)}`;
@@ -34,6 +36,13 @@ export function annotationLookup(ctx: FedCtx): AnnotationLookup {
   const versionOf = (iri: string) => {
     const version = findVersionByIri(db, iri);
     if (version) return { versionIri: version.iri, policyIri: getPolicyById(db, version.policyId).iri };
+    // A reply to a proposal is part of its discussion: the proposal IRI stands for the version.
+    const proposal = PROPOSAL_IRI.exec(iri);
+    if (proposal) {
+      const owner = findPolicyByIri(db, proposal[1]!);
+      const row = owner ? findProposal(db, Number(proposal[2])) : undefined;
+      return owner && row && row.policyId === owner.id ? { versionIri: iri, policyIri: owner.iri } : undefined;
+    }
     // A reply to the policy itself annotates its newest version.
     const policy = findPolicyByIri(db, iri);
     const head = policy ? headVersion(db, policy) : undefined;

@@ -139,6 +139,18 @@ describe("decision rules", () => {
   });
 });
 
+describe("a proposal's discussion", () => {
+  it("is a thread of comments on the proposal itself", async () => {
+    const proposal = await propose({ id: "tone", text: "Be respectful and kind." }, 60_000);
+    const commented = await runCli(["--server", a.origin, "--token", members[1]!.token, "annotate", proposal.iri, "--motivation", "question", "--text", "Does kind mean informal?"]);
+    expect(commented.code, commented.stderr).toBe(0);
+    const thread = await a.api<{ motivation: string; text: string; clause: string | null }[]>("GET", `annotations?target=${encodeURIComponent(proposal.iri)}`);
+    expect(thread.body.map((x) => [x.motivation, x.text, x.clause])).toEqual([["question", "Does kind mean informal?", null]]);
+    const outsiderNote = await a.api("POST", "annotations", { token: outsider.token, body: { target: proposal.iri, motivation: "suggest-edit", text: "x" } });
+    expect(outsiderNote.status).toBe(400);
+  });
+});
+
 describe("statements and opinions", () => {
   it("imports the London Polis export, finds stable opinion groups, and round-trips through export", async () => {
     const imported = await runCli(["--server", a.origin, "--token", steward.token, "statements", "import-polis", "youth", LONDON]);

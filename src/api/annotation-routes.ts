@@ -36,12 +36,14 @@ import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
 import { actorIri } from "./views.ts";
+import { textToHtml } from "../text.ts";
 
 const security = [{ bearer: [] }];
+const PROPOSAL_TARGET = /\/proposals\/\d+$/;
 
 const NewAnnotation = z
   .object({
-    target: z.string().url().openapi({ description: "The clause IRI (…/versions/N/clauses/ID)" }),
+    target: z.string().url().openapi({ description: "The clause IRI (…/versions/N/clauses/ID), or a proposal IRI to join its discussion" }),
     motivation: z.enum(MOTIVATIONS),
     text: z.string(),
     quote: z.string().optional(),
@@ -116,6 +118,7 @@ export function annotationRoutes(deps: ApiDeps) {
       const body = c.req.valid("json");
       const me = author(c, body.as);
       const ctx = fedContext(deps);
+      if (PROPOSAL_TARGET.test(body.target)) return c.json(toView(await commentOnProposal(ctx, me, body.target, body.text, body.motivation)), 201);
       const target = annotationLookup(ctx).clauseFromIri(body.target);
       if (!target) throw new NotFoundError(`${body.target} is not a clause of a version held here; follow the policy first, or check the clause IRI.`);
       const checked = parseAnnotationInput(
@@ -169,7 +172,9 @@ export function annotationRoutes(deps: ApiDeps) {
         stewardOfPolicy(c, policy);
         includeHidden = true;
       }
-      const rows = listAnnotations(db, { policyIri: version.policyIri, clauseId: clause?.clauseId, includeHidden });
+      // A proposal's discussion is its own thread; a version or policy lists all its annotations.
+      const thread = PROPOSAL_TARGET.test(query.target) ? query.target : undefined;
+      const rows = listAnnotations(db, { policyIri: version.policyIri, clauseId: clause?.clauseId, versionIri: thread, includeHidden });
       return c.json(rows.map(toView), 200);
     },
   );
@@ -285,6 +290,34 @@ export function annotationRoutes(deps: ApiDeps) {
         return c.json({ target, blocked: false }, 200);
       },
     );
+  }
+
+  /** A comment in a proposal's discussion: a plain reply Note, as Mastodon would send. */
+  async function commentOnProposal(ctx: ReturnType<typeof fedContext>, me: { identifier: string; iri: string }, proposalIri: string, text: string, motivation: string) {
+    if (motivation !== "comment" && motivation !== "question" && motivation !== "object" && motivation !== "endorse") {
+      throw new InvalidInputError("In a proposal's discussion, use comment, question, endorse or object.");
+    }
+    const trimmed = text.trim();
+    if (!trimmed || trimmed.length > ANNOTATION_TEXT_MAX) throw new InvalidInputError(`text must be 1 to ${ANNOTATION_TEXT_MAX} characters.`);
+    const target = annotationLookup(ctx).versionFromIri(proposalIri);
+    if (!target) throw new NotFoundError(`${proposalIri} is not a proposal held here.`);
+    const policy = findPolicyByIri(db, target.policyIri)!;
+    const note = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: new URL(`/annotations/${randomUUID()}`, origin).href,
+      type: "Note",
+      attributedTo: me.iri,
+      inReplyTo: proposalIri,
+      content: textToHtml(trimmed),
+      published: new Date().toISOString(),
+      to: [PUBLIC_AUDIENCE],
+      cc: [`${me.iri}/followers`, policy.ownerIri],
+    };
+    const parsed = parseAnnotationNote(note, annotationLookup(ctx));
+    if ("ignored" in parsed) throw new InvalidInputError(`The comment could not be built: ${parsed.ignored}.`);
+    const { annotation } = storeAnnotation(db, { ...parsed, motivation: motivation as typeof parsed.motivation }, note, true)!;
+    await afterCommit("send a comment on a proposal", () => sendAnnotation(ctx, me.identifier, policy, annotation, "create"));
+    return annotation;
   }
 
   /** A local actor's identifier from its IRI. */

@@ -77,8 +77,9 @@ export interface AnnotationView extends Annotation {
  * outdated against the newest version held: they stay attached to the
  * clause id across versions.
  */
-export function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: string; includeHidden?: boolean }): AnnotationView[] {
+export function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: string; versionIri?: string; includeHidden?: boolean }): AnnotationView[] {
   const conditions = [eq(annotations.policyIri, filter.policyIri)];
+  if (filter.versionIri !== undefined) conditions.push(eq(annotations.versionIri, filter.versionIri));
   if (filter.clauseId !== undefined) conditions.push(eq(annotations.clauseId, filter.clauseId));
   if (!filter.includeHidden) conditions.push(isNull(annotations.hiddenAt));
   const rows = db.select().from(annotations).where(and(...conditions)).orderBy(asc(annotations.published), asc(annotations.id)).all();
