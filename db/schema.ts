@@ -79,6 +79,8 @@ export const communities = sqliteTable("communities", {
   decisionRules: text("decision_rules", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
   /** What an adopted proposal does: "draft" (changes the draft) or "publish" (publishes a version). */
   adoptMode: text("adopt_mode", { enum: ["draft", "publish"] }).notNull().default("draft"),
+  /** Hosts of partner instances whose members may vote on this community's proposals. */
+  partners: text("partners", { mode: "json" }).$type<string[]>().notNull().default([]),
   createdAt: createdAt(),
 });
 
@@ -462,6 +464,20 @@ export const proposalVotes = sqliteTable(
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.proposalId, t.userId] })],
+);
+
+/** Votes on proposals from members of partner instances, signed by their actors. */
+export const partnerVotes = sqliteTable(
+  "partner_votes",
+  {
+    proposalId: integer("proposal_id")
+      .notNull()
+      .references(() => proposals.id, { onDelete: "cascade" }),
+    actorIri: text("actor_iri").notNull(),
+    value: text("value", { enum: ["yes", "no", "abstain", "block"] }).notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.actorIri] })],
 );
 
 /** Statements members vote agree / disagree / pass on (Polis style), free or about a clause. */

@@ -28,6 +28,7 @@ import { receiveOffer, receiveOfferDecision } from "./offers.ts";
 import { forwardToAudience, receiveAnnotation, receiveReshare, reshareAnnotation } from "./annotations.ts";
 import { deleteAnnotation } from "../src/policies/annotations.ts";
 import { datasetIri, dropMirroredRecord, syncDataset } from "./preference-datasets.ts";
+import { receivePartnerVote } from "./proposals.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -178,6 +179,8 @@ export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
     return;
   }
   if (object instanceof Note) {
+    // A poll answer to one of our proposals is a vote; any other Note may be an annotation.
+    if (receivePartnerVote(ctx, object, create.actorId.href)) return;
     await onAnnotationNote(ctx, create.objectId.href, create.actorId.href);
     return;
   }

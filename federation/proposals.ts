@@ -1,14 +1,25 @@
 /**
- * Proposals are visible to followers as `Article`s (readable in Mastodon):
- * `Create` when one opens, `Update` when it closes with its tally. Votes
- * stay local to the community.
+ * Proposals are visible to followers as `Question`s, which Mastodon shows as
+ * a poll with the proposal's text: `Create` when one opens, `Update` when it
+ * closes with its tally. Members vote locally; members of partner
+ * instances vote the way Mastodon answers a poll, with a `Note` whose `name`
+ * is the option, replying to the proposal, signed by their own actor.
  */
-import { Article, Create, Update } from "@fedify/vocab";
+import { Create, Note, Question, Update } from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import { findCommunityById } from "../src/communities.ts";
+import { VOTE_VALUES } from "../src/participation/decision.ts";
+import { castPartnerVote, findProposal } from "../src/participation/proposals.ts";
+import { findPolicyByIri } from "../src/policies/policies.ts";
+import { lookupActor } from "./lookup.ts";
+import { persistActor, toRecipient } from "./persist-actor.ts";
 import type { Community } from "../src/communities.ts";
 import { describeChangeSet } from "../src/policies/changeset.ts";
 import type { Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import { proposalChanges, type Proposal } from "../src/participation/proposals.ts";
+
+const logger = getLogger(["fedalign", "federation", "proposals"]);
 import { escapeHtml } from "../src/text.ts";
 import type { FedCtx } from "./context.ts";
 import { newActivityIri } from "./outgoing.ts";
@@ -33,7 +44,10 @@ export function proposalDocument(policy: Policy, proposal: Proposal): Record<str
   return {
     "@context": "https://www.w3.org/ns/activitystreams",
     id: proposalIri(policy, proposal),
-    type: "Article",
+    type: "Question",
+    oneOf: VOTE_VALUES.map((name) => ({ type: "Note", name })),
+    endTime: proposal.closesAt.toISOString(),
+    ...(proposal.closedAt ? { closed: proposal.closedAt.toISOString() } : {}),
     attributedTo: policy.ownerIri,
     name: proposal.title,
     content: html(policy, proposal),
@@ -52,15 +66,62 @@ export async function sendProposal(ctx: FedCtx, policy: Policy, community: Commu
   const activity = new Activity({
     id: newActivityIri(ctx, community.handle, kind),
     actor,
-    object: new Article({
+    object: new Question({
       id: new URL(proposalIri(policy, proposal)),
       attribution: actor,
       name: proposal.title,
       content: html(policy, proposal),
       published: Temporal.Instant.fromEpochMilliseconds(proposal.openedAt.getTime()),
+      endTime: Temporal.Instant.fromEpochMilliseconds(proposal.closesAt.getTime()),
+      exclusiveOptions: VOTE_VALUES.map((name) => new Note({ name })),
       to: new URL(PUBLIC_AUDIENCE),
     }),
     to: new URL(PUBLIC_AUDIENCE),
   });
   await ctx.sendActivity({ identifier: community.handle }, recipients, activity, { preferSharedInbox: true });
+}
+
+const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
+
+/** A poll answer (Note with a name) to one of our proposals, from a partner instance's member. */
+export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): boolean {
+  const target = note.replyTargetId?.href;
+  const value = note.name?.toString();
+  const match = target ? PROPOSAL_IRI.exec(target) : null;
+  if (!match || !value) return false;
+  const policy = findPolicyByIri(ctx.data.db, match[1]!);
+  const proposal = policy ? findProposal(ctx.data.db, Number(match[2])) : undefined;
+  const community = policy?.communityId != null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
+  if (!policy || !proposal || proposal.policyId !== policy.id || !community) return false;
+  if (note.attributionId?.href !== actorIri) return true;
+  if (!(VOTE_VALUES as readonly string[]).includes(value)) {
+    logger.warning("Ignored a vote {value} on {proposal}: not an option.", { value, proposal: target });
+    return true;
+  }
+  try {
+    castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number]);
+    logger.info("{actor} voted {value} on {proposal}.", { actor: actorIri, value, proposal: target });
+  } catch (error) {
+    logger.warning("Refused a vote on {proposal} by {actor}: {reason}", { proposal: target, actor: actorIri, reason: (error as Error).message });
+  }
+  return true;
+}
+
+/** A member of this instance votes on another community's proposal (as a partner). */
+export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal: string, value: string): Promise<void> {
+  const { document } = await ctx.documentLoader(proposal);
+  const owner = (document as { attributedTo?: unknown }).attributedTo;
+  if (typeof owner !== "string" || new URL(owner).origin !== new URL(proposal).origin) throw new Error(`${proposal} names no community on its own server`);
+  const community = await lookupActor(ctx, owner);
+  const row = persistActor(ctx.data.db, community);
+  if (!row) throw new Error(`${owner} has no inbox`);
+  const actor = ctx.getActorUri(identifier);
+  const vote = new Note({
+    id: newActivityIri(ctx, identifier, "vote"),
+    attribution: actor,
+    name: value,
+    replyTarget: new URL(proposal),
+    to: new URL(owner),
+  });
+  await ctx.sendActivity({ identifier }, toRecipient(row), new Create({ id: newActivityIri(ctx, identifier, "create"), actor, object: vote, to: new URL(owner) }));
 }

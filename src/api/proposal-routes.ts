@@ -7,7 +7,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { communities } from "../../db/schema.ts";
 import { assertSteward, findCommunityById, getCommunity, type Community } from "../communities.ts";
-import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { FedalignError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { communityRulesSchema, describeTally, VOTE_VALUES } from "../participation/decision.ts";
 import { castVote, closeDueProposals, createProposal, currentTally, findProposal, listProposals, proposalChanges, recordResultVersion, type Proposal } from "../participation/proposals.ts";
 import { describeChangeSet } from "../policies/changeset.ts";
@@ -16,7 +16,7 @@ import { publishDraft } from "../policies/publish.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { sendVersionPublished } from "../../federation/policy-activities.ts";
 import { communitySigner } from "../../federation/policy-signing.ts";
-import { proposalIri, sendProposal } from "../../federation/proposals.ts";
+import { proposalIri, sendPartnerVote, sendProposal } from "../../federation/proposals.ts";
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
@@ -156,6 +156,29 @@ export function proposalRoutes(deps: ApiDeps) {
 
   app.openapi(
     createRoute({
+      method: "post",
+      path: "/proposals/remote-vote",
+      tags: ["proposals"],
+      summary: "Vote on another instance's proposal, as a member of a partner instance (signed by your actor)",
+      security,
+      request: { body: jsonBody(z.object({ proposal: z.string().url(), value: z.enum(VOTE_VALUES) }).strict()) },
+      responses: { 202: jsonResponse(Loose, "Vote sent; the community counts it if this instance is its partner"), 502: problemResponse("The proposal could not be fetched") },
+    }),
+    async (c) => {
+      const user = requireUser(c, db);
+      const body = c.req.valid("json");
+      const ctx = fedContext(deps);
+      try {
+        await sendPartnerVote(ctx, user.username, body.proposal, body.value);
+      } catch (error) {
+        throw new FedalignError(`Cannot vote on ${body.proposal}: ${(error as Error).message}.`, 502);
+      }
+      return c.json({ proposal: body.proposal, value: body.value, sent: true }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: "put",
       path: "/communities/{handle}/decision-rules",
       tags: ["proposals"],
@@ -163,7 +186,15 @@ export function proposalRoutes(deps: ApiDeps) {
       security,
       request: {
         params: z.object({ handle: z.string().openapi({ param: { name: "handle", in: "path" } }) }),
-        body: jsonBody(z.object({ rules: communityRulesSchema.optional(), adoptMode: z.enum(["draft", "publish"]).optional() }).strict()),
+        body: jsonBody(
+          z
+            .object({
+              rules: communityRulesSchema.optional(),
+              adoptMode: z.enum(["draft", "publish"]).optional(),
+              partners: z.array(z.string().trim().min(1).max(255)).max(100).optional().openapi({ description: "Hosts of instances whose members may vote" }),
+            })
+            .strict(),
+        ),
       },
       responses: { 200: jsonResponse(Loose, "The settings") },
     }),
@@ -172,11 +203,19 @@ export function proposalRoutes(deps: ApiDeps) {
       assertSteward(db, community, requireUser(c, db));
       const body = c.req.valid("json");
       db.update(communities)
-        .set({ ...(body.rules ? { decisionRules: body.rules as Record<string, unknown> } : {}), ...(body.adoptMode ? { adoptMode: body.adoptMode } : {}) })
+        .set({
+          ...(body.rules ? { decisionRules: body.rules as Record<string, unknown> } : {}),
+          ...(body.adoptMode ? { adoptMode: body.adoptMode } : {}),
+          ...(body.partners ? { partners: body.partners.map((host) => host.toLowerCase()) } : {}),
+        })
         .where(eq(communities.id, community.id))
         .run();
-      const row = db.select({ rules: communities.decisionRules, adoptMode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()!;
-      return c.json({ rules: row.rules, adoptMode: row.adoptMode }, 200);
+      const row = db
+        .select({ rules: communities.decisionRules, adoptMode: communities.adoptMode, partners: communities.partners })
+        .from(communities)
+        .where(eq(communities.id, community.id))
+        .get()!;
+      return c.json({ rules: row.rules, adoptMode: row.adoptMode, partners: row.partners }, 200);
     },
   );
 

@@ -65,8 +65,14 @@ export function registerProposalCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, proposal: string, value: string, options: { json?: boolean }) {
       if (!["yes", "no", "abstain", "block"].includes(value)) throw new FedalignError(`Vote yes, no, abstain or block, not "${value}".`);
+      const api = client(this);
+      // Another instance's proposal: vote as a member of a partner instance.
+      if (/^https?:\/\//.test(proposal) && new URL(proposal).origin !== api.base.origin) {
+        await api.request("POST", "proposals/remote-vote", { proposal, value });
+        return printLine(`Vote sent to ${new URL(proposal).host}; it counts if your instance is a partner of that community.`);
+      }
       const id = proposal.split("/").pop()!;
-      const result = await client(this).request<ProposalView>("POST", `proposals/${encodeURIComponent(id)}/vote`, { value });
+      const result = await api.request<ProposalView>("POST", `proposals/${encodeURIComponent(id)}/vote`, { value });
       if (options.json) return printJson(result);
       printLine(result.description);
     });

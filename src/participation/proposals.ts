@@ -8,7 +8,7 @@
  */
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { communities, proposalVotes, proposals } from "../../db/schema.ts";
+import { communities, partnerVotes, proposalVotes, proposals } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import type { Community } from "../communities.ts";
 import { listMembers, memberRole } from "../communities.ts";
@@ -100,18 +100,49 @@ export function findProposal(db: Db, id: number): Proposal | undefined {
 }
 
 function votesOf(db: Db, proposal: Proposal) {
-  return db
+  const local = db
     .select()
     .from(proposalVotes)
     .where(eq(proposalVotes.proposalId, proposal.id))
     .all()
     .map((vote) => ({ member: String(vote.userId), value: vote.value, at: vote.at }));
+  const partners = db
+    .select()
+    .from(partnerVotes)
+    .where(eq(partnerVotes.proposalId, proposal.id))
+    .all()
+    .map((vote) => ({ member: vote.actorIri, value: vote.value, at: vote.at }));
+  return { votes: [...local, ...partners], partnerVoters: partners.length };
 }
 
-/** The tally now: provisional while open, final once closed. */
+/**
+ * The tally now: provisional while open, final once closed. Members of
+ * partner instances who voted count as eligible members too (their
+ * instances' member lists are not ours to know).
+ */
 export function currentTally(db: Db, proposal: Proposal, community: Community, now = new Date()): Tally {
   const rule = rulesFor(proposal.level as AuthorityLevel, communityRules(db, community));
-  return tally(votesOf(db, proposal), { members: listMembers(db, community).length, rule, openedAt: proposal.openedAt, closesAt: proposal.closesAt, now });
+  const { votes, partnerVoters } = votesOf(db, proposal);
+  return tally(votes, { members: listMembers(db, community).length + partnerVoters, rule, openedAt: proposal.openedAt, closesAt: proposal.closesAt, now });
+}
+
+export function communityPartners(db: Db, community: Community): string[] {
+  return db.select({ partners: communities.partners }).from(communities).where(eq(communities.id, community.id)).get()?.partners ?? [];
+}
+
+/** A vote signed by a member of a partner instance; refused unless the instance is a partner. */
+export function castPartnerVote(db: Db, proposal: Proposal, community: Community, actorIri: string, value: VoteValue, now = new Date()): Tally {
+  const host = new URL(actorIri).host.toLowerCase();
+  if (!communityPartners(db, community).map((p) => p.toLowerCase()).includes(host)) {
+    throw new ForbiddenError(`${host} is not a partner instance of "${community.handle}".`);
+  }
+  const current = currentTally(db, proposal, community, now);
+  if (proposal.state !== "open" || current.state !== "open") throw new ConflictError(`Voting on proposal ${proposal.id} is closed.`);
+  db.insert(partnerVotes)
+    .values({ proposalId: proposal.id, actorIri, value, at: now })
+    .onConflictDoUpdate({ target: [partnerVotes.proposalId, partnerVotes.actorIri], set: { value, at: now } })
+    .run();
+  return currentTally(db, proposal, community, now);
 }
 
 export function castVote(db: Db, proposal: Proposal, community: Community, user: User, value: VoteValue, now = new Date()): Tally {

@@ -1,0 +1,80 @@
+/**
+ * Votes from members of partner instances: B's member answers A's proposal
+ * the way Mastodon answers a poll; A counts it only once B is a partner.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchAp, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+
+let a: TestInstance;
+let b: TestInstance;
+let alice: { token: string };
+let bob: { token: string };
+let proposalIri: string;
+let proposalId: number;
+let policyId: number;
+
+interface ProposalView {
+  id: number;
+  iri: string;
+  tally: { counts: Record<string, number>; voters: number; members: number };
+}
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
+  await a.cli(["admin", "community", "create", "youth", "--name", "Youth", "--steward", "alice", "--data", a.dataDir]);
+  const created = await a.api<{ id: number }>("POST", "policies", {
+    token: alice.token,
+    body: { community: "youth", slug: "p", content: { title: "P", licence: "CC0-1.0", clauses: [{ id: "tone", authority: "guideline", text: "Be kind." }] } },
+  });
+  policyId = created.body.id;
+  const head = await a.api<{ contentHash: string }>("POST", `policies/${policyId}/publish`, { token: alice.token, body: {} });
+  const changes = {
+    base: { contentHash: head.body.contentHash },
+    operations: [
+      {
+        op: "edit",
+        id: "tone",
+        before: { id: "tone", title: "", section: null, authority: "guideline", text: "Be kind.", rationale: "", context: {}, examples: [], tags: [] },
+        after: { id: "tone", title: "", section: null, authority: "guideline", text: "Be kind and brief.", rationale: "", context: {}, examples: [], tags: [] },
+      },
+    ],
+  };
+  const proposal = await a.api<ProposalView>("POST", `policies/${policyId}/proposals`, { token: alice.token, body: { title: "Brevity", changes } });
+  expect(proposal.status, JSON.stringify(proposal.body)).toBe(201);
+  proposalIri = proposal.body.iri;
+  proposalId = proposal.body.id;
+});
+
+afterAll(async () => {
+  await Promise.all([a?.destroy(), b?.destroy()]);
+});
+
+const tallyAtA = async () => (await a.api<ProposalView[]>("GET", `policies/${policyId}/proposals`)).body.find((p) => p.id === proposalId)!.tally;
+
+describe("partner votes", () => {
+  it("publishes the proposal as a poll Mastodon can answer", async () => {
+    const doc = await fetchAp<{ type: string; oneOf: { name: string }[]; endTime: string }>(proposalIri);
+    expect(doc.type).toBe("Question");
+    expect(doc.oneOf.map((o) => o.name)).toEqual(["yes", "no", "abstain", "block"]);
+  });
+
+  it("refuses a vote from an instance that is not a partner", async () => {
+    const sent = await runCli(["--server", b.origin, "--token", bob.token, "vote", proposalIri, "yes"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    await waitFor(() => a.log().includes("is not a partner instance"), { what: "A to refuse the vote" });
+    expect((await tallyAtA()).voters).toBe(0);
+  });
+
+  it("counts a partner member's signed vote, which they can change", async () => {
+    const partners = await a.api("PUT", "communities/youth/decision-rules", { token: alice.token, body: { partners: [b.host] } });
+    expect(partners.status).toBe(200);
+    await runCli(["--server", b.origin, "--token", bob.token, "vote", proposalIri, "no"]);
+    await waitFor(async () => (await tallyAtA()).counts.no === 1, { what: "A to count the partner's vote" });
+    await runCli(["--server", b.origin, "--token", bob.token, "vote", proposalIri, "yes"]);
+    await waitFor(async () => (await tallyAtA()).counts.yes === 1, { what: "A to count the changed vote" });
+    const tally = await tallyAtA();
+    expect(tally).toMatchObject({ voters: 1, members: 2 });
+    expect(tally.counts.no).toBe(0);
+  });
+});
