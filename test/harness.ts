@@ -70,7 +70,7 @@ export async function freePort(): Promise<number> {
 
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 15_000, intervalMs = 100, what = "condition" } = {},
+  { timeoutMs = 30_000, intervalMs = 100, what = "condition" } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
