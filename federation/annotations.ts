@@ -19,7 +19,7 @@ import type { FedCtx, InstanceData } from "./context.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
-import { policyAudience } from "./policy-activities.ts";
+import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
 
 const logger = getLogger(["fedalign", "federation", "annotations"]);
 
@@ -58,10 +58,6 @@ export function annotationLookup(ctx: FedCtx): AnnotationLookup {
   };
 }
 
-function ownerCommunityId(policy: Policy): number | null {
-  return policy.communityId;
-}
-
 /**
  * Fetches a Note from its author's origin and stores it as an annotation,
  * after checking that the author is who sent or relayed it as expected and
@@ -91,7 +87,7 @@ export async function receiveAnnotation(
     return refuse(`version ${parsed.versionIri} has no clause "${parsed.clauseId}"`);
   }
   const policy = findPolicyByIri(ctx.data.db, parsed.policyIri)!;
-  const community = ownerCommunityId(policy);
+  const community = policy.communityId;
   if (community !== null && isBlocked(ctx.data.db, community, parsed.author)) return refuse(`${parsed.author} is blocked by the community`);
   const stored = storeAnnotation(ctx.data.db, parsed, document as Record<string, unknown>, false);
   if (!stored) return refuse(`${noteIri} is already held for another author`);
@@ -100,7 +96,7 @@ export async function receiveAnnotation(
 
 /** The community re-shares an annotation on its policy with its followers and the policy's. */
 export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation: Annotation): Promise<void> {
-  const identifier = communityIdentifier(ctx, policy);
+  const identifier = ownerIdentifier(ctx, policy);
   const recipients = policyAudience(ctx, policy).filter((r) => r.id?.href !== annotation.authorIri);
   if (!identifier || recipients.length === 0) return;
   const announce = new Announce({
@@ -113,15 +109,9 @@ export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation:
   await ctx.sendActivity({ identifier }, recipients, announce, { preferSharedInbox: true });
 }
 
-function communityIdentifier(ctx: FedCtx, policy: Policy): string | undefined {
-  if (!isLocal(policy)) return undefined;
-  const parsed = ctx.parseUri(new URL(policy.ownerIri));
-  return parsed?.type === "actor" ? parsed.identifier : undefined;
-}
-
 /** Edits and deletions by the author go on to where the community re-shared the annotation. */
 export async function forwardToAudience(ctx: InboxContext<InstanceData>, policy: Policy): Promise<void> {
-  const identifier = communityIdentifier(ctx, policy);
+  const identifier = ownerIdentifier(ctx, policy);
   if (!identifier) return;
   const recipients = policyAudience(ctx, policy);
   if (recipients.length > 0) await ctx.forwardActivity({ identifier }, recipients, { skipIfUnsigned: true, preferSharedInbox: true });

@@ -33,10 +33,17 @@ export function policyAudience(ctx: FedCtx, policy: Policy): Recipient[] {
   return [...byIri.values()];
 }
 
-function communityIdentifier(ctx: FedCtx, policy: Policy): string {
+/** The identifier of the local community that owns a policy; undefined for a mirrored policy. */
+export function ownerIdentifier(ctx: FedCtx, policy: Policy): string | undefined {
+  if (policy.communityId === null) return undefined;
   const parsed = ctx.parseUri(new URL(policy.ownerIri));
-  if (parsed?.type !== "actor") throw new Error(`${policy.ownerIri} is not a local actor`);
-  return parsed.identifier;
+  return parsed?.type === "actor" ? parsed.identifier : undefined;
+}
+
+function communityIdentifier(ctx: FedCtx, policy: Policy): string {
+  const identifier = ownerIdentifier(ctx, policy);
+  if (!identifier) throw new Error(`${policy.ownerIri} is not a local actor`);
+  return identifier;
 }
 
 function articleOf(version: PolicyVersion): Article {

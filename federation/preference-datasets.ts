@@ -20,7 +20,7 @@ import type { PreferenceRecord } from "../src/preferences/record.ts";
 import type { FedCtx } from "./context.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { communityProofKey } from "./policy-signing.ts";
-import { policyAudience } from "./policy-activities.ts";
+import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
 
 const logger = getLogger(["fedalign", "federation", "preferences"]);
 
@@ -86,7 +86,8 @@ export async function datasetPage(ctx: FedCtx, policy: Policy, afterId: number):
     type: "PreferenceRecord",
     preference: publicRecord(JSON.parse(row.record) as PreferenceRecord),
   }));
-  const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+  const handle = ownerIdentifier(ctx, policy);
+  if (!handle) return undefined;
   const key = await communityProofKey(ctx, handle);
   return signDocument(
     {
@@ -106,8 +107,8 @@ export async function datasetPage(ctx: FedCtx, policy: Policy, afterId: number):
 /** Tells the policy's audience that its dataset changed; they sync again. */
 export async function announceDatasetChanged(ctx: FedCtx, policy: Policy): Promise<void> {
   const recipients = policyAudience(ctx, policy);
-  if (recipients.length === 0 || !isLocal(policy)) return;
-  const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+  const handle = ownerIdentifier(ctx, policy);
+  if (recipients.length === 0 || !handle) return;
   const update = new Update({
     id: newActivityIri(ctx, handle, "update"),
     actor: ctx.getActorUri(handle),
@@ -120,8 +121,8 @@ export async function announceDatasetChanged(ctx: FedCtx, policy: Policy): Promi
 /** A rater withdrew federation consent: mirrors must drop the record. */
 export async function sendRecordWithdrawn(ctx: FedCtx, policy: Policy, id: number): Promise<void> {
   const recipients = policyAudience(ctx, policy);
-  if (recipients.length === 0 || !isLocal(policy)) return;
-  const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+  const handle = ownerIdentifier(ctx, policy);
+  if (recipients.length === 0 || !handle) return;
   const del = new Delete({
     id: newActivityIri(ctx, handle, "delete"),
     actor: ctx.getActorUri(handle),

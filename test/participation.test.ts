@@ -61,12 +61,12 @@ async function settled(proposal: ProposalView): Promise<ProposalView> {
 beforeAll(async () => {
   a = await startInstance();
   work = mkdtempSync(join(tmpdir(), "fedalign-participation-"));
-  steward = await a.createUser("stella");
+  const [stella, ...users] = await Promise.all(["stella", "m1", "m2", "m3", "m4", "m5"].map((name) => a.createUser(name)));
+  steward = stella!;
   await a.cli(["admin", "community", "create", "youth", "--name", "Youth panel", "--steward", "stella", "--data", a.dataDir]);
-  const users = await Promise.all(["m1", "m2", "m3", "m4", "m5"].map((name) => a.createUser(name)));
   for (const [i, user] of users.entries()) {
     await a.api("PUT", `communities/youth/members/m${i + 1}`, { token: steward.token, body: { role: "member" } });
-    members.push(user);
+    members.push(user!);
   }
   outsider = await a.createUser("outsider");
   // Six members (the steward and five). Rules short enough for a test.

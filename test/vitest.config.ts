@@ -8,7 +8,7 @@ export default defineConfig({
     execArgv: Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 120_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     // Multi-instance tests spawn servers; two files at a time fits two cores.
     maxWorkers: 2,
   },

@@ -9,22 +9,9 @@ import { ForbiddenError, UnauthorizedError } from "../errors.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
 import { requireUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import {
-  IdParam,
-  Instance,
-  Me,
-  NewToken,
-  NewUser,
-  TokenRequest,
-  TokenView,
-  UserView,
-  jsonBody,
-  jsonResponse,
-  problemResponse,
-} from "./schemas.ts";
+import { IdParam, Instance, Me, NewToken, NewUser, TokenRequest, TokenView, UserView, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { actorIri, toTokenView, toUserView } from "./views.ts";
 
-const security = [{ bearer: [] }];
 
 export function accountRoutes(deps: ApiDeps) {
   const { db, origin } = deps;

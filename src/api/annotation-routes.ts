@@ -34,11 +34,10 @@ import { annotationLookup, sendAnnotation } from "../../federation/annotations.t
 import { afterCommit } from "../../federation/outgoing.ts";
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
-import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { actorIri } from "./views.ts";
 import { textToHtml } from "../text.ts";
 
-const security = [{ bearer: [] }];
 const PROPOSAL_TARGET = /\/proposals\/\d+$/;
 
 const NewAnnotation = z

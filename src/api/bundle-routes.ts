@@ -15,6 +15,7 @@ import { multibaseFromPublicKey } from "../policies/proof.ts";
 import type { PreferenceRecord } from "../preferences/record.ts";
 import { trainableRecords } from "../preferences/store.ts";
 import { communityProofKey } from "../../federation/policy-signing.ts";
+import { ownerIdentifier } from "../../federation/policy-activities.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
 import { problemResponse } from "./schemas.ts";
 
@@ -48,7 +49,7 @@ export function bundleRoutes(deps: ApiDeps) {
       if (!version) throw new NotFoundError(`"${policy.title}" has no published version.`);
       const target = parseTargetContext(query.context ?? "");
       const ctx = fedContext(deps);
-      const handle = new URL(policy.ownerIri).pathname.split("/").pop()!;
+      const handle = ownerIdentifier(ctx, policy)!;
       const communityKey = await communityProofKey(ctx, handle);
       const instanceKey = await communityProofKey(ctx, "instance");
       const content = versionContent(version);

@@ -13,22 +13,9 @@ import {
 } from "../communities.ts";
 import { requireUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import {
-  CommunityChanges,
-  CommunityDetail,
-  CommunityView,
-  HandleParam,
-  MemberParam,
-  MemberView,
-  MembershipBody,
-  NewCommunity,
-  jsonBody,
-  jsonResponse,
-  problemResponse,
-} from "./schemas.ts";
+import { CommunityChanges, CommunityDetail, CommunityView, HandleParam, MemberParam, MemberView, MembershipBody, NewCommunity, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { toCommunityView, toMemberView } from "./views.ts";
 
-const security = [{ bearer: [] }];
 
 export function communityRoutes(deps: ApiDeps) {
   const { db, origin } = deps;

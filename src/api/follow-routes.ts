@@ -24,10 +24,9 @@ import { afterCommit, newActivityIri, sendFollow, sendFollowAnswer, sendUndoFoll
 import { findFederatedActor, persistActor, toRecipient } from "../../federation/persist-actor.ts";
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
-import { AsQuery, FollowRequest, FollowView, FollowersQuery, IdParam, jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { AsQuery, FollowRequest, FollowView, FollowersQuery, IdParam, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { actorIri, toFollowView } from "./views.ts";
 
-const security = [{ bearer: [] }];
 
 /** The local actor a request acts as: the user, or a community they steward. */
 function actingAs(deps: ApiDeps, user: User, as: string | undefined): { identifier: string; iri: string } {

@@ -16,10 +16,8 @@ import { fetchVerifiedVersion, RefusedVersion } from "../../federation/persist-p
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
-import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security, IdParam, Loose } from "./schemas.ts";
 
-const security = [{ bearer: [] }];
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const ForkRequest = z
   .object({
     version: z.string().url().openapi({ description: "IRI of the version to fork (on any instance)" }),
@@ -29,7 +27,6 @@ const ForkRequest = z
   .strict()
   .openapi("ForkRequest");
 const MergeRequest = z.object({ resolutions: resolutionsSchema.optional() }).strict().openapi("MergeRequest");
-const Loose = z.record(z.string(), z.unknown());
 
 export function forkRoutes(deps: ApiDeps) {
   const { db, origin } = deps;

@@ -14,10 +14,8 @@ import { sendOffer, sendOfferDecision } from "../../federation/offers.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
-import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security, IdParam } from "./schemas.ts";
 
-const security = [{ bearer: [] }];
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const OfferRequest = z
   .object({
     message: z.string().max(5000).optional(),

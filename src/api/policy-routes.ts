@@ -37,9 +37,8 @@ import { sendVersionPublished, sendVersionRetracted } from "../../federation/pol
 import { communitySigner } from "../../federation/policy-signing.ts";
 import { optionalUser, requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
-import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security, IdParam } from "./schemas.ts";
 
-const security = [{ bearer: [] }];
 
 const PolicyView = z
   .object({
@@ -91,7 +90,6 @@ const ImportRequest = z
   .openapi("PolicyImport");
 
 const PublishRequest = z.object({ message: z.string().max(5000).optional() }).strict().openapi("PublishRequest");
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const VersionParam = IdParam.extend({
   number: z.coerce.number().int().positive().openapi({ param: { name: "number", in: "path" } }),
 });

@@ -22,11 +22,8 @@ import { answerSchema, answerTask, createTasks, getTask, listTasks, newTaskSchem
 import { findVersionByIri, getPolicyById, versionContent } from "../policies/policies.ts";
 import { optionalUser, requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
-import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security, IdParam, Loose } from "./schemas.ts";
 
-const security = [{ bearer: [] }];
-const Loose = z.record(z.string(), z.unknown());
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 
 const ImportQuery = z.object({
   community: z.string(),

@@ -19,11 +19,8 @@ import { communitySigner } from "../../federation/policy-signing.ts";
 import { proposalIri, sendPartnerVote, sendProposal } from "../../federation/proposals.ts";
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
-import { jsonBody, jsonResponse, problemResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security, IdParam, Loose } from "./schemas.ts";
 
-const security = [{ bearer: [] }];
-const Loose = z.record(z.string(), z.unknown());
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const NewProposal = z
   .object({
     title: z.string().trim().min(1, "must not be empty").max(300),

@@ -5,6 +5,12 @@ import { identifierSchema } from "../actors/local-actors.ts";
 import { passwordSchema } from "../accounts/users.ts";
 import { communityNameSchema, communitySummarySchema } from "../communities.ts";
 
+/** Routes that need a personal API token. */
+export const security = [{ bearer: [] }];
+
+/** A JSON object whose shape the route documents in prose (diffs, reports, summaries). */
+export const Loose = z.record(z.string(), z.unknown());
+
 export const Problem = z
   .object({
     type: z.string(),

@@ -1,16 +1,13 @@
 /** Statements, their votes, Polis import/export, and the opinion landscape. */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { assertSteward, findCommunityById, getCommunity, memberRole } from "../communities.ts";
-import { ForbiddenError } from "../errors.ts";
+import { ForbiddenError, NotFoundError } from "../errors.ts";
 import { bridgingScores, opinionGroups, statementStats } from "../participation/opinions.ts";
 import { exportStatements, getStatement, importStatements, listStatements, moderateStatement, opinionVotes, statementImportSchema, submitStatement, voteOnStatement } from "../participation/statements.ts";
 import { requireUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import { jsonBody, jsonResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, security, IdParam, Loose } from "./schemas.ts";
 
-const security = [{ bearer: [] }];
-const Loose = z.record(z.string(), z.unknown());
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 const VOTE = { agree: 1, disagree: -1, pass: 0 } as const;
 
 export function statementRoutes(deps: ApiDeps) {
@@ -82,7 +79,7 @@ export function statementRoutes(deps: ApiDeps) {
     }),
     (c) => {
       const statement = getStatement(db, c.req.valid("param").id);
-      const community = getCommunity(db, listCommunityHandle(statement.communityId));
+      const community = communityOf(statement.communityId);
       assertSteward(db, community, requireUser(c, db));
       const updated = moderateStatement(db, statement, c.req.valid("json").decision);
       return c.json({ id: updated.id, moderation: updated.moderation }, 200);
@@ -101,7 +98,7 @@ export function statementRoutes(deps: ApiDeps) {
     }),
     (c) => {
       const statement = getStatement(db, c.req.valid("param").id);
-      const community = getCommunity(db, listCommunityHandle(statement.communityId));
+      const community = communityOf(statement.communityId);
       voteOnStatement(db, community, statement, requireUser(c, db), VOTE[c.req.valid("json").value]);
       return c.json({ id: statement.id, recorded: c.req.valid("json").value }, 200);
     },
@@ -141,8 +138,10 @@ export function statementRoutes(deps: ApiDeps) {
     },
   );
 
-  function listCommunityHandle(id: number): string {
-    return findCommunityById(db, id)?.handle ?? "";
+  function communityOf(id: number) {
+    const community = findCommunityById(db, id);
+    if (!community) throw new NotFoundError("The community of this statement no longer exists.");
+    return community;
   }
 
   return app;
