@@ -31,7 +31,15 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   // With WAL, NORMAL keeps the database consistent across a crash; only the
   // last transactions before a power loss can be lost.
   sqlite.pragma("synchronous = NORMAL");
-  return drizzle(sqlite, { schema }) as Db;
+  const db = drizzle(sqlite, { schema }) as Db;
+  // Transactions take the write lock when they begin (IMMEDIATE). A deferred
+  // one that reads and then writes cannot wait for another process's writer
+  // (SQLite refuses the upgrade at once with "database is locked"), which
+  // admin commands running beside the server would hit; an immediate one
+  // waits under the busy timeout like any other write.
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn, config) => transaction(fn, { behavior: "immediate", ...config })) as Db["transaction"];
+  return db;
 }
 
 export function closeDatabase(db: Db): void {
