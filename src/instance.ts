@@ -13,7 +13,7 @@ import { federationMiddleware } from "../federation/hono.ts";
 import { createPolicyDocuments } from "../federation/policy-documents.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
 import { createApi } from "./api/api.ts";
-import { createWeb } from "./web/web.ts";
+import { createWeb } from "./web/web.tsx";
 
 export { openInstanceDatabase, type DataDirMode } from "../db/open.ts";
 
@@ -50,9 +50,10 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   });
   const app = new Hono();
   app.use(federationMiddleware(federation, () => data));
-  app.route("/api/v1", createApi({ db, federation, data, origin: options.origin }));
+  const api = createApi({ db, federation, data, origin: options.origin });
+  app.route("/api/v1", api);
   app.route("/", createPolicyDocuments(db, options.origin, () => federation.createContext(new URL(options.origin), data)));
-  app.route("/", createWeb({ db, origin: options.origin }));
+  app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, api }));
 
   const queueController = new AbortController();
   let queueRunning: Promise<void> | undefined;

@@ -10,6 +10,8 @@ import { createUser } from "../src/accounts/users.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
 
 const ORIGIN = "http://127.0.0.1:9";
+/** The header's link to the signed-in user's settings. */
+const SIGNED_IN_AS_ALICE = 'href="/settings">alice</a>';
 let instance: Instance;
 let dataDir: string;
 
@@ -64,25 +66,25 @@ describe("web sign-in", () => {
 
   it("signs in with the right password and out again", async () => {
     const { csrf, cookies } = await loginForm();
-    const loginCookie = `fedalign_login_csrf=${cookies.fedalign_login_csrf}`;
+    const loginCookie = `fedalign_csrf=${cookies.fedalign_csrf}`;
     const response = await post("/login", { csrf, username: "alice", password: "alice's password" }, loginCookie);
     expect(response.status).toBe(303);
     const session = cookiesOf(response).fedalign_session;
     expect(session).toBeTruthy();
 
     const home = await (await instance.app.request(`${ORIGIN}/`, { headers: { Cookie: `fedalign_session=${session}` } })).text();
-    expect(home).toContain("Signed in as alice");
+    expect(home).toContain(SIGNED_IN_AS_ALICE);
     const logoutCsrf = /action="\/logout"><input type="hidden" name="csrf" value="([^"]+)"/.exec(home)?.[1];
 
     const out = await post("/logout", { csrf: logoutCsrf! }, `fedalign_session=${session}`);
     expect(out.status).toBe(303);
     const after = await (await instance.app.request(`${ORIGIN}/`, { headers: { Cookie: `fedalign_session=${session}` } })).text();
-    expect(after).not.toContain("Signed in as");
+    expect(after).not.toContain(SIGNED_IN_AS_ALICE);
   });
 
   it("refuses a wrong password without a session", async () => {
     const { csrf, cookies } = await loginForm();
-    const response = await post("/login", { csrf, username: "alice", password: "wrong" }, `fedalign_login_csrf=${cookies.fedalign_login_csrf}`);
+    const response = await post("/login", { csrf, username: "alice", password: "wrong" }, `fedalign_csrf=${cookies.fedalign_csrf}`);
     expect(response.status).toBe(401);
     expect(await response.text()).toContain("Wrong username or password");
     expect(cookiesOf(response).fedalign_session).toBeUndefined();
@@ -97,11 +99,11 @@ describe("web sign-in", () => {
 
   it("keeps the session when sign-out is posted without its CSRF token", async () => {
     const { csrf, cookies } = await loginForm();
-    const login = await post("/login", { csrf, username: "alice", password: "alice's password" }, `fedalign_login_csrf=${cookies.fedalign_login_csrf}`);
+    const login = await post("/login", { csrf, username: "alice", password: "alice's password" }, `fedalign_csrf=${cookies.fedalign_csrf}`);
     const session = cookiesOf(login).fedalign_session!;
     await post("/logout", {}, `fedalign_session=${session}`);
     const home = await (await instance.app.request(`${ORIGIN}/`, { headers: { Cookie: `fedalign_session=${session}` } })).text();
-    expect(home).toContain("Signed in as alice");
+    expect(home).toContain(SIGNED_IN_AS_ALICE);
   });
 
   it("escapes what users typed", async () => {

@@ -1,0 +1,171 @@
+/**
+ * Building blocks for forms and pages. Every field has a visible label, its
+ * error is linked with aria-describedby and shown right under it, and every
+ * state-changing form carries the CSRF token.
+ */
+import type { Child } from "hono/jsx";
+import { useRequestContext } from "hono/jsx-renderer";
+import type { WebEnv } from "./context.ts";
+import { sanitizeRemoteHtml } from "./sanitize.ts";
+
+export function CsrfField() {
+  const c = useRequestContext<WebEnv>();
+  return <input type="hidden" name="csrf" value={c.get("csrf")} />;
+}
+
+/** A POST form with the CSRF token; `stacked` lays fields out one per line. */
+export function PostForm(props: {
+  action: string;
+  children?: Child;
+  class?: string;
+  enctype?: "multipart/form-data";
+  label?: string;
+}) {
+  return (
+    <form method="post" action={props.action} class={props.class ?? "stacked"} enctype={props.enctype} aria-label={props.label}>
+      <CsrfField />
+      {props.children}
+    </form>
+  );
+}
+
+/** A one-button form, e.g. "Unfollow" or "Publish". */
+export function ActionButton(props: { action: string; label: string; fields?: Record<string, string>; variant?: "secondary" | "danger" }) {
+  return (
+    <form method="post" action={props.action} class="inline">
+      <CsrfField />
+      {Object.entries(props.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class={props.variant}>
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
+interface FieldBase {
+  name: string;
+  label: string;
+  /** The message shown under the field; also marks it aria-invalid. */
+  error?: string;
+  hint?: string;
+  required?: boolean;
+  /** Defaults to the name; must be unique on the page. */
+  id?: string;
+}
+
+function FieldFrame(props: FieldBase & { children?: Child }) {
+  const id = props.id ?? props.name;
+  return (
+    <div class="field">
+      <label for={id}>
+        {props.label}
+        {props.required ? <span class="muted"> (required)</span> : null}
+      </label>
+      {props.hint ? <p class="hint" id={`${id}-hint`}>{props.hint}</p> : null}
+      {props.children}
+      {props.error ? (
+        <p class="field-error" id={`${id}-error`}>
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function describedBy(props: FieldBase): string | undefined {
+  const id = props.id ?? props.name;
+  const ids = [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean);
+  return ids.length ? ids.join(" ") : undefined;
+}
+
+export function Field(
+  props: FieldBase & { type?: string; value?: string | number; autocomplete?: string; placeholder?: string; min?: number; max?: number; step?: string },
+) {
+  const id = props.id ?? props.name;
+  return (
+    <FieldFrame {...props}>
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? "text"}
+        value={props.value === undefined ? undefined : String(props.value)}
+        required={props.required}
+        autocomplete={props.autocomplete}
+        placeholder={props.placeholder}
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={describedBy(props)}
+      />
+    </FieldFrame>
+  );
+}
+
+export function TextArea(props: FieldBase & { value?: string; rows?: number }) {
+  const id = props.id ?? props.name;
+  return (
+    <FieldFrame {...props}>
+      <textarea
+        id={id}
+        name={props.name}
+        rows={props.rows ?? 5}
+        required={props.required}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={describedBy(props)}
+      >
+        {props.value ?? ""}
+      </textarea>
+    </FieldFrame>
+  );
+}
+
+export function Select(props: FieldBase & { options: (string | { value: string; label: string })[]; value?: string }) {
+  const id = props.id ?? props.name;
+  return (
+    <FieldFrame {...props}>
+      <select id={id} name={props.name} required={props.required} aria-invalid={props.error ? "true" : undefined} aria-describedby={describedBy(props)}>
+        {props.options.map((option) => {
+          const { value, label } = typeof option === "string" ? { value: option, label: option } : option;
+          return (
+            <option value={value} selected={value === props.value}>
+              {label}
+            </option>
+          );
+        })}
+      </select>
+    </FieldFrame>
+  );
+}
+
+/** The summary of a failed submission; field messages appear beside the fields. */
+export function FormError(props: { message?: string }) {
+  return props.message ? (
+    <p class="notice notice-error" role="alert">
+      {props.message}
+    </p>
+  ) : null;
+}
+
+/** HTML from another instance, sanitised; never pass it anywhere else raw. */
+export function RemoteHtml(props: { html: string; class?: string }) {
+  return <div class={`remote-content ${props.class ?? ""}`.trim()} dangerouslySetInnerHTML={{ __html: sanitizeRemoteHtml(props.html) }} />;
+}
+
+export function DateTime(props: { value: Date | string | null | undefined }) {
+  if (!props.value) return null;
+  const date = typeof props.value === "string" ? new Date(props.value) : props.value;
+  return <time datetime={date.toISOString()}>{date.toISOString().slice(0, 16).replace("T", " ")} UTC</time>;
+}
+
+/** A section heading with an optional count, e.g. "Members (3)". */
+export function SectionTitle(props: { children?: Child; count?: number; id?: string }) {
+  return (
+    <h2 id={props.id}>
+      {props.children}
+      {props.count === undefined ? null : <span class="muted"> ({props.count})</span>}
+    </h2>
+  );
+}

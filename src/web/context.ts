@@ -1,0 +1,49 @@
+/**
+ * What every web page handler can reach: the instance, the signed-in user
+ * (if any), the CSRF token its forms must echo, and a one-shot notice left by
+ * the previous request. Set by the middleware in ./web.ts.
+ */
+import type { Db } from "../../db/client.ts";
+import type { User } from "../accounts/users.ts";
+
+export interface WebDeps {
+  db: Db;
+  origin: string;
+  /** The host name shown on every page. */
+  instanceName: string;
+  /** The JSON API app; forms act through it so web and API share validation and rules. */
+  api: { request(input: string, init: RequestInit, env: object): Response | Promise<Response> };
+}
+
+export interface WebSession {
+  user: User;
+  csrfToken: string;
+}
+
+export interface Notice {
+  kind: "success" | "error";
+  text: string;
+}
+
+export type WebEnv = {
+  Variables: {
+    session: WebSession | undefined;
+    /** The token this request's forms must send back as the `csrf` field. */
+    csrf: string;
+    notice: Notice | undefined;
+    deps: WebDeps;
+  };
+};
+
+/** The community a page is about, shown in the header beside the instance's name. */
+export interface PageCommunity {
+  name: string;
+  handle: string;
+  /** Where the community's page is (local or a remote actor's IRI). */
+  href: string;
+}
+
+export interface PageProps {
+  title: string;
+  community?: PageCommunity;
+}

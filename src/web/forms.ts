@@ -1,0 +1,64 @@
+/** Reading submitted forms and answering them (redirect with a notice, or re-render with errors). */
+import type { Context } from "hono";
+import { setCookie } from "hono/cookie";
+import type { Notice, WebEnv } from "./context.ts";
+
+export const NOTICE_COOKIE = "fedalign_notice";
+
+/** The string fields of a submitted form (urlencoded or multipart); files are left out. */
+export async function formFields(c: Context<WebEnv>): Promise<Record<string, string>> {
+  const body = await c.req.parseBody({ all: true });
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === "string") fields[name] = first;
+  }
+  return fields;
+}
+
+/** Every value of a repeated field (checkbox groups, multi-selects). */
+export async function formValues(c: Context<WebEnv>, name: string): Promise<string[]> {
+  const body = await c.req.parseBody({ all: true });
+  const value = body[name];
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.filter((item): item is string => typeof item === "string");
+}
+
+/** An uploaded file's text, or undefined when none was chosen. */
+export async function formFileText(c: Context<WebEnv>, name: string): Promise<string | undefined> {
+  const body = await c.req.parseBody({ all: true });
+  const value = body[name];
+  const file = Array.isArray(value) ? value[0] : value;
+  if (!file || typeof file === "string" || file.size === 0) return undefined;
+  return file.text();
+}
+
+/** Post/redirect/get: the next page shows `text` once. */
+export function redirectWithNotice(c: Context<WebEnv>, location: string, text: string, kind: Notice["kind"] = "success") {
+  setCookie(c, NOTICE_COOKIE, Buffer.from(JSON.stringify({ kind, text })).toString("base64url"), {
+    httpOnly: true,
+    sameSite: "Lax",
+    path: "/",
+    maxAge: 60,
+  });
+  return c.redirect(location, 303);
+}
+
+export function readNotice(value: string | undefined): Notice | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Partial<Notice>;
+    if ((parsed.kind === "success" || parsed.kind === "error") && typeof parsed.text === "string") {
+      return { kind: parsed.kind, text: parsed.text.slice(0, 1000) };
+    }
+  } catch {
+    // A mangled cookie is just no notice.
+  }
+  return undefined;
+}
+
+/** Empty form fields mean "not given" to the API. */
+export function optional(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}

@@ -1,0 +1,86 @@
+/**
+ * The frame every page shares (rendered through Hono's jsxRenderer, so a
+ * handler calls `c.render(<Body />, { title, community })`): a skip link, the
+ * instance's name and the page's community in the header, the navigation,
+ * the one-shot notice, then the page.
+ */
+import type { Child } from "hono/jsx";
+import { useRequestContext } from "hono/jsx-renderer";
+import type { PageProps, WebEnv } from "./context.ts";
+import { CsrfField } from "./components.tsx";
+
+export function Layout(props: PageProps & { children?: Child }) {
+  const c = useRequestContext<WebEnv>();
+  const { instanceName } = c.get("deps");
+  const session = c.get("session");
+  const notice = c.get("notice");
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · ${props.community ? `${props.community.name} · ` : ""}${instanceName}`}</title>
+        <link rel="stylesheet" href="/static/style.css" />
+        <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="site-header">
+          <div class="bar">
+            <p class="brand-line">
+              <a class="brand" href="/">{instanceName}</a>
+              {props.community ? (
+                <>
+                  {" › "}
+                  <a class="brand-community" href={props.community.href}>
+                    {props.community.name}
+                  </a>
+                </>
+              ) : null}
+            </p>
+            <nav class="site-nav" aria-label="Main">
+              <ul>
+                <li><a href="/">Home</a></li>
+                {session ? (
+                  <>
+                    <li><a href="/feed">Feed</a></li>
+                    <li><a href="/follow">Follow</a></li>
+                    <li><a href="/offers">Offers</a></li>
+                    <li><a href="/bundle">Bundle</a></li>
+                    <li><a href="/settings">{session.user.username}</a></li>
+                    {session.user.isAdmin ? <li><a href="/admin">Admin</a></li> : null}
+                    <li>
+                      <form method="post" action="/logout">
+                        <CsrfField />
+                        <button type="submit">Sign out</button>
+                      </form>
+                    </li>
+                  </>
+                ) : (
+                  <>
+                    <li><a href="/bundle">Bundle</a></li>
+                    <li><a href="/login">Sign in</a></li>
+                    <li><a href="/signup">Sign up</a></li>
+                  </>
+                )}
+              </ul>
+            </nav>
+          </div>
+        </header>
+        <main id="main">
+          {notice ? (
+            <p class={`notice notice-${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>
+              {notice.text}
+            </p>
+          ) : null}
+          {props.children}
+        </main>
+        <footer class="site-footer">
+          <p>
+            {instanceName} runs Fedalign, a federated alignment network. <a href="/api/v1/openapi.json">API</a>
+          </p>
+        </footer>
+      </body>
+    </html>
+  );
+}

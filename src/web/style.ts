@@ -1,0 +1,82 @@
+/**
+ * The one stylesheet of the web UI, served at /static/style.css. Colours
+ * meet WCAG AA contrast on white; layouts collapse to one column on phones.
+ */
+export const STYLESHEET = `
+:root {
+  --ink: #1b1b1b; --muted: #555; --line: #d0d4d9; --bg: #fff; --panel: #f5f7f9;
+  --accent: #0b5394; --accent-ink: #fff; --danger: #a4001d; --ok: #1d6b2f;
+  --add: #e6f4ea; --add-ink: #14532d; --del: #fdecea; --del-ink: #8a1010;
+  --g0: #1f77b4; --g1: #d62728; --g2: #2ca02c; --g3: #9467bd; --g4: #8c564b;
+}
+* { box-sizing: border-box; }
+body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: var(--bg); margin: 0; }
+a { color: var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, summary:focus-visible {
+  outline: 3px solid #f2a900; outline-offset: 2px;
+}
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: 1rem; top: .5rem; background: var(--bg); padding: .3rem .6rem; z-index: 10; }
+.site-header { background: var(--accent); color: var(--accent-ink); }
+.site-header a { color: var(--accent-ink); }
+.site-header .bar { max-width: 60rem; margin: 0 auto; padding: .6rem 1rem; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: center; justify-content: space-between; }
+.brand { font-weight: 700; text-decoration: none; }
+.brand-line { margin: 0; }
+.brand-community { font-weight: 400; opacity: .95; }
+.site-nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .2rem .9rem; align-items: center; }
+.site-nav form { display: inline; }
+.site-nav button { background: transparent; color: var(--accent-ink); border: 1px solid var(--accent-ink); margin: 0; padding: .1rem .6rem; }
+main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
+.site-footer { max-width: 60rem; margin: 2rem auto 1rem; padding: 0 1rem; color: var(--muted); font-size: .9rem; border-top: 1px solid var(--line); }
+h1 { font-size: 1.7rem; line-height: 1.25; margin: .6rem 0 .8rem; }
+h2 { font-size: 1.3rem; margin: 1.6rem 0 .6rem; }
+h3 { font-size: 1.1rem; margin: 1.2rem 0 .4rem; }
+.muted { color: var(--muted); }
+.notice { padding: .6rem .9rem; border-radius: 4px; margin: .8rem 0; border-left: 4px solid; }
+.notice-success { background: var(--add); border-color: var(--ok); color: var(--add-ink); }
+.notice-error { background: var(--del); border-color: var(--danger); color: var(--del-ink); }
+form.stacked { max-width: 36rem; }
+.field { margin: .8rem 0; }
+.field label, .field legend { display: block; font-weight: 600; margin-bottom: .2rem; }
+.field .hint { color: var(--muted); font-size: .9rem; margin: .1rem 0 .3rem; }
+.field .field-error { color: var(--danger); font-weight: 600; margin: .2rem 0 0; }
+input[type=text], input[type=password], input[type=url], input[type=email], input[type=number], input[type=datetime-local], input:not([type]), select, textarea {
+  font: inherit; width: 100%; padding: .45rem .5rem; border: 1px solid #8a9099; border-radius: 4px; background: #fff; color: var(--ink);
+}
+textarea { min-height: 6rem; }
+[aria-invalid=true] { border-color: var(--danger); border-width: 2px; }
+button, .button { font: inherit; display: inline-block; padding: .45rem 1rem; margin: .4rem .4rem .4rem 0; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; }
+button.secondary, .button.secondary { background: #fff; color: var(--accent); }
+button.danger { background: var(--danger); border-color: var(--danger); }
+form.inline { display: inline; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0; }
+th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+.table-wrap { overflow-x: auto; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: .8rem 0; background: #fff; }
+.panel { background: var(--panel); border-radius: 6px; padding: .8rem 1rem; margin: .8rem 0; }
+.tag { display: inline-block; font-size: .8rem; padding: .05rem .45rem; border-radius: 999px; border: 1px solid var(--line); background: var(--panel); color: var(--ink); margin-right: .3rem; }
+.tag-root { background: #2b2b2b; color: #fff; border-color: #2b2b2b; }
+.tag-system { background: #5b2a86; color: #fff; border-color: #5b2a86; }
+.tag-developer { background: #0b5394; color: #fff; border-color: #0b5394; }
+.tag-user { background: #1d6b2f; color: #fff; border-color: #1d6b2f; }
+.tag-guideline { background: #fff; color: #333; }
+.columns { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+@media (max-width: 40rem) { .columns { grid-template-columns: 1fr; } h1 { font-size: 1.4rem; } }
+ins, .diff-add { background: var(--add); color: var(--add-ink); text-decoration: none; }
+del, .diff-del { background: var(--del); color: var(--del-ink); }
+ins::before { content: "+"; position: absolute; left: -9999px; }
+del::before { content: "−"; position: absolute; left: -9999px; }
+.clause { border-left: 3px solid var(--line); padding: .2rem 0 .2rem .8rem; margin: 1rem 0; }
+.clause-added { border-color: var(--ok); }
+.clause-removed { border-color: var(--danger); }
+.clause-changed { border-color: #f2a900; }
+pre, code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .92em; }
+pre { background: var(--panel); padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
+.remote-content { overflow-wrap: anywhere; }
+svg.chart { max-width: 100%; height: auto; }
+svg.chart text { font: 12px system-ui, sans-serif; fill: var(--ink); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
+
+/** The site icon: two overlapping circles, for communities that agree in part. */
+export const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="12" cy="16" r="9" fill="#0b5394" opacity=".85"/><circle cx="20" cy="16" r="9" fill="#1d6b2f" opacity=".85"/></svg>`;

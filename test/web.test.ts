@@ -1,0 +1,74 @@
+/**
+ * The web frame in a real browser: every page has the instance's name, a
+ * working sign-in, CSRF protection on forms, a strict CSP, error pages, and a
+ * layout that fits a phone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
+import { startInstance, type TestInstance } from "./harness.ts";
+
+describe("web frame", () => {
+  let instance: TestInstance;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [instance, browser] = await Promise.all([startInstance(), launchBrowser()]);
+    await instance.createUser("ada", { admin: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await instance?.destroy();
+  });
+
+  it("signs in and out through the form, with the instance's name on the page", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(`${instance.origin}/login`);
+    await page.getByLabel("Username").fill("ada");
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    expect(await page.getByRole("alert").textContent()).toBe("Wrong username or password.");
+    expect(await page.getByLabel("Username").inputValue()).toBe("ada");
+
+    await signIn(page, instance.origin, "ada");
+    expect(await page.getByRole("status").textContent()).toBe("Signed in as ada.");
+    expect(await page.locator("header").textContent()).toContain(instance.host);
+    await screenshot(page, "home-signed-in");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    expect(await page.getByRole("status").textContent()).toBe("Signed out.");
+    expect(await page.getByRole("link", { name: "Sign in" }).isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("refuses a form posted without its CSRF token, and serves a strict CSP", async () => {
+    const response = await fetch(`${instance.origin}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "username=ada&password=correct+horse+battery+staple",
+      redirect: "manual",
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("set-cookie") ?? "").not.toContain("fedalign_session");
+    expect(await response.text()).toContain("This form has expired");
+
+    const home = await fetch(`${instance.origin}/`);
+    expect(home.headers.get("content-security-policy")).toContain("script-src 'self'");
+  });
+
+  it("answers unknown pages with a 404 page, and fits a phone screen", async () => {
+    const context = await newContext(browser, { phone: true });
+    const page = await context.newPage();
+    const response = await page.goto(`${instance.origin}/no/such/page`);
+    expect(response?.status()).toBe(404);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Not found");
+    await page.goto(`${instance.origin}/`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "home-phone");
+    await context.close();
+  });
+});
