@@ -76,6 +76,13 @@ pre { background: var(--panel); padding: .6rem; overflow-x: auto; white-space: p
 svg.chart { max-width: 100%; height: auto; }
 svg.chart text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+
+/* area: accounts */
+/* area: home-community-follow */
+/* area: policies */
+/* area: forks-offers-bundles */
+/* area: preferences */
+/* area: participation */
 `;
 
 /** The site icon: two overlapping circles, for communities that agree in part. */

@@ -1,0 +1,34 @@
+/**
+ * Where the web pages live, in one place so every page links the same way.
+ * Policies (local, forked or followed from elsewhere) are addressed by their
+ * row id on this instance; a local policy's IRI shows the same page.
+ */
+export const links = {
+  home: () => "/",
+  feed: () => "/feed",
+  follow: () => "/follow",
+  offers: () => "/offers",
+  bundle: () => "/bundle",
+  settings: () => "/settings",
+  admin: () => "/admin",
+  newCommunity: () => "/communities/new",
+  community: (handle: string) => `/actors/${handle}`,
+  communityPolicies: (handle: string) => `/actors/${handle}/policies`,
+  newPolicy: (handle: string) => `/actors/${handle}/policies/new`,
+  communityTasks: (handle: string) => `/actors/${handle}/tasks`,
+  communityStatements: (handle: string) => `/actors/${handle}/statements`,
+  communityOpinions: (handle: string) => `/actors/${handle}/opinions`,
+  decisionRules: (handle: string) => `/actors/${handle}/decision-rules`,
+  policy: (id: number, version?: number) => (version === undefined ? `/policies/${id}` : `/policies/${id}?version=${version}`),
+  policyDraft: (id: number) => `/policies/${id}/draft`,
+  policyDiff: (id: number, from?: number, to?: number) =>
+    from === undefined || to === undefined ? `/policies/${id}/diff` : `/policies/${id}/diff?from=${from}&to=${to}`,
+  policyFork: (id: number) => `/policies/${id}/fork`,
+  policyMerge: (id: number) => `/policies/${id}/merge`,
+  policyNewOffer: (id: number) => `/policies/${id}/offers/new`,
+  policyProposals: (id: number) => `/policies/${id}/proposals`,
+  newProposal: (id: number) => `/policies/${id}/proposals/new`,
+  proposal: (id: number) => `/proposals/${id}`,
+  task: (id: number) => `/tasks/${id}`,
+  taskResults: (id: number) => `/tasks/${id}/results`,
+};
