@@ -519,6 +519,21 @@ export const settings = sqliteTable("settings", {
   value: text("value", { mode: "json" }).notNull(),
 });
 
+/**
+ * Invitations to sign up while registrations are invite-only. The code is kept
+ * in clear so an admin can hand it out again; `maxUses` null means no limit.
+ */
+export const invites = sqliteTable("invites", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  code: text("code").notNull().unique(),
+  createdBy: integer("created_by").references(() => users.id, { onDelete: "set null" }),
+  maxUses: integer("max_uses"),
+  uses: integer("uses").notNull().default(0),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+  revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  createdAt: createdAt(),
+});
+
 /** Fedify's key-value store (federation/kv-store.ts). Keys are JSON arrays. */
 export const fedifyKv = sqliteTable(
   "fedify_kv",
