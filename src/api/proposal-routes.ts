@@ -8,16 +8,18 @@ import { eq } from "drizzle-orm";
 import { communities } from "../../db/schema.ts";
 import { assertSteward, findCommunityById, getCommunity, type Community } from "../communities.ts";
 import { FedalignError, InvalidInputError, NotFoundError } from "../errors.ts";
-import { communityRulesSchema, describeTally, VOTE_VALUES } from "../participation/decision.ts";
-import { castVote, closeDueProposals, createProposal, currentTally, findProposal, listProposals, proposalChanges, recordResultVersion, type Proposal } from "../participation/proposals.ts";
+import { communityRulesSchema, describeTally, rulesFor, VOTE_VALUES } from "../participation/decision.ts";
+import { castVote, closeDueProposals, communityRules, myVote, createProposal, currentTally, findProposal, listProposals, proposalChanges, recordResultVersion, type Proposal } from "../participation/proposals.ts";
 import { describeChangeSet } from "../policies/changeset.ts";
+import { AUTHORITY_LEVELS } from "../policies/content.ts";
+import type { User } from "../accounts/users.ts";
 import { getPolicyById, type Policy } from "../policies/policies.ts";
 import { publishDraft } from "../policies/publish.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { sendVersionPublished } from "../../federation/policy-activities.ts";
 import { communitySigner } from "../../federation/policy-signing.ts";
 import { proposalIri, sendPartnerVote, sendProposal } from "../../federation/proposals.ts";
-import { requireUser } from "./auth.ts";
+import { optionalUser, requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, problemResponse, security, IdParam, Loose } from "./schemas.ts";
 
@@ -62,12 +64,14 @@ export function proposalRoutes(deps: ApiDeps) {
     }
   };
 
-  const view = (policy: Policy, community: Community, proposal: Proposal) => {
+  const view = (policy: Policy, community: Community, proposal: Proposal, user?: User) => {
     const tally = currentTally(db, proposal, community);
     return {
       id: proposal.id,
       iri: proposalIri(policy, proposal),
       policy: policy.iri,
+      policyId: policy.id,
+      community: community.handle,
       title: proposal.title,
       summary: proposal.summary,
       changes: describeChangeSet(proposalChanges(proposal)),
@@ -79,6 +83,11 @@ export function proposalRoutes(deps: ApiDeps) {
       tally: proposal.tally ?? { state: tally.state, reason: tally.reason, counts: tally.counts, voters: tally.voters, members: tally.members },
       description: describeTally(tally),
       resultVersion: proposal.resultVersionIri,
+      /** The rule that decides it (the strictest level touched, with the community's overrides). */
+      rule: { level: proposal.level, ...tally.rule, quorumNeeded: tally.quorumNeeded, threshold: tally.threshold },
+      /** When voting actually closes: the later of closesAt and the minimum open time. */
+      effectiveClosesAt: tally.closesAt.toISOString(),
+      ...(user ? { myVote: myVote(db, proposal, user) ?? null } : {}),
     };
   };
 
@@ -131,6 +140,37 @@ export function proposalRoutes(deps: ApiDeps) {
 
   app.openapi(
     createRoute({
+      method: "get",
+      path: "/proposals/{id}",
+      tags: ["proposals"],
+      summary: "One proposal with its tally, the rule that decides it, and (signed in) your vote",
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(Loose, "The proposal"), 404: problemResponse("No such proposal") },
+    }),
+    async (c) => {
+      const found = findProposal(db, c.req.valid("param").id);
+      if (!found) throw new NotFoundError(`No proposal ${c.req.valid("param").id}.`);
+      const policy = getPolicyById(db, found.policyId);
+      const community = communityOf(policy);
+      await settle(policy, community);
+      return c.json(view(policy, community, findProposal(db, found.id)!, optionalUser(c, db)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/communities/{handle}/decision-rules",
+      tags: ["proposals"],
+      summary: "The community's decision rules: its overrides, the effective rule per authority level, adoption mode and partner instances",
+      request: { params: z.object({ handle: z.string().openapi({ param: { name: "handle", in: "path" } }) }) },
+      responses: { 200: jsonResponse(Loose, "The settings") },
+    }),
+    (c) => c.json(rulesView(getCommunity(db, c.req.valid("param").handle)), 200),
+  );
+
+  app.openapi(
+    createRoute({
       method: "post",
       path: "/proposals/{id}/vote",
       tags: ["proposals"],
@@ -147,7 +187,7 @@ export function proposalRoutes(deps: ApiDeps) {
       const community = communityOf(policy);
       await settle(policy, community);
       castVote(db, findProposal(db, proposal.id)!, community, user, c.req.valid("json").value);
-      return c.json(view(policy, community, findProposal(db, proposal.id)!), 200);
+      return c.json(view(policy, community, findProposal(db, proposal.id)!, user), 200);
     },
   );
 
@@ -207,14 +247,24 @@ export function proposalRoutes(deps: ApiDeps) {
         })
         .where(eq(communities.id, community.id))
         .run();
-      const row = db
-        .select({ rules: communities.decisionRules, adoptMode: communities.adoptMode, partners: communities.partners })
-        .from(communities)
-        .where(eq(communities.id, community.id))
-        .get()!;
-      return c.json({ rules: row.rules, adoptMode: row.adoptMode, partners: row.partners }, 200);
+      return c.json(rulesView(community), 200);
     },
   );
+
+  function rulesView(community: Community) {
+    const row = db
+      .select({ rules: communities.decisionRules, adoptMode: communities.adoptMode, partners: communities.partners })
+      .from(communities)
+      .where(eq(communities.id, community.id))
+      .get()!;
+    const overrides = communityRules(db, community);
+    return {
+      rules: row.rules,
+      effective: Object.fromEntries(AUTHORITY_LEVELS.map((level) => [level, rulesFor(level, overrides)])),
+      adoptMode: row.adoptMode,
+      partners: row.partners,
+    };
+  }
 
   return app;
 }

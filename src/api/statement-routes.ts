@@ -3,8 +3,8 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { assertSteward, findCommunityById, getCommunity, memberRole } from "../communities.ts";
 import { ForbiddenError, NotFoundError } from "../errors.ts";
 import { bridgingScores, opinionGroups, statementStats } from "../participation/opinions.ts";
-import { exportStatements, getStatement, importStatements, listStatements, moderateStatement, opinionVotes, statementImportSchema, submitStatement, voteOnStatement } from "../participation/statements.ts";
-import { requireUser } from "./auth.ts";
+import { exportStatements, getStatement, statementTallies, importStatements, listStatements, moderateStatement, opinionVotes, statementImportSchema, submitStatement, voteOnStatement } from "../participation/statements.ts";
+import { optionalUser, requireUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, security, IdParam, Loose } from "./schemas.ts";
 
@@ -69,6 +69,40 @@ export function statementRoutes(deps: ApiDeps) {
 
   app.openapi(
     createRoute({
+      method: "get",
+      path: "/statements",
+      tags: ["statements"],
+      summary: "A community's statements with vote counts and (for members) your vote; stewards also see those awaiting moderation",
+      request: { query: z.object({ community: z.string() }) },
+      responses: { 200: jsonResponse(z.array(Loose), "Statements") },
+    }),
+    (c) => {
+      const community = getCommunity(db, c.req.valid("query").community);
+      const user = optionalUser(c, db);
+      const role = user ? memberRole(db, community, user) : undefined;
+      const steward = role === "steward" || user?.isAdmin === true;
+      const rows = statementTallies(db, community, role ? user : undefined);
+      const visible = rows.filter((row) => row.moderation === "accepted" || steward);
+      return c.json(
+        visible.map((row) => ({
+          id: row.id,
+          statement: row.externalId ?? `f${row.id}`,
+          body: row.body,
+          author: row.author,
+          clauseId: row.clauseId,
+          moderation: row.moderation,
+          agrees: row.agrees,
+          disagrees: row.disagrees,
+          passes: row.passes,
+          ...(role ? { myVote: row.myVote === 1 ? "agree" : row.myVote === -1 ? "disagree" : row.myVote === 0 ? "pass" : null } : {}),
+        })) as unknown as Record<string, unknown>[],
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: "post",
       path: "/statements/{id}/moderate",
       tags: ["statements"],
@@ -118,11 +152,12 @@ export function statementRoutes(deps: ApiDeps) {
       const community = getCommunity(db, query.community);
       const votes = opinionVotes(db, community);
       const bodies = new Map(listStatements(db, community).map((s) => [String(s.id), { body: s.body, externalId: s.externalId }]));
-      if (votes.length === 0) return c.json({ participants: 0, statements: 0, groups: [], consensus: [], bridging: [] }, 200);
+      if (votes.length === 0) return c.json({ participants: 0, groups: [], projection: [], statements: [], consensus: [], bridging: [] }, 200);
       const groups = opinionGroups(votes, { seed: query.seed ?? 42 });
       const stats = statementStats(votes, groups.groups);
       const bridging = bridgingScores(votes, { seed: query.seed ?? 42 });
       const label = (id: string) => ({ statement: bodies.get(id)?.externalId ?? id, body: bodies.get(id)?.body ?? "" });
+      const round = (x: number) => Number(x.toFixed(4));
       return c.json(
         {
           participants: groups.projection.length,
@@ -130,6 +165,10 @@ export function statementRoutes(deps: ApiDeps) {
           silhouettes: groups.silhouettes,
           groups: groups.groups.map((g) => ({ id: g.id, size: g.members.length })),
           excluded: groups.excluded,
+          /** Each clustered participant on the first two principal components, with their group. */
+          projection: groups.projection.map((p) => ({ participant: p.participant, x: round(p.x), y: round(p.y), group: p.group })),
+          /** Each statement's support per group. */
+          statements: stats.statements.map((s) => ({ ...label(s.statement), id: Number(s.statement), consensus: s.consensus, groups: s.groups })),
           consensus: stats.consensus.map((s) => ({ ...s, ...label(s.statement) })),
           bridging: [...bridging.statements].sort((x, y) => y.intercept - x.intercept).map((s) => ({ ...s, ...label(s.statement) })),
         } as unknown as Record<string, unknown>,

@@ -37,7 +37,8 @@ export function levelsTouched(changes: ChangeSet, base: { clauses: { id: string;
   return levels.size > 0 ? [...levels] : ["guideline"];
 }
 
-function communityRules(db: Db, community: Community) {
+/** The community's overrides of the default decision rules. */
+export function communityRules(db: Db, community: Community) {
   const row = db.select({ rules: communities.decisionRules }).from(communities).where(eq(communities.id, community.id)).get();
   return communityRulesSchema.parse(row?.rules ?? {});
 }
@@ -156,6 +157,15 @@ export function castVote(db: Db, proposal: Proposal, community: Community, user:
     .onConflictDoUpdate({ target: [proposalVotes.proposalId, proposalVotes.userId], set: { value, at: now } })
     .run();
   return currentTally(db, proposal, community, now);
+}
+
+/** The user's own (local) vote on a proposal, if any. */
+export function myVote(db: Db, proposal: Proposal, user: User): VoteValue | undefined {
+  return db
+    .select({ value: proposalVotes.value })
+    .from(proposalVotes)
+    .where(and(eq(proposalVotes.proposalId, proposal.id), eq(proposalVotes.userId, user.id)))
+    .get()?.value;
 }
 
 export interface ClosedProposal {

@@ -118,6 +118,31 @@ export function voteOnStatement(db: Db, community: Community, statement: Stateme
     .run();
 }
 
+export type StatementTally = Statement & { agrees: number; disagrees: number; passes: number; myVote: number | null };
+
+/** Every statement of the community with its vote counts and, given a member, that member's vote. */
+export function statementTallies(db: Db, community: Community, user?: User): StatementTally[] {
+  const rows = listStatements(db, community);
+  const votes = db
+    .select({ statementId: statementVotes.statementId, participant: statementVotes.participant, value: statementVotes.value })
+    .from(statementVotes)
+    .innerJoin(statements, eq(statements.id, statementVotes.statementId))
+    .where(eq(statements.communityId, community.id))
+    .all();
+  const me = user ? pseudonym(db, community.id, user.id) : undefined;
+  const counts = new Map<number, { agrees: number; disagrees: number; passes: number; myVote: number | null }>();
+  for (const row of rows) counts.set(row.id, { agrees: 0, disagrees: 0, passes: 0, myVote: null });
+  for (const vote of votes) {
+    const entry = counts.get(vote.statementId);
+    if (!entry) continue;
+    if (vote.value === 1) entry.agrees++;
+    else if (vote.value === -1) entry.disagrees++;
+    else entry.passes++;
+    if (me !== undefined && vote.participant === me) entry.myVote = vote.value;
+  }
+  return rows.map((row) => ({ ...row, ...counts.get(row.id)! }));
+}
+
 /** Votes on accepted statements, for opinion groups and bridging. */
 export function opinionVotes(db: Db, community: Community): Vote[] {
   return db
