@@ -178,7 +178,20 @@ export interface OpinionGroupOptions {
   polisMaxK?: boolean;
   /** Above this many clustered participants the silhouette is estimated on a seeded sample of this size. Default 3000. */
   silhouetteSample?: number;
+  /**
+   * When the best and the runner-up k are a close call (mean silhouettes
+   * within this margin), k is instead the one most often best when the
+   * analysis is repeated with each of 10 seeded folds of participants left
+   * out. Polis guards the same choice over time (a new k must win four
+   * recomputations in a row); a single snapshot has no such history, so we
+   * ask whether the choice survives small changes in who took part.
+   * Default 0.02; 0 turns it off.
+   */
+  closeCallMargin?: number;
 }
+
+/** How k was chosen: the best silhouette, or (on a close call) the modal best k over leave-one-fold-out runs. */
+export type KSelection = { method: "silhouette" } | { method: "stability"; foldKs: number[] };
 
 export interface OpinionGroup {
   id: number;
@@ -207,6 +220,7 @@ export interface OpinionGroupsResult {
   /** The two principal components' loadings per statement (sign: largest |loading| positive). */
   components: [Float64Array, Float64Array];
   pcaMethod: "library" | "power";
+  kSelection: KSelection;
 }
 
 /** Selects clustered participants (row indexes) by Polis' vote threshold. */
@@ -433,6 +447,7 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
   }
 
   const silhouettes: { k: number; silhouette: number }[] = [];
+  const runs = new Map<number, { labels: Int32Array; score: number }>();
   let best: { k: number; labels: Int32Array; score: number } | undefined;
   // Polis caps k by the number of (base) clusters: min(max-k, 2 + floor(n / 12)).
   const cap = options.polisMaxK === false ? kMax : Math.min(kMax, 2 + Math.floor(n / 12));
@@ -451,7 +466,18 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
     }
     const score = silhouette(xs, ys, bestRun!.labels, k, sample);
     silhouettes.push({ k, silhouette: score });
+    runs.set(k, { labels: bestRun!.labels, score });
     if (best === undefined || score > best.score + 1e-12) best = { k, labels: bestRun!.labels, score };
+  }
+
+  let kSelection: KSelection = { method: "silhouette" };
+  const margin = options.closeCallMargin ?? 0.02;
+  if (best && margin > 0 && isCloseCall(silhouettes, best.k, margin)) {
+    const foldKs = kAcrossFolds(m, rows, options);
+    const chosen = modalK(foldKs, best.k);
+    kSelection = { method: "stability", foldKs };
+    const run = runs.get(chosen);
+    if (run) best = { k: chosen, ...run };
   }
 
   // Relabel: largest group first, ties by first member.
@@ -471,7 +497,50 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
     y: ys[i]!,
     group: relabel[labels[i]!]!,
   }));
-  return { k: groups.length, groups, projection, silhouettes, excluded, statements: m.statements, components, pcaMethod: method };
+  return { k: groups.length, groups, projection, silhouettes, excluded, statements: m.statements, components, pcaMethod: method, kSelection };
+}
+
+const STABILITY_FOLDS = 10;
+
+function isCloseCall(silhouettes: { k: number; silhouette: number }[], bestK: number, margin: number): boolean {
+  const bestScore = silhouettes.find((s) => s.k === bestK)!.silhouette;
+  return silhouettes.some((s) => s.k !== bestK && bestScore - s.silhouette < margin);
+}
+
+/** The best k of the analysis re-run with each seeded fold of the clustered participants left out. */
+function kAcrossFolds(m: VoteMatrix, rows: number[], options: OpinionGroupOptions): number[] {
+  const rand = seededRandom((options.seed ?? 42) ^ 0x2545f491);
+  const foldOf = new Map(rows.map((r) => [r, Math.floor(rand() * STABILITY_FOLDS)]));
+  const ks: number[] = [];
+  for (let fold = 0; fold < STABILITY_FOLDS; fold++) {
+    const kept = [...Array(m.participants.length).keys()].filter((r) => foldOf.get(r) !== fold);
+    if (kept.length === m.participants.length) continue;
+    ks.push(opinionGroups(subMatrix(m, kept), { ...options, closeCallMargin: 0 }).k);
+  }
+  return ks;
+}
+
+/** The most frequent k; a tie goes to the full data's choice if it is among the tied, else to the smaller k. */
+function modalK(ks: number[], fullDataK: number): number {
+  const counts = new Map<number, number>();
+  for (const k of ks) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const top = Math.max(0, ...counts.values());
+  const tied = [...counts.keys()].filter((k) => counts.get(k) === top).sort((a, b) => a - b);
+  if (tied.length === 0 || tied.includes(fullDataK)) return fullDataK;
+  return tied[0]!;
+}
+
+/** The rows `kept` of m, as a matrix of their own (statements unchanged). */
+function subMatrix(m: VoteMatrix, kept: number[]): VoteMatrix {
+  const rowPtr = new Int32Array(kept.length + 1);
+  kept.forEach((r, i) => (rowPtr[i + 1] = rowPtr[i]! + (m.rowPtr[r + 1]! - m.rowPtr[r]!)));
+  const cols = new Int32Array(rowPtr[kept.length]!);
+  const values = new Int8Array(rowPtr[kept.length]!);
+  kept.forEach((r, i) => {
+    cols.set(m.cols.subarray(m.rowPtr[r]!, m.rowPtr[r + 1]!), rowPtr[i]!);
+    values.set(m.values.subarray(m.rowPtr[r]!, m.rowPtr[r + 1]!), rowPtr[i]!);
+  });
+  return { participants: kept.map((r) => m.participants[r]!), statements: m.statements, rowPtr, cols, values };
 }
 
 function isVoteMatrix(v: unknown): v is VoteMatrix {
