@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import { eq } from "drizzle-orm";
-import { communities, preferenceRecords } from "../../db/schema.ts";
+import { communities, preferenceRecords, preferenceTasks } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import { assertSteward, findCommunityById, getCommunity, memberRole, type Community } from "../communities.ts";
 import { ForbiddenError, InvalidInputError } from "../errors.ts";
@@ -18,9 +18,10 @@ import { consentFromLicence, consentSchema, parseConsent } from "../preferences/
 import { findRecord, importRecords, narrowRecordConsent, trainableRecords } from "../preferences/store.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { announceDatasetChanged, mirroredRecords, sendRecordWithdrawn } from "../../federation/preference-datasets.ts";
-import { answerSchema, answerTask, createTasks, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, type Task } from "../preferences/tasks.ts";
+import { answerSchema, answerTask, createTasks, findAnswer, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, unknownClauseIds, type Task } from "../preferences/tasks.ts";
 import { findVersionByIri, getPolicyById, versionContent } from "../policies/policies.ts";
 import { optionalUser, requireUser } from "./auth.ts";
+import { problem } from "./problem.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, problemResponse, security, IdParam, Loose } from "./schemas.ts";
 
@@ -190,9 +191,30 @@ export function preferenceRoutes(deps: ApiDeps) {
     }),
     (c) => {
       const user = requireUser(c, db);
-      const rows = db.select().from(preferenceRecords).where(eq(preferenceRecords.userId, user.id)).all();
+      const rows = db
+        .select({ row: preferenceRecords, taskTitle: preferenceTasks.title, community: communities.handle })
+        .from(preferenceRecords)
+        .leftJoin(preferenceTasks, eq(preferenceTasks.id, preferenceRecords.taskId))
+        .innerJoin(communities, eq(communities.id, preferenceRecords.communityId))
+        .where(eq(preferenceRecords.userId, user.id))
+        .orderBy(preferenceRecords.id)
+        .all();
       return c.json(
-        rows.map((row) => ({ id: row.id, task: row.taskId, consent: { train: row.consentTrain, federate: row.consentFederate, breakdown: row.consentBreakdown }, updatedAt: row.updatedAt.toISOString() })),
+        rows.map(({ row, taskTitle, community }) => {
+          const record = row.record as { choice?: number | null; ratings?: unknown; rationale?: string; groups?: string[] };
+          return {
+            id: row.id,
+            task: row.taskId,
+            taskTitle,
+            community,
+            choice: record.choice ?? null,
+            ratings: record.ratings ?? null,
+            rationale: record.rationale ?? "",
+            groups: record.groups ?? [],
+            consent: { train: row.consentTrain, federate: row.consentFederate, breakdown: row.consentBreakdown },
+            updatedAt: row.updatedAt.toISOString(),
+          };
+        }),
         200,
       );
     },
@@ -227,7 +249,14 @@ export function preferenceRoutes(deps: ApiDeps) {
       security,
       request: {
         body: jsonBody(
-          z.object({ community: z.string(), fromVersion: z.string().url().optional(), tasks: z.array(newTaskSchema).optional() }).strict(),
+          z
+            .object({
+              community: z.string(),
+              fromVersion: z.string().url().optional(),
+              version: z.string().url().optional().openapi({ description: "A version IRI the given tasks speak to (their clause ids must be its clauses); no tasks are made from its examples" }),
+              tasks: z.array(newTaskSchema).optional(),
+            })
+            .strict(),
         ),
       },
       responses: { 201: jsonResponse(z.array(Loose), "The tasks") },
@@ -236,9 +265,22 @@ export function preferenceRoutes(deps: ApiDeps) {
       const body = c.req.valid("json");
       const { community } = steward(c, body.community);
       if (!body.fromVersion && !body.tasks?.length) throw new InvalidInputError("Give fromVersion (a version IRI) or tasks.");
-      const version = body.fromVersion ? findVersionByIri(db, body.fromVersion) : undefined;
-      if (body.fromVersion && !version) throw new InvalidInputError(`${body.fromVersion} is not a version held here.`);
-      const tasks = [...(version ? tasksFromExamples(versionContent(version)) : []), ...(body.tasks ?? [])];
+      if (body.fromVersion && body.version && body.fromVersion !== body.version) throw new InvalidInputError("Give fromVersion or version, not two different versions.");
+      const versionIri = body.fromVersion ?? body.version;
+      const version = versionIri ? findVersionByIri(db, versionIri) : undefined;
+      if (versionIri && !version) {
+        const path = body.fromVersion ? "fromVersion" : "version";
+        return problem(400, "Invalid request", `${path}: ${versionIri} is not a version held here`, { issues: [{ path, message: "is not a version held here" }] }) as never;
+      }
+      if (version) {
+        const content = versionContent(version);
+        const issues = (body.tasks ?? []).flatMap((task, i) => {
+          const unknown = unknownClauseIds(content, task.clauseIds);
+          return unknown.length ? [{ path: `tasks.${i}.clauseIds`, message: `not clauses of that version: ${unknown.join(", ")}` }] : [];
+        });
+        if (issues.length) return problem(400, "Invalid request", issues.map((issue) => `${issue.path}: ${issue.message}`).join("; "), { issues }) as never;
+      }
+      const tasks = [...(version && body.fromVersion ? tasksFromExamples(versionContent(version)) : []), ...(body.tasks ?? [])];
       if (tasks.length === 0) throw new InvalidInputError("That version has no examples with two or more responses.");
       const created = createTasks(db, community, { policyId: version?.policyId ?? null, versionIri: version?.iri ?? null }, tasks);
       return c.json(created.map(taskView), 201);
@@ -255,6 +297,34 @@ export function preferenceRoutes(deps: ApiDeps) {
       responses: { 200: jsonResponse(z.array(Loose), "Tasks") },
     }),
     (c) => c.json(listTasks(db, getCommunity(db, c.req.valid("query").community)).map(taskView), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/tasks/{id}",
+      tags: ["tasks"],
+      summary: "One task; signed in, with your own answer to it (null when you have not answered)",
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(Loose, "The task"), 404: problemResponse("No such task") },
+    }),
+    (c) => {
+      const task = getTask(db, c.req.valid("param").id);
+      const user = optionalUser(c, db);
+      const mine = user ? findAnswer(db, task, user) : undefined;
+      const answer = mine
+        ? {
+            record: mine.id,
+            choice: mine.record.choice,
+            ratings: mine.record.ratings,
+            rationale: mine.record.rationale,
+            groups: mine.record.groups,
+            consent: mine.record.consent,
+            updatedAt: mine.updatedAt.toISOString(),
+          }
+        : null;
+      return c.json({ ...taskView(task), answer } as unknown as Record<string, unknown>, 200);
+    },
   );
 
   app.openapi(
@@ -343,6 +413,7 @@ export function preferenceRoutes(deps: ApiDeps) {
   function taskView(task: Task) {
     return {
       id: task.id,
+      community: findCommunityById(db, task.communityId)?.handle ?? null,
       title: task.title,
       policy: task.policyId,
       version: task.versionIri,

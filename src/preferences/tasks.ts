@@ -139,3 +139,19 @@ export function taskAnswers(db: Db, task: Task): { record: PreferenceRecord; bre
     .all()
     .map((row) => ({ record: row.record as unknown as PreferenceRecord, breakdown: row.breakdown }));
 }
+
+/** A member's own answer to a task (with its record id, for narrowing consent), if they gave one. */
+export function findAnswer(db: Db, task: Task, user: User): { id: number; record: PreferenceRecord; updatedAt: Date } | undefined {
+  const row = db
+    .select({ id: preferenceRecords.id, record: preferenceRecords.record, updatedAt: preferenceRecords.updatedAt })
+    .from(preferenceRecords)
+    .where(and(eq(preferenceRecords.taskId, task.id), eq(preferenceRecords.userId, user.id)))
+    .get();
+  return row ? { id: row.id, record: row.record as unknown as PreferenceRecord, updatedAt: row.updatedAt } : undefined;
+}
+
+/** Clause ids of `wanted` that `content` does not have (a task must speak to clauses that exist). */
+export function unknownClauseIds(content: PolicyContent, wanted: readonly string[]): string[] {
+  const known = new Set(content.clauses.map((clause) => clause.id));
+  return wanted.filter((id) => !known.has(id));
+}

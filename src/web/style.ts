@@ -79,9 +79,49 @@ svg.chart text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 
 /* area: accounts */
 /* area: home-community-follow */
+.feed { list-style: none; padding: 0; margin: .4rem 0; }
+.feed-item { border-left: 3px solid var(--line); padding: .3rem 0 .3rem .8rem; margin: .7rem 0; overflow-wrap: anywhere; }
+.feed-item p { margin: .15rem 0; }
+.feed-version { border-color: var(--accent); }
+.feed-annotation { border-color: #f2a900; }
+.feed-offer { border-color: var(--ok); }
+.feed-text { white-space: pre-line; }
+.community-list { list-style: none; padding: 0; }
+.community-list li { margin: .5rem 0; }
+.link-row { display: flex; flex-wrap: wrap; gap: .3rem 1rem; padding: 0; list-style: none; }
+.state-pending { color: #7a4d00; }
+.state-rejected { color: var(--danger); }
+.state-accepted { color: var(--ok); }
 /* area: policies */
 /* area: forks-offers-bundles */
+.merge-columns { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .6rem; }
+.merge-side { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .6rem; overflow-wrap: anywhere; }
+.merge-side h4 { margin: 0 0 .3rem; font-size: .95rem; }
+.merge-base { background: var(--panel); }
+.merge-ours { border-top: 4px solid var(--g0); }
+.merge-theirs { border-top: 4px solid var(--g2); }
+@media (max-width: 48rem) { .merge-columns { grid-template-columns: 1fr; } }
+fieldset.field { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .8rem; }
+label.choice { display: block; font-weight: 400; margin: .2rem 0; }
+.offer-actions input[type=text] { width: auto; max-width: 100%; }
+.offer-accepted { background: var(--add); color: var(--add-ink); }
+.offer-rejected { background: var(--del); color: var(--del-ink); }
+.provenance { font-size: .9rem; color: var(--muted); overflow-wrap: anywhere; }
+.source-row select { width: auto; }
 /* area: preferences */
+.chart .series-0 { fill: var(--g0); } .chart .series-1 { fill: var(--g1); } .chart .series-2 { fill: var(--g2); } .chart .series-3 { fill: var(--g3); } .chart .series-4 { fill: var(--g4); }
+.chart .gridline { stroke: var(--line); } .chart .reference { stroke: var(--muted); stroke-dasharray: 4 3; }
+.chart .error-bar line { stroke: var(--ink); stroke-width: 1.5; } .chart .row-label { font-weight: 600; }
+svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted); }
+.chart-figure { margin: 1rem 0; } .chart-table caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+.prompt-message { margin: .4rem 0; } .message-text, .response-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: .3rem 0; }
+.compare .response { display: flex; flex-direction: column; } .compare .response h3 { margin-top: 0; }
+.compare .pick { margin-top: auto; padding-top: .6rem; border-top: 1px solid var(--line); }
+fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .6rem 1rem; margin: 1rem 0; min-width: 0; }
+legend { font-weight: 600; padding: 0 .3rem; }
+.option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .option input { margin-top: .35rem; flex: none; }
+.option label { font-weight: 600; } .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
+.task-list { list-style: none; padding: 0; }
 /* area: participation */
 `;
 
