@@ -118,6 +118,37 @@ export function assertSteward(db: Db, community: Community, user: User): void {
   throw new ForbiddenError(`Only stewards of "${community.handle}" can do this; ask one of them.`);
 }
 
+/** The communities a user belongs to, with their role in each. */
+export function listUserCommunities(db: Db, user: User): (Community & { role: MemberRole })[] {
+  return db
+    .select({
+      id: communities.id,
+      actorId: communities.actorId,
+      handle: communities.handle,
+      name: actors.name,
+      summary: actors.summary,
+      manuallyApprovesFollowers: actors.manuallyApprovesFollowers,
+      createdAt: communities.createdAt,
+      role: memberships.role,
+    })
+    .from(memberships)
+    .innerJoin(communities, eq(communities.id, memberships.communityId))
+    .innerJoin(actors, eq(actors.id, communities.actorId))
+    .where(eq(memberships.userId, user.id))
+    .orderBy(asc(communities.handle))
+    .all();
+}
+
+/** Communities a user may act as: the ones they steward, or all of them for an instance admin. */
+export function listStewardedCommunities(db: Db, user: User): Community[] {
+  if (user.isAdmin) return listCommunities(db);
+  return listUserCommunities(db, user).filter((community) => community.role === "steward");
+}
+
+export function countMembers(db: Db, community: Community): number {
+  return countRows(db, memberships, eq(memberships.communityId, community.id));
+}
+
 export function listMembers(db: Db, community: Community): Member[] {
   return db
     .select({ username: users.username, displayName: actors.name, role: memberships.role, joinedAt: memberships.createdAt })

@@ -3,9 +3,10 @@
  * These functions only touch the database; the federation layer sends and
  * receives the Follow / Accept / Reject / Undo activities around them.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { countRows, type Db } from "../db/client.ts";
-import { federatedActors, follows, policies, type FollowState } from "../db/schema.ts";
+import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, type FollowState } from "../db/schema.ts";
 import { NotFoundError } from "./errors.ts";
 
 export type Follow = typeof follows.$inferSelect;
@@ -147,4 +148,171 @@ export function countFollowers(db: Db, followeeIri: string): number {
 
 export function countFollowing(db: Db, followerIri: string): number {
   return countRows(db, follows, and(eq(follows.followerIri, followerIri), eq(follows.state, "accepted")));
+}
+
+/* ------------------------------------------------------------------------ *
+ * What a reader follows, as a feed: new versions of followed policies (or of
+ * policies of followed communities), and what arrived about the policies of
+ * the reader's own communities (annotations, offers, forks). Times are when
+ * this instance received each thing, so the feed reads in arrival order.
+ * ------------------------------------------------------------------------ */
+
+export interface FeedActor {
+  iri: string;
+  name: string | null;
+  handle: string | null;
+  url: string | null;
+}
+
+interface FeedPolicyRef {
+  policyId: number;
+  policyTitle: string;
+  policyIri: string;
+  /** The local community owning it, when it is one of ours. */
+  communityId: number | null;
+}
+
+export type FeedItem =
+  | (FeedPolicyRef & { kind: "version"; at: Date; number: number; changelog: string; publishedAt: Date; owner: FeedActor })
+  | (FeedPolicyRef & { kind: "annotation"; at: Date; annotationId: number; clauseId: string | null; motivation: string; text: string; author: FeedActor })
+  | (FeedPolicyRef & { kind: "offer"; at: Date; offerId: number; offerIri: string; message: string; state: string; author: FeedActor })
+  | (FeedPolicyRef & { kind: "fork"; at: Date; forkIri: string; forkPolicyId: number | null; owner: FeedActor });
+
+/** Whose subscriptions and which communities' policies a feed covers. */
+export interface FeedScope {
+  /** Local actor IRIs whose accepted follows count (the reader, their communities). */
+  followerIris: string[];
+  /** Local communities whose policies' incoming annotations, offers and forks count. */
+  communityIds: number[];
+}
+
+function followedIris(db: Db, followerIris: string[]): string[] {
+  if (followerIris.length === 0) return [];
+  return db
+    .selectDistinct({ iri: follows.followeeIri })
+    .from(follows)
+    .where(and(inArray(follows.followerIri, followerIris), eq(follows.state, "accepted")))
+    .all()
+    .map((row) => row.iri);
+}
+
+function actorOf(iri: string, row: { name: string | null; handle: string | null; url: string | null } | null): FeedActor {
+  return { iri, name: row?.name ?? null, handle: row?.handle ?? null, url: row?.url ?? null };
+}
+
+const actorColumns = { name: federatedActors.name, handle: federatedActors.handle, url: federatedActors.url };
+const policyColumns = { policyId: policies.id, policyTitle: policies.title, policyIri: policies.iri, communityId: policies.communityId };
+
+/** Versions of policies the scope follows, directly or through their community, newest first. */
+export function followedVersions(db: Db, followerIris: string[], limit: number): FeedItem[] {
+  const followed = followedIris(db, followerIris);
+  if (followed.length === 0) return [];
+  return versionItems(db, or(inArray(policies.iri, followed), inArray(policies.ownerIri, followed))!, limit);
+}
+
+/** The newest versions published by this instance's communities. */
+export function localVersions(db: Db, limit: number): FeedItem[] {
+  return versionItems(db, isNotNull(policies.communityId), limit);
+}
+
+function versionItems(db: Db, condition: SQL, limit: number): FeedItem[] {
+  return db
+    .select({ version: policyVersions, policy: policyColumns, owner: actorColumns, ownerIri: policies.ownerIri })
+    .from(policyVersions)
+    .innerJoin(policies, eq(policies.id, policyVersions.policyId))
+    .leftJoin(federatedActors, eq(federatedActors.iri, policies.ownerIri))
+    .where(and(condition, isNull(policyVersions.retractedAt)))
+    .orderBy(desc(policyVersions.receivedAt), desc(policyVersions.id))
+    .limit(limit)
+    .all()
+    .map((row) => ({
+      kind: "version" as const,
+      ...row.policy,
+      at: row.version.receivedAt,
+      number: row.version.number,
+      changelog: row.version.changelog,
+      publishedAt: row.version.publishedAt,
+      owner: actorOf(row.ownerIri, row.owner),
+    }));
+}
+
+function incomingAnnotations(db: Db, communityIds: number[], limit: number): FeedItem[] {
+  if (communityIds.length === 0) return [];
+  return db
+    .select({ annotation: annotations, policy: policyColumns, author: actorColumns })
+    .from(annotations)
+    .innerJoin(policies, eq(policies.iri, annotations.policyIri))
+    .leftJoin(federatedActors, eq(federatedActors.iri, annotations.authorIri))
+    .where(and(inArray(policies.communityId, communityIds), eq(annotations.local, false), isNull(annotations.hiddenAt)))
+    .orderBy(desc(annotations.receivedAt), desc(annotations.id))
+    .limit(limit)
+    .all()
+    .map((row) => ({
+      kind: "annotation" as const,
+      ...row.policy,
+      at: row.annotation.receivedAt,
+      annotationId: row.annotation.id,
+      clauseId: row.annotation.clauseId,
+      motivation: row.annotation.motivation,
+      text: row.annotation.text,
+      author: actorOf(row.annotation.authorIri, row.author),
+    }));
+}
+
+function incomingOffers(db: Db, communityIds: number[], limit: number): FeedItem[] {
+  if (communityIds.length === 0) return [];
+  return db
+    .select({ offer: offers, policy: policyColumns, author: actorColumns })
+    .from(offers)
+    .innerJoin(policies, eq(policies.iri, offers.targetIri))
+    .leftJoin(federatedActors, eq(federatedActors.iri, offers.actorIri))
+    .where(and(inArray(policies.communityId, communityIds), eq(offers.direction, "incoming")))
+    .orderBy(desc(offers.createdAt), desc(offers.id))
+    .limit(limit)
+    .all()
+    .map((row) => ({
+      kind: "offer" as const,
+      ...row.policy,
+      at: row.offer.createdAt,
+      offerId: row.offer.id,
+      offerIri: row.offer.iri,
+      message: row.offer.message,
+      state: row.offer.state,
+      author: actorOf(row.offer.actorIri, row.author),
+    }));
+}
+
+function incomingForks(db: Db, communityIds: number[], limit: number): FeedItem[] {
+  if (communityIds.length === 0) return [];
+  const forkPolicy = alias(policies, "fork_policy");
+  return db
+    .select({ fork: policyForks, policy: policyColumns, owner: actorColumns, forkPolicyId: forkPolicy.id })
+    .from(policyForks)
+    .innerJoin(policies, eq(policies.id, policyForks.policyId))
+    .leftJoin(federatedActors, eq(federatedActors.iri, policyForks.forkOwnerIri))
+    .leftJoin(forkPolicy, eq(forkPolicy.iri, policyForks.forkIri))
+    .where(inArray(policies.communityId, communityIds))
+    .orderBy(desc(policyForks.receivedAt), desc(policyForks.id))
+    .limit(limit)
+    .all()
+    .map((row) => ({
+      kind: "fork" as const,
+      ...row.policy,
+      at: row.fork.receivedAt,
+      forkIri: row.fork.forkIri,
+      forkPolicyId: row.forkPolicyId,
+      owner: actorOf(row.fork.forkOwnerIri, row.owner),
+    }));
+}
+
+/** One page of the feed, newest first, and whether there are older items. */
+export function feedPage(db: Db, scope: FeedScope, page: { offset: number; limit: number }): { items: FeedItem[]; more: boolean } {
+  const wanted = page.offset + page.limit + 1;
+  const merged = [
+    ...followedVersions(db, scope.followerIris, wanted),
+    ...incomingAnnotations(db, scope.communityIds, wanted),
+    ...incomingOffers(db, scope.communityIds, wanted),
+    ...incomingForks(db, scope.communityIds, wanted),
+  ].sort((a, b) => b.at.getTime() - a.at.getTime());
+  return { items: merged.slice(page.offset, page.offset + page.limit), more: merged.length > page.offset + page.limit };
 }

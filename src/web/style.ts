@@ -114,14 +114,14 @@ label.choice { display: block; font-weight: 400; margin: .2rem 0; }
 .chart .error-bar line { stroke: var(--ink); stroke-width: 1.5; } .chart .row-label { font-weight: 600; }
 svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted); }
 .chart-figure { margin: 1rem 0; } .chart-table caption { text-align: left; font-weight: 600; padding: .3rem 0; }
-.prompt-message { margin: .4rem 0; } .message-text, .response-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: .3rem 0; }
-.compare .response { display: flex; flex-direction: column; } .compare .response h3 { margin-top: 0; }
-.compare .pick { margin-top: auto; padding-top: .6rem; border-top: 1px solid var(--line); }
-fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .6rem 1rem; margin: 1rem 0; min-width: 0; }
-legend { font-weight: 600; padding: 0 .3rem; }
-.option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .option input { margin-top: .35rem; flex: none; }
-.option label { font-weight: 600; } .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
-.task-list { list-style: none; padding: 0; }
+.prefs .prompt-message { margin: .4rem 0; } .prefs .message-text, .prefs .response-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: .3rem 0; }
+.prefs .compare .response { display: flex; flex-direction: column; } .prefs .compare .response h3 { margin-top: 0; }
+.prefs .compare .pick { margin-top: auto; padding-top: .6rem; border-top: 1px solid var(--line); }
+.prefs fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .6rem 1rem; margin: 1rem 0; min-width: 0; }
+.prefs legend { font-weight: 600; padding: 0 .3rem; }
+.prefs .option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .prefs .option input { margin-top: .35rem; flex: none; }
+.prefs .option label { font-weight: 600; } .prefs .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
+.prefs .task-list { list-style: none; padding: 0; }
 /* area: participation */
 `;
 

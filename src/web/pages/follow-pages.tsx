@@ -1,8 +1,214 @@
-/** Web pages for this area; see src/web/web.tsx for the shared middleware. */
-import { Hono } from "hono";
+/**
+ * Following and the feed. /follow follows a community, person or policy
+ * anywhere by `@handle@host` or URL (as yourself or as a community you
+ * steward) through the follow API, and lists what you and your communities
+ * follow with an Unfollow button each. /feed shows what arrived from what
+ * you follow, newest first, fifty to a page.
+ */
+import { Hono, type Context } from "hono";
+import { useRequestContext } from "hono/jsx-renderer";
+import { actorIri, fediverseHandle } from "../../api/views.ts";
+import { listStewardedCommunities } from "../../communities.ts";
+import { feedPage, listFollowing, type FollowWithActor } from "../../follows.ts";
+import { findPolicyByIri } from "../../policies/policies.ts";
+import { callApi } from "../api-client.ts";
+import { ActionButton, DateTime, Field, FormError, PostForm, Select } from "../components.tsx";
+import { ActorName, FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
+import { formFields, redirectWithNotice } from "../forms.ts";
+import { links } from "../links.ts";
+import { readerScope } from "./home-pages.tsx";
+
+type C = Context<WebEnv>;
+
+const FEED_PAGE_SIZE = 50;
+
+interface Identity {
+  /** Empty for the signed-in user; a community handle otherwise. */
+  as: string;
+  label: string;
+  iri: string;
+}
+
+function identities(c: C): Identity[] {
+  const { db, origin } = c.get("deps");
+  const user = c.get("session")!.user;
+  return [
+    { as: "", label: `Yourself (${fediverseHandle(origin, user.username)})`, iri: actorIri(origin, user.username) },
+    ...listStewardedCommunities(db, user).map((community) => ({
+      as: community.handle,
+      label: `${community.name} (${fediverseHandle(origin, community.handle)})`,
+      iri: actorIri(origin, community.handle),
+    })),
+  ];
+}
+
+function Followed(props: { follow: FollowWithActor; origin: string }) {
+  const { db } = useRequestContext<WebEnv>().get("deps");
+  const policy = props.follow.actor.type === "Policy" ? findPolicyByIri(db, props.follow.actor.iri) : undefined;
+  if (policy) {
+    return (
+      <>
+        <a href={links.policy(policy.id)}>{policy.title}</a> <span class="muted">policy</span>
+      </>
+    );
+  }
+  return <ActorName actor={props.follow.actor} localOrigin={props.origin} />;
+}
+
+function FollowPage(props: { c: C; values?: Record<string, string>; errors?: Record<string, string>; message?: string }) {
+  const { c } = props;
+  const { db, origin } = c.get("deps");
+  const who = identities(c);
+  return (
+    <>
+      <h1>Follow</h1>
+      <p>
+        Follow a community, a person or a single policy on any instance. New versions of what you follow appear in your{" "}
+        <a href={links.feed()}>feed</a> and on the home page.
+      </p>
+      <PostForm action={links.follow()} label="Follow">
+        <FormError message={props.message} />
+        <Field
+          name="target"
+          label="Who or what to follow"
+          required
+          hint="A handle such as @nurses@care.example, or the URL of a community, person or policy."
+          value={props.values?.target}
+          error={props.errors?.target}
+          autocomplete="off"
+        />
+        {who.length > 1 ? (
+          <Select
+            name="as"
+            label="Follow as"
+            options={who.map((identity) => ({ value: identity.as, label: identity.label }))}
+            value={props.values?.as ?? ""}
+            error={props.errors?.as}
+          />
+        ) : null}
+        <button type="submit">Follow</button>
+      </PostForm>
+
+      {who.map((identity) => {
+        const following = listFollowing(db, identity.iri);
+        const headingId = `following-${identity.as || "me"}`;
+        return (
+          <section aria-labelledby={headingId}>
+            <h2 id={headingId}>
+              {identity.as ? `What ${identity.label} follows` : "What you follow"} <span class="muted">({following.length})</span>
+            </h2>
+            {following.length === 0 ? <p>Nothing yet.</p> : (
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Following</th>
+                      <th scope="col">State</th>
+                      <th scope="col">Since</th>
+                      <th scope="col">Action</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {following.map((follow) => (
+                      <tr>
+                        <td><Followed follow={follow} origin={origin} /></td>
+                        <td><span class={`state-${follow.state}`}>{follow.state}</span></td>
+                        <td><DateTime value={follow.createdAt} /></td>
+                        <td>
+                          <ActionButton
+                            action={`/follow/${follow.id}/unfollow`}
+                            fields={{ as: identity.as }}
+                            label={`Unfollow ${follow.actor.name ?? follow.actor.handle ?? follow.actor.iri}`}
+                            variant="secondary"
+                          />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        );
+      })}
+    </>
+  );
+}
+
+function asQuery(as: string | undefined): string {
+  return as ? `?as=${encodeURIComponent(as)}` : "";
+}
 
 export function followPages() {
   const pages = new Hono<WebEnv>();
+
+  pages.use("/follow", async (c, next) => {
+    if (!c.get("session")) return c.redirect("/login", 303);
+    await next();
+  });
+  pages.use("/follow/*", async (c, next) => {
+    if (!c.get("session")) return c.redirect("/login", 303);
+    await next();
+  });
+
+  pages.get("/follow", (c) => c.render(<FollowPage c={c} />, { title: "Follow" }));
+
+  pages.post("/follow", async (c) => {
+    const fields = await formFields(c);
+    const values = { target: (fields.target ?? "").trim(), as: fields.as ?? "" };
+    const result = await callApi<{ state: string; actor: { name: string | null; handle: string | null; iri: string } }>(c, "POST", "/follows", {
+      body: { target: values.target, as: values.as || undefined },
+    });
+    if (result.ok) {
+      const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
+      const text = result.data.state === "accepted" ? `You follow ${name}.` : `Asked to follow ${name}; it shows as pending until they accept.`;
+      return redirectWithNotice(c, links.follow(), text);
+    }
+    c.status(result.status as 400);
+    const errors = Object.keys(result.fieldErrors).length > 0 ? result.fieldErrors : { target: result.problem.detail };
+    return c.render(<FollowPage c={c} values={values} errors={errors} message="Nothing was followed; see the field below." />, { title: "Follow" });
+  });
+
+  pages.post("/follow/:id/unfollow", async (c) => {
+    const fields = await formFields(c);
+    const id = Number(c.req.param("id"));
+    if (!Number.isInteger(id) || id <= 0) return redirectWithNotice(c, links.follow(), "Nothing to unfollow there.", "error");
+    const result = await callApi<{ actor: { name: string | null; handle: string | null; iri: string } }>(c, "DELETE", `/follows/${id}${asQuery(fields.as)}`);
+    if (!result.ok) return redirectWithNotice(c, links.follow(), result.problem.detail, "error");
+    const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
+    return redirectWithNotice(c, links.follow(), `Unfollowed ${name}.`);
+  });
+
+  pages.get("/feed", (c) => {
+    const session = c.get("session");
+    if (!session) return c.redirect("/login", 303);
+    const { db, origin } = c.get("deps");
+    const pageParam = Number(c.req.query("page") ?? "1");
+    const page = Number.isInteger(pageParam) && pageParam >= 1 && pageParam <= 10_000 ? pageParam : 1;
+    const { items, more } = feedPage(db, readerScope(db, origin, session.user), { offset: (page - 1) * FEED_PAGE_SIZE, limit: FEED_PAGE_SIZE });
+    return c.render(
+      <>
+        <h1>Your feed</h1>
+        <p>
+          New versions of what you and your communities follow, and annotations, offers and forks received on your communities'
+          policies, newest first. <a href={links.follow()}>Follow more</a>.
+        </p>
+        {items.length === 0 ? (
+          <p>{page === 1 ? "Nothing has arrived yet." : "There is nothing older."}</p>
+        ) : (
+          <FeedList items={items} origin={origin} label="Updates" />
+        )}
+        <nav aria-label="Feed pages">
+          <ul class="link-row">
+            {page > 1 ? <li><a href={page === 2 ? links.feed() : `${links.feed()}?page=${page - 1}`}>Newer</a></li> : null}
+            {more ? <li><a href={`${links.feed()}?page=${page + 1}`}>Older</a></li> : null}
+          </ul>
+        </nav>
+      </>,
+      { title: "Feed" },
+    );
+  });
+
   return pages;
 }

@@ -1,17 +1,41 @@
-/** The instance home: its communities, and how to get started on an empty instance. */
+/**
+ * The instance home: its communities; for a signed-in reader their own
+ * communities and the newest policy versions across what they (and their
+ * communities) follow; and on an empty instance, how to get started.
+ */
 import { Hono } from "hono";
+import type { User } from "../../accounts/users.ts";
 import { countUsers } from "../../accounts/users.ts";
-import { fediverseHandle } from "../../api/views.ts";
-import { listCommunities } from "../../communities.ts";
+import { actorIri, fediverseHandle } from "../../api/views.ts";
+import { countMembers, listCommunities, listUserCommunities } from "../../communities.ts";
+import { followedVersions, localVersions, type FeedScope } from "../../follows.ts";
+import { listCommunityPolicies } from "../../policies/policies.ts";
+import type { Db } from "../../../db/client.ts";
+import { FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
+import { links } from "../links.ts";
+
+/** The reader and every community they belong to: whose follows and whose policies their feed covers. */
+export function readerScope(db: Db, origin: string, user: User): FeedScope {
+  const mine = listUserCommunities(db, user);
+  return {
+    followerIris: [actorIri(origin, user.username), ...mine.map((community) => actorIri(origin, community.handle))],
+    communityIds: mine.map((community) => community.id),
+  };
+}
+
 
 export function homePages() {
   const pages = new Hono<WebEnv>();
 
   pages.get("/", (c) => {
     const { db, origin, instanceName } = c.get("deps");
+    const session = c.get("session");
     const communities = listCommunities(db);
     const firstRun = countUsers(db) === 0;
+    const mine = session ? listUserCommunities(db, session.user) : [];
+    const followed = session ? followedVersions(db, readerScope(db, origin, session.user).followerIris, 10) : [];
+    const local = localVersions(db, 10);
     return c.render(
       <>
         <h1>{instanceName}</h1>
@@ -22,24 +46,102 @@ export function homePages() {
         {firstRun ? (
           <div class="panel">
             <p>
-              <strong>This instance has no users yet.</strong> Create the first admin with:
+              <strong>This instance has no users yet.</strong> The first account becomes its admin. Use the setup code printed in
+              the server's log:
             </p>
-            <pre>fedalign admin user create &lt;name&gt; --admin --password-stdin --data &lt;data dir&gt;</pre>
+            <p>
+              <a class="button" href="/setup">
+                Set up this instance
+              </a>
+            </p>
+            <p class="muted">
+              Or create the admin from the command line:{" "}
+              <code>fedalign admin user create &lt;name&gt; --admin --password-stdin --data &lt;data dir&gt;</code>
+            </p>
           </div>
         ) : null}
-        <h2>Communities</h2>
-        {communities.length === 0 ? (
-          <p>No communities yet.</p>
-        ) : (
-          <ul>
-            {communities.map((community) => (
-              <li>
-                <a href={`/actors/${community.handle}`}>{community.name}</a>{" "}
-                <span class="muted">{fediverseHandle(origin, community.handle)}</span>
-              </li>
-            ))}
-          </ul>
-        )}
+
+        {session ? (
+          <section aria-labelledby="mine">
+            <h2 id="mine">Your communities</h2>
+            {mine.length === 0 ? (
+              <p>You are not a member of any community yet.</p>
+            ) : (
+              <ul class="community-list">
+                {mine.map((community) => (
+                  <li>
+                    <a href={links.community(community.handle)}>{community.name}</a>{" "}
+                    <span class="muted">
+                      {fediverseHandle(origin, community.handle)} · {community.role}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
+            <p>
+              <a class="button secondary" href={links.newCommunity()}>
+                Create a community
+              </a>
+            </p>
+          </section>
+        ) : null}
+
+        {session ? (
+          <section aria-labelledby="followed">
+            <h2 id="followed">Recent versions from what you follow</h2>
+            {followed.length === 0 ? (
+              <p>
+                Nothing yet. <a href={links.follow()}>Follow a community or policy</a> to see its new versions here.
+              </p>
+            ) : (
+              <>
+                <FeedList items={followed} origin={origin} label="Recent versions from what you follow" />
+                <p>
+                  <a href={links.feed()}>All updates in your feed</a>
+                </p>
+              </>
+            )}
+          </section>
+        ) : null}
+
+        <section aria-labelledby="communities">
+          <h2 id="communities">Communities on this instance</h2>
+          {communities.length === 0 ? (
+            <p>No communities yet.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Community</th>
+                    <th scope="col">Handle</th>
+                    <th scope="col">Members</th>
+                    <th scope="col">Policies</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {communities.map((community) => (
+                    <tr>
+                      <td>
+                        <a href={links.community(community.handle)}>{community.name}</a>
+                      </td>
+                      <td>{fediverseHandle(origin, community.handle)}</td>
+                      <td>{countMembers(db, community)}</td>
+                      <td>{listCommunityPolicies(db, community).length}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+
+        {local.length > 0 ? (
+          <section aria-labelledby="local-versions">
+            <h2 id="local-versions">Recently published here</h2>
+            <FeedList items={local} origin={origin} label="Recently published on this instance" />
+          </section>
+        ) : null}
       </>,
       { title: "Home" },
     );
