@@ -7,14 +7,14 @@
  */
 import { Hono, type Context } from "hono";
 import type { Db } from "../db/client.ts";
-import { findCommunity, type Community } from "../src/communities.ts";
+import { findCommunity, findCommunityById, type Community } from "../src/communities.ts";
 import { communityPoliciesIri, versionsIri } from "../src/policies/iris.ts";
 import { findLocalPolicy, findVersion, headVersion, listCommunityPolicies, listVersions, versionContent, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
 import { listForks } from "../src/policies/forks.ts";
 import { findOffer } from "../src/policies/offers.ts";
 import { offerDocument } from "./offers.ts";
-import { proposalDocument } from "./proposals.ts";
+import { pollResults, proposalDocument } from "./proposals.ts";
 import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx } from "./context.ts";
 import { datasetCollection, datasetPage } from "./preference-datasets.ts";
@@ -154,7 +154,9 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
   app.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", (c, next) => {
     const policy = c.get("policy");
     const proposal = policy ? findProposal(db, Number(c.req.param("id"))) : undefined;
-    return policy && proposal && proposal.policyId === policy.id ? activityJson(c, proposalDocument(policy, proposal)) : next();
+    const community = policy?.communityId != null ? findCommunityById(db, policy.communityId) : undefined;
+    if (!policy || !proposal || proposal.policyId !== policy.id || !community) return next();
+    return activityJson(c, proposalDocument(policy, proposal, pollResults(db, proposal, community)));
   });
 
   app.get("/actors/:handle/policies/:slug/versions", (c, next) => {

@@ -5,11 +5,12 @@
  * instances vote the way Mastodon answers a poll, with a `Note` whose `name`
  * is the option, replying to the proposal, signed by their own actor.
  */
-import { Create, Note, Question, Update } from "@fedify/vocab";
+import { Collection, Create, Note, Question, Update } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { findCommunityById } from "../src/communities.ts";
 import { VOTE_VALUES } from "../src/participation/decision.ts";
-import { castPartnerVote, findProposal } from "../src/participation/proposals.ts";
+import { castPartnerVote, currentTally, findProposal } from "../src/participation/proposals.ts";
+import type { VoteCounts } from "../src/participation/decision.ts";
 import { findPolicyByIri } from "../src/policies/policies.ts";
 import { lookupActor } from "./lookup.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
@@ -40,12 +41,25 @@ function html(policy: Policy, proposal: Proposal): string {
   ].join("");
 }
 
-export function proposalDocument(policy: Policy, proposal: Proposal): Record<string, unknown> {
+/**
+ * The tally as a poll's results: the final one once closed, the running one
+ * while open (members may still change their votes). Mastodon shows each
+ * option's `replies.totalItems` and `votersCount`.
+ */
+export function pollResults(db: FedCtx["data"]["db"], proposal: Proposal, community: Community): { counts: VoteCounts; voters: number } {
+  const stored = proposal.tally as { counts?: VoteCounts; voters?: number } | null;
+  if (proposal.closedAt && stored?.counts) return { counts: stored.counts, voters: stored.voters ?? 0 };
+  const running = currentTally(db, proposal, community);
+  return { counts: running.counts, voters: running.voters };
+}
+
+export function proposalDocument(policy: Policy, proposal: Proposal, results: { counts: VoteCounts; voters: number }): Record<string, unknown> {
   return {
-    "@context": "https://www.w3.org/ns/activitystreams",
+    "@context": ["https://www.w3.org/ns/activitystreams", { toot: "http://joinmastodon.org/ns#", votersCount: "toot:votersCount" }],
     id: proposalIri(policy, proposal),
     type: "Question",
-    oneOf: VOTE_VALUES.map((name) => ({ type: "Note", name })),
+    oneOf: VOTE_VALUES.map((name) => ({ type: "Note", name, replies: { type: "Collection", totalItems: results.counts[name] } })),
+    votersCount: results.voters,
     endTime: proposal.closesAt.toISOString(),
     ...(proposal.closedAt ? { closed: proposal.closedAt.toISOString() } : {}),
     attributedTo: policy.ownerIri,
@@ -63,6 +77,7 @@ export async function sendProposal(ctx: FedCtx, policy: Policy, community: Commu
   if (recipients.length === 0) return;
   const actor = ctx.getActorUri(community.handle);
   const Activity = kind === "create" ? Create : Update;
+  const results = pollResults(ctx.data.db, proposal, community);
   const activity = new Activity({
     id: newActivityIri(ctx, community.handle, kind),
     actor,
@@ -73,7 +88,10 @@ export async function sendProposal(ctx: FedCtx, policy: Policy, community: Commu
       content: html(policy, proposal),
       published: Temporal.Instant.fromEpochMilliseconds(proposal.openedAt.getTime()),
       endTime: Temporal.Instant.fromEpochMilliseconds(proposal.closesAt.getTime()),
-      exclusiveOptions: VOTE_VALUES.map((name) => new Note({ name })),
+      exclusiveOptions: VOTE_VALUES.map((name) => new Note({ name, replies: new Collection({ totalItems: results.counts[name] }) })),
+      voters: results.voters,
+      ...(proposal.closedAt ? { closed: Temporal.Instant.fromEpochMilliseconds(proposal.closedAt.getTime()) } : {}),
+      ...(proposal.closedAt ? { updated: Temporal.Instant.fromEpochMilliseconds(proposal.closedAt.getTime()) } : {}),
       to: new URL(PUBLIC_AUDIENCE),
     }),
     to: new URL(PUBLIC_AUDIENCE),
