@@ -3,7 +3,7 @@
  * per-session CSRF token that forms must echo back.
  */
 import { randomBytes } from "node:crypto";
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lt, ne } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { sessions } from "../../db/schema.ts";
 import { hashToken } from "./tokens.ts";
@@ -34,4 +34,10 @@ export function sessionUser(db: Db, cookieValue: string): { user: User; csrfToke
 
 export function deleteSession(db: Db, cookieValue: string): void {
   db.delete(sessions).where(eq(sessions.idHash, hashToken(cookieValue))).run();
+}
+
+/** Signs a user out everywhere except (optionally) the browser holding `keepCookie`, e.g. after a password change. */
+export function endOtherSessions(db: Db, userId: number, keepCookie?: string): void {
+  const condition = keepCookie ? and(eq(sessions.userId, userId), ne(sessions.idHash, hashToken(keepCookie))) : eq(sessions.userId, userId);
+  db.delete(sessions).where(condition).run();
 }

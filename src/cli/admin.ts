@@ -7,6 +7,8 @@ import type { Command } from "commander";
 import { closeDatabase, type Db } from "../../db/client.ts";
 import { createToken } from "../accounts/tokens.ts";
 import { createUser, getUserByUsername } from "../accounts/users.ts";
+import { createInvite, getRegistrationMode, listInvites, revokeInvite, setRegistrationMode } from "../accounts/registration.ts";
+import { REGISTRATION_MODES, type RegistrationMode } from "../accounts/schemas.ts";
 import { createCommunity, listCommunities } from "../communities.ts";
 import { resolveDataDir } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
@@ -99,4 +101,80 @@ export function registerAdminCommands(program: Command): void {
       else if (rows.length === 0) printLine("No communities yet.");
       else printTable(["HANDLE", "NAME"], rows.map((c) => [c.handle, c.name]));
     });
+
+  admin
+    .command("registrations [mode]")
+    .description(`show or set who may sign up: ${REGISTRATION_MODES.join(", ")} (open to anyone, by invite code, or nobody; default closed)`)
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the result as JSON")
+    .action(async (mode: string | undefined, options: { data?: string; json?: boolean }) => {
+      if (mode !== undefined && !(REGISTRATION_MODES as readonly string[]).includes(mode)) {
+        throw new InvalidInputError(`Registration mode must be one of ${REGISTRATION_MODES.join(", ")}, not "${mode}".`);
+      }
+      const current = await withData(options.data, (db) => (mode ? setRegistrationMode(db, mode as RegistrationMode) : getRegistrationMode(db)));
+      if (options.json) printJson({ mode: current });
+      else printLine(mode ? `Registrations are now ${current}.` : `Registrations are ${current}.`);
+    });
+
+  const invite = admin.command("invite").description("invite codes for sign-up when registrations are invite-only");
+  invite
+    .command("create")
+    .description("create an invite code and print it alone on standard output")
+    .option("--uses <n>", "how many sign-ups it allows (default: no limit)")
+    .option("--expires <iso>", "when it stops working, an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z (default: never)")
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the invite as JSON")
+    .action(async (options: { uses?: string; expires?: string; data?: string; json?: boolean }) => {
+      let maxUses: number | undefined;
+      if (options.uses !== undefined) {
+        maxUses = Number(options.uses);
+        if (!/^\d+$/.test(options.uses) || maxUses < 1) throw new InvalidInputError(`--uses must be a whole number of at least 1, not "${options.uses}".`);
+      }
+      let expiresAt: Date | undefined;
+      if (options.expires !== undefined) {
+        expiresAt = new Date(options.expires);
+        if (!/^\d{4}-\d{2}-\d{2}/.test(options.expires) || Number.isNaN(expiresAt.getTime())) {
+          throw new InvalidInputError(`--expires must be an ISO 8601 date and time such as 2030-01-31T12:00:00Z, not "${options.expires}".`);
+        }
+        if (expiresAt.getTime() <= Date.now()) throw new InvalidInputError(`--expires must be in the future; ${options.expires} has passed.`);
+      }
+      const created = await withData(options.data, (db) => createInvite(db, { maxUses, expiresAt }));
+      if (options.json) printJson(inviteJson(created));
+      else printLine(created.code);
+    });
+  invite
+    .command("list")
+    .description("list invite codes with their uses and expiry")
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the result as JSON")
+    .action(async (options: { data?: string; json?: boolean }) => {
+      const rows = await withData(options.data, (db) => listInvites(db));
+      if (options.json) printJson(rows.map(inviteJson));
+      else if (rows.length === 0) printLine("No invites yet.");
+      else
+        printTable(
+          ["ID", "CODE", "USES", "EXPIRES", "STATE"],
+          rows.map((row) => [String(row.id), row.code, `${row.uses}/${row.maxUses ?? "∞"}`, row.expiresAt?.toISOString() ?? "never", row.state]),
+        );
+    });
+  invite
+    .command("revoke <id>")
+    .description("revoke an invite code by its id (see `invite list`)")
+    .option("--data <dir>", DATA_HELP)
+    .action(async (id: string, options: { data?: string }) => {
+      if (!/^\d+$/.test(id)) throw new InvalidInputError(`The invite id must be a number, not "${id}".`);
+      const revoked = await withData(options.data, (db) => revokeInvite(db, Number(id)));
+      printLine(`Revoked invite ${revoked.id} (${revoked.code}).`);
+    });
+}
+
+function inviteJson(invite: { id: number; code: string; maxUses: number | null; uses: number; expiresAt: Date | null; state: string }) {
+  return {
+    id: invite.id,
+    code: invite.code,
+    maxUses: invite.maxUses,
+    uses: invite.uses,
+    expiresAt: invite.expiresAt?.toISOString() ?? null,
+    state: invite.state,
+  };
 }

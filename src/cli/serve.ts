@@ -6,6 +6,7 @@ import { FedalignError } from "../errors.ts";
 import { resolveServeConfig, type ServeFlags } from "../config.ts";
 import { openInstance } from "../instance.ts";
 import { configureLogging } from "../logging.ts";
+import { issueSetupCode } from "../accounts/registration.ts";
 
 const logger = getLogger(["fedalign", "server"]);
 
@@ -59,6 +60,15 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     port: config.port,
     dataDir: config.dataDir,
   });
+  // First run: whoever reads this log (the person who started the server) can create the first admin.
+  const setupCode = issueSetupCode(instance.db);
+  if (setupCode) {
+    logger.warning(
+      "This instance has no users yet. Create the first admin at {setupUrl} with the one-time setup code {setupCode}, " +
+        "or run: fedalign admin user create <name> --admin --password-stdin --data {dataDir}",
+      { setupUrl: new URL("/setup", config.origin).href, setupCode, dataDir: config.dataDir },
+    );
+  }
   if (config.allowPrivateAddress) {
     logger.warning("Fetching private and loopback addresses is allowed (--allow-private-address): use this only for local setups.");
   }
