@@ -10,7 +10,8 @@ import { policies, policyForks, policyVersions } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { diffContents, type PolicyDiff } from "./diff.ts";
-import { mergeContents, resolveMerge, type MergeResult } from "./merge.ts";
+import { mergeContents, MergeResolutionError, resolveMerge, type MergeResult } from "./merge.ts";
+import type { PolicyContent } from "./content.ts";
 import { createPolicy, findPolicyByIri, findVersionByIri, getDraft, saveDraft, versionContent, type Policy, type PolicyVersion } from "./policies.ts";
 
 export type PolicyFork = typeof policyForks.$inferSelect;
@@ -106,7 +107,14 @@ export function mergeUpstream(db: Db, fork: Policy, resolutions: Parameters<type
   if (result.conflicts.length > 0 && !resolutions) {
     throw new MergeConflictsError(result);
   }
-  const merged = result.conflicts.length > 0 ? resolveMerge(result, resolutions!) : result.merged;
+  let merged: PolicyContent;
+  try {
+    merged = result.conflicts.length > 0 ? resolveMerge(result, resolutions!) : result.merged;
+  } catch (error) {
+    // A resolution that names no conflict, misses one, or leaves the content invalid is the caller's to fix.
+    if (error instanceof MergeResolutionError) throw new InvalidInputError(error.message);
+    throw error;
+  }
   const saved = saveDraft(db, fork, merged);
   const policy = db.update(policies).set({ pendingMergeIri: status.head.iri }).where(eq(policies.id, saved.id)).returning().get();
   return { policy, result };

@@ -1,0 +1,101 @@
+/**
+ * Bundles an instance composes from the policies it holds: its own and the
+ * mirrored copies of followed ones (each version stored exactly as its
+ * community signed it). Sources are named "<policy id>" (newest live
+ * version) or "<policy id>@<version number>", highest precedence first.
+ * Objections (annotations with motivation "object") held for a source's
+ * version are passed to composition, so they show as conflicts.
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { annotations } from "../../db/schema.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { findVersion, getPolicyById, headVersion, versionContent, type Policy, type PolicyVersion } from "../policies/policies.ts";
+import { z } from "../zod.ts";
+import { composePolicies, formatTargetContext, type EffectivePolicy, type ObjectionAnnotation, type Source, type TargetContext } from "./compose.ts";
+
+export const SOURCE_SPEC = /^(\d+)(?:@(\d+))?$/;
+
+/** "3@2,5": comma-separated sources, highest precedence first. */
+export const sourcesSchema = z
+  .string()
+  .trim()
+  .min(1, "choose at least one policy")
+  .transform((value, ctx) => {
+    const specs = value.split(",").map((part) => part.trim());
+    const parsed: { policyId: number; version?: number }[] = [];
+    for (const spec of specs) {
+      const match = SOURCE_SPEC.exec(spec);
+      if (!match) {
+        ctx.addIssue({ code: "custom", message: `"${spec}" is not <policy id> or <policy id>@<version>` });
+        return z.NEVER;
+      }
+      const policyId = Number(match[1]);
+      if (parsed.some((p) => p.policyId === policyId)) {
+        ctx.addIssue({ code: "custom", message: `policy ${policyId} is named twice; one version per policy` });
+        return z.NEVER;
+      }
+      parsed.push({ policyId, version: match[2] === undefined ? undefined : Number(match[2]) });
+    }
+    return parsed;
+  });
+
+export interface HeldSource {
+  policy: Policy;
+  version: PolicyVersion;
+  source: Source;
+}
+
+/** The versions named, as composition sources, in the order given. */
+export function heldSources(db: Db, specs: { policyId: number; version?: number }[]): HeldSource[] {
+  return specs.map(({ policyId, version: number }) => {
+    const policy = getPolicyById(db, policyId);
+    const version = number === undefined ? headVersion(db, policy) : findVersion(db, policy, number);
+    if (!version) throw new NotFoundError(number === undefined ? `"${policy.title}" has no published version held here.` : `"${policy.title}" has no version ${number} held here.`);
+    if (version.retractedAt) throw new InvalidInputError(`Version ${version.number} of "${policy.title}" was retracted.`);
+    const content = versionContent(version);
+    return {
+      policy,
+      version,
+      source: {
+        id: policy.iri,
+        versionIri: version.iri,
+        contentHash: version.contentHash,
+        community: policy.ownerIri,
+        instance: new URL(policy.iri).origin,
+        title: content.title,
+        content,
+      },
+    };
+  });
+}
+
+/** Objections held here against the sources' versions. */
+export function objectionsFor(db: Db, held: HeldSource[]): ObjectionAnnotation[] {
+  const out: ObjectionAnnotation[] = [];
+  for (const { policy, version } of held) {
+    const rows = db
+      .select()
+      .from(annotations)
+      .where(and(eq(annotations.versionIri, version.iri), eq(annotations.motivation, "object"), isNull(annotations.hiddenAt)))
+      .all();
+    for (const row of rows) {
+      if (row.clauseId) out.push({ clauseId: row.clauseId, sourceId: policy.iri, motivation: "object", text: row.text, author: row.authorIri });
+    }
+  }
+  return out;
+}
+
+export function composeHeld(db: Db, held: HeldSource[], target: TargetContext): EffectivePolicy {
+  return composePolicies(
+    held.map((h) => h.source),
+    target,
+    { precedence: held.map((h) => h.policy.iri), annotations: objectionsFor(db, held) },
+  );
+}
+
+/** The target as the manifest records it ("domain=health,locale=sw"), or null for any context. */
+export function contextString(target: TargetContext): string | null {
+  const text = formatTargetContext(target);
+  return text === "any context" ? null : text.replace(/, /g, ",");
+}
