@@ -1,8 +1,12 @@
-/** Web pages for this area; see src/web/web.tsx for the shared middleware. */
+/** Web pages for participation: proposals and votes, decision rules, statements and opinion groups. */
 import { Hono } from "hono";
 import type { WebEnv } from "../context.ts";
+import { proposalPages } from "./proposal-pages.tsx";
+import { statementPages } from "./statement-pages.tsx";
 
 export function participationPages() {
   const pages = new Hono<WebEnv>();
+  pages.route("/", proposalPages());
+  pages.route("/", statementPages());
   return pages;
 }

@@ -1,0 +1,802 @@
+/**
+ * Proposals and votes: a policy's proposals, the change-set builder a member
+ * proposes with, one proposal (its diff, rule, tally, vote buttons, outcome
+ * and discussion), and the community's decision rules for stewards.
+ */
+import { Hono, type Context } from "hono";
+import type { WebEnv } from "../context.ts";
+import { callApi, readApi } from "../api-client.ts";
+import { DateTime, Field, FormError, PostForm, SectionTitle, Select, TextArea } from "../components.tsx";
+import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { links } from "../links.ts";
+import { ChoiceButtons, TallyTable, communityOrThrow, isSteward, pageCommunity, percent, policyCommunity, roleIn, type Counts } from "../participation-components.tsx";
+import { findPolicyById, findVersionByIri, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
+import { AUTHORITY_LEVELS, type Clause, type PolicyContent } from "../../policies/content.ts";
+import { applyChangeSet, changeSetSchema } from "../../policies/changeset.ts";
+import { diffContents, type WordDiffPart } from "../../policies/diff.ts";
+import { findProposal, proposalChanges } from "../../participation/proposals.ts";
+import { THRESHOLDS } from "../../participation/decision.ts";
+
+interface ProposalView {
+  id: number;
+  iri: string;
+  policyId: number;
+  community: string;
+  title: string;
+  summary: string;
+  changes: string;
+  level: string;
+  openedAt: string;
+  closesAt: string;
+  effectiveClosesAt: string;
+  state: "open" | "adopted" | "rejected";
+  tally: { state: string; reason: string; counts: Counts; voters: number; members: number; notApplied?: string[] };
+  description: string;
+  resultVersion: string | null;
+  rule: { level: string; quorum: number; threshold: string; blocks: boolean; minOpenHours: number; quorumNeeded: number };
+  myVote?: string | null;
+}
+
+interface AnnotationView {
+  iri: string;
+  author: string;
+  motivation: string;
+  text: string;
+  local: boolean;
+  hidden: boolean;
+  published: string;
+}
+
+const VOTE_CHOICES = [
+  { value: "yes", label: "Yes" },
+  { value: "no", label: "No" },
+  { value: "abstain", label: "Abstain" },
+  { value: "block", label: "Block" },
+];
+const DISCUSSION_MOTIVATIONS = ["comment", "question", "endorse", "object"];
+
+function stateLabel(state: string): string {
+  return state === "open" ? "Open" : state === "adopted" ? "Adopted" : "Rejected";
+}
+
+/** "2026-11-26T21:30" from a datetime-local field is read as UTC; a full ISO date keeps its offset. */
+function closesAtFromForm(value: string | undefined): string | undefined | null {
+  const given = optional(value);
+  if (!given) return undefined;
+  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(given) ? given : `${given.length === 16 ? `${given}:00` : given}Z`;
+  const date = new Date(withZone);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+function Words(props: { parts: WordDiffPart[] }) {
+  return (
+    <>
+      {props.parts.map((part) => (part.kind === "added" ? <ins>{part.value}</ins> : part.kind === "removed" ? <del>{part.value}</del> : <span>{part.value}</span>))}
+    </>
+  );
+}
+
+function ClauseHead(props: { clause: Clause; change: string }) {
+  return (
+    <h3 class="clause-head">
+      <span class={`tag tag-${props.clause.authority}`}>{props.clause.authority}</span>
+      <code>{props.clause.id}</code>
+      {props.clause.title ? ` ${props.clause.title}` : ""} <span class="muted">({props.change})</span>
+    </h3>
+  );
+}
+
+/** The proposal's changes against its base version, clause by clause, edited text word by word. */
+function ProposalDiff(props: { base: PolicyContent; after: PolicyContent }) {
+  const diff = diffContents(props.base, props.after);
+  const beforeById = new Map(props.base.clauses.map((clause) => [clause.id, clause]));
+  const afterById = new Map(props.after.clauses.map((clause) => [clause.id, clause]));
+  const movedOnly = diff.clauses.moved.filter((move) => !diff.clauses.edited.some((edit) => edit.id === move.id));
+  return (
+    <div class="proposal-diff">
+      <p class="muted">
+        {diff.summary.edited} edited, {diff.summary.added} added, {diff.summary.removed} removed, {movedOnly.length} moved.
+      </p>
+      {diff.clauses.edited.map((edit) => {
+        const after = afterById.get(edit.id)!;
+        return (
+          <section class="clause clause-changed">
+            <ClauseHead clause={after} change="edited" />
+            <p>{edit.text ? <Words parts={edit.text} /> : after.text}</p>
+            {edit.rationale ? (
+              <p class="muted">
+                Rationale: <Words parts={edit.rationale} />
+              </p>
+            ) : null}
+            {Object.entries(edit.fields).map(([field, change]) => (
+              <p class="muted">
+                {field}: <del>{JSON.stringify(change.before)}</del> → <ins>{JSON.stringify(change.after)}</ins>
+              </p>
+            ))}
+          </section>
+        );
+      })}
+      {diff.clauses.added.map((added) => (
+        <section class="clause clause-added">
+          <ClauseHead clause={added.clause} change="added" />
+          <p>
+            <ins>{added.clause.text}</ins>
+          </p>
+          {added.clause.rationale ? <p class="muted">Rationale: {added.clause.rationale}</p> : null}
+          {added.clause.section ? <p class="muted">In section {added.clause.section}</p> : null}
+        </section>
+      ))}
+      {diff.clauses.removed.map((removed) => (
+        <section class="clause clause-removed">
+          <ClauseHead clause={removed.clause} change="removed" />
+          <p>
+            <del>{removed.clause.text}</del>
+          </p>
+        </section>
+      ))}
+      {movedOnly.map((move) => (
+        <section class="clause">
+          <ClauseHead clause={beforeById.get(move.id) ?? afterById.get(move.id)!} change={`moved from position ${move.fromIndex + 1} to ${move.toIndex + 1}`} />
+        </section>
+      ))}
+    </div>
+  );
+}
+
+interface BuilderValues {
+  title?: string;
+  summary?: string;
+  closesAt?: string;
+  editClause?: string;
+  editText?: string;
+  addId?: string;
+  addTitle?: string;
+  addSection?: string;
+  addAuthority?: string;
+  addText?: string;
+  addRationale?: string;
+  addAfter?: string;
+  removeClause?: string;
+}
+
+function excerpt(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function NewProposalForm(props: { policy: Policy; content: PolicyContent; values: BuilderValues; errors: Record<string, string>; message?: string }) {
+  const { content, values, errors } = props;
+  const clauseOptions = content.clauses.map((clause) => ({ value: clause.id, label: `${clause.id} (${clause.authority}): ${excerpt(clause.title || clause.text)}` }));
+  return (
+    <>
+      <FormError message={props.message} />
+      <PostForm action={links.newProposal(props.policy.id)} label="New proposal">
+        <Field name="title" label="Title" required value={values.title} error={errors.title} hint="What the proposal is about, in a few words." />
+        <TextArea name="summary" label="Why" value={values.summary} error={errors.summary} rows={3} />
+        <Field
+          name="closesAt"
+          label="Voting closes at (UTC)"
+          type="datetime-local"
+          step="1"
+          value={values.closesAt}
+          error={errors.closesAt}
+          hint="Leave empty to close after the decision rule's minimum open time. A close earlier than that minimum is postponed to it."
+        />
+        <fieldset class="builder">
+          <legend>Edit a clause's text</legend>
+          <Select name="editClause" label="Clause" options={[{ value: "", label: "— no edit —" }, ...clauseOptions]} value={values.editClause} error={errors.editClause} />
+          <TextArea name="editText" label="New text" value={values.editText} error={errors.editText} rows={4} hint="The clause's whole new text; the other fields stay as they are." />
+        </fieldset>
+        <fieldset class="builder">
+          <legend>Add a clause</legend>
+          <Field name="addId" label="Clause id" value={values.addId} error={errors.addId} hint="Leave empty to add nothing. Lowercase letters, digits and hyphens, e.g. cite-sources." />
+          <Field name="addTitle" label="Clause title" value={values.addTitle} error={errors.addTitle} />
+          <Select
+            name="addSection"
+            label="Section"
+            options={[{ value: "", label: "(top level)" }, ...content.sections.map((section) => ({ value: section.id, label: section.title }))]}
+            value={values.addSection}
+            error={errors.addSection}
+          />
+          <Select name="addAuthority" label="Authority level" options={[...AUTHORITY_LEVELS]} value={values.addAuthority ?? "guideline"} error={errors.addAuthority} />
+          <TextArea name="addText" label="Text" value={values.addText} error={errors.addText} rows={4} />
+          <TextArea name="addRationale" label="Rationale" value={values.addRationale} error={errors.addRationale} rows={2} />
+          <Select
+            name="addAfter"
+            label="Place it after"
+            options={[{ value: "", label: "(at the end)" }, { value: "^", label: "(first)" }, ...clauseOptions]}
+            value={values.addAfter}
+            error={errors.addAfter}
+          />
+        </fieldset>
+        <fieldset class="builder">
+          <legend>Remove a clause</legend>
+          <Select name="removeClause" label="Clause to remove" options={[{ value: "", label: "— none —" }, ...clauseOptions]} value={values.removeClause} error={errors.removeClause} />
+        </fieldset>
+        {errors.changes ? <p class="field-error">{errors.changes}</p> : null}
+        <button type="submit">Open the proposal for votes</button>
+      </PostForm>
+    </>
+  );
+}
+
+/** Builds the change set from the builder's fields; `fields[i]` names the form field that operation i came from. */
+function buildChangeSet(content: PolicyContent, contentHash: string, values: BuilderValues) {
+  const operations: unknown[] = [];
+  const fieldOf: { prefix: "edit" | "add" | "remove" }[] = [];
+  const errors: Record<string, string> = {};
+  const byId = new Map(content.clauses.map((clause) => [clause.id, clause]));
+  if (values.editClause) {
+    const before = byId.get(values.editClause);
+    if (!before) errors.editClause = "choose a clause of the newest version";
+    else {
+      operations.push({ op: "edit", id: before.id, before, after: { ...before, text: values.editText ?? "" } });
+      fieldOf.push({ prefix: "edit" });
+    }
+  } else if (optional(values.editText)) {
+    errors.editClause = "choose the clause this new text is for";
+  }
+  const adding = optional(values.addId) ?? optional(values.addText);
+  if (adding) {
+    const after = values.addAfter === "^" ? null : optional(values.addAfter) ?? content.clauses.at(-1)?.id ?? null;
+    operations.push({
+      op: "add",
+      after,
+      clause: {
+        id: values.addId?.trim() ?? "",
+        title: values.addTitle?.trim() ?? "",
+        section: optional(values.addSection) ?? null,
+        authority: values.addAuthority ?? "guideline",
+        text: values.addText ?? "",
+        rationale: values.addRationale ?? "",
+      },
+    });
+    fieldOf.push({ prefix: "add" });
+  }
+  if (values.removeClause) {
+    const before = byId.get(values.removeClause);
+    if (!before) errors.removeClause = "choose a clause of the newest version";
+    else {
+      operations.push({ op: "remove", id: before.id, before });
+      fieldOf.push({ prefix: "remove" });
+    }
+  }
+  if (operations.length === 0 && Object.keys(errors).length === 0) errors.changes = "Make at least one change: edit, add or remove a clause.";
+  const candidate = { base: { contentHash }, operations };
+  const parsed = changeSetSchema.safeParse(candidate);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [head, index, ...rest] = issue.path.map(String);
+      const source = head === "operations" && index !== undefined ? fieldOf[Number(index)] : undefined;
+      const field = source ? fieldFor(source.prefix, rest) : "changes";
+      errors[field] ??= issue.message;
+    }
+  }
+  return { changes: candidate, errors };
+}
+
+function fieldFor(prefix: "edit" | "add" | "remove", rest: string[]): string {
+  const last = rest.at(-1);
+  if (prefix === "edit") return last === "text" || rest.length === 0 ? "editText" : "editClause";
+  if (prefix === "remove") return "removeClause";
+  if (rest[0] === "after") return "addAfter";
+  const map: Record<string, string> = { id: "addId", title: "addTitle", section: "addSection", authority: "addAuthority", text: "addText", rationale: "addRationale" };
+  return (last && map[last]) ?? "addText";
+}
+
+export function proposalPages() {
+  const pages = new Hono<WebEnv>();
+
+  pages.get("/policies/:id/proposals", async (c) => {
+    const policy = await policyFor(c);
+    const community = policyCommunity(c, policy);
+    if (!community) return remotePolicy(c, policy);
+    const proposals = await readApi<ProposalView[]>(c, `/policies/${policy.id}/proposals`);
+    const open = proposals.filter((p) => p.state === "open");
+    const closed = proposals.filter((p) => p.state !== "open");
+    const canPropose = roleIn(c, community) !== undefined;
+    const List = (props: { rows: ProposalView[]; empty: string }) =>
+      props.rows.length === 0 ? (
+        <p class="muted">{props.empty}</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Proposal</th>
+                <th scope="col">Changes</th>
+                <th scope="col">State</th>
+                <th scope="col">Tally</th>
+                <th scope="col">Closes</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((p) => (
+                <tr>
+                  <td>
+                    <a href={links.proposal(p.id)}>{p.title}</a>
+                  </td>
+                  <td>{p.changes}</td>
+                  <td>
+                    <strong>{stateLabel(p.state)}</strong>
+                    {p.state !== "open" ? <div class="muted">{p.tally.reason}</div> : null}
+                  </td>
+                  <td>
+                    {p.tally.counts.yes} yes, {p.tally.counts.no} no, {p.tally.counts.abstain} abstain, {p.tally.counts.block} block
+                  </td>
+                  <td>
+                    <DateTime value={p.effectiveClosesAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      );
+    return c.render(
+      <>
+        <p class="muted">
+          <a href={links.policy(policy.id)}>{policy.title}</a>
+        </p>
+        <h1>Proposals for {policy.title}</h1>
+        {canPropose ? (
+          <p>
+            <a class="button" href={links.newProposal(policy.id)}>
+              Propose a change
+            </a>
+          </p>
+        ) : (
+          <p class="muted">Members of {community.name} can propose changes and vote on them.</p>
+        )}
+        <p>
+          <a href={links.decisionRules(community.handle)}>How {community.name} decides</a>
+        </p>
+        <SectionTitle count={open.length}>Open</SectionTitle>
+        <List rows={open} empty="No proposal is open." />
+        <SectionTitle count={closed.length}>Closed</SectionTitle>
+        <List rows={closed} empty="No proposal has closed yet." />
+      </>,
+      { title: `Proposals for ${policy.title}`, community: pageCommunity(community) },
+    );
+  });
+
+  const builderPage = async (c: Context<WebEnv>, values: BuilderValues, errors: Record<string, string>, message?: string) => {
+    const policy = await policyFor(c);
+    const community = policyCommunity(c, policy);
+    if (!community) return remotePolicy(c, policy);
+    const head = headVersion(c.get("deps").db, policy);
+    if (!head) {
+      return c.render(
+        <>
+          <h1>Propose a change to {policy.title}</h1>
+          <p>This policy has no published version yet; proposals amend the newest published version.</p>
+        </>,
+        { title: "Propose a change", community: pageCommunity(community) },
+      );
+    }
+    return c.render(
+      <>
+        <p class="muted">
+          <a href={links.policyProposals(policy.id)}>Proposals for {policy.title}</a>
+        </p>
+        <h1>Propose a change to {policy.title}</h1>
+        <p>
+          Against version {head.number}. Edit, add or remove clauses (any of the three, in one proposal); members of {community.name} then vote.{" "}
+          <a href={links.decisionRules(community.handle)}>Decision rules</a>
+        </p>
+        <NewProposalForm policy={policy} content={versionContent(head)} values={values} errors={errors} message={message} />
+      </>,
+      { title: `Propose a change to ${policy.title}`, community: pageCommunity(community) },
+    );
+  };
+
+  pages.get("/policies/:id/proposals/new", async (c) => {
+    if (!c.get("session")) return c.redirect("/login", 303);
+    return builderPage(c, {}, {});
+  });
+
+  pages.post("/policies/:id/proposals/new", async (c) => {
+    if (!c.get("session")) return c.redirect("/login", 303);
+    const policy = await policyFor(c);
+    const values = (await formFields(c)) as BuilderValues;
+    const head = headVersion(c.get("deps").db, policy);
+    if (!head) return builderPage(c, values, {});
+    const { changes, errors } = buildChangeSet(versionContent(head), head.contentHash, values);
+    const closesAt = closesAtFromForm(values.closesAt);
+    if (closesAt === null) errors.closesAt = "must be a date and time, e.g. 2026-12-01 18:00";
+    if (Object.keys(errors).length > 0) {
+      c.status(400);
+      return builderPage(c, values, errors, "The proposal was not opened: see the fields marked below.");
+    }
+    const result = await callApi<ProposalView>(c, "POST", `/policies/${policy.id}/proposals`, {
+      body: { title: values.title ?? "", summary: optional(values.summary), changes, closesAt: closesAt ?? undefined },
+    });
+    if (!result.ok) {
+      c.status(result.status as 400);
+      return builderPage(c, values, result.fieldErrors, result.problem.detail || result.problem.title);
+    }
+    return redirectWithNotice(c, links.proposal(result.data.id), `Proposal opened: ${result.data.changes}.`);
+  });
+
+  const proposalPage = async (c: Context<WebEnv>, comment: { values: { motivation?: string; text?: string }; errors: Record<string, string>; message?: string }) => {
+    const id = c.req.param("id") ?? "";
+    const proposal = await readApi<ProposalView>(c, `/proposals/${encodeURIComponent(id)}`);
+    const { db } = c.get("deps");
+    const policy = findPolicyById(db, proposal.policyId)!;
+    const community = communityOrThrow(c, proposal.community);
+    const row = findProposal(db, proposal.id)!;
+    const baseVersion = findVersionByIri(db, row.baseVersionIri);
+    const base = baseVersion ? versionContent(baseVersion) : undefined;
+    const applied = base ? applyChangeSet(base, proposalChanges(row)) : undefined;
+    const resultVersion = proposal.resultVersion ? findVersionByIri(db, proposal.resultVersion) : undefined;
+    const discussion = await callApi<AnnotationView[]>(c, "GET", `/annotations?target=${encodeURIComponent(proposal.iri)}`);
+    const session = c.get("session");
+    const open = proposal.state === "open";
+    const rule = proposal.rule;
+    return c.render(
+      <>
+        <p class="muted">
+          <a href={links.policyProposals(policy.id)}>Proposals for {policy.title}</a>
+        </p>
+        <h1>{proposal.title}</h1>
+        <p>
+          <span class={`tag proposal-state proposal-${proposal.state}`}>{stateLabel(proposal.state)}</span> A proposal to amend{" "}
+          <a href={links.policy(policy.id, baseVersion?.number)}>
+            {policy.title}
+            {baseVersion ? ` version ${baseVersion.number}` : ""}
+          </a>
+          : {proposal.changes}.
+        </p>
+        {proposal.summary ? <p class="proposal-summary">{proposal.summary}</p> : null}
+        <dl class="facts">
+          <dt>Opened</dt>
+          <dd>
+            <DateTime value={proposal.openedAt} />
+          </dd>
+          <dt>{open ? "Closes" : "Closed"}</dt>
+          <dd>
+            <DateTime value={proposal.effectiveClosesAt} />
+            {proposal.effectiveClosesAt !== proposal.closesAt ? <span class="muted"> (postponed to the {rule.minOpenHours}-hour minimum)</span> : null}
+          </dd>
+          <dt>Decision rule</dt>
+          <dd>
+            The <span class={`tag tag-${rule.level}`}>{rule.level}</span> rule (the strictest level the changes touch): {percent(rule.quorum)} of members must vote (
+            {rule.quorumNeeded} now), {rule.threshold} needed, {rule.blocks ? "any block stops it" : "a block counts as a no"}, open at least {rule.minOpenHours}{" "}
+            hours. <a href={links.decisionRules(community.handle)}>All rules</a>
+          </dd>
+        </dl>
+
+        <section aria-labelledby="outcome">
+          <SectionTitle id="outcome">{open ? "Tally so far" : "Outcome"}</SectionTitle>
+          <p class={open ? "" : `outcome outcome-${proposal.state}`}>
+            {open ? (
+              <>Provisional: {proposal.tally.reason}.</>
+            ) : (
+              <>
+                <strong>{stateLabel(proposal.state)}</strong>: {proposal.tally.reason}.
+              </>
+            )}
+          </p>
+          {!open && proposal.state === "adopted" ? (
+            resultVersion ? (
+              <p>
+                Adopted as <a href={links.policy(policy.id, resultVersion.number)}>version {resultVersion.number}</a> of {policy.title}.
+              </p>
+            ) : proposal.tally.notApplied ? (
+              <p>The changes no longer applied to the draft: {proposal.tally.notApplied.join("; ")}.</p>
+            ) : (
+              <p>
+                The changes are in the <a href={links.policyDraft(policy.id)}>draft</a>; the stewards publish them as the next version.
+              </p>
+            )
+          ) : null}
+          <TallyTable counts={proposal.tally.counts} voters={proposal.tally.voters} members={proposal.tally.members} />
+        </section>
+
+        {open ? (
+          <section aria-labelledby="vote">
+            <SectionTitle id="vote">Your vote</SectionTitle>
+            {session ? (
+              <>
+                <p>
+                  {proposal.myVote ? (
+                    <>
+                      Your vote: <strong class="my-vote">{proposal.myVote}</strong>. You can change it until it closes.
+                    </>
+                  ) : (
+                    <>You have not voted. You can change your vote until it closes.</>
+                  )}
+                </p>
+                <ChoiceButtons action={`/proposals/${proposal.id}/vote`} choices={VOTE_CHOICES} current={proposal.myVote} label="Vote on this proposal" />
+              </>
+            ) : (
+              <p>
+                <a href="/login">Sign in</a> to vote.
+              </p>
+            )}
+          </section>
+        ) : null}
+
+        <section aria-labelledby="changes">
+          <SectionTitle id="changes">Changes</SectionTitle>
+          {base && applied ? <ProposalDiff base={base} after={applied.content} /> : <p class="muted">The base version is no longer held here.</p>}
+        </section>
+
+        <section aria-labelledby="discussion">
+          <SectionTitle id="discussion" count={discussion.ok ? discussion.data.length : undefined}>
+            Discussion
+          </SectionTitle>
+          {discussion.ok ? (
+            discussion.data.length === 0 ? (
+              <p class="muted">No comments yet.</p>
+            ) : (
+              <ol class="discussion">
+                {discussion.data.map((note) => (
+                  <li class="card">
+                    <p class="muted">
+                      <span class="tag">{note.motivation}</span> <a href={note.author}>{authorName(note.author)}</a> · <DateTime value={note.published} />
+                    </p>
+                    <p class="remote-content">{note.text}</p>
+                  </li>
+                ))}
+              </ol>
+            )
+          ) : (
+            <p class="muted">{discussion.problem.detail}</p>
+          )}
+          {session ? (
+            <>
+              <FormError message={comment.message} />
+              <PostForm action={`/proposals/${proposal.id}/comment`} label="Add to the discussion">
+                <Select
+                  name="motivation"
+                  label="Kind"
+                  options={DISCUSSION_MOTIVATIONS}
+                  value={comment.values.motivation ?? "comment"}
+                  error={comment.errors.motivation}
+                />
+                <TextArea name="text" label="Your comment" required value={comment.values.text} error={comment.errors.text} rows={4} />
+                <button type="submit">Post comment</button>
+              </PostForm>
+            </>
+          ) : (
+            <p>
+              <a href="/login">Sign in</a> to take part.
+            </p>
+          )}
+        </section>
+      </>,
+      { title: proposal.title, community: pageCommunity(community) },
+    );
+  };
+
+  pages.get("/proposals/:id", (c) => proposalPage(c, { values: {}, errors: {} }));
+
+  pages.post("/proposals/:id/vote", async (c) => {
+    const id = c.req.param("id");
+    if (!c.get("session")) return c.redirect("/login", 303);
+    const { value } = await formFields(c);
+    const result = await callApi<ProposalView>(c, "POST", `/proposals/${encodeURIComponent(id)}/vote`, { body: { value } });
+    if (!result.ok) return redirectWithNotice(c, links.proposal(Number(id)), `Your vote was not counted: ${result.problem.detail || result.problem.title}`, "error");
+    return redirectWithNotice(c, links.proposal(result.data.id), `Your vote (${value}) is counted. You can change it until the proposal closes.`);
+  });
+
+  pages.post("/proposals/:id/comment", async (c) => {
+    const id = c.req.param("id");
+    if (!c.get("session")) return c.redirect("/login", 303);
+    const values = await formFields(c);
+    const errors: Record<string, string> = {};
+    if (!values.text?.trim()) errors.text = "must not be empty";
+    if (!DISCUSSION_MOTIVATIONS.includes(values.motivation ?? "")) errors.motivation = `choose one of ${DISCUSSION_MOTIVATIONS.join(", ")}`;
+    if (Object.keys(errors).length > 0) {
+      c.status(400);
+      return proposalPage(c, { values, errors, message: "The comment was not posted." });
+    }
+    const proposal = await readApi<ProposalView>(c, `/proposals/${encodeURIComponent(id)}`);
+    const result = await callApi(c, "POST", "/annotations", { body: { target: proposal.iri, motivation: values.motivation, text: values.text } });
+    if (!result.ok) {
+      c.status(result.status as 400);
+      return proposalPage(c, { values, errors: { text: result.fieldErrors.text ?? result.problem.detail }, message: "The comment was not posted." });
+    }
+    return redirectWithNotice(c, `${links.proposal(proposal.id)}#discussion`, "Comment posted.");
+  });
+
+  const rulesPage = async (c: Context<WebEnv>, values?: Record<string, string>, errors: Record<string, string> = {}, message?: string) => {
+    const handle = c.req.param("handle") ?? "";
+    const community = communityOrThrow(c, handle);
+    const settings = await readApi<RulesView>(c, `/communities/${encodeURIComponent(handle)}/decision-rules`);
+    const steward = isSteward(c, community);
+    const value = (name: string, fallback: string) => values?.[name] ?? fallback;
+    return c.render(
+      <>
+        <h1>How {community.name} decides</h1>
+        <p>
+          A proposal is decided by the rule of the strictest authority level among the clauses it touches. Quorum is the share of members who must vote (abstentions and blocks
+          count); the threshold applies to yes against no.
+        </p>
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Decision rules per authority level</caption>
+            <thead>
+              <tr>
+                <th scope="col">Level</th>
+                <th scope="col">Quorum</th>
+                <th scope="col">Threshold</th>
+                <th scope="col">Blocks</th>
+                <th scope="col">Open at least</th>
+              </tr>
+            </thead>
+            <tbody>
+              {AUTHORITY_LEVELS.map((level) => {
+                const rule = settings.effective[level]!;
+                return (
+                  <tr>
+                    <th scope="row">
+                      <span class={`tag tag-${level}`}>{level}</span>
+                    </th>
+                    <td>{percent(rule.quorum)}</td>
+                    <td>{rule.threshold}</td>
+                    <td>{rule.blocks ? "any block stops it" : "count as no"}</td>
+                    <td>{rule.minOpenHours} h</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+        <p>
+          Adopted proposals {settings.adoptMode === "publish" ? "are published as a new version at once" : "change the draft; stewards publish it"}.{" "}
+          {settings.partners.length > 0 ? `Members of ${settings.partners.join(", ")} may vote too.` : "No partner instances."}
+        </p>
+        {steward ? (
+          <>
+            <h2>Change the rules</h2>
+            <FormError message={message} />
+            <PostForm action={links.decisionRules(community.handle)} label="Decision rules">
+              {AUTHORITY_LEVELS.map((level) => {
+                const rule = settings.effective[level]!;
+                return (
+                  <fieldset class="builder">
+                    <legend>
+                      <span class={`tag tag-${level}`}>{level}</span> clauses
+                    </legend>
+                    <Field
+                      id={`${level}-quorum`}
+                      name={`${level}.quorum`}
+                      label={`Quorum for ${level} (share of members, 0 to 1)`}
+                      type="number"
+                      step="0.01"
+                      min={0}
+                      max={1}
+                      value={value(`${level}.quorum`, String(rule.quorum))}
+                      error={errors[`rules.${level}.quorum`]}
+                    />
+                    <Select
+                      id={`${level}-threshold`}
+                      name={`${level}.threshold`}
+                      label={`Threshold for ${level}`}
+                      options={[...THRESHOLDS]}
+                      value={value(`${level}.threshold`, rule.threshold)}
+                      error={errors[`rules.${level}.threshold`]}
+                    />
+                    <Select
+                      id={`${level}-blocks`}
+                      name={`${level}.blocks`}
+                      label={`Blocks for ${level}`}
+                      options={[
+                        { value: "true", label: "Any block stops the proposal (consensus)" },
+                        { value: "false", label: "A block counts as a no" },
+                      ]}
+                      value={value(`${level}.blocks`, String(rule.blocks))}
+                      error={errors[`rules.${level}.blocks`]}
+                    />
+                    <Field
+                      id={`${level}-minOpenHours`}
+                      name={`${level}.minOpenHours`}
+                      label={`Minimum open time for ${level} (hours)`}
+                      type="number"
+                      step="any"
+                      min={0}
+                      value={value(`${level}.minOpenHours`, String(rule.minOpenHours))}
+                      error={errors[`rules.${level}.minOpenHours`]}
+                    />
+                  </fieldset>
+                );
+              })}
+              <Select
+                name="adoptMode"
+                label="When a proposal is adopted"
+                options={[
+                  { value: "draft", label: "Change the draft (stewards publish it)" },
+                  { value: "publish", label: "Publish a new version at once" },
+                ]}
+                value={value("adoptMode", settings.adoptMode)}
+                error={errors.adoptMode}
+              />
+              <TextArea
+                name="partners"
+                label="Partner instances"
+                hint="Host names, one a line, of instances whose members may vote on this community's proposals."
+                value={value("partners", settings.partners.join("\n"))}
+                error={Object.entries(errors).find(([key]) => key.startsWith("partners"))?.[1]}
+                rows={3}
+              />
+              <button type="submit">Save the decision rules</button>
+            </PostForm>
+          </>
+        ) : (
+          <p class="muted">Stewards of {community.name} set these rules.</p>
+        )}
+      </>,
+      { title: `Decision rules of ${community.name}`, community: pageCommunity(community) },
+    );
+  };
+
+  pages.get("/actors/:handle/decision-rules", (c) => rulesPage(c));
+
+  pages.post("/actors/:handle/decision-rules", async (c) => {
+    const handle = c.req.param("handle");
+    if (!c.get("session")) return c.redirect("/login", 303);
+    const values = await formFields(c);
+    const number = (text: string | undefined) => (text === undefined || text.trim() === "" ? Number.NaN : Number(text));
+    const rules = Object.fromEntries(
+      AUTHORITY_LEVELS.map((level) => [
+        level,
+        {
+          quorum: number(values[`${level}.quorum`]),
+          threshold: values[`${level}.threshold`],
+          blocks: values[`${level}.blocks`] === "true",
+          minOpenHours: number(values[`${level}.minOpenHours`]),
+        },
+      ]),
+    );
+    const partners = (values.partners ?? "")
+      .split(/[\s,]+/)
+      .map((host) => host.trim())
+      .filter(Boolean);
+    const result = await callApi(c, "PUT", `/communities/${encodeURIComponent(handle)}/decision-rules`, { body: { rules, adoptMode: values.adoptMode, partners } });
+    if (!result.ok) {
+      c.status(result.status as 400);
+      return rulesPage(c, values, result.fieldErrors, result.problem.status === 400 ? "The rules were not saved: see the fields marked below." : result.problem.detail);
+    }
+    return redirectWithNotice(c, links.decisionRules(handle), "Decision rules saved.");
+  });
+
+  return pages;
+}
+
+interface RulesView {
+  effective: Record<string, { quorum: number; threshold: string; blocks: boolean; minOpenHours: number }>;
+  adoptMode: "draft" | "publish";
+  partners: string[];
+}
+
+function authorName(iri: string): string {
+  try {
+    const url = new URL(iri);
+    return `@${url.pathname.split("/").filter(Boolean).pop()}@${url.host}`;
+  } catch {
+    return iri;
+  }
+}
+
+async function policyFor(c: Context<WebEnv>): Promise<Policy> {
+  const id = c.req.param("id") ?? "";
+  // The API answers a missing policy with its usual 404 problem.
+  await readApi(c, `/policies/${encodeURIComponent(id)}`);
+  return findPolicyById(c.get("deps").db, Number(id))!;
+}
+
+function remotePolicy(c: Context<WebEnv>, policy: Policy) {
+  return c.render(
+    <>
+      <h1>Proposals for {policy.title}</h1>
+      <p>
+        This policy belongs to another instance: its community votes on proposals there. You can <a href={links.policyFork(policy.id)}>fork it</a> and offer your changes.
+      </p>
+      <p>
+        <a href={policy.iri}>The policy on its home instance</a>
+      </p>
+    </>,
+    { title: `Proposals for ${policy.title}` },
+  );
+}
