@@ -123,6 +123,31 @@ svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted
 .prefs .option label { font-weight: 600; } .prefs .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
 .prefs .task-list { list-style: none; padding: 0; }
 /* area: participation */
+.choice-row { display: flex; flex-wrap: wrap; gap: .2rem; }
+button.choice-current { font-weight: 700; outline: 2px solid var(--ink); outline-offset: 1px; }
+fieldset.builder { border: 1px solid var(--line); border-radius: 6px; margin: 1rem 0; padding: .4rem 1rem; }
+fieldset.builder legend { font-weight: 700; padding: 0 .3rem; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
+@media (max-width: 40rem) { dl.facts { grid-template-columns: 1fr; } }
+.outcome-adopted { border-left: 4px solid var(--ok); padding-left: .6rem; }
+.outcome-rejected { border-left: 4px solid var(--danger); padding-left: .6rem; }
+.proposal-open { background: #fff7e0; } .proposal-adopted { background: var(--add); color: var(--add-ink); } .proposal-rejected { background: var(--del); color: var(--del-ink); }
+.clause-head { font-size: 1rem; }
+table.tally { max-width: 30rem; } .tally-bar-cell { width: 50%; }
+svg.tally-bar { width: 100%; height: .8rem; display: block; }
+.tally-yes rect { fill: var(--ok); } .tally-no rect { fill: var(--danger); } .tally-abstain rect { fill: #6b7280; } .tally-block rect { fill: #2b2b2b; }
+ol.statements, ul.statements, ol.discussion { list-style: none; padding: 0; }
+.statement-body { font-size: 1.05rem; margin: .2rem 0; }
+.opinion-map { margin: 1rem 0; }
+svg.opinion-map-svg { width: 100%; border-radius: 6px; }
+.opinion-map-frame { fill: var(--panel); stroke: var(--line); }
+.opinion-map-axis { stroke: #8a9099; stroke-dasharray: 4 3; }
+.opinion-point { stroke: #fff; stroke-width: 1.5; }
+.op-g0 { fill: var(--g0); } .op-g1 { fill: var(--g1); } .op-g2 { fill: var(--g2); } .op-g3 { fill: var(--g3); } .op-g4 { fill: var(--g4); }
+.opinion-legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; }
+svg.opinion-swatch { width: .9rem; height: .9rem; vertical-align: -.1rem; margin-right: .3rem; }
+.support-statement { font-weight: 400; min-width: 14rem; }
 `;
 
 /** The site icon: two overlapping circles, for communities that agree in part. */
