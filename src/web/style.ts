@@ -93,6 +93,37 @@ svg.chart text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 .state-rejected { color: var(--danger); }
 .state-accepted { color: var(--ok); }
 /* area: policies */
+.policy-actions { display: flex; flex-wrap: wrap; gap: 0 .2rem; margin: .4rem 0 .8rem; }
+.version-picker, .diff-picker { display: flex; flex-wrap: wrap; gap: .4rem .8rem; align-items: end; margin: .8rem 0; }
+.version-picker label { font-weight: 600; align-self: center; }
+.version-picker select { width: auto; max-width: 100%; }
+.diff-picker .field { margin: 0; min-width: 8rem; }
+.hash { overflow-wrap: anywhere; }
+.lineage li { margin: .2rem 0; overflow-wrap: anywhere; }
+.toc ol { margin: .3rem 0; padding-left: 1.4rem; }
+.policy-section { border-top: 1px solid var(--line); margin-top: 1.6rem; }
+.authority-group h3 { font-size: 1rem; }
+.clause-title { margin: .3rem 0; }
+.clause-anchor { font-size: .8rem; font-weight: 400; text-decoration: none; margin-left: .3rem; }
+.context-of-use { display: grid; grid-template-columns: max-content 1fr; gap: 0 .8rem; font-size: .9rem; margin: .4rem 0; }
+.context-of-use dt { font-weight: 600; }
+.context-of-use dd { margin: 0; }
+details.example, details.rationale, details.annotate { margin: .4rem 0; }
+details > summary { cursor: pointer; }
+.example-body { border-left: 2px solid var(--line); padding-left: .7rem; margin: .3rem 0; }
+.message-role { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); margin: .5rem 0 0; }
+.response-good { border-left: 3px solid var(--ok); padding-left: .5rem; }
+.response-bad { border-left: 3px solid var(--danger); padding-left: .5rem; }
+.tag-bad { background: var(--danger); color: #fff; border-color: var(--danger); text-transform: none; }
+.annotation-list { list-style: none; padding: 0; margin: .3rem 0; }
+.annotation { background: var(--panel); border-radius: 6px; padding: .4rem .7rem; margin: .4rem 0; }
+.annotation-head { margin: 0 0 .2rem; font-size: .9rem; }
+.annotation-quote { margin: .2rem 0; padding-left: .6rem; border-left: 3px solid var(--line); color: var(--muted); }
+.word-diff { white-space: pre-wrap; overflow-wrap: anywhere; }
+.diff-label { font-weight: 600; margin: .5rem 0 0; }
+ins.block, del.block { display: block; padding: .1rem .4rem; }
+.context-fields { border: 1px solid var(--line); border-radius: 4px; margin: .8rem 0; }
+.draft-clause summary { font-weight: 600; }
 /* area: forks-offers-bundles */
 .merge-columns { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .6rem; }
 .merge-side { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .6rem; overflow-wrap: anywhere; }

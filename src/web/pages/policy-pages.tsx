@@ -1,106 +1,709 @@
 /**
- * HTML pages of policies, at the same IRIs that serve their ActivityPub
- * documents (browsers land here; see federation/policy-documents.ts).
+ * Policy pages: a policy (local, forked or mirrored from elsewhere) at
+ * /policies/:id and, for local policies, at its IRI; a version IRI shows the
+ * same page at that version. Clauses are grouped by section and authority
+ * level, with annotations and a form per clause; a version picker; lineage;
+ * and the diff between any two versions. Creating, importing and editing
+ * live in ./policy-edit-pages.tsx, mounted from here.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { eq } from "drizzle-orm";
+import { policies as policiesTable } from "../../../db/schema.ts";
 import { findCommunity } from "../../communities.ts";
-import { findLocalPolicy, findVersion, listCommunityPolicies, listVersions, versionContent } from "../../policies/policies.ts";
-import { renderVersionHtml } from "../../policies/render.ts";
+import { diffContents, type PolicyDiff } from "../../policies/diff.ts";
+import { listAnnotations, type AnnotationView } from "../../policies/annotations.ts";
+import { listForks } from "../../policies/forks.ts";
+import {
+  findLocalPolicy,
+  findPolicyById,
+  findPolicyByIri,
+  findVersion,
+  findVersionByIri,
+  getDraft,
+  listCommunityPolicies,
+  listVersions,
+  versionContent,
+  type Policy,
+  type PolicyVersion,
+} from "../../policies/policies.ts";
+import type { PolicyContent } from "../../policies/content.ts";
+import { clauseIri } from "../../../federation/annotations.ts";
+import { callApi } from "../api-client.ts";
+import { DateTime, SectionTitle } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
+import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { links } from "../links.ts";
+import {
+  AnnotationForm,
+  AnnotationItem,
+  AuthorityTag,
+  ClauseView,
+  ContextOfUseView,
+  Markdown,
+  WordDiff,
+  authorOf,
+  groupClauses,
+  isMemberOf,
+  isStewardOf,
+  localCommunityOf,
+  policyCommunity,
+  stewardedCommunities,
+  type AnnotationFormState,
+} from "../policy-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
+import { policyEditPages } from "./policy-edit-pages.tsx";
+
+type Ctx = Context<WebEnv>;
+
+function notFound(c: Ctx, detail = "No such policy or version on this instance.") {
+  c.status(404);
+  return c.render(<ErrorPage title="Not found" detail={detail} />, { title: "Not found" });
+}
+
+/** A version reference in a document (a VersionRef or an IRI), as a link to our page when we hold it. */
+function VersionLink(props: { db: WebEnv["Variables"]["deps"]["db"]; iri: string }) {
+  const version = findVersionByIri(props.db, props.iri);
+  const policy = version ? findPolicyById(props.db, version.policyId) : undefined;
+  if (version && policy) {
+    return (
+      <a href={links.policy(policy.id, version.number)}>
+        {policy.title}, version {version.number}
+      </a>
+    );
+  }
+  return (
+    <a href={props.iri} rel="nofollow noopener">
+      {props.iri}
+    </a>
+  );
+}
+
+function refIri(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object" && typeof (value as { id?: unknown }).id === "string") return (value as { id: string }).id;
+  return undefined;
+}
+
+export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: number; annotationState?: AnnotationFormState } = {}) {
+  const { db, origin } = c.get("deps");
+  const user = c.get("session")?.user;
+  const versions = listVersions(db, policy);
+  const live = versions.filter((v) => !v.retractedAt);
+  const community = policyCommunity(db, policy);
+  const localCommunity = localCommunityOf(db, policy);
+  const steward = isStewardOf(db, localCommunity, user);
+  const requested = options.version;
+  const version: PolicyVersion | undefined = requested === undefined ? live.at(-1) : versions.find((v) => v.number === requested);
+  if (requested !== undefined && !version) return notFound(c, `${policy.title} has no version ${requested} here.`);
+  if (version?.retractedAt) {
+    c.status(410);
+    return c.render(
+      <>
+        <h1>Version {version.number} was retracted</h1>
+        <p>
+          Version {version.number} of <a href={links.policy(policy.id)}>{policy.title}</a> was retracted by its community on{" "}
+          <DateTime value={version.retractedAt} />.
+        </p>
+      </>,
+      { title: policy.title, community },
+    );
+  }
+  const content: PolicyContent | undefined = version ? versionContent(version) : undefined;
+  const document = (version?.document ?? {}) as Record<string, unknown>;
+  const annotations = listAnnotations(db, { policyIri: policy.iri }).filter((a) => !/\/proposals\/\d+$/.test(a.versionIri));
+  const byClause = new Map<string | null, AnnotationView[]>();
+  for (const annotation of annotations) {
+    const list = byClause.get(annotation.clauseId) ?? [];
+    list.push(annotation);
+    byClause.set(annotation.clauseId, list);
+  }
+  const versionNumberOf = new Map(versions.map((v) => [v.iri, v.number]));
+  const asOptions = user
+    ? [{ value: "", label: `Yourself (${user.username})` }, ...stewardedCommunities(db, user).map((cm) => ({ value: cm.handle, label: cm.name }))]
+    : [];
+
+  const forkedFromIri = policy.forkedFromIri ?? refIri(document.forkedFrom);
+  const remoteForks = listForks(db, policy);
+  const localForks = db.select().from(policiesTable).where(eq(policiesTable.upstreamIri, policy.iri)).all();
+  const merges = versions
+    .map((v) => ({ version: v, from: refIri((v.document as Record<string, unknown>).mergedFrom) }))
+    .filter((m): m is { version: PolicyVersion; from: string } => m.from !== undefined);
+  const previousIri = refIri(document.previousVersion);
+  const groups = content ? groupClauses(content) : [];
+
+  const annotationsOf = (clauseId: string | null) =>
+    (byClause.get(clauseId) ?? []).map((annotation) => (
+      <AnnotationItem
+        annotation={annotation}
+        author={authorOf(db, origin, annotation.authorIri)}
+        versionLabel={versionNumberOf.has(annotation.versionIri) ? `on version ${versionNumberOf.get(annotation.versionIri)}` : undefined}
+      />
+    ));
+
+  return c.render(
+    <>
+      <h1>{policy.title}</h1>
+      <p class="policy-meta">
+        A policy of <a href={community.href}>{community.name}</a>
+        {localCommunity ? null : <span class="muted"> ({new URL(policy.ownerIri).host})</span>} · licence <code>{policy.licence}</code>
+        {version ? (
+          <>
+            {" "}
+            · version {version.number} of {live.at(-1)?.number ?? version.number}, published <DateTime value={version.publishedAt} />
+          </>
+        ) : null}
+      </p>
+      <nav class="policy-actions" aria-label="Policy actions">
+        {steward ? (
+          <a class="button" href={links.policyDraft(policy.id)}>
+            Edit draft
+          </a>
+        ) : null}
+        {live.length >= 2 ? (
+          <a class="button secondary" href={links.policyDiff(policy.id, live.at(-2)!.number, live.at(-1)!.number)}>
+            Compare versions
+          </a>
+        ) : null}
+        {user && version ? (
+          <a class="button secondary" href={links.policyFork(policy.id)}>
+            Fork
+          </a>
+        ) : null}
+        {steward && policy.upstreamIri ? (
+          <>
+            <a class="button secondary" href={links.policyMerge(policy.id)}>
+              Merge upstream
+            </a>
+            <a class="button secondary" href={links.policyNewOffer(policy.id)}>
+              Offer upstream
+            </a>
+          </>
+        ) : null}
+        {localCommunity ? (
+          <a class="button secondary" href={links.policyProposals(policy.id)}>
+            Proposals
+          </a>
+        ) : null}
+      </nav>
+      {policy.summary ? <p class="policy-summary">{policy.summary}</p> : null}
+
+      {versions.length > 0 ? (
+        <form method="get" action={links.policy(policy.id)} class="version-picker" aria-label="Choose a version">
+          <label for="version">Version</label>
+          <select id="version" name="version">
+            {[...versions].reverse().map((v) => (
+              <option value={String(v.number)} selected={v.number === version?.number}>
+                {`Version ${v.number} · ${v.publishedAt.toISOString().slice(0, 10)}${v.retractedAt ? " · retracted" : ""}`}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="secondary">
+            Show version
+          </button>
+        </form>
+      ) : null}
+
+      {version ? (
+        <div class="panel">
+          <p>
+            <strong>Changes in version {version.number}:</strong> {version.changelog || "(no changelog)"}
+          </p>
+          <p class="muted">
+            Content hash <code class="hash">{version.contentHash}</code> ·{" "}
+            <a href={version.iri} rel="nofollow noopener">
+              version IRI
+            </a>
+          </p>
+        </div>
+      ) : (
+        <div class="panel">
+          <p>Not published yet.</p>
+          {steward ? (
+            <p>
+              <a href={links.policyDraft(policy.id)}>Open the draft</a> to add clauses and publish the first version.
+            </p>
+          ) : null}
+        </div>
+      )}
+
+      <section aria-labelledby="lineage">
+        <SectionTitle id="lineage">Lineage</SectionTitle>
+        <ul class="lineage">
+          {forkedFromIri ? (
+            <li>
+              Forked from <VersionLink db={db} iri={forkedFromIri} />
+            </li>
+          ) : (
+            <li>An original policy (not a fork).</li>
+          )}
+          {previousIri ? (
+            <li>
+              Previous version: <VersionLink db={db} iri={previousIri} />
+            </li>
+          ) : null}
+          {merges.map((merge) => (
+            <li>
+              Version {merge.version.number} merged <VersionLink db={db} iri={merge.from} />
+            </li>
+          ))}
+          {remoteForks.length + localForks.length === 0 ? (
+            <li>No known forks.</li>
+          ) : (
+            <li>
+              Forks ({remoteForks.length + localForks.length}):
+              <ul>
+                {localForks.map((fork) => (
+                  <li>
+                    <a href={links.policy(fork.id)}>{fork.title}</a> <span class="muted">({policyCommunity(db, fork).name})</span>
+                  </li>
+                ))}
+                {remoteForks
+                  .filter((fork) => !localForks.some((local) => local.iri === fork.forkIri))
+                  .map((fork) => {
+                    const held = findPolicyByIri(db, fork.forkIri);
+                    const owner = authorOf(db, origin, fork.forkOwnerIri);
+                    return (
+                      <li>
+                        {held ? (
+                          <a href={links.policy(held.id)}>{held.title}</a>
+                        ) : (
+                          <a href={fork.forkIri} rel="nofollow noopener">
+                            {fork.forkIri}
+                          </a>
+                        )}{" "}
+                        <span class="muted">
+                          by {owner.name} ({owner.host})
+                        </span>
+                      </li>
+                    );
+                  })}
+              </ul>
+            </li>
+          )}
+        </ul>
+      </section>
+
+      {content ? (
+        <>
+          {content.contexts.length ? (
+            <section aria-labelledby="contexts">
+              <SectionTitle id="contexts">Written for</SectionTitle>
+              {content.contexts.map((context) => (
+                <ContextOfUseView context={context} />
+              ))}
+            </section>
+          ) : null}
+          <nav class="panel toc" aria-label="Sections">
+            <p>
+              <strong>{content.clauses.length} clauses</strong> in {groups.length} {groups.length === 1 ? "section" : "sections"}
+            </p>
+            <ol>
+              {groups.map((group, i) => (
+                <li>
+                  <a href={`#section-${i}`}>{group.title}</a>{" "}
+                  {group.levels.map((level) => (
+                    <AuthorityTag level={level.level} />
+                  ))}
+                </li>
+              ))}
+            </ol>
+          </nav>
+          {groups.map((group, i) => (
+            <section class="policy-section" aria-labelledby={`section-${i}`}>
+              <h2 id={`section-${i}`}>{group.title}</h2>
+              <Markdown md={group.text} class="md section-text" />
+              {group.levels.map((level) => (
+                <div class={`authority-group authority-${level.level}`}>
+                  <h3>
+                    <AuthorityTag level={level.level} /> {level.clauses.length} {level.clauses.length === 1 ? "clause" : "clauses"}
+                  </h3>
+                  {level.clauses.map((clause) => {
+                    const notes = annotationsOf(clause.id);
+                    return (
+                      <ClauseView clause={clause}>
+                        <section class="annotations" aria-label={`Annotations on ${clause.id}`}>
+                          {notes.length ? (
+                            <>
+                              <p class="muted">Annotations ({notes.length})</p>
+                              <ul class="annotation-list">{notes}</ul>
+                            </>
+                          ) : null}
+                          {user ? (
+                            <AnnotationForm
+                              policyId={policy.id}
+                              clauseId={clause.id}
+                              target={clauseIri(version!.iri, clause.id)}
+                              asOptions={asOptions}
+                              state={options.annotationState}
+                            />
+                          ) : null}
+                        </section>
+                      </ClauseView>
+                    );
+                  })}
+                </div>
+              ))}
+            </section>
+          ))}
+          {(() => {
+            const present = new Set(content.clauses.map((clause) => clause.id));
+            const elsewhere = [...byClause.entries()].filter(([clauseId]) => clauseId === null || !present.has(clauseId));
+            if (elsewhere.length === 0) return null;
+            return (
+              <section aria-labelledby="other-annotations">
+                <h2 id="other-annotations">Other annotations</h2>
+                <p class="muted">On the whole policy, or on clauses this version does not have.</p>
+                <ul class="annotation-list">{elsewhere.flatMap(([clauseId]) => annotationsOf(clauseId))}</ul>
+              </section>
+            );
+          })()}
+          {user ? null : (
+            <p class="muted">
+              <a href="/login">Sign in</a> to annotate clauses.
+            </p>
+          )}
+        </>
+      ) : null}
+    </>,
+    { title: version ? `${policy.title} (version ${version.number})` : policy.title, community },
+  );
+}
+
+function DiffView(props: { diff: PolicyDiff; from: PolicyContent; to: PolicyContent }) {
+  const { diff } = props;
+  const titleOf = (content: PolicyContent, id: string) => {
+    const clause = content.clauses.find((c) => c.id === id);
+    return clause?.title || id;
+  };
+  const metadata = Object.entries(diff.metadata) as [string, { before: unknown; after: unknown }][];
+  return (
+    <>
+      <p class="panel diff-summary" role="status">
+        {diff.summary.edited} edited · {diff.summary.added} added · {diff.summary.removed} removed · {diff.summary.moved} moved ·{" "}
+        {diff.clauses.unchanged} unchanged
+      </p>
+      {metadata.length ? (
+        <section aria-labelledby="diff-metadata">
+          <h2 id="diff-metadata">Title, summary and licence</h2>
+          {metadata.map(([field, change]) => (
+            <div class="clause clause-changed">
+              <h3>{field}</h3>
+              {typeof change.before === "string" && typeof change.after === "string" ? (
+                <p class="word-diff">
+                  <del>{change.before}</del> <ins>{change.after}</ins>
+                </p>
+              ) : (
+                <p class="word-diff">
+                  <del>{JSON.stringify(change.before)}</del> <ins>{JSON.stringify(change.after)}</ins>
+                </p>
+              )}
+            </div>
+          ))}
+        </section>
+      ) : null}
+      {diff.clauses.edited.length ? (
+        <section aria-labelledby="diff-edited">
+          <h2 id="diff-edited">Edited clauses ({diff.clauses.edited.length})</h2>
+          {diff.clauses.edited.map((edit) => (
+            <article class="clause clause-changed" id={`diff-${edit.id}`}>
+              <h3>
+                {titleOf(props.to, edit.id)} <span class="muted">#{edit.id}</span>
+              </h3>
+              <p class="muted">Changed: {edit.changes.join(", ")}</p>
+              {edit.text ? (
+                <>
+                  <p class="diff-label">Text</p>
+                  <WordDiff parts={edit.text} />
+                </>
+              ) : null}
+              {edit.rationale ? (
+                <>
+                  <p class="diff-label">Rationale</p>
+                  <WordDiff parts={edit.rationale} />
+                </>
+              ) : null}
+              {(Object.entries(edit.fields) as [string, { before: unknown; after: unknown }][]).map(([field, change]) => (
+                <>
+                  <p class="diff-label">{field}</p>
+                  <p class="word-diff">
+                    <del>{typeof change.before === "string" ? change.before : JSON.stringify(change.before)}</del>{" "}
+                    <ins>{typeof change.after === "string" ? change.after : JSON.stringify(change.after)}</ins>
+                  </p>
+                </>
+              ))}
+            </article>
+          ))}
+        </section>
+      ) : null}
+      {diff.clauses.added.length ? (
+        <section aria-labelledby="diff-added">
+          <h2 id="diff-added">Added clauses ({diff.clauses.added.length})</h2>
+          {diff.clauses.added.map((item) => (
+            <article class="clause clause-added">
+              <h3>
+                {item.clause.title || item.id} <AuthorityTag level={item.clause.authority} /> <span class="muted">#{item.id}</span>
+              </h3>
+              <ins class="block">
+                <Markdown md={item.clause.text} />
+              </ins>
+            </article>
+          ))}
+        </section>
+      ) : null}
+      {diff.clauses.removed.length ? (
+        <section aria-labelledby="diff-removed">
+          <h2 id="diff-removed">Removed clauses ({diff.clauses.removed.length})</h2>
+          {diff.clauses.removed.map((item) => (
+            <article class="clause clause-removed">
+              <h3>
+                {item.clause.title || item.id} <AuthorityTag level={item.clause.authority} /> <span class="muted">#{item.id}</span>
+              </h3>
+              <del class="block">
+                <Markdown md={item.clause.text} />
+              </del>
+            </article>
+          ))}
+        </section>
+      ) : null}
+      {diff.clauses.moved.length ? (
+        <section aria-labelledby="diff-moved">
+          <h2 id="diff-moved">Moved clauses ({diff.clauses.moved.length})</h2>
+          <ul>
+            {diff.clauses.moved.map((move) => (
+              <li>
+                {titleOf(props.to, move.id)} <span class="muted">#{move.id}</span>: position {move.fromIndex + 1} → {move.toIndex + 1}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {diff.sections.added.length + diff.sections.removed.length + diff.sections.changed.length + diff.sections.moved.length ? (
+        <section aria-labelledby="diff-sections">
+          <h2 id="diff-sections">Sections</h2>
+          <ul>
+            {diff.sections.added.map((s) => (
+              <li>
+                <ins>Added “{s.section.title}”</ins>
+              </li>
+            ))}
+            {diff.sections.removed.map((s) => (
+              <li>
+                <del>Removed “{s.section.title}”</del>
+              </li>
+            ))}
+            {diff.sections.changed.map((s) => (
+              <li>
+                “{s.after.title}” changed: {s.changes.join(", ")}
+              </li>
+            ))}
+            {diff.sections.moved.map((s) => (
+              <li>
+                Section {s.id} moved: position {s.fromIndex + 1} → {s.toIndex + 1}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+function renderDiffPage(c: Ctx, policy: Policy) {
+  const { db } = c.get("deps");
+  const user = c.get("session")?.user;
+  const community = policyCommunity(db, policy);
+  const localCommunity = localCommunityOf(db, policy);
+  const canSeeDraft = isMemberOf(db, localCommunity, user);
+  const versions = listVersions(db, policy).filter((v) => !v.retractedAt);
+  const choices = [...versions.map((v) => String(v.number)), ...(canSeeDraft ? ["draft"] : [])];
+  const fromParam = c.req.query("from") ?? (versions.length >= 2 ? String(versions.at(-2)!.number) : choices[0]);
+  const toParam = c.req.query("to") ?? (versions.length >= 1 ? String(versions.at(-1)!.number) : choices[0]);
+  const contentOf = (which: string | undefined): PolicyContent | string => {
+    if (which === "draft") return canSeeDraft ? getDraft(policy) : "Only members of the policy's community can compare with its draft.";
+    if (!which || !/^\d+$/.test(which)) return "Choose a version.";
+    const version = findVersion(db, policy, Number(which));
+    if (!version || version.retractedAt) return `There is no version ${which} here.`;
+    return versionContent(version);
+  };
+  const from = contentOf(fromParam);
+  const to = contentOf(toParam);
+  const label = (which: string) => (which === "draft" ? "Draft" : `Version ${which}`);
+  const problem = typeof from === "string" ? from : typeof to === "string" ? to : undefined;
+  if (problem && (c.req.query("from") || c.req.query("to"))) c.status(400);
+  return c.render(
+    <>
+      <h1>Changes to {policy.title}</h1>
+      <p>
+        <a href={links.policy(policy.id)}>Back to the policy</a>
+      </p>
+      {choices.length < 2 ? (
+        <p>There is only one version so far: nothing to compare.</p>
+      ) : (
+        <form method="get" action={links.policyDiff(policy.id)} class="diff-picker" aria-label="Choose versions to compare">
+          <div class="field">
+            <label for="from">From</label>
+            <select id="from" name="from">
+              {choices.map((choice) => (
+                <option value={choice} selected={choice === fromParam}>
+                  {label(choice)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="to">To</label>
+            <select id="to" name="to">
+              {choices.map((choice) => (
+                <option value={choice} selected={choice === toParam}>
+                  {label(choice)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="submit">Compare</button>
+        </form>
+      )}
+      {problem ? (
+        choices.length < 2 ? null : (
+          <p class="notice notice-error" role="alert">
+            {problem}
+          </p>
+        )
+      ) : (
+        <>
+          <h2 class="diff-heading">
+            {label(fromParam!)} → {label(toParam!)}
+          </h2>
+          {fromParam === toParam ? <p>These are the same version.</p> : <DiffView diff={diffContents(from as PolicyContent, to as PolicyContent)} from={from as PolicyContent} to={to as PolicyContent} />}
+        </>
+      )}
+    </>,
+    { title: `Changes to ${policy.title}`, community },
+  );
+}
 
 export function policyPages() {
   const pages = new Hono<WebEnv>();
-  const notFound = (c: import("hono").Context<WebEnv>) => {
-    c.status(404);
-    return c.render(<ErrorPage title="Not found" detail="No such policy or version on this instance." />, { title: "Not found" });
+
+  const byId = (c: Ctx): Policy | undefined => {
+    const id = c.req.param("id");
+    return id && /^\d+$/.test(id) ? findPolicyById(c.get("deps").db, Number(id)) : undefined;
+  };
+  const versionQuery = (c: Ctx): number | undefined | "bad" => {
+    const raw = c.req.query("version");
+    if (raw === undefined || raw === "") return undefined;
+    return /^\d+$/.test(raw) ? Number(raw) : "bad";
   };
 
   pages.get("/actors/:handle/policies", (c) => {
     const { db } = c.get("deps");
     const community = findCommunity(db, c.req.param("handle"));
-    if (!community) return notFound(c);
+    if (!community) return notFound(c, "No such community on this instance.");
     const rows = listCommunityPolicies(db, community);
+    const steward = isStewardOf(db, community, c.get("session")?.user);
     return c.render(
       <>
         <h1>Policies of {community.name}</h1>
+        {steward ? (
+          <p>
+            <a class="button" href={links.newPolicy(community.handle)}>
+              New or imported policy
+            </a>
+          </p>
+        ) : null}
         {rows.length === 0 ? (
           <p>No policies yet.</p>
         ) : (
-          <ul>
-            {rows.map((p) => (
-              <li>
-                <a href={p.iri}>{p.title}</a>
-              </li>
-            ))}
+          <ul class="policy-list">
+            {rows.map((p) => {
+              const head = listVersions(db, p).filter((v) => !v.retractedAt).at(-1);
+              return (
+                <li>
+                  <a href={links.policy(p.id)}>{p.title}</a>{" "}
+                  <span class="muted">{head ? `version ${head.number}` : "not published yet"}</span>
+                  {p.summary ? <p class="muted">{p.summary}</p> : null}
+                </li>
+              );
+            })}
           </ul>
         )}
       </>,
-      { title: `Policies of ${community.name}`, community: { name: community.name, handle: community.handle, href: `/actors/${community.handle}` } },
+      { title: `Policies of ${community.name}`, community: { name: community.name, handle: community.handle, href: links.community(community.handle) } },
     );
   });
+
+  // Before /actors/:handle/policies/:slug, so "new" is the form, not a slug.
+  pages.route("/", policyEditPages());
 
   pages.get("/actors/:handle/policies/:slug", (c) => {
     const { db } = c.get("deps");
     const community = findCommunity(db, c.req.param("handle"));
     const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
-    if (!community || !policy) return notFound(c);
-    const versions = listVersions(db, policy);
-    return c.render(
-      <>
-        <h1>{policy.title}</h1>
-        <p>
-          A policy of <a href={`/actors/${community.handle}`}>{community.name}</a> · licence {policy.licence}
-        </p>
-        {policy.summary ? <p>{policy.summary}</p> : null}
-        <h2>Versions</h2>
-        {versions.length === 0 ? (
-          <p>Not published yet.</p>
-        ) : (
-          <ol>
-            {versions.map((v) => (
-              <li value={v.number}>
-                <a href={v.iri}>Version {v.number}</a> · {v.publishedAt.toISOString().slice(0, 10)}
-                {v.retractedAt ? " · retracted" : ""} · <code>{v.contentHash.slice(0, 19)}…</code> · {v.changelog}
-              </li>
-            ))}
-          </ol>
-        )}
-      </>,
-      { title: policy.title, community: { name: community.name, handle: community.handle, href: `/actors/${community.handle}` } },
-    );
+    if (!policy) return notFound(c);
+    const version = versionQuery(c);
+    if (version === "bad") return notFound(c);
+    return renderPolicyPage(c, policy, { version });
   });
 
   pages.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", (c) => {
     const { db } = c.get("deps");
     const community = findCommunity(db, c.req.param("handle"));
     const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
-    const version = policy ? findVersion(db, policy, Number(c.req.param("number"))) : undefined;
-    if (!community || !policy || !version) return notFound(c);
-    const pageCommunity = { name: community.name, handle: community.handle, href: `/actors/${community.handle}` };
-    if (version.retractedAt) {
-      c.status(410);
-      return c.render(
-        <>
-          <h1>Retracted</h1>
-          <p>
-            Version {version.number} of <a href={policy.iri}>{policy.title}</a> was retracted.
-          </p>
-        </>,
-        { title: policy.title, community: pageCommunity },
-      );
+    if (!policy) return notFound(c);
+    return renderPolicyPage(c, policy, { version: Number(c.req.param("number")) });
+  });
+
+  pages.get("/policies/:id{[0-9]+}", (c) => {
+    const policy = byId(c);
+    if (!policy) return notFound(c);
+    const version = versionQuery(c);
+    if (version === "bad") return notFound(c);
+    return renderPolicyPage(c, policy, { version });
+  });
+
+  pages.get("/policies/:id{[0-9]+}/diff", (c) => {
+    const policy = byId(c);
+    return policy ? renderDiffPage(c, policy) : notFound(c);
+  });
+
+  pages.post("/policies/:id{[0-9]+}/annotations", async (c) => {
+    const policy = byId(c);
+    if (!policy) return notFound(c);
+    if (!c.get("session")) return c.redirect("/login", 303);
+    const fields = await formFields(c);
+    const clauseId = fields.clause ?? "";
+    const result = await callApi<{ iri: string }>(c, "POST", "/annotations", {
+      body: {
+        target: fields.target ?? "",
+        motivation: fields.motivation ?? "",
+        text: fields.text ?? "",
+        quote: optional(fields.quote),
+        suggestedText: optional(fields.suggestedText),
+        as: optional(fields.as),
+      },
+    });
+    const versionNumber = findVersionByIri(c.get("deps").db, (fields.target ?? "").replace(/\/clauses\/[^/]*$/, ""))?.number;
+    if (result.ok) {
+      return redirectWithNotice(c, `${links.policy(policy.id, versionNumber)}#clause-${clauseId}`, "Your annotation was added and sent to the policy's community.");
     }
-    // renderVersionHtml sanitises everything that came from the policy text.
-    const body = renderVersionHtml(versionContent(version), { versionNumber: version.number, changelog: version.changelog });
-    return c.render(
-      <>
-        <p>
-          <a href={policy.iri}>All versions</a> · content hash <code>{version.contentHash}</code>
-        </p>
-        <div dangerouslySetInnerHTML={{ __html: body }} />
-      </>,
-      { title: `${policy.title}, version ${version.number}`, community: pageCommunity },
-    );
+    // The API checks the clause-level rules (quote present, suggestion only for edits) and names the field in its message.
+    const errors: Record<string, string> = { ...result.fieldErrors };
+    let message: string | undefined;
+    const detail = result.problem.detail;
+    const named = /^(text|quote|suggestedText|motivation): (.*)$/.exec(detail);
+    if (Object.keys(errors).length === 0) {
+      const parts = detail.split("; ");
+      for (const part of parts) {
+        const match = /^(text|quote|suggestedText|motivation|clauseId): (.*)$/.exec(part);
+        if (match) errors[match[1]!] = match[2]!;
+      }
+      if (Object.keys(errors).length === 0 && !named) message = detail;
+    }
+    c.status(result.status === 404 ? 404 : 400);
+    return renderPolicyPage(c, policy, {
+      version: versionNumber,
+      annotationState: { clauseId, values: fields, errors, message: message ?? "The annotation was not added; see the messages below." },
+    });
   });
 
   return pages;

@@ -1,0 +1,328 @@
+/**
+ * Pieces of the policy pages: clauses with their context, rationale and
+ * examples, word diffs, annotations and the annotation form, and the lookups
+ * those need (who wrote something, which community owns a policy, whether
+ * the signed-in user stewards it).
+ *
+ * Policy text is Markdown rendered by src/policies/render.ts, which
+ * sanitises (it is the boundary for policies mirrored from other instances);
+ * annotation text and suggested edits from other instances go through
+ * RemoteHtml.
+ */
+import type { Child } from "hono/jsx";
+import type { Db } from "../../db/client.ts";
+import type { User } from "../accounts/users.ts";
+import { findActorByIdentifier } from "../actors/local-actors.ts";
+import { findCommunityById, listCommunities, memberRole, type Community } from "../communities.ts";
+import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type ContextOfUse, type Example, type PolicyContent } from "../policies/content.ts";
+import type { WordDiffPart } from "../policies/diff.ts";
+import { MOTIVATIONS, MOTIVATION_LABELS, type Motivation } from "../policies/annotation.ts";
+import type { AnnotationView } from "../policies/annotations.ts";
+import type { Policy } from "../policies/policies.ts";
+import { renderMarkdown } from "../policies/render.ts";
+import { textToHtml } from "../text.ts";
+import { findFederatedActor } from "../../federation/persist-actor.ts";
+import { DateTime, FormError, PostForm, RemoteHtml, Select, TextArea, Field } from "./components.tsx";
+import type { PageCommunity } from "./context.ts";
+import { links } from "./links.ts";
+
+export const AUTHORITY_LABELS: Record<AuthorityLevel, string> = {
+  root: "Root",
+  system: "System",
+  developer: "Developer",
+  user: "User",
+  guideline: "Guideline",
+};
+
+export function AuthorityTag(props: { level: AuthorityLevel }) {
+  return <span class={`tag tag-${props.level}`}>{AUTHORITY_LABELS[props.level]}</span>;
+}
+
+/** Markdown from a policy, rendered and sanitised. */
+export function Markdown(props: { md: string; class?: string }) {
+  if (!props.md.trim()) return null;
+  return <div class={props.class ?? "md"} dangerouslySetInnerHTML={{ __html: renderMarkdown(props.md) }} />;
+}
+
+/** A community that owns a policy, for the page header: local (its page) or remote (its actor IRI). */
+export function policyCommunity(db: Db, policy: Policy): PageCommunity {
+  const local = policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
+  if (local) return { name: local.name, handle: local.handle, href: links.community(local.handle) };
+  const remote = findFederatedActor(db, policy.ownerIri);
+  const url = new URL(policy.ownerIri);
+  const handle = remote?.handle ?? url.pathname.split("/").filter(Boolean).pop() ?? url.host;
+  return { name: remote?.name || `${handle.replace(/^@/, "")}@${url.host}`, handle, href: policy.ownerIri };
+}
+
+export function localCommunityOf(db: Db, policy: Policy): Community | undefined {
+  return policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
+}
+
+export function isStewardOf(db: Db, community: Community | undefined, user: User | undefined): boolean {
+  if (!community || !user) return false;
+  return user.isAdmin || memberRole(db, community, user) === "steward";
+}
+
+export function isMemberOf(db: Db, community: Community | undefined, user: User | undefined): boolean {
+  if (!community || !user) return false;
+  return user.isAdmin || memberRole(db, community, user) !== undefined;
+}
+
+/** Communities the user may speak for. */
+export function stewardedCommunities(db: Db, user: User): Community[] {
+  return listCommunities(db).filter((community) => memberRole(db, community, user) === "steward");
+}
+
+export interface AuthorInfo {
+  name: string;
+  host: string;
+  href: string;
+}
+
+/** Who an actor IRI is: a local user or community, or a remote actor we have seen. */
+export function authorOf(db: Db, origin: string, iri: string): AuthorInfo {
+  let url: URL;
+  try {
+    url = new URL(iri);
+  } catch {
+    return { name: iri, host: "", href: "#" };
+  }
+  const localPrefix = new URL("/actors/", origin).href;
+  if (iri.startsWith(localPrefix)) {
+    const identifier = iri.slice(localPrefix.length);
+    const actor = findActorByIdentifier(db, identifier);
+    return { name: actor?.name || identifier, host: url.host, href: links.community(identifier) };
+  }
+  const remote = findFederatedActor(db, iri);
+  const fallback = url.pathname.split("/").filter(Boolean).pop() ?? iri;
+  return { name: remote?.name || remote?.handle || fallback, host: url.host, href: remote?.url ?? iri };
+}
+
+/** A word-level diff: inserted words in <ins>, deleted in <del>, the rest as it was. */
+export function WordDiff(props: { parts: WordDiffPart[] }) {
+  return (
+    <p class="word-diff">
+      {props.parts.map((part) =>
+        part.kind === "added" ? <ins>{part.value}</ins> : part.kind === "removed" ? <del>{part.value}</del> : <span>{part.value}</span>,
+      )}
+    </p>
+  );
+}
+
+export function ContextOfUseView(props: { context: ContextOfUse }) {
+  const facets = (["domain", "audience", "locale", "deployment"] as const).filter((facet) => props.context[facet]?.length);
+  if (facets.length === 0) return <p class="muted context-of-use">Applies in any context.</p>;
+  return (
+    <dl class="context-of-use">
+      {facets.map((facet) => (
+        <>
+          <dt>{facet[0]!.toUpperCase() + facet.slice(1)}</dt>
+          <dd>{props.context[facet]!.join(", ")}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+export function ExampleView(props: { example: Example; index: number }) {
+  const { example } = props;
+  const good = example.responses.filter((r) => r.label === "good").length;
+  const bad = example.responses.length - good;
+  return (
+    <details class="example">
+      <summary>
+        {example.title || `Example ${props.index + 1}`}{" "}
+        <span class="muted">
+          ({example.responses.length === 0 ? "scenario" : `${good} good, ${bad} bad`})
+        </span>
+      </summary>
+      <div class="example-body">
+        {example.prompt.map((message) => (
+          <div class="message">
+            <p class="message-role">{message.role}</p>
+            <Markdown md={message.content} />
+          </div>
+        ))}
+        {example.responses.map((response) => (
+          <div class={`response response-${response.label}`}>
+            <p class="message-role">
+              assistant <span class={`tag ${response.label === "good" ? "tag-user" : "tag-bad"}`}>{response.label === "good" ? "Good response" : "Bad response"}</span>
+            </p>
+            <Markdown md={response.content} />
+            {response.note ? <p class="muted">{response.note}</p> : null}
+          </div>
+        ))}
+        {example.why ? (
+          <div class="example-why">
+            <p class="message-role">Why</p>
+            <Markdown md={example.why} />
+          </div>
+        ) : null}
+      </div>
+    </details>
+  );
+}
+
+/** A clause as readers see it: title, authority, text, context, rationale, examples. */
+export function ClauseView(props: { clause: Clause; children?: Child; headingLevel?: 3 | 4 }) {
+  const { clause } = props;
+  const Heading = props.headingLevel === 3 ? "h3" : "h4";
+  return (
+    <article class="clause" id={`clause-${clause.id}`} aria-labelledby={`clause-${clause.id}-title`}>
+      <Heading id={`clause-${clause.id}-title`} class="clause-title">
+        {clause.title || clause.id} <AuthorityTag level={clause.authority} />
+        <a class="clause-anchor muted" href={`#clause-${clause.id}`} aria-label={`Link to clause ${clause.id}`}>
+          #{clause.id}
+        </a>
+      </Heading>
+      <Markdown md={clause.text} class="md clause-text" />
+      <ContextOfUseView context={clause.context} />
+      {clause.rationale.trim() ? (
+        <details class="rationale">
+          <summary>Rationale</summary>
+          <Markdown md={clause.rationale} />
+        </details>
+      ) : null}
+      {clause.examples.length ? (
+        <div class="examples">
+          <p class="muted">Examples ({clause.examples.length})</p>
+          {clause.examples.map((example, i) => (
+            <ExampleView example={example} index={i} />
+          ))}
+        </div>
+      ) : null}
+      {clause.tags.length ? (
+        <p class="muted">
+          Tags:{" "}
+          {clause.tags.map((tag) => (
+            <span class="tag">{tag}</span>
+          ))}
+        </p>
+      ) : null}
+      {props.children}
+    </article>
+  );
+}
+
+/** Clauses grouped by section (in the policy's order) and, within each, by authority level. */
+export interface ClauseGroup {
+  sectionId: string | null;
+  title: string;
+  text: string;
+  levels: { level: AuthorityLevel; clauses: Clause[] }[];
+}
+
+export function groupClauses(content: PolicyContent): ClauseGroup[] {
+  const sections = new Map(content.sections.map((s) => [s.id, s]));
+  const trail = (id: string): string => {
+    const titles: string[] = [];
+    const seen = new Set<string>();
+    for (let at: string | null = id; at !== null && !seen.has(at); at = sections.get(at)?.parent ?? null) {
+      seen.add(at);
+      titles.unshift(sections.get(at)?.title ?? at);
+    }
+    return titles.join(" › ");
+  };
+  const order: (string | null)[] = [null, ...content.sections.map((s) => s.id)];
+  const groups: ClauseGroup[] = [];
+  for (const sectionId of order) {
+    const clauses = content.clauses.filter((clause) => clause.section === sectionId);
+    const section = sectionId === null ? undefined : sections.get(sectionId);
+    if (clauses.length === 0 && !section?.text.trim()) continue;
+    groups.push({
+      sectionId,
+      title: sectionId === null ? "General" : trail(sectionId),
+      text: section?.text ?? "",
+      levels: AUTHORITY_LEVELS.map((level) => ({ level, clauses: clauses.filter((clause) => clause.authority === level) })).filter(
+        (group) => group.clauses.length > 0,
+      ),
+    });
+  }
+  return groups;
+}
+
+export function AnnotationItem(props: { annotation: AnnotationView; author: AuthorInfo; versionLabel?: string }) {
+  const { annotation, author } = props;
+  return (
+    <li class={`annotation annotation-${annotation.motivation}`}>
+      <p class="annotation-head">
+        <span class="tag">{MOTIVATION_LABELS[annotation.motivation as Motivation] ?? annotation.motivation}</span>
+        <a href={author.href} rel="nofollow noopener ugc" class="annotation-author">
+          {author.name}
+        </a>{" "}
+        <span class="muted annotation-host">({author.host})</span> · <DateTime value={annotation.published} />
+        {props.versionLabel ? <span class="muted"> · {props.versionLabel}</span> : null}
+        {annotation.outdated ? <span class="tag"> outdated</span> : null}
+      </p>
+      {annotation.selector ? (
+        <blockquote class="annotation-quote">{annotation.selector.exact}</blockquote>
+      ) : null}
+      <RemoteHtml html={textToHtml(annotation.text)} class="annotation-text" />
+      {annotation.suggestedText ? (
+        <div class="annotation-suggestion">
+          <p class="muted">{annotation.selector ? "Suggested replacement for the quoted text:" : "Suggested text for the clause:"}</p>
+          <RemoteHtml html={renderMarkdown(annotation.suggestedText)} />
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export interface AnnotationFormState {
+  clauseId: string;
+  values: Record<string, string>;
+  errors: Record<string, string>;
+  message?: string;
+}
+
+/** The form to annotate one clause, as yourself or as a community you steward. */
+export function AnnotationForm(props: {
+  policyId: number;
+  clauseId: string;
+  target: string;
+  asOptions: { value: string; label: string }[];
+  state?: AnnotationFormState;
+}) {
+  const state = props.state?.clauseId === props.clauseId ? props.state : undefined;
+  const id = (name: string) => `annotate-${props.clauseId}-${name}`;
+  return (
+    <details class="annotate" open={state ? true : undefined}>
+      <summary>Annotate this clause</summary>
+      <PostForm action={`/policies/${props.policyId}/annotations`} label={`Annotate clause ${props.clauseId}`}>
+        <FormError message={state?.message} />
+        <input type="hidden" name="target" value={props.target} />
+        <input type="hidden" name="clause" value={props.clauseId} />
+        <Select
+          id={id("motivation")}
+          name="motivation"
+          label="Motivation"
+          options={MOTIVATIONS.map((m) => ({ value: m, label: MOTIVATION_LABELS[m] }))}
+          value={state?.values.motivation ?? "comment"}
+          error={state?.errors.motivation}
+        />
+        <TextArea id={id("text")} name="text" label="Your annotation" rows={3} required value={state?.values.text} error={state?.errors.text} />
+        <Field
+          id={id("quote")}
+          name="quote"
+          label="Quote (optional)"
+          hint="A span of the clause's text your annotation is about."
+          value={state?.values.quote}
+          error={state?.errors.quote}
+        />
+        <TextArea
+          id={id("suggestedText")}
+          name="suggestedText"
+          label="Suggested text (only for a suggested edit)"
+          hint="Replaces the quoted span, or the whole clause text when nothing is quoted. Markdown."
+          rows={3}
+          value={state?.values.suggestedText}
+          error={state?.errors.suggestedText}
+        />
+        {props.asOptions.length > 1 ? (
+          <Select id={id("as")} name="as" label="Annotate as" options={props.asOptions} value={state?.values.as ?? ""} error={state?.errors.as} />
+        ) : null}
+        <button type="submit">Add annotation</button>
+      </PostForm>
+    </details>
+  );
+}
