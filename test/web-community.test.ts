@@ -27,6 +27,8 @@ describe("communities, follows and the feed in the browser", () => {
   let b: TestInstance;
   let browser: Browser;
   let alice: { token: string };
+  let bob: { token: string };
+  let v2Iri: string;
   let contextA: BrowserContext;
   let contextB: BrowserContext;
   let pageA: Page;
@@ -48,7 +50,7 @@ describe("communities, follows and the feed in the browser", () => {
 
   beforeAll(async () => {
     [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
-    [alice] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
+    [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
     [contextA, contextB] = await Promise.all([newContext(browser), newContext(browser)]);
     [pageA, pageB] = await Promise.all([contextA.newPage(), contextB.newPage()]);
     errorsA = watchPageErrors(pageA);
@@ -136,7 +138,9 @@ describe("communities, follows and the feed in the browser", () => {
     const draft = structuredClone(CONTENT);
     draft.clauses[1]!.text = "Use plain, everyday language unless the user is a clinician.";
     expect((await a.api("PUT", `policies/${policyId}/draft`, { token: alice.token, body: draft })).status).toBe(200);
-    expect((await a.api("POST", `policies/${policyId}/publish`, { token: alice.token, body: { message: "Plainer words." } })).status).toBe(201);
+    const v2 = await a.api<{ iri: string }>("POST", `policies/${policyId}/publish`, { token: alice.token, body: { message: "Plainer words." } });
+    expect(v2.status).toBe(201);
+    v2Iri = v2.body.iri;
 
     await waitForText(pageB, `${b.origin}/feed`, "Ward Assistant Policy version 2", "version 2 in B's feed");
     const items = pageB.getByRole("list", { name: "Updates" }).getByRole("listitem");
@@ -169,6 +173,41 @@ describe("communities, follows and the feed in the browser", () => {
     expect(await pageB.locator("main").textContent()).toContain("Nothing has arrived yet.");
 
     await waitForText(pageA, `${a.origin}/actors/nurses`, "No followers yet.", "A to drop the follower");
+  });
+
+  it("shows A's steward a remote annotation (inert) and a fork in the feed, and the fork on the community page", async () => {
+    const hostile = `<script>document.title="owned"</script> Plain is good; see javascript:alert(1) <a href="javascript:alert(2)">here</a>`;
+    const annotated = await b.api("POST", "annotations", {
+      token: bob.token,
+      body: { target: `${v2Iri}/clauses/plain_language`, motivation: "endorse", text: hostile },
+    });
+    expect(annotated.status, JSON.stringify(annotated.body)).toBe(201);
+    expect((await b.api("POST", "communities", { token: bob.token, body: { handle: "clinic", name: "Night Clinic" } })).status).toBe(201);
+    const forked = await b.api<{ iri: string }>("POST", "policies/fork", { token: bob.token, body: { version: v2Iri, into: "clinic" } });
+    expect(forked.status, JSON.stringify(forked.body)).toBe(201);
+
+    await waitFor(
+      async () => {
+        await pageA.goto(`${a.origin}/feed`);
+        const text = (await pageA.locator("main").textContent()) ?? "";
+        return text.includes("endorsed") && text.includes("forked");
+      },
+      { what: "the annotation and the fork in A's feed", intervalMs: 300 },
+    );
+    const feed = pageA.getByRole("list", { name: "Updates" });
+    const annotation = feed.locator(".feed-annotation");
+    expect(await annotation.textContent()).toContain(`bob @bob@${b.host}`);
+    expect(await annotation.locator(".feed-text").textContent()).toBe(hostile);
+    expect(await annotation.locator("script").count()).toBe(0);
+    expect(await feed.locator('a[href^="javascript:"]').count()).toBe(0);
+    expect(await pageA.title()).not.toBe("owned");
+    const fork = feed.locator(".feed-fork");
+    expect(await fork.textContent()).toContain("forked Ward Assistant Policy");
+    expect(await fork.getByRole("link", { name: "their fork" }).getAttribute("href")).toBe(forked.body.iri);
+    await screenshot(pageA, "community-feed-steward");
+
+    await pageA.goto(`${a.origin}/actors/nurses`);
+    expect(await pageA.locator("#forks + ul").textContent()).toContain("Night Clinic");
     expect(errorsA).toEqual([]);
     expect(errorsB).toEqual([]);
   });

@@ -61,7 +61,7 @@ function PersonPage(props: { actor: LocalActor; origin: string; followers: numbe
     <>
       <h1>{actor.name}</h1>
       <p class="muted">
-        {fediverseHandle(origin, actor.identifier)} · {actor.kind === "user" ? "person" : actor.kind} · {props.followers} followers
+        {fediverseHandle(origin, actor.identifier)} · {actor.kind === "user" ? "person" : actor.kind} · {props.followers === 1 ? "1 follower" : `${props.followers} followers`}
       </p>
       {actor.summary ? <p>{actor.summary}</p> : null}
       <p>
@@ -93,7 +93,7 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
     <>
       <h1>{community.name}</h1>
       <p class="muted">
-        {handle} · community · {countFollowers(db, iri)} followers
+        {handle} · community · {countFollowers(db, iri) === 1 ? "1 follower" : `${countFollowers(db, iri)} followers`}
         {community.manuallyApprovesFollowers ? " · approves followers by hand" : ""}
         {role ? ` · you are a ${role}` : ""}
       </p>
