@@ -1,8 +1,15 @@
-/** Signing in and out. */
+/**
+ * Accounts: signing in and out here; first-run setup and sign-up, settings
+ * and API tokens, and the admin page in their own modules, mounted below.
+ */
 import { Hono } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { SESSION_COOKIE, SESSION_LIFETIME_MS, createSession, deleteSession } from "../../accounts/sessions.ts";
+import { deleteCookie, getCookie } from "hono/cookie";
+import { SESSION_COOKIE, deleteSession } from "../../accounts/sessions.ts";
 import { authenticate } from "../../accounts/users.ts";
+import { startSession } from "../accounts-components.tsx";
+import { adminPages } from "./admin-pages.tsx";
+import { settingsPages } from "./settings-pages.tsx";
+import { setupPages } from "./setup-pages.tsx";
 import { Field, FormError, PostForm } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, redirectWithNotice } from "../forms.ts";
@@ -17,6 +24,9 @@ function LoginForm(props: { username?: string; error?: string }) {
         <Field name="password" label="Password" type="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
       </PostForm>
+      <p>
+        No account yet? <a href="/signup">Sign up</a> (if this instance allows it).
+      </p>
     </>
   );
 }
@@ -27,7 +37,7 @@ export function accountPages() {
   pages.get("/login", (c) => c.render(<LoginForm />, { title: "Sign in" }));
 
   pages.post("/login", async (c) => {
-    const { db, origin } = c.get("deps");
+    const { db } = c.get("deps");
     const form = await formFields(c);
     const username = form.username?.trim() ?? "";
     const user = username && form.password ? await authenticate(db, username, form.password) : undefined;
@@ -35,14 +45,7 @@ export function accountPages() {
       c.status(401);
       return c.render(<LoginForm username={username} error="Wrong username or password." />, { title: "Sign in" });
     }
-    const created = createSession(db, user.id);
-    setCookie(c, SESSION_COOKIE, created.cookieValue, {
-      httpOnly: true,
-      sameSite: "Lax",
-      secure: origin.startsWith("https:"),
-      path: "/",
-      maxAge: SESSION_LIFETIME_MS / 1000,
-    });
+    startSession(c, user);
     return redirectWithNotice(c, "/", `Signed in as ${user.username}.`);
   });
 
@@ -53,5 +56,8 @@ export function accountPages() {
     return redirectWithNotice(c, "/", "Signed out.");
   });
 
+  pages.route("/", setupPages());
+  pages.route("/", settingsPages());
+  pages.route("/", adminPages());
   return pages;
 }

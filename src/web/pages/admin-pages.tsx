@@ -1,0 +1,246 @@
+/**
+ * The instance admin's page: who may sign up (open, by invite, closed),
+ * invite codes (create with a use limit and expiry, list, revoke) and the
+ * local users. Admins only; everyone else gets a 403 page. Forms act through
+ * the API (PUT /registration, POST and DELETE /invites).
+ */
+import { Hono, type Context } from "hono";
+import type { RegistrationMode } from "../../accounts/schemas.ts";
+import { REGISTRATION_MODES } from "../../accounts/schemas.ts";
+import { callApi, readApi } from "../api-client.ts";
+import { adminOnly } from "../accounts-components.tsx";
+import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select } from "../components.tsx";
+import type { WebEnv } from "../context.ts";
+import { formFields, optional, redirectWithNotice } from "../forms.ts";
+
+type Errors = Record<string, string>;
+
+interface InviteView {
+  id: number;
+  code: string;
+  maxUses: number | null;
+  uses: number;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  state: "active" | "used up" | "expired" | "revoked";
+}
+
+interface UserView {
+  username: string;
+  displayName: string;
+  isAdmin: boolean;
+  handle: string;
+  createdAt: string;
+}
+
+const MODE_LABELS: Record<RegistrationMode, string> = {
+  open: "Open: anyone can sign up",
+  invite: "By invitation: sign-up needs an invite code",
+  closed: "Closed: nobody can sign up (admins create accounts with the CLI)",
+};
+
+/** How long a new invite works, as the form offers it. */
+const EXPIRY_CHOICES: { value: string; label: string; days?: number }[] = [
+  { value: "never", label: "Never expires" },
+  { value: "1d", label: "1 day", days: 1 },
+  { value: "7d", label: "7 days", days: 7 },
+  { value: "30d", label: "30 days", days: 30 },
+];
+
+function AdminPage(props: {
+  origin: string;
+  mode: RegistrationMode;
+  invites: InviteView[];
+  users: UserView[];
+  inviteValues?: Record<string, string>;
+  inviteErrors?: Errors;
+  error?: string;
+}) {
+  const inviteValues = props.inviteValues ?? {};
+  const inviteErrors = props.inviteErrors ?? {};
+  return (
+    <>
+      <h1>Administration</h1>
+      <FormError message={props.error} />
+      <section aria-labelledby="registration-heading" class="card">
+        <SectionTitle id="registration-heading">Registrations</SectionTitle>
+        <PostForm action="/admin/registration" label="Registration mode">
+          <Select
+            name="mode"
+            label="Who may sign up"
+            value={props.mode}
+            options={REGISTRATION_MODES.map((mode) => ({ value: mode, label: MODE_LABELS[mode] }))}
+          />
+          <button type="submit">Save registration mode</button>
+        </PostForm>
+        <p class="muted">
+          The same from the server's shell: <code>fedalign admin registrations &lt;open|invite|closed&gt;</code>.
+        </p>
+      </section>
+
+      <section aria-labelledby="invites-heading" class="card">
+        <SectionTitle id="invites-heading" count={props.invites.length}>
+          Invites
+        </SectionTitle>
+        {props.mode !== "invite" ? (
+          <p class="muted">Invite codes are asked for only while registrations are by invitation.</p>
+        ) : null}
+        <PostForm action="/admin/invites" label="Create an invite">
+          <Field
+            name="maxUses"
+            label="Number of uses"
+            type="number"
+            min={1}
+            value={inviteValues.maxUses}
+            hint="How many accounts it can create; leave empty for no limit."
+            error={inviteErrors.maxUses}
+          />
+          <Select name="expiresIn" label="Expires after" value={inviteValues.expiresIn ?? "7d"} options={EXPIRY_CHOICES} error={inviteErrors.expiresAt} />
+          <button type="submit">Create invite</button>
+        </PostForm>
+        {props.invites.length === 0 ? (
+          <p class="muted">No invites yet.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="invites">
+              <thead>
+                <tr>
+                  <th scope="col">Code and sign-up link</th>
+                  <th scope="col">Uses</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.invites.map((invite) => (
+                  <tr>
+                    <td>
+                      <code>{invite.code}</code>
+                      <br />
+                      <span class="muted invite-link">{`${props.origin}/signup?invite=${encodeURIComponent(invite.code)}`}</span>
+                    </td>
+                    <td>
+                      {invite.uses} of {invite.maxUses ?? "unlimited"}
+                    </td>
+                    <td>{invite.expiresAt ? <DateTime value={invite.expiresAt} /> : "never"}</td>
+                    <td>{invite.state}</td>
+                    <td>
+                      <DateTime value={invite.createdAt} />
+                      {invite.createdBy ? ` by ${invite.createdBy}` : ""}
+                    </td>
+                    <td>
+                      {invite.state === "revoked" ? null : (
+                        <ActionButton action={`/admin/invites/${invite.id}/revoke`} label={`Revoke ${invite.code}`} variant="danger" />
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <p class="muted">
+          From the shell: <code>fedalign admin invite create [--uses N] [--expires ISO]</code>.
+        </p>
+      </section>
+
+      <section aria-labelledby="users-heading">
+        <SectionTitle id="users-heading" count={props.users.length}>
+          Users
+        </SectionTitle>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Username</th>
+                <th scope="col">Display name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Joined</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.users.map((user) => (
+                <tr>
+                  <td>{user.handle}</td>
+                  <td>{user.displayName}</td>
+                  <td>{user.isAdmin ? "admin" : "member"}</td>
+                  <td>
+                    <DateTime value={user.createdAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </>
+  );
+}
+
+export function adminPages() {
+  const pages = new Hono<WebEnv>();
+
+  const renderAdmin = async (c: Context<WebEnv>, props: { inviteValues?: Record<string, string>; inviteErrors?: Errors; error?: string } = {}) => {
+    const [registration, invites, users] = await Promise.all([
+      readApi<{ mode: RegistrationMode }>(c, "/registration"),
+      readApi<InviteView[]>(c, "/invites"),
+      readApi<UserView[]>(c, "/users"),
+    ]);
+    return c.render(<AdminPage origin={c.get("deps").origin} mode={registration.mode} invites={invites} users={users} {...props} />, { title: "Administration" });
+  };
+
+  pages.get("/admin", async (c) => {
+    const admin = adminOnly(c);
+    if (!("user" in admin)) return admin;
+    return renderAdmin(c);
+  });
+
+  pages.post("/admin/registration", async (c) => {
+    const admin = adminOnly(c);
+    if (!("user" in admin)) return admin;
+    const form = await formFields(c);
+    const result = await callApi<{ mode: RegistrationMode }>(c, "PUT", "/registration", { body: { mode: form.mode ?? "" } });
+    if (!result.ok) {
+      c.status(result.status as 400);
+      return renderAdmin(c, { error: result.fieldErrors.mode ? `Registration mode ${result.fieldErrors.mode}` : result.problem.detail });
+    }
+    return redirectWithNotice(c, "/admin", `Registrations are now ${MODE_LABELS[result.data.mode].split(":")[0]!.toLowerCase()}.`);
+  });
+
+  pages.post("/admin/invites", async (c) => {
+    const admin = adminOnly(c);
+    if (!("user" in admin)) return admin;
+    const form = await formFields(c);
+    const uses = optional(form.maxUses);
+    const days = EXPIRY_CHOICES.find((choice) => choice.value === form.expiresIn)?.days;
+    const body = {
+      ...(uses === undefined ? {} : { maxUses: /^\d+$/.test(uses) ? Number(uses) : uses }),
+      ...(days === undefined ? {} : { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() }),
+    };
+    const result = await callApi<InviteView>(c, "POST", "/invites", { body });
+    if (!result.ok) {
+      c.status(result.status as 400);
+      const error = Object.keys(result.fieldErrors).length ? "The invite was not created: see the fields below." : result.problem.detail;
+      return renderAdmin(c, { inviteValues: form, inviteErrors: result.fieldErrors, error });
+    }
+    return redirectWithNotice(c, "/admin", `Created the invite ${result.data.code}.`);
+  });
+
+  pages.post("/admin/invites/:id/revoke", async (c) => {
+    const admin = adminOnly(c);
+    if (!("user" in admin)) return admin;
+    const id = c.req.param("id");
+    if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/admin", "No such invite.", "error");
+    const result = await callApi<InviteView>(c, "DELETE", `/invites/${id}`);
+    if (!result.ok) return redirectWithNotice(c, "/admin", result.problem.detail, "error");
+    return redirectWithNotice(c, "/admin", `Revoked the invite ${result.data.code}: it no longer works.`);
+  });
+
+  return pages;
+}
