@@ -78,6 +78,9 @@ svg.chart text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 
 /* area: accounts */
+.token-created { border-color: var(--ok); }
+input.token-value { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; width: 100%; }
+.invite-link, .cli-command code { overflow-wrap: anywhere; }
 /* area: home-community-follow */
 .feed { list-style: none; padding: 0; margin: .4rem 0; }
 .feed-item { border-left: 3px solid var(--line); padding: .3rem 0 .3rem .8rem; margin: .7rem 0; overflow-wrap: anywhere; }
