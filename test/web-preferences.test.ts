@@ -32,7 +32,15 @@ describe("web: preference tasks", () => {
   beforeAll(async () => {
     [instance, browser] = await Promise.all([startInstance(), launchBrowser()]);
     const names = ["sam", "mia", "raters1", "raters2", "raters3", "raters4"];
-    for (const name of names) tokens[name] = (await instance.createUser(name)).token;
+    // One admin through the CLI; the rest through the API (much faster than one CLI process each).
+    const admin = await instance.createUser("ops", { admin: true });
+    const password = "correct horse battery staple";
+    for (const username of names) {
+      expect((await instance.api("POST", "/users", { token: admin.token, body: { username, password } })).status).toBe(201);
+      const token = await instance.api<{ token: string }>("POST", "/tokens", { body: { username, password, label: "test" } });
+      expect(token.status).toBe(201);
+      tokens[username] = token.body.token;
+    }
     const created = await instance.api("POST", "/communities", { token: tokens.sam, body: { handle: "nurses", name: "Night Nurses" } });
     expect(created.status).toBe(201);
     for (const name of names.slice(1)) {
@@ -123,7 +131,7 @@ describe("web: preference tasks", () => {
     await close();
   });
 
-  it("fits the comparison on a phone, responses stacked", async () => {
+  it("fits the comparison on a phone, responses stacked, and takes ratings instead of a choice", async () => {
     const { page, close } = await signedIn("mia", true);
     await page.goto(`${instance.origin}/tasks/${taskId}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -131,6 +139,14 @@ describe("web: preference tasks", () => {
     const [a, b] = [await page.getByRole("region", { name: "Response A" }).boundingBox(), await page.getByRole("region", { name: "Response B" }).boundingBox()];
     expect(b!.y).toBeGreaterThanOrEqual(a!.y + a!.height);
     await screenshot(page, "preferences-compare-phone");
+    // Changing the answer to ratings keeps the consent given before.
+    await page.getByLabel("Rate each response instead of choosing").check();
+    await page.getByLabel("Or rate Response A").selectOption("4");
+    await page.getByLabel("Or rate Response B").selectOption("2");
+    await page.getByRole("button", { name: "Save my new answer" }).click();
+    expect(await page.locator("#your-answer + p").textContent()).toBe("You rated Response A 4, Response B 2 (on 1 to 5).");
+    const stored = await instance.api<{ answer: { choice: number | null; ratings: unknown; consent: Record<string, boolean> } }>("GET", `/tasks/${taskId}`, { token: tokens.mia });
+    expect(stored.body.answer).toMatchObject({ choice: null, ratings: { scale: { min: 1, max: 5 }, values: [4, 2] }, consent: { train: true, federate: false, breakdown: true } });
     await close();
   });
 

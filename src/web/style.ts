@@ -155,7 +155,8 @@ svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted
 .prefs legend { font-weight: 600; padding: 0 .3rem; }
 .prefs .option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .prefs .option input { margin-top: .35rem; flex: none; }
 .prefs .option label { font-weight: 600; } .prefs .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
-.prefs .task-list { list-style: none; padding: 0; }
+.prefs .task-list { list-style: none; padding: 0; } .prefs .task-list h2, .prefs .panel h2 { margin-top: 0; }
+.prefs .option .hint { display: block; } svg.bar-chart { width: 100%; max-width: 40rem; }
 /* area: participation */
 .choice-row { display: flex; flex-wrap: wrap; gap: .2rem; }
 button.choice-current { font-weight: 700; outline: 2px solid var(--ink); outline-offset: 1px; }
