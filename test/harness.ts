@@ -47,7 +47,7 @@ export function runCli(
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 90_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -171,7 +171,7 @@ export async function startInstance(options: { dataDir?: string; port?: number; 
         ["admin", "user", "create", username, "--password-stdin", "--data", dataDir, ...(userOptions.admin ? ["--admin"] : [])],
         { input: "correct horse battery staple\n" },
       );
-      if (created.code !== 0) throw new Error(`user create failed: ${created.stderr}`);
+      if (created.code !== 0) throw new Error(`user create failed (exit ${created.code}): ${created.stderr}`);
       const token = await runCli(["admin", "token", "create", username, "--data", dataDir]);
       if (token.code !== 0) throw new Error(`token create failed: ${token.stderr}`);
       return { username, token: token.stdout.trim(), actor: `${origin}/actors/${username}` };

@@ -7,7 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchAp, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { signRequest } from "@fedify/fedify";
+import { generateKeyPairSync, webcrypto } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { fetchAp, freePort, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 const LONDON = fileURLToPath(new URL("./fixtures/polis/london.youth.policing", import.meta.url));
 
@@ -162,11 +165,12 @@ describe("statements and opinions", () => {
     const second = await a.api<typeof first.body>("GET", "opinions?community=youth");
     expect(second.body).toEqual(first.body);
     expect(first.body.groups.reduce((sum, g) => sum + g.size, 0)).toBe(24);
+    expect(first.body.k).toBe(3); // the group count the export's summary.csv reports
     expect(first.body.consensus.length).toBeGreaterThan(0);
     expect(first.body.bridging.length).toBeGreaterThan(0);
     const byPolicy = await runCli(["--server", a.origin, "opinions", String(policyId)]);
     expect(byPolicy.code, byPolicy.stderr).toBe(0);
-    expect(byPolicy.stdout).toMatch(/24 participants in \d opinion groups/);
+    expect(byPolicy.stdout).toMatch(/24 participants in 3 opinion groups/);
 
     const out = join(work, "export");
     const exported = await runCli(["--server", a.origin, "--token", steward.token, "statements", "export-polis", "youth", out]);
@@ -180,5 +184,100 @@ describe("statements and opinions", () => {
       return data.votes.map((v) => `${v.participant}/${v.statement}/${v.value}`).sort();
     };
     expect(await matrix("youth2")).toEqual(await matrix("youth"));
+  });
+});
+
+interface PollDocument {
+  type: string;
+  id: string;
+  name: string;
+  content: string;
+  closed?: string;
+  votersCount: number;
+  oneOf: { name: string; replies: { totalItems: number } }[];
+}
+
+/**
+ * A Mastodon-like account on its own server: an actor with a key, and an
+ * inbox that records what is delivered to it (signatures are checked by
+ * the sender's side when it fetches our key; we only record).
+ */
+async function startFollowerServer() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const actor = `${base}/users/maya`;
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  const key = await webcrypto.subtle.importKey("pkcs8", privateKey.export({ type: "pkcs8", format: "der" }), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+  const received: { type: string; object?: unknown; signed: boolean }[] = [];
+  const server: Server = createServer((req, res) => {
+    if (req.method === "POST" && req.url === "/users/maya/inbox") {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const activity = JSON.parse(body) as { type: string; object?: unknown };
+        received.push({ ...activity, signed: typeof req.headers.signature === "string" || typeof req.headers["signature-input"] === "string" });
+        res.writeHead(202).end();
+      });
+      return;
+    }
+    const doc =
+      req.url === "/users/maya"
+        ? { "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"], id: actor, type: "Person", preferredUsername: "maya", inbox: `${actor}/inbox`, publicKey: { id: `${actor}#main-key`, owner: actor, publicKeyPem: pem } }
+        : undefined;
+    res.writeHead(doc ? 200 : 404, { "Content-Type": "application/activity+json" });
+    res.end(doc ? JSON.stringify(doc) : "");
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const follow = async (target: string) => {
+    const activity = JSON.stringify({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}#follows/${Date.now()}`, type: "Follow", actor, object: target });
+    const request = new Request(`${a.origin}/inbox`, { method: "POST", headers: { "Content-Type": "application/activity+json" }, body: activity });
+    return (await fetch(await signRequest(request, key, new URL(`${actor}#main-key`)))).status;
+  };
+  return { actor, received, follow, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("what followers see of a proposal", () => {
+  it("a Mastodon follower gets the proposal as a poll, and its final tally when it closes", async () => {
+    const follower = await startFollowerServer();
+    try {
+      expect(await follower.follow(a.actorUri("youth"))).toBe(202);
+      await waitFor(() => follower.received.some((x) => x.type === "Accept"), { what: "the follow to be accepted" });
+
+      const proposal = await propose({ id: "tone", text: "Be respectful and patient." }, 12_000);
+      const created = await waitFor(
+        () => follower.received.find((x) => x.type === "Create" && (x.object as PollDocument | undefined)?.id === proposal.iri),
+        { what: "the proposal to reach the follower" },
+      );
+      expect(created.signed).toBe(true);
+      const poll = created.object as PollDocument;
+      expect(poll.type).toBe("Question");
+      expect(poll.name).toBe("Change tone");
+      expect(poll.oneOf.map((o) => o.name)).toEqual(["yes", "no", "abstain", "block"]);
+      expect(poll.content).toContain("Voting closes");
+
+      await vote(proposal, members[0]!.token, "yes");
+      await vote(proposal, members[1]!.token, "yes");
+      await vote(proposal, members[2]!.token, "yes");
+      await vote(proposal, members[3]!.token, "no");
+      // The served poll shows the running count while it is open.
+      const open = await fetchAp<PollDocument>(proposal.iri);
+      expect(open.votersCount).toBe(4);
+      expect(Object.fromEntries(open.oneOf.map((o) => [o.name, o.replies.totalItems]))).toEqual({ yes: 3, no: 1, abstain: 0, block: 0 });
+
+      const closed = await settled(proposal);
+      expect(closed.state).toBe("adopted");
+      const update = await waitFor(
+        () => follower.received.find((x) => x.type === "Update" && (x.object as PollDocument | undefined)?.id === proposal.iri),
+        { what: "the closed poll to reach the follower" },
+      );
+      const final = update.object as PollDocument;
+      expect(final.closed).toBeTruthy();
+      expect(final.votersCount).toBe(4);
+      expect(Object.fromEntries(final.oneOf.map((o) => [o.name, o.replies.totalItems]))).toEqual({ yes: 3, no: 1, abstain: 0, block: 0 });
+      expect(final.content).toMatch(/Adopted/);
+    } finally {
+      await follower.close();
+    }
   });
 });
