@@ -557,7 +557,7 @@ function comparisonDisagreement(rows: readonly Row[], confidence: number): Disag
   const range = shareRange(rows)!;
   const { chiSquare, smallExpectedCounts, keptColumns } = homogeneity(rows);
   const spread =
-    `The share preferring response 0 ranges from ${percent(range.lowest.share)} (${range.lowest.group}) ` +
+    `The share preferring the first response ranges from ${percent(range.lowest.share)} (${range.lowest.group}) ` +
     `to ${percent(range.highest.share)} (${range.highest.group}).`;
   let verdict: Verdict;
   let explanation: string;

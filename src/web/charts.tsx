@@ -103,7 +103,7 @@ export function BarChart(props: BarChartProps) {
           {ticks.map((tick) => (
             <>
               <line class="gridline" x1={x(tick)} x2={x(tick)} y1={top} y2={height - AXIS_H + 2} />
-              <text class="tick" x={x(tick)} y={height - 6} text-anchor="middle">
+              <text class="tick" x={x(tick)} y={height - 6} text-anchor={tick === 0 ? "start" : "middle"}>
                 {format(tick)}
               </text>
             </>

@@ -576,11 +576,12 @@ function ResultsPage(props: { task: TaskView; summary: ComparisonSummary }) {
               <BarChart
                 id="ratings-chart"
                 title="Mean rating of each response, scaled 0 to 1"
-                description={`Horizontal bars, one per response, for the ${rated} raters who rated${summary.byGroup.length ? " and per group" : ""}.`}
+                description={`Horizontal bars, one per response, for the ${rated} raters who rated, and for each shown group where at least ${summary.minGroupSize} of its raters rated.`}
                 series={series}
                 rows={[
                   { label: "All raters", note: `${rated} rated`, bars: summary.overall.responses.map((r) => ({ value: r.meanRating })) },
-                  ...summary.byGroup.filter((g) => g.rated > 0).map((g) => ({ label: g.group, note: `${g.rated} rated`, bars: g.responses.map((r) => ({ value: r.meanRating })) })),
+                  // A group's mean rating is shown only when enough of its raters rated: it must not single anyone out.
+                  ...summary.byGroup.filter((g) => g.rated >= summary.minGroupSize).map((g) => ({ label: g.group, note: `${g.rated} rated`, bars: g.responses.map((r) => ({ value: r.meanRating })) })),
                 ]}
                 format={(v) => v.toFixed(2)}
               />
