@@ -9,6 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
+import { eq } from "drizzle-orm";
+import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
+import { policies, policyVersions } from "../db/schema.ts";
 import { startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 const CONTENT = {
@@ -124,7 +127,7 @@ describe("communities, follows and the feed in the browser", () => {
   });
 
   it("shows A's new versions in B's feed and on B's home, with the diff against the previous one", async () => {
-    const imported = await a.api<{ policy: { id: number } }>("POST", "policies/import", {
+    const imported = await a.api<{ policy: { id: number; iri: string } }>("POST", "policies/import", {
       token: alice.token,
       body: { community: "nurses", format: "json", source: JSON.stringify(CONTENT), slug: "ward" },
     });
@@ -156,6 +159,32 @@ describe("communities, follows and the feed in the browser", () => {
     const recent = pageB.getByRole("list", { name: "Recent versions from what you follow" });
     expect(await recent.getByRole("listitem").first().textContent()).toContain("Ward Assistant Policy version 2");
     await screenshot(pageB, "community-home");
+
+    // Fifty to a page: with 55 more versions recorded on B, the feed pages back with "Older".
+    const db = openDatabase(databasePath(b.dataDir), { mustExist: true });
+    try {
+      const mirror = db.select().from(policies).where(eq(policies.iri, imported.body.policy.iri)).get()!;
+      const v2Row = db.select().from(policyVersions).where(eq(policyVersions.iri, v2Iri)).get()!;
+      const base = Date.now() + 1000;
+      for (let number = 3; number <= 57; number++) {
+        const iri = `${mirror.iri}/versions/${number}`;
+        db.insert(policyVersions)
+          .values({ ...v2Row, id: undefined, iri, number, changelog: `Step ${number}.`, publishedAt: new Date(base + number), receivedAt: new Date(base + number) })
+          .run();
+      }
+    } finally {
+      closeDatabase(db);
+    }
+    await pageB.goto(`${b.origin}/feed`);
+    expect(await items.count()).toBe(50);
+    expect(await items.first().textContent()).toContain("version 57");
+    expect(await pageB.getByRole("link", { name: "Newer" }).count()).toBe(0);
+    await pageB.getByRole("link", { name: "Older" }).click();
+    expect(pageB.url()).toBe(`${b.origin}/feed?page=2`);
+    expect(await items.count()).toBe(7);
+    expect(await items.last().textContent()).toContain("Ward Assistant Policy version 1");
+    expect(await pageB.getByRole("link", { name: "Older" }).count()).toBe(0);
+    expect(await pageB.getByRole("link", { name: "Newer" }).count()).toBe(1);
 
     // A's community page lists the policy and its follower.
     await pageA.goto(`${a.origin}/actors/nurses`);
@@ -208,6 +237,15 @@ describe("communities, follows and the feed in the browser", () => {
 
     await pageA.goto(`${a.origin}/actors/nurses`);
     expect(await pageA.locator("#forks + ul").textContent()).toContain("Night Clinic");
+
+    // The steward's community page, with its tables and forms, fits a phone.
+    const phone = await newContext(browser, { phone: true });
+    const phonePage = await phone.newPage();
+    await signIn(phonePage, a.origin, "alice");
+    await phonePage.goto(`${a.origin}/actors/nurses`);
+    expect(await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await screenshot(phonePage, "community-page-phone");
+    await phone.close();
     expect(errorsA).toEqual([]);
     expect(errorsB).toEqual([]);
   });
