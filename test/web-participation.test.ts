@@ -40,9 +40,19 @@ describe("participation pages", () => {
 
   beforeAll(async () => {
     [a, browser] = await Promise.all([startInstance(), launchBrowser()]);
-    await Promise.all(["stella", "m1", "m2", "m3", "outsider"].map(async (name) => (tokens[name] = (await a.createUser(name)).token)));
-    const created = await a.cli(["admin", "community", "create", "youth", "--name", "Youth panel", "--steward", "stella", "--data", a.dataDir]);
-    expect(created.code, created.stderr).toBe(0);
+    // One CLI run for the admin steward; everyone else through the API (CLI runs are slow on a loaded machine).
+    tokens.stella = (await a.createUser("stella", { admin: true })).token;
+    await Promise.all(
+      ["m1", "m2", "m3", "outsider"].map(async (username) => {
+        const password = "correct horse battery staple";
+        expect((await a.api("POST", "users", { token: tokens.stella, body: { username, password } })).status).toBe(201);
+        const token = await a.api<{ token: string }>("POST", "tokens", { body: { username, password } });
+        expect(token.status).toBe(201);
+        tokens[username] = token.body.token;
+      }),
+    );
+    const created = await a.api("POST", "communities", { token: tokens.stella, body: { handle: "youth", name: "Youth panel" } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
     for (const name of ["m1", "m2", "m3"]) {
       const added = await a.api("PUT", `communities/youth/members/${name}`, { token: tokens.stella, body: { role: "member" } });
       expect(added.status).toBe(200);
