@@ -132,6 +132,11 @@ describe("accounts in the browser", () => {
     expect(await visitor.getByRole("status").textContent()).toContain("Welcome, Grace Hopper!");
     expect(await visitor.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "grace" }).isVisible()).toBe(true);
 
+    // The API answers the same way, naming the field.
+    const without = await instance.api<{ issues: { path: string; message: string }[] }>("POST", "/signup", { body: { username: "hedy", password: PASSWORD } });
+    expect(without.status).toBe(400);
+    expect(without.body.issues).toEqual([{ path: "inviteCode", message: "is required: sign-up on this instance is by invitation" }]);
+
     // Now used up.
     const third = await instance.api("POST", "/signup", { body: { username: "hedy", password: PASSWORD, inviteCode } });
     expect(third.status).toBe(400);
@@ -221,9 +226,10 @@ describe("accounts in the browser", () => {
     const code = created.stdout.trim();
     const signup = await instance.api<{ username: string }>("POST", "/signup", { body: { username: "hedy", password: PASSWORD, inviteCode: code } });
     expect(signup.status).toBe(201);
-    const list = await instance.cli(["admin", "invite", "list", "--json", "--data", instance.dataDir]);
-    const invites = JSON.parse(list.stdout) as { code: string; uses: number; maxUses: number; expiresAt: string; state: string }[];
-    expect(invites.find((invite) => invite.code === code)).toMatchObject({ uses: 1, maxUses: 2, expiresAt: expires, state: "active" });
+    const list = await instance.api<{ code: string; uses: number; maxUses: number; expiresAt: string; state: string }[]>("GET", "/invites", {
+      token: adaToken.body.token,
+    });
+    expect(list.body.find((invite) => invite.code === code)).toMatchObject({ uses: 1, maxUses: 2, expiresAt: expires, state: "active" });
 
     const past = await instance.cli(["admin", "invite", "create", "--expires", "2001-01-01T00:00:00Z", "--data", instance.dataDir]);
     expect(past.code).not.toBe(0);
