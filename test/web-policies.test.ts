@@ -137,6 +137,8 @@ describe("policy pages across two instances", () => {
     const clause = page.locator(`[id="clause-${edited.id}"]`);
     expect(await clause.textContent()).toContain(ADDED);
     expect(await page.locator(".tag-root").count()).toBeGreaterThan(0);
+    // Every element the policy's Markdown opens is closed: the page's footer is not left in italics.
+    expect(await page.locator(".site-footer").evaluate((footer) => getComputedStyle(footer).fontStyle)).toBe("normal");
     await screenshot(page, "policy-page");
 
     await page.getByLabel("Version", { exact: true }).selectOption("1");

@@ -47,7 +47,26 @@ const federatedMarked = new Marked({ gfm: true, breaks: false, renderer: { table
 export function renderMarkdown(md: string, options: RenderOptions = {}): string {
   const marked = options.federated ? federatedMarked : webMarked;
   const html = marked.parse(md, { async: false });
-  return sanitizeHtml(html, sanitizeOptions(options)).trim();
+  return unwrapBareLinks(sanitizeHtml(html, sanitizeOptions(options))).trim();
+}
+
+/**
+ * Links whose target was refused come out of the sanitiser as a bare `<a>`
+ * (see transformLink); this drops those tags and their matching `</a>`,
+ * keeping the text. (Renaming them to a disallowed tag instead leaves
+ * sanitize-html's element stack one off, so that the next closing tag comes
+ * out as `</span>` and an `<em>` before it is never closed.) Sanitised
+ * output escapes `<` and `>` in text and attribute values, so the tags
+ * matched here are real tags.
+ */
+function unwrapBareLinks(html: string): string {
+  const kept: boolean[] = [];
+  return html.replace(/<a\b[^>]*>|<\/a>/g, (tag) => {
+    if (tag === "</a>") return kept.pop() ? tag : "";
+    const keep = tag !== "<a>";
+    kept.push(keep);
+    return keep ? tag : "";
+  });
 }
 
 function sanitizeOptions(options: RenderOptions): sanitizeHtml.IOptions {
@@ -79,8 +98,8 @@ function safeUrl(value: string | undefined, protocols: Set<string>): string | un
   }
 }
 
-// A disallowed tag name ("span") makes sanitize-html unwrap the element and keep its text.
-const UNWRAP = { tagName: "span", attribs: {} };
+// A bare <a>, which unwrapBareLinks then removes, keeping the text.
+const UNWRAP = { tagName: "a", attribs: {} };
 
 function transformLink(_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
   const href = safeUrl(attribs.href, LINK_PROTOCOLS);

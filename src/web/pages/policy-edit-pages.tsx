@@ -184,8 +184,7 @@ function ImportReportView(props: { policy: { id: number; title: string }; report
                 {kept.clauses}{" "}
                 {AUTHORITY_LEVELS.filter((level) => kept.clausesByAuthority[level]).map((level) => (
                   <span>
-                    <AuthorityTag level={level} />
-                    {kept.clausesByAuthority[level]}{" "}
+                    · {kept.clausesByAuthority[level]} <AuthorityTag level={level} />
                   </span>
                 ))}
               </td>
