@@ -100,7 +100,8 @@ describe("forks in the browser", () => {
     // A bad slug is refused beside the field, by the API's rule.
     await page.getByLabel("Slug").fill("Not A Slug");
     await page.getByRole("button", { name: "Fork policy" }).click();
-    expect(await page.getByRole("alert").textContent()).toContain("Policy slug");
+    expect(await page.locator("#slug-error").textContent()).toContain("may contain only lower-case letters, digits and hyphens");
+    expect(await page.getByLabel("Slug").getAttribute("aria-invalid")).toBe("true");
     await page.getByLabel("Into community").selectOption("clinic");
     await page.getByLabel("Slug").fill("care-fork");
     await screenshot(page, "forks-fork");

@@ -9,7 +9,7 @@ import { FedalignError } from "../errors.ts";
 import { forkVersion, listForks, mergeUpstream, MergeConflictsError, upstreamStatus } from "../policies/forks.ts";
 import { resolutionsSchema } from "../policies/merge.ts";
 import { findCommunityById } from "../communities.ts";
-import { freeSlug, getPolicyById, slugFromTitle } from "../policies/policies.ts";
+import { freeSlug, getPolicyById, slugFromTitle, slugSchema } from "../policies/policies.ts";
 import { announceFork } from "../../federation/forks.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { fetchVerifiedVersion, RefusedVersion } from "../../federation/persist-policy.ts";
@@ -22,7 +22,7 @@ const ForkRequest = z
   .object({
     version: z.string().url().openapi({ description: "IRI of the version to fork (on any instance)" }),
     into: z.string().openapi({ description: "Handle of a community you steward" }),
-    slug: z.string().optional(),
+    slug: slugSchema.optional().openapi({ description: "Last part of the fork's IRI (default: from the title)" }),
   })
   .strict()
   .openapi("ForkRequest");

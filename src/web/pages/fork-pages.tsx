@@ -487,7 +487,12 @@ export function forkPages() {
     const result = await callApi<{ id: number; iri: string }>(c, "POST", "/policies/fork", {
       body: { version: fields.version ?? "", into: fields.into ?? "", slug: optional(fields.slug) },
     });
-    if (!result.ok) return forkForm(c, policy, fields, result.fieldErrors, result.problem.detail);
+    if (!result.ok) {
+      const errors = { ...result.fieldErrors };
+      // A slug already taken is a rule of the domain, not of the schema: show it beside the field too.
+      if (!errors.slug && /slug/i.test(result.problem.detail)) errors.slug = result.problem.detail;
+      return forkForm(c, policy, fields, errors, Object.keys(errors).length ? "The fork was not made; see the fields marked below." : result.problem.detail);
+    }
     return redirectWithNotice(c, links.policy(result.data.id), `Forked “${policy.title}” into ${fields.into}.`);
   });
 
