@@ -12,7 +12,7 @@ import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "
 import { eq } from "drizzle-orm";
 import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
 import { policies, policyVersions } from "../db/schema.ts";
-import { startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { freePort, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 const CONTENT = {
   title: "Ward Assistant Policy",
@@ -53,7 +53,7 @@ describe("communities, follows and the feed in the browser", () => {
 
   beforeAll(async () => {
     [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
-    [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
+    [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob"), a.createUser("carol")]);
     [contextA, contextB] = await Promise.all([newContext(browser), newContext(browser)]);
     [pageA, pageB] = await Promise.all([contextA.newPage(), contextB.newPage()]);
     errorsA = watchPageErrors(pageA);
@@ -88,6 +88,18 @@ describe("communities, follows and the feed in the browser", () => {
     expect(await pageA.locator("main").textContent()).toContain("Nurses of the <b>night</b> ward.");
     expect(await pageA.locator("#members + .table-wrap").textContent()).toContain("steward");
 
+    // Stewards add and remove members; an unknown username is refused beside the field.
+    await pageA.getByLabel("Username on this instance").fill("nobody_here");
+    await pageA.getByRole("button", { name: "Add member" }).click();
+    expect(await pageA.locator("#username-error").textContent()).toContain("nobody_here");
+    await pageA.getByLabel("Username on this instance").fill("carol");
+    await pageA.getByRole("button", { name: "Add member" }).click();
+    expect(await pageA.getByRole("status").textContent()).toBe("carol is now a member.");
+    expect(await pageA.getByRole("row", { name: /carol/ }).textContent()).toContain("member");
+    await pageA.getByRole("button", { name: "Remove carol" }).click();
+    expect(await pageA.getByRole("status").textContent()).toBe("Removed carol from the community.");
+    expect(await pageA.getByRole("row", { name: /carol/ }).count()).toBe(0);
+
     // Followers must be approved by a steward from now on.
     await pageA.getByLabel("Who may follow").selectOption("true");
     await pageA.getByRole("button", { name: "Save settings" }).click();
@@ -107,6 +119,12 @@ describe("communities, follows and the feed in the browser", () => {
     await pageB.getByRole("button", { name: "Follow", exact: true }).click();
     expect((await pageB.locator("#target-error").textContent())?.length).toBeGreaterThan(0);
     expect(await pageB.getByLabel("Who or what to follow").inputValue()).toBe(`@nobody_here@${a.host}`);
+
+    const closed = `@nurses@127.0.0.1:${await freePort()}`;
+    await pageB.getByLabel("Who or what to follow").fill(closed);
+    await pageB.getByRole("button", { name: "Follow", exact: true }).click();
+    expect((await pageB.locator("#target-error").textContent())?.length).toBeGreaterThan(0);
+    expect(await pageB.getByRole("row").count()).toBe(0);
 
     await pageB.getByLabel("Who or what to follow").fill(`@nurses@${a.host}`);
     await pageB.getByRole("button", { name: "Follow", exact: true }).click();
