@@ -111,6 +111,11 @@ describe("policy pages across two instances", () => {
     await page.getByRole("button", { name: "Publish new version" }).click();
     expect(await page.getByRole("status").textContent()).toContain("Published version 2");
     expect(await page.locator(`[id="clause-${edited.id}"]`).textContent()).toContain(ADDED);
+    // The policy's IRI and a version's IRI show the same page to a browser.
+    await page.goto(policyA.iri);
+    expect(await page.locator(".policy-meta").textContent()).toContain("version 2 of 2");
+    await page.goto(`${policyA.iri}/versions/1`);
+    expect(await page.locator(".policy-meta").textContent()).toContain("version 1 of 2");
     expect(errors).toEqual([]);
     await context.close();
   });

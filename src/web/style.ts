@@ -127,6 +127,8 @@ details > summary { cursor: pointer; }
 ins.block, del.block { display: block; padding: .1rem .4rem; }
 .context-fields { border: 1px solid var(--line); border-radius: 4px; margin: .8rem 0; }
 .draft-clause summary { font-weight: 600; }
+.md table { display: block; overflow-x: auto; }
+.md img { max-width: 100%; }
 /* area: forks-offers-bundles */
 .merge-columns { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .6rem; }
 .merge-side { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .6rem; overflow-wrap: anywhere; }
