@@ -256,6 +256,19 @@ describe("communities, follows and the feed in the browser", () => {
     await pageA.goto(`${a.origin}/actors/nurses`);
     expect(await pageA.locator("#forks + ul").textContent()).toContain("Night Clinic");
 
+    // A steward on B follows it as their community; it waits for A's approval.
+    await pageB.goto(`${b.origin}/follow`);
+    await pageB.getByLabel("Who or what to follow").fill(`@nurses@${a.host}`);
+    await pageB.getByLabel("Follow as").selectOption("clinic");
+    await pageB.getByRole("button", { name: "Follow", exact: true }).click();
+    expect(await pageB.getByRole("status").textContent()).toContain("pending");
+    const clinicFollows = pageB.getByRole("region", { name: /What Night Clinic/ });
+    expect(await clinicFollows.getByRole("row", { name: /Ward Nurses/ }).textContent()).toContain("pending");
+    expect(await pageB.getByRole("region", { name: "What you follow (0)" }).getByRole("row").count()).toBe(0);
+    await waitForText(pageA, `${a.origin}/actors/nurses`, "Follow requests waiting for approval (1)", "clinic's follow request on A");
+    expect(await pageA.locator("#followers ~ ul").first().textContent()).toContain(`@clinic@${b.host}`);
+    expect(await pageA.getByRole("button", { name: "Approve" }).count()).toBe(1);
+
     // The steward's community page, with its tables and forms, fits a phone.
     const phone = await newContext(browser, { phone: true });
     const phonePage = await phone.newPage();
