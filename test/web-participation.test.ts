@@ -112,6 +112,15 @@ describe("participation pages", () => {
     await m1.getByRole("button", { name: "Open the proposal for votes" }).click();
     expect(await m1.getByText("Make at least one change: edit, add or remove a clause.").count()).toBe(1);
     expect(await m1.getByLabel("Title", { exact: false }).first().inputValue()).toBe("Warmer tone");
+    // A clause id the change-set schema refuses: the message sits under the field.
+    await m1.getByLabel("Clause id").fill("Bad Id!");
+    await m1.getByLabel("Text", { exact: true }).fill("Cite sources.");
+    await m1.getByRole("button", { name: "Open the proposal for votes" }).click();
+    expect(await m1.locator("#addId-error").textContent()).toBeTruthy();
+    expect(await m1.getByLabel("Clause id").getAttribute("aria-invalid")).toBe("true");
+    await screenshot(m1, "participation-new-proposal");
+    await m1.getByLabel("Clause id").fill("");
+    await m1.getByLabel("Text", { exact: true }).fill("");
 
     await m1.getByLabel("Clause", { exact: true }).selectOption("tone");
     await m1.getByLabel("New text").fill("Be respectful, plain and warm.");
@@ -236,6 +245,13 @@ describe("participation pages", () => {
     expect(await page.locator("table.support tbody tr").count()).toBeGreaterThan(10);
     await screenshot(page, "participation-opinions");
     await context.close();
+    // The map and the support table fit a phone (the table scrolls inside its frame).
+    const phone = await newContext(browser, { phone: true });
+    const small = await phone.newPage();
+    pageErrors.push(watchPageErrors(small));
+    await small.goto(`${a.origin}/actors/youth/opinions`);
+    expect(await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await phone.close();
     expect(pageErrors.flat()).toEqual([]);
   });
 });

@@ -533,7 +533,7 @@ export function proposalPages() {
                 {discussion.data.map((note) => (
                   <li class="card">
                     <p class="muted">
-                      <span class="tag">{note.motivation}</span> <a href={note.author}>{authorName(note.author)}</a> · <DateTime value={note.published} />
+                      <span class="tag">{note.motivation}</span> {/^https?:\/\//.test(note.author) ? <a href={note.author}>{authorName(note.author)}</a> : authorName(note.author)} · <DateTime value={note.published} />
                     </p>
                     <p class="remote-content">{note.text}</p>
                   </li>
