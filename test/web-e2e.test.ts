@@ -1,0 +1,175 @@
+/**
+ * The whole journey of the web interface, in one real browser against two
+ * real instances on loopback (real HTTP, signatures verified), as the issue
+ * describes it: people sign up, one creates a community, imports a policy and
+ * publishes it; someone on the second instance follows the community; a
+ * second version is published and its diff is seen on the second instance;
+ * a clause annotated there shows up on the first. Every step is a click or a
+ * keystroke in the browser, from the first admin's setup on A onwards; B's
+ * admin uses the CLI.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { launchBrowser, newContext, screenshot, watchPageErrors } from "./browser.ts";
+import { startInstance, waitFor, type TestInstance } from "./harness.ts";
+
+const PASSWORD = "a long and private passphrase";
+const ADDED = "Check the patient's own words before you summarise them.";
+
+let a: TestInstance;
+let b: TestInstance;
+let browser: Browser;
+let work: string;
+let specPath: string;
+
+async function signUp(page: Page, origin: string, username: string, displayName: string) {
+  await page.goto(origin);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign up" }).click();
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Display name").fill(displayName);
+  await page.locator("#password").fill(PASSWORD);
+  await page.locator("#passwordRepeat").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create my account" }).click();
+  await page.waitForURL(`${origin}/`);
+  expect(await page.getByRole("status").textContent()).toContain(`Welcome, ${displayName}`);
+}
+
+/** Reloads `url` until the main content contains `text`: federation is asynchronous. */
+async function reloadUntil(page: Page, url: string, text: string, what: string) {
+  await waitFor(
+    async () => {
+      await page.goto(url);
+      return (await page.locator("main").textContent())?.includes(text);
+    },
+    { what },
+  );
+}
+
+beforeAll(async () => {
+  [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
+  // B is set up from the command line; A in the browser, below.
+  await b.createUser("bea", { admin: true });
+  const opened = await b.cli(["admin", "registrations", "open", "--data", b.dataDir]);
+  expect(opened.code, opened.stderr).toBe(0);
+  // The first part of the OpenAI Model Spec, as a steward would upload it.
+  const spec = readFileSync(new URL("./fixtures/model_spec/model_spec.md", import.meta.url), "utf8");
+  work = mkdtempSync(join(tmpdir(), "fedalign-e2e-"));
+  specPath = join(work, "model_spec.md");
+  writeFileSync(specPath, spec.slice(0, spec.indexOf("\n# Seek the truth together")));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([a?.destroy(), b?.destroy()]);
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe("a community's policy, from sign-up to an annotation across instances", () => {
+  it("works end to end in the browser", async () => {
+    const alice = await (await newContext(browser)).newPage();
+    const bob = await (await newContext(browser)).newPage();
+    const aliceErrors = watchPageErrors(alice);
+    const bobErrors = watchPageErrors(bob);
+
+    // 0. A's first admin sets the instance up with the code its server printed, and opens sign-up.
+    const setupCode = /setup code '?([0-9a-f]{4}(?:-[0-9a-f]{4}){4})/.exec(a.log())?.[1];
+    expect(setupCode, a.log()).toBeTruthy();
+    await alice.goto(a.origin);
+    await alice.getByRole("link", { name: "Set up this instance" }).click();
+    await alice.getByLabel("Setup code").fill(setupCode!);
+    await alice.getByLabel("Username").fill("ada");
+    await alice.getByLabel("Display name").fill("Ada, the admin");
+    await alice.locator("#password").fill(PASSWORD);
+    await alice.locator("#passwordRepeat").fill(PASSWORD);
+    await alice.getByRole("button", { name: "Create the admin account" }).click();
+    await alice.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).click();
+    await alice.getByLabel("Who may sign up").selectOption("open");
+    await alice.getByRole("button", { name: "Save registration mode" }).click();
+    expect(await alice.getByRole("status").textContent()).toContain("open");
+    await alice.getByRole("button", { name: "Sign out" }).click();
+
+    // 1. Alice signs up on A and creates a community.
+    await signUp(alice, a.origin, "alice", "Alice Okafor");
+    await alice.getByRole("link", { name: "Create a community" }).click();
+    await alice.getByLabel("Handle").fill("nurses");
+    await alice.getByLabel("Name").fill("Nurses of the North");
+    await alice.getByLabel("Summary").fill("Ward nurses writing the rules for the assistants they use.");
+    await alice.getByRole("button", { name: "Create community" }).click();
+    expect(await alice.getByRole("heading", { level: 1 }).textContent()).toBe("Nurses of the North");
+    await screenshot(alice, "e2e-community");
+
+    // 2. She imports the Model Spec and publishes it as version 1.
+    await alice.getByRole("link", { name: "New policy" }).click();
+    await alice.getByLabel("File").setInputFiles(specPath);
+    await alice.getByRole("button", { name: "Import policy" }).click();
+    expect(await alice.getByRole("heading", { level: 1 }).textContent()).toMatch(/^Imported “.+”$/);
+    await alice.getByRole("link", { name: "Open the draft" }).click();
+    const policyId = Number(/\/policies\/(\d+)\/draft$/.exec(alice.url())![1]);
+    await alice.getByLabel("Changelog").fill("First version, from the Model Spec.");
+    await alice.getByRole("button", { name: "Publish new version" }).click();
+    expect(await alice.getByRole("status").textContent()).toContain("Published version 1");
+    const policyTitle = (await alice.getByRole("heading", { level: 1 }).textContent())!;
+    await screenshot(alice, "e2e-policy-v1");
+
+    // 3. Bob signs up on B and follows the community by its handle.
+    await signUp(bob, b.origin, "bob", "Bob Lindqvist");
+    await bob.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Follow" }).click();
+    await bob.getByLabel("Who or what to follow").fill(`@nurses@${a.host}`);
+    await bob.getByRole("button", { name: "Follow", exact: true }).click();
+    await reloadUntil(bob, `${b.origin}/follow`, "accepted", "A to accept Bob's follow");
+    expect(await bob.getByRole("row", { name: /Nurses of the North/ }).textContent()).toContain("accepted");
+
+    // 4. Alice edits one clause in the draft and publishes version 2.
+    await alice.goto(`${a.origin}/policies/${policyId}/draft`);
+    const clauseBox = alice.locator(".draft-clause").first();
+    const clauseDomId = (await clauseBox.getAttribute("id"))!; // "edit-<clause id>"
+    const clauseId = clauseDomId.slice("edit-".length);
+    await clauseBox.locator("summary").click();
+    const text = clauseBox.getByLabel("Text (Markdown)");
+    await text.fill(`${await text.inputValue()} ${ADDED}`);
+    await clauseBox.getByRole("button", { name: "Save clause" }).click();
+    expect(await alice.getByRole("status").textContent()).toBe(`Saved clause ${clauseId}.`);
+    await alice.getByLabel("Changelog").fill("Ask for the patient's own words.");
+    await alice.getByRole("button", { name: "Publish new version" }).click();
+    expect(await alice.getByRole("status").textContent()).toContain("Published version 2");
+
+    // 5. On B, the feed shows version 2; its diff marks the added sentence.
+    await reloadUntil(bob, `${b.origin}/feed`, "version 2", "version 2 to reach B");
+    await bob.getByRole("list", { name: "Updates" }).getByRole("link", { name: "Changes since version 1" }).first().click();
+    const diff = bob.locator(`[id="diff-${clauseId}"]`);
+    expect((await diff.locator("ins").allTextContents()).join(" ")).toContain(ADDED);
+    expect(await bob.locator(".diff-summary").textContent()).toContain("1 edited");
+    await screenshot(bob, "e2e-diff-on-b");
+
+    // 6. Bob annotates that clause on B; it appears under the clause on A.
+    const bobPolicyUrl = bob.url().replace(/\/diff.*$/, "");
+    await bob.goto(bobPolicyUrl);
+    expect(await bob.getByRole("heading", { level: 1 }).textContent()).toBe(policyTitle);
+    const clauseOnB = bob.locator(`[id="clause-${clauseId}"]`);
+    await clauseOnB.getByText("Annotate this clause").click();
+    await clauseOnB.getByLabel("Motivation").selectOption("question");
+    await clauseOnB.getByLabel("Your annotation").fill("Does this hold when the patient cannot speak?");
+    await clauseOnB.getByRole("button", { name: "Add annotation" }).click();
+    expect(await bob.getByRole("status").textContent()).toContain("annotation was added");
+
+    const onA = alice.locator(`[id="clause-${clauseId}"] .annotation`);
+    await waitFor(
+      async () => {
+        await alice.goto(`${a.origin}/policies/${policyId}`);
+        return (await onA.count()) > 0;
+      },
+      { what: "Bob's annotation to reach A" },
+    );
+    const shown = (await onA.first().textContent())!;
+    expect(shown).toContain("Does this hold when the patient cannot speak?");
+    expect(shown).toContain(`(${b.host})`);
+    await onA.first().scrollIntoViewIfNeeded();
+    await screenshot(alice, "e2e-annotation-on-a");
+
+    expect(aliceErrors).toEqual([]);
+    expect(bobErrors).toEqual([]);
+  });
+});
