@@ -44,11 +44,11 @@ export async function newContext(browser: Browser, options: { phone?: boolean } 
   return context;
 }
 
-/** Saves a full-page screenshot as test/screenshots/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Saves a screenshot as test/screenshots/<name>.png: the whole page, or just what is in view. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
   return path;
 }
 

@@ -167,7 +167,7 @@ describe("a community's policy, from sign-up to an annotation across instances",
     expect(shown).toContain("Does this hold when the patient cannot speak?");
     expect(shown).toContain(`(${b.host})`);
     await onA.first().scrollIntoViewIfNeeded();
-    await screenshot(alice, "e2e-annotation-on-a");
+    await screenshot(alice, "e2e-annotation-on-a", { fullPage: false });
 
     expect(aliceErrors).toEqual([]);
     expect(bobErrors).toEqual([]);

@@ -38,7 +38,8 @@ function SettingsPage(props: {
       <p>
         You are signed in as <strong>{user.username}</strong>
         {user.isAdmin ? " (an admin of this instance)" : ""}. Manage your <a href="/settings/tokens">API tokens</a> for the
-        command line and other programs.
+        command line and other programs, and see <a href="/settings/preferences">your preference answers</a> and the uses
+        you allowed for them.
       </p>
       <section aria-labelledby="profile-heading" class="card">
         <SectionTitle id="profile-heading">Profile</SectionTitle>
