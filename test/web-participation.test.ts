@@ -114,13 +114,13 @@ describe("participation pages", () => {
     expect(await m1.getByLabel("Title", { exact: false }).first().inputValue()).toBe("Warmer tone");
     // A clause id the change-set schema refuses: the message sits under the field.
     await m1.getByLabel("Clause id").fill("Bad Id!");
-    await m1.getByLabel("Text", { exact: true }).fill("Cite sources.");
+    await m1.getByLabel("Clause text").fill("Cite sources.");
     await m1.getByRole("button", { name: "Open the proposal for votes" }).click();
     expect(await m1.locator("#addId-error").textContent()).toBeTruthy();
     expect(await m1.getByLabel("Clause id").getAttribute("aria-invalid")).toBe("true");
     await screenshot(m1, "participation-new-proposal");
     await m1.getByLabel("Clause id").fill("");
-    await m1.getByLabel("Text", { exact: true }).fill("");
+    await m1.getByLabel("Clause text").fill("");
 
     await m1.getByLabel("Clause", { exact: true }).selectOption("tone");
     await m1.getByLabel("New text").fill("Be respectful, plain and warm.");

@@ -188,7 +188,7 @@ function NewProposalForm(props: { policy: Policy; content: PolicyContent; values
         </fieldset>
         <fieldset class="builder">
           <legend>Add a clause</legend>
-          <Field name="addId" label="Clause id" value={values.addId} error={errors.addId} hint="Leave empty to add nothing. Lowercase letters, digits and hyphens, e.g. cite-sources." />
+          <Field name="addId" label="Clause id" value={values.addId} error={errors.addId} hint="Leave empty to add nothing. Letters, digits, _ . : and -, starting with a letter or digit, e.g. cite-sources." />
           <Field name="addTitle" label="Clause title" value={values.addTitle} error={errors.addTitle} />
           <Select
             name="addSection"
@@ -198,7 +198,7 @@ function NewProposalForm(props: { policy: Policy; content: PolicyContent; values
             error={errors.addSection}
           />
           <Select name="addAuthority" label="Authority level" options={[...AUTHORITY_LEVELS]} value={values.addAuthority ?? "guideline"} error={errors.addAuthority} />
-          <TextArea name="addText" label="Text" value={values.addText} error={errors.addText} rows={4} />
+          <TextArea name="addText" label="Clause text" value={values.addText} error={errors.addText} rows={4} />
           <TextArea name="addRationale" label="Rationale" value={values.addRationale} error={errors.addRationale} rows={2} />
           <Select
             name="addAfter"
