@@ -14,7 +14,7 @@ import { hashPassword } from "./passwords.ts";
 import type { RegistrationMode, SetupInput, SignupInput } from "./schemas.ts";
 import { REGISTRATION_MODES, INVITE_STATES } from "./schemas.ts";
 import { hashToken } from "./tokens.ts";
-import { authenticate, countUsers, createUser, findUserById, passwordSchema, type User } from "./users.ts";
+import { authenticate, countUsers, createUser, findUserById, passwordSchema, selectUsers, type User } from "./users.ts";
 import { settings } from "../../db/schema.ts";
 
 export const DEFAULT_REGISTRATION_MODE: RegistrationMode = "closed";
@@ -261,17 +261,5 @@ export async function changePassword(db: Db, user: User, currentPassword: string
 }
 
 export function listUsers(db: Db): User[] {
-  return db
-    .select({
-      id: users.id,
-      actorId: users.actorId,
-      username: users.username,
-      displayName: actors.name,
-      isAdmin: users.isAdmin,
-      createdAt: users.createdAt,
-    })
-    .from(users)
-    .innerJoin(actors, eq(actors.id, users.actorId))
-    .orderBy(users.id)
-    .all();
+  return selectUsers(db).orderBy(users.id).all();
 }

@@ -50,7 +50,8 @@ export async function createUser(
   });
 }
 
-function selectUsers(db: Db) {
+/** Users with their display name (kept on their actor). */
+export function selectUsers(db: Db) {
   return db
     .select({
       id: users.id,
