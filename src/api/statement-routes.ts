@@ -163,6 +163,8 @@ export function statementRoutes(deps: ApiDeps) {
           participants: groups.projection.length,
           k: groups.k,
           silhouettes: groups.silhouettes,
+          /** "silhouette", or "stability" with the best k of each leave-one-fold-out run when k was a close call. */
+          kSelection: groups.kSelection,
           groups: groups.groups.map((g) => ({ id: g.id, size: g.members.length })),
           excluded: groups.excluded,
           /** Each clustered participant on the first two principal components, with their group. */

@@ -12,6 +12,7 @@ import { formFields, redirectWithNotice } from "../forms.ts";
 import { links } from "../links.ts";
 import { ChoiceButtons, communityOrThrow, isSteward, pageCommunity, percent, roleIn } from "../participation-components.tsx";
 import { GROUP_COLOURS, OpinionMap, groupName, type MapPoint } from "../opinion-map.tsx";
+import type { GroupSupport } from "../../participation/opinions.ts";
 
 interface StatementView {
   id: number;
@@ -23,16 +24,6 @@ interface StatementView {
   disagrees: number;
   passes: number;
   myVote?: "agree" | "disagree" | "pass" | null;
-}
-
-interface GroupSupport {
-  group: number;
-  agree: number;
-  disagree: number;
-  pass: number;
-  n: number;
-  agreeShare: number;
-  disagreeShare: number;
 }
 
 interface OpinionsView {
