@@ -528,7 +528,7 @@ describe("federation documents", () => {
     expect(reply.contentType).toMatch(/^text\/html/);
     expect(reply.text).toContain("Nurses&#39; Union (EU)");
     expect(reply.text).toContain(`@nurses@${HOST}`);
-    expect(reply.text).toContain("Alice (steward)");
+    expect(reply.text).toMatch(/<a href="\/actors\/alice">Alice<\/a>.*<td>steward<\/td>/);
     const missing = await request("GET", "/actors/nobody_here", { accept: "text/html" });
     expect(missing.status).toBe(404);
   });

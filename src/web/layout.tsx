@@ -19,7 +19,7 @@ export function Layout(props: PageProps & { children?: Child }) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · ${props.community ? `${props.community.name} · ` : ""}${instanceName}`}</title>
+        <title>{[props.title, props.community && props.community.name !== props.title ? props.community.name : "", instanceName].filter(Boolean).join(" · ")}</title>
         <link rel="stylesheet" href="/static/style.css" />
         <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
       </head>
