@@ -76,3 +76,67 @@ export function watchPageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * A small accessibility audit of the page as rendered: one h1; every form
+ * control has a label; every SVG chart has a title; links and buttons have
+ * a name; and text meets WCAG AA contrast (4.5:1, or 3:1 for large text)
+ * against the first opaque background behind it. Returns the problems found.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.getAttribute("name") ? `[name=${el.getAttribute("name")}]` : ""}`;
+    const h1s = document.querySelectorAll("h1").length;
+    if (h1s !== 1) problems.push(`${h1s} h1 elements`);
+    for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input:not([type=hidden]), select, textarea")) {
+      if (el.getClientRects().length === 0) continue; // not rendered (e.g. a hidden username for password managers)
+      if (el.labels?.length === 0 && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) problems.push(`no label: ${describe(el)}`);
+    }
+    for (const el of document.querySelectorAll("a, button")) {
+      const name = (el.textContent ?? "").trim() || el.getAttribute("aria-label") || el.getAttribute("title");
+      if (!name) problems.push(`no name: ${describe(el)}`);
+    }
+    for (const svg of document.querySelectorAll("main svg")) {
+      if (svg.getAttribute("aria-hidden") === "true") continue;
+      if (!svg.querySelector("title") && !svg.getAttribute("aria-label")) problems.push(`svg without title`);
+    }
+    const rgb = (value: string) => (value.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]: number[]) => {
+      const channel = (c: number) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * channel(r!) + 0.7152 * channel(g!) + 0.0722 * channel(b!);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let node = el; node; node = node.parentElement) {
+        const [r, g, b, a = 1] = rgb(getComputedStyle(node).backgroundColor);
+        if (a > 0.9) return [r!, g!, b!];
+      }
+      return [255, 255, 255];
+    };
+    const seen = new Set<string>();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!el || !node.textContent?.trim() || el.closest("svg, .visually-hidden, .skip, option")) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || style.display === "none" || el.getClientRects().length === 0) continue;
+      const fg = rgb(style.color);
+      const bg = background(el);
+      const [l1, l2] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+      const ratio = (l1! + 0.05) / (l2! + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        const key = `${style.color} on rgb(${bg.join(", ")})`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          problems.push(`contrast ${ratio.toFixed(2)}: ${key} at ${describe(el)} "${node.textContent.trim().slice(0, 30)}"`);
+        }
+      }
+    }
+    return problems;
+  });
+}

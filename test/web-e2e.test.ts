@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser, newContext, screenshot, watchPageErrors } from "./browser.ts";
+import { accessibilityProblems, launchBrowser, newContext, screenshot, watchPageErrors } from "./browser.ts";
 import { startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 const PASSWORD = "a long and private passphrase";
@@ -171,5 +171,45 @@ describe("a community's policy, from sign-up to an annotation across instances",
 
     expect(aliceErrors).toEqual([]);
     expect(bobErrors).toEqual([]);
+  });
+
+  it("passes an accessibility audit on the main pages (labels, headings, names, contrast)", async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${a.origin}/login`);
+    await page.getByLabel("Username").fill("alice");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${a.origin}/`);
+    const policyId = (await a.api<{ id: number }[]>("GET", "policies?community=nurses")).body[0]!.id;
+    const paths = [
+      "/",
+      "/actors/nurses",
+      "/actors/nurses/policies/new",
+      `/policies/${policyId}`,
+      `/policies/${policyId}/draft`,
+      `/policies/${policyId}/diff?from=1&to=2`,
+      `/policies/${policyId}/proposals`,
+      `/policies/${policyId}/proposals/new`,
+      `/policies/${policyId}/fork`,
+      "/follow",
+      "/feed",
+      "/offers",
+      "/bundle",
+      "/actors/nurses/tasks",
+      "/actors/nurses/statements",
+      "/actors/nurses/opinions",
+      "/actors/nurses/decision-rules",
+      "/settings",
+      "/settings/tokens",
+      "/settings/preferences",
+      "/communities/new",
+    ];
+    const problems: string[] = [];
+    for (const path of paths) {
+      const response = await page.goto(`${a.origin}${path}`);
+      expect(response?.status(), path).toBe(200);
+      for (const problem of await accessibilityProblems(page)) problems.push(`${path}: ${problem}`);
+    }
+    expect(problems).toEqual([]);
   });
 });

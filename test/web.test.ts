@@ -59,6 +59,30 @@ describe("web frame", () => {
     expect(home.headers.get("content-security-policy")).toContain("script-src 'self'");
   });
 
+  it("can be used from the keyboard: the first Tab reaches a skip link, then the navigation", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${instance.origin}/`);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    expect(await page.locator(".skip").boundingBox()).not.toBeNull();
+    await page.keyboard.press("Enter");
+    expect(page.url()).toBe(`${instance.origin}/#main`);
+    await page.goto(`${instance.origin}/login`);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(instance.host);
+    // Sign in with the keyboard alone.
+    await page.getByLabel("Username").focus();
+    await page.keyboard.type("ada");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("correct horse battery staple");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${instance.origin}/`);
+    expect(await page.getByRole("status").textContent()).toBe("Signed in as ada.");
+    await context.close();
+  });
+
   it("answers unknown pages with a 404 page, and fits a phone screen", async () => {
     const context = await newContext(browser, { phone: true });
     const page = await context.newPage();
