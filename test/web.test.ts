@@ -44,6 +44,27 @@ describe("web frame", () => {
     await context.close();
   });
 
+  it("brings you back to the page that asked you to sign in, and nowhere else", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${instance.origin}/follow`);
+    expect(page.url()).toBe(`${instance.origin}/login?next=%2Ffollow`);
+    await page.getByLabel("Username").fill("ada");
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${instance.origin}/follow`);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Follow");
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    // A next that leaves the site is ignored.
+    await page.goto(`${instance.origin}/login?next=${encodeURIComponent("//evil.example/steal")}`);
+    await page.getByLabel("Username").fill("ada");
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${instance.origin}/`);
+    await context.close();
+  });
+
   it("refuses a form posted without its CSRF token, and serves a strict CSP", async () => {
     const response = await fetch(`${instance.origin}/login`, {
       method: "POST",

@@ -4,7 +4,7 @@ import { getCookie, setCookie } from "hono/cookie";
 import { SESSION_COOKIE, SESSION_LIFETIME_MS, createSession } from "../accounts/sessions.ts";
 import { findUserByUsername, type User } from "../accounts/users.ts";
 import type { WebEnv, WebSession } from "./context.ts";
-import { redirectWithNotice } from "./forms.ts";
+import { redirectWithNotice, signInPath } from "./forms.ts";
 import { ErrorPage } from "./pages/error-page.tsx";
 
 /** Signs the browser in as `user` (after sign-in, sign-up or setup). */
@@ -36,7 +36,7 @@ export function sessionCookie(c: Context<WebEnv>): string | undefined {
 export function signedIn(c: Context<WebEnv>, what: string): WebSession | Response {
   const session = c.get("session");
   if (session) return session;
-  return redirectWithNotice(c, "/login", `Sign in to see ${what}.`, "error");
+  return redirectWithNotice(c, signInPath(c), `Sign in to see ${what}.`, "error");
 }
 
 /** The signed-in admin, or a 403 page for everyone else. */

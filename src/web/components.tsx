@@ -6,6 +6,7 @@
 import type { Child } from "hono/jsx";
 import { useRequestContext } from "hono/jsx-renderer";
 import type { WebEnv } from "./context.ts";
+import { signInPath } from "./forms.ts";
 import { sanitizeRemoteHtml } from "./sanitize.ts";
 
 export function CsrfField() {
@@ -168,4 +169,10 @@ export function SectionTitle(props: { children?: Child; count?: number; id?: str
       {props.count === undefined ? null : <span class="muted"> ({props.count})</span>}
     </h2>
   );
+}
+
+/** "Sign in" that comes back to this page afterwards. */
+export function SignInLink(props: { children?: Child }) {
+  const c = useRequestContext<WebEnv>();
+  return <a href={signInPath(c)}>{props.children ?? "Sign in"}</a>;
 }

@@ -12,6 +12,7 @@ import { diffWords } from "../policies/diff.ts";
 import type { Policy } from "../policies/policies.ts";
 import type { PageCommunity, WebEnv } from "./context.ts";
 import { links } from "./links.ts";
+import { signInPath } from "./forms.ts";
 
 /** The community a policy belongs to, as the layout shows it. */
 export function policyCommunity(c: Context<WebEnv>, policy: Policy): PageCommunity | undefined {
@@ -36,7 +37,7 @@ export function stewardedCommunities(c: Context<WebEnv>): Community[] {
 
 /** Sends signed-out visitors to the sign-in page. */
 export function needSignIn(c: Context<WebEnv>): Response | undefined {
-  return c.get("session") ? undefined : c.redirect("/login", 303);
+  return c.get("session") ? undefined : c.redirect(signInPath(c), 303);
 }
 
 /** `before` → `after` with removed words in <del> and added ones in <ins>. */

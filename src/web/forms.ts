@@ -62,3 +62,32 @@ export function optional(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
 }
+
+/** A local path to come back to after signing in; anything else (another site, "//host") is dropped. */
+export function safeNext(value: string | undefined | null): string | undefined {
+  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return undefined;
+  return value.slice(0, 2000);
+}
+
+/**
+ * Where to send someone who must sign in first: /login with the page they
+ * were on (for a form post, the page the form was on) to come back to.
+ */
+export function signInPath(c: Context<WebEnv>): string {
+  let here: string | undefined;
+  if (c.req.method === "GET") {
+    const url = new URL(c.req.url);
+    here = url.pathname + url.search;
+  } else {
+    const referer = c.req.header("referer");
+    try {
+      const from = referer ? new URL(referer) : undefined;
+      if (from && from.origin === new URL(c.req.url).origin) here = from.pathname + from.search;
+    } catch {
+      here = undefined;
+    }
+  }
+  const next = safeNext(here);
+  const pointless = !next || next === "/" || /^\/(login|logout|signup|setup)\b/.test(next);
+  return pointless ? "/login" : `/login?next=${encodeURIComponent(next)}`;
+}

@@ -7,7 +7,7 @@
 import type { Child } from "hono/jsx";
 import { useRequestContext } from "hono/jsx-renderer";
 import type { PageProps, WebEnv } from "./context.ts";
-import { CsrfField } from "./components.tsx";
+import { CsrfField, SignInLink } from "./components.tsx";
 
 export function Layout(props: PageProps & { children?: Child }) {
   const c = useRequestContext<WebEnv>();
@@ -59,7 +59,7 @@ export function Layout(props: PageProps & { children?: Child }) {
                 ) : (
                   <>
                     <li><a href="/bundle">Bundle</a></li>
-                    <li><a href="/login">Sign in</a></li>
+                    <li><SignInLink /></li>
                     <li><a href="/signup">Sign up</a></li>
                   </>
                 )}

@@ -12,14 +12,15 @@ import { settingsPages } from "./settings-pages.tsx";
 import { setupPages } from "./setup-pages.tsx";
 import { Field, FormError, PostForm } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, redirectWithNotice } from "../forms.ts";
+import { formFields, redirectWithNotice, safeNext } from "../forms.ts";
 
-function LoginForm(props: { username?: string; error?: string }) {
+function LoginForm(props: { username?: string; error?: string; next?: string }) {
   return (
     <>
       <h1>Sign in</h1>
       <FormError message={props.error} />
       <PostForm action="/login" label="Sign in">
+        {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
         <Field name="username" label="Username" value={props.username} autocomplete="username" required />
         <Field name="password" label="Password" type="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
@@ -34,7 +35,7 @@ function LoginForm(props: { username?: string; error?: string }) {
 export function accountPages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/login", (c) => c.render(<LoginForm />, { title: "Sign in" }));
+  pages.get("/login", (c) => c.render(<LoginForm next={safeNext(c.req.query("next"))} />, { title: "Sign in" }));
 
   pages.post("/login", async (c) => {
     const { db } = c.get("deps");
@@ -43,10 +44,10 @@ export function accountPages() {
     const user = username && form.password ? await authenticate(db, username, form.password) : undefined;
     if (!user) {
       c.status(401);
-      return c.render(<LoginForm username={username} error="Wrong username or password." />, { title: "Sign in" });
+      return c.render(<LoginForm username={username} error="Wrong username or password." next={safeNext(form.next)} />, { title: "Sign in" });
     }
     startSession(c, user);
-    return redirectWithNotice(c, "/", `Signed in as ${user.username}.`);
+    return redirectWithNotice(c, safeNext(form.next) ?? "/", `Signed in as ${user.username}.`);
   });
 
   pages.post("/logout", (c) => {

@@ -15,7 +15,7 @@ import { callApi } from "../api-client.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, Select } from "../components.tsx";
 import { ActorName, FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, redirectWithNotice } from "../forms.ts";
+import { formFields, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import { readerScope } from "./home-pages.tsx";
 
@@ -144,11 +144,11 @@ export function followPages() {
   const pages = new Hono<WebEnv>();
 
   pages.use("/follow", async (c, next) => {
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     await next();
   });
   pages.use("/follow/*", async (c, next) => {
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     await next();
   });
 
@@ -182,7 +182,7 @@ export function followPages() {
 
   pages.get("/feed", (c) => {
     const session = c.get("session");
-    if (!session) return c.redirect("/login", 303);
+    if (!session) return c.redirect(signInPath(c), 303);
     const { db, origin } = c.get("deps");
     const pageParam = Number(c.req.query("page") ?? "1");
     const page = Number.isInteger(pageParam) && pageParam >= 1 && pageParam <= 10_000 ? pageParam : 1;

@@ -13,7 +13,7 @@ import { findPolicyById, listVersions, slugSchema, type Policy } from "../../pol
 import { callApi, type ApiResult } from "../api-client.ts";
 import { ActionButton, Field, FormError, PostForm, Select, TextArea } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, formFileText, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, formFileText, optional, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import { AUTHORITY_LABELS, AuthorityTag, Markdown, isStewardOf, localCommunityOf, policyCommunity } from "../policy-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
@@ -429,7 +429,7 @@ export function policyEditPages() {
     const community = findCommunity(c.get("deps").db, c.req.param("handle") ?? "");
     if (!community) return notFound(c, "No such community on this instance.");
     const user = c.get("session")?.user;
-    if (!user) return c.redirect("/login", 303);
+    if (!user) return c.redirect(signInPath(c), 303);
     if (!isStewardOf(c.get("deps").db, community, user)) return forbidden(c, `Only stewards of ${community.name} can add policies.`);
     return community;
   };
@@ -498,7 +498,7 @@ export function policyEditPages() {
     const { db } = c.get("deps");
     const policy = findPolicyById(db, Number(c.req.param("id")));
     if (!policy) return notFound(c, "No such policy on this instance.");
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const community = localCommunityOf(db, policy);
     if (!community) return forbidden(c, "This is a copy of another instance's policy: fork it to edit it.");
     const result = await callApi<PolicyContent>(c, "GET", `/policies/${policy.id}/draft`);

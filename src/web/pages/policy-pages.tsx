@@ -29,9 +29,9 @@ import {
 import type { PolicyContent } from "../../policies/content.ts";
 import { clauseIri } from "../../../federation/annotations.ts";
 import { callApi } from "../api-client.ts";
-import { DateTime, SectionTitle } from "../components.tsx";
+import { DateTime, SectionTitle, SignInLink } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, optional, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import {
   AnnotationForm,
@@ -359,7 +359,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
           })()}
           {user ? null : (
             <p class="muted">
-              <a href="/login">Sign in</a> to annotate clauses.
+              <SignInLink /> to annotate clauses.
             </p>
           )}
         </>
@@ -669,7 +669,7 @@ export function policyPages() {
   pages.post("/policies/:id{[0-9]+}/annotations", async (c) => {
     const policy = byId(c);
     if (!policy) return notFound(c);
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const fields = await formFields(c);
     const clauseId = fields.clause ?? "";
     const result = await callApi<{ iri: string }>(c, "POST", "/annotations", {

@@ -13,9 +13,9 @@ import type { ComparisonSummary } from "../../preferences/aggregate.ts";
 import type { Consent } from "../../preferences/record.ts";
 import { callApi, readApi, WebApiError } from "../api-client.ts";
 import { BarChart, percent } from "../charts.tsx";
-import { DateTime, Field, FormError, PostForm, Select, TextArea } from "../components.tsx";
+import { DateTime, Field, FormError, PostForm, Select, SignInLink, TextArea } from "../components.tsx";
 import type { PageCommunity, WebEnv } from "../context.ts";
-import { formFields, formValues, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, formValues, optional, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 
 // ---------------------------------------------------------------------------
@@ -251,7 +251,7 @@ async function TasksPage(props: { c: Context<WebEnv>; community: Community; crea
       )}
       {!session ? (
         <p>
-          <a href="/login">Sign in</a> to answer tasks.
+          <SignInLink /> to answer tasks.
         </p>
       ) : role === undefined ? (
         <p class="muted">Only members of {community.name} answer its tasks.</p>
@@ -450,7 +450,7 @@ function TaskPage(props: { task: TaskView; canAnswer: boolean; signedIn: boolean
             {!props.signedIn && !task.closed ? (
               <>
                 {" "}
-                <a href="/login">Sign in</a>
+                <SignInLink />
               </>
             ) : null}
           </p>
@@ -792,7 +792,7 @@ export function preferencePages() {
   });
 
   pages.get("/settings/preferences", async (c) => {
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const records = await readApi<MyRecord[]>(c, "/preferences/mine");
     return c.render(<MyPreferencesPage records={records} />, { title: "Your preference answers" });
   });

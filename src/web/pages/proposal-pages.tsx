@@ -6,8 +6,8 @@
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
 import { callApi, readApi } from "../api-client.ts";
-import { DateTime, Field, FormError, PostForm, SectionTitle, Select, TextArea } from "../components.tsx";
-import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { DateTime, Field, FormError, PostForm, SectionTitle, Select, SignInLink, TextArea } from "../components.tsx";
+import { formFields, optional, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import { ChoiceButtons, TallyTable, communityOrThrow, isSteward, pageCommunity, percent, policyCommunity, roleIn, type Counts } from "../participation-components.tsx";
 import { findPolicyById, findVersionByIri, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
@@ -390,12 +390,12 @@ export function proposalPages() {
   };
 
   pages.get("/policies/:id/proposals/new", async (c) => {
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     return builderPage(c, {}, {});
   });
 
   pages.post("/policies/:id/proposals/new", async (c) => {
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const policy = await policyFor(c);
     const values = (await formFields(c)) as BuilderValues;
     const head = headVersion(c.get("deps").db, policy);
@@ -510,7 +510,7 @@ export function proposalPages() {
               </>
             ) : (
               <p>
-                <a href="/login">Sign in</a> to vote.
+                <SignInLink /> to vote.
               </p>
             )}
           </section>
@@ -560,7 +560,7 @@ export function proposalPages() {
             </>
           ) : (
             <p>
-              <a href="/login">Sign in</a> to take part.
+              <SignInLink /> to take part.
             </p>
           )}
         </section>
@@ -573,7 +573,7 @@ export function proposalPages() {
 
   pages.post("/proposals/:id/vote", async (c) => {
     const id = c.req.param("id");
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { value } = await formFields(c);
     const result = await callApi<ProposalView>(c, "POST", `/proposals/${encodeURIComponent(id)}/vote`, { body: { value } });
     if (!result.ok) return redirectWithNotice(c, links.proposal(Number(id)), `Your vote was not counted: ${result.problem.detail || result.problem.title}`, "error");
@@ -582,7 +582,7 @@ export function proposalPages() {
 
   pages.post("/proposals/:id/comment", async (c) => {
     const id = c.req.param("id");
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const values = await formFields(c);
     const errors: Record<string, string> = {};
     if (!values.text?.trim()) errors.text = "must not be empty";
@@ -735,7 +735,7 @@ export function proposalPages() {
 
   pages.post("/actors/:handle/decision-rules", async (c) => {
     const handle = c.req.param("handle");
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const values = await formFields(c);
     const number = (text: string | undefined) => (text === undefined || text.trim() === "" ? Number.NaN : Number(text));
     const rules = Object.fromEntries(

@@ -8,7 +8,7 @@ import { getRegistrationMode, needsSetup } from "../../accounts/registration.ts"
 import type { RegistrationMode } from "../../accounts/schemas.ts";
 import { callApi } from "../api-client.ts";
 import { CliCommand, FIRST_ADMIN_COMMAND, startSessionFor } from "../accounts-components.tsx";
-import { Field, FormError, PostForm } from "../components.tsx";
+import { Field, FormError, PostForm, SignInLink } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice } from "../forms.ts";
 
@@ -20,7 +20,7 @@ function SetupDone() {
       <h1>This instance is set up</h1>
       <p>It already has an admin, so the setup code is no longer valid.</p>
       <p>
-        <a href="/login">Sign in</a> or <a href="/signup">sign up</a> (if its admin allows sign-up).
+        <SignInLink /> or <a href="/signup">sign up</a> (if its admin allows sign-up).
       </p>
     </>
   );
@@ -95,7 +95,7 @@ function SignupForm(props: { mode: RegistrationMode; values?: Record<string, str
       <FormError message={props.error} />
       {props.mode === "closed" ? (
         <p>
-          Already have an account? <a href="/login">Sign in</a>.
+          Already have an account? <SignInLink />.
         </p>
       ) : (
         <>
@@ -107,7 +107,7 @@ function SignupForm(props: { mode: RegistrationMode; values?: Record<string, str
             <button type="submit">Create my account</button>
           </PostForm>
           <p>
-            Already have an account? <a href="/login">Sign in</a>.
+            Already have an account? <SignInLink />.
           </p>
         </>
       )}

@@ -7,8 +7,8 @@
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
 import { callApi, readApi } from "../api-client.ts";
-import { ActionButton, FormError, PostForm, SectionTitle, TextArea } from "../components.tsx";
-import { formFields, redirectWithNotice } from "../forms.ts";
+import { ActionButton, FormError, PostForm, SectionTitle, SignInLink, TextArea } from "../components.tsx";
+import { formFields, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import { ChoiceButtons, communityOrThrow, isSteward, pageCommunity, percent, roleIn } from "../participation-components.tsx";
 import { GROUP_COLOURS, OpinionMap, groupName, type MapPoint } from "../opinion-map.tsx";
@@ -73,7 +73,7 @@ export function statementPages() {
           <p class="muted">Only members of {community.name} vote and submit statements.</p>
         ) : (
           <p class="muted">
-            <a href="/login">Sign in</a> to vote.
+            <SignInLink /> to vote.
           </p>
         )}
         <SectionTitle count={accepted.length}>Statements</SectionTitle>
@@ -146,7 +146,7 @@ export function statementPages() {
 
   pages.post("/actors/:handle/statements", async (c) => {
     const handle = c.req.param("handle");
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { body = "" } = await formFields(c);
     const result = await callApi(c, "POST", "/statements", { body: { community: handle, body } });
     if (!result.ok) {
@@ -158,7 +158,7 @@ export function statementPages() {
 
   pages.post("/actors/:handle/statements/:id/vote", async (c) => {
     const { handle, id } = c.req.param();
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { value } = await formFields(c);
     const result = await callApi(c, "POST", `/statements/${encodeURIComponent(id)}/vote`, { body: { value } });
     const back = `${links.communityStatements(handle)}#statement-${id}`;
@@ -168,7 +168,7 @@ export function statementPages() {
 
   pages.post("/actors/:handle/statements/:id/moderate", async (c) => {
     const { handle, id } = c.req.param();
-    if (!c.get("session")) return c.redirect("/login", 303);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { decision } = await formFields(c);
     const result = await callApi(c, "POST", `/statements/${encodeURIComponent(id)}/moderate`, { body: { decision } });
     if (!result.ok) return redirectWithNotice(c, links.communityStatements(handle), `Not moderated: ${result.problem.detail || result.problem.title}`, "error");
