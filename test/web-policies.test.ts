@@ -243,4 +243,34 @@ describe("policy pages across two instances", () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it("lets a steward hide an annotation on A and its author delete theirs on B", async () => {
+    const context = await newContext(browser);
+    const pageA = await context.newPage();
+    await signIn(pageA, a.origin, "alice");
+    await pageA.goto(`${a.origin}/policies/${policyA.id}`);
+    const hostile = pageA.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "click me" });
+    await hostile.getByRole("button", { name: "Hide from this policy" }).click();
+    expect(await pageA.getByRole("status").textContent()).toBe("The annotation is hidden from this policy.");
+    expect(await pageA.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "click me" }).count()).toBe(0);
+    // A steward cannot delete someone else's annotation, only hide it.
+    expect(await pageA.getByRole("button", { name: "Delete my annotation" }).count()).toBe(0);
+
+    const pageB = await context.newPage();
+    await signIn(pageB, b.origin, "bob");
+    await pageB.goto(`${b.origin}/policies/${policyB.id}`);
+    const mine = pageB.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "Quarterly is too often" });
+    await mine.getByRole("button", { name: "Delete my annotation" }).click();
+    expect(await pageB.getByRole("status").textContent()).toContain("deleted");
+    expect(await pageB.locator(".annotation").filter({ hasText: "Quarterly is too often" }).count()).toBe(0);
+    // The deletion reaches A.
+    await waitFor(
+      async () => {
+        await pageA.goto(`${a.origin}/policies/${policyA.id}`);
+        return (await pageA.locator(".annotation").filter({ hasText: "Quarterly is too often" }).count()) === 0;
+      },
+      { what: "A to drop the deleted annotation" },
+    );
+    await context.close();
+  });
 });

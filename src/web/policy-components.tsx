@@ -241,7 +241,7 @@ export function groupClauses(content: PolicyContent): ClauseGroup[] {
   return groups;
 }
 
-export function AnnotationItem(props: { annotation: AnnotationView; author: AuthorInfo; versionLabel?: string }) {
+export function AnnotationItem(props: { annotation: AnnotationView; author: AuthorInfo; versionLabel?: string; actions?: Child }) {
   const { annotation, author } = props;
   return (
     <li class={`annotation annotation-${annotation.motivation}`}>
@@ -264,6 +264,7 @@ export function AnnotationItem(props: { annotation: AnnotationView; author: Auth
           <RemoteHtml html={renderMarkdown(annotation.suggestedText)} />
         </div>
       ) : null}
+      {props.actions ? <div class="annotation-actions">{props.actions}</div> : null}
     </li>
   );
 }

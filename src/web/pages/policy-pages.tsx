@@ -29,7 +29,8 @@ import {
 import type { PolicyContent } from "../../policies/content.ts";
 import { clauseIri } from "../../../federation/annotations.ts";
 import { callApi } from "../api-client.ts";
-import { DateTime, SectionTitle, SignInLink } from "../components.tsx";
+import { ActionButton, DateTime, SectionTitle, SignInLink } from "../components.tsx";
+import { actorIri } from "../../api/views.ts";
 import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
@@ -131,12 +132,27 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
   const previousIri = refIri(document.previousVersion);
   const groups = content ? groupClauses(content) : [];
 
+  // Authors delete their own (or their community's) annotations; stewards of the owning community hide any.
+  const ownIris = new Set(user ? [actorIri(origin, user.username), ...stewardedCommunities(db, user).map((cm) => actorIri(origin, cm.handle))] : []);
+  const canHide = isStewardOf(db, localCommunityOf(db, policy), user);
+  const moderation = (annotation: AnnotationView) => {
+    const fields = { iri: annotation.iri };
+    const own = annotation.local && ownIris.has(annotation.authorIri);
+    if (!own && !canHide) return undefined;
+    return (
+      <>
+        {own ? <ActionButton action={`/policies/${policy.id}/annotations/delete`} fields={fields} label="Delete my annotation" variant="secondary" /> : null}
+        {canHide ? <ActionButton action={`/policies/${policy.id}/annotations/hide`} fields={fields} label="Hide from this policy" variant="secondary" /> : null}
+      </>
+    );
+  };
   const annotationsOf = (clauseId: string | null) =>
     (byClause.get(clauseId) ?? []).map((annotation) => (
       <AnnotationItem
         annotation={annotation}
         author={authorOf(db, origin, annotation.authorIri)}
         versionLabel={versionNumberOf.has(annotation.versionIri) ? `on version ${versionNumberOf.get(annotation.versionIri)}` : undefined}
+        actions={moderation(annotation)}
       />
     ));
 
@@ -705,6 +721,24 @@ export function policyPages() {
       annotationState: { clauseId, values: fields, errors, message: message ?? "The annotation was not added; see the messages below." },
     });
   });
+
+  /** Delete your own annotation, or hide one as a steward, then come back to its clause. */
+  const moderate = (kind: "delete" | "hide") => async (c: Context<WebEnv>) => {
+    const policy = byId(c);
+    if (!policy) return notFound(c);
+    if (!c.get("session")) return c.redirect(signInPath(c), 303);
+    const iri = (await formFields(c)).iri ?? "";
+    const annotation = listAnnotations(c.get("deps").db, { policyIri: policy.iri }).find((a) => a.iri === iri);
+    const back = `${links.policy(policy.id)}${annotation?.clauseId ? `#clause-${annotation.clauseId}` : ""}`;
+    const result =
+      kind === "delete"
+        ? await callApi(c, "DELETE", "/annotations", { body: { iri } })
+        : await callApi(c, "POST", "/annotations/hide", { body: { iri, hidden: true } });
+    if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
+    return redirectWithNotice(c, back, kind === "delete" ? "Your annotation was deleted here and wherever it was shared." : "The annotation is hidden from this policy.");
+  };
+  pages.post("/policies/:id{[0-9]+}/annotations/delete", moderate("delete"));
+  pages.post("/policies/:id{[0-9]+}/annotations/hide", moderate("hide"));
 
   return pages;
 }
