@@ -4,13 +4,16 @@
  * with an RSA key (HTTP signatures) and an Ed25519 multikey (proofs).
  */
 import type { Federation, RequestContext } from "@fedify/fedify";
-import { Application, Endpoints, Group, Person } from "@fedify/vocab";
+import { Application, Endpoints, Group, Person, Update } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import { actorKeys } from "../db/schema.ts";
 import { findActorByIdentifier, type LocalActor } from "../src/actors/local-actors.ts";
 import { importKeyPair } from "../src/actors/keys.ts";
 import { textToHtml } from "../src/text.ts";
+import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
+import { newActivityIri } from "./outgoing.ts";
+import { acceptedFollowersOf } from "./policy-activities.ts";
 
 export const ACTOR_PATH = "/actors/{identifier}";
 
@@ -37,6 +40,11 @@ function actorClass(actor: LocalActor) {
 }
 
 async function dispatchActor(ctx: RequestContext<InstanceData>, identifier: string) {
+  return toActor(ctx, identifier);
+}
+
+/** A local actor as an ActivityPub object (for its document and for `Update`s about it). */
+export async function toActor(ctx: FedCtx, identifier: string) {
   const actor = findActorByIdentifier(ctx.data.db, identifier);
   if (!actor) return null;
   const keys = await ctx.getActorKeyPairs(identifier);
@@ -57,6 +65,24 @@ async function dispatchActor(ctx: RequestContext<InstanceData>, identifier: stri
     publicKey: keys[0]?.cryptographicKey,
     assertionMethods: keys.map((key) => key.multikey),
   });
+}
+
+/**
+ * Tells the actor's followers that its profile changed (name, summary,
+ * follower approval), so their copies stay current. Mastodon and Fedalign
+ * both refresh a cached actor on `Update`.
+ */
+export async function sendActorUpdate(ctx: FedCtx, identifier: string): Promise<void> {
+  const actor = await toActor(ctx, identifier);
+  const recipients = acceptedFollowersOf(ctx, ctx.getActorUri(identifier).href);
+  if (!actor || recipients.length === 0) return;
+  const update = new Update({
+    id: newActivityIri(ctx, identifier, "update"),
+    actor: ctx.getActorUri(identifier),
+    object: actor,
+    to: new URL(PUBLIC_AUDIENCE),
+  });
+  await ctx.sendActivity({ identifier }, recipients, update, { preferSharedInbox: true });
 }
 
 export function registerActors(federation: Federation<InstanceData>): void {

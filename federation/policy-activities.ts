@@ -14,7 +14,8 @@ import type { FedCtx } from "./context.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { toRecipient } from "./persist-actor.ts";
 
-function acceptedFollowersOf(ctx: FedCtx, iri: string): Recipient[] {
+/** Actors whose follow of `iri` (an actor or a policy) was accepted. */
+export function acceptedFollowersOf(ctx: FedCtx, iri: string): Recipient[] {
   return ctx.data.db
     .select({ actor: federatedActors })
     .from(follows)

@@ -76,4 +76,27 @@ describe("a member of B follows a community on A", () => {
     );
     expect(await collectionItems(`${a.actorUri("nurses")}/followers`)).toEqual([bob.actor]);
   });
+
+  it("keeps followers' copies current when the community or a person renames themselves", async () => {
+    // Bob follows the community (accepted in the test above); alice follows bob.
+    const followBob = await a.api<FollowView>("POST", "follows", { token: alice.token, body: { target: bob.actor } });
+    expect(followBob.status).toBe(202);
+    await waitFor(async () => (await a.api<FollowView[]>("GET", "follows", { token: alice.token })).body[0]?.state === "accepted", {
+      what: "alice's follow of bob to be accepted",
+    });
+
+    const renamed = await a.api("PATCH", "communities/nurses", { token: alice.token, body: { name: "Nurses' Union of the North" } });
+    expect(renamed.status).toBe(200);
+    await waitFor(
+      async () => (await b.api<FollowView[]>("GET", "follows", { token: bob.token })).body[0]?.actor.name === "Nurses' Union of the North",
+      { what: "B to see the community's new name" },
+    );
+
+    const profile = await b.api("PATCH", "me", { token: bob.token, body: { displayName: "Bob of the Night Shift" } });
+    expect(profile.status).toBe(200);
+    await waitFor(
+      async () => (await a.api<FollowView[]>("GET", "follows", { token: alice.token })).body[0]?.actor.name === "Bob of the Night Shift",
+      { what: "A to see bob's new display name" },
+    );
+  });
 });

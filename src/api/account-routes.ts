@@ -35,7 +35,9 @@ import { listCommunities } from "../communities.ts";
 import { ForbiddenError, UnauthorizedError } from "../errors.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
 import { requireUser } from "./auth.ts";
-import type { ApiDeps } from "./deps.ts";
+import { fedContext, type ApiDeps } from "./deps.ts";
+import { sendActorUpdate } from "../../federation/actors.ts";
+import { afterCommit } from "../../federation/outgoing.ts";
 import { IdParam, Instance, Me, NewToken, NewUser, TokenRequest, TokenView, UserView, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { actorIri, toTokenView, toUserView } from "./views.ts";
 
@@ -321,7 +323,12 @@ export function accountRoutes(deps: ApiDeps) {
       request: { body: jsonBody(ProfileChanges) },
       responses: { 200: jsonResponse(UserView, "You, changed"), 400: problemResponse("Invalid input"), 401: problemResponse("No or bad token") },
     }),
-    (c) => answer(() => c.json(toUserView(origin, changeDisplayName(db, requireUser(c, db), c.req.valid("json").displayName)), 200)),
+    (c) =>
+      answer(async () => {
+        const user = changeDisplayName(db, requireUser(c, db), c.req.valid("json").displayName);
+        await afterCommit("send a profile update", () => sendActorUpdate(fedContext(deps), user.username));
+        return c.json(toUserView(origin, user), 200);
+      }),
   );
 
   app.openapi(
