@@ -451,6 +451,31 @@ export const proposals = sqliteTable(
   (t) => [index("proposals_policy").on(t.policyId, t.state)],
 );
 
+/**
+ * Proposals of communities this instance follows, as their `Question`s
+ * arrived (Create when opened, Update when closed), so members see them in
+ * their feed. Keyed by the proposal's IRI; the policy must be one we hold.
+ */
+export const remoteProposals = sqliteTable(
+  "remote_proposals",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    iri: text("iri").notNull().unique(),
+    policyIri: text("policy_iri").notNull(),
+    ownerIri: text("owner_iri").notNull(),
+    name: text("name").notNull(),
+    /** As sent; sanitised when rendered. */
+    contentHtml: text("content_html").notNull().default(""),
+    endTime: integer("end_time", { mode: "timestamp_ms" }),
+    closedAt: integer("closed_at", { mode: "timestamp_ms" }),
+    /** Votes per option (yes, no, abstain, block) and voters, as the poll last reported them. */
+    counts: text("counts", { mode: "json" }).$type<Record<string, number>>().notNull(),
+    voters: integer("voters"),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("remote_proposals_policy").on(t.policyIri)],
+);
+
 export const proposalVotes = sqliteTable(
   "proposal_votes",
   {

@@ -5,7 +5,7 @@
  * is still idempotent on its own.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Announce, Article, Create, Delete, Document, Follow, Note, Offer, OrderedCollection, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
+import { Accept, Announce, Article, Create, Delete, Document, Follow, Note, Offer, OrderedCollection, Question, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
@@ -28,7 +28,7 @@ import { receiveOffer, receiveOfferDecision } from "./offers.ts";
 import { forwardToAudience, receiveAnnotation, receiveReshare, reshareAnnotation } from "./annotations.ts";
 import { deleteAnnotation } from "../src/policies/annotations.ts";
 import { datasetIri, dropMirroredRecord, syncDataset } from "./preference-datasets.ts";
-import { receivePartnerVote } from "./proposals.ts";
+import { receivePartnerVote, receiveProposal } from "./proposals.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -178,6 +178,10 @@ export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
     await receiveForkAnnouncement(ctx, create.objectId.href, create.actorId.href);
     return;
   }
+  if (object instanceof Question) {
+    await receiveProposal(ctx, object, create.objectId.href, create.actorId.href);
+    return;
+  }
   if (object instanceof Note) {
     // A poll answer to one of our proposals is a vote; any other Note may be an annotation.
     if (receivePartnerVote(ctx, object, create.actorId.href)) return;
@@ -213,6 +217,7 @@ export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
   if (update.objectId.href !== update.actorId.href) {
     const object = await update.getObject(ctx);
     if (object instanceof Note) await onAnnotationNote(ctx, update.objectId.href, update.actorId.href);
+    else if (object instanceof Question) await receiveProposal(ctx, object, update.objectId.href, update.actorId.href);
     else if (object instanceof OrderedCollection) await syncDataset(ctx, update.objectId.href, update.actorId.href);
     else await receiveAnnouncedVersion(ctx, update);
     return;

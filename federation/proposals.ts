@@ -22,6 +22,8 @@ import { proposalChanges, type Proposal } from "../src/participation/proposals.t
 
 const logger = getLogger(["fedalign", "federation", "proposals"]);
 import { escapeHtml } from "../src/text.ts";
+import { z } from "../src/zod.ts";
+import { persistRemoteProposal } from "../src/participation/remote-proposals.ts";
 import type { FedCtx } from "./context.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { policyAudience } from "./policy-activities.ts";
@@ -89,6 +91,7 @@ export async function sendProposal(ctx: FedCtx, policy: Policy, community: Commu
       published: Temporal.Instant.fromEpochMilliseconds(proposal.openedAt.getTime()),
       endTime: Temporal.Instant.fromEpochMilliseconds(proposal.closesAt.getTime()),
       exclusiveOptions: VOTE_VALUES.map((name) => new Note({ name, replies: new Collection({ totalItems: results.counts[name] }) })),
+      contexts: [new URL(policy.iri)],
       voters: results.voters,
       ...(proposal.closedAt ? { closed: Temporal.Instant.fromEpochMilliseconds(proposal.closedAt.getTime()) } : {}),
       ...(proposal.closedAt ? { updated: Temporal.Instant.fromEpochMilliseconds(proposal.closedAt.getTime()) } : {}),
@@ -142,4 +145,56 @@ export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal:
     to: new URL(owner),
   });
   await ctx.sendActivity({ identifier }, toRecipient(row), new Create({ id: newActivityIri(ctx, identifier, "create"), actor, object: vote, to: new URL(owner) }));
+}
+
+const PollDocument = z.object({
+  id: z.string().url(),
+  type: z.literal("Question"),
+  attributedTo: z.string().url(),
+  context: z.string().url(),
+  name: z.string().max(500),
+  content: z.string().max(20_000).default(""),
+  endTime: z.string().datetime({ offset: true }).optional(),
+  closed: z.string().datetime({ offset: true }).optional(),
+  votersCount: z.number().int().nonnegative().optional(),
+  oneOf: z
+    .array(z.object({ name: z.string(), replies: z.object({ totalItems: z.number().int().nonnegative() }).partial().optional() }))
+    .max(10),
+});
+
+/**
+ * A followed community's proposal opened or closed. The poll embedded in the
+ * signed activity is used when it is there (a re-fetch could be served from
+ * the document cache and miss the final tally); otherwise it is fetched from
+ * its IRI. Kept only if it belongs to a policy we hold, owned by the actor
+ * that sent it, on that actor's origin.
+ */
+export async function receiveProposal(ctx: FedCtx, question: Question | null, questionIri: string, actorIri: string): Promise<boolean> {
+  const document = question?.id?.href === questionIri
+    ? await question.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader })
+    : (await ctx.documentLoader(questionIri)).document;
+  const parsed = PollDocument.safeParse(document);
+  if (!parsed.success) {
+    logger.info("Ignored the Question {iri}: not a Fedalign proposal ({reason}).", { iri: questionIri, reason: parsed.error.issues[0]?.message });
+    return false;
+  }
+  const poll = parsed.data;
+  const policy = findPolicyByIri(ctx.data.db, poll.context);
+  const sameOrigin = new URL(poll.id).origin === new URL(actorIri).origin && poll.id === questionIri;
+  if (!sameOrigin || poll.attributedTo !== actorIri || !policy || policy.ownerIri !== actorIri) {
+    logger.warning("Refused the proposal {iri} from {actor}: not a proposal of a policy that actor owns and we hold.", { iri: questionIri, actor: actorIri });
+    return false;
+  }
+  persistRemoteProposal(ctx.data.db, {
+    iri: poll.id,
+    policyIri: policy.iri,
+    ownerIri: actorIri,
+    name: poll.name,
+    contentHtml: poll.content,
+    endTime: poll.endTime ? new Date(poll.endTime) : null,
+    closedAt: poll.closed ? new Date(poll.closed) : null,
+    counts: Object.fromEntries(poll.oneOf.map((option) => [option.name, option.replies?.totalItems ?? 0])),
+    voters: poll.votersCount ?? null,
+  });
+  return true;
 }

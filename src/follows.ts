@@ -6,7 +6,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { countRows, type Db } from "../db/client.ts";
-import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, type FollowState } from "../db/schema.ts";
+import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, remoteProposals, type FollowState } from "../db/schema.ts";
 import { NotFoundError } from "./errors.ts";
 
 export type Follow = typeof follows.$inferSelect;
@@ -176,7 +176,19 @@ export type FeedItem =
   | (FeedPolicyRef & { kind: "version"; at: Date; number: number; changelog: string; publishedAt: Date; owner: FeedActor })
   | (FeedPolicyRef & { kind: "annotation"; at: Date; annotationId: number; clauseId: string | null; motivation: string; text: string; author: FeedActor })
   | (FeedPolicyRef & { kind: "offer"; at: Date; offerId: number; offerIri: string; message: string; state: string; author: FeedActor })
-  | (FeedPolicyRef & { kind: "fork"; at: Date; forkIri: string; forkPolicyId: number | null; owner: FeedActor });
+  | (FeedPolicyRef & { kind: "fork"; at: Date; forkIri: string; forkPolicyId: number | null; owner: FeedActor })
+  | (FeedPolicyRef & {
+      kind: "proposal";
+      at: Date;
+      proposalIri: string;
+      name: string;
+      contentHtml: string;
+      endTime: Date | null;
+      closedAt: Date | null;
+      counts: Record<string, number>;
+      voters: number | null;
+      owner: FeedActor;
+    });
 
 /** Whose subscriptions and which communities' policies a feed covers. */
 export interface FeedScope {
@@ -313,6 +325,35 @@ export function feedPage(db: Db, scope: FeedScope, page: { offset: number; limit
     ...incomingAnnotations(db, scope.communityIds, wanted),
     ...incomingOffers(db, scope.communityIds, wanted),
     ...incomingForks(db, scope.communityIds, wanted),
+    ...followedProposals(db, scope.followerIris, wanted),
   ].sort((a, b) => b.at.getTime() - a.at.getTime());
   return { items: merged.slice(page.offset, page.offset + page.limit), more: merged.length > page.offset + page.limit };
+}
+
+/** Proposals of policies the scope follows (directly or through their community), as their polls last reported. */
+function followedProposals(db: Db, followerIris: string[], limit: number): FeedItem[] {
+  const followed = followedIris(db, followerIris);
+  if (followed.length === 0) return [];
+  return db
+    .select({ proposal: remoteProposals, policy: policyColumns, owner: actorColumns })
+    .from(remoteProposals)
+    .innerJoin(policies, eq(policies.iri, remoteProposals.policyIri))
+    .leftJoin(federatedActors, eq(federatedActors.iri, remoteProposals.ownerIri))
+    .where(or(inArray(policies.iri, followed), inArray(policies.ownerIri, followed)))
+    .orderBy(desc(remoteProposals.receivedAt), desc(remoteProposals.id))
+    .limit(limit)
+    .all()
+    .map((row) => ({
+      kind: "proposal" as const,
+      ...row.policy,
+      at: row.proposal.receivedAt,
+      proposalIri: row.proposal.iri,
+      name: row.proposal.name,
+      contentHtml: row.proposal.contentHtml,
+      endTime: row.proposal.endTime,
+      closedAt: row.proposal.closedAt,
+      counts: row.proposal.counts,
+      voters: row.proposal.voters,
+      owner: actorOf(row.proposal.ownerIri, row.owner),
+    }));
 }

@@ -5,7 +5,7 @@
  * addresses become links only when they are http(s) URLs.
  */
 import type { FeedActor, FeedItem } from "../follows.ts";
-import { DateTime } from "./components.tsx";
+import { DateTime, RemoteHtml } from "./components.tsx";
 import { links } from "./links.ts";
 
 /** An http(s) URL from elsewhere, or undefined (no `javascript:` or other schemes as links). */
@@ -115,6 +115,33 @@ export function FeedEntry(props: { item: FeedItem; origin: string }) {
           </p>
         </li>
       );
+    case "proposal": {
+      const href = safeHref(item.proposalIri);
+      const counted = ["yes", "no", "abstain", "block"].map((name) => `${item.counts[name] ?? 0} ${name}`).join(", ");
+      return (
+        <li class="feed-item feed-proposal">
+          <p>
+            <ActorName actor={item.owner} localOrigin={origin} /> {item.closedAt ? "closed" : "opened"} the proposal{" "}
+            <strong>{href ? <a href={href}>{item.name}</a> : item.name}</strong> on {policy}
+          </p>
+          <RemoteHtml html={item.contentHtml} class="feed-text" />
+          <p class="muted">
+            {item.closedAt ? (
+              <>
+                Closed <DateTime value={item.closedAt} />: {counted}
+              </>
+            ) : item.endTime ? (
+              <>
+                Voting closes <DateTime value={item.endTime} />; so far {counted}
+              </>
+            ) : (
+              counted
+            )}
+            {item.voters !== null ? ` (${item.voters} ${item.voters === 1 ? "voter" : "voters"})` : ""}
+          </p>
+        </li>
+      );
+    }
     case "fork": {
       const forkHref = item.forkPolicyId !== null ? links.policy(item.forkPolicyId) : safeHref(item.forkIri);
       return (

@@ -191,8 +191,8 @@ export function followPages() {
       <>
         <h1>Your feed</h1>
         <p>
-          New versions of what you and your communities follow, and annotations, offers and forks received on your communities'
-          policies, newest first. <a href={links.follow()}>Follow more</a>.
+          New versions and proposals of what you and your communities follow, and annotations, offers and forks received on
+          your communities' policies, newest first. <a href={links.follow()}>Follow more</a>.
         </p>
         {items.length === 0 ? (
           <p>{page === 1 ? "Nothing has arrived yet." : "There is nothing older."}</p>

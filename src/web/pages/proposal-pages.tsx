@@ -10,7 +10,8 @@ import { DateTime, Field, FormError, PostForm, SectionTitle, Select, SignInLink,
 import { formFields, optional, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import { ChoiceButtons, TallyTable, communityOrThrow, isSteward, pageCommunity, percent, policyCommunity, roleIn, type Counts } from "../participation-components.tsx";
-import { findPolicyById, findVersionByIri, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
+import { findLocalPolicy, findPolicyById, findVersionByIri, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
+import { findCommunity } from "../../communities.ts";
 import { AUTHORITY_LEVELS, type Clause, type PolicyContent } from "../../policies/content.ts";
 import { applyChangeSet, changeSetSchema } from "../../policies/changeset.ts";
 import { diffContents, type WordDiffPart } from "../../policies/diff.ts";
@@ -570,6 +571,15 @@ export function proposalPages() {
   };
 
   pages.get("/proposals/:id", (c) => proposalPage(c, { values: {}, errors: {} }));
+  // A proposal's IRI (what followers and Mastodon link to) shows its page to a browser.
+  pages.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", (c, next) => {
+    const { db } = c.get("deps");
+    const community = findCommunity(db, c.req.param("handle"));
+    const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
+    const proposal = findProposal(db, Number(c.req.param("id")));
+    if (!policy || !proposal || proposal.policyId !== policy.id) return next();
+    return c.redirect(links.proposal(proposal.id), 302);
+  });
 
   pages.post("/proposals/:id/vote", async (c) => {
     const id = c.req.param("id");
