@@ -203,7 +203,7 @@ export function retractReceivedVersion(ctx: FedCtx, iri: string, actorIri: strin
  * arrived, so the community's Accept can be matched to it and versions
  * attach to it later.
  */
-export function persistPolicyStub(ctx: FedCtx, doc: { id: string; attributedTo: string; name?: string; licence?: string }): Policy {
+export function persistPolicyPlaceholder(ctx: FedCtx, doc: { id: string; attributedTo: string; name?: string; licence?: string }): Policy {
   const existing = ctx.data.db.select().from(policies).where(eq(policies.iri, doc.id)).get();
   if (existing) return existing;
   return ctx.data.db

@@ -31,17 +31,20 @@ export interface Member {
   joinedAt: Date;
 }
 
+/** A community's row with the profile fields kept on its actor. */
+const communityColumns = {
+  id: communities.id,
+  actorId: communities.actorId,
+  handle: communities.handle,
+  name: actors.name,
+  summary: actors.summary,
+  manuallyApprovesFollowers: actors.manuallyApprovesFollowers,
+  createdAt: communities.createdAt,
+};
+
 function selectCommunities(db: Db) {
   return db
-    .select({
-      id: communities.id,
-      actorId: communities.actorId,
-      handle: communities.handle,
-      name: actors.name,
-      summary: actors.summary,
-      manuallyApprovesFollowers: actors.manuallyApprovesFollowers,
-      createdAt: communities.createdAt,
-    })
+    .select(communityColumns)
     .from(communities)
     .innerJoin(actors, eq(actors.id, communities.actorId));
 }
@@ -121,16 +124,7 @@ export function assertSteward(db: Db, community: Community, user: User): void {
 /** The communities a user belongs to, with their role in each. */
 export function listUserCommunities(db: Db, user: User): (Community & { role: MemberRole })[] {
   return db
-    .select({
-      id: communities.id,
-      actorId: communities.actorId,
-      handle: communities.handle,
-      name: actors.name,
-      summary: actors.summary,
-      manuallyApprovesFollowers: actors.manuallyApprovesFollowers,
-      createdAt: communities.createdAt,
-      role: memberships.role,
-    })
+    .select({ ...communityColumns, role: memberships.role })
     .from(memberships)
     .innerJoin(communities, eq(communities.id, memberships.communityId))
     .innerJoin(actors, eq(actors.id, communities.actorId))

@@ -18,7 +18,7 @@ import {
   type Follow,
 } from "../follows.ts";
 import { lookupFollowTarget } from "../../federation/lookup.ts";
-import { persistPolicyStub } from "../../federation/persist-policy.ts";
+import { persistPolicyPlaceholder } from "../../federation/persist-policy.ts";
 import { findPolicyByIri } from "../policies/policies.ts";
 import { afterCommit, newActivityIri, sendFollow, sendFollowAnswer, sendUndoFollow } from "../../federation/outgoing.ts";
 import { findFederatedActor, persistActor, toRecipient } from "../../federation/persist-actor.ts";
@@ -96,7 +96,7 @@ export function followRoutes(deps: ApiDeps) {
       const targetIri = target.followeeIri;
       if (targetIri === me.iri) throw new InvalidInputError("An actor cannot follow itself.");
       const recipient = persistActor(db, target.answerer)!;
-      if (target.policy && !findPolicyByIri(db, target.policy.id)) persistPolicyStub(ctx, target.policy);
+      if (target.policy && !findPolicyByIri(db, target.policy.id)) persistPolicyPlaceholder(ctx, target.policy);
       const follow = recordOutgoingFollow(db, {
         followerIri: me.iri,
         followeeIri: targetIri,

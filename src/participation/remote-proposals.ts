@@ -9,17 +9,8 @@ import { remoteProposals } from "../../db/schema.ts";
 
 export type RemoteProposal = typeof remoteProposals.$inferSelect;
 
-export interface RemoteProposalInput {
-  iri: string;
-  policyIri: string;
-  ownerIri: string;
-  name: string;
-  contentHtml: string;
-  endTime: Date | null;
-  closedAt: Date | null;
-  counts: Record<string, number>;
-  voters: number | null;
-}
+/** What a poll tells us; the row's id and arrival time are ours. */
+export type RemoteProposalInput = Omit<typeof remoteProposals.$inferInsert, "id" | "receivedAt">;
 
 /** Inserts or refreshes the proposal; a closed one is never reopened by a late copy. */
 export function persistRemoteProposal(db: Db, input: RemoteProposalInput, now = new Date()): RemoteProposal {
@@ -30,15 +21,7 @@ export function persistRemoteProposal(db: Db, input: RemoteProposalInput, now = 
     .values({ ...input, receivedAt: now })
     .onConflictDoUpdate({
       target: remoteProposals.iri,
-      set: {
-        name: input.name,
-        contentHtml: input.contentHtml,
-        endTime: input.endTime,
-        closedAt: input.closedAt,
-        counts: input.counts,
-        voters: input.voters,
-        receivedAt: now,
-      },
+      set: { ...input, receivedAt: now },
     })
     .returning()
     .get();

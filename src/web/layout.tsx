@@ -8,6 +8,7 @@ import type { Child } from "hono/jsx";
 import { useRequestContext } from "hono/jsx-renderer";
 import type { PageProps, WebEnv } from "./context.ts";
 import { CsrfField, SignInLink } from "./components.tsx";
+import { links } from "./links.ts";
 
 export function Layout(props: PageProps & { children?: Child }) {
   const c = useRequestContext<WebEnv>();
@@ -28,7 +29,7 @@ export function Layout(props: PageProps & { children?: Child }) {
         <header class="site-header">
           <div class="bar">
             <p class="brand-line">
-              <a class="brand" href="/">{instanceName}</a>
+              <a class="brand" href={links.home()}>{instanceName}</a>
               {props.community ? (
                 <>
                   {" › "}
@@ -40,15 +41,15 @@ export function Layout(props: PageProps & { children?: Child }) {
             </p>
             <nav class="site-nav" aria-label="Main">
               <ul>
-                <li><a href="/">Home</a></li>
+                <li><a href={links.home()}>Home</a></li>
                 {session ? (
                   <>
-                    <li><a href="/feed">Feed</a></li>
-                    <li><a href="/follow">Follow</a></li>
-                    <li><a href="/offers">Offers</a></li>
-                    <li><a href="/bundle">Bundle</a></li>
-                    <li><a href="/settings">{session.user.username}</a></li>
-                    {session.user.isAdmin ? <li><a href="/admin">Admin</a></li> : null}
+                    <li><a href={links.feed()}>Feed</a></li>
+                    <li><a href={links.follow()}>Follow</a></li>
+                    <li><a href={links.offers()}>Offers</a></li>
+                    <li><a href={links.bundle()}>Bundle</a></li>
+                    <li><a href={links.settings()}>{session.user.username}</a></li>
+                    {session.user.isAdmin ? <li><a href={links.admin()}>Admin</a></li> : null}
                     <li>
                       <form method="post" action="/logout">
                         <CsrfField />
@@ -58,7 +59,7 @@ export function Layout(props: PageProps & { children?: Child }) {
                   </>
                 ) : (
                   <>
-                    <li><a href="/bundle">Bundle</a></li>
+                    <li><a href={links.bundle()}>Bundle</a></li>
                     <li><SignInLink /></li>
                     <li><a href="/signup">Sign up</a></li>
                   </>

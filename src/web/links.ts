@@ -13,7 +13,6 @@ export const links = {
   admin: () => "/admin",
   newCommunity: () => "/communities/new",
   community: (handle: string) => `/actors/${handle}`,
-  communityPolicies: (handle: string) => `/actors/${handle}/policies`,
   newPolicy: (handle: string) => `/actors/${handle}/policies/new`,
   communityTasks: (handle: string) => `/actors/${handle}/tasks`,
   communityStatements: (handle: string) => `/actors/${handle}/statements`,

@@ -37,7 +37,7 @@ declare module "hono" {
   }
 }
 
-export function sameToken(a: string | undefined, b: string | undefined): boolean {
+function sameToken(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b || a.length !== b.length) return false;
   return timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

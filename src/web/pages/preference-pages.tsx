@@ -101,6 +101,22 @@ function consentWords(consent: Consent): string {
   return allowed.length ? allowed.join(", ") : "nothing beyond the overall results";
 }
 
+/** What a member answered: their choice or ratings, their reason and the groups they gave. */
+function AnswerSummary(props: { answer: { choice: number | null; ratings: Ratings | null; rationale: string | null; groups: string[] } }) {
+  const { answer } = props;
+  return (
+    <>
+      <p>{describeAnswer(answer)}</p>
+      {answer.rationale ? (
+        <p>
+          Your reason: <q>{answer.rationale}</q>
+        </p>
+      ) : null}
+      {answer.groups.length ? <p>Your groups: {answer.groups.join(", ")}</p> : null}
+    </>
+  );
+}
+
 function describeAnswer(answer: { choice: number | null; ratings: Ratings | null }): string {
   if (answer.choice !== null) return `You preferred ${responseName(answer.choice)}.`;
   if (answer.ratings) {
@@ -371,13 +387,7 @@ function TaskPage(props: { task: TaskView; canAnswer: boolean; signedIn: boolean
       {answer ? (
         <section class="panel" aria-labelledby="your-answer">
           <h2 id="your-answer">Your answer</h2>
-          <p>{describeAnswer(answer)}</p>
-          {answer.rationale ? (
-            <p>
-              Your reason: <q>{answer.rationale}</q>
-            </p>
-          ) : null}
-          {answer.groups.length ? <p>Your groups: {answer.groups.join(", ")}</p> : null}
+          <AnswerSummary answer={answer} />
           <p>
             You allowed: {consentWords(answer.consent)}. Saved <DateTime value={answer.updatedAt} />.
           </p>
@@ -635,13 +645,7 @@ function MyPreferencesPage(props: { records: MyRecord[] }) {
               <p class="muted">
                 In <a href={links.community(record.community)}>{record.community}</a> · saved <DateTime value={record.updatedAt} />
               </p>
-              <p>{describeAnswer(record)}</p>
-              {record.rationale ? (
-                <p>
-                  Your reason: <q>{record.rationale}</q>
-                </p>
-              ) : null}
-              {record.groups.length ? <p>Your groups: {record.groups.join(", ")}</p> : null}
+              <AnswerSummary answer={record} />
               {allowed.length === 0 ? (
                 <p>You allowed nothing beyond the overall results.</p>
               ) : (
