@@ -5,6 +5,7 @@
  */
 import type { Context } from "@fedify/fedify";
 import type { Db } from "../db/client.ts";
+import type { DocumentLoaders } from "./fetch.ts";
 
 export interface InboxStats {
   /** Activities that reached a listener and were handled without error. */
@@ -20,10 +21,12 @@ export interface InstanceData {
   inboxStats: InboxStats;
   /** Local multi-instance mode: private addresses and plain-http WebFinger allowed. */
   allowPrivateAddress: boolean;
+  /** The guarded document loaders (./fetch.ts); `fresh` bypasses the five-minute cache. */
+  loaders: DocumentLoaders;
 }
 
 export type FedCtx = Context<InstanceData>;
 
-export function createInstanceData(db: Db, allowPrivateAddress = false): InstanceData {
-  return { db, keyPairCache: new Map(), inboxStats: { processed: 0, failed: 0 }, allowPrivateAddress };
+export function createInstanceData(db: Db, loaders: DocumentLoaders, allowPrivateAddress = false): InstanceData {
+  return { db, keyPairCache: new Map(), inboxStats: { processed: 0, failed: 0 }, allowPrivateAddress, loaders };
 }

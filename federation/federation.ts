@@ -15,7 +15,8 @@ import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
 import type { InstanceData } from "./context.ts";
 import { registerInbox } from "./inbox.ts";
-import { SqliteKvStore } from "./kv-store.ts";
+import { guardDeliveries } from "./delivery-guard.ts";
+import type { DocumentLoaders } from "./fetch.ts";
 import { SqliteMessageQueue } from "./message-queue.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { createDeliveryRetryPolicy } from "./retry-policy.ts";
@@ -28,9 +29,11 @@ installIteratorFrom();
 export interface FederationSetup {
   db: Db;
   origin: string;
-  /** Allow fetching loopback and private addresses (local multi-instance setups). */
+  /** Allow fetching (and delivering to) loopback and private addresses (local multi-instance setups). */
   allowPrivateAddress: boolean;
-  kv?: KvStore;
+  /** Every fetch goes through these (./fetch.ts), Fedify's own included. */
+  loaders: DocumentLoaders;
+  kv: KvStore;
   queue?: MessageQueue | FederationQueueOptions;
 }
 
@@ -47,15 +50,20 @@ export function sqliteQueues(db: Db): FederationQueueOptions {
   };
 }
 
+export const USER_AGENT = `${SOFTWARE_NAME}/${SOFTWARE_VERSION} (Fedify/2.3.6)`;
+
 export function createFedalignFederation(setup: FederationSetup): Federation<InstanceData> {
   const federation = createFederation<InstanceData>({
-    kv: setup.kv ?? new SqliteKvStore(setup.db),
-    queue: setup.queue ?? sqliteQueues(setup.db),
+    kv: setup.kv,
+    queue: guardDeliveries(setup.queue ?? sqliteQueues(setup.db), setup.allowPrivateAddress),
     // The queue is started explicitly by the server once it listens.
     manuallyStartQueue: true,
     origin: setup.origin,
-    allowPrivateAddress: setup.allowPrivateAddress,
-    userAgent: { software: `${SOFTWARE_NAME}/${SOFTWARE_VERSION}` },
+    // Fedify refuses allowPrivateAddress and userAgent next to custom loaders:
+    // ours take both (and enforce key ownership), see ./fetch.ts.
+    documentLoaderFactory: () => setup.loaders.cached,
+    contextLoaderFactory: () => setup.loaders.context,
+    authenticatedDocumentLoaderFactory: (identity) => setup.loaders.authenticated(identity),
     outboxRetryPolicy: createDeliveryRetryPolicy(),
   });
   registerActors(federation);

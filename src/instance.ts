@@ -8,7 +8,9 @@ import { Hono } from "hono";
 import { closeDatabase, type Db } from "../db/client.ts";
 import { openInstanceDatabase } from "../db/open.ts";
 import { createInstanceData, type InstanceData } from "../federation/context.ts";
-import { createFedalignFederation } from "../federation/federation.ts";
+import { createFedalignFederation, USER_AGENT } from "../federation/federation.ts";
+import { createDocumentLoaders } from "../federation/fetch.ts";
+import { SqliteKvStore } from "../federation/kv-store.ts";
 import { federationMiddleware } from "../federation/hono.ts";
 import { createPolicyDocuments } from "../federation/policy-documents.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
@@ -40,12 +42,15 @@ export interface Instance {
 export async function openInstance(options: InstanceOptions): Promise<Instance> {
   const db = openInstanceDatabase(options.dataDir, "create");
   await ensureInstanceActor(db, new URL(options.origin).host);
-  const data = createInstanceData(db, options.allowPrivateAddress);
+  const kv = options.kv ?? new SqliteKvStore(db);
+  const loaders = createDocumentLoaders({ kv, allowPrivateAddress: options.allowPrivateAddress, userAgent: USER_AGENT });
+  const data = createInstanceData(db, loaders, options.allowPrivateAddress);
   const federation = createFedalignFederation({
     db,
     origin: options.origin,
     allowPrivateAddress: options.allowPrivateAddress,
-    kv: options.kv,
+    loaders,
+    kv,
     queue: options.queue,
   });
   const app = new Hono();

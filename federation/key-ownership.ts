@@ -1,0 +1,89 @@
+/**
+ * Key ownership, checked where keys enter the process: in the document
+ * loader that Fedify's HTTP-signature, Linked-Data-signature and
+ * integrity-proof checks all fetch keys through.
+ *
+ * Fedify 2.3.6 takes a key's `owner` (or a Multikey's `controller`) at its
+ * word: a key served from any origin that claims a victim as owner would be
+ * accepted as the victim's. So every fetched document that is a key must be
+ * on its owner's origin and be listed (`publicKey` / `assertionMethod`) by
+ * the owner's own document, fetched from the owner's origin; and an actor
+ * document may only embed keys that it owns, on its own origin. Anything
+ * else is refused, so the key never reaches Fedify's ownership test or its
+ * key cache, and the signature it was meant to verify fails (401).
+ */
+import { CryptographicKey, Multikey, Object as ASObject, isActor, type Actor, type DocumentLoader } from "@fedify/vocab";
+import { RefusedDocumentError } from "./fetch.ts";
+
+/** Parsing must not fetch: everything checked here is in the document itself. */
+const noFetch: DocumentLoader = async (url) => {
+  throw new Error(`not fetched while checking key ownership: ${url}`);
+};
+
+type Parsed = ASObject | CryptographicKey | Multikey;
+
+/** Parses the way Fedify's key fetch does: as any object, else directly as a key. */
+async function parse(document: unknown, contextLoader: DocumentLoader): Promise<Parsed | undefined> {
+  const options = { documentLoader: noFetch, contextLoader };
+  for (const cls of [ASObject, CryptographicKey, Multikey] as const) {
+    try {
+      return await cls.fromJsonLd(document, options);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+  }
+  return undefined;
+}
+
+function keyOwner(key: CryptographicKey | Multikey): URL | null {
+  return key instanceof CryptographicKey ? key.ownerId : key.controllerId;
+}
+
+async function* embeddedKeys(actor: Actor, contextLoader: DocumentLoader): AsyncIterable<CryptographicKey | Multikey> {
+  const options = { documentLoader: noFetch, contextLoader, suppressError: true };
+  yield* actor.getPublicKeys(options);
+  yield* actor.getAssertionMethods(options);
+}
+
+/** An actor document may only carry keys it owns, on its own origin. */
+async function checkActorKeys(actor: Actor, url: string, contextLoader: DocumentLoader): Promise<void> {
+  const id = actor.id;
+  if (!id) return;
+  for await (const key of embeddedKeys(actor, contextLoader)) {
+    const owner = keyOwner(key);
+    if (owner && owner.href !== id.href) {
+      throw new RefusedDocumentError(url, `actor ${id.href} embeds key ${key.id?.href ?? "(no id)"} owned by ${owner.href}`);
+    }
+    if (key.id && key.id.origin !== id.origin) {
+      throw new RefusedDocumentError(url, `actor ${id.href} lists key ${key.id.href} from another origin`);
+    }
+  }
+}
+
+/** A key document must be on its owner's origin and listed by the owner's own document. */
+async function checkKey(key: CryptographicKey | Multikey, url: string, loader: DocumentLoader, contextLoader: DocumentLoader): Promise<void> {
+  const owner = keyOwner(key);
+  if (!owner) return; // Fedify then asks the activity's actor whether it lists the key.
+  if (!key.id) throw new RefusedDocumentError(url, `key claiming owner ${owner.href} has no id`);
+  if (key.id.origin !== owner.origin || new URL(url).origin !== owner.origin) {
+    throw new RefusedDocumentError(url, `key ${key.id.href} claims owner ${owner.href}, on another origin`);
+  }
+  const { document } = await loader(owner.href);
+  const actor = await parse(document, contextLoader);
+  if (!actor || !isActor(actor) || actor.id?.href !== owner.href) {
+    throw new RefusedDocumentError(url, `key ${key.id.href} claims owner ${owner.href}, which is not an actor`);
+  }
+  const listed = [...actor.publicKeyIds, ...actor.assertionMethodIds].some((id) => id.href === key.id!.href);
+  if (!listed) throw new RefusedDocumentError(url, `key ${key.id.href} claims owner ${owner.href}, whose document does not list it`);
+}
+
+/**
+ * Throws RefusedDocumentError when a fetched document is a key its claimed
+ * owner does not list, or an actor embedding a key it does not own.
+ * `loader` fetches the owner's document (through the same checks).
+ */
+export async function assertKeyOwnership(document: unknown, url: string, loader: DocumentLoader, contextLoader: DocumentLoader): Promise<void> {
+  const parsed = await parse(document, contextLoader);
+  if (parsed instanceof CryptographicKey || parsed instanceof Multikey) await checkKey(parsed, url, loader, contextLoader);
+  else if (parsed && isActor(parsed)) await checkActorKeys(parsed, url, contextLoader);
+}
