@@ -5,7 +5,7 @@
  * is still idempotent on its own.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Announce, Article, Create, Delete, Document, Follow, Note, Offer, OrderedCollection, Question, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
+import { Accept, Activity as ActivityClass, Announce, Article, Create, Delete, Document, Follow, Note, Offer, OrderedCollection, Question, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
@@ -20,6 +20,7 @@ import {
   type Follow as FollowRow,
 } from "../src/follows.ts";
 import type { InstanceData } from "./context.ts";
+import { RefusedDocumentError } from "./fetch.ts";
 import { afterCommit, sendFollowAnswer } from "./outgoing.ts";
 import { findFederatedActor, persistActor, resolveSender, toRecipient } from "./persist-actor.ts";
 import { receivePolicyVersion, retractReceivedVersion } from "./persist-policy.ts";
@@ -232,13 +233,57 @@ export async function onOffer(ctx: Ctx, offer: Offer): Promise<void> {
   await receiveOffer(ctx, offer);
 }
 
-/** Counts handled activities (for the inbox benchmark and /metrics). */
+/**
+ * Stands in for any object given only by IRI while reading what an activity
+ * embeds: nothing is fetched, and the stand-in claims no author.
+ */
+const placeholder = async (url: string) => ({
+  contextUrl: null,
+  documentUrl: url,
+  document: { "@context": "https://www.w3.org/ns/activitystreams", id: url, type: "Object" },
+});
+
+/**
+ * An activity may embed only objects by its own actor: a Create, Update,
+ * Delete, Undo or Offer whose embedded object names another author (or,
+ * for an embedded activity, another actor) speaks for someone else, on
+ * whatever origin the object claims to be. Announce, Accept and Reject
+ * carry other actors' objects by design; their handlers take those by IRI
+ * from their own origin.
+ */
+async function foreignAuthorClaim(ctx: Ctx, activity: Activity): Promise<string | undefined> {
+  if (activity instanceof Announce || activity instanceof Accept || activity instanceof Reject) return undefined;
+  const actor = activity.actorId?.href;
+  if (!actor) return undefined;
+  // A clone, so the stand-in never replaces the object the handlers will read.
+  const object = await activity.clone().getObject({ crossOrigin: "trust", documentLoader: placeholder, contextLoader: ctx.contextLoader });
+  if (!object) return undefined;
+  const claimed = [...object.attributionIds, ...(object instanceof ActivityClass ? object.actorIds : [])].map((id) => id.href);
+  const foreign = claimed.find((author) => author !== actor);
+  return foreign ? `its embedded ${object.id?.href ?? "object"} claims ${foreign} as author, not ${actor}` : undefined;
+}
+
+/**
+ * Runs a listener after the checks every activity needs (one place, before
+ * any handler), and counts handled activities (for the inbox benchmark and
+ * /metrics). A refused remote document is final: logged (once, where it was
+ * refused) and not retried.
+ */
 function counted<A extends Activity>(handler: (ctx: Ctx, activity: A) => Promise<void>) {
   return async (ctx: Ctx, activity: A) => {
     try {
-      await handler(ctx, activity);
+      const claim = await foreignAuthorClaim(ctx, activity);
+      if (claim) {
+        logger.info("Refused {activity} from {actor}: {reason}.", { activity: activity.id?.href, actor: activity.actorId?.href, reason: claim });
+      } else {
+        await handler(ctx, activity);
+      }
       ctx.data.inboxStats.processed++;
     } catch (error) {
+      if (error instanceof RefusedDocumentError) {
+        ctx.data.inboxStats.processed++;
+        return;
+      }
       ctx.data.inboxStats.failed++;
       throw error;
     }

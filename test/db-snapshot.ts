@@ -1,0 +1,50 @@
+/**
+ * Every row an instance holds, read from its database file: tests take one
+ * before a hostile input and one after, and require them to be equal.
+ * Fedify's own key-value cache and queue tables are left out (caching a
+ * fetched document is not a change of state), and so are sign-in sessions.
+ */
+import Database from "better-sqlite3";
+import { databasePath } from "../db/client.ts";
+import { waitFor, type TestInstance } from "./harness.ts";
+
+const IGNORED = new Set(["fedify_kv", "fedify_queue", "sessions", "__drizzle_migrations", "sqlite_sequence"]);
+
+export type Snapshot = Record<string, unknown[]>;
+
+function open(instance: TestInstance) {
+  return new Database(databasePath(instance.dataDir), { readonly: true, fileMustExist: true });
+}
+
+export function snapshot(instance: TestInstance): Snapshot {
+  const db = open(instance);
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    const result: Snapshot = {};
+    for (const { name } of tables) {
+      if (IGNORED.has(name)) continue;
+      result[name] = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
+    }
+    return result;
+  } finally {
+    db.close();
+  }
+}
+
+/** Rows of one table (for assertions on what did change in a legitimate case). */
+export function rows<T = Record<string, unknown>>(instance: TestInstance, sql: string, ...params: unknown[]): T[] {
+  const db = open(instance);
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Waits until the instance's inbox queue has nothing left to handle. */
+export async function inboxDrained(instance: TestInstance): Promise<void> {
+  await waitFor(
+    () => rows<{ n: number }>(instance, "SELECT count(*) AS n FROM fedify_queue WHERE queue = 'inbox'")[0]!.n === 0,
+    { what: "the inbox queue to drain" },
+  );
+}
