@@ -169,6 +169,23 @@ export const follows = sqliteTable(
   ],
 );
 
+/**
+ * Undo activities that arrived before the Follow they undo (deliveries are
+ * not ordered): remembered for a while so the late Follow does not revive the
+ * relation. Any remote actor can create these rows, so they expire.
+ */
+export const undoneFollows = sqliteTable(
+  "undone_follows",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** IRI of the Follow that was undone. */
+    followIri: text("follow_iri").notNull(),
+    followerIri: text("follower_iri").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("undone_follows_follow").on(t.followIri, t.followerIri), index("undone_follows_expiry").on(t.expiresAt)],
+);
+
 /** Public activities an actor has published, served by its outbox. */
 export const outboxActivities = sqliteTable(
   "outbox_activities",

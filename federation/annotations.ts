@@ -16,6 +16,7 @@ import { findPolicyByIri, findVersionByIri, getPolicyById, headVersion, isLocal,
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
+import { loadDocument } from "./fetch.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
@@ -75,7 +76,7 @@ export async function receiveAnnotation(
   if (expectedAuthor !== null && new URL(noteIri).origin !== new URL(expectedAuthor).origin) {
     return refuse(`it is not on the origin of ${expectedAuthor}, who sent it`);
   }
-  const { document } = await ctx.documentLoader(noteIri);
+  const { document } = await loadDocument(ctx, noteIri, { fresh: true });
   const parsed = parseAnnotationNote(document, annotationLookup(ctx));
   if ("ignored" in parsed) {
     logger.debug("Ignored a Note {note}: {reason}", { note: noteIri, reason: parsed.ignored });
@@ -131,7 +132,7 @@ export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: st
 
 async function ownerRecipient(ctx: FedCtx, policy: Policy): Promise<Recipient> {
   const owner = await lookupActor(ctx, policy.ownerIri);
-  const row = persistActor(ctx.data.db, owner);
+  const row = persistActor(ctx.data, owner);
   if (!row) throw new Error(`${policy.ownerIri} has no inbox`);
   return toRecipient(row);
 }

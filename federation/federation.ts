@@ -20,7 +20,6 @@ import type { DocumentLoaders } from "./fetch.ts";
 import { SqliteMessageQueue } from "./message-queue.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { createDeliveryRetryPolicy } from "./retry-policy.ts";
-import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../src/version.ts";
 import { installIteratorFrom } from "../src/polyfills.ts";
 
 // Loading Fedify (through jsonld's core-js) replaced the global Iterator.
@@ -49,8 +48,6 @@ export function sqliteQueues(db: Db): FederationQueueOptions {
     fanout: new SqliteMessageQueue(db, { name: "fanout", concurrency: 2 }),
   };
 }
-
-export const USER_AGENT = `${SOFTWARE_NAME}/${SOFTWARE_VERSION} (Fedify/2.3.6)`;
 
 export function createFedalignFederation(setup: FederationSetup): Federation<InstanceData> {
   const federation = createFederation<InstanceData>({

@@ -20,9 +20,11 @@ import type { DocumentLoader, RemoteDocument } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { assertPublicHost } from "./addresses.ts";
 import { assertKeyOwnership } from "./key-ownership.ts";
+import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../src/version.ts";
 
 const logger = getLogger(["fedalign", "federation", "fetch"]);
 
+export const USER_AGENT = `${SOFTWARE_NAME}/${SOFTWARE_VERSION} (Fedify/2.3.6)`;
 export const FETCH_TIMEOUT_MS = 10_000;
 export const ACTIVITYSTREAMS_LIMIT = 1024 * 1024;
 export const WEBFINGER_LIMIT = 100 * 1024;
@@ -195,6 +197,14 @@ export interface DocumentLoaders {
   context: DocumentLoader;
   /** Signed fetches on behalf of a local actor. */
   authenticated: (identity: { keyId: URL; privateKey: CryptoKey }) => DocumentLoader;
+}
+
+/**
+ * A remote document through the guarded loaders: from the five-minute cache
+ * unless `fresh` (when an activity says the document changed).
+ */
+export function loadDocument(ctx: { documentLoader: DocumentLoader; data: { loaders: DocumentLoaders } }, url: string, options: { fresh?: boolean } = {}): Promise<RemoteDocument> {
+  return options.fresh ? ctx.data.loaders.fresh(url) : ctx.documentLoader(url);
 }
 
 /** Logs a refusal once, at info, with the URL and the reason. */

@@ -13,6 +13,7 @@ import { recordFork } from "../src/policies/forks.ts";
 import { findPolicyById, findPolicyByIri, findVersionByIri, isLocal, type Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { FedCtx } from "./context.ts";
+import { loadDocument } from "./fetch.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri, sendFollow } from "./outgoing.ts";
 import { isPolicyType } from "./persist-policy.ts";
@@ -25,7 +26,7 @@ export async function announceFork(ctx: FedCtx, fork: Policy, community: Communi
   const upstream = fork.upstreamIri ? findPolicyByIri(ctx.data.db, fork.upstreamIri) : undefined;
   if (!upstream) return;
   const owner = await lookupActor(ctx, upstream.ownerIri);
-  const recipient = persistActor(ctx.data.db, owner);
+  const recipient = persistActor(ctx.data, owner);
   if (!recipient) return;
   const communityIri = ctx.getActorUri(community.handle);
   const follow = recordOutgoingFollow(ctx.data.db, {
@@ -61,7 +62,7 @@ export async function receiveForkAnnouncement(ctx: FedCtx, forkIri: string, anno
     logger.warning("Refused fork {fork}: not on the origin of {actor}.", { fork: forkIri, actor: announcedBy });
     return false;
   }
-  const { document } = await ctx.documentLoader(forkIri);
+  const { document } = await loadDocument(ctx, forkIri, { fresh: true });
   const claim = document as ForkClaim;
   if (!isPolicyType(claim?.type) || claim.id !== forkIri || claim.attributedTo !== announcedBy) return false;
   const forkedFrom = typeof claim.forkedFrom?.id === "string" ? findVersionByIri(ctx.data.db, claim.forkedFrom.id) : undefined;

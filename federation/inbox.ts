@@ -16,7 +16,9 @@ import {
   findFollow,
   findFollowByActivity,
   recordIncomingFollow,
+  rememberUndoneFollow,
   setFollowState,
+  wasUndone,
   type Follow as FollowRow,
 } from "../src/follows.ts";
 import type { InstanceData } from "./context.ts";
@@ -54,6 +56,10 @@ function followTarget(ctx: Ctx, object: URL): { answerer: LocalActor; followeeIr
 
 export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   if (follow.id == null || follow.actorId == null || follow.objectId == null) return;
+  if (wasUndone(ctx.data.db, follow.id.href, follow.actorId.href)) {
+    logger.info("Ignored Follow {id} from {actor}: it was undone before it arrived.", { id: follow.id.href, actor: follow.actorId.href });
+    return;
+  }
   const target = followTarget(ctx, follow.objectId);
   if (!target) return;
   const { answerer } = target;
@@ -126,9 +132,14 @@ export async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
   if (!follow) {
     // The Undo may name a Follow we stored under another id; the embedded
     // object (same origin as the Undo, so Fedify does not re-fetch) says which.
-    const object = await undo.getObject(ctx);
+    const object = await undo.getObject({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader, suppressError: true });
     if (object instanceof Follow && object.objectId) {
       follow = findFollow(ctx.data.db, undo.actorId.href, object.objectId.href);
+    }
+    if (!follow && (object == null || object instanceof Follow)) {
+      // An Undo overtaking its Follow (deliveries are not ordered): remember it, see onFollow.
+      rememberUndoneFollow(ctx.data.db, undo.objectId.href, undo.actorId.href);
+      return;
     }
   }
   // Only the follower can undo its own follow.
@@ -225,7 +236,7 @@ export async function onUpdate(ctx: Ctx, update: Update): Promise<void> {
   }
   if (!findFederatedActor(ctx.data.db, update.actorId.href)) return;
   const actor = await update.getObject(ctx);
-  if (isActor(actor) && actor.id?.href === update.actorId.href) persistActor(ctx.data.db, actor);
+  if (isActor(actor) && actor.id?.href === update.actorId.href) persistActor(ctx.data, actor);
 }
 
 /** An amendment offered to one of our policies by a fork's community. */

@@ -24,6 +24,18 @@ interface Row {
   value: string;
 }
 
+/**
+ * Entries any remote server can make Fedify write (its keys, the signature
+ * format it speaks, its circuit-breaker state, cached documents) expire
+ * after a week when Fedify sets no TTL, so they cannot pile up forever.
+ */
+export const REMOTE_ENTRY_TTL = Temporal.Duration.from({ days: 7 });
+const REMOTE_PREFIXES = new Set(["publicKey", "httpMessageSignaturesSpec", "circuit", "remoteDocument", "remoteContext"]);
+
+function remoteEntryTtl(key: KvKey): Temporal.Duration | undefined {
+  return key[0] === "_fedify" && REMOTE_PREFIXES.has(String(key[1])) ? REMOTE_ENTRY_TTL : undefined;
+}
+
 export class SqliteKvStore implements KvStore {
   readonly #client: Db["$client"];
   readonly #sweepIntervalMs: number;
@@ -66,7 +78,7 @@ export class SqliteKvStore implements KvStore {
   }
 
   set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
-    this.#write(encodeKey(key), value, options?.ttl);
+    this.#write(encodeKey(key), value, options?.ttl ?? remoteEntryTtl(key));
     this.#maybeSweep();
     return Promise.resolve();
   }
@@ -83,7 +95,7 @@ export class SqliteKvStore implements KvStore {
    * nonces with cas(key, true, undefined).
    */
   cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
-    const swapped = this.#casTransaction(encodeKey(key), expectedValue, newValue, options?.ttl);
+    const swapped = this.#casTransaction(encodeKey(key), expectedValue, newValue, options?.ttl ?? remoteEntryTtl(key));
     this.#maybeSweep();
     return Promise.resolve(swapped);
   }

@@ -4,9 +4,16 @@
  * Fedify (WebFinger, then the actor), with errors a person can act on.
  */
 import { isActor, type Actor } from "@fedify/vocab";
-import { InvalidInputError, NotFoundError, RemoteError } from "../src/errors.ts";
+import { getLogger } from "@logtape/logtape";
+import { z } from "zod";
+import { FedalignError, InvalidInputError, NotFoundError, RemoteError } from "../src/errors.ts";
+import { canonicalHost } from "../src/hosts.ts";
+import { isPrivateHost } from "./addresses.ts";
 import type { FedCtx } from "./context.ts";
+import { fetchDocument, loadDocument, USER_AGENT } from "./fetch.ts";
 import { isPolicyType } from "./persist-policy.ts";
+
+const logger = getLogger(["fedalign", "federation", "lookup"]);
 
 const HANDLE = /^@?([^@\s/]+)@([^@\s/]+)$/;
 
@@ -34,38 +41,66 @@ function describeFailure(error: unknown): string {
   return message;
 }
 
-/**
- * WebFinger is https-only in Fedify, as the spec says. Local multi-instance
- * setups (--allow-private-address) serve plain http, so there we also ask
- * the host's WebFinger over http and follow its `self` link.
- */
-async function lookupOverPlainHttp(ctx: FedCtx, handle: string): Promise<unknown> {
-  const [, username, host] = HANDLE.exec(handle) ?? [];
-  if (!username || !host) return null;
-  const url = new URL(`http://${host}/.well-known/webfinger`);
-  url.searchParams.set("resource", `acct:${username}@${host}`);
-  const response = await fetch(url, { headers: { Accept: "application/jrd+json" }, signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) return null;
-  const jrd = (await response.json()) as { links?: { rel?: string; type?: string; href?: string }[] };
-  const self = jrd.links?.find((link) => link.rel === "self" && link.href && /activity\+json|ld\+json/.test(link.type ?? ""));
-  return self?.href ? ctx.lookupObject(self.href) : null;
+const jrdSchema = z.object({
+  subject: z.string().max(1024),
+  links: z.array(z.object({ rel: z.string().optional(), type: z.string().optional(), href: z.string().max(2048).optional() }).passthrough()).max(100).default([]),
+});
+
+const SELF_TYPES = /^application\/activity\+json$|^application\/ld\+json;\s*profile="https:\/\/www\.w3\.org\/ns\/activitystreams"$/;
+
+function refuse(resource: string, reason: string): RemoteError {
+  logger.info("Refused WebFinger answer for {resource}: {reason}.", { resource, reason });
+  return new RemoteError(`Refused ${resource}: ${reason}.`);
 }
 
-/** Host names that are this machine or a private network, judged from the name alone. */
-export function isPrivateHost(host: string): boolean {
-  const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
-  return (
-    name === "localhost" ||
-    name.endsWith(".localhost") ||
-    name === "::1" ||
-    /^127\./.test(name) ||
-    /^10\./.test(name) ||
-    /^192\.168\./.test(name) ||
-    /^172\.(1[6-9]|2\d|3[01])\./.test(name) ||
-    /^169\.254\./.test(name) ||
-    /^0\./.test(name) ||
-    /^f[cd][0-9a-f]{2}:/.test(name)
-  );
+/**
+ * Asks `host` for `acct:username@host` and returns the actor its `self`
+ * link names. WebFinger is https; local multi-instance setups
+ * (--allow-private-address) serve plain http, so there http is tried too.
+ * The answer must be about the account asked for.
+ */
+async function webfinger(ctx: FedCtx, username: string, host: string): Promise<URL> {
+  const resource = `acct:${username}@${host}`;
+  const schemes = ctx.data.allowPrivateAddress ? ["https", "http"] : ["https"];
+  let failure: unknown;
+  for (const scheme of schemes) {
+    const url = new URL(`${scheme}://${host}/.well-known/webfinger`);
+    url.searchParams.set("resource", resource);
+    let document: unknown;
+    try {
+      ({ document } = await fetchDocument(url.href, { kind: "webfinger", allowPrivateAddress: ctx.data.allowPrivateAddress, userAgent: USER_AGENT }));
+    } catch (error) {
+      failure = error;
+      continue;
+    }
+    const jrd = jrdSchema.safeParse(document);
+    if (!jrd.success) throw refuse(resource, "the WebFinger answer is not a JRD");
+    if (jrd.data.subject.toLowerCase() !== resource.toLowerCase()) throw refuse(resource, `the WebFinger answer is about ${jrd.data.subject}`);
+    const self = jrd.data.links.find((link) => link.rel === "self" && link.href && SELF_TYPES.test(link.type ?? ""));
+    if (!self?.href || !URL.canParse(self.href)) throw refuse(resource, "the WebFinger answer has no ActivityPub self link");
+    return new URL(self.href);
+  }
+  throw new RemoteError(`Could not look up @${username}@${host}: ${describeFailure(failure)}.`);
+}
+
+/**
+ * The actor a handle names. An actor on another host than the handle's
+ * (domain delegation) is taken only when WebFinger on the actor's own host
+ * names the same actor for its own account: otherwise any server could
+ * answer for anyone.
+ */
+async function resolveHandle(ctx: FedCtx, handle: string): Promise<unknown> {
+  const [, username, host] = HANDLE.exec(handle) ?? [];
+  if (!username || !host) throw new InvalidInputError(`"${handle}" is not a fediverse handle.`);
+  const actorUrl = await webfinger(ctx, username, host);
+  if (canonicalHost(actorUrl.host) === canonicalHost(host)) return ctx.lookupObject(actorUrl.href);
+  const actor = await ctx.lookupObject(actorUrl.href);
+  const ownName = isActor(actor) ? actor.preferredUsername?.toString() : undefined;
+  const confirmed = ownName ? await webfinger(ctx, ownName, actorUrl.host).catch(() => undefined) : undefined;
+  if (confirmed?.href !== actorUrl.href) {
+    throw refuse(`acct:${username}@${host}`, `its actor ${actorUrl.href} is on another host and that host does not confirm it`);
+  }
+  return actor;
 }
 
 function targetHost(normalised: string): string {
@@ -87,16 +122,10 @@ export async function lookupActor(ctx: FedCtx, target: string): Promise<Actor> {
   let object: unknown;
   let failure: unknown;
   try {
-    object = await ctx.lookupObject(normalised);
+    object = normalised.startsWith("@") ? await resolveHandle(ctx, normalised) : await ctx.lookupObject(normalised);
   } catch (error) {
+    if (error instanceof FedalignError) throw error;
     failure = error;
-  }
-  if (object == null && ctx.data.allowPrivateAddress && normalised.startsWith("@")) {
-    try {
-      object = await lookupOverPlainHttp(ctx, normalised);
-    } catch (error) {
-      failure ??= error;
-    }
   }
   if (object == null && failure !== undefined) {
     throw new RemoteError(`Could not look up ${normalised}: ${describeFailure(failure)}.`);
@@ -134,7 +163,7 @@ export async function lookupFollowTarget(ctx: FedCtx, target: string): Promise<F
   assertFetchable(ctx, normalised);
   let document: unknown;
   try {
-    document = (await ctx.documentLoader(normalised)).document;
+    document = (await loadDocument(ctx, normalised, { fresh: true })).document;
   } catch (error) {
     throw new RemoteError(`Could not fetch ${normalised}: ${describeFailure(error)}.`);
   }

@@ -13,6 +13,7 @@ import { findOffer, recordDecision, recordOffer, type Offer } from "../src/polic
 import { findPolicyByIri, isLocal, listVersions, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { FedCtx } from "./context.ts";
+import { loadDocument } from "./fetch.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
@@ -35,7 +36,7 @@ export function offerDocument(offer: Offer): Record<string, unknown> {
 
 async function recipientFor(ctx: FedCtx, actorIri: string) {
   const actor = await lookupActor(ctx, actorIri);
-  const row = persistActor(ctx.data.db, actor);
+  const row = persistActor(ctx.data, actor);
   if (!row) throw new Error(`${actorIri} has no inbox`);
   return toRecipient(row);
 }
@@ -64,7 +65,7 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
     return undefined;
   };
   if (new URL(objectIri).origin !== new URL(actorIri).origin) return refuse(`it is not on the origin of ${actorIri}`);
-  const { document } = await ctx.documentLoader(objectIri);
+  const { document } = await loadDocument(ctx, objectIri, { fresh: true });
   const doc = document as { id?: unknown; type?: unknown; attributedTo?: unknown; target?: unknown; origin?: unknown; name?: unknown; changes?: unknown };
   const types = Array.isArray(doc?.type) ? doc.type : [doc?.type];
   if (!types.includes("ChangeSet") || doc.id !== objectIri || doc.attributedTo !== actorIri) return refuse("it is not a change set by its sender");

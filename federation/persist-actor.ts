@@ -1,12 +1,23 @@
 /**
  * Turns a received actor document into a `federated_actors` row (idempotent,
  * keyed by the actor IRI), and a row back into a delivery recipient.
+ *
+ * An actor is stored only when its inbox (and shared inbox) are on its own
+ * origin and not on a private address (unless the operator allows those),
+ * and its strings are within REMOTE_LIMITS: otherwise it is refused, logged
+ * once at info, and nothing already stored changes. Deliveries are checked
+ * again after DNS when they leave (./delivery-guard.ts).
  */
 import { isActor, type Actor, type Recipient } from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { FedCtx } from "./context.ts";
 import { federatedActors } from "../db/schema.ts";
+import { REMOTE_LIMITS, overLimit } from "../src/limits.ts";
+import { isPrivateHost } from "./addresses.ts";
+
+const logger = getLogger(["fedalign", "federation", "actors"]);
 
 export type FederatedActor = typeof federatedActors.$inferSelect;
 
@@ -23,20 +34,44 @@ function displayHandle(actor: Actor): string | null {
   return username && actor.id ? `@${username}@${actor.id.host}` : null;
 }
 
-export function persistActor(db: Db, actor: Actor): FederatedActor | undefined {
-  if (actor.id == null || actor.inboxId == null) return undefined;
-  const handle = displayHandle(actor);
-  const values = {
-    iri: actor.id.href,
+function toValues(actor: Actor, id: URL, inbox: URL) {
+  return {
+    iri: id.href,
     type: actorType(actor),
-    handle,
+    handle: displayHandle(actor),
     name: actor.name?.toString() ?? actor.preferredUsername?.toString() ?? null,
-    inboxUrl: actor.inboxId.href,
+    inboxUrl: inbox.href,
     sharedInboxUrl: actor.endpoints?.sharedInbox?.href ?? null,
     url: actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null),
     fetchedAt: new Date(),
   };
-  return db
+}
+
+/** Why an actor's row must not be stored, or undefined. */
+function refusal(values: ReturnType<typeof toValues>, id: URL, allowPrivateAddress: boolean): string | undefined {
+  for (const [field, inbox] of [["inbox", values.inboxUrl], ["shared inbox", values.sharedInboxUrl]] as const) {
+    if (inbox === null) continue;
+    const url = new URL(inbox);
+    if (url.origin !== id.origin) return `its ${field} ${inbox} is not on its origin ${id.origin}`;
+    if (!allowPrivateAddress && isPrivateHost(url.host)) return `its ${field} ${inbox} is on a private address`;
+  }
+  return (
+    overLimit("its name", values.name, REMOTE_LIMITS.name) ??
+    overLimit("its handle", values.handle, REMOTE_LIMITS.name) ??
+    overLimit("its profile URL", values.url, REMOTE_LIMITS.url) ??
+    overLimit("its inbox URL", values.inboxUrl, REMOTE_LIMITS.url)
+  );
+}
+
+export function persistActor(data: { db: Db; allowPrivateAddress: boolean }, actor: Actor): FederatedActor | undefined {
+  if (actor.id == null || actor.inboxId == null) return undefined;
+  const values = toValues(actor, actor.id, actor.inboxId);
+  const reason = refusal(values, actor.id, data.allowPrivateAddress);
+  if (reason) {
+    logger.info("Refused actor {actor}: {reason}.", { actor: actor.id.href, reason });
+    return undefined;
+  }
+  return data.db
     .insert(federatedActors)
     .values(values)
     .onConflictDoUpdate({ target: federatedActors.iri, set: values })
@@ -66,7 +101,7 @@ export async function resolveSender(
   if (cached && Date.now() - cached.fetchedAt.getTime() < ACTOR_CACHE_MS) return cached;
   const actor = await fetchActor();
   if (!isActor(actor) || actor.id?.href !== iri.href) return undefined;
-  return persistActor(ctx.data.db, actor);
+  return persistActor(ctx.data, actor);
 }
 
 export function toRecipient(row: FederatedActor): Recipient {

@@ -9,19 +9,21 @@
  */
 import { isActor } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { and, eq, gt } from "drizzle-orm";
-import { policies, policyVersions } from "../db/schema.ts";
+import { and, eq, gt, inArray } from "drizzle-orm";
+import { follows, policies, policyVersions } from "../db/schema.ts";
 import { policyContentSchema } from "../src/policies/content.ts";
 import { contentHash } from "../src/policies/hash.ts";
 import { findVersionByIri, type Policy, type PolicyVersion } from "../src/policies/policies.ts";
 import { verifyDocument } from "../src/policies/proof.ts";
 import { isVersionType, receivedVersionSchema, type ReceivedVersion } from "../src/policies/version-document.ts";
+import { REMOTE_LIMITS, versionOverLimit } from "../src/limits.ts";
 import type { FedCtx } from "./context.ts";
+import { loadDocument } from "./fetch.ts";
 
 const logger = getLogger(["fedalign", "federation", "policies"]);
 
 /** How many earlier versions we fetch to fill a mirror's history. */
-const MAX_BACKFILL = 20;
+const MAX_BACKFILL = REMOTE_LIMITS.versionsPerActivity;
 
 export class RefusedVersion extends Error {}
 
@@ -29,7 +31,8 @@ export class RefusedVersion extends Error {}
 class NotAVersion extends RefusedVersion {}
 
 async function fetchDocument(ctx: FedCtx, iri: string): Promise<Record<string, unknown>> {
-  const { document } = await ctx.documentLoader(iri);
+  // A version is immutable, but an announcement may be of one we cached as missing: fetch fresh.
+  const { document } = await loadDocument(ctx, iri, { fresh: true });
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
     throw new RefusedVersion(`${iri} is not a JSON object`);
   }
@@ -44,6 +47,8 @@ function parseVersion(raw: Record<string, unknown>, expectedIri: string): Receiv
     throw new RefusedVersion(`${expectedIri} is malformed (${issue?.path.join(".")}: ${issue?.message})`);
   }
   const version = parsed.data;
+  const tooBig = versionOverLimit(policyContentSchema.parse(version.normativeContent), version.changelog);
+  if (tooBig) throw new RefusedVersion(`${expectedIri} is too large: ${tooBig}`);
   if (version.id !== expectedIri) throw new RefusedVersion(`${expectedIri} names itself ${version.id}`);
   const origin = new URL(version.id).origin;
   if (new URL(version.attributedTo).origin !== origin || new URL(version.policy).origin !== origin) {
@@ -149,7 +154,7 @@ export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy
       return undefined;
     }
     if (error instanceof RefusedVersion) {
-      logger.warning("Refused policy version: {reason}", { reason: error.message });
+      logger.info("Refused policy version announced by {actor}: {reason}.", { actor: announcedBy, reason: error.message });
       return undefined;
     }
     throw error;
@@ -167,11 +172,24 @@ export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy
   const version = parseVersion(raw, iri);
   const owner = announcedBy ?? version.attributedTo;
   if (version.attributedTo !== owner) throw new RefusedVersion(`${iri} is attributed to ${version.attributedTo}, not ${owner}`);
+  if (announcedBy !== null && !isFollowedHere(ctx, version)) {
+    throw new RefusedVersion(`${iri} is unsolicited: nobody here follows ${version.policy} or ${version.attributedTo}`);
+  }
   await verifyIntegrity(ctx, raw, version);
   const stored = storeVersion(ctx, raw, version);
   logger.info("Stored version {number} of {policy} ({hash}).", { number: stored.number, policy: version.policy, hash: stored.contentHash });
   await backfill(ctx, version, owner);
   return stored;
+}
+
+/** Someone here follows the policy or its community (a pending follow counts: its Accept may be on the way). */
+function isFollowedHere(ctx: FedCtx, version: ReceivedVersion): boolean {
+  const row = ctx.data.db
+    .select({ id: follows.id })
+    .from(follows)
+    .where(inArray(follows.followeeIri, [version.policy, version.attributedTo]))
+    .get();
+  return row !== undefined;
 }
 
 async function backfill(ctx: FedCtx, version: ReceivedVersion, owner: string): Promise<void> {

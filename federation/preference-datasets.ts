@@ -18,6 +18,7 @@ import { signDocument, verifyDocument } from "../src/policies/proof.ts";
 import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { PreferenceRecord } from "../src/preferences/record.ts";
 import type { FedCtx } from "./context.ts";
+import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { communityProofKey } from "./policy-signing.ts";
 import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
@@ -157,12 +158,12 @@ export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer:
   }
   try {
     const items: { iri: string; record: PreferenceRecord }[] = [];
-    const { document } = await ctx.documentLoader(collectionIri);
+    const { document } = await loadDocument(ctx, collectionIri, { fresh: true });
     let next = (document as { first?: string }).first;
     let key: CryptoKey | null = null;
     for (let page = 0; next && page < MAX_PAGES; page++) {
       if (new URL(next).origin !== new URL(announcer).origin) throw new RefusedPage(`page ${next} is on another origin`);
-      const doc = (await ctx.documentLoader(next)).document as {
+      const doc = (await loadDocument(ctx, next, { fresh: true })).document as {
         attributedTo?: string; partOf?: string; orderedItems?: { id: string; preference: PreferenceRecord }[]; contentHash?: string; next?: string; proof?: { verificationMethod?: string };
       };
       if (doc.attributedTo !== announcer || doc.partOf !== collectionIri) throw new RefusedPage(`page ${next} is not part of ${collectionIri}`);

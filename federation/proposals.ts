@@ -25,6 +25,7 @@ import { escapeHtml } from "../src/text.ts";
 import { z } from "../src/zod.ts";
 import { persistRemoteProposal } from "../src/participation/remote-proposals.ts";
 import type { FedCtx } from "./context.ts";
+import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { policyAudience } from "./policy-activities.ts";
 
@@ -130,11 +131,11 @@ export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): b
 
 /** A member of this instance votes on another community's proposal (as a partner). */
 export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal: string, value: string): Promise<void> {
-  const { document } = await ctx.documentLoader(proposal);
+  const { document } = await loadDocument(ctx, proposal, { fresh: true });
   const owner = (document as { attributedTo?: unknown }).attributedTo;
   if (typeof owner !== "string" || new URL(owner).origin !== new URL(proposal).origin) throw new Error(`${proposal} names no community on its own server`);
   const community = await lookupActor(ctx, owner);
-  const row = persistActor(ctx.data.db, community);
+  const row = persistActor(ctx.data, community);
   if (!row) throw new Error(`${owner} has no inbox`);
   const actor = ctx.getActorUri(identifier);
   const vote = new Note({
@@ -172,7 +173,7 @@ const PollDocument = z.object({
 export async function receiveProposal(ctx: FedCtx, question: Question | null, questionIri: string, actorIri: string): Promise<boolean> {
   const document = question?.id?.href === questionIri
     ? await question.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader })
-    : (await ctx.documentLoader(questionIri)).document;
+    : (await loadDocument(ctx, questionIri, { fresh: true })).document;
   const parsed = PollDocument.safeParse(document);
   if (!parsed.success) {
     logger.info("Ignored the Question {iri}: not a Fedalign proposal ({reason}).", { iri: questionIri, reason: parsed.error.issues[0]?.message });

@@ -3,10 +3,10 @@
  * These functions only touch the database; the federation layer sends and
  * receives the Follow / Accept / Reject / Undo activities around them.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { countRows, type Db } from "../db/client.ts";
-import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, remoteProposals, type FollowState } from "../db/schema.ts";
+import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, remoteProposals, undoneFollows, type FollowState } from "../db/schema.ts";
 import { NotFoundError } from "./errors.ts";
 
 export type Follow = typeof follows.$inferSelect;
@@ -61,6 +61,33 @@ export function recordIncomingFollow(
       .returning()
       .get();
   });
+}
+
+/** How long an Undo that came before its Follow is remembered. */
+export const UNDONE_FOLLOW_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * An Undo named a Follow we do not hold (yet): remember it, so that the
+ * Follow arriving late does not revive the relation. Expired rows go first.
+ */
+export function rememberUndoneFollow(db: Db, followIri: string, followerIri: string, now = new Date()): void {
+  db.transaction((tx) => {
+    tx.delete(undoneFollows).where(lte(undoneFollows.expiresAt, now)).run();
+    tx.insert(undoneFollows)
+      .values({ followIri, followerIri, expiresAt: new Date(now.getTime() + UNDONE_FOLLOW_TTL_MS) })
+      .onConflictDoNothing()
+      .run();
+  });
+}
+
+/** Whether this Follow (by its IRI and its actor) was undone before it arrived. */
+export function wasUndone(db: Db, followIri: string, followerIri: string, now = new Date()): boolean {
+  const row = db
+    .select({ expiresAt: undoneFollows.expiresAt })
+    .from(undoneFollows)
+    .where(and(eq(undoneFollows.followIri, followIri), eq(undoneFollows.followerIri, followerIri)))
+    .get();
+  return row !== undefined && row.expiresAt > now;
 }
 
 export function findFollow(db: Db, followerIri: string, followeeIri: string): Follow | undefined {

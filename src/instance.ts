@@ -4,18 +4,22 @@
  * and benchmarks can open several in one process.
  */
 import type { Federation, FederationQueueOptions, KvStore, MessageQueue } from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import { closeDatabase, type Db } from "../db/client.ts";
 import { openInstanceDatabase } from "../db/open.ts";
 import { createInstanceData, type InstanceData } from "../federation/context.ts";
-import { createFedalignFederation, USER_AGENT } from "../federation/federation.ts";
-import { createDocumentLoaders } from "../federation/fetch.ts";
+import { createFedalignFederation } from "../federation/federation.ts";
+import { createDocumentLoaders, USER_AGENT } from "../federation/fetch.ts";
 import { SqliteKvStore } from "../federation/kv-store.ts";
 import { federationMiddleware } from "../federation/hono.ts";
 import { createPolicyDocuments } from "../federation/policy-documents.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
+import { pruneRemoteRows } from "./retention.ts";
 import { createApi } from "./api/api.ts";
 import { createWeb } from "./web/web.tsx";
+
+const logger = getLogger(["fedalign", "instance"]);
 
 export { openInstanceDatabase, type DataDirMode } from "../db/open.ts";
 
@@ -61,6 +65,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, api }));
 
   const queueController = new AbortController();
+  let pruneTimer: NodeJS.Timeout | undefined;
   let queueRunning: Promise<void> | undefined;
   return {
     origin: options.origin,
@@ -70,12 +75,26 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     app,
     startQueue() {
       queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
+      pruneTimer ??= schedulePruning(db);
     },
     async close() {
       queueController.abort();
+      clearInterval(pruneTimer);
       // Let an in-flight queue message finish before the database goes away.
       await Promise.race([queueRunning, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       closeDatabase(db);
     },
   };
+}
+
+const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
+/** Prunes rows remote actors can create now and every six hours (src/retention.ts). */
+function schedulePruning(db: Db): NodeJS.Timeout {
+  const prune = () => {
+    const pruned = pruneRemoteRows(db);
+    if (pruned.actors + pruned.undoneFollows > 0) logger.info("Pruned {actors} stale remote actors and {undone} expired early Undos.", { actors: pruned.actors, undone: pruned.undoneFollows });
+  };
+  prune();
+  return setInterval(prune, PRUNE_INTERVAL_MS).unref();
 }

@@ -7,7 +7,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { User } from "../accounts/users.ts";
 import { assertSteward, getCommunity } from "../communities.ts";
-import { ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { ForbiddenError, InvalidInputError, NotFoundError, RemoteError } from "../errors.ts";
 import {
   deleteFollow,
   findFollowById,
@@ -95,7 +95,8 @@ export function followRoutes(deps: ApiDeps) {
       const target = await lookupFollowTarget(ctx, body.target);
       const targetIri = target.followeeIri;
       if (targetIri === me.iri) throw new InvalidInputError("An actor cannot follow itself.");
-      const recipient = persistActor(db, target.answerer)!;
+      const recipient = persistActor(ctx.data, target.answerer);
+      if (!recipient) throw new RemoteError(`${targetIri} cannot be followed: its inbox is not on its own server (see the server log).`);
       if (target.policy && !findPolicyByIri(db, target.policy.id)) persistPolicyPlaceholder(ctx, target.policy);
       const follow = recordOutgoingFollow(db, {
         followerIri: me.iri,

@@ -7,7 +7,8 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { annotations, blocks } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
-import { NotFoundError } from "../errors.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { canonicalHost } from "../hosts.ts";
 import { isOutdated, type ParsedAnnotation } from "./annotation.ts";
 import { findPolicyByIri, findVersionByIri, headVersion, versionContent } from "./policies.ts";
 
@@ -98,15 +99,22 @@ export function clauseTextIn(db: Db, versionIri: string, clauseId: string): stri
   return version ? versionContent(version).clauses.find((clause) => clause.id === clauseId)?.text : undefined;
 }
 
-export function blockTarget(db: Db, community: Community, target: string): { target: string; kind: "actor" | "instance" } {
-  const kind = /^https?:\/\//.test(target) ? "actor" : "instance";
-  const normalised = kind === "actor" ? new URL(target).href : target.toLowerCase();
-  db.insert(blocks).values({ communityId: community.id, target: normalised, kind }).onConflictDoNothing().run();
+/** A block target in the form blocks are stored and compared: an actor IRI, or a canonical host. */
+function blockKey(target: string): { target: string; kind: "actor" | "instance" } {
+  const kind = /^https?:\/\//i.test(target.trim()) ? "actor" : "instance";
+  const normalised = kind === "actor" ? new URL(target.trim()).href : canonicalHost(target);
+  if (!normalised) throw new InvalidInputError(`"${target}" is neither an actor URL nor a host name.`);
   return { target: normalised, kind };
 }
 
+export function blockTarget(db: Db, community: Community, target: string): { target: string; kind: "actor" | "instance" } {
+  const key = blockKey(target);
+  db.insert(blocks).values({ communityId: community.id, ...key }).onConflictDoNothing().run();
+  return key;
+}
+
 export function unblockTarget(db: Db, community: Community, target: string): boolean {
-  const normalised = /^https?:\/\//.test(target) ? new URL(target).href : target.toLowerCase();
+  const { target: normalised } = blockKey(target);
   return db.delete(blocks).where(and(eq(blocks.communityId, community.id), eq(blocks.target, normalised))).run().changes > 0;
 }
 
@@ -116,7 +124,8 @@ export function listBlocks(db: Db, community: Community) {
 
 /** Blocked by the actor's IRI, or by its host (the whole instance). */
 export function isBlocked(db: Db, communityId: number, actorIri: string): boolean {
-  const host = new URL(actorIri).host.toLowerCase();
-  const rows = db.select({ target: blocks.target }).from(blocks).where(eq(blocks.communityId, communityId)).all();
-  return rows.some((row) => row.target === actorIri || row.target === host);
+  const host = canonicalHost(actorIri);
+  const rows = db.select({ target: blocks.target, kind: blocks.kind }).from(blocks).where(eq(blocks.communityId, communityId)).all();
+  // Rows stored before hosts were canonical are compared in canonical form too.
+  return rows.some((row) => row.target === actorIri || (row.kind === "instance" && canonicalHost(row.target) === host));
 }
