@@ -244,15 +244,11 @@ export async function onOffer(ctx: Ctx, offer: Offer): Promise<void> {
   await receiveOffer(ctx, offer);
 }
 
-/**
- * Stands in for any object given only by IRI while reading what an activity
- * embeds: nothing is fetched, and the stand-in claims no author.
- */
-const placeholder = async (url: string) => ({
-  contextUrl: null,
-  documentUrl: url,
-  document: { "@context": "https://www.w3.org/ns/activitystreams", id: url, type: "Object" },
-});
+/** Thrown instead of fetching: an object given only by IRI is not embedded, so it claims nothing here. */
+class NotEmbedded extends Error {}
+const notEmbedded = async (): Promise<never> => {
+  throw new NotEmbedded();
+};
 
 /**
  * An activity may embed only objects by its own actor: a Create, Update,
@@ -266,8 +262,14 @@ async function foreignAuthorClaim(ctx: Ctx, activity: Activity): Promise<string 
   if (activity instanceof Announce || activity instanceof Accept || activity instanceof Reject) return undefined;
   const actor = activity.actorId?.href;
   if (!actor) return undefined;
-  // A clone, so the stand-in never replaces the object the handlers will read.
-  const object = await activity.clone().getObject({ crossOrigin: "trust", documentLoader: placeholder, contextLoader: ctx.contextLoader });
+  let object;
+  try {
+    // "trust": read the embedded object as sent, whatever its origin, without re-fetching it.
+    object = await activity.getObject({ crossOrigin: "trust", documentLoader: notEmbedded, contextLoader: ctx.contextLoader });
+  } catch (error) {
+    if (error instanceof NotEmbedded) return undefined;
+    throw error;
+  }
   if (!object) return undefined;
   const claimed = [...object.attributionIds, ...(object instanceof ActivityClass ? object.actorIds : [])].map((id) => id.href);
   const foreign = claimed.find((author) => author !== actor);

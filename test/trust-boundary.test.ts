@@ -12,6 +12,7 @@ import { HostilePeer, jrd, type PeerActor } from "./peers/hostile-peer.ts";
 let a: TestInstance;
 let b: TestInstance;
 let hostile: HostilePeer;
+let alice: { token: string };
 let bob: { token: string; actor: string };
 let nurses: string;
 let inbox: string;
@@ -46,7 +47,7 @@ async function refusedWithoutChange(instance: TestInstance, send: () => Promise<
 
 beforeAll(async () => {
   [a, b, hostile] = await Promise.all([startInstance(), startInstance(), HostilePeer.start()]);
-  [, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
+  [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
   const created = await a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]);
   expect(created.code, created.stderr).toBe(0);
   nurses = a.actorUri("nurses");
@@ -106,4 +107,82 @@ describe("1. identity: only the actor's own key, listed by the actor on its orig
   });
 });
 
-export { jrd, type PeerActor };
+const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
+
+function note(author: PeerActor, path: string, inReplyTo: string, text = "A remark.") {
+  return {
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: hostile.url(path),
+    type: "Note",
+    attributedTo: author.id,
+    to: PUBLIC,
+    published: new Date().toISOString(),
+    inReplyTo,
+    content: `<p>${text}</p>`,
+  };
+}
+
+function createOf(author: PeerActor, object: unknown) {
+  return { "@context": "https://www.w3.org/ns/activitystreams", id: `${author.id}#create/${crypto.randomUUID()}`, type: "Create", actor: author.id, to: PUBLIC, object };
+}
+
+const annotationCount = () => rows<{ n: number }>(a, "SELECT count(*) AS n FROM annotations")[0]!.n;
+
+describe("2. fetched documents: timeout, size, media type and origin", () => {
+  let clauseIri: string;
+  let writer: PeerActor;
+
+  beforeAll(async () => {
+    const content = { title: "Triage", licence: "CC-BY-4.0", clauses: [{ id: "escalate", authority: "root", text: "Tell the user to call emergency services." }] };
+    const created = await a.api<{ id: number }>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "triage", content } });
+    expect(created.status).toBe(201);
+    const v1 = await a.api<{ iri: string }>("POST", `policies/${created.body.id}/publish`, { token: alice.token, body: {} });
+    clauseIri = `${v1.body.iri}/clauses/escalate`;
+    writer = hostile.actor("writer");
+  });
+
+  it("refuses an actor document over 1 MiB (the key cannot be fetched: 401)", async () => {
+    const big = hostile.actor("big");
+    hostile.serveOversize("/users/big", big.document, 1024 * 1024);
+    await refusedWithoutChange(a, () => hostile.post(inbox, followOf(big.id), big), 401);
+    expect(a.log()).toMatch(/Refused remote document .*users\/big.*over the 1048576-byte limit/);
+  });
+
+  it("refuses an actor document served as text/html or plain JSON", async () => {
+    const html = hostile.actor("html");
+    hostile.serveAs("/users/html", html.document, "text/html");
+    await refusedWithoutChange(a, () => hostile.post(inbox, followOf(html.id), html), 401);
+    const json = hostile.actor("json");
+    hostile.serveAs("/users/json", json.document, "application/json");
+    await refusedWithoutChange(a, () => hostile.post(inbox, followOf(json.id), json), 401);
+    expect(a.log()).toMatch(/Refused remote document .*users\/html.*Content-Type "text\/html" is not ActivityStreams JSON/);
+  });
+
+  it("refuses a redirect to another origin that serves a document claiming the first origin", async () => {
+    const elsewhere = await HostilePeer.start();
+    try {
+      const moved = hostile.actor("moved");
+      elsewhere.server.serveJson("/users/moved", moved.document);
+      hostile.redirect("/users/moved", elsewhere.url("/users/moved"));
+      await refusedWithoutChange(a, () => hostile.post(inbox, followOf(moved.id), moved), 401);
+      expect(a.log()).toMatch(/Refused remote document .*users\/moved.*names itself .* but was served from/);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
+  it("refuses an object fetched directly by a handler (an annotation) when its media type is wrong, and takes it when right", async () => {
+    const path = "/notes/wrong-type";
+    hostile.serveAs(path, note(writer, path, clauseIri), "text/plain");
+    await refusedWithoutChange(a, () => hostile.post(inbox, createOf(writer, hostile.url(path)), writer), 202);
+    expect(annotationCount()).toBe(0);
+    expect(a.log()).toMatch(/Refused remote document .*notes\/wrong-type.*Content-Type "text\/plain"/);
+
+    const good = "/notes/right-type";
+    hostile.serveAs(good, note(writer, good, clauseIri), 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"');
+    expect((await hostile.post(inbox, createOf(writer, hostile.url(good)), writer)).status).toBe(202);
+    await waitFor(() => annotationCount() === 1, { what: "the annotation served with the right media type" });
+  });
+});
+
+export { jrd };
