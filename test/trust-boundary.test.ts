@@ -185,4 +185,113 @@ describe("2. fetched documents: timeout, size, media type and origin", () => {
   });
 });
 
-export { jrd };
+/** A's own published version, moved (ids rewritten) onto the hostile origin as `actor`'s. */
+async function versionOn(actor: PeerActor, path: string, edit: (doc: Record<string, unknown>) => void = () => {}) {
+  const iri = rows<{ iri: string }>(a, "SELECT iri FROM policy_versions ORDER BY id LIMIT 1")[0]!.iri;
+  const original = await (await fetch(iri, { headers: { Accept: "application/activity+json" } })).text();
+  const doc = JSON.parse(original.replaceAll(nurses, actor.id).replaceAll(a.origin, hostile.origin)) as Record<string, unknown>;
+  doc.id = hostile.url(path);
+  edit(doc);
+  hostile.server.serveJson(path, doc);
+  return doc;
+}
+
+describe("4. WebFinger: the answer must be about the account asked for, and its actor on the queried host", () => {
+  const followAs = (target: string) => a.api<{ title?: string }>("POST", "follows", { token: alice.token, body: { target } });
+
+  it("refuses an answer whose subject is another account", async () => {
+    const liar = hostile.actor("liar");
+    hostile.webfinger(`acct:liar@${hostile.host}`, jrd("acct:someone@else.example", liar.id));
+    await refusedWithoutChange(a, () => followAs(`@liar@${hostile.host}`).then((r) => new Response(null, { status: r.status })), 502);
+    expect(a.log()).toMatch(/Refused WebFinger answer for .*acct:liar@.*about acct:someone@else.example/);
+  });
+
+  it("refuses a self link to an actor on another host that its own host does not confirm", async () => {
+    const elsewhere = await HostilePeer.start();
+    try {
+      const ghost = elsewhere.actor("ghost");
+      hostile.webfinger(`acct:ghost@${hostile.host}`, jrd(`acct:ghost@${hostile.host}`, ghost.id));
+      await refusedWithoutChange(a, () => followAs(`@ghost@${hostile.host}`).then((r) => new Response(null, { status: r.status })), 502);
+      expect(a.log()).toMatch(/Refused WebFinger answer for .*acct:ghost@.*on another host and that host does not confirm it/);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
+  it("follows a delegated handle whose actor's own host confirms it, and a plain honest one", async () => {
+    hostile.webfinger(`acct:bob@${hostile.host}`, jrd(`acct:bob@${hostile.host}`, bob.actor));
+    const delegated = await followAs(`@bob@${hostile.host}`);
+    expect(delegated.status).toBe(202);
+    expect(rows(a, "SELECT 1 FROM follows WHERE followee_iri = ?", bob.actor)).toHaveLength(1);
+    const plain = hostile.actor("plain");
+    hostile.webfinger(`acct:plain@${hostile.host}`, jrd(`acct:plain@${hostile.host}`, plain.id));
+    expect((await followAs(`@plain@${hostile.host}`)).status).toBe(202);
+  });
+});
+
+describe("5. bounds on remote objects", () => {
+  it("refuses an actor whose name is over the length limit, storing nothing", async () => {
+    const verbose = hostile.actor("verbose", (doc) => ({ ...doc, name: "n".repeat(400) }));
+    await refusedWithoutChange(a, () => hostile.post(inbox, followOf(verbose.id), verbose), 202);
+    expect(a.log()).toMatch(/Refused actor .*verbose.*its name is 400 characters, over the limit of 300/);
+  });
+
+  it("refuses a policy version from a community nobody here follows (unsolicited)", async () => {
+    const rogue = hostile.actor("rogue");
+    const version = await versionOn(rogue, "/users/rogue/policies/triage/versions/1");
+    await refusedWithoutChange(a, () => hostile.post(inbox, createOf(rogue, version.id), rogue), 202);
+    expect(a.log()).toMatch(/Refused policy version announced by .*rogue.*unsolicited/);
+  });
+
+  it("refuses a version with more clauses than the limit, even from a followed community", async () => {
+    const followed = hostile.actor("followed");
+    expect((await a.api("POST", "follows", { token: alice.token, body: { target: followed.id } })).status).toBe(202);
+    const version = await versionOn(followed, "/users/followed/policies/triage/versions/1", (doc) => {
+      const content = doc.normativeContent as { clauses: { id: string }[] };
+      content.clauses = Array.from({ length: 1001 }, (_, i) => ({ ...content.clauses[0]!, id: `c${i}` }));
+    });
+    await refusedWithoutChange(a, () => hostile.post(inbox, createOf(followed, version.id), followed), 202);
+    expect(a.log()).toMatch(/Refused policy version .*1001 clauses, over the limit of 1000/);
+  });
+
+  it("does not store a Create that replies to nothing we hold", async () => {
+    const stray = hostile.actor("stray");
+    const path = "/notes/stray";
+    hostile.server.serveJson(path, note(stray, path, "https://elsewhere.example/notes/1"));
+    await refusedWithoutChange(a, () => hostile.post(inbox, createOf(stray, hostile.url(path)), stray), 202);
+  });
+});
+
+describe("11. blocks match the canonical host", () => {
+  it("treats Example.ORG. and example.org:443 as one block, and refuses a blocked host's annotations", async () => {
+    const block = (target: string) => a.api<{ target: string }>("POST", "communities/nurses/blocks", { token: alice.token, body: { target } });
+    expect((await block("Example.ORG.")).body.target).toBe("example.org");
+    expect((await block("example.org:443")).body.target).toBe("example.org");
+    expect((await block("BÜCHER.example")).body.target).toBe("xn--bcher-kva.example");
+    const listed = await a.api<{ target: string }[]>("GET", "communities/nurses/blocks", { token: alice.token });
+    expect(listed.body.filter((b) => b.target === "example.org")).toHaveLength(1);
+
+    const iri = rows<{ iri: string }>(a, "SELECT iri FROM policy_versions WHERE iri LIKE ? ORDER BY id LIMIT 1", `${a.origin}%`)[0]!.iri;
+    const blocked = hostile.actor("blocked");
+    expect((await block(hostile.host.toUpperCase())).body.target).toBe(hostile.host);
+    const path = "/notes/blocked";
+    hostile.server.serveJson(path, note(blocked, path, `${iri}/clauses/escalate`));
+    await refusedWithoutChange(a, () => hostile.post(inbox, createOf(blocked, hostile.url(path)), blocked), 202);
+    expect(a.log()).toMatch(/blocked by the community/);
+    expect((await a.api("DELETE", "communities/nurses/blocks", { token: alice.token, body: { target: hostile.host } })).status).toBe(200);
+  });
+});
+
+describe("12. order: an Undo that arrives before its Follow is remembered", () => {
+  it("does not let the late Follow revive the relation, and a new Follow still works", async () => {
+    const late = hostile.actor("late");
+    const follow = followOf(late.id);
+    expect((await hostile.post(inbox, undoOf(late.id, follow.id), late)).status).toBe(202);
+    await refusedWithoutChange(a, () => hostile.post(inbox, follow, late), 202);
+    expect(follows(a).some((f) => f.follower_iri === late.id)).toBe(false);
+    expect(a.log()).toMatch(/Ignored Follow .* from .*late.*undone before it arrived/);
+
+    expect((await hostile.post(inbox, followOf(late.id), late)).status).toBe(202);
+    await waitFor(() => follows(a).some((f) => f.follower_iri === late.id && f.state === "accepted"), { what: "the new follow" });
+  });
+});
