@@ -111,7 +111,15 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-export async function startInstance(options: { dataDir?: string; port?: number; extraArgs?: string[] } = {}): Promise<TestInstance> {
+export async function startInstance(
+  options: {
+    dataDir?: string;
+    port?: number;
+    extraArgs?: string[];
+    /** false starts it as in production, refusing private and loopback addresses (SSRF tests). */
+    allowPrivateAddress?: boolean;
+  } = {},
+): Promise<TestInstance> {
   const port = options.port ?? (await freePort());
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "fedalign-test-"));
@@ -135,7 +143,7 @@ export async function startInstance(options: { dataDir?: string; port?: number; 
           "--host", "127.0.0.1",
           "--origin", origin,
           "--data", dataDir,
-          "--allow-private-address",
+          ...(options.allowPrivateAddress === false ? [] : ["--allow-private-address"]),
           ...(options.extraArgs ?? []),
         ],
         { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FEDALIGN_LOG_LEVEL: process.env.FEDALIGN_LOG_LEVEL ?? "info" } },

@@ -196,6 +196,21 @@ async function versionOn(actor: PeerActor, path: string, edit: (doc: Record<stri
   return doc;
 }
 
+describe("3. delivery SSRF: an actor's inboxes must be on its own origin (see also trust-ssrf.test.ts)", () => {
+  it("refuses an actor whose inbox or shared inbox is on another origin, and stores an honest one", async () => {
+    const sidestep = hostile.actor("sidestep", (doc) => ({ ...doc, inbox: `${bob.actor}/inbox` }));
+    await refusedWithoutChange(a, () => hostile.post(inbox, followOf(sidestep.id), sidestep), 202);
+    expect(a.log()).toMatch(/Refused actor .*sidestep.*its inbox .*actors\/bob\/inbox is not on its origin/);
+    const shared = hostile.actor("shared", (doc) => ({ ...doc, endpoints: { sharedInbox: "http://10.0.0.8/inbox" } }));
+    await refusedWithoutChange(a, () => hostile.post(inbox, followOf(shared.id), shared), 202);
+    expect(a.log()).toMatch(/Refused actor .*shared.*its shared inbox http:\/\/10\.0\.0\.8\/inbox is not on its origin/);
+
+    const straight = hostile.actor("straight");
+    expect((await hostile.post(inbox, followOf(straight.id), straight)).status).toBe(202);
+    await waitFor(() => rows(a, "SELECT 1 FROM federated_actors WHERE iri = ? AND inbox_url = ?", straight.id, straight.inbox).length === 1, { what: "the honest actor" });
+  });
+});
+
 describe("4. WebFinger: the answer must be about the account asked for, and its actor on the queried host", () => {
   const followAs = (target: string) => a.api<{ title?: string }>("POST", "follows", { token: alice.token, body: { target } });
 

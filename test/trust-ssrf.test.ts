@@ -1,0 +1,126 @@
+/**
+ * Issue 12, item 3 (delivery SSRF) and the address checks behind item 2.
+ *
+ * Tests run on loopback, which is exactly what a production instance must
+ * refuse; so the refusals are proved two ways. The address checks are unit
+ * tests with a stand-in resolver (a public-looking name that resolves to
+ * 127.0.0.1, 10.0.0.8 or ::ffff:127.0.0.1), since DNS cannot be made to lie
+ * here. And one real instance is started as in production, without
+ * --allow-private-address: it must refuse to fetch the hostile peer's key
+ * (so the peer's signed Follow is a 401 that changes nothing) and must drop,
+ * not make, a queued delivery to the peer's loopback inbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { databasePath } from "../db/client.ts";
+import { assertPublicHost, isPrivateHost, isSpecialAddress, PrivateAddressError, type Resolver } from "../federation/addresses.ts";
+import { refusedDelivery } from "../federation/delivery-guard.ts";
+import { fetchDocument, RefusedDocumentError } from "../federation/fetch.ts";
+import { canonicalHost } from "../src/hosts.ts";
+import { snapshot } from "./db-snapshot.ts";
+import { startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { HostilePeer } from "./peers/hostile-peer.ts";
+
+const resolver = (table: Record<string, string[]>): Resolver => async (name) =>
+  (table[name] ?? []).map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+
+describe("address checks after DNS (units)", () => {
+  it("classifies private, loopback, link-local and other special ranges, and public ones", () => {
+    for (const special of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "[::1]"]) {
+      expect(isSpecialAddress(special), special).toBe(true);
+    }
+    for (const open of ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"]) expect(isSpecialAddress(open), open).toBe(false);
+    expect(isPrivateHost("localhost:3000")).toBe(true);
+    expect(isPrivateHost("printer.local")).toBe(true);
+    expect(isPrivateHost("example.org")).toBe(false);
+  });
+
+  it("refuses a public-looking name that resolves to a private address", async () => {
+    const dns = resolver({ "rebound.example": ["127.0.0.1"], "intranet.example": ["93.184.216.34", "10.0.0.8"], "mapped.example": ["::ffff:127.0.0.1"], "fine.example": ["93.184.216.34"] });
+    for (const name of ["rebound.example", "intranet.example", "mapped.example"]) {
+      await expect(assertPublicHost(name, dns), name).rejects.toBeInstanceOf(PrivateAddressError);
+    }
+    await expect(assertPublicHost("fine.example", dns)).resolves.toBeUndefined();
+  });
+
+  it("drops a queued delivery whose inbox resolves to a private address, and keeps a public one", async () => {
+    const dns = resolver({ "evil.example": ["169.254.169.254"], "good.example": ["93.184.216.34"] });
+    const reason = await refusedDelivery({ type: "outbox", inbox: "https://evil.example/inbox" }, dns);
+    expect(reason).toMatch(/169\.254\.169\.254/);
+    expect(await refusedDelivery({ type: "outbox", inbox: "https://good.example/inbox" }, dns)).toBeUndefined();
+    expect(await refusedDelivery({ type: "inbox", activity: {} }, dns)).toBeUndefined();
+  });
+
+  it("canonicalises hosts for blocks and comparisons", () => {
+    expect(canonicalHost("Example.ORG.")).toBe("example.org");
+    expect(canonicalHost("example.org:443")).toBe("example.org");
+    expect(canonicalHost("https://EXAMPLE.org:443/users/x")).toBe("example.org");
+    expect(canonicalHost("example.org:8443")).toBe("example.org:8443");
+    expect(canonicalHost("bücher.example")).toBe("xn--bcher-kva.example");
+    expect(canonicalHost("not a host/")).toBeUndefined();
+  });
+});
+
+describe("the guarded fetch over loopback (units)", () => {
+  let peer: HostilePeer;
+  beforeAll(async () => {
+    peer = await HostilePeer.start();
+  });
+  afterAll(() => peer?.stop());
+
+  it("gives up on a peer that does not answer in time", async () => {
+    peer.serveSlow("/slow", { id: peer.url("/slow"), type: "Note" }, 3_000);
+    const started = Date.now();
+    await expect(fetchDocument(peer.url("/slow"), { kind: "activitystreams", allowPrivateAddress: true, timeoutMs: 300 })).rejects.toThrow(/no answer within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
+  it("caps WebFinger answers at 100 KiB and refuses loopback unless allowed", async () => {
+    peer.server.serve("/jrd", { headers: { "content-type": "application/jrd+json" }, body: JSON.stringify({ subject: "acct:x@y", pad: "x".repeat(101 * 1024) }) });
+    await expect(fetchDocument(peer.url("/jrd"), { kind: "webfinger", allowPrivateAddress: true })).rejects.toThrow(/over the 102400-byte limit/);
+    peer.server.serveJson("/note", { id: peer.url("/note"), type: "Note" });
+    await expect(fetchDocument(peer.url("/note"), { kind: "activitystreams", allowPrivateAddress: false })).rejects.toBeInstanceOf(RefusedDocumentError);
+    await expect(fetchDocument(peer.url("/note"), { kind: "activitystreams", allowPrivateAddress: true })).resolves.toMatchObject({ finalUrl: peer.url("/note") });
+  });
+});
+
+describe("3. an instance that refuses private addresses, as in production", () => {
+  let strict: TestInstance;
+  let hostile: HostilePeer;
+  let alice: { token: string };
+
+  beforeAll(async () => {
+    [strict, hostile] = await Promise.all([startInstance({ allowPrivateAddress: false }), HostilePeer.start()]);
+    alice = await strict.createUser("alice");
+    const created = await strict.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", strict.dataDir]);
+    expect(created.code, created.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await Promise.all([strict?.destroy(), hostile?.stop()]);
+  });
+
+  it("does not fetch a key from a loopback peer, so its signed Follow is a 401 that changes nothing", async () => {
+    const mallory = hostile.actor("mallory");
+    const follow = { "@context": "https://www.w3.org/ns/activitystreams", id: `${mallory.id}#f1`, type: "Follow", actor: mallory.id, object: strict.actorUri("nurses") };
+    const before = snapshot(strict);
+    expect((await hostile.post(`${strict.actorUri("nurses")}/inbox`, follow, mallory)).status).toBe(401);
+    expect(snapshot(strict)).toEqual(before);
+    expect(strict.log()).toMatch(/Refused remote document .*users\/mallory.*127\.0\.0\.1 is a loopback or private host|resolves to 127\.0\.0\.1/);
+  });
+
+  it("drops a delivery to a follower whose inbox is on a private address, and never POSTs it", async () => {
+    // A follower row as an older version (or a DNS change since) could have left it.
+    const victim = hostile.actor("follower");
+    const db = new Database(databasePath(strict.dataDir));
+    try {
+      db.prepare("INSERT INTO federated_actors (iri, type, handle, name, inbox_url, shared_inbox_url, url, fetched_at) VALUES (?, 'Person', NULL, 'f', ?, NULL, NULL, ?)").run(victim.id, victim.inbox, Date.now());
+      db.prepare("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at, updated_at) VALUES (?, ?, ?, 'accepted', ?, ?)").run(victim.id, strict.actorUri("nurses"), `${victim.id}#f`, Date.now(), Date.now());
+    } finally {
+      db.close();
+    }
+    const renamed = await strict.api("PATCH", "communities/nurses", { token: alice.token, body: { name: "Nurses of the North" } });
+    expect(renamed.status).toBe(200);
+    await waitFor(() => /Refused delivery of .* to .*users\/follower\/inbox/.test(strict.log()), { what: "the refused delivery" });
+    expect(hostile.received("/users/follower/inbox")).toHaveLength(0);
+  });
+});
