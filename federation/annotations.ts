@@ -70,7 +70,7 @@ export async function receiveAnnotation(
   expectedAuthor: string | null,
 ): Promise<{ annotation: Annotation; created: boolean; policy: Policy } | undefined> {
   const refuse = (reason: string) => {
-    logger.warning("Refused annotation {note}: {reason}", { note: noteIri, reason });
+    logger.info("Refused annotation {note} from {actor}: {reason}.", { note: noteIri, actor: expectedAuthor, reason });
     return undefined;
   };
   if (expectedAuthor !== null && new URL(noteIri).origin !== new URL(expectedAuthor).origin) {

@@ -17,6 +17,7 @@ import { findPolicyByIri, isLocal, type Policy } from "../src/policies/policies.
 import { signDocument, verifyDocument } from "../src/policies/proof.ts";
 import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { PreferenceRecord } from "../src/preferences/record.ts";
+import { REMOTE_LIMITS } from "../src/limits.ts";
 import type { FedCtx } from "./context.ts";
 import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
@@ -173,6 +174,9 @@ export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer:
       if (!key) throw new RefusedPage(`page ${next}: no proof key of ${announcer}`);
       const verified = await verifyDocument(doc as Record<string, unknown>, key);
       if (!verified.ok) throw new RefusedPage(`page ${next}: proof does not verify (${verified.reason})`);
+      if (items.length + pageItems.length > REMOTE_LIMITS.mirroredRecordsPerPolicy) {
+        throw new RefusedPage(`over ${REMOTE_LIMITS.mirroredRecordsPerPolicy} records, the limit for one mirrored dataset`);
+      }
       for (const item of pageItems) {
         if (!item.id.startsWith(`${collectionIri}/`)) throw new RefusedPage(`page ${next}: item ${item.id} is not of this dataset`);
         items.push({ iri: item.id, record: item.preference });
@@ -184,7 +188,7 @@ export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer:
     return items.length;
   } catch (error) {
     if (error instanceof RefusedPage) {
-      logger.warning("Refused the preference dataset {dataset}: {reason}", { dataset: collectionIri, reason: error.message });
+      logger.info("Refused the preference dataset {dataset} of {actor}: {reason}.", { dataset: collectionIri, actor: announcer, reason: error.message });
       return undefined;
     }
     throw error;

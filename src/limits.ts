@@ -21,6 +21,8 @@ export const REMOTE_LIMITS = {
   examplesPerClause: 50,
   /** Earlier versions fetched to fill a mirror's history, per activity. */
   versionsPerActivity: 20,
+  /** Records mirrored from one followed policy's preference dataset. */
+  mirroredRecordsPerPolicy: 200_000,
 } as const;
 
 /** The first limit a value breaks, as a sentence for the log; undefined when within bounds. */
