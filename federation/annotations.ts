@@ -126,7 +126,7 @@ export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: st
   if (received && received.policy.ownerIri !== announcer) {
     // Only the owning community's re-shares are taken; undo anyone else's.
     deleteAnnotation(ctx.data.db, noteIri, received.annotation.authorIri);
-    logger.warning("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: received.policy.iri });
+    logger.info("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: received.policy.iri });
   }
 }
 

@@ -59,7 +59,7 @@ interface ForkClaim {
  */
 export async function receiveForkAnnouncement(ctx: FedCtx, forkIri: string, announcedBy: string): Promise<boolean> {
   if (new URL(forkIri).origin !== new URL(announcedBy).origin) {
-    logger.warning("Refused fork {fork}: not on the origin of {actor}.", { fork: forkIri, actor: announcedBy });
+    logger.info("Refused fork {fork}: not on the origin of {actor}.", { fork: forkIri, actor: announcedBy });
     return false;
   }
   const { document } = await loadDocument(ctx, forkIri, { fresh: true });
@@ -72,7 +72,7 @@ export async function receiveForkAnnouncement(ctx: FedCtx, forkIri: string, anno
     return false;
   }
   if (claim.forkedFrom?.contentHash !== forkedFrom.contentHash) {
-    logger.warning("Refused fork {fork}: it claims hash {claimed} for {version}, which is {actual}.", {
+    logger.info("Refused fork {fork}: it claims hash {claimed} for {version}, which is {actual}.", {
       fork: forkIri,
       claimed: String(claim.forkedFrom?.contentHash),
       version: forkedFrom.iri,

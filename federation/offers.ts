@@ -61,7 +61,7 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
   const objectIri = activity.objectId?.href;
   if (!actorIri || !objectIri) return undefined;
   const refuse = (reason: string) => {
-    logger.warning("Refused offer {offer}: {reason}", { offer: objectIri, reason });
+    logger.info("Refused offer {offer}: {reason}", { offer: objectIri, reason });
     return undefined;
   };
   if (new URL(objectIri).origin !== new URL(actorIri).origin) return refuse(`it is not on the origin of ${actorIri}`);
@@ -110,7 +110,7 @@ export function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): bool
   if (!offer || offer.direction !== "outgoing") return false;
   const upstream = findPolicyByIri(ctx.data.db, offer.targetIri);
   if (!upstream || upstream.ownerIri !== answer.actorId?.href) {
-    logger.warning("Ignored an answer to {offer} from {actor}, who does not own its target.", { offer: offer.iri, actor: answer.actorId?.href });
+    logger.info("Ignored an answer to {offer} from {actor}, who does not own its target.", { offer: offer.iri, actor: answer.actorId?.href });
     return true;
   }
   const reason = answer.content?.toString() ?? null;

@@ -117,14 +117,14 @@ export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): b
   if (!policy || !proposal || proposal.policyId !== policy.id || !community) return false;
   if (note.attributionId?.href !== actorIri) return true;
   if (!(VOTE_VALUES as readonly string[]).includes(value)) {
-    logger.warning("Ignored a vote {value} on {proposal}: not an option.", { value, proposal: target });
+    logger.info("Ignored a vote {value} on {proposal}: not an option.", { value, proposal: target });
     return true;
   }
   try {
     castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number]);
     logger.info("{actor} voted {value} on {proposal}.", { actor: actorIri, value, proposal: target });
   } catch (error) {
-    logger.warning("Refused a vote on {proposal} by {actor}: {reason}", { proposal: target, actor: actorIri, reason: (error as Error).message });
+    logger.info("Refused a vote on {proposal} by {actor}: {reason}", { proposal: target, actor: actorIri, reason: (error as Error).message });
   }
   return true;
 }
@@ -183,7 +183,7 @@ export async function receiveProposal(ctx: FedCtx, question: Question | null, qu
   const policy = findPolicyByIri(ctx.data.db, poll.context);
   const sameOrigin = new URL(poll.id).origin === new URL(actorIri).origin && poll.id === questionIri;
   if (!sameOrigin || poll.attributedTo !== actorIri || !policy || policy.ownerIri !== actorIri) {
-    logger.warning("Refused the proposal {iri} from {actor}: not a proposal of a policy that actor owns and we hold.", { iri: questionIri, actor: actorIri });
+    logger.info("Refused the proposal {iri} from {actor}: not a proposal of a policy that actor owns and we hold.", { iri: questionIri, actor: actorIri });
     return false;
   }
   persistRemoteProposal(ctx.data.db, {
