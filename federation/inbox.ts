@@ -65,7 +65,7 @@ export async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   const { answerer } = target;
   const cached = await resolveSender(ctx, follow.actorId, () => follow.getActor(ctx));
   if (!cached) {
-    logger.warn("Ignoring Follow {id}: its actor could not be fetched.", { id: follow.id.href });
+    logger.info("Ignored Follow {id} from {actor}: its actor could not be fetched or was refused.", { id: follow.id.href, actor: follow.actorId.href });
     return;
   }
   const follower = toRecipient(cached);
