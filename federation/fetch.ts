@@ -19,6 +19,7 @@ import { kvCache, signRequest, type KvStore } from "@fedify/fedify";
 import type { DocumentLoader, RemoteDocument } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { assertPublicHost } from "./addresses.ts";
+import { readLimited } from "./bounded-body.ts";
 import { assertKeyOwnership } from "./key-ownership.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../src/version.ts";
 
@@ -78,26 +79,9 @@ function sizeLimit(kind: DocumentKind): number {
 }
 
 async function readCapped(response: Response, url: string, limit: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > limit) {
-    await response.body?.cancel();
-    throw new RefusedDocumentError(url, `it declares ${declared} bytes, over the ${limit}-byte limit`);
-  }
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new RefusedDocumentError(url, `it is over the ${limit}-byte limit`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const bytes = await readLimited(response, limit);
+  if (!bytes) throw new RefusedDocumentError(url, `it is over the ${limit}-byte limit`);
+  return Buffer.from(bytes).toString("utf8");
 }
 
 async function checkedUrl(raw: string, allowPrivateAddress: boolean): Promise<URL> {

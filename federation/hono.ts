@@ -9,6 +9,7 @@ import type { Federation } from "@fedify/fedify";
 import type { Context, MiddlewareHandler } from "hono";
 import type { InstanceData } from "./context.ts";
 import { problem } from "../src/api/problem.ts";
+import { readLimited } from "./bounded-body.ts";
 
 export const INBOX_BODY_LIMIT = 1024 * 1024;
 
@@ -32,27 +33,6 @@ function isInboxPost(request: Request): boolean {
   if (request.method !== "POST") return false;
   const path = new URL(request.url).pathname;
   return path === "/inbox" || /^\/actors\/[^/]+\/inbox$/.test(path);
-}
-
-/** Reads at most `limit` bytes; undefined when the body is larger. */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) return undefined;
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
 
 async function guardInbox(request: Request): Promise<Request | Response> {
