@@ -103,9 +103,8 @@ async function checkedUrl(raw: string, allowPrivateAddress: boolean): Promise<UR
   return url;
 }
 
-/** One request with a timeout, redirects followed by hand so that every hop is checked. */
-async function fetchFollowingRedirects(start: string, options: FetchOptions): Promise<Response & { finalUrl: string }> {
-  const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])]);
+/** Redirects followed by hand, so that every hop is checked. */
+async function fetchFollowingRedirects(start: string, options: FetchOptions, signal: AbortSignal): Promise<Response & { finalUrl: string }> {
   let current = start;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const url = await checkedUrl(current, options.allowPrivateAddress);
@@ -119,8 +118,7 @@ async function fetchFollowingRedirects(start: string, options: FetchOptions): Pr
     try {
       response = await fetch(request, { redirect: "manual", signal });
     } catch (error) {
-      if (signal.aborted && !options.signal?.aborted) throw new RefusedDocumentError(start, `no answer within ${options.timeoutMs ?? FETCH_TIMEOUT_MS} ms`);
-      throw error;
+      throw signal.aborted && !options.signal?.aborted ? timedOut(start, options) : error;
     }
     const location = response.headers.get("location");
     if (response.status >= 300 && response.status < 400 && location) {
@@ -146,7 +144,28 @@ function documentId(document: unknown): string | undefined {
  * for an HTTP error status.
  */
 export async function fetchDocument(url: string, options: FetchOptions): Promise<FetchedDocument> {
-  const response = await fetchFollowingRedirects(url, options);
+  // One deadline for the whole exchange, body included; the caller's signal
+  // (often long-lived) gets a listener only for as long as this fetch runs.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? FETCH_TIMEOUT_MS);
+  const forward = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", forward, { once: true });
+  try {
+    return await fetchChecked(url, options, controller.signal);
+  } catch (error) {
+    throw controller.signal.aborted && !options.signal?.aborted && !(error instanceof RefusedDocumentError) ? timedOut(url, options) : error;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", forward);
+  }
+}
+
+function timedOut(url: string, options: FetchOptions): RefusedDocumentError {
+  return new RefusedDocumentError(url, `no answer within ${options.timeoutMs ?? FETCH_TIMEOUT_MS} ms`);
+}
+
+async function fetchChecked(url: string, options: FetchOptions, signal: AbortSignal): Promise<FetchedDocument> {
+  const response = await fetchFollowingRedirects(url, options, signal);
   const { finalUrl } = response;
   if (!response.ok) {
     await response.body?.cancel();
