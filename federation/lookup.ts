@@ -54,13 +54,11 @@ function refuse(resource: string, reason: string): RemoteError {
 }
 
 /**
- * Asks `host` for `acct:username@host` and returns the actor its `self`
- * link names. WebFinger is https; local multi-instance setups
- * (--allow-private-address) serve plain http, so there http is tried too.
- * The answer must be about the account asked for.
+ * Asks `host` for `acct:username@host`. WebFinger is https; local
+ * multi-instance setups (--allow-private-address) serve plain http, so
+ * there http is tried too.
  */
-async function webfinger(ctx: FedCtx, username: string, host: string): Promise<URL> {
-  const resource = `acct:${username}@${host}`;
+async function queryWebfinger(ctx: FedCtx, resource: string, host: string): Promise<{ subject: string; self: URL }> {
   const schemes = ctx.data.allowPrivateAddress ? ["https", "http"] : ["https"];
   let failure: unknown;
   for (const scheme of schemes) {
@@ -75,12 +73,29 @@ async function webfinger(ctx: FedCtx, username: string, host: string): Promise<U
     }
     const jrd = jrdSchema.safeParse(document);
     if (!jrd.success) throw refuse(resource, "the WebFinger answer is not a JRD");
-    if (jrd.data.subject.toLowerCase() !== resource.toLowerCase()) throw refuse(resource, `the WebFinger answer is about ${jrd.data.subject}`);
     const self = jrd.data.links.find((link) => link.rel === "self" && link.href && SELF_TYPES.test(link.type ?? ""));
     if (!self?.href || !URL.canParse(self.href)) throw refuse(resource, "the WebFinger answer has no ActivityPub self link");
-    return new URL(self.href);
+    return { subject: jrd.data.subject, self: new URL(self.href) };
   }
-  throw new RemoteError(`Could not look up @${username}@${host}: ${describeFailure(failure)}.`);
+  throw new RemoteError(`Could not look up ${resource}: ${describeFailure(failure)}.`);
+}
+
+/**
+ * The actor WebFinger names for `acct:username@host`. The answer must be
+ * about the account asked for; an answer that names another account as its
+ * subject (a server whose accounts live under another domain) is taken only
+ * when that account's own host gives the same actor for it.
+ */
+async function webfinger(ctx: FedCtx, username: string, host: string): Promise<URL> {
+  const resource = `acct:${username}@${host}`;
+  const answer = await queryWebfinger(ctx, resource, host);
+  if (answer.subject.toLowerCase() === resource.toLowerCase()) return answer.self;
+  const canonical = HANDLE.exec(answer.subject.replace(/^acct:/i, ""));
+  const confirmed = canonical ? await queryWebfinger(ctx, answer.subject, canonical[2]!).catch(() => undefined) : undefined;
+  if (confirmed?.subject.toLowerCase() !== answer.subject.toLowerCase() || confirmed.self.href !== answer.self.href) {
+    throw refuse(resource, `the WebFinger answer is about ${answer.subject}, which its own host does not confirm`);
+  }
+  return answer.self;
 }
 
 /**

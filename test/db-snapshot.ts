@@ -2,13 +2,16 @@
  * Every row an instance holds, read from its database file: tests take one
  * before a hostile input and one after, and require them to be equal.
  * Fedify's own key-value cache and queue tables are left out (caching a
- * fetched document is not a change of state), and so are sign-in sessions.
+ * fetched document is not a change of state), and so are sign-in sessions
+ * and the time a local API token was last used.
  */
 import Database from "better-sqlite3";
 import { databasePath } from "../db/client.ts";
 import { waitFor, type TestInstance } from "./harness.ts";
 
 const IGNORED = new Set(["fedify_kv", "fedify_queue", "sessions", "__drizzle_migrations", "sqlite_sequence"]);
+/** Columns that record the test's own local API use, not anything a remote server did. */
+const IGNORED_COLUMNS: Record<string, string[]> = { api_tokens: ["last_used_at"] };
 
 export type Snapshot = Record<string, unknown[]>;
 
@@ -23,7 +26,9 @@ export function snapshot(instance: TestInstance): Snapshot {
     const result: Snapshot = {};
     for (const { name } of tables) {
       if (IGNORED.has(name)) continue;
-      result[name] = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
+      const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Record<string, unknown>[];
+      const drop = IGNORED_COLUMNS[name] ?? [];
+      result[name] = rows.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => !drop.includes(column))));
     }
     return result;
   } finally {

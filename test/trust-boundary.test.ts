@@ -216,9 +216,10 @@ describe("4. WebFinger: the answer must be about the account asked for, and its 
 
   it("refuses an answer whose subject is another account", async () => {
     const liar = hostile.actor("liar");
-    hostile.webfinger(`acct:liar@${hostile.host}`, jrd("acct:someone@else.example", liar.id));
+    // The subject names an account on a host that does not answer (port 1 refuses connections).
+    hostile.webfinger(`acct:liar@${hostile.host}`, jrd("acct:someone@127.0.0.1:1", liar.id));
     await refusedWithoutChange(a, () => followAs(`@liar@${hostile.host}`).then((r) => new Response(null, { status: r.status })), 502);
-    expect(a.log()).toMatch(/Refused WebFinger answer for .*acct:liar@.*about acct:someone@else.example/);
+    expect(a.log()).toMatch(/Refused WebFinger answer for .*acct:liar@.*about acct:someone@127.0.0.1:1, which its own host does not confirm/);
   });
 
   it("refuses a self link to an actor on another host that its own host does not confirm", async () => {
@@ -241,6 +242,9 @@ describe("4. WebFinger: the answer must be about the account asked for, and its 
     const plain = hostile.actor("plain");
     hostile.webfinger(`acct:plain@${hostile.host}`, jrd(`acct:plain@${hostile.host}`, plain.id));
     expect((await followAs(`@plain@${hostile.host}`)).status).toBe(202);
+    // An alias whose answer names the canonical account, which confirms itself.
+    hostile.webfinger(`acct:alias@${hostile.host}`, jrd(`acct:plain@${hostile.host}`, plain.id));
+    expect((await followAs(`@alias@${hostile.host}`)).status).toBe(202);
   });
 });
 
