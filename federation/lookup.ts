@@ -8,6 +8,7 @@ import { getLogger } from "@logtape/logtape";
 import { z } from "zod";
 import { FedalignError, InvalidInputError, NotFoundError, RemoteError } from "../src/errors.ts";
 import { canonicalHost } from "../src/hosts.ts";
+import { REMOTE_LIMITS, overLimit } from "../src/limits.ts";
 import { isPrivateHost } from "./addresses.ts";
 import type { FedCtx } from "./context.ts";
 import { fetchDocument, loadDocument, USER_AGENT } from "./fetch.ts";
@@ -187,6 +188,8 @@ export async function lookupFollowTarget(ctx: FedCtx, target: string): Promise<F
     if (new URL(doc.attributedTo).origin !== new URL(doc.id).origin) {
       throw new RemoteError(`${normalised} claims a community on another server; refusing to follow it.`);
     }
+    const tooLong = overLimit("its name", typeof doc.name === "string" ? doc.name : null, REMOTE_LIMITS.name) ?? overLimit("its licence", typeof doc.licence === "string" ? doc.licence : null, REMOTE_LIMITS.name);
+    if (tooLong) throw new RemoteError(`${normalised} cannot be followed: ${tooLong}.`);
     const answerer = await lookupActor(ctx, doc.attributedTo);
     return {
       followeeIri: doc.id,

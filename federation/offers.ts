@@ -8,6 +8,7 @@
 import { Accept, Document, Offer as OfferActivity, Reject } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { changeSetSchema } from "../src/policies/changeset.ts";
+import { REMOTE_LIMITS, overLimit } from "../src/limits.ts";
 import { isBlocked } from "../src/policies/annotations.ts";
 import { findOffer, recordDecision, recordOffer, type Offer } from "../src/policies/offers.ts";
 import { findPolicyByIri, isLocal, listVersions, type Policy } from "../src/policies/policies.ts";
@@ -61,7 +62,7 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
   const objectIri = activity.objectId?.href;
   if (!actorIri || !objectIri) return undefined;
   const refuse = (reason: string) => {
-    logger.info("Refused offer {offer}: {reason}", { offer: objectIri, reason });
+    logger.info("Refused offer {offer} from {actor}: {reason}.", { offer: objectIri, actor: actorIri, reason });
     return undefined;
   };
   if (new URL(objectIri).origin !== new URL(actorIri).origin) return refuse(`it is not on the origin of ${actorIri}`);
@@ -75,6 +76,10 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
   if (typeof doc.origin !== "string" || new URL(doc.origin).origin !== new URL(actorIri).origin) return refuse("its origin is not the sender's fork");
   const changes = changeSetSchema.safeParse(doc.changes);
   if (!changes.success) return refuse(`its changes are malformed (${changes.error.issues[0]?.message})`);
+  const tooBig =
+    overLimit("its message", typeof doc.name === "string" ? doc.name : "", REMOTE_LIMITS.summary) ??
+    (changes.data.operations.length > REMOTE_LIMITS.clausesPerVersion ? `${changes.data.operations.length} operations, over the limit of ${REMOTE_LIMITS.clausesPerVersion}` : undefined);
+  if (tooBig) return refuse(tooBig);
   // The changes must be against one of our live versions.
   const base = listVersions(ctx.data.db, target).find((v) => v.contentHash === changes.data.base.contentHash);
   if (!base || base.retractedAt) return refuse("it is based on an unknown or retracted version");
