@@ -42,6 +42,8 @@ const ACCEPT: Record<DocumentKind, string> = {
 
 /** A remote document refused by a check of this module (not a network failure). */
 export class RefusedDocumentError extends Error {
+  /** Set once the refusal is logged, so a refusal seen through nested loaders is logged once. */
+  reported = false;
   constructor(readonly url: string, readonly reason: string) {
     super(`Refused ${url}: ${reason}`);
     this.name = "RefusedDocumentError";
@@ -216,7 +218,8 @@ function logged(loader: DocumentLoader): DocumentLoader {
     try {
       return await loader(url, options);
     } catch (error) {
-      if (error instanceof RefusedDocumentError) {
+      if (error instanceof RefusedDocumentError && !error.reported) {
+        error.reported = true;
         logger.info("Refused remote document {url}: {reason}.", { url: error.url, reason: error.reason });
       }
       throw error;
