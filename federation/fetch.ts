@@ -185,6 +185,10 @@ async function fetchChecked(url: string, options: FetchOptions, signal: AbortSig
     throw new RefusedDocumentError(url, "it is not JSON");
   }
   if (options.kind === "activitystreams") {
+    // An ActivityStreams document is one object; an array or a @graph would carry ids this check cannot see.
+    if (typeof document !== "object" || document === null || Array.isArray(document) || "@graph" in document) {
+      throw new RefusedDocumentError(url, "it is not a single JSON object");
+    }
     const id = documentId(document);
     if (id !== undefined && URL.canParse(id) && new URL(id).origin !== new URL(finalUrl).origin) {
       throw new RefusedDocumentError(url, `it names itself ${id} but was served from ${new URL(finalUrl).origin}`);

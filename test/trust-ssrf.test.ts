@@ -75,6 +75,14 @@ describe("the guarded fetch over loopback (units)", () => {
     expect(Date.now() - started).toBeLessThan(2_500);
   });
 
+  it("refuses ActivityStreams documents whose ids it cannot check (an array, a @graph)", async () => {
+    peer.server.serveJson("/array", [{ "@id": "https://victim.example/users/v", "@type": "https://www.w3.org/ns/activitystreams#Person" }]);
+    peer.server.serveJson("/graph", { "@context": "https://www.w3.org/ns/activitystreams", "@graph": [{ id: "https://victim.example/users/v", type: "Person" }] });
+    for (const path of ["/array", "/graph"]) {
+      await expect(fetchDocument(peer.url(path), { kind: "activitystreams", allowPrivateAddress: true })).rejects.toThrow(/not a single JSON object/);
+    }
+  });
+
   it("caps WebFinger answers at 100 KiB and refuses loopback unless allowed", async () => {
     peer.server.serve("/jrd", { headers: { "content-type": "application/jrd+json" }, body: JSON.stringify({ subject: "acct:x@y", pad: "x".repeat(101 * 1024) }) });
     await expect(fetchDocument(peer.url("/jrd"), { kind: "webfinger", allowPrivateAddress: true })).rejects.toThrow(/over the 102400-byte limit/);
