@@ -22,17 +22,31 @@ const noFetch: DocumentLoader = async (url) => {
 
 type Parsed = ASObject | CryptographicKey | Multikey;
 
-/** Parses the way Fedify's key fetch does: as any object, else directly as a key. */
-async function parse(document: unknown, contextLoader: DocumentLoader): Promise<Parsed | undefined> {
+/**
+ * Every reading Fedify's key fetch could make of the document. It reads it
+ * as an object first (an actor embedding keys); only when that fails does it
+ * read it as the key class it wants: a CryptographicKey (`owner`) for
+ * signatures, a Multikey (`controller`) for proofs. So both key readings are
+ * checked, and a claim in one cannot hide behind an honest other.
+ */
+async function readings(document: unknown, contextLoader: DocumentLoader): Promise<Parsed[]> {
   const options = { documentLoader: noFetch, contextLoader };
+  const found: Parsed[] = [];
   for (const cls of [ASObject, CryptographicKey, Multikey] as const) {
     try {
-      return await cls.fromJsonLd(document, options);
+      found.push(await cls.fromJsonLd(document, options));
+      if (cls === ASObject) return found;
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
     }
   }
-  return undefined;
+  return found;
+}
+
+/** The actor a key owner's document describes, if it is one. */
+async function parseActor(document: unknown, contextLoader: DocumentLoader): Promise<Actor | undefined> {
+  const parsed = (await readings(document, contextLoader))[0];
+  return parsed && isActor(parsed) ? parsed : undefined;
 }
 
 function keyOwner(key: CryptographicKey | Multikey): URL | null {
@@ -69,8 +83,8 @@ async function checkKey(key: CryptographicKey | Multikey, url: string, loader: D
     throw new RefusedDocumentError(url, `key ${key.id.href} claims owner ${owner.href}, on another origin`);
   }
   const { document } = await loader(owner.href);
-  const actor = await parse(document, contextLoader);
-  if (!actor || !isActor(actor) || actor.id?.href !== owner.href) {
+  const actor = await parseActor(document, contextLoader);
+  if (!actor || actor.id?.href !== owner.href) {
     throw new RefusedDocumentError(url, `key ${key.id.href} claims owner ${owner.href}, which is not an actor`);
   }
   const listed = [...actor.publicKeyIds, ...actor.assertionMethodIds].some((id) => id.href === key.id!.href);
@@ -83,7 +97,8 @@ async function checkKey(key: CryptographicKey | Multikey, url: string, loader: D
  * `loader` fetches the owner's document (through the same checks).
  */
 export async function assertKeyOwnership(document: unknown, url: string, loader: DocumentLoader, contextLoader: DocumentLoader): Promise<void> {
-  const parsed = await parse(document, contextLoader);
-  if (parsed instanceof CryptographicKey || parsed instanceof Multikey) await checkKey(parsed, url, loader, contextLoader);
-  else if (parsed && isActor(parsed)) await checkActorKeys(parsed, url, contextLoader);
+  for (const parsed of await readings(document, contextLoader)) {
+    if (parsed instanceof CryptographicKey || parsed instanceof Multikey) await checkKey(parsed, url, loader, contextLoader);
+    else if (isActor(parsed)) await checkActorKeys(parsed, url, contextLoader);
+  }
 }

@@ -53,3 +53,8 @@ export async function inboxDrained(instance: TestInstance): Promise<void> {
     { what: "the inbox queue to drain" },
   );
 }
+
+/** Waits for a line in the instance's log: its stderr reaches the test a moment after its database changes. */
+export async function logged(instance: TestInstance, pattern: RegExp): Promise<void> {
+  await waitFor(() => pattern.test(instance.log()), { what: `a log line matching ${pattern}`, timeoutMs: 10_000 });
+}

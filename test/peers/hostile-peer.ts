@@ -10,7 +10,7 @@
  */
 import { ACTIVITY_JSON, AS_CONTEXT, PeerServer, SECURITY_CONTEXT, actorDocument } from "./peer-server.ts";
 import { generateRsaKeyPair, type RsaKeyPair } from "./http-signatures.ts";
-import { DATA_INTEGRITY_CONTEXT, attachProof, generateEd25519KeyPair, multikeyDocument, type Ed25519KeyPair } from "./integrity-proofs.ts";
+import { DATA_INTEGRITY_CONTEXT, MULTIKEY_CONTEXT, attachProof, generateEd25519KeyPair, multikeyDocument, type Ed25519KeyPair } from "./integrity-proofs.ts";
 
 export interface Signer {
   keyId: string;
@@ -77,6 +77,25 @@ export class HostilePeer {
     const key = generateEd25519KeyPair();
     const keyId = this.url(path);
     this.server.serveJson(path, multikeyDocument(keyId, controller, key));
+    return { keyId, key };
+  }
+
+  /**
+   * One document typed both CryptographicKey and Multikey: an honest `owner`
+   * for readers that take it as a key, a false `controller` for readers that
+   * take it as a Multikey.
+   */
+  dualKey(path: string, claims: { owner: string; controller: string }): { keyId: string; key: Ed25519KeyPair } {
+    const key = generateEd25519KeyPair();
+    const keyId = this.url(path);
+    this.server.serveJson(path, {
+      "@context": [SECURITY_CONTEXT, MULTIKEY_CONTEXT],
+      id: keyId,
+      type: ["CryptographicKey", "Multikey"],
+      owner: claims.owner,
+      controller: claims.controller,
+      publicKeyMultibase: key.publicKeyMultibase,
+    });
     return { keyId, key };
   }
 
