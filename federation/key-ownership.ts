@@ -53,10 +53,20 @@ function keyOwner(key: CryptographicKey | Multikey): URL | null {
   return key instanceof CryptographicKey ? key.ownerId : key.controllerId;
 }
 
+/**
+ * Stands in for a key the actor lists only by IRI: nothing is fetched, and
+ * the stand-in claims no owner, so only its id's origin is checked here (the
+ * key document itself is checked when it is fetched). The actor parsed here
+ * is thrown away, so the stand-ins never reach Fedify.
+ */
+function standIn(type: "CryptographicKey" | "Multikey"): DocumentLoader {
+  const context = type === "Multikey" ? "https://w3id.org/security/multikey/v1" : "https://w3id.org/security/v1";
+  return async (url) => ({ contextUrl: null, documentUrl: url, document: { "@context": context, id: url, type } });
+}
+
 async function* embeddedKeys(actor: Actor, contextLoader: DocumentLoader): AsyncIterable<CryptographicKey | Multikey> {
-  const options = { documentLoader: noFetch, contextLoader, suppressError: true };
-  yield* actor.getPublicKeys(options);
-  yield* actor.getAssertionMethods(options);
+  yield* actor.getPublicKeys({ documentLoader: standIn("CryptographicKey"), contextLoader, suppressError: true });
+  yield* actor.getAssertionMethods({ documentLoader: standIn("Multikey"), contextLoader, suppressError: true });
 }
 
 /** An actor document may only carry keys it owns, on its own origin. */
