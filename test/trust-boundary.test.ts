@@ -70,6 +70,18 @@ describe("1. identity: only the actor's own key, listed by the actor on its orig
     await logged(a, /Refused remote document .*keys\/claims-bob.*claims owner/);
   });
 
+  it("refuses each incident of the issue sent with such a key: a retraction, an annotation deletion, an inbox move, a vote", async () => {
+    const key = hostile.claimKey("/keys/claims-bob-again", bob.actor);
+    const as = "https://www.w3.org/ns/activitystreams";
+    const forged = [
+      { "@context": as, id: `${bob.actor}#del/1`, type: "Delete", actor: bob.actor, object: `${nurses}/policies/triage/versions/1` },
+      { "@context": as, id: `${bob.actor}#del/2`, type: "Delete", actor: bob.actor, object: `${b.origin}/annotations/1` },
+      { "@context": as, id: `${bob.actor}#upd/1`, type: "Update", actor: bob.actor, object: { id: bob.actor, type: "Person", inbox: hostile.url("/stolen/inbox") } },
+      { "@context": as, id: `${bob.actor}#vote/1`, type: "Create", actor: bob.actor, object: { id: `${bob.actor}#vote/1/note`, type: "Note", attributedTo: bob.actor, name: "yes", inReplyTo: `${nurses}/proposals/1` } },
+    ];
+    for (const activity of forged) await refusedWithoutChange(a, () => hostile.post(inbox, activity, key), 401);
+  });
+
   it("refuses a third-origin key typed Key whose owner claims the victim", async () => {
     const key = hostile.claimKey("/keys/claims-bob-as-key", bob.actor, "Key");
     await refusedWithoutChange(a, () => hostile.post(inbox, undoOf(bob.actor, bobFollow), key), 401);
