@@ -1,8 +1,10 @@
 /**
- * Inbox listeners. Fedify has verified the HTTP signature (or proof) and
- * that the signer owns the activity's actor before any of these runs, and
- * drops re-deliveries of an activity id it has already seen; each handler
- * is still idempotent on its own.
+ * Inbox listeners. Before any of these runs, Fedify has verified the HTTP
+ * signature (or proof) with a key our document loader vouched for (on the
+ * actor's origin and listed by the actor: ./key-ownership.ts) and checked
+ * that its owner is the activity's actor; `counted` has refused embedded
+ * objects that claim another author; and Fedify drops re-deliveries of an
+ * activity id it has already seen. Each handler is still idempotent.
  */
 import type { Federation, InboxContext } from "@fedify/fedify";
 import { Accept, Activity as ActivityClass, Announce, Article, Create, Delete, Document, Follow, Note, Offer, OrderedCollection, Question, Reject, Undo, Update, isActor, type Activity } from "@fedify/vocab";
