@@ -14,6 +14,11 @@
  * The Fedify document loader built here also enforces key ownership
  * (./key-ownership.ts), so Fedify's own signature checks, which fetch keys
  * through it, never trust a key that its actor does not list.
+ *
+ * Use `loadDocument(ctx, url, { fresh: true })` for a raw document that an
+ * activity says changed, and `ctx.lookupObject(url, { documentLoader:
+ * ctx.data.loaders.fresh })` for a parsed object; `ctx.documentLoader`
+ * answers from the five-minute cache.
  */
 import { kvCache, signRequest, type KvStore } from "@fedify/fedify";
 import type { DocumentLoader, RemoteDocument } from "@fedify/vocab";
