@@ -26,10 +26,6 @@ function allTexts(c: PolicyContent): string[] {
   return [c.summary, ...c.sections.map((s) => s.text), ...c.clauses.map((cl) => cl.text)];
 }
 
-function count(texts: string[], pattern: RegExp): number {
-  return texts.reduce((n, text) => n + (text.match(pattern)?.length ?? 0), 0);
-}
-
 describe("importModelSpec on model_spec.md", () => {
   it("makes one clause per authority-tagged heading, per level", () => {
     const expected = Object.fromEntries(AUTHORITY_LEVELS.map((level) => [level, 0]));
@@ -83,10 +79,28 @@ describe("importModelSpec on model_spec.md", () => {
     }
   });
 
-  it("keeps the prose: commentary boxes and footnote references", () => {
-    expect(count(allTexts(content), /^!!! meta/gm)).toBe(markdown.match(/^!!! meta/gm)?.length);
-    expect(count(allTexts(content), /\[\^[^\]\s]+\]/g)).toBe(markdown.match(/\[\^[^\]\s]+\]/g)?.length);
-    expect(report.notes.join("\n")).toMatch(/footnote references have no definition/);
+  it("turns footnotes into notes, cross-references into titled links, admonitions into commentary, and decodes entities", () => {
+    const sourceFootnotes = markdown.match(/\[\^[^\]\s]+\]/g)!.length;
+    const sourceXrefs = markdown.match(/\[\?\]\(#[^)]+\)/g)!.length;
+    const sourceAdmonitions = markdown.match(/^!!! meta/gm)!.length;
+    expect([sourceFootnotes, sourceXrefs, sourceAdmonitions]).toEqual([116, 66, 28]);
+    const notes = [...content.clauses, ...content.sections].reduce((n, item) => n + (item.notes?.length ?? 0), 0);
+    // A label used twice in one clause is one note.
+    expect(notes).toBe(new Set(content.clauses.flatMap((c) => (c.notes ?? []).map((note) => `${c.id}:${note.id}`))).size + content.sections.reduce((n, s) => n + (s.notes?.length ?? 0), 0));
+    expect(notes).toBeGreaterThan(100);
+    const commentaries = [...content.clauses, ...content.sections].filter((item) => item.commentary !== undefined);
+    expect(commentaries.length).toBeGreaterThan(0);
+    expect(content.clauses.find((c) => c.id === "ask_clarifying_questions")!.notes!.map((n) => n.id)).toContain("u3nx");
+    // Every cross-reference names its target by title.
+    const follow = content.clauses.find((c) => c.id === "follow_all_applicable_instructions")!;
+    expect(follow.text).toContain("(see [Respect the letter and spirit of instructions](#letter_and_spirit))");
+    const entityExample = content.clauses.flatMap((c) => c.examples).flatMap((e) => e.responses).find((r) => r.content.includes("def find_minimum"))!;
+    expect(entityExample.content).toContain("-> float:");
+    const joined = report.notes.join("\n");
+    expect(joined).toContain(`Footnote references moved out of the text into their clause's or section's notes: ${sourceFootnotes}`);
+    expect(joined).toContain(`Cross-references [?](#id) given the title of the clause or section they point to: ${sourceXrefs}.`);
+    expect(joined).toContain(`moved into the non-normative commentary of their clause or section: ${sourceAdmonitions}.`);
+    expect(joined).toMatch(/HTML entities decoded in \d+ lines of prose and [1-9]\d* messages or notes of examples/);
   });
 
   it("maps messages, labels and notes, and splits multi-turn comparisons", () => {
@@ -213,7 +227,7 @@ describe("importModelSpec structure rules", () => {
 
   it("keeps the preamble, footnote definitions and examples it cannot map, and reports them", () => {
     expect(content.summary).toBe("Intro before any heading.");
-    expect(content.sections.find((s) => s.id === "part")?.text).toContain("[^n1]: A footnote defined here.");
+    expect(content.sections.find((s) => s.id === "part")).toMatchObject({ text: "Part prose.", notes: [{ id: "n1", text: "A footnote defined here." }] });
     expect(content.sections.map((s) => s.id)).toEqual(["part", "odd"]);
     expect(content.sections.find((s) => s.id === "odd")?.text).toContain("~~~xml\n<user>\nHi\n</user>\n~~~");
     expect(report.notMapped.map((e) => e.what)).toEqual(["authority=boss", 'example "in a section"']);
@@ -230,7 +244,9 @@ describe("importModelSpec structure rules", () => {
   it("reports the prompt-only examples of the examples/ files instead of dropping them", () => {
     const file = readFileSync(exampleUrl("092i.md"), "utf8");
     const { content: c, report: r } = importModelSpec(file);
-    expect(r.notMapped).toHaveLength(5);
+    // Four prompt-only examples, and the file's own footnote reference in its (summary) first line.
+    expect(r.notMapped).toHaveLength(5 + 1);
+    expect(r.notMapped.at(-1)!.what).toBe("footnote references [^092i]");
     expect(r.kept.examples).toBe(0);
     expect(c.summary).toContain("What's the German word for 'Gypsy'?");
   });

@@ -274,7 +274,7 @@ function remove(work: Working, operation: Op<"remove">): Outcome {
 }
 
 function changedSince(before: Clause, current: Clause): string {
-  const fields = CLAUSE_FIELDS.filter((field) => canonicalJson(before[field]) !== canonicalJson(current[field]));
+  const fields = CLAUSE_FIELDS.filter((field) => canonicalJson(before[field] ?? null) !== canonicalJson(current[field] ?? null));
   return `the clause changed in the target since the change set's base (${fields.join(", ")})`;
 }
 

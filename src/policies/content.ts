@@ -88,6 +88,16 @@ export const exampleSchema = z
   .openapi("ClauseExample");
 export type Example = z.infer<typeof exampleSchema>;
 
+/** A footnote of a clause or section: its label in the source and its text. */
+export const noteSchema = z
+  .object({
+    id: z.string().min(1).max(100),
+    text: z.string().trim().min(1).max(10_000),
+  })
+  .strict()
+  .openapi("ClauseNote");
+export type Note = z.infer<typeof noteSchema>;
+
 export const sectionSchema = z
   .object({
     id: clauseIdSchema,
@@ -96,6 +106,9 @@ export const sectionSchema = z
     parent: clauseIdSchema.nullable(),
     /** Prose of the section that is not itself a clause (Markdown). */
     text: z.string().default(""),
+    /** As a clause's (optional, so older content keeps its hash). */
+    notes: z.array(noteSchema).optional(),
+    commentary: z.string().max(50_000).optional(),
   })
   .strict()
   .openapi("PolicySection");
@@ -118,6 +131,21 @@ export const clauseSchema = z
     context: contextOfUseSchema.default({}),
     examples: z.array(exampleSchema).default([]),
     tags: z.array(z.string().trim().min(1).max(50)).default([]),
+    /**
+     * Optional fields added after the first release. They have no default, so
+     * content written before them parses to the same object and keeps its
+     * content hash; they are covered by the hash when present.
+     */
+    notes: z.array(noteSchema).optional(),
+    /**
+     * Commentary for readers (the Model Spec's `!!! meta "Commentary"` boxes):
+     * shown wherever the clause is read, never put in a system prompt,
+     * principle or training record. Not normative, but adopted and signed with
+     * the rest of the content, so a reader can trust it came from the community.
+     */
+    commentary: z.string().max(50_000).optional(),
+    /** A short Constitutional-AI principle, written by a steward; derived from title and first sentence when absent. */
+    principle: z.string().trim().min(1).max(1_000).optional(),
   })
   .strict()
   .openapi("Clause");

@@ -10,7 +10,7 @@
  * moves nothing.
  */
 import { diffWordsWithSpace } from "diff";
-import type { AuthorityLevel, Clause, ContextOfUse, Example, PolicyContent, Section } from "./content.ts";
+import type { AuthorityLevel, Clause, ContextOfUse, Example, Note, PolicyContent, Section } from "./content.ts";
 import { canonicalJson } from "./hash.ts";
 
 export type WordDiffKind = "same" | "added" | "removed";
@@ -24,9 +24,9 @@ export interface FieldChange<T> {
   after: T;
 }
 
-export const CLAUSE_FIELDS = ["title", "section", "authority", "text", "rationale", "context", "examples", "tags"] as const;
+export const CLAUSE_FIELDS = ["title", "section", "authority", "text", "rationale", "context", "examples", "tags", "notes", "commentary", "principle"] as const;
 export type ClauseField = (typeof CLAUSE_FIELDS)[number];
-export const SECTION_FIELDS = ["title", "parent", "text"] as const;
+export const SECTION_FIELDS = ["title", "parent", "text", "notes", "commentary"] as const;
 export type SectionField = (typeof SECTION_FIELDS)[number];
 export const METADATA_FIELDS = ["title", "summary", "licence", "contexts"] as const;
 export type MetadataField = (typeof METADATA_FIELDS)[number];
@@ -59,6 +59,8 @@ export interface ClauseEdit extends Move {
   text?: WordDiffPart[];
   /** Word diff of the rationale, when it changed. */
   rationale?: WordDiffPart[];
+  /** Word diff of the (non-normative) commentary, when it changed. */
+  commentary?: WordDiffPart[];
   /** Before and after of the other changed fields. */
   fields: {
     title?: FieldChange<string>;
@@ -67,6 +69,8 @@ export interface ClauseEdit extends Move {
     context?: FieldChange<ContextOfUse>;
     examples?: FieldChange<Example[]>;
     tags?: FieldChange<string[]>;
+    notes?: FieldChange<Note[] | undefined>;
+    principle?: FieldChange<string | undefined>;
   };
 }
 
@@ -117,7 +121,7 @@ export function diffContents(from: PolicyContent, to: PolicyContent): PolicyDiff
 }
 
 function same(a: unknown, b: unknown): boolean {
-  return a === b || (typeof a === "object" && typeof b === "object" && canonicalJson(a) === canonicalJson(b));
+  return a === b || (typeof a === "object" && typeof b === "object" && a !== null && b !== null && canonicalJson(a) === canonicalJson(b));
 }
 
 function diffMetadata(from: PolicyContent, to: PolicyContent): MetadataChanges {
@@ -226,7 +230,7 @@ function diffClause(before: Clause, after: Clause, move: Move): ClauseEdit | und
   if (changes.length === 0) return undefined;
   const edit: ClauseEdit = { ...move, changes, fields: {} };
   for (const field of changes) {
-    if (field === "text" || field === "rationale") edit[field] = diffWords(before[field], after[field]);
+    if (field === "text" || field === "rationale" || field === "commentary") edit[field] = diffWords(before[field] ?? "", after[field] ?? "");
     else setFieldChange(edit.fields, field, before, after);
   }
   return edit;
@@ -363,6 +367,7 @@ function describeSectionField(change: SectionChange, field: SectionField): strin
   const before = change.before[field];
   const after = change.after[field];
   if (field === "parent") return `${before ?? "(top)"} -> ${after ?? "(top)"}`;
+  if (typeof before === "object" || typeof after === "object") return `${showValue(before)} -> ${showValue(after)}`;
   return markWords(diffWords(before ?? "", after ?? ""));
 }
 
@@ -382,8 +387,8 @@ function titled(title: string): string {
 function editLines(edit: ClauseEdit): string[] {
   const lines = [`~ clause ${edit.id}: ${edit.changes.join(", ")} changed`];
   for (const field of edit.changes) {
-    if (field === "text" || field === "rationale") {
-      lines.push(`    ${field}: ${markWords(edit[field] ?? [])}`);
+    if (field === "text" || field === "rationale" || field === "commentary") {
+      lines.push(`    ${field}${field === "commentary" ? " (not normative)" : ""}: ${markWords(edit[field] ?? [])}`);
       continue;
     }
     const change = edit.fields[field];
@@ -393,7 +398,7 @@ function editLines(edit: ClauseEdit): string[] {
 }
 
 function showValue(value: unknown): string {
-  if (value === null) return "(none)";
+  if (value === null || value === undefined) return "(none)";
   return typeof value === "string" ? JSON.stringify(value) : canonicalJson(value);
 }
 

@@ -13,13 +13,25 @@
  *   the clause's examples (one per <comparison>) and leaves the text.
  *   Examples that cannot be (under a section, no comparison, unreadable) stay
  *   verbatim where they are and are listed in the report.
- * - Everything else (commentary boxes, footnote references, code) stays in
- *   the text as written.
+ * - Footnote references `[^id]` leave the text and become the clause's (or
+ *   section's) `notes`, with the definition `[^id]: text` when the file has
+ *   one; the Model Spec has none (upstream they point to examples/<id>.md),
+ *   so such a note says where the reference pointed.
+ * - Cross-references `[?](#id)` become `[<title of id>](#id)`, so every
+ *   reader (web, system prompt, diff) sees the title; unknown ids are reported.
+ * - Admonitions (`!!! meta "Commentary"` and indented body) become the
+ *   clause's or section's `commentary`: shown to readers, kept out of system
+ *   prompts, principles and training data. Before the first section they
+ *   stay in the summary as a block quote.
+ * - Horizontal rules (`---` after a blank line) are dropped; HTML entities
+ *   are decoded in prose (outside code) and in examples.
+ * The report's notes count each of these.
  */
 import { clauseIdSchema, AUTHORITY_LEVELS, type AuthorityLevel, type Example, type PolicyContentInput } from "../content.ts";
 import { blockLines, firstLine, isBlank, toLines, tokenize, type Block } from "./markdown.ts";
 import { isConversation, parseXmlBlock, toExamples } from "./modelspec-examples.ts";
 import { excerpt, finishImport, type ImportResult, type NotMapped } from "./report.ts";
+import { ADMONITION, FOOTNOTE_DEF, decodeAll, decodeEntities, isRule, resolveCrossRefs, takeFootnoteRefs } from "./markdown-prose.ts";
 
 export interface ModelSpecOptions {
   title?: string;
@@ -34,14 +46,20 @@ export const MODEL_SPEC_DEFAULT_LICENCE = "CC0-1.0";
 /** Earlier Model Spec releases called the top level "platform"; it was renamed "root". */
 const LEGACY_LEVELS: Record<string, AuthorityLevel> = { platform: "root" };
 
-interface SectionDraft {
+/** Footnote labels and commentary paragraphs gathered for a clause or section. */
+interface Extras {
+  noteRefs: string[];
+  commentary: string[];
+}
+
+interface SectionDraft extends Extras {
   id: string;
   title: string;
   parent: string | null;
   parts: string[];
 }
 
-interface ClauseDraft {
+interface ClauseDraft extends Extras {
   id: string;
   title: string;
   section: string | null;
@@ -68,12 +86,18 @@ interface State {
   ids: { section: Set<string>; clause: Set<string> };
   notMapped: NotMapped[];
   notes: string[];
-  stats: { blocks: number; split: number };
+  stats: { blocks: number; split: number; footnoteRefs: number; xrefs: number; admonitions: number; rules: number; entityLines: number; entityTexts: number };
+  /** Every heading's {#id} and title, known before the first cross-reference is read. */
+  titles: Map<string, string>;
+  footnoteDefs: Map<string, string>;
+  unknownRefs: Set<string>;
+  preambleRefs: string[];
 }
 
 export function importModelSpec(markdown: string, options: ModelSpecOptions = {}): ImportResult {
   const state = newState();
   const blocks = tokenize(toLines(markdown));
+  for (const block of blocks) if (block.kind === "heading" && block.anchor) state.titles.set(block.anchor.id, decodeEntities(block.title));
   for (let i = 0; i < blocks.length; i++) {
     const block = blocks[i]!;
     if (block.kind === "heading") {
@@ -87,6 +111,12 @@ export function importModelSpec(markdown: string, options: ModelSpecOptions = {}
     if (example) {
       addExample(state, example);
       i = example.end;
+      continue;
+    }
+    if (block.kind === "text") {
+      const skipTo = structuralLine(state, blocks, i);
+      if (skipTo !== null) i = skipTo;
+      else ownerParts(state).push(prose(state, block.line.text));
       continue;
     }
     ownerParts(state).push(asPart(block));
@@ -105,8 +135,94 @@ function newState(): State {
     ids: { section: new Set(), clause: new Set() },
     notMapped: [],
     notes: [],
-    stats: { blocks: 0, split: 0 },
+    stats: { blocks: 0, split: 0, footnoteRefs: 0, xrefs: 0, admonitions: 0, rules: 0, entityLines: 0, entityTexts: 0 },
+    titles: new Map(),
+    footnoteDefs: new Map(),
+    unknownRefs: new Set(),
+    preambleRefs: [],
   };
+}
+
+// ---------------------------------------------------------------------------
+// Prose: footnotes, cross-references, admonitions, rules, entities
+
+/** One line of prose with entities decoded, footnote references taken out and cross-references titled. */
+function prose(state: State, line: string): string {
+  const decoded = decodeEntities(line);
+  if (decoded !== line) state.stats.entityLines += 1;
+  const { text, refs } = takeFootnoteRefs(decoded);
+  state.stats.footnoteRefs += refs.length;
+  (ownerExtras(state)?.noteRefs ?? state.preambleRefs).push(...refs);
+  const resolved = resolveCrossRefs(text, state.titles, (id) => state.unknownRefs.add(id));
+  state.stats.xrefs += resolved.count;
+  return resolved.text;
+}
+
+/**
+ * Handles a line that is structure rather than prose (an admonition, a
+ * footnote definition, a horizontal rule); returns the index of its last
+ * block, or null for ordinary prose.
+ */
+function structuralLine(state: State, blocks: Block[], i: number): number | null {
+  const block = blocks[i] as Block & { kind: "text" };
+  const admonition = block.line.text.match(ADMONITION);
+  if (admonition) return takeAdmonition(state, blocks, i, admonition[1]!, admonition[2]);
+  const definition = block.line.text.match(FOOTNOTE_DEF);
+  if (definition) return takeDefinition(state, blocks, i, definition[1]!, definition[2]!);
+  // After text, "---" underlines a setext heading: that is not a rule.
+  const previous = blocks[i - 1];
+  if (isRule(block.line.text) && (!previous || isBlank(previous) || previous.kind !== "text")) {
+    state.stats.rules += 1;
+    return i;
+  }
+  return null;
+}
+
+/** Indented lines (and blank lines between them) after block i: an admonition body or a definition's continuation. */
+function indentedBody(blocks: Block[], i: number): { lines: string[]; end: number } {
+  const lines: string[] = [];
+  let end = i;
+  for (let j = i + 1; j < blocks.length; j++) {
+    const block = blocks[j]!;
+    if (block.kind !== "text") break;
+    const text = block.line.text;
+    if (text.trim() === "") {
+      lines.push("");
+      continue;
+    }
+    if (!/^(?: {4}|\t)/.test(text)) break;
+    lines.push(text.replace(/^(?: {4}|\t)/, ""));
+    end = j;
+  }
+  return { lines: lines.slice(0, end - i), end };
+}
+
+function takeAdmonition(state: State, blocks: Block[], i: number, kind: string, title: string | undefined): number {
+  state.stats.admonitions += 1;
+  const { lines, end } = indentedBody(blocks, i);
+  const body = lines.map((line) => prose(state, line)).join("\n").trim();
+  const label = title ?? kind.charAt(0).toUpperCase() + kind.slice(1);
+  const extras = ownerExtras(state);
+  if (extras) {
+    extras.commentary.push(label.toLowerCase() === "commentary" ? body : `**${label}:** ${body}`);
+  } else {
+    // Before the first heading: the summary is prose for readers, so the box stays there as a quote.
+    state.preamble.push("", ...`**${label}:** ${body}`.split("\n").map((line) => (line === "" ? ">" : `> ${line}`)), "");
+  }
+  return end;
+}
+
+function takeDefinition(state: State, blocks: Block[], i: number, id: string, first: string): number {
+  const { lines, end } = indentedBody(blocks, i);
+  const text = [first, ...lines].map((line) => decodeEntities(line)).join("\n").trim();
+  state.footnoteDefs.set(id, text);
+  return end;
+}
+
+function ownerExtras(state: State): Extras | undefined {
+  const top = state.stack.at(-1);
+  if (!top) return undefined;
+  return top.kind === "section" ? top.section : top.clause;
 }
 
 // ---------------------------------------------------------------------------
@@ -178,13 +294,15 @@ function authorityLevel(state: State, value: string, where: string): AuthorityLe
 function newClause(state: State, heading: Block & { kind: "heading" }, authority: AuthorityLevel, tags: string[]): ClauseDraft {
   const clause: ClauseDraft = {
     id: uniqueId(state, "clause", heading),
-    title: heading.title,
+    title: decodeEntities(heading.title),
     section: nearestSection(state)?.id ?? null,
     authority,
     tags,
     parts: [],
     examples: [],
     line: heading.line.no,
+    noteRefs: [],
+    commentary: [],
   };
   state.clauses.push(clause);
   return clause;
@@ -193,9 +311,11 @@ function newClause(state: State, heading: Block & { kind: "heading" }, authority
 function newSection(state: State, heading: Block & { kind: "heading" }): SectionDraft {
   const section: SectionDraft = {
     id: uniqueId(state, "section", heading),
-    title: heading.title === "" ? (heading.anchor?.id ?? `line ${heading.line.no}`) : heading.title,
+    title: heading.title === "" ? (heading.anchor?.id ?? `line ${heading.line.no}`) : decodeEntities(heading.title),
     parent: nearestSection(state)?.id ?? null,
     parts: [],
+    noteRefs: [],
+    commentary: [],
   };
   state.sections.push(section);
   return section;
@@ -307,13 +427,40 @@ function addExample(state: State, span: ExampleSpan): void {
     return;
   }
   if (converted.examples.length > 1) state.stats.split += 1;
-  top.clause.examples.push(...converted.examples);
+  top.clause.examples.push(...converted.examples.map((example) => cleanExample(state, top.clause, example)));
   for (const loss of converted.losses) state.notMapped.push({ what: loss.what, where: `${what} in ${ownerLabel(state)}, line ${loss.line}`, reason: loss.reason });
+}
+
+/** Entities decoded in every text of an example; footnote references in its title or explanation go to the clause's notes. */
+function cleanExample(state: State, clause: ClauseDraft, example: Example): Example {
+  const decode = (text: string): string => {
+    const decoded = decodeAll(text);
+    if (decoded !== text) state.stats.entityTexts += 1;
+    return decoded;
+  };
+  const fromProse = (text: string): string => {
+    const { text: cleaned, refs } = takeFootnoteRefs(decode(text));
+    state.stats.footnoteRefs += refs.length;
+    clause.noteRefs.push(...refs);
+    const resolved = resolveCrossRefs(cleaned, state.titles, (id) => state.unknownRefs.add(id));
+    state.stats.xrefs += resolved.count;
+    return resolved.text.trim();
+  };
+  return {
+    ...(example.title === undefined ? {} : { title: fromProse(example.title) }),
+    prompt: example.prompt.map((m) => ({ role: m.role, content: decode(m.content) })),
+    responses: example.responses.map((r) => ({
+      content: decode(r.content),
+      label: r.label,
+      ...(r.note === undefined ? {} : { note: fromProse(r.note) }),
+    })),
+    ...(example.why === undefined ? {} : { why: fromProse(example.why) }),
+  };
 }
 
 function keepVerbatim(state: State, span: ExampleSpan, entry: NotMapped): void {
   state.notMapped.push(entry);
-  ownerParts(state).push(...span.blocks.map(asPart));
+  ownerParts(state).push(...span.blocks.map((block) => (block.kind === "text" ? prose(state, block.line.text) : asPart(block))));
 }
 
 /** A fence stays one part, so that collapsing blank lines never reaches inside it. */
@@ -334,10 +481,10 @@ function buildContent(state: State, options: ModelSpecOptions): PolicyContentInp
     state.notes.push(state.documentTitle ? "Title taken from the file's first heading." : `The file has no title heading; title defaults to "${MODEL_SPEC_DEFAULT_TITLE}".`);
   }
   if (options.licence === undefined) state.notes.push(`Licence defaults to ${MODEL_SPEC_DEFAULT_LICENCE}, the Model Spec's own (CC0 1.0 Universal).`);
-  const sections = state.sections.map((s) => ({ id: s.id, title: s.title, parent: s.parent, text: joinParts(s.parts) }));
+  const sections = state.sections.map((s) => ({ id: s.id, title: s.title, parent: s.parent, text: joinParts(s.parts), ...extrasOf(state, s) }));
   const clauses = state.clauses.map((c) => buildClause(state, c));
   noteExamples(state);
-  noteFootnotes(state, [summary, ...sections.map((s) => s.text), ...clauses.map((c) => c.text)]);
+  noteProse(state);
   return { title, summary, licence: options.licence ?? MODEL_SPEC_DEFAULT_LICENCE, sections, clauses };
 }
 
@@ -350,7 +497,21 @@ function buildClause(state: State, clause: ClauseDraft): ClauseInput {
     text = clause.title;
     state.notes.push(`Clause #${clause.id} (line ${clause.line}) has no prose of its own; its title is used as its text.`);
   }
-  return { id: clause.id, title: clause.title, section: clause.section, authority: clause.authority, text, tags: clause.tags, examples: clause.examples };
+  return { id: clause.id, title: clause.title, section: clause.section, authority: clause.authority, text, tags: clause.tags, examples: clause.examples, ...extrasOf(state, clause) };
+}
+
+/** `notes` and `commentary`, present only when there are some (absent fields keep older content's hash). */
+function extrasOf(state: State, draft: Extras): { notes?: { id: string; text: string }[]; commentary?: string } {
+  const out: { notes?: { id: string; text: string }[]; commentary?: string } = {};
+  const ids = [...new Set(draft.noteRefs)];
+  if (ids.length > 0) out.notes = ids.map((id) => ({ id, text: state.footnoteDefs.get(id) ?? undefinedNote(id) }));
+  const commentary = draft.commentary.join("\n\n").trim();
+  if (commentary !== "") out.commentary = commentary;
+  return out;
+}
+
+function undefinedNote(id: string): string {
+  return `Reference "${id}" of the source, which does not define it in this file (the Model Spec links such references to examples/${id}.md in its repository).`;
 }
 
 /** Lines back to Markdown, with the blank runs left where examples were taken out collapsed. */
@@ -375,24 +536,24 @@ function noteExamples(state: State): void {
   }
 }
 
-/**
- * Footnote references stay in the text as written. The Model Spec has no
- * definitions for them: upstream they link to files in examples/ (such as
- * examples/0q9d.md), which hold prompts only.
- */
-function noteFootnotes(state: State, texts: string[]): void {
-  const references = new Set<string>();
-  const definitions = new Set<string>();
-  for (const text of texts) {
-    for (const m of text.matchAll(/^\[\^([^\]\s]+)\]:/gm)) definitions.add(m[1]!);
-    for (const m of text.matchAll(/\[\^([^\]\s]+)\](?!:)/g)) references.add(m[1]!);
-  }
-  if (references.size === 0 && definitions.size === 0) return;
-  const missing = [...references].filter((id) => !definitions.has(id));
-  state.notes.push(`${references.size} footnote references and ${definitions.size} footnote definitions kept in the text as written.`);
-  if (missing.length > 0) {
+/** What became of footnotes, cross-references, admonitions, rules and entities. */
+function noteProse(state: State): void {
+  const { footnoteRefs, xrefs, admonitions, rules, entityLines, entityTexts } = state.stats;
+  const defined = [...state.footnoteDefs.keys()];
+  if (footnoteRefs > 0 || defined.length > 0) {
     state.notes.push(
-      `${missing.length} footnote references have no definition in this file (upstream the Model Spec links them to examples/<id>.md): ${missing.map((id) => `[^${id}]`).join(", ")}.`,
+      `Footnote references moved out of the text into their clause's or section's notes: ${footnoteRefs}; ` +
+        `footnote definitions found: ${defined.length} (references without one get a note saying where they pointed).`,
     );
   }
+  if (state.preambleRefs.length > 0) {
+    state.notMapped.push({ what: `footnote references ${state.preambleRefs.map((id) => `[^${id}]`).join(", ")}`, where: "before the first heading", reason: "the summary has no notes; the references were removed from it" });
+  }
+  if (xrefs > 0) state.notes.push(`Cross-references [?](#id) given the title of the clause or section they point to: ${xrefs}.`);
+  for (const id of state.unknownRefs) {
+    state.notMapped.push({ what: `cross-reference [?](#${id})`, where: "prose", reason: `no heading has the id "${id}"; the link shows the id instead of a title` });
+  }
+  if (admonitions > 0) state.notes.push(`Admonitions (such as !!! meta "Commentary") moved into the non-normative commentary of their clause or section: ${admonitions}.`);
+  if (rules > 0) state.notes.push(`Horizontal rules dropped: ${rules}.`);
+  if (entityLines + entityTexts > 0) state.notes.push(`HTML entities decoded in ${entityLines} lines of prose and ${entityTexts} messages or notes of examples.`);
 }
