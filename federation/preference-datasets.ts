@@ -49,12 +49,13 @@ export function publicRecord(record: PreferenceRecord): Record<string, unknown> 
 interface Row {
   id: number;
   record: string;
+  updated_at: number;
 }
 
 /** Keyset paging (records after an id), so page N costs the same as page 1. */
 function federatedRows(ctx: FedCtx, policy: Policy, afterId: number, limit: number): Row[] {
   return ctx.data.db.$client
-    .prepare("SELECT id, record FROM preference_records WHERE policy_id = ? AND consent_federate = 1 AND id > ? ORDER BY id LIMIT ?")
+    .prepare("SELECT id, record, updated_at FROM preference_records WHERE policy_id = ? AND consent_federate = 1 AND id > ? ORDER BY id LIMIT ?")
     .all(policy.id, afterId, limit) as Row[];
 }
 
@@ -79,19 +80,75 @@ export function datasetCollection(ctx: FedCtx, policy: Policy): Record<string, u
   };
 }
 
+/**
+ * Signed pages, kept per database (one per instance, several in one test
+ * process) and per page, with a fingerprint of the rows they were made from:
+ * the ids and stored JSON of the page's rows, the id of the row after them
+ * (it decides `next`) and the signing key. Any change to a record, its
+ * consent, or the rows around it changes the fingerprint, so a stale page is
+ * never served; an unchanged page is served without parsing, hashing or
+ * signing again. Bounded by the size of the rows' JSON (least recently used
+ * pages go first).
+ */
+const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+interface CachedPage {
+  fingerprint: string;
+  page: Record<string, unknown>;
+  bytes: number;
+}
+const pageCaches = new WeakMap<object, { pages: Map<string, CachedPage>; bytes: number }>();
+
+function cacheFor(ctx: FedCtx): { pages: Map<string, CachedPage>; bytes: number } {
+  let cache = pageCaches.get(ctx.data.db);
+  if (!cache) pageCaches.set(ctx.data.db, (cache = { pages: new Map(), bytes: 0 }));
+  return cache;
+}
+
+function remember(ctx: FedCtx, key: string, entry: CachedPage): void {
+  const cache = cacheFor(ctx);
+  const old = cache.pages.get(key);
+  if (old) cache.bytes -= old.bytes;
+  cache.pages.delete(key);
+  cache.pages.set(key, entry);
+  cache.bytes += entry.bytes;
+  for (const [oldest, value] of cache.pages) {
+    if (cache.bytes <= PAGE_CACHE_BYTES) break;
+    cache.pages.delete(oldest);
+    cache.bytes -= value.bytes;
+  }
+}
+
+function fingerprint(rows: Row[], keyId: string): string {
+  const hash = createHash("sha256").update(keyId);
+  for (const row of rows) hash.update(`\0${row.id}\0${row.updated_at}\0${row.record}`);
+  return hash.digest("base64url");
+}
+
 /** The page of records after a record id, hashed and signed by the owning community. */
 export async function datasetPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<Record<string, unknown> | undefined> {
+  return (await signedPage(ctx, policy, afterId))?.page;
+}
+
+async function signedPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<{ page: Record<string, unknown>; nextAfter: number | undefined } | undefined> {
   const rows = federatedRows(ctx, policy, afterId, PAGE_SIZE + 1);
   if (rows.length === 0 && afterId > 0) return undefined;
+  const handle = ownerIdentifier(ctx, policy);
+  if (!handle) return undefined;
+  const key = await communityProofKey(ctx, handle);
+  const nextAfter = rows.length > PAGE_SIZE ? rows[PAGE_SIZE - 1]!.id : undefined;
+  const cacheKey = `${policy.id}:${afterId}`;
+  const print = fingerprint(rows, key.keyId.href);
+  const cached = cacheFor(ctx).pages.get(cacheKey);
+  if (cached?.fingerprint === print) {
+    remember(ctx, cacheKey, cached);
+    return { page: cached.page, nextAfter };
+  }
   const items = rows.slice(0, PAGE_SIZE).map((row) => ({
     id: recordIri(policy, row.id),
     type: "PreferenceRecord",
     preference: publicRecord(JSON.parse(row.record) as PreferenceRecord),
   }));
-  const handle = ownerIdentifier(ctx, policy);
-  if (!handle) return undefined;
-  const key = await communityProofKey(ctx, handle);
-  return signDocument(
+  const page = await signDocument(
     {
       "@context": DATASET_CONTEXT,
       id: `${datasetIri(policy)}?after=${afterId}`,
@@ -100,10 +157,24 @@ export async function datasetPage(ctx: FedCtx, policy: Policy, afterId: number):
       attributedTo: policy.ownerIri,
       orderedItems: items,
       contentHash: itemsHash(items),
-      ...(rows.length > PAGE_SIZE ? { next: `${datasetIri(policy)}?after=${rows[PAGE_SIZE - 1]!.id}` } : {}),
+      ...(nextAfter !== undefined ? { next: `${datasetIri(policy)}?after=${nextAfter}` } : {}),
     },
-    { privateKey: key.privateKey, verificationMethod: key.keyId.href },
+    // The proof's date is the newest change to its records, so the same records always give the same page, byte for byte.
+    { privateKey: key.privateKey, verificationMethod: key.keyId.href, created: new Date(rows.slice(0, PAGE_SIZE).reduce((n, row) => Math.max(n, row.updated_at), 0)) },
   );
+  remember(ctx, cacheKey, { fingerprint: print, page, bytes: rows.reduce((n, row) => n + row.record.length, 0) + 1024 });
+  return { page, nextAfter };
+}
+
+/** Every page of a local policy's dataset, in order, as pullers get them. */
+export async function* datasetPages(ctx: FedCtx, policy: Policy): AsyncGenerator<Record<string, unknown>> {
+  let after: number | undefined = 0;
+  while (after !== undefined) {
+    const result = await signedPage(ctx, policy, after);
+    if (!result) return;
+    yield result.page;
+    after = result.nextAfter;
+  }
 }
 
 /** Tells the policy's audience that its dataset changed; they sync again. */

@@ -12,14 +12,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isActor } from "@fedify/vocab";
-import { parseTargetContext, targetContextSchema, toMarkdown, toPrinciples, toSystemPrompt, toTargetContext, type TargetContext } from "../bundles/compose.ts";
-import { composeHeld, contextString, heldSources, sourcesSchema, type HeldSource } from "../bundles/instance.ts";
+import { parseTargetContext, targetContextSchema, toTargetContext, type TargetContext } from "../bundles/compose.ts";
+import { composeHeld, contextString, heldSources, objectionsFor, sourcesSchema, type HeldSource } from "../bundles/instance.ts";
 import { writeBundle } from "../bundles/bundle.ts";
 import { InvalidInputError } from "../errors.ts";
 import { getPolicyById, isLocal } from "../policies/policies.ts";
 import { multibaseFromPublicKey } from "../policies/proof.ts";
-import type { PreferenceRecord } from "../preferences/record.ts";
-import { trainableRecords } from "../preferences/store.ts";
+import { datasetPages } from "../../federation/preference-datasets.ts";
 import { communityProofKey } from "../../federation/policy-signing.ts";
 import { ownerIdentifier } from "../../federation/policy-activities.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
@@ -38,6 +37,8 @@ const BundleQuery = z
     locale: facets.locale,
     deployment: facets.deployment,
     preferences: z.enum(["true", "false"]).optional(),
+    systemPrompt: z.enum(["compact", "full"]).optional().openapi({ description: "compact (default): clause ids and normative text; full: titles, rationale and examples too" }),
+    keepFlawed: z.enum(["true", "false"]).optional().openapi({ description: "keep records a training pipeline would trip on (they are reported either way)" }),
   })
   .superRefine((query, ctx) => {
     if (query.policy === undefined && query.sources === undefined) ctx.addIssue({ code: "custom", path: ["sources"], message: "choose at least one policy" });
@@ -103,39 +104,27 @@ export function bundleRoutes(deps: ApiDeps) {
       const query = c.req.valid("query");
       const held = sourcesOf(query);
       const target = targetOf(query);
-      const effective = composeHeld(db, held, target);
       const ctx = fedContext(deps);
       const instanceKey = await communityProofKey(ctx, "instance");
       const keys: (CommunityKey | undefined)[] = [];
       for (const h of held) keys.push(await sourceKey(ctx, h));
-      // Anyone may download this: only records whose raters allow both training and leaving the instance.
-      function* preferences(): Generator<PreferenceRecord> {
-        if (query.preferences !== "true") return;
-        for (const h of held) {
-          if (!isLocal(h.policy)) continue;
-          for (const record of trainableRecords(db, { policyId: h.policy.id })) if (record.consent.federate) yield record;
-        }
-      }
       const newest = held.map((h) => h.version.publishedAt).reduce((a, b) => (a > b ? a : b));
       const work = mkdtempSync(join(tmpdir(), "fedalign-export-"));
       try {
         const tarGz = join(work, "bundle.tar.gz");
+        const context = query.context?.trim() || contextString(target);
         await writeBundle(
           join(work, "bundle"),
           {
-            createdFrom: { sources: held.map((h) => h.version.iri), context: query.context?.trim() || contextString(target), precedence: held.map((h) => h.policy.iri) },
-            versions: held.map((h, i) => ({
-              iri: h.version.iri,
-              policy: h.policy.iri,
-              community: h.policy.ownerIri,
-              contentHash: h.version.contentHash,
-              licence: h.source.content.licence,
-              document: h.version.document,
-              ...(keys[i] ? { communityKey: keys[i] } : {}),
-            })),
-            files: { "policy.md": toMarkdown(effective), "system-prompt.txt": toSystemPrompt(effective), "principles.json": toPrinciples(effective) },
-            preferences: preferences(),
-            clauseCount: effective.clauses.length,
+            sources: held.map((h) => h.version.iri),
+            versions: held.map((h, i) => ({ document: h.version.document, ...(keys[i] ? { communityKey: keys[i] } : {}) })),
+            contexts: context ? [context] : [],
+            precedence: held.map((h) => h.policy.iri),
+            systemPrompt: query.systemPrompt ?? "compact",
+            keepFlawed: query.keepFlawed === "true",
+            annotations: objectionsFor(db, held),
+            // Anyone may download this: the community's signed pages hold only records whose raters allow them to leave the instance.
+            ...(query.preferences === "true" ? { pages: (n: number) => signedPages(ctx, held[n - 1]!) } : {}),
             title: held.map((h) => h.source.title).join(" + "),
           },
           { signer: { privateKey: instanceKey.privateKey, verificationMethod: instanceKey.keyId.href, created: newest }, tarGz },
@@ -154,6 +143,12 @@ export function bundleRoutes(deps: ApiDeps) {
   );
 
   return app;
+}
+
+/** A local policy's dataset as its community signs it for federation; a followed policy's records are not ours to sign. */
+async function* signedPages(ctx: ReturnType<typeof fedContext>, held: HeldSource): AsyncGenerator<Record<string, unknown>> {
+  if (!isLocal(held.policy)) return;
+  yield* datasetPages(ctx, held.policy);
 }
 
 function bundleFileName(ctx: ReturnType<typeof fedContext>, first: HeldSource, name: string): string {

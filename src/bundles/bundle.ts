@@ -1,38 +1,30 @@
 /**
  * Alignment bundles: a directory (and optionally a .tar.gz of it) that a model
- * operator can take offline. It holds the composed policy in the forms a
- * training or deployment pipeline wants, the preference data as TRL and OpenAI
- * JSONL, every source version document exactly as its community signed it,
- * a Hugging Face style dataset card, and `manifest.json`, which lists every
- * other file with its SHA-256 and size and, when a signer is given, carries
- * an eddsa-jcs-2022 proof of its own (src/policies/proof.ts).
+ * operator can take offline and check without trusting anyone but the
+ * communities that signed its sources.
  *
  * Layout (all paths relative to the bundle directory):
  *
- *     manifest.json              canonical JSON (RFC 8785) + "\n"; not listed in itself
- *     README.md                  dataset card (YAML front matter + prose)
- *     policy.md                  as given
- *     system-prompt.txt          as given
- *     principles.json            pretty JSON (2 spaces), keys sorted recursively, + "\n"
- *     preferences.trl.jsonl      one pair per line (src/preferences/formats/writers.ts)
- *     preferences.openai.jsonl   one pair per line, same pairs in the same order
- *     sources/<n>.json           n = 1, 2, … in input order: the signed version document,
- *                                JSON.stringify(document, null, 2) + "\n" (key order as given)
+ *     manifest.json                 canonical JSON (RFC 8785) + "\n"; not listed in itself
+ *     sources/<n>.json              signed: policy version n as its community signed it
+ *     preferences/<n>.jsonl         signed: the dataset pages of source n's policy, one per line
+ *     README.md                     derived: dataset card (YAML front matter + prose)
+ *     policy.md                     derived: the composed policy, readable
+ *     system-prompt.txt             derived: system prompt for the first context
+ *     system-prompt.<k>.txt         derived: for the k-th context, when several are asked for
+ *     principles.json               derived: Constitutional-AI principles
+ *     preferences.trl.jsonl         derived: pairs in TRL conversational form
+ *     preferences.openai.jsonl      derived: the same pairs in OpenAI preference form
+ *     preferences.provenance.jsonl  derived: where each pair came from, line for line
  *
- * Determinism: the same input gives byte-identical files. Nothing reads the
- * clock: the manifest's proof uses `signer.created`, else the latest
- * `published` of the source documents, else 1970-01-01T00:00:00Z. Sources keep
- * the caller's order (it is the precedence the caller composed with);
- * `licences` and `preferenceLicences` are sorted and deduplicated.
+ * What is derived, and from what, is in ./derive.ts; `verify` derives it all
+ * again and compares bytes. Determinism: the same input gives byte-identical
+ * files. Nothing reads the clock: the manifest's proof uses `signer.created`,
+ * else the latest `published` of the source documents, else 1970-01-01.
  *
- * Consent: the caller filters preference records, and this module skips again
- * every record whose `consent.train` is not exactly `true`; the number skipped
- * is in `counts.skippedWithoutTrainConsent`. Preferences are streamed to both
- * JSONL files through 1 MiB buffers, hashing as they go, so memory stays flat
- * for any number of records.
- *
- * The directory must be empty or absent (a leftover file would be an unlisted
- * file to the verifier). The optional tarball must lie outside it.
+ * Preference pages are streamed through 1 MiB buffers, hashing as they go,
+ * so memory stays flat for any number of records. The directory must be
+ * empty or absent; the optional tarball must lie outside it.
  */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -42,30 +34,25 @@ import { pipeline } from "node:stream/promises";
 import { createGzip, constants as zlibConstants } from "node:zlib";
 import { createWriteStream } from "node:fs";
 import { canonicalJson } from "../policies/hash.ts";
-import { signDocument, type DataIntegrityProof } from "../policies/proof.ts";
-import { toOpenAiLines, toTrlLines } from "../preferences/formats.ts";
-import type { PreferenceRecord } from "../preferences/record.ts";
+import { signDocument } from "../policies/proof.ts";
+import type { SystemPromptMode } from "./compose.ts";
+import type { ObjectionAnnotation } from "./compose.ts";
+import { MANIFEST_FILE, deriveBundle, type BundleManifest, type BundleSink, type CommunityKey, type FileEntry, type LineSink } from "./derive.ts";
 
-export const BUNDLE_FORMAT_VERSION = 1;
-export const MANIFEST_FILE = "manifest.json";
-export const TRL_FILE = "preferences.trl.jsonl";
-export const OPENAI_FILE = "preferences.openai.jsonl";
-
-export interface CommunityKey {
-  /** The key's IRI, as named by the proof's `verificationMethod`. */
-  id: string;
-  publicKeyMultibase: string;
-}
+export {
+  BUNDLE_FORMAT_VERSION,
+  MANIFEST_FILE,
+  OPENAI_FILE,
+  PROVENANCE_FILE,
+  TRL_FILE,
+  type BundleManifest,
+  type CommunityKey,
+  type FileEntry,
+  type ManifestSource,
+  type PairProvenance,
+} from "./derive.ts";
 
 export interface BundleSourceInput {
-  /** The version's IRI (the document's `id`). */
-  iri: string;
-  policy: string;
-  /** The community actor that signed it (the document's `attributedTo`). */
-  community: string;
-  contentHash: string;
-  /** SPDX licence identifier or expression of the version. */
-  licence: string;
   /** The signed version document exactly as published, including `proof`. */
   document: Record<string, unknown>;
   /** The community's public key, embedded so the bundle verifies offline. */
@@ -73,14 +60,23 @@ export interface BundleSourceInput {
 }
 
 export interface BundleInput {
-  createdFrom: { sources: string[]; context: string | null; precedence: string[] };
+  /** How the caller named the sources (IRIs, or "3@2" on an instance). */
+  sources: string[];
   versions: BundleSourceInput[];
-  files: { "policy.md": string; "system-prompt.txt": string; "principles.json": unknown };
-  preferences: Iterable<PreferenceRecord> | AsyncIterable<PreferenceRecord>;
+  /** Target contexts; the first is composed into policy.md and principles.json. Empty: any context. */
+  contexts?: string[];
+  /** Policy IRIs, highest precedence first (default: the versions' order). */
+  precedence?: string[];
+  systemPrompt?: SystemPromptMode;
+  keepFlawed?: boolean;
+  annotations?: ObjectionAnnotation[];
+  /**
+   * The signed dataset pages of source n's policy (n 1-based; one dataset per
+   * policy, at its first version), in order; absent: no preference data.
+   */
+  pages?: (source: number) => AsyncIterable<Record<string, unknown>>;
   decisions?: unknown[];
   title?: string;
-  /** Number of clauses in the composed policy; derived from principles.json when it is an array or has a `clauses` array. */
-  clauseCount?: number;
 }
 
 export interface BundleSigner {
@@ -96,55 +92,10 @@ export interface WriteBundleOptions {
   tarGz?: string;
 }
 
-export interface FileEntry {
-  /** Lowercase hex SHA-256 of the file's bytes (as `sha256sum` prints it). */
-  sha256: string;
-  bytes: number;
-}
-
-export interface ManifestSource {
-  iri: string;
-  policy: string;
-  community: string;
-  contentHash: string;
-  licence: string;
-  /** Relative path of the stored document: "sources/<n>.json". */
-  file: string;
-  proof: unknown;
-  communityKey: CommunityKey | null;
-}
-
-export interface BundleCounts {
-  sources: number;
-  clauses?: number;
-  /** Records written (train consent, at least one pair). */
-  preferenceRecords: number;
-  /** Lines in each JSONL file. */
-  preferencePairs: number;
-  skippedWithoutTrainConsent: number;
-  /** Records with train consent that yield no pair (all ratings tied). */
-  recordsWithoutPairs: number;
-}
-
-export interface BundleManifest {
-  formatVersion: typeof BUNDLE_FORMAT_VERSION;
-  title?: string;
-  createdFrom: BundleInput["createdFrom"];
-  files: Record<string, FileEntry>;
-  sources: ManifestSource[];
-  /** Sorted, distinct licences of the source versions. */
-  licences: string[];
-  /** Sorted, distinct `source.licence` values of the written preference records (null ones left out). */
-  preferenceLicences: string[];
-  decisions: unknown[];
-  counts: BundleCounts;
-  proof?: DataIntegrityProof | unknown[];
-}
-
 const BUFFER_LIMIT = 1 << 20;
 
 /** Appends strings to a file through a buffer, hashing and counting bytes as it goes. */
-class HashingWriter {
+class HashingWriter implements LineSink {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private readonly hash: Hash = createHash("sha256");
@@ -152,6 +103,7 @@ class HashingWriter {
   private constructor(private readonly handle: FileHandle) {}
 
   static async open(path: string): Promise<HashingWriter> {
+    await mkdir(dirname(path), { recursive: true });
     return new HashingWriter(await open(path, "wx"));
   }
 
@@ -186,33 +138,8 @@ class HashingWriter {
   }
 }
 
-function entryFor(data: Buffer): FileEntry {
+export function entryFor(data: Buffer): FileEntry {
   return { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A copy with object keys sorted (UTF-16 code unit order, as JCS) at every depth. */
-export function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (isObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeysDeep(value[key]);
-    return out;
-  }
-  return value;
-}
-
-function sortedDistinct(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort();
-}
-
-function clauseCountOf(principles: unknown): number | undefined {
-  if (Array.isArray(principles)) return principles.length;
-  if (isObject(principles) && Array.isArray(principles.clauses)) return principles.clauses.length;
-  return undefined;
 }
 
 /** The deterministic default for the manifest proof's `created`. */
@@ -234,47 +161,28 @@ async function ensureEmptyDir(dir: string): Promise<void> {
   if (entries.length > 0) throw new Error(`bundle directory ${dir} is not empty`);
 }
 
-/** Streams the preference records into both JSONL files. */
-async function writePreferences(
-  dir: string,
-  records: Iterable<PreferenceRecord> | AsyncIterable<PreferenceRecord>,
-): Promise<{ trl: FileEntry; openai: FileEntry; counts: Omit<BundleCounts, "sources" | "clauses">; licences: string[] }> {
-  const trl = await HashingWriter.open(join(dir, TRL_FILE));
-  let openai: HashingWriter;
-  try {
-    openai = await HashingWriter.open(join(dir, OPENAI_FILE));
-  } catch (error) {
-    await trl.abort();
-    throw error;
-  }
-  const counts = { preferenceRecords: 0, preferencePairs: 0, skippedWithoutTrainConsent: 0, recordsWithoutPairs: 0 };
-  const licences = new Set<string>();
-  try {
-    for await (const record of records) {
-      // Defence in depth: the caller should already have filtered these out.
-      if (record.consent?.train !== true) {
-        counts.skippedWithoutTrainConsent++;
-        continue;
-      }
-      const trlLines = toTrlLines(record);
-      const openaiLines = toOpenAiLines(record);
-      if (trlLines.length === 0) {
-        counts.recordsWithoutPairs++;
-        continue;
-      }
-      counts.preferenceRecords++;
-      counts.preferencePairs += trlLines.length;
-      if (record.source?.licence) licences.add(record.source.licence);
-      for (const line of trlLines) await trl.write(line);
-      for (const line of openaiLines) await openai.write(line);
-    }
-  } catch (error) {
-    await trl.abort();
-    await openai.abort();
-    throw error;
-  }
-  return { trl: await trl.close(), openai: await openai.close(), counts, licences: sortedDistinct(licences) };
+/** Writes files under `root`, refusing to overwrite; closes every open file on failure. */
+function diskSink(root: string): BundleSink & { abort(): Promise<void> } {
+  const open: HashingWriter[] = [];
+  return {
+    async text(path, content) {
+      const data = Buffer.from(content, "utf8");
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), data, { flag: "wx" });
+      return entryFor(data);
+    },
+    async lines(path) {
+      const writer = await HashingWriter.open(join(root, path));
+      open.push(writer);
+      return writer;
+    },
+    async abort() {
+      for (const writer of open) await writer.abort();
+    },
+  };
 }
+
+async function* noPages(): AsyncGenerator<Record<string, unknown>> {}
 
 /**
  * Writes a bundle into `dir` (created if absent; must be empty) and returns
@@ -287,58 +195,32 @@ export async function writeBundle(dir: string, input: BundleInput, options: Writ
     if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) throw new Error("the .tar.gz must be written outside the bundle directory");
   }
   await ensureEmptyDir(root);
-  const files: Record<string, FileEntry> = {};
-  const put = async (path: string, text: string): Promise<void> => {
-    const data = Buffer.from(text, "utf8");
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), data, { flag: "wx" });
-    files[path] = entryFor(data);
-  };
-
-  await put("policy.md", input.files["policy.md"]);
-  await put("system-prompt.txt", input.files["system-prompt.txt"]);
-  await put("principles.json", `${JSON.stringify(sortKeysDeep(input.files["principles.json"]), null, 2)}\n`);
-
-  const sources: ManifestSource[] = [];
-  for (const [i, version] of input.versions.entries()) {
-    const file = `sources/${i + 1}.json`;
-    await put(file, `${JSON.stringify(version.document, null, 2)}\n`);
-    sources.push({
-      iri: version.iri,
-      policy: version.policy,
-      community: version.community,
-      contentHash: version.contentHash,
-      licence: version.licence,
-      file,
-      proof: version.document.proof ?? null,
-      communityKey: version.communityKey ? { id: version.communityKey.id, publicKeyMultibase: version.communityKey.publicKeyMultibase } : null,
-    });
+  const sink = diskSink(root);
+  let manifest: BundleManifest;
+  try {
+    manifest = await deriveBundle(
+      {
+        ...(input.title === undefined ? {} : { title: input.title }),
+        spec: {
+          sources: input.sources,
+          contexts: (input.contexts ?? []).map((c) => c.trim()),
+          precedence: input.precedence ?? input.versions.map((v) => String(v.document.policy)),
+          systemPrompt: input.systemPrompt ?? "compact",
+          keepFlawed: input.keepFlawed ?? false,
+          annotations: input.annotations ?? [],
+        },
+        sources: input.versions.map((v) => ({ document: v.document, communityKey: v.communityKey ?? null })),
+        withPreferences: input.pages !== undefined,
+        pages: input.pages ?? noPages,
+        decisions: input.decisions ?? [],
+        signed: options.signer !== undefined,
+      },
+      sink,
+    );
+  } catch (error) {
+    await sink.abort();
+    throw error;
   }
-
-  const prefs = await writePreferences(root, input.preferences);
-  files[TRL_FILE] = prefs.trl;
-  files[OPENAI_FILE] = prefs.openai;
-
-  const clauses = input.clauseCount ?? clauseCountOf(input.files["principles.json"]);
-  const counts: BundleCounts = { sources: sources.length, ...(clauses === undefined ? {} : { clauses }), ...prefs.counts };
-  const licences = sortedDistinct(input.versions.map((v) => v.licence));
-
-  await put(
-    "README.md",
-    datasetCard({ title: input.title, createdFrom: input.createdFrom, sources, licences, preferenceLicences: prefs.licences, counts, signed: options.signer !== undefined }),
-  );
-
-  let manifest: BundleManifest = {
-    formatVersion: BUNDLE_FORMAT_VERSION,
-    ...(input.title === undefined ? {} : { title: input.title }),
-    createdFrom: input.createdFrom,
-    files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    sources,
-    licences,
-    preferenceLicences: prefs.licences,
-    decisions: input.decisions ?? [],
-    counts,
-  };
   if (options.signer) {
     manifest = (await signDocument(manifest as unknown as Record<string, unknown>, {
       privateKey: options.signer.privateKey,
@@ -350,160 +232,6 @@ export async function writeBundle(dir: string, input: BundleInput, options: Writ
 
   if (options.tarGz !== undefined) await writeTarGz(root, options.tarGz);
   return manifest;
-}
-
-// ---------------------------------------------------------------------------
-// Dataset card
-
-const HF_SIZE_CATEGORIES: [number, string][] = [
-  [1_000, "n<1K"],
-  [10_000, "1K<n<10K"],
-  [100_000, "10K<n<100K"],
-  [1_000_000, "100K<n<1M"],
-  [10_000_000, "1M<n<10M"],
-  [100_000_000, "10M<n<100M"],
-  [1_000_000_000, "100M<n<1B"],
-];
-
-function sizeCategory(n: number): string {
-  for (const [limit, name] of HF_SIZE_CATEGORIES) if (n < limit) return name;
-  return "n>1B";
-}
-
-/**
- * Hugging Face licence ids are lowercase SPDX ids ("cc-by-4.0"); an SPDX
- * expression ("MIT OR Apache-2.0") has no id there and becomes "other" (the
- * exact licences are in the prose and the manifest).
- */
-function hfLicence(spdx: string): string {
-  return /^[A-Za-z0-9.+-]+$/.test(spdx) ? spdx.toLowerCase() : "other";
-}
-
-/** A YAML double-quoted scalar: JSON string syntax is a subset of it. */
-function yamlString(text: string): string {
-  return JSON.stringify(text);
-}
-
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
-}
-
-interface CardInput {
-  title: string | undefined;
-  createdFrom: BundleInput["createdFrom"];
-  sources: ManifestSource[];
-  licences: string[];
-  preferenceLicences: string[];
-  counts: BundleCounts;
-  signed: boolean;
-}
-
-function datasetCard(card: CardInput): string {
-  const title = card.title ?? "Fedalign alignment bundle";
-  const allLicences = sortedDistinct([...card.licences, ...card.preferenceLicences]);
-  const hf = sortedDistinct(allLicences.map(hfLicence));
-  const lines: string[] = ["---"];
-  if (hf.length === 0) lines.push("license: other");
-  else if (hf.length === 1) lines.push(`license: ${yamlString(hf[0]!)}`);
-  else lines.push("license:", ...hf.map((l) => `- ${yamlString(l)}`));
-  lines.push(
-    `pretty_name: ${yamlString(title)}`,
-    "task_categories:",
-    "- text-generation",
-    "tags:",
-    "- alignment",
-    "- preference",
-    "- dpo",
-    "- fedalign",
-    "size_categories:",
-    `- ${yamlString(sizeCategory(card.counts.preferencePairs))}`,
-    "configs:",
-    "- config_name: trl",
-    "  default: true",
-    "  data_files:",
-    "  - split: train",
-    `    path: ${TRL_FILE}`,
-    "- config_name: openai",
-    "  data_files:",
-    "  - split: train",
-    `    path: ${OPENAI_FILE}`,
-    "---",
-    "",
-    `# ${title}`,
-    "",
-    "An alignment bundle exported by Fedalign: community alignment policies composed into one policy,",
-    "with the preference data that raters allowed to be used for training. It contains:",
-    "",
-    "- `policy.md`: the composed policy, readable;",
-    "- `system-prompt.txt`: the policy as a system prompt;",
-    "- `principles.json`: the composed clauses as structured data;",
-    `- \`${TRL_FILE}\`: preference pairs in Hugging Face TRL conversational format (\`prompt\`, \`chosen\`, \`rejected\`);`,
-    `- \`${OPENAI_FILE}\`: the same pairs, in the same order, in OpenAI preference fine-tuning format (\`input\`, \`preferred_output\`, \`non_preferred_output\`);`,
-    "- `sources/<n>.json`: each source policy version exactly as its community signed it;",
-    "- `manifest.json`: the SHA-256 and size of every other file, the sources and their proofs" + (card.signed ? ", signed by the exporting instance." : "."),
-    "",
-    "## Sources",
-    "",
-  );
-  if (card.sources.length === 0) lines.push("None.");
-  for (const s of card.sources) {
-    lines.push(
-      `- ${code(s.iri)} (${code(s.file)})`,
-      `  - policy: ${code(s.policy)}`,
-      `  - community: ${code(s.community)}`,
-      `  - content hash: ${code(s.contentHash)}`,
-      `  - licence: ${code(s.licence)}`,
-      `  - signing key: ${s.communityKey ? code(s.communityKey.id) : "not embedded"}`,
-    );
-  }
-  lines.push("", `Composed from ${card.createdFrom.sources.map(code).join(", ") || "no sources"}`);
-  if (card.createdFrom.context !== null) lines.push(`for the context ${code(card.createdFrom.context)}`);
-  if (card.createdFrom.precedence.length > 0) lines.push(`with precedence (highest first) ${card.createdFrom.precedence.map(code).join(", ")}`);
-  lines[lines.length - 1] += ".";
-  lines.push(
-    "",
-    "## Licences",
-    "",
-    `Source policies: ${card.licences.map(code).join(", ") || "none"}.`,
-    `Imported preference data: ${card.preferenceLicences.map(code).join(", ") || "none declared"}.`,
-    "Where several licences are listed, each part of the bundle stays under its own licence.",
-    "",
-    "## Counts",
-    "",
-    `- sources: ${card.counts.sources}`,
-    ...(card.counts.clauses === undefined ? [] : [`- clauses: ${card.counts.clauses}`]),
-    `- preference records: ${card.counts.preferenceRecords}`,
-    `- preference pairs (lines in each JSONL file): ${card.counts.preferencePairs}`,
-    `- records left out for lack of training consent: ${card.counts.skippedWithoutTrainConsent}`,
-    `- records left out because they yield no pair (tied ratings): ${card.counts.recordsWithoutPairs}`,
-    "",
-    "## Consent",
-    "",
-    "Every preference record in this bundle was given by a rater who consented to its use for training models",
-    "(consent term `train`); records without that consent were left out, both when they were selected and again",
-    "when the files were written. The JSONL files hold only prompts and responses: no rater ids, groups,",
-    "rationales or other personal data.",
-    "",
-    "## How to verify",
-    "",
-    "With Fedalign: `verifyBundle(dir)` from `src/bundles/verify.ts` checks every file against the manifest,",
-    "recomputes each source's content hash, verifies each source's eddsa-jcs-2022 proof (with pinned keys,",
-    "else the community keys embedded in the manifest, else fetched ones) and the manifest's own proof.",
-    "",
-    "By hand:",
-    "",
-    "```sh",
-    "# every file's hash, against manifest.json's \"files\"",
-    "jq -r '.files | to_entries[] | \"\\(.value.sha256)  \\(.key)\"' manifest.json | sha256sum -c",
-    "# a source's content hash: compare with its \"contentHash\"",
-    "jq .normativeContent sources/1.json | npx canonicalize | sha256sum",
-    "```",
-    "",
-    "An embedded community key proves that the documents were not changed since they were signed with it; that the",
-    "key belongs to the community is for you to check, e.g. against the community's actor document.",
-    "",
-  );
-  return lines.join("\n");
 }
 
 // ---------------------------------------------------------------------------

@@ -645,6 +645,8 @@ export function toMarkdown(effective: EffectivePolicy): string {
       lines.push(`### ${heading} (\`${clause.id}\`)`, "");
       lines.push(normaliseNewlines(clause.text), "");
       if (clause.rationale.trim() !== "") lines.push(`*Rationale:* ${normaliseNewlines(clause.rationale)}`, "");
+      if (clause.commentary) lines.push(`*Commentary (not normative):* ${normaliseNewlines(clause.commentary)}`, "");
+      for (const note of clause.notes ?? []) lines.push(`*Note ${note.id}:* ${normaliseNewlines(note.text)}`, "");
       if (Object.keys(normalisedContext(clause.context)).length > 0) lines.push(`*Context:* ${describeContext(clause.context)}`, "");
       lines.push(`*Source:* ${describeProvenance(effective, clause.provenance)}`, "");
       for (const objection of clause.objections) {
@@ -697,8 +699,48 @@ function indent(text: string, prefix: string): string {
     .join("\n");
 }
 
-/** Plain text for a model's system prompt: preamble, numbered instructions by authority level, then the sources. */
-export function toSystemPrompt(effective: EffectivePolicy): string {
+export const SYSTEM_PROMPT_MODES = ["compact", "full"] as const;
+export type SystemPromptMode = (typeof SYSTEM_PROMPT_MODES)[number];
+
+/** `[text](#id)`, a link to another clause, as plain text: "text [id]". Other links stay as written. */
+export function plainCrossRefs(text: string): string {
+  return text.replace(/\[((?:[^\]\\]|\\.)*)\]\(#([A-Za-z0-9][A-Za-z0-9_.:-]*)\)/g, (_m, label: string, id: string) => `${label.replace(/\\([[\]\\])/g, "$1")} [${id}]`);
+}
+
+function clauseBody(clause: EffectiveClause): string {
+  return plainCrossRefs(normaliseNewlines(clause.text));
+}
+
+/**
+ * Plain text for a model's system prompt. Only normative content goes in:
+ * commentary, notes and provenance details never do.
+ *
+ * - "compact" (the default): a two-line preamble, then per authority level
+ *   (highest first) each clause as "[id] text".
+ * - "full": each clause numbered with its title, its text, its rationale
+ *   and its examples (prompt, better and worse answers), then the sources.
+ *
+ * Cross-references to other clauses read "title [id]".
+ */
+export function toSystemPrompt(effective: EffectivePolicy, mode: SystemPromptMode = "compact"): string {
+  return mode === "full" ? fullSystemPrompt(effective) : compactSystemPrompt(effective);
+}
+
+function compactSystemPrompt(effective: EffectivePolicy): string {
+  const lines: string[] = [
+    `Policy for ${formatTargetContext(effective.target)}. Instructions are grouped by authority level, highest first; when two conflict, follow the higher one. Each starts with its clause id.`,
+    "",
+  ];
+  for (const level of AUTHORITY_LEVELS) {
+    const clauses = effective.clauses.filter((c) => c.authority === level);
+    if (clauses.length === 0) continue;
+    lines.push(`# ${LEVEL_NAMES[level]}`, "");
+    for (const clause of clauses) lines.push(`[${clause.id}] ${clauseBody(clause)}`, "");
+  }
+  return finish(lines);
+}
+
+function fullSystemPrompt(effective: EffectivePolicy): string {
   const lines: string[] = [];
   lines.push(`You are operating under a policy composed for ${formatTargetContext(effective.target)}.`);
   lines.push(
@@ -713,9 +755,12 @@ export function toSystemPrompt(effective: EffectivePolicy): string {
     for (const clause of clauses) {
       n += 1;
       const marker = `${n}. `;
+      const pad = " ".repeat(marker.length);
       const title = clause.title.trim();
-      const body = normaliseNewlines(clause.text);
-      lines.push(indent(title === "" ? `${marker}${body}` : `${marker}${title}: ${body}`, " ".repeat(marker.length)), "");
+      const body = clauseBody(clause);
+      lines.push(indent(`${marker}${title === "" ? "" : `${title} `}[${clause.id}]: ${body}`, pad), "");
+      if (clause.rationale.trim() !== "") lines.push(indent(`${pad}Why: ${plainCrossRefs(normaliseNewlines(clause.rationale))}`, pad), "");
+      for (const example of clause.examples) lines.push(...exampleLines(example, pad));
     }
   }
   lines.push("Sources:");
@@ -723,24 +768,80 @@ export function toSystemPrompt(effective: EffectivePolicy): string {
   return finish(lines);
 }
 
+function exampleLines(example: Clause["examples"][number], pad: string): string[] {
+  const out: string[] = [];
+  const said = (who: string, text: string) => indent(`${pad}  ${who}: ${normaliseNewlines(text)}`, `${pad}    `);
+  out.push(`${pad}Example${example.title ? `: ${plainCrossRefs(example.title)}` : ""}`);
+  for (const message of example.prompt) out.push(said(message.role, message.content));
+  for (const response of example.responses) out.push(said(response.label === "good" ? "better answer" : "worse answer", response.content));
+  out.push("");
+  return out;
+}
+
+/** Size of a text for the manifest: words (runs of non-space) and tokens, approximated as one per four characters. */
+export function textSize(text: string): { words: number; approxTokens: number } {
+  return { words: text.split(/\s+/).filter(Boolean).length, approxTokens: Math.ceil([...text].length / 4) };
+}
+
 export interface Principle {
   id: string;
   authority: AuthorityLevel;
+  title: string;
+  /** "Choose the response that ...": the steward's `principle`, else derived from the title and first sentence. */
   principle: string;
+  /** Constitutional AI critique request for this principle. */
+  critique: string;
+  /** Constitutional AI revision request, applied after the critique. */
+  revision: string;
   /** The id of the clause's highest-ranked source. */
   source: string;
 }
 
-const PRINCIPLE_START = /^(choose|prefer) the response\b/i;
+const PRINCIPLE_START = /^(choose|prefer|which of) (the |these )?(response|responses|assistant)/i;
+const MAX_SENTENCE = 300;
 
-/** Constitutional AI style principles, one per clause, in effective order. */
+/** The first sentence of Markdown prose: headings, lists markers, emphasis and links reduced to their words. */
+export function firstSentence(markdown: string): string {
+  const prose = normaliseNewlines(markdown)
+    .split(/\n\s*\n/)
+    .map((para) => para.trim())
+    .find((para) => para !== "" && !/^(#{1,6}\s|~~~|```|\|)/.test(para));
+  if (prose === undefined) return "";
+  const flat = plainCrossRefs(prose)
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/^[-*+]\s+|^\d+\.\s+/gm, "")
+    .replace(/[*_`]+/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  const end = /[.!?](?=\s|$)/.exec(flat);
+  const sentence = end ? flat.slice(0, end.index + 1) : flat;
+  return sentence.length <= MAX_SENTENCE ? sentence : `${sentence.slice(0, MAX_SENTENCE - 1).trimEnd()}…`;
+}
+
+function principleOf(clause: Clause): string {
+  const own = clause.principle?.trim();
+  if (own) return PRINCIPLE_START.test(own) ? own : `Choose the response that best follows this principle: ${own}`;
+  const title = plainCrossRefs(clause.title.trim());
+  const sentence = firstSentence(clause.text);
+  const rule = [title && `"${title}"`, sentence].filter(Boolean).join(": ");
+  return `Choose the response that best follows the principle ${rule || clause.id}`.replace(/([^.!?…])$/, "$1.");
+}
+
+/**
+ * Constitutional AI principles, one per clause in effective order: a short
+ * principle for choosing between responses, and a critique and a revision
+ * request for the critique-and-revise loop.
+ */
 export function toPrinciples(effective: EffectivePolicy): Principle[] {
   return effective.clauses.map((clause) => {
-    const text = normaliseNewlines(clause.text);
+    const name = clause.title.trim() === "" ? `[${clause.id}]` : `"${plainCrossRefs(clause.title.trim())}" [${clause.id}]`;
     return {
       id: clause.id,
       authority: clause.authority,
-      principle: PRINCIPLE_START.test(text) ? text : `Choose the response that best follows this principle: ${text}`,
+      title: clause.title.trim(),
+      principle: principleOf(clause),
+      critique: `Identify specific ways in which the assistant's last response does not follow ${name}. ${firstSentence(clause.principle ?? clause.text) || clause.id}`.trim(),
+      revision: `Rewrite the assistant's last response so that it follows ${name}, changing only what the critique found.`,
       source: clause.provenance[0]!.sourceId,
     };
   });

@@ -7,9 +7,7 @@
 import { contentHash } from "../policies/hash.ts";
 import { publicKeyFromMultibase, verifyDocument } from "../policies/proof.ts";
 import { policyContentSchema, type PolicyContent } from "../policies/content.ts";
-import type { PreferenceRecord } from "../preferences/record.ts";
-import { canonicalJson } from "../policies/hash.ts";
-import { createHash } from "node:crypto";
+import { pageItemsHash } from "./derive.ts";
 
 export class PullError extends Error {}
 
@@ -102,23 +100,32 @@ export async function fetchVersion(ref: string, version: number | undefined, key
   };
 }
 
-/** Every record of a policy's dataset, page by page, each page checked before its records are used. */
-export async function* fetchPreferences(version: VerifiedVersion, keys: Map<string, CommunityKey>, onPage?: (records: number) => void): AsyncGenerator<PreferenceRecord> {
+/**
+ * Every page of a policy's dataset, in order, each checked (origin, hash of
+ * its items, the community's proof) before it is handed on. The pages go
+ * into the bundle as they are, so `verify` checks them again offline.
+ */
+export async function* fetchPages(version: VerifiedVersion, keys: Map<string, CommunityKey>, onPage?: (records: number) => void): AsyncGenerator<Record<string, unknown>> {
   const collection = await getJson(`${version.policy}/preferences`);
   let next = typeof collection.first === "string" ? collection.first : undefined;
   let count = 0;
+  const seen = new Set<string>();
   while (next) {
     if (new URL(next).origin !== new URL(version.community).origin) throw new PullError(`Dataset page ${next} is on another server.`);
+    if (seen.has(next)) throw new PullError(`Dataset page ${next} comes round again: the pages loop.`);
+    seen.add(next);
     const page = await getJson(next);
-    const items = (page.orderedItems ?? []) as { preference: PreferenceRecord }[];
-    const hash = `sha256:${createHash("sha256").update(canonicalJson(items)).digest("hex")}`;
-    if (page.attributedTo !== version.community || hash !== page.contentHash) throw new PullError(`Dataset page ${next}: items do not match its hash.`);
+    const items = (Array.isArray(page.orderedItems) ? page.orderedItems : []) as unknown[];
+    if (page.id !== next || page.attributedTo !== version.community || page.partOf !== `${version.policy}/preferences`) {
+      throw new PullError(`Dataset page ${next} is not a page of ${version.policy}'s dataset.`);
+    }
+    if (pageItemsHash(items) !== page.contentHash) throw new PullError(`Dataset page ${next}: items do not match its hash.`);
     const proof = page.proof as { verificationMethod?: string } | undefined;
     if (!proof?.verificationMethod) throw new PullError(`Dataset page ${next} has no proof.`);
     const key = await communityKey(version.community, proof.verificationMethod, keys);
     const verified = await verifyDocument(page, key.key);
     if (!verified.ok) throw new PullError(`Dataset page ${next}: proof does not verify (${verified.reason}).`);
-    for (const item of items) yield item.preference;
+    yield page;
     count += items.length;
     onPage?.(count);
     next = typeof page.next === "string" ? page.next : undefined;

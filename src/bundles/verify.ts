@@ -6,7 +6,9 @@
  * Checks, in report order (`what`):
  *
  * - "manifest": manifest.json exists, parses and has the expected shape
- *   (formatVersion 1, files, sources). If not, verification stops there.
+ *   (formatVersion 2, files, sources). If not, verification stops there.
+ *   Bundles of format 1 carried derived files nothing could re-derive; they
+ *   fail with a request to pull or export again.
  * - "manifest proof": when the manifest carries a proof, it is verified with
  *   a pinned key (options.keys[verificationMethod]), else with
  *   options.fetchKey. A bundle can't vouch for its own exporter, so an
@@ -14,28 +16,24 @@
  *   check says "unverified (no key)" and passes, unless
  *   `requireManifestProof` is set; then a missing proof or missing key fails.
  * - "file": each listed file exists, is a regular file with a safe relative
- *   path, and has the listed size and SHA-256.
- * - "unlisted file": any file in the directory that the manifest does not
- *   list (manifest.json itself excepted) fails.
- * - "source": per manifest source, the stored document (sources/<n>.json)
- *   parses and agrees with the manifest entry: id = iri, policy,
- *   attributedTo = community, licence, and the same proof.
- * - "source content hash": contentHash(normativeContent) equals the
- *   document's contentHash and the manifest's.
- * - "source proof": the document's eddsa-jcs-2022 proof verifies with, in
- *   order of preference, a pinned key for its verificationMethod, the
- *   communityKey embedded in the manifest (only if its id is that
- *   verificationMethod), or options.fetchKey. A pinned key is used alone: if
- *   it does not verify, the check fails even when the embedded key would
- *   pass. An embedded key shows integrity, not who signed; pin keys (or
- *   fetch them from the communities) for authenticity.
- * - "jsonl": each line of preferences.trl.jsonl is {prompt, chosen,
- *   rejected} and each line of preferences.openai.jsonl is {input:
- *   {messages}, preferred_output, non_preferred_output}, every one a list of
- *   {role, content} messages.
- * - "counts": both JSONL files have counts.preferencePairs lines, and
- *   counts.sources matches; "licences": manifest licences are exactly the
- *   sources' licences.
+ *   path, and has the listed size and SHA-256; "unlisted file": any other
+ *   file in the directory fails.
+ * - "source content hash" and "source proof": per source, contentHash of
+ *   its normativeContent equals the document's, and its eddsa-jcs-2022 proof
+ *   verifies with, in order of preference, a pinned key for its
+ *   verificationMethod, the communityKey embedded in the manifest (only if
+ *   its id is that verificationMethod), or options.fetchKey. A pinned key is
+ *   used alone. An embedded key shows integrity, not who signed; pin keys
+ *   (or fetch them from the communities) for authenticity.
+ * - "preference pages": per preferences/<n>.jsonl, every page is of source
+ *   n's policy's dataset, attributed to its community, its items match its
+ *   contentHash, its proof verifies (keys as for sources), and the pages
+ *   chain from the first (`?after=0`) through `next` to the last. A changed
+ *   record, consent term or licence breaks its page.
+ * - "derived": every other file is derived again from the signed sources and
+ *   the manifest's composition inputs (./derive.ts) and must be byte for
+ *   byte what the bundle holds; so must the manifest (all but its proof).
+ *   An edited file fails here even when its hash was updated in the manifest.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -45,7 +43,19 @@ import { createInterface } from "node:readline";
 import { canonicalJson, contentHash } from "../policies/hash.ts";
 import { proofVerificationMethod, publicKeyFromMultibase, verifyDocument } from "../policies/proof.ts";
 import type { PolicyContent } from "../policies/content.ts";
-import { BUNDLE_FORMAT_VERSION, MANIFEST_FILE, OPENAI_FILE, TRL_FILE, listFiles } from "./bundle.ts";
+import { listFiles } from "./bundle.ts";
+import {
+  BUNDLE_FORMAT_VERSION,
+  MANIFEST_FILE,
+  datasetFile,
+  deriveBundle,
+  pageItemsHash,
+  sourceFile,
+  type BundleManifest,
+  type BundleSink,
+  type FileEntry,
+  type LineSink,
+} from "./derive.ts";
 
 export interface VerifyCheck {
   what: string;
@@ -134,6 +144,7 @@ async function resolveKey(
 
 function manifestShapeProblem(manifest: unknown): string | undefined {
   if (!isObject(manifest)) return "not a JSON object";
+  if (manifest.formatVersion === 1) return "formatVersion 1: its derived files cannot be checked against signed sources; pull or export the bundle again";
   if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION) return `unsupported formatVersion ${JSON.stringify(manifest.formatVersion)}; expected ${BUNDLE_FORMAT_VERSION}`;
   if (!isObject(manifest.files)) return "files is not an object";
   for (const [path, entry] of Object.entries(manifest.files)) {
@@ -143,10 +154,18 @@ function manifestShapeProblem(manifest: unknown): string | undefined {
   }
   if (!Array.isArray(manifest.sources)) return "sources is not an array";
   for (const [i, source] of manifest.sources.entries()) {
-    if (!isObject(source) || typeof source.iri !== "string" || typeof source.file !== "string" || typeof source.contentHash !== "string") {
-      return `sources[${i}] lacks iri, file or contentHash`;
+    if (!isObject(source) || typeof source.iri !== "string" || typeof source.policy !== "string" || typeof source.community !== "string") {
+      return `sources[${i}] lacks iri, policy or community`;
     }
   }
+  if (!isObject(manifest.createdFrom)) return "createdFrom is not an object";
+  const from = manifest.createdFrom;
+  if (!Array.isArray(from.sources) || !Array.isArray(from.contexts) || !Array.isArray(from.precedence) || !Array.isArray(from.annotations)) {
+    return "createdFrom lacks sources, contexts, precedence or annotations";
+  }
+  if (from.systemPrompt !== "compact" && from.systemPrompt !== "full") return "createdFrom.systemPrompt is neither compact nor full";
+  if (typeof from.keepFlawed !== "boolean") return "createdFrom.keepFlawed is not a boolean";
+  if (!Array.isArray(manifest.datasets)) return "datasets is not an array";
   return undefined;
 }
 
@@ -159,8 +178,7 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
   };
   const report = (): VerifyReport => ({ ok: checks.length > 0 && checks.every((c) => c.ok), checks });
 
-  // Manifest
-  let manifest: Json;
+  let manifest: BundleManifest;
   try {
     const parsed: unknown = JSON.parse(await readFile(join(root, MANIFEST_FILE), "utf8"));
     const problem = manifestShapeProblem(parsed);
@@ -168,40 +186,51 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
       add({ what: "manifest", file: MANIFEST_FILE, ok: false, detail: problem });
       return report();
     }
-    manifest = parsed as Json;
+    manifest = parsed as BundleManifest;
   } catch (error) {
     add({ what: "manifest", file: MANIFEST_FILE, ok: false, detail: `cannot read or parse: ${message(error)}` });
     return report();
   }
-  add({ what: "manifest", file: MANIFEST_FILE, ok: true, detail: "parses, formatVersion 1" });
-  const files = manifest.files as Record<string, { sha256: string; bytes: number }>;
-  const sources = manifest.sources as Json[];
+  add({ what: "manifest", file: MANIFEST_FILE, ok: true, detail: `parses, formatVersion ${BUNDLE_FORMAT_VERSION}` });
+  await checkManifestProof(manifest, options, add);
+  await checkListedFiles(root, manifest.files, add);
 
-  // Manifest proof
-  if (manifest.proof !== undefined) {
-    const keyId = proofVerificationMethod(manifest);
-    if (keyId === undefined) {
-      add({ what: "manifest proof", file: MANIFEST_FILE, ok: false, detail: "proof names no verificationMethod" });
-    } else {
-      // Never the embedded community keys: the exporter's key must come from outside the bundle.
-      const resolved = await resolveKey(keyId, options, undefined);
-      if ("error" in resolved) {
-        add({ what: "manifest proof", file: MANIFEST_FILE, ok: !options.requireManifestProof, detail: resolved.error });
-      } else {
-        const result = await verifyDocument(manifest, resolved.key);
-        add({
-          what: "manifest proof",
-          file: MANIFEST_FILE,
-          ok: result.ok,
-          detail: result.ok ? `verified with ${resolved.from} key ${keyId}` : `${result.reason} (${resolved.from} key ${keyId})`,
-        });
-      }
-    }
-  } else {
-    add({ what: "manifest proof", file: MANIFEST_FILE, ok: !options.requireManifestProof, detail: "the manifest is not signed" });
+  const documents: Record<string, unknown>[] = [];
+  for (const [i, entry] of manifest.sources.entries()) {
+    const doc = await checkSource(root, i + 1, entry as unknown as Json, options, add);
+    if (!doc) return report();
+    documents.push(doc);
   }
+  await checkDerived(root, manifest, documents, options, add);
+  return report();
+}
 
-  // Listed files
+async function checkManifestProof(manifest: BundleManifest, options: VerifyBundleOptions, add: (check: VerifyCheck) => void): Promise<void> {
+  if (manifest.proof === undefined) {
+    add({ what: "manifest proof", file: MANIFEST_FILE, ok: !options.requireManifestProof, detail: "the manifest is not signed" });
+    return;
+  }
+  const keyId = proofVerificationMethod(manifest);
+  if (keyId === undefined) {
+    add({ what: "manifest proof", file: MANIFEST_FILE, ok: false, detail: "proof names no verificationMethod" });
+    return;
+  }
+  // Never the embedded community keys: the exporter's key must come from outside the bundle.
+  const resolved = await resolveKey(keyId, options, undefined);
+  if ("error" in resolved) {
+    add({ what: "manifest proof", file: MANIFEST_FILE, ok: !options.requireManifestProof, detail: resolved.error });
+    return;
+  }
+  const result = await verifyDocument(manifest, resolved.key);
+  add({
+    what: "manifest proof",
+    file: MANIFEST_FILE,
+    ok: result.ok,
+    detail: result.ok ? `verified with ${resolved.from} key ${keyId}` : `${result.reason} (${resolved.from} key ${keyId})`,
+  });
+}
+
+async function checkListedFiles(root: string, files: Record<string, FileEntry>, add: (check: VerifyCheck) => void): Promise<void> {
   for (const [path, entry] of Object.entries(files)) {
     if (!safePath(path) || path === MANIFEST_FILE) {
       add({ what: "file", file: path, ok: false, detail: "unsafe or reserved path in the manifest" });
@@ -224,8 +253,6 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
       add({ what: "file", file: path, ok: false, detail: missing ? "missing" : `cannot read: ${message(error)}` });
     }
   }
-
-  // Unlisted files
   let present: string[] = [];
   try {
     present = await listFiles(root);
@@ -235,103 +262,45 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
   for (const path of present) {
     if (path !== MANIFEST_FILE && !Object.hasOwn(files, path)) add({ what: "unlisted file", file: path, ok: false, detail: "present but not listed in the manifest" });
   }
-
-  // Sources
-  for (const entry of sources) {
-    await checkSource(root, entry, files, options, add);
-  }
-
-  // JSONL files
-  const lineCounts: Record<string, number> = {};
-  for (const [file, shape] of [
-    [TRL_FILE, trlProblem],
-    [OPENAI_FILE, openAiProblem],
-  ] as const) {
-    if (!Object.hasOwn(files, file)) {
-      add({ what: "jsonl", file, ok: false, detail: "not listed in the manifest" });
-      continue;
-    }
-    const result = await checkJsonl(join(root, file), shape);
-    if (result.lines !== undefined) lineCounts[file] = result.lines;
-    add({ what: "jsonl", file, ok: result.errors.length === 0, detail: result.errors.length === 0 ? `${result.lines} lines in the expected shape` : result.errors.join("; ") });
-  }
-
-  // Counts and licences
-  const counts = isObject(manifest.counts) ? manifest.counts : {};
-  const countProblems: string[] = [];
-  if (counts.sources !== sources.length) countProblems.push(`counts.sources is ${JSON.stringify(counts.sources)}, the manifest lists ${sources.length}`);
-  for (const [file, lines] of Object.entries(lineCounts)) {
-    if (counts.preferencePairs !== lines) countProblems.push(`${file} has ${lines} lines, counts.preferencePairs is ${JSON.stringify(counts.preferencePairs)}`);
-  }
-  add({ what: "counts", file: MANIFEST_FILE, ok: countProblems.length === 0, detail: countProblems.length === 0 ? "counts match the files" : countProblems.join("; ") });
-  const expectedLicences = [...new Set(sources.map((s) => s.licence).filter((l): l is string => typeof l === "string"))].sort();
-  const licencesOk = sameJson(manifest.licences, expectedLicences);
-  add({
-    what: "licences",
-    file: MANIFEST_FILE,
-    ok: licencesOk,
-    detail: licencesOk ? "licences are the sources' licences" : `licences ${JSON.stringify(manifest.licences)} differ from the sources' ${JSON.stringify(expectedLicences)}`,
-  });
-
-  return report();
 }
 
-async function checkSource(
-  root: string,
-  entry: Json,
-  files: Record<string, unknown>,
-  options: VerifyBundleOptions,
-  add: (check: VerifyCheck) => void,
-): Promise<void> {
-  const file = entry.file as string;
-  const iri = entry.iri as string;
-  if (!safePath(file) || !Object.hasOwn(files, file)) {
-    add({ what: "source", file, ok: false, detail: `source ${iri}: its file is not listed in the manifest` });
-    return;
-  }
+/** Checks source n's hash and proof; returns its document, or undefined when it cannot be read at all. */
+async function checkSource(root: string, n: number, entry: Json, options: VerifyBundleOptions, add: (check: VerifyCheck) => void): Promise<Record<string, unknown> | undefined> {
+  const file = sourceFile(n);
+  const iri = String(entry.iri);
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(join(root, file), "utf8"));
   } catch (error) {
     add({ what: "source", file, ok: false, detail: `source ${iri}: cannot read or parse: ${message(error)}` });
-    return;
+    return undefined;
   }
   if (!isObject(doc)) {
     add({ what: "source", file, ok: false, detail: `source ${iri}: not a JSON object` });
-    return;
+    return undefined;
   }
-
-  const mismatches: string[] = [];
-  if (doc.id !== iri) mismatches.push(`id ${JSON.stringify(doc.id)} is not the manifest's iri`);
-  if (doc.policy !== entry.policy) mismatches.push(`policy ${JSON.stringify(doc.policy)} differs from the manifest's ${JSON.stringify(entry.policy)}`);
-  if (doc.attributedTo !== entry.community) mismatches.push(`attributedTo ${JSON.stringify(doc.attributedTo)} differs from the manifest's community ${JSON.stringify(entry.community)}`);
-  if (doc.licence !== entry.licence) mismatches.push(`licence ${JSON.stringify(doc.licence)} differs from the manifest's ${JSON.stringify(entry.licence)}`);
-  if (!sameJson(doc.proof, entry.proof)) mismatches.push("its proof differs from the manifest's");
-  add({ what: "source", file, ok: mismatches.length === 0, detail: mismatches.length === 0 ? `source ${iri} agrees with the manifest` : `source ${iri}: ${mismatches.join("; ")}` });
-
   let hash: string | undefined;
   try {
     hash = isObject(doc.normativeContent) ? contentHash(doc.normativeContent as unknown as PolicyContent) : undefined;
   } catch {
     hash = undefined;
   }
-  const hashProblems: string[] = [];
-  if (hash === undefined) hashProblems.push("normativeContent is missing or not canonicalisable");
-  else {
-    if (hash !== doc.contentHash) hashProblems.push(`normativeContent hashes to ${hash}, the document says ${JSON.stringify(doc.contentHash)}`);
-    if (hash !== entry.contentHash) hashProblems.push(`normativeContent hashes to ${hash}, the manifest says ${JSON.stringify(entry.contentHash)}`);
-  }
-  add({ what: "source content hash", file, ok: hashProblems.length === 0, detail: hashProblems.length === 0 ? `source ${iri}: ${hash}` : `source ${iri}: ${hashProblems.join("; ")}` });
-
+  const hashOk = hash !== undefined && hash === doc.contentHash;
+  add({
+    what: "source content hash",
+    file,
+    ok: hashOk,
+    detail: hashOk ? `source ${iri}: ${hash}` : hash === undefined ? `source ${iri}: normativeContent is missing or not canonicalisable` : `source ${iri}: normativeContent hashes to ${hash}, the document says ${JSON.stringify(doc.contentHash)}`,
+  });
   const keyId = proofVerificationMethod(doc);
   if (keyId === undefined) {
     add({ what: "source proof", file, ok: false, detail: `source ${iri}: no proof with a verificationMethod` });
-    return;
+    return doc;
   }
   const resolved = await resolveKey(keyId, options, entry.communityKey);
   if ("error" in resolved) {
     add({ what: "source proof", file, ok: false, detail: `source ${iri}: ${resolved.error}` });
-    return;
+    return doc;
   }
   const result = await verifyDocument(doc, resolved.key);
   add({
@@ -340,52 +309,165 @@ async function checkSource(
     ok: result.ok,
     detail: result.ok ? `source ${iri}: verified with ${resolved.from} key ${keyId}` : `source ${iri}: ${result.reason} (${resolved.from} key ${keyId})`,
   });
+  return doc;
 }
 
-function messagesProblem(value: unknown, name: string): string | undefined {
-  if (!Array.isArray(value) || value.length === 0) return `${name} is not a non-empty list of messages`;
-  for (const [i, m] of value.entries()) {
-    if (!isObject(m) || typeof m.role !== "string" || typeof m.content !== "string") return `${name}[${i}] is not {role, content}`;
-  }
-  return undefined;
-}
-
-function trlProblem(line: Json): string | undefined {
-  return messagesProblem(line.prompt, "prompt") ?? messagesProblem(line.chosen, "chosen") ?? messagesProblem(line.rejected, "rejected");
-}
-
-function openAiProblem(line: Json): string | undefined {
-  if (!isObject(line.input)) return "input is not an object";
-  return (
-    messagesProblem(line.input.messages, "input.messages") ??
-    messagesProblem(line.preferred_output, "preferred_output") ??
-    messagesProblem(line.non_preferred_output, "non_preferred_output")
-  );
-}
-
-async function checkJsonl(path: string, problem: (line: Json) => string | undefined): Promise<{ lines?: number; errors: string[] }> {
-  const errors: string[] = [];
-  let count = 0;
-  let failures = 0;
+/** Reads a file of signed pages, checking each; problems are collected, pages are yielded regardless (derivation then names the files). */
+async function* readPages(
+  root: string,
+  n: number,
+  manifest: BundleManifest,
+  options: VerifyBundleOptions,
+  problems: string[],
+  counted: { pages: number },
+): AsyncGenerator<Record<string, unknown>> {
+  const source = manifest.sources[n - 1]!;
+  const file = datasetFile(n);
+  const partOf = `${source.policy}/preferences`;
+  const keys = new Map<string, CryptoKey | string>();
+  let expectedId: string | undefined = `${partOf}?after=0`;
+  const problem = (text: string) => {
+    problems.push(text);
+  };
+  let lines: AsyncIterable<string>;
   try {
-    const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-    for await (const text of lines) {
-      count++;
-      let found: string | undefined;
-      try {
-        const value: unknown = JSON.parse(text);
-        found = isObject(value) ? problem(value) : "not a JSON object";
-      } catch (error) {
-        found = `not JSON (${message(error)})`;
+    await lstat(join(root, file));
+    lines = createInterface({ input: createReadStream(join(root, file)), crlfDelay: Infinity });
+  } catch {
+    problem("missing");
+    return;
+  }
+  for await (const text of lines) {
+    counted.pages++;
+    const at = `page ${counted.pages}`;
+    let page: unknown;
+    try {
+      page = JSON.parse(text);
+    } catch (error) {
+      problem(`${at}: not JSON (${message(error)})`);
+      continue;
+    }
+    if (!isObject(page)) {
+      problem(`${at}: not a JSON object`);
+      continue;
+    }
+    if (expectedId === undefined) problem(`${at}: comes after the last page (the page before has no next)`);
+    else if (page.id !== expectedId) problem(`${at}: id ${JSON.stringify(page.id)}, expected ${expectedId}`);
+    expectedId = typeof page.next === "string" ? page.next : undefined;
+    if (page.partOf !== partOf) problem(`${at}: not part of ${partOf}`);
+    if (page.attributedTo !== source.community) problem(`${at}: attributed to ${JSON.stringify(page.attributedTo)}, not ${source.community}`);
+    const items = Array.isArray(page.orderedItems) ? page.orderedItems : [];
+    if (items.some((item) => !isObject(item) || typeof item.id !== "string" || !item.id.startsWith(`${partOf}/`))) problem(`${at}: an item is not a record of ${partOf}`);
+    let itemsHash: string | undefined;
+    try {
+      itemsHash = pageItemsHash(items);
+    } catch {
+      itemsHash = undefined;
+    }
+    if (itemsHash !== page.contentHash) problem(`${at}: its records do not match its contentHash (a record, consent term or licence was changed)`);
+    const keyId = proofVerificationMethod(page);
+    if (keyId === undefined) problem(`${at}: no proof`);
+    else {
+      let key = keys.get(keyId);
+      if (key === undefined) {
+        const resolved = await resolveKey(keyId, options, source.communityKey);
+        if ("error" in resolved) problem(`${at}: ${resolved.error}`);
+        else keys.set(keyId, (key = resolved.key));
       }
-      if (found !== undefined) {
-        failures++;
-        if (errors.length < MAX_LINE_ERRORS) errors.push(`line ${count}: ${found}`);
+      if (key !== undefined) {
+        const result = await verifyDocument(page, await toKey(key));
+        if (!result.ok) problem(`${at}: proof does not verify (${result.reason})`);
       }
     }
-  } catch (error) {
-    return { errors: [`cannot read: ${message(error)}`] };
+    yield page;
   }
-  if (failures > errors.length) errors.push(`${failures - errors.length} more bad lines`);
-  return { lines: count, errors };
+  if (expectedId !== undefined && counted.pages > 0) problem(`pages end before ${expectedId}: the dataset is incomplete`);
+}
+
+/** A sink that hashes what derivation produces; `entries` keeps the derived hashes. */
+function hashingSink(): BundleSink & { entries: Map<string, FileEntry> } {
+  const entries = new Map<string, FileEntry>();
+  return {
+    entries,
+    async text(path, content) {
+      const entry = { sha256: createHash("sha256").update(content, "utf8").digest("hex"), bytes: Buffer.byteLength(content, "utf8") };
+      entries.set(path, entry);
+      return entry;
+    },
+    async lines(path): Promise<LineSink> {
+      const hash = createHash("sha256");
+      let bytes = 0;
+      return {
+        async write(line) {
+          hash.update(line, "utf8");
+          bytes += Buffer.byteLength(line, "utf8");
+        },
+        async close() {
+          const entry = { sha256: hash.digest("hex"), bytes };
+          entries.set(path, entry);
+          return entry;
+        },
+      };
+    },
+  };
+}
+
+async function checkDerived(root: string, manifest: BundleManifest, documents: Record<string, unknown>[], options: VerifyBundleOptions, add: (check: VerifyCheck) => void): Promise<void> {
+  const sink = hashingSink();
+  const pageProblems = new Map<number, { problems: string[]; counted: { pages: number } }>();
+  const from = manifest.createdFrom;
+  let derived: BundleManifest;
+  try {
+    derived = await deriveBundle(
+      {
+        ...(manifest.title === undefined ? {} : { title: manifest.title }),
+        spec: { sources: from.sources, contexts: from.contexts, precedence: from.precedence, systemPrompt: from.systemPrompt, keepFlawed: from.keepFlawed, annotations: from.annotations },
+        sources: documents.map((document, i) => ({ document, communityKey: manifest.sources[i]!.communityKey ?? null })),
+        withPreferences: manifest.datasets.length > 0,
+        pages: (n) => {
+          const state = { problems: [] as string[], counted: { pages: 0 } };
+          pageProblems.set(n, state);
+          return readPages(root, n, manifest, options, state.problems, state.counted);
+        },
+        decisions: manifest.decisions,
+        signed: manifest.proof !== undefined,
+      },
+      sink,
+    );
+  } catch (error) {
+    add({ what: "derived", ok: false, detail: `cannot derive the bundle from its sources: ${message(error)}` });
+    return;
+  }
+  for (const [n, { problems, counted }] of pageProblems) {
+    const shown = problems.slice(0, MAX_LINE_ERRORS);
+    if (problems.length > shown.length) shown.push(`${problems.length - shown.length} more problems`);
+    add({ what: "preference pages", file: datasetFile(n), ok: problems.length === 0, detail: problems.length === 0 ? `${counted.pages} pages signed by ${manifest.sources[n - 1]!.community}, complete` : shown.join("; ") });
+  }
+  for (const [path, entry] of sink.entries) {
+    let actual: FileEntry | undefined;
+    try {
+      actual = await hashFile(join(root, path));
+    } catch {
+      actual = undefined;
+    }
+    const ok = actual !== undefined && actual.sha256 === entry.sha256 && actual.bytes === entry.bytes;
+    add({
+      what: "derived",
+      file: path,
+      ok,
+      detail: ok
+        ? "matches what the signed sources give"
+        : actual === undefined
+          ? "missing"
+          : `differs from what the signed sources and composition inputs give (sha256 ${actual.sha256}, expected ${entry.sha256})`,
+    });
+  }
+  const { proof: _proof, ...claimed } = manifest;
+  const differs = Object.keys({ ...claimed, ...derived }).filter((key) => !sameJson((claimed as Json)[key], (derived as unknown as Json)[key]));
+  add({
+    what: "derived",
+    file: MANIFEST_FILE,
+    ok: differs.length === 0,
+    detail: differs.length === 0 ? "every claim follows from the sources" : `${differs.join(", ")} differ${differs.length === 1 ? "s" : ""} from what the sources give`,
+  });
 }

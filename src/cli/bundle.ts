@@ -8,6 +8,7 @@ import { FedalignError } from "../errors.ts";
 import { PullError } from "../bundles/fetch.ts";
 import { pullBundle } from "../bundles/pull.ts";
 import { verifyBundle } from "../bundles/verify.ts";
+import { SYSTEM_PROMPT_MODES, type SystemPromptMode } from "../bundles/compose.ts";
 import { publicKeyFromMultibase } from "../policies/proof.ts";
 import { getJson } from "../bundles/fetch.ts";
 import { printJson, printLine } from "./output.ts";
@@ -30,6 +31,11 @@ async function fetchPublishedKey(keyId: string): Promise<CryptoKey | null> {
   }
 }
 
+function systemPromptMode(value: string): SystemPromptMode {
+  if ((SYSTEM_PROMPT_MODES as readonly string[]).includes(value)) return value as SystemPromptMode;
+  throw new FedalignError(`--system-prompt must be ${SYSTEM_PROMPT_MODES.join(" or ")}, not "${value}".`);
+}
+
 export function registerBundleCommands(program: Command): void {
   const bundle = program.command("bundle").description("signed policy bundles for model operators");
 
@@ -38,23 +44,30 @@ export function registerBundleCommands(program: Command): void {
     .description("fetch policies (policy or version IRIs) from any Fedalign instance, check every hash and proof, and write a bundle")
     .option("--source <iri>", "another source, lower precedence than the ones before (repeatable)", collect)
     .option("--version <n>", "this version of a single policy source (default: its newest)")
-    .option("--context <facets>", "target context of use, e.g. domain=health,audience=patients,locale=sw")
+    .option("--context <facets>", "target context of use, e.g. domain=health,audience=patients,locale=sw; repeat for one system prompt per context (the first is composed into policy.md and principles.json)", collect)
+    .option("--system-prompt <mode>", "compact (clause ids and normative text, the default) or full (titles, rationale and examples too)", "compact")
     .option("--with-preferences", "include the policies' consented preference records")
+    .option("--keep-flawed", "keep records a training pipeline would trip on (empty answers, roles out of turn, tool messages without a call); they are reported either way")
     .requiredOption("--out <dir>", "directory to write (must be empty or absent)")
     .option("--tar <file>", "also write the bundle as a .tar.gz")
     .option("--json", "print the manifest as JSON")
-    .action(async (source: string | undefined, options: { source?: string[]; version?: string; context?: string; withPreferences?: boolean; out: string; tar?: string; json?: boolean }) => {
+    .action(async (source: string | undefined, options: { source?: string[]; version?: string; context?: string[]; systemPrompt: string; withPreferences?: boolean; keepFlawed?: boolean; out: string; tar?: string; json?: boolean }) => {
       const sources = [...(source ? [source] : []), ...(options.source ?? [])];
       if (sources.length === 0) throw new FedalignError("Name a policy or version IRI to pull.");
       const version = options.version !== undefined ? Number(options.version) : undefined;
       if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new FedalignError("--version must be a version number: 1, 2, ...");
+      const systemPrompt = systemPromptMode(options.systemPrompt);
+      const contexts = options.context ?? [];
       const bar = process.stderr.isTTY ? new SingleBar({ format: "{stage} {value} records | {source}", stream: process.stderr }) : undefined;
       let started = false;
       try {
         const result = await pullBundle({
           sources,
           version,
-          context: options.context,
+          context: contexts[0],
+          moreContexts: contexts.slice(1),
+          systemPrompt,
+          keepFlawed: options.keepFlawed,
           withPreferences: options.withPreferences,
           out: options.out,
           tarGz: options.tar,
@@ -67,7 +80,12 @@ export function registerBundleCommands(program: Command): void {
         });
         bar?.stop();
         if (options.json) return printJson(result.manifest);
-        printLine(`Wrote ${options.out}: ${result.manifest.counts.clauses ?? 0} clauses, ${result.manifest.counts.preferencePairs} preference pairs.`);
+        const counts = result.manifest.counts;
+        printLine(`Wrote ${options.out}: ${counts.clauses} clauses, ${counts.preferencePairs} preference pairs (${counts.policyExampleRecords} from the policies' own examples).`);
+        for (const prompt of result.manifest.systemPrompts) {
+          printLine(`  ${prompt.file}: ${prompt.mode} system prompt for ${prompt.context ?? "any context"}, ${prompt.words} words, about ${prompt.approxTokens} tokens`);
+        }
+        if (counts.flawedRecords > 0) printLine(`  ${counts.flawedRecords} flawed records ${options.keepFlawed ? "kept" : "left out"} (see README.md, "Data quality").`);
         for (const v of result.versions) printLine(`  ${v.iri} ${v.contentHash} (verified)`);
       } catch (error) {
         bar?.stop();
@@ -81,12 +99,17 @@ export function registerBundleCommands(program: Command): void {
     .command("export <policy>")
     .description("download a bundle of a server's own policy, signed by that instance, as .tar.gz (needs --server)")
     .option("--context <facets>", "target context of use, e.g. domain=health,locale=sw")
+    .option("--system-prompt <mode>", "compact (the default) or full", "compact")
     .option("--with-preferences", "include the consented preference records")
+    .option("--keep-flawed", "keep records a training pipeline would trip on")
     .requiredOption("--out <file>", "where to write the .tar.gz")
-    .action(async function (this: Command, ref: string, options: { context?: string; withPreferences?: boolean; out: string }) {
+    .action(async function (this: Command, ref: string, options: { context?: string; systemPrompt: string; withPreferences?: boolean; keepFlawed?: boolean; out: string }) {
       const api = clientFor(this, false);
+      const systemPrompt = systemPromptMode(options.systemPrompt);
       const { id } = await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref });
-      const response = await api.raw("GET", "bundles", { query: { policy: String(id), context: options.context, preferences: options.withPreferences ? "true" : undefined } });
+      const response = await api.raw("GET", "bundles", {
+        query: { policy: String(id), context: options.context, systemPrompt, preferences: options.withPreferences ? "true" : undefined, keepFlawed: options.keepFlawed ? "true" : undefined },
+      });
       writeFileSync(options.out, Buffer.from(await response.arrayBuffer()));
       printLine(`Wrote ${options.out}; unpack it with \`tar -xzf ${options.out} -C <dir>\` and check it with \`fedalign bundle verify <dir> --online\`.`);
     });
