@@ -9,12 +9,15 @@ import { parsePolicyContent } from "../src/policies/content.ts";
 import { multibaseFromPublicKey, signDocument } from "../src/policies/proof.ts";
 import type { PreferenceRecord } from "../src/preferences/record.ts";
 import { listFiles, writeBundle, type BundleInput, type BundleManifest } from "../src/bundles/bundle.ts";
+import { pageItemsHash } from "../src/bundles/derive.ts";
 import { verifyBundle, type VerifyReport } from "../src/bundles/verify.ts";
 
 const COMMUNITY = "https://a.example/communities/gardeners";
 const KEY_ID = `${COMMUNITY}#ed25519-key`;
 const VERSION = "https://a.example/policies/p1/versions/1";
 const POLICY = "https://a.example/policies/p1";
+const DATASET = `${POLICY}/preferences`;
+const VERSION2 = "https://a.example/policies/p2/versions/1";
 const EXPORTER_KEY_ID = "https://fedalign.example/actor#main-key";
 
 let work: string;
@@ -23,6 +26,27 @@ let exporterKeys: CryptoKeyPair;
 let otherKeys: CryptoKeyPair;
 let communityMultibase: string;
 let signedVersion: Record<string, unknown>;
+let signedVersion2: Record<string, unknown>;
+let defaultPages: Record<string, unknown>[];
+
+/** The community's dataset pages of `list`, signed as an instance serves them (ids chain through `next`). */
+async function signPages(list: PreferenceRecord[], size = 100, key: CryptoKey = communityKeys.privateKey): Promise<Record<string, unknown>[]> {
+  const pages: Record<string, unknown>[] = [];
+  for (let start = 0; start === 0 || start < list.length; start += size) {
+    const items = list.slice(start, start + size).map((r, i) => ({ id: `${DATASET}/${start + i + 1}`, type: "PreferenceRecord", preference: r }));
+    const next = start + size < list.length ? { next: `${DATASET}?after=${start + size}` } : {};
+    const page = { id: `${DATASET}?after=${start}`, type: "OrderedCollectionPage", partOf: DATASET, attributedTo: COMMUNITY, orderedItems: items, contentHash: pageItemsHash(items), ...next };
+    pages.push(await signDocument(page, { privateKey: key, verificationMethod: KEY_ID, created: new Date("2025-01-02T03:04:05Z") }));
+  }
+  return pages;
+}
+
+function pagesOf(pages: Record<string, unknown>[]): BundleInput["pages"] {
+  return (n) =>
+    (async function* () {
+      if (n === 1) yield* pages;
+    })();
+}
 
 async function ed25519(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey("Ed25519", true, ["sign", "verify"])) as CryptoKeyPair;
@@ -58,24 +82,10 @@ function records(): PreferenceRecord[] {
 
 function input(overrides: Partial<BundleInput> = {}): BundleInput {
   return {
-    createdFrom: { sources: [VERSION], context: "domain=gardening", precedence: [POLICY] },
-    versions: [
-      {
-        iri: VERSION,
-        policy: POLICY,
-        community: COMMUNITY,
-        contentHash: signedVersion.contentHash as string,
-        licence: "CC-BY-4.0",
-        document: signedVersion,
-        communityKey: { id: KEY_ID, publicKeyMultibase: communityMultibase },
-      },
-    ],
-    files: {
-      "policy.md": "# Gardening policy\n\nBe kind to plants.\n",
-      "system-prompt.txt": "You are a helpful gardening assistant. Be kind to plants.\n",
-      "principles.json": { clauses: [{ text: "Be kind to plants.", id: "kind", authority: "user" }], title: "Gardening" },
-    },
-    preferences: records(),
+    sources: [VERSION],
+    versions: [{ document: signedVersion, communityKey: { id: KEY_ID, publicKeyMultibase: communityMultibase } }],
+    contexts: ["domain=gardening"],
+    pages: pagesOf(defaultPages),
     decisions: [{ clause: "kind", from: VERSION }],
     title: "Gardening bundle",
     ...overrides,
@@ -119,6 +129,13 @@ beforeAll(async () => {
     normativeContent: parsed.content,
   };
   signedVersion = await signDocument(unsigned, { privateKey: communityKeys.privateKey, verificationMethod: KEY_ID, created: new Date("2025-01-02T03:04:05Z") });
+  const other = parsePolicyContent({ title: "Gardening too", licence: "MIT OR Apache-2.0", clauses: [{ id: "kind", authority: "user", text: "Be kind to plants." }] });
+  if (!other.ok) throw new Error(JSON.stringify(other.issues));
+  signedVersion2 = await signDocument(
+    { ...unsigned, id: VERSION2, policy: "https://a.example/policies/p2", licence: "MIT OR Apache-2.0", contentHash: contentHash(other.content), normativeContent: other.content },
+    { privateKey: communityKeys.privateKey, verificationMethod: KEY_ID, created: new Date("2025-01-02T03:04:05Z") },
+  );
+  defaultPages = await signPages(records());
 });
 
 afterAll(async () => {
@@ -134,7 +151,9 @@ describe("writeBundle", () => {
       "manifest.json",
       "policy.md",
       "preferences.openai.jsonl",
+      "preferences.provenance.jsonl",
       "preferences.trl.jsonl",
+      "preferences/1.jsonl",
       "principles.json",
       "sources/1.json",
       "system-prompt.txt",
@@ -145,18 +164,29 @@ describe("writeBundle", () => {
       sources: 1,
       clauses: 1,
       preferenceRecords: 2,
+      policyExampleRecords: 0,
       preferencePairs: 3,
       skippedWithoutTrainConsent: 1,
       recordsWithoutPairs: 1,
+      flawedRecords: 0,
     });
+    expect(manifest.datasets).toEqual([{ source: 1, policy: POLICY, file: "preferences/1.jsonl", pages: 1, records: 4 }]);
     expect(manifest.licences).toEqual(["CC-BY-4.0"]);
     expect(manifest.preferenceLicences).toEqual(["CC-BY-4.0"]);
     expect(manifest.sources[0]).toMatchObject({ iri: VERSION, file: "sources/1.json", proof: signedVersion.proof, communityKey: { id: KEY_ID } });
     expect(JSON.parse(await readFile(join(dir, "sources/1.json"), "utf8"))).toEqual(signedVersion);
-    // principles.json: sorted keys, pretty.
-    expect(await readFile(join(dir, "principles.json"), "utf8")).toBe(
-      `${JSON.stringify({ clauses: [{ authority: "user", id: "kind", text: "Be kind to plants." }], title: "Gardening" }, null, 2)}\n`,
-    );
+    expect(JSON.parse(await readFile(join(dir, "principles.json"), "utf8"))).toEqual([
+      {
+        id: "kind",
+        authority: "user",
+        title: "",
+        principle: "Choose the response that best follows the principle Be kind to plants.",
+        critique: "Identify specific ways in which the assistant's last response does not follow [kind]. Be kind to plants.",
+        revision: "Rewrite the assistant's last response so that it follows [kind], changing only what the critique found.",
+        source: POLICY,
+      },
+    ]);
+    expect(await readFile(join(dir, "preferences/1.jsonl"), "utf8")).toBe(`${JSON.stringify(defaultPages[0])}\n`);
 
     const report = await verifyBundle(dir);
     expect(failed(report)).toEqual([]);
@@ -191,7 +221,7 @@ describe("writeBundle", () => {
 
   it("writes a dataset card whose front matter parses", async () => {
     const dir = await tempDir("card");
-    await writeBundle(dir, input({ versions: [input().versions[0]!, { ...input().versions[0]!, licence: "MIT OR Apache-2.0" }] }));
+    await writeBundle(dir, input({ sources: [VERSION, VERSION2], versions: [input().versions[0]!, { document: signedVersion2, communityKey: input().versions[0]!.communityKey! }] }));
     const card = await readFile(join(dir, "README.md"), "utf8");
     const match = /^---\n([\s\S]*?)\n---\n/.exec(card);
     expect(match).not.toBeNull();
@@ -209,7 +239,10 @@ describe("writeBundle", () => {
     expect(prose).toContain(signedVersion.contentHash as string);
     expect(prose).toContain("MIT OR Apache-2.0");
     expect(prose).toContain("preference pairs (lines in each JSONL file): 3");
-    expect(prose).toMatch(/consent/i);
+    expect(front.source_datasets).toEqual([`${POLICY}/preferences`, "trl"]);
+    expect(prose).toContain("- rater (given by a rater on the publishing instance, who chose the consent terms): 1");
+    expect(prose).toContain("- steward-declared (declared by the community steward who imported a licensed data set (no rater was asked)): 1");
+    expect(prose).toContain("`trl` is licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)");
   });
 
   it("is byte-identical for identical input, signed manifest and tar.gz included", async () => {
@@ -257,10 +290,8 @@ describe("writeBundle", () => {
 
   it("skips records without train consent from an async iterable and streams many records", async () => {
     const dir = await tempDir("stream");
-    async function* many(): AsyncIterable<PreferenceRecord> {
-      for (let i = 0; i < 5000; i++) yield record({ tag: String(i), consent: { train: i % 5 !== 0, federate: false, breakdown: false } });
-    }
-    const manifest = await writeBundle(dir, input({ preferences: many() }));
+    const many = Array.from({ length: 5000 }, (_, i) => record({ tag: String(i), consent: { train: i % 5 !== 0, federate: false, breakdown: false } }));
+    const manifest = await writeBundle(dir, input({ pages: pagesOf(await signPages(many)) }));
     expect(manifest.counts.preferencePairs).toBe(4000);
     expect(manifest.counts.skippedWithoutTrainConsent).toBe(1000);
     expect((await verifyBundle(dir)).ok).toBe(true);
@@ -344,8 +375,9 @@ describe("verifyBundle", () => {
     doc.normativeContent.title = "Changed";
     await writeFile(join(dir, "sources/1.json"), `${JSON.stringify(doc, null, 2)}\n`);
     const bad = failed(await verifyBundle(dir));
-    expect(bad.map((c) => c.what).sort()).toEqual(["file", "source content hash", "source proof"]);
-    expect(bad.every((c) => c.file === "sources/1.json")).toBe(true);
+    expect(bad.filter((c) => c.file === "sources/1.json").map((c) => c.what).sort()).toEqual(["file", "source content hash", "source proof"]);
+    // The title is in policy.md's list of sources, and the manifest's hash of the source no longer holds.
+    expect(bad.filter((c) => c.what === "derived").map((c) => c.file).sort()).toEqual(["manifest.json", "policy.md"]);
   });
 
   it("fails when an unsigned manifest is altered in what it claims", async () => {
@@ -356,7 +388,7 @@ describe("verifyBundle", () => {
     manifest.sources[0]!.contentHash = `sha256:${"0".repeat(64)}`;
     await writeFile(join(dir, "manifest.json"), `${canonicalJson(manifest)}\n`);
     const bad = failed(await verifyBundle(dir));
-    expect(bad.map((c) => c.what).sort()).toEqual(["counts", "licences", "source content hash"]);
+    expect(bad).toEqual([expect.objectContaining({ what: "derived", file: "manifest.json", detail: "counts, licences, sources differ from what the sources give" })]);
 
     await writeFile(join(dir, "manifest.json"), "{ not json");
     const broken = await verifyBundle(dir);
@@ -392,28 +424,74 @@ describe("verifyBundle", () => {
     const report = await verifyBundle(base, { keys: { [KEY_ID]: otherKeys.publicKey } });
     expect(report.ok).toBe(false);
     const bad = failed(report);
-    expect(bad).toHaveLength(1);
-    expect(bad[0]).toMatchObject({ what: "source proof", file: "sources/1.json" });
+    expect(bad.map((c) => [c.what, c.file])).toEqual([
+      ["source proof", "sources/1.json"],
+      ["preference pages", "preferences/1.jsonl"],
+    ]);
     expect(bad[0]!.detail).toContain(`pinned key ${KEY_ID}`);
   });
 
   it("uses fetchKey when no key is embedded, and fails without any key", async () => {
     const dir = join(await tempDir("nokey"), "bundle");
-    await writeBundle(dir, input({ versions: [{ ...input().versions[0]!, communityKey: undefined }] }));
+    await writeBundle(dir, input({ versions: [{ document: signedVersion }] }));
     const none = failed(await verifyBundle(dir));
-    expect(none).toEqual([expect.objectContaining({ what: "source proof", file: "sources/1.json" })]);
+    expect(none.map((c) => [c.what, c.file])).toEqual([
+      ["source proof", "sources/1.json"],
+      ["preference pages", "preferences/1.jsonl"],
+    ]);
     expect(none[0]!.detail).toContain("no key");
     const fetched = await verifyBundle(dir, { fetchKey: async (id) => (id === KEY_ID ? communityKeys.publicKey : null) });
     expect(fetched.ok).toBe(true);
   });
 
-  it("reports JSONL lines in the wrong shape", async () => {
+  /** Rewrites a file and makes the manifest agree with it, as a careful forger would. */
+  async function forge(dir: string, file: string, text: string): Promise<void> {
+    await writeFile(join(dir, file), text);
+    const manifest = await readManifest(dir);
+    const { createHash } = await import("node:crypto");
+    manifest.files[file] = { sha256: createHash("sha256").update(text).digest("hex"), bytes: Buffer.byteLength(text) };
+    await writeFile(join(dir, "manifest.json"), `${canonicalJson(manifest)}\n`);
+  }
+
+  it("names a derived file rewritten with a matching manifest hash", async () => {
+    for (const file of ["policy.md", "system-prompt.txt", "principles.json", "preferences.trl.jsonl", "preferences.openai.jsonl", "preferences.provenance.jsonl", "README.md"]) {
+      const dir = await copy();
+      const text = await readFile(join(dir, file), "utf8");
+      await forge(dir, file, text.replace(/good one|Be kind|rater|prompt/, "mallory"));
+      const bad = failed(await verifyBundle(dir));
+      expect(bad.filter((c) => c.what === "file"), file).toEqual([]);
+      expect(bad, file).toContainEqual(expect.objectContaining({ what: "derived", file }));
+    }
+  });
+
+  it("names the page file when a record's consent or licence changed, a page is dropped, or a page was signed by another key", async () => {
+    const pageText = async (pages: Record<string, unknown>[]) => pages.map((p) => `${JSON.stringify(p)}\n`).join("");
+    const changed = structuredClone(defaultPages[0]!) as { orderedItems: { preference: PreferenceRecord }[] };
+    changed.orderedItems[2]!.preference.consent.train = true;
+    const consentDir = await copy();
+    await forge(consentDir, "preferences/1.jsonl", await pageText([changed as unknown as Record<string, unknown>]));
+    const consent = failed(await verifyBundle(consentDir)).find((c) => c.what === "preference pages");
+    expect(consent).toMatchObject({ file: "preferences/1.jsonl", detail: expect.stringContaining("page 1: its records do not match its contentHash") });
+
+    const twoPages = await signPages(records(), 2);
+    const full = join(await tempDir("two-pages"), "bundle");
+    await writeBundle(full, input({ pages: pagesOf(twoPages) }));
+    expect((await verifyBundle(full)).ok).toBe(true);
+    await forge(full, "preferences/1.jsonl", await pageText(twoPages.slice(0, 1)));
+    expect(failed(await verifyBundle(full)).find((c) => c.what === "preference pages")?.detail).toContain("the dataset is incomplete");
+
+    const forged = join(await tempDir("forged-page"), "bundle");
+    await writeBundle(forged, input({ pages: pagesOf(await signPages(records(), 100, otherKeys.privateKey)) }));
+    const bad = failed(await verifyBundle(forged));
+    expect(bad).toEqual([expect.objectContaining({ what: "preference pages", file: "preferences/1.jsonl", detail: expect.stringContaining("proof does not verify") })]);
+  });
+
+  it("refuses a format 1 bundle, whose derived files nothing can check", async () => {
     const dir = await copy();
-    const text = `${JSON.stringify({ prompt: [{ role: "user", content: "x" }], chosen: [{ role: "assistant", content: "y" }] })}\n`;
-    await writeFile(join(dir, "preferences.trl.jsonl"), text.repeat(3));
+    const manifest = await readManifest(dir);
+    await writeFile(join(dir, "manifest.json"), `${canonicalJson({ ...manifest, formatVersion: 1 })}\n`);
     const bad = failed(await verifyBundle(dir));
-    expect(bad).toContainEqual(expect.objectContaining({ what: "jsonl", file: "preferences.trl.jsonl" }));
-    expect(bad.find((c) => c.what === "jsonl")!.detail).toContain("line 1: rejected");
+    expect(bad).toEqual([expect.objectContaining({ what: "manifest", detail: expect.stringContaining("pull or export the bundle again") })]);
   });
 });
 
