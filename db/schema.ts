@@ -384,8 +384,8 @@ export const preferenceRecords = sqliteTable(
       .notNull()
       .references(() => communities.id, { onDelete: "cascade" }),
     policyId: integer("policy_id").references(() => policies.id, { onDelete: "set null" }),
-    /** Content fingerprint: re-importing the same file adds nothing. */
-    dedupKey: text("dedup_key").notNull().unique(),
+    /** Content fingerprint: re-importing the same file into the same community adds nothing (unique per community). */
+    dedupKey: text("dedup_key").notNull(),
     /** The normal form (src/preferences/record.ts), consent included as it was given. */
     record: text("record", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     raterId: text("rater_id").notNull(),
@@ -403,6 +403,8 @@ export const preferenceRecords = sqliteTable(
     index("preference_records_policy").on(t.policyId, t.consentTrain),
     index("preference_records_community").on(t.communityId, t.id),
     uniqueIndex("preference_records_task_user").on(t.taskId, t.userId),
+    // Per community: a second community may import the same public data set.
+    uniqueIndex("preference_records_community_dedup").on(t.communityId, t.dedupKey),
   ],
 );
 

@@ -1,6 +1,7 @@
 /**
  * Preference data end to end against a running instance: importing the
- * real HH-RLHF sample through the CLI, re-importing, stopping on a bad
+ * real HH-RLHF sample through the CLI, re-importing (into the same or another
+ * community), stopping on a bad
  * line, exporting only what raters allowed, tasks answered by members with
  * group labels, k-anonymous results, and consent narrowed afterwards.
  */
@@ -79,6 +80,15 @@ describe("importing HH-RLHF", () => {
   it("adds nothing when the same file is imported again", async () => {
     const result = await cli(steward.token, ["prefs", "import", "hh", HH, "--policy", String(policyId), "--licence", "MIT", "--json"]);
     expect(JSON.parse(result.stdout)).toMatchObject({ read: 2312, imported: 0, duplicates: 2312 });
+  });
+
+  it("lets a second community import the same public data set: de-duplication is per community", async () => {
+    expect((await a.cli(["admin", "community", "create", "hhtwo", "--name", "Second HH readers", "--steward", "alice", "--data", a.dataDir])).code).toBe(0);
+    const second = await cli(steward.token, ["prefs", "import", "hhtwo", HH, "--licence", "MIT", "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ read: 2312, imported: 2312, duplicates: 0 });
+    const again = await cli(steward.token, ["prefs", "import", "hhtwo", HH, "--licence", "MIT", "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, duplicates: 2312 });
   });
 
   it("reports a malformed line by number, and commits nothing when told to stop", async () => {
