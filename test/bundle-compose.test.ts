@@ -235,17 +235,32 @@ describe("composePolicies", () => {
     expect(md).toContain("Sources are often paywalled.");
     expect(md.indexOf("## Root")).toBeLessThan(md.indexOf("## System"));
 
-    const prompt = toSystemPrompt(effective);
+    const prompt = toSystemPrompt(effective, "full");
     expect(prompt.startsWith("You are operating under a policy composed for domain=health, audience=patients, locale=sw.")).toBe(true);
-    expect(prompt).toContain("1. Be honest.");
-    expect(prompt).toContain("4. No diagnosis: Do not give a diagnosis.");
+    expect(prompt).toContain("1. [be-honest]: Be honest.");
+    expect(prompt).toContain("4. No diagnosis [no-diagnosis]: Do not give a diagnosis.");
     expect(prompt).toContain("\nSources:\n- Health community policy");
     expect(prompt).not.toContain("sha256:");
     expect(prompt.endsWith("\n") && !prompt.endsWith("\n\n")).toBe(true);
+    const compact = toSystemPrompt(effective);
+    expect(compact).toBe(toSystemPrompt(effective, "compact"));
+    expect(compact.startsWith("Policy for domain=health, audience=patients, locale=sw.")).toBe(true);
+    expect(compact).toContain("# Root\n\n[be-honest] Be honest.\n");
+    expect(compact).toContain("[no-diagnosis] Do not give a diagnosis.");
+    expect(compact).not.toContain("Sources:");
+    expect(compact.length).toBeLessThan(prompt.length);
 
     const principles = toPrinciples(effective);
-    expect(principles[0]).toEqual({ id: "be-honest", authority: "root", principle: "Choose the response that best follows this principle: Be honest.", source: health.id });
-    expect(principles.at(-1)).toEqual({ id: "concise", authority: "guideline", principle: "Prefer the response that is concise.", source: general.id });
+    expect(principles[0]).toEqual({
+      id: "be-honest",
+      authority: "root",
+      title: "",
+      principle: "Choose the response that best follows the principle Be honest.",
+      critique: "Identify specific ways in which the assistant's last response does not follow [be-honest]. Be honest.",
+      revision: "Rewrite the assistant's last response so that it follows [be-honest], changing only what the critique found.",
+      source: health.id,
+    });
+    expect(principles.at(-1)).toMatchObject({ id: "concise", authority: "guideline", principle: "Prefer the response that is concise.", source: general.id });
     expect(JSON.parse(JSON.stringify(principles))).toEqual(principles);
   });
 });
@@ -274,7 +289,7 @@ describe("Model Spec", () => {
     const levels = effective.clauses.map((c) => c.authority);
     expect([...levels].sort((a, b) => ["root", "system", "developer", "user", "guideline"].indexOf(a) - ["root", "system", "developer", "user", "guideline"].indexOf(b))).toEqual(levels);
     expect(toMarkdown(effective)).toContain("Refer patients to a clinic.");
-    expect(toSystemPrompt(effective)).toContain("Sources:\n- OpenAI Model Spec");
+    expect(toSystemPrompt(effective, "full")).toContain("Sources:\n- OpenAI Model Spec");
     expect(toPrinciples(effective)).toHaveLength(effective.clauses.length);
   });
 });

@@ -70,8 +70,15 @@ describe("renderMarkdown", () => {
     );
   });
 
-  it("turns relative, fragment and protocol-relative links into text", () => {
-    expect(renderMarkdown("[a](/path) [b](#frag) [c](//evil.example/x) [d](ftp://x.example)")).toBe("<p>a b c d</p>");
+  it("turns relative, protocol-relative and other-scheme links into text (fragments only when federated)", () => {
+    expect(renderMarkdown("[a](/path) [b](#frag) [c](//evil.example/x) [d](ftp://x.example)", { federated: true })).toBe("<p>a b c d</p>");
+    expect(renderMarkdown("[a](/path) [b](#frag) [c](//evil.example/x) [d](ftp://x.example)")).toBe('<p>a <a href="#clause-frag">b</a> c d</p>');
+  });
+
+  it("on our pages, points a link to another clause at that clause; federated, it is the title as text", () => {
+    expect(renderMarkdown("see [Respect the letter and spirit](#letter_and_spirit)")).toBe('<p>see <a href="#clause-letter_and_spirit">Respect the letter and spirit</a></p>');
+    expect(renderMarkdown("see [Respect the letter and spirit](#letter_and_spirit)", { federated: true })).toBe("<p>see Respect the letter and spirit</p>");
+    expect(renderMarkdown("[x](#bad id) [y](#javascript:alert(1))")).not.toMatch(/href/);
   });
 
   it("turns images into links labelled with their alt text", () => {

@@ -823,6 +823,7 @@ function principleOf(clause: Clause): string {
   if (own) return PRINCIPLE_START.test(own) ? own : `Choose the response that best follows this principle: ${own}`;
   const title = plainCrossRefs(clause.title.trim());
   const sentence = firstSentence(clause.text);
+  if (PRINCIPLE_START.test(sentence)) return sentence;
   const rule = [title && `"${title}"`, sentence].filter(Boolean).join(": ");
   return `Choose the response that best follows the principle ${rule || clause.id}`.replace(/([^.!?…])$/, "$1.");
 }

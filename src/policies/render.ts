@@ -9,7 +9,9 @@
  * absolute http, https and mailto URLs, checked with the WHATWG URL parser
  * (what browsers use, so "JaVaScRiPt:" or " javascript:" cannot slip by), and
  * get rel="nofollow noopener"; relative and fragment links have no meaning in
- * a federated copy and become plain text. Images become links to the image,
+ * a federated copy and become plain text. On our own pages a link to another
+ * clause or section of the policy, `[title](#id)`, points to that clause's
+ * element (`#clause-<id>`, which sections carry too). Images become links to the image,
  * labelled with their alt text: remote images would tell third parties who
  * reads a policy and when, and Mastodon drops <img> anyway.
  *
@@ -83,7 +85,7 @@ function sanitizeOptions(options: RenderOptions): sanitizeHtml.IOptions {
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
     nonTextTags: NON_TEXT_TAGS,
-    transformTags: { a: transformLink, img: transformImage, ...headingShift(options.headingOffset ?? 0) },
+    transformTags: { a: federated ? transformLink : transformWebLink, img: transformImage, ...headingShift(options.headingOffset ?? 0) },
   };
 }
 
@@ -104,6 +106,13 @@ const UNWRAP = { tagName: "a", attribs: {} };
 function transformLink(_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
   const href = safeUrl(attribs.href, LINK_PROTOCOLS);
   return href ? { tagName: "a", attribs: { href, rel: LINK_REL } } : UNWRAP;
+}
+
+const POLICY_FRAGMENT = /^#([A-Za-z0-9][A-Za-z0-9_.:-]*)$/;
+
+function transformWebLink(tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const fragment = POLICY_FRAGMENT.exec(attribs.href ?? "");
+  return fragment ? { tagName: "a", attribs: { href: `#clause-${fragment[1]}` } } : transformLink(tag, attribs);
 }
 
 function transformImage(_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
@@ -221,7 +230,15 @@ function heading(level: number, text: string): string {
 }
 
 function renderSection(section: Section, level: number): string {
-  return [heading(level, section.title), md(section.text, level)].filter(Boolean).join("\n");
+  return [heading(level, section.title), md(section.text, level), ...extras(section, level)].filter(Boolean).join("\n");
+}
+
+/** Commentary (marked as not normative) and notes, for readers; nothing when a clause or section has neither. */
+function extras(item: { commentary?: string; notes?: { id: string; text: string }[] }, level: number): string[] {
+  const out: string[] = [];
+  if (item.commentary?.trim()) out.push("<p><strong>Commentary (not normative):</strong></p>", md(item.commentary, level));
+  if (item.notes?.length) out.push("<p><strong>Notes:</strong></p>", `<ol>${item.notes.map((note) => `<li>${escapeText(note.id)}: ${escapeText(note.text)}</li>`).join("")}</ol>`);
+  return out;
 }
 
 function renderClause(clause: Clause, level: number): string {
@@ -230,6 +247,7 @@ function renderClause(clause: Clause, level: number): string {
     `<p>${clauseFacts(clause)}</p>`,
     md(clause.text, level),
     ...(clause.rationale.trim() ? ["<p><strong>Rationale:</strong></p>", md(clause.rationale, level)] : []),
+    ...extras(clause, level),
     ...clause.examples.map((example, i) => renderExample(example, i + 1, clause.examples.length)),
   ]
     .filter(Boolean)

@@ -14,7 +14,7 @@ import type { Db } from "../../db/client.ts";
 import type { User } from "../accounts/users.ts";
 import { findActorByIdentifier } from "../actors/local-actors.ts";
 import { findCommunityById, listCommunities, memberRole, type Community } from "../communities.ts";
-import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type ContextOfUse, type Example, type PolicyContent } from "../policies/content.ts";
+import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type ContextOfUse, type Example, type Note, type PolicyContent } from "../policies/content.ts";
 import type { WordDiffPart } from "../policies/diff.ts";
 import { MOTIVATIONS, MOTIVATION_LABELS, type Motivation } from "../policies/annotation.ts";
 import type { AnnotationView } from "../policies/annotations.ts";
@@ -177,6 +177,7 @@ export function ClauseView(props: { clause: Clause; children?: Child; headingLev
       </Heading>
       <Markdown md={clause.text} class="md clause-text" />
       <ContextOfUseView context={clause.context} />
+      <CommentaryView commentary={clause.commentary} notes={clause.notes} />
       {clause.rationale.trim() ? (
         <details class="rationale">
           <summary>Rationale</summary>
@@ -204,11 +205,39 @@ export function ClauseView(props: { clause: Clause; children?: Child; headingLev
   );
 }
 
+/** Commentary (for readers, not normative: never in a system prompt) and footnotes of a clause or section. */
+export function CommentaryView(props: { commentary?: string; notes?: Note[] }) {
+  return (
+    <>
+      {props.commentary ? (
+        <aside class="commentary" aria-label="Commentary">
+          <p class="muted">Commentary (not normative)</p>
+          <Markdown md={props.commentary} />
+        </aside>
+      ) : null}
+      {props.notes?.length ? (
+        <details class="notes">
+          <summary>Notes ({props.notes.length})</summary>
+          <ol>
+            {props.notes.map((note) => (
+              <li>
+                <span class="muted">{note.id}:</span> <Markdown md={note.text} class="md note-text" />
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
+    </>
+  );
+}
+
 /** Clauses grouped by section (in the policy's order) and, within each, by authority level. */
 export interface ClauseGroup {
   sectionId: string | null;
   title: string;
   text: string;
+  commentary?: string;
+  notes?: Note[];
   levels: { level: AuthorityLevel; clauses: Clause[] }[];
 }
 
@@ -228,11 +257,13 @@ export function groupClauses(content: PolicyContent): ClauseGroup[] {
   for (const sectionId of order) {
     const clauses = content.clauses.filter((clause) => clause.section === sectionId);
     const section = sectionId === null ? undefined : sections.get(sectionId);
-    if (clauses.length === 0 && !section?.text.trim()) continue;
+    if (clauses.length === 0 && !section?.text.trim() && !section?.commentary) continue;
     groups.push({
       sectionId,
       title: sectionId === null ? "General" : trail(sectionId),
       text: section?.text ?? "",
+      ...(section?.commentary ? { commentary: section.commentary } : {}),
+      ...(section?.notes ? { notes: section.notes } : {}),
       levels: AUTHORITY_LEVELS.map((level) => ({ level, clauses: clauses.filter((clause) => clause.authority === level) })).filter(
         (group) => group.clauses.length > 0,
       ),

@@ -254,8 +254,12 @@ function clauseFromForm(fields: Record<string, string>, base: Partial<Clause>): 
     const values = splitList(fields[facet]);
     if (values.length) context[facet] = values;
   }
+  // Principle and commentary are optional fields: left empty, they are absent (so the content hash stays as without them).
+  const { principle: _principle, commentary: _commentary, ...kept } = base;
   return {
-    ...base,
+    ...kept,
+    ...(fields.principle?.trim() ? { principle: fields.principle.trim() } : {}),
+    ...(fields.commentary?.trim() ? { commentary: fields.commentary.trim() } : {}),
     id: base.id ?? (fields.id ?? "").trim(),
     title: (fields.title ?? "").trim(),
     section: optional(fields.section) ?? null,
@@ -298,6 +302,24 @@ function ClauseFields(props: { prefix: string; clause?: Clause; content: PolicyC
       />
       <TextArea id={id("text")} name="text" label="Text (Markdown)" required rows={6} value={v("text", clause?.text ?? "")} error={e("text")} />
       <TextArea id={id("rationale")} name="rationale" label="Rationale" rows={3} value={v("rationale", clause?.rationale ?? "")} error={e("rationale")} />
+      <TextArea
+        id={id("principle")}
+        name="principle"
+        label="Principle (optional)"
+        hint="One short sentence for bundles' principles.json, such as “Choose the response that …”. Empty: derived from the title and first sentence."
+        rows={2}
+        value={v("principle", clause?.principle ?? "")}
+        error={e("principle")}
+      />
+      <TextArea
+        id={id("commentary")}
+        name="commentary"
+        label="Commentary (optional, not normative)"
+        hint="Shown to readers; never put in a system prompt, principle or training data."
+        rows={3}
+        value={v("commentary", clause?.commentary ?? "")}
+        error={e("commentary")}
+      />
       <fieldset class="context-fields">
         <legend>Context of use (comma-separated; empty means any)</legend>
         <Field id={id("domain")} name="domain" label="Domains" value={v("domain", facet("domain"))} error={e("domain")} />

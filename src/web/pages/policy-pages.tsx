@@ -39,6 +39,7 @@ import {
   AnnotationItem,
   AuthorityTag,
   ClauseView,
+  CommentaryView,
   ContextOfUseView,
   Markdown,
   WordDiff,
@@ -325,9 +326,10 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
             </ol>
           </nav>
           {groups.map((group, i) => (
-            <section class="policy-section" aria-labelledby={`section-${i}`}>
+            <section class="policy-section" aria-labelledby={`section-${i}`} id={group.sectionId ? `clause-${group.sectionId}` : undefined}>
               <h2 id={`section-${i}`}>{group.title}</h2>
               <Markdown md={group.text} class="md section-text" />
+              <CommentaryView commentary={group.commentary} notes={group.notes} />
               {group.levels.map((level) => (
                 <div class={`authority-group authority-${level.level}`}>
                   <h3>
