@@ -403,6 +403,8 @@ export const preferenceRecords = sqliteTable(
     index("preference_records_policy").on(t.policyId, t.consentTrain),
     index("preference_records_community").on(t.communityId, t.id),
     uniqueIndex("preference_records_task_user").on(t.taskId, t.userId),
+    // The federated dataset's keyset paging (policy, consent to federate, id > after): without it every page scans the policy's records.
+    index("preference_records_federated").on(t.policyId, t.consentFederate, t.id),
     // Per community: a second community may import the same public data set.
     uniqueIndex("preference_records_community_dedup").on(t.communityId, t.dedupKey),
   ],

@@ -24,11 +24,12 @@
  *
  * Preference pages are streamed through 1 MiB buffers, hashing as they go,
  * so memory stays flat for any number of records. The directory must be
- * empty or absent; the optional tarball must lie outside it.
+ * empty or absent (and is left so when writing fails, e.g. on a refused
+ * page); the optional tarball must lie outside it.
  */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, relative, resolve, isAbsolute, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip, constants as zlibConstants } from "node:zlib";
@@ -155,10 +156,18 @@ function defaultCreated(versions: BundleSourceInput[]): Date {
   return new Date(latest);
 }
 
-async function ensureEmptyDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/** Makes sure `dir` is an empty directory; says whether it had to be created. */
+async function ensureEmptyDir(dir: string): Promise<boolean> {
+  const created = (await mkdir(dir, { recursive: true })) !== undefined;
   const entries = await readdir(dir);
   if (entries.length > 0) throw new Error(`bundle directory ${dir} is not empty`);
+  return created;
+}
+
+/** After a failure: the directory as it was before (absent, or empty). */
+async function undoBundle(root: string, created: boolean): Promise<void> {
+  if (created) await rm(root, { recursive: true, force: true });
+  else for (const entry of await readdir(root)) await rm(join(root, entry), { recursive: true, force: true });
 }
 
 /** Writes files under `root`, refusing to overwrite; closes every open file on failure. */
@@ -194,7 +203,7 @@ export async function writeBundle(dir: string, input: BundleInput, options: Writ
     const rel = relative(root, resolve(options.tarGz));
     if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) throw new Error("the .tar.gz must be written outside the bundle directory");
   }
-  await ensureEmptyDir(root);
+  const created = await ensureEmptyDir(root);
   const sink = diskSink(root);
   let manifest: BundleManifest;
   try {
@@ -218,7 +227,9 @@ export async function writeBundle(dir: string, input: BundleInput, options: Writ
       sink,
     );
   } catch (error) {
+    // A refused page or source half-way leaves nothing behind: no bundle is better than part of one.
     await sink.abort();
+    await undoBundle(root, created);
     throw error;
   }
   if (options.signer) {
