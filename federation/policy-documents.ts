@@ -17,7 +17,7 @@ import { offerDocument } from "./offers.ts";
 import { pollResults, proposalDocument } from "./proposals.ts";
 import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx } from "./context.ts";
-import { datasetCollection, datasetPage } from "./preference-datasets.ts";
+import { datasetCollection, datasetPageJson } from "./preference-datasets.ts";
 import { clauseIri } from "./annotations.ts";
 import { findAnnotation, listAnnotations } from "../src/policies/annotations.ts";
 import { renderMarkdown } from "../src/policies/render.ts";
@@ -147,8 +147,8 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     const after = c.req.query("after");
     if (after === undefined) return activityJson(c, datasetCollection(fedContext(), policy));
     const afterId = Number(after);
-    const doc = Number.isInteger(afterId) && afterId >= 0 ? await datasetPage(fedContext(), policy, afterId) : undefined;
-    return doc ? activityJson(c, doc) : next();
+    const json = Number.isInteger(afterId) && afterId >= 0 ? await datasetPageJson(fedContext(), policy, afterId) : undefined;
+    return json ? c.body(json, 200, { "Content-Type": "application/activity+json", Vary: "Accept" }) : next();
   });
 
   app.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", (c, next) => {

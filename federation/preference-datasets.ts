@@ -93,7 +93,8 @@ export function datasetCollection(ctx: FedCtx, policy: Policy): Record<string, u
 const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 interface CachedPage {
   fingerprint: string;
-  page: Record<string, unknown>;
+  /** The signed page as served: JSON text is compact in memory and needs no serialising per request. */
+  json: string;
   bytes: number;
 }
 const pageCaches = new WeakMap<object, { pages: Map<string, CachedPage>; bytes: number }>();
@@ -124,12 +125,12 @@ function fingerprint(rows: Row[], keyId: string): string {
   return hash.digest("base64url");
 }
 
-/** The page of records after a record id, hashed and signed by the owning community. */
-export async function datasetPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<Record<string, unknown> | undefined> {
-  return (await signedPage(ctx, policy, afterId))?.page;
+/** The page of records after a record id, hashed and signed by the owning community, as JSON text. */
+export async function datasetPageJson(ctx: FedCtx, policy: Policy, afterId: number): Promise<string | undefined> {
+  return (await signedPage(ctx, policy, afterId))?.json;
 }
 
-async function signedPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<{ page: Record<string, unknown>; nextAfter: number | undefined } | undefined> {
+async function signedPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<{ json: string; nextAfter: number | undefined } | undefined> {
   const rows = federatedRows(ctx, policy, afterId, PAGE_SIZE + 1);
   if (rows.length === 0 && afterId > 0) return undefined;
   const handle = ownerIdentifier(ctx, policy);
@@ -141,7 +142,7 @@ async function signedPage(ctx: FedCtx, policy: Policy, afterId: number): Promise
   const cached = cacheFor(ctx).pages.get(cacheKey);
   if (cached?.fingerprint === print) {
     remember(ctx, cacheKey, cached);
-    return { page: cached.page, nextAfter };
+    return { json: cached.json, nextAfter };
   }
   const items = rows.slice(0, PAGE_SIZE).map((row) => ({
     id: recordIri(policy, row.id),
@@ -162,8 +163,9 @@ async function signedPage(ctx: FedCtx, policy: Policy, afterId: number): Promise
     // The proof's date is the newest change to its records, so the same records always give the same page, byte for byte.
     { privateKey: key.privateKey, verificationMethod: key.keyId.href, created: new Date(rows.slice(0, PAGE_SIZE).reduce((n, row) => Math.max(n, row.updated_at), 0)) },
   );
-  remember(ctx, cacheKey, { fingerprint: print, page, bytes: rows.reduce((n, row) => n + row.record.length, 0) + 1024 });
-  return { page, nextAfter };
+  const json = JSON.stringify(page);
+  remember(ctx, cacheKey, { fingerprint: print, json, bytes: json.length });
+  return { json, nextAfter };
 }
 
 /** Every page of a local policy's dataset, in order, as pullers get them. */
@@ -172,7 +174,7 @@ export async function* datasetPages(ctx: FedCtx, policy: Policy): AsyncGenerator
   while (after !== undefined) {
     const result = await signedPage(ctx, policy, after);
     if (!result) return;
-    yield result.page;
+    yield JSON.parse(result.json) as Record<string, unknown>;
     after = result.nextAfter;
   }
 }
