@@ -57,7 +57,15 @@ async function phase(): Promise<void> {
   process.stdout.write(JSON.stringify({ seconds, records, peakMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
-function child(name: string, source: string, out: string): { seconds: number; records: number; peakMiB: number } {
+type Run = { seconds: number; records: number; peakMiB: number };
+const RUNS = 3;
+
+/** The run with the median time (its own memory figure alongside). */
+function median(runs: Run[]): Run {
+  return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+}
+
+function child(name: string, source: string, out: string): Run {
   const flags = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
   const run = spawnSync(process.execPath, [...flags, "--import", "tsx", fileURLToPath(import.meta.url), "--phase", name, "--source", source, "--out", out], {
     encoding: "utf8",
@@ -94,11 +102,18 @@ async function main(): Promise<void> {
     if (imported.code !== 0) throw new Error(imported.stderr);
 
     const cold = child("pull", policy.iri, join(work, "bundle-cold"));
-    const base = child("baseline", policy.iri, join(work, "unused"));
-    const pulled = child("pull", policy.iri, join(work, "bundle"));
-    const verified = child("verify", policy.iri, join(work, "bundle"));
+    // The machine is shared and noisy: medians of three runs, baseline, pull and verify interleaved.
+    const runs: { base: Run; pulled: Run; verified: Run }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const out = join(work, `bundle-${i}`);
+      runs.push({ base: child("baseline", policy.iri, join(work, "unused")), pulled: child("pull", policy.iri, out), verified: child("verify", policy.iri, out) });
+    }
+    const base = median(runs.map((r) => r.base));
+    const pulled = median(runs.map((r) => r.pulled));
+    const verified = median(runs.map((r) => r.verified));
     const row = (name: string, r: { seconds: number; peakMiB: number }, what: string) =>
       console.log(`${name.padEnd(58)} ${r.seconds.toFixed(1).padStart(6)} s  peak ${r.peakMiB.toFixed(0).padStart(4)} MiB  ${what}`);
+    console.log(`medians of ${RUNS} runs (the cold pull: one run, first after the import)`);
     row("baseline (fetch and parse every page, no checks)", base, `${base.records} records`);
     row("bundle pull, instance signs every page (cold cache)", cold, `${cold.records} records`);
     row("bundle pull (check, compose, write; signed pages cached)", pulled, `${pulled.records} records`);

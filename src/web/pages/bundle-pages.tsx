@@ -225,12 +225,18 @@ function EffectiveView(props: { preview: Preview; choice: Choice }) {
           <input type="hidden" name="source" value={String(s.policyId)} />
         ))}
         {Object.entries(props.choice.raw)
-          .filter(([key]) => key !== "source" && key !== "preferences")
+          .filter(([key]) => key !== "source" && key !== "preferences" && key !== "systemPrompt" && key !== "keepFlawed")
           .map(([key, value]) => (
             <input type="hidden" name={key} value={value} />
           ))}
         <label class="choice">
           <input type="checkbox" name="preferences" value="true" /> Include preference records whose raters consented to training and sharing
+        </label>
+        <label class="choice">
+          <input type="checkbox" name="keepFlawed" value="true" /> Keep records a training pipeline would trip on (empty answers, turns out of order); they are reported either way
+        </label>
+        <label class="choice">
+          <input type="checkbox" name="systemPrompt" value="full" /> Full system prompt (titles, rationale and examples) instead of the compact one
         </label>
         <button type="submit">Download bundle (.tar.gz)</button>
         <p class="hint muted">
@@ -341,7 +347,11 @@ export function bundlePages() {
     const choice = readChoice(c);
     const back = `${links.bundle()}?${new URL(c.req.url).search.slice(1)}`;
     if (choice.sources.length === 0) return redirectWithNotice(c, links.bundle(), "Choose at least one policy to bundle.", "error");
-    const response = await rawApi(c, "GET", `/bundles?${apiQuery(choice, c.req.query("preferences") === "true" ? { preferences: "true" } : {})}`, { anonymous: true });
+    const extra: Record<string, string> = {};
+    if (c.req.query("preferences") === "true") extra.preferences = "true";
+    if (c.req.query("keepFlawed") === "true") extra.keepFlawed = "true";
+    if (c.req.query("systemPrompt") === "full") extra.systemPrompt = "full";
+    const response = await rawApi(c, "GET", `/bundles?${apiQuery(choice, extra)}`, { anonymous: true });
     if (!response.ok) {
       const problem = (await response.json().catch(() => ({}))) as { detail?: string };
       return redirectWithNotice(c, back, problem.detail ?? "The bundle could not be made.", "error");
