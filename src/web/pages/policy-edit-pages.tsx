@@ -302,24 +302,12 @@ function ClauseFields(props: { prefix: string; clause?: Clause; content: PolicyC
       />
       <TextArea id={id("text")} name="text" label="Text (Markdown)" required rows={6} value={v("text", clause?.text ?? "")} error={e("text")} />
       <TextArea id={id("rationale")} name="rationale" label="Rationale" rows={3} value={v("rationale", clause?.rationale ?? "")} error={e("rationale")} />
-      <TextArea
-        id={id("principle")}
-        name="principle"
-        label="Principle (optional)"
-        hint="One short sentence for bundles' principles.json, such as “Choose the response that …”. Empty: derived from the title and first sentence."
-        rows={2}
-        value={v("principle", clause?.principle ?? "")}
-        error={e("principle")}
-      />
-      <TextArea
-        id={id("commentary")}
-        name="commentary"
-        label="Commentary (optional, not normative)"
-        hint="Shown to readers; never put in a system prompt, principle or training data."
-        rows={3}
-        value={v("commentary", clause?.commentary ?? "")}
-        error={e("commentary")}
-      />
+      {([
+        ["principle", "Principle (optional)", "One short sentence for bundles' principles.json, such as “Choose the response that …”. Empty: derived from the title and first sentence.", 2],
+        ["commentary", "Commentary (optional, not normative)", "Shown to readers; never put in a system prompt, principle or training data.", 3],
+      ] as const).map(([name, label, hint, rows]) => (
+        <TextArea id={id(name)} name={name} label={label} hint={hint} rows={rows} value={v(name, clause?.[name] ?? "")} error={e(name)} />
+      ))}
       <fieldset class="context-fields">
         <legend>Context of use (comma-separated; empty means any)</legend>
         <Field id={id("domain")} name="domain" label="Domains" value={v("domain", facet("domain"))} error={e("domain")} />
