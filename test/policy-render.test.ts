@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { policyContentSchema, type PolicyContent, type PolicyContentInput } from "../src/policies/content.ts";
 import { renderMarkdown, renderVersionHtml } from "../src/policies/render.ts";
+import { ClauseView } from "../src/web/policy-components.tsx";
 
 const XSS = [
   "<script>alert(1)</script>",
@@ -228,5 +229,32 @@ describe("renderVersionHtml", () => {
         "<p>Text.</p>",
       ].join("\n"),
     );
+  });
+});
+
+describe("commentary and notes", () => {
+  const content = policyContentSchema.parse({
+    title: "Spec",
+    licence: "CC0-1.0",
+    clauses: [
+      { id: "a", title: "A", authority: "root", text: "See [Letter and spirit](#letter_and_spirit).", commentary: "Why we wrote this.", notes: [{ id: "n1", text: "A note." }] },
+      { id: "letter_and_spirit", title: "Letter and spirit", authority: "user", text: "Read intent." },
+    ],
+  });
+
+  it("shows readers the commentary, marked as not normative, and the notes, on our pages", async () => {
+    const html = String(await ClauseView({ clause: content.clauses[0]! }).toString());
+    expect(html).toContain('<a href="#clause-letter_and_spirit">Letter and spirit</a>');
+    expect(html).toContain('<aside class="commentary" aria-label="Commentary"><p class="muted">Commentary (not normative)</p>');
+    expect(html).toContain("Why we wrote this.");
+    expect(html).toContain("<summary>Notes (1)</summary>");
+  });
+
+  it("puts them in the federated Article, and leaves clauses without them as they were", () => {
+    const html = renderVersionHtml(content, { versionNumber: 1, changelog: "" });
+    expect(html).toContain("<p><strong>Commentary (not normative):</strong></p>\n<p>Why we wrote this.</p>");
+    expect(html).toContain("<ol><li>n1: A note.</li></ol>");
+    const plain = policyContentSchema.parse({ ...content, clauses: [content.clauses[1]!] });
+    expect(renderVersionHtml(plain, { versionNumber: 1, changelog: "" })).not.toMatch(/Commentary|Notes/);
   });
 });
