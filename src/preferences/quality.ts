@@ -7,8 +7,11 @@
  * - "empty-response": a response (so a chosen or rejected answer) is empty
  *   or only whitespace;
  * - "roles-not-alternating": leaving out system and developer messages, two
- *   user messages or two assistant messages follow each other, or the prompt
- *   ends with an assistant message (the answer would follow the assistant);
+ *   user messages or two assistant messages follow each other, nothing is
+ *   left (a prompt of instructions only, which chat templates reject), or the
+ *   prompt ends with an assistant message (the answer would follow the
+ *   assistant). Six of the Model Spec's 210 example pairs are such;
+ *   `--keep-flawed` keeps them;
  * - "tool-without-call": a tool message that follows neither an assistant
  *   message (the call; records hold no structured tool calls) nor another
  *   tool message.
@@ -66,6 +69,6 @@ function wellFormed(record: unknown): record is CheckableRecord {
 export const FLAW_DESCRIPTIONS: Record<FlawKind, string> = {
   malformed: "not a well-formed preference record",
   "empty-response": "a chosen or rejected answer is empty",
-  "roles-not-alternating": "user and assistant turns do not alternate, or the prompt ends with the assistant",
+  "roles-not-alternating": "user and assistant turns do not alternate, the prompt has no user turn, or it ends with the assistant",
   "tool-without-call": "a tool message answers no assistant call",
 };
