@@ -526,6 +526,31 @@ export const partnerVotes = sqliteTable(
   (t) => [primaryKey({ columns: [t.proposalId, t.actorIri] })],
 );
 
+/**
+ * Votes our members sent to other instances' proposals, and what became of
+ * them: a community that refuses one (not a partner, poll closed) answers
+ * with a Reject whose reason the voter sees here.
+ */
+export const sentVotes = sqliteTable(
+  "sent_votes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The Create activity carrying the vote, and the vote Note itself. */
+    activityIri: text("activity_iri").notNull().unique(),
+    noteIri: text("note_iri").notNull().unique(),
+    voterIri: text("voter_iri").notNull(),
+    proposalIri: text("proposal_iri").notNull(),
+    /** The community that owns the proposal: the only actor whose Reject counts. */
+    ownerIri: text("owner_iri").notNull(),
+    value: text("value", { enum: ["yes", "no", "abstain", "block"] }).notNull(),
+    state: text("state", { enum: ["sent", "refused"] }).notNull().default("sent"),
+    reason: text("reason"),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }).notNull(),
+    answeredAt: integer("answered_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("sent_votes_voter").on(t.voterIri, t.proposalIri)],
+);
+
 /** Statements members vote agree / disagree / pass on (Polis style), free or about a clause. */
 export const statements = sqliteTable(
   "statements",

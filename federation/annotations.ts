@@ -18,6 +18,7 @@ import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
 import { loadDocument } from "./fetch.ts";
 import { lookupActor } from "./lookup.ts";
+import { fetchVerifiedVersion } from "./persist-policy.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
 import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
@@ -60,6 +61,20 @@ export function annotationLookup(ctx: FedCtx): AnnotationLookup {
 }
 
 /**
+ * A clause to annotate, by IRI. A clause of a version we do not hold (no
+ * follow needed) is resolved on demand: the version is fetched from its
+ * origin and verified like a pushed one (federation/persist-policy.ts), then
+ * kept. Undefined when the IRI is not a clause IRI at all.
+ */
+export async function resolveClause(ctx: FedCtx, iri: string): Promise<ReturnType<AnnotationLookup["clauseFromIri"]>> {
+  const held = annotationLookup(ctx).clauseFromIri(iri);
+  const match = CLAUSE_IRI.exec(iri);
+  if (held || !match) return held;
+  await fetchVerifiedVersion(ctx, match[1]!, null);
+  return annotationLookup(ctx).clauseFromIri(iri);
+}
+
+/**
  * Fetches a Note from its author's origin and stores it as an annotation,
  * after checking that the author is who sent or relayed it as expected and
  * that the clause exists in that version. Returns undefined when refused.
@@ -76,7 +91,17 @@ export async function receiveAnnotation(
   if (expectedAuthor !== null && new URL(noteIri).origin !== new URL(expectedAuthor).origin) {
     return refuse(`it is not on the origin of ${expectedAuthor}, who sent it`);
   }
-  const { document } = await loadDocument(ctx, noteIri, { fresh: true });
+  let document: unknown;
+  try {
+    // Always fresh: an Update says the Note changed, and a cached copy would lose the edit.
+    document = (await loadDocument(ctx, noteIri, { fresh: true })).document;
+  } catch (error) {
+    if (isGone(error)) {
+      dropGoneAnnotation(ctx, noteIri);
+      return undefined;
+    }
+    throw error;
+  }
   const parsed = parseAnnotationNote(document, annotationLookup(ctx));
   if ("ignored" in parsed) {
     logger.debug("Ignored a Note {note}: {reason}", { note: noteIri, reason: parsed.ignored });
@@ -93,6 +118,22 @@ export async function receiveAnnotation(
   const stored = storeAnnotation(ctx.data.db, parsed, document as Record<string, unknown>, false);
   if (!stored) return refuse(`${noteIri} is already held for another author`);
   return { ...stored, policy };
+}
+
+/** Whether a fetch failed because the origin says the document is gone (404 or 410). */
+function isGone(error: unknown): boolean {
+  // The guarded fetch's HTTP errors carry the response (federation/fetch.ts).
+  const status = (error as { response?: { status?: number } } | null)?.response?.status;
+  return status === 404 || status === 410;
+}
+
+/** The source of an annotation we hold answers 404 or 410 on re-check: the annotation goes too. */
+function dropGoneAnnotation(ctx: FedCtx, noteIri: string): void {
+  const held = findAnnotation(ctx.data.db, noteIri);
+  // Only a Note on its author's own origin can be gone from under us.
+  if (!held || held.local || new URL(held.authorIri).origin !== new URL(noteIri).origin) return;
+  deleteAnnotation(ctx.data.db, noteIri, held.authorIri);
+  logger.info("Removed annotation {note}: its source is gone.", { note: noteIri });
 }
 
 /** The community re-shares an annotation on its policy with its followers and the policy's. */

@@ -1,19 +1,26 @@
-import { countRows } from "../db/client.ts";
 /**
  * The collections every actor has: followers (also what Fedify walks when we
  * send to "followers"), following, and the outbox of public activities.
  * Pages are cursor = offset; a null cursor means the whole collection.
+ *
+ * The outbox lists what the actor published, newest first: for a community,
+ * the `Create` of every version of its policies (the same activities its
+ * followers received), so a new follower on any server can backfill. It is
+ * read from the versions themselves, one page per query.
  */
 import type { Federation, PageItems } from "@fedify/fedify";
-import { Activity, type Recipient } from "@fedify/vocab";
-import { and, desc, eq } from "drizzle-orm";
-import { federatedActors, follows, outboxActivities } from "../db/schema.ts";
+import type { Activity, Recipient } from "@fedify/vocab";
+import { and, eq } from "drizzle-orm";
+import { federatedActors, follows } from "../db/schema.ts";
+import { countPublished, listPublished } from "../src/policies/policies.ts";
 import { countFollowers, countFollowing } from "../src/follows.ts";
 import { findActorByIdentifier } from "../src/actors/local-actors.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
 import { toRecipient } from "./persist-actor.ts";
+import { versionCreate } from "./policy-activities.ts";
 
 const PAGE_SIZE = 50;
+const OUTBOX_PAGE_SIZE = 20;
 
 function page<T>(all: T[], cursor: string | null): PageItems<T> {
   if (cursor === null) return { items: all };
@@ -43,16 +50,18 @@ function followingIris(ctx: FedCtx, identifier: string): URL[] {
     .map((row) => new URL(row.iri));
 }
 
-async function outboxItems(ctx: FedCtx, identifier: string): Promise<Activity[]> {
-  const actor = findActorByIdentifier(ctx.data.db, identifier);
-  if (!actor) return [];
-  const rows = ctx.data.db
-    .select({ json: outboxActivities.json })
-    .from(outboxActivities)
-    .where(eq(outboxActivities.actorId, actor.id))
-    .orderBy(desc(outboxActivities.published))
-    .all();
-  return Promise.all(rows.map((row) => Activity.fromJsonLd(row.json, ctx)));
+function offsetOf(cursor: string | null): number {
+  const offset = Number.parseInt(cursor ?? "0", 10);
+  return Number.isSafeInteger(offset) && offset > 0 ? offset : 0;
+}
+
+/** One page of an actor's outbox; undefined for an unknown actor. */
+export function outboxPage(ctx: FedCtx, identifier: string, cursor: string | null): PageItems<Activity> | null {
+  if (!findActorByIdentifier(ctx.data.db, identifier)) return null;
+  const offset = offsetOf(cursor);
+  const rows = listPublished(ctx.data.db, { ownerIri: ctx.getActorUri(identifier).href }, { offset, limit: OUTBOX_PAGE_SIZE + 1 });
+  const items = rows.slice(0, OUTBOX_PAGE_SIZE).map((row) => versionCreate(ctx, row.policy, row.version));
+  return { items, nextCursor: rows.length > OUTBOX_PAGE_SIZE ? String(offset + OUTBOX_PAGE_SIZE) : null };
 }
 
 export function registerCollections(federation: Federation<InstanceData>): void {
@@ -71,12 +80,9 @@ export function registerCollections(federation: Federation<InstanceData>): void 
     .setFirstCursor(() => "0");
 
   federation
-    .setOutboxDispatcher("/actors/{identifier}/outbox", async (ctx, identifier, cursor) =>
-      findActorByIdentifier(ctx.data.db, identifier) ? page(await outboxItems(ctx, identifier), cursor) : null,
+    .setOutboxDispatcher("/actors/{identifier}/outbox", (ctx, identifier, cursor) => outboxPage(ctx, identifier, cursor))
+    .setCounter((ctx, identifier) =>
+      findActorByIdentifier(ctx.data.db, identifier) ? countPublished(ctx.data.db, { ownerIri: ctx.getActorUri(identifier).href }) : null,
     )
-    .setCounter((ctx, identifier) => {
-      const actor = findActorByIdentifier(ctx.data.db, identifier);
-      return actor ? countRows(ctx.data.db, outboxActivities, eq(outboxActivities.actorId, actor.id)) : null;
-    })
     .setFirstCursor(() => "0");
 }

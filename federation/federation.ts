@@ -62,6 +62,10 @@ export function createFedalignFederation(setup: FederationSetup): Federation<Ins
     contextLoaderFactory: () => setup.loaders.context,
     authenticatedDocumentLoaderFactory: (identity) => setup.loaders.authenticated(identity),
     outboxRetryPolicy: createDeliveryRetryPolicy(),
+    // Widely deployed servers verify draft-cavage signatures, and many answer
+    // 202 before verifying, so a refused RFC 9421 signature never comes back
+    // as the 401 that would make Fedify retry with draft-cavage.
+    firstKnock: "draft-cavage-http-signatures-12",
   });
   registerActors(federation);
   registerCollections(federation);

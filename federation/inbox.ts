@@ -29,11 +29,12 @@ import { afterCommit, sendFollowAnswer } from "./outgoing.ts";
 import { findFederatedActor, persistActor, resolveSender, toRecipient } from "./persist-actor.ts";
 import { receivePolicyVersion, retractReceivedVersion } from "./persist-policy.ts";
 import { receiveForkAnnouncement } from "./forks.ts";
+import { backfillFollowed } from "./backfill.ts";
 import { receiveOffer, receiveOfferDecision } from "./offers.ts";
 import { forwardToAudience, receiveAnnotation, receiveReshare, reshareAnnotation } from "./annotations.ts";
 import { deleteAnnotation } from "../src/policies/annotations.ts";
 import { datasetIri, dropMirroredRecord, syncDataset } from "./preference-datasets.ts";
-import { receivePartnerVote, receiveProposal } from "./proposals.ts";
+import { receivePartnerVote, receiveProposal, receiveVoteRefusal, sendVoteRefusal } from "./proposals.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
 
@@ -113,6 +114,11 @@ export async function onAccept(ctx: Ctx, accept: Accept): Promise<void> {
   const follow = answeredFollow(ctx, accept);
   if (!follow || follow.state === "accepted") return;
   setFollowState(ctx.data.db, follow.id, "accepted");
+  // What it already published shows now, not at its next publish.
+  await afterCommit("backfill what a followed actor or policy published", async () => {
+    const held = await backfillFollowed(ctx, follow.followeeIri);
+    logger.info("Backfilled {count} version(s) from {followee}.", { count: held, followee: follow.followeeIri });
+  });
   // A newly followed policy: take its preference dataset now rather than at its next change.
   const policy = findPolicyByIri(ctx.data.db, follow.followeeIri);
   if (policy && !isLocal(policy)) {
@@ -124,6 +130,7 @@ export async function onAccept(ctx: Ctx, accept: Accept): Promise<void> {
 
 export async function onReject(ctx: Ctx, reject: Reject): Promise<void> {
   if (receiveOfferDecision(ctx, reject)) return;
+  if (receiveVoteRefusal(ctx, reject)) return;
   const follow = answeredFollow(ctx, reject);
   if (follow) setFollowState(ctx.data.db, follow.id, "rejected");
 }
@@ -198,11 +205,21 @@ export async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   }
   if (object instanceof Note) {
     // A poll answer to one of our proposals is a vote; any other Note may be an annotation.
-    if (receivePartnerVote(ctx, object, create.actorId.href)) return;
+    const vote = receivePartnerVote(ctx, object, create.actorId.href);
+    if (vote.vote) {
+      if (vote.refused) await refuseVote(ctx, create, create.actorId, vote.refused);
+      return;
+    }
     await onAnnotationNote(ctx, create.objectId.href, create.actorId.href);
     return;
   }
   await receiveAnnouncedVersion(ctx, create);
+}
+
+/** Tells the voter's server why its vote was not counted. */
+async function refuseVote(ctx: Ctx, create: Create, voterIri: URL, reason: string): Promise<void> {
+  const voter = await resolveSender(ctx, voterIri, () => create.getActor(ctx));
+  if (voter) await afterCommit("send a vote's refusal", () => sendVoteRefusal(ctx, create, toRecipient(voter), reason));
 }
 
 /**

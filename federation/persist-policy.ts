@@ -31,7 +31,9 @@ export class RefusedVersion extends Error {}
 class NotAVersion extends RefusedVersion {}
 
 async function fetchDocument(ctx: FedCtx, iri: string): Promise<Record<string, unknown>> {
-  // A version is immutable, but an announcement may be of one we cached as missing: fetch fresh.
+  // Fresh: a version is immutable and kept verified in policy_versions, so Fedify's
+  // document cache would only cost a KV write and a deep copy of each (and could
+  // answer "missing" for one announced since).
   const { document } = await loadDocument(ctx, iri, { fresh: true });
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
     throw new RefusedVersion(`${iri} is not a JSON object`);

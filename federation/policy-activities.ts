@@ -2,16 +2,22 @@
  * Activities about policy versions, sent by the owning community to its
  * followers and to the followers of the policy itself (a member may follow
  * one policy without following the whole community). The version travels
- * as an embedded `Article` that any fediverse server can show; Fedalign
- * receivers re-fetch the full signed document from its origin.
+ * as an embedded `Article` that any fediverse server can show (a summary
+ * and a link, see versionTimelineHtml); Fedalign receivers re-fetch the full
+ * signed document from its origin.
+ *
+ * Every version is a new object, so it travels as `Create`, never `Update`:
+ * microblog servers drop an `Update` of an object they have not seen. The
+ * activity's id is derived from the version's, so the Create pushed to
+ * followers and the one listed in the outbox are the same activity.
  */
-import { Article, Create, Delete, Tombstone, Update, type Recipient } from "@fedify/vocab";
+import { Article, Create, Delete, Tombstone, type Recipient } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";
 import type { Policy, PolicyVersion } from "../src/policies/policies.ts";
-import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
+import { policyContentSchema } from "../src/policies/content.ts";
+import { PUBLIC_AUDIENCE, versionTimelineHtml } from "../src/policies/version-document.ts";
 import type { FedCtx } from "./context.ts";
-import { newActivityIri } from "./outgoing.ts";
 import { toRecipient } from "./persist-actor.ts";
 
 /** Actors whose follow of `iri` (an actor or a policy) was accepted. */
@@ -48,12 +54,15 @@ function communityIdentifier(ctx: FedCtx, policy: Policy): string {
 }
 
 function articleOf(version: PolicyVersion): Article {
-  const doc = version.document as { name?: string; content?: string; attributedTo: string; cc?: string[] };
+  const doc = version.document as { name?: string; attributedTo: string; cc?: string[]; normativeContent: unknown };
+  // Built from the normative content, so versions signed before timelines got
+  // a summary (whose document `content` is the whole policy) travel small too.
+  const content = policyContentSchema.parse(doc.normativeContent);
   return new Article({
     id: new URL(version.iri),
     attribution: new URL(doc.attributedTo),
     name: doc.name ?? null,
-    content: doc.content ?? null,
+    content: versionTimelineHtml({ iri: version.iri, number: version.number, changelog: version.changelog, content }),
     url: new URL(version.iri),
     published: Temporal.Instant.fromEpochMilliseconds(version.publishedAt.getTime()),
     to: new URL(PUBLIC_AUDIENCE),
@@ -61,20 +70,24 @@ function articleOf(version: PolicyVersion): Article {
   });
 }
 
-/** `Create` for a policy's first version, `Update` for later ones. */
+/** The `Create` of a version, as pushed to followers and listed in outboxes. */
+export function versionCreate(ctx: FedCtx, policy: Policy, version: PolicyVersion): Create {
+  const identifier = communityIdentifier(ctx, policy);
+  return new Create({
+    id: new URL(`${version.iri}#create`),
+    actor: ctx.getActorUri(identifier),
+    object: articleOf(version),
+    published: Temporal.Instant.fromEpochMilliseconds(version.publishedAt.getTime()),
+    to: new URL(PUBLIC_AUDIENCE),
+    cc: ctx.getFollowersUri(identifier),
+  });
+}
+
 export async function sendVersionPublished(ctx: FedCtx, policy: Policy, version: PolicyVersion): Promise<void> {
   const recipients = policyAudience(ctx, policy);
   if (recipients.length === 0) return;
   const identifier = communityIdentifier(ctx, policy);
-  const Activity = version.number === 1 ? Create : Update;
-  const activity = new Activity({
-    id: newActivityIri(ctx, identifier, version.number === 1 ? "create" : "update"),
-    actor: ctx.getActorUri(identifier),
-    object: articleOf(version),
-    to: new URL(PUBLIC_AUDIENCE),
-    cc: ctx.getFollowersUri(identifier),
-  });
-  await ctx.sendActivity({ identifier }, recipients, activity, { preferSharedInbox: true });
+  await ctx.sendActivity({ identifier }, recipients, versionCreate(ctx, policy, version), { preferSharedInbox: true });
 }
 
 export async function sendVersionRetracted(ctx: FedCtx, policy: Policy, version: PolicyVersion): Promise<void> {
@@ -82,7 +95,7 @@ export async function sendVersionRetracted(ctx: FedCtx, policy: Policy, version:
   if (recipients.length === 0) return;
   const identifier = communityIdentifier(ctx, policy);
   const activity = new Delete({
-    id: newActivityIri(ctx, identifier, "delete"),
+    id: new URL(`${version.iri}#delete`),
     actor: ctx.getActorUri(identifier),
     object: new Tombstone({ id: new URL(version.iri) }),
     to: new URL(PUBLIC_AUDIENCE),

@@ -9,7 +9,18 @@ import { Hono, type Context } from "hono";
 import type { Db } from "../db/client.ts";
 import { findCommunity, findCommunityById, type Community } from "../src/communities.ts";
 import { communityPoliciesIri, versionsIri } from "../src/policies/iris.ts";
-import { findLocalPolicy, findVersion, headVersion, listCommunityPolicies, listVersions, versionContent, type Policy } from "../src/policies/policies.ts";
+import {
+  countPublished,
+  findLocalPolicy,
+  findVersion,
+  headVersion,
+  listCommunityPolicies,
+  listPublished,
+  listVersions,
+  versionContent,
+  type Policy,
+} from "../src/policies/policies.ts";
+import { versionCreate } from "./policy-activities.ts";
 import { DOCUMENT_CONTEXT } from "../src/policies/version-document.ts";
 import { listForks } from "../src/policies/forks.ts";
 import { findOffer } from "../src/policies/offers.ts";
@@ -23,6 +34,13 @@ import { findAnnotation, listAnnotations } from "../src/policies/annotations.ts"
 import { renderMarkdown } from "../src/policies/render.ts";
 
 const AP_TYPES = ["application/activity+json", "application/ld+json"];
+const OUTBOX_PAGE = 20;
+
+/** An item embedded in a page shares the page's context. */
+function withoutContext(item: Record<string, unknown>): Record<string, unknown> {
+  const { "@context": _context, ...rest } = item;
+  return rest;
+}
 
 export function wantsActivityJson(c: Context): boolean {
   const accept = c.req.header("accept") ?? "";
@@ -46,6 +64,7 @@ export function policyDocument(db: Db, policy: Policy): Record<string, unknown> 
     ...(head ? { updated: head.publishedAt.toISOString(), headVersion: head.iri } : {}),
     licence: policy.licence,
     versions: versionsIri(policy.iri),
+    outbox: `${policy.iri}/outbox`,
     forks: `${policy.iri}/forks`,
     ...(policy.forkedFromIri ? { forkedFrom: { id: policy.forkedFromIri, contentHash: policy.forkedFromHash }, upstream: policy.upstreamIri } : {}),
   };
@@ -157,6 +176,36 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     const community = policy?.communityId != null ? findCommunityById(db, policy.communityId) : undefined;
     if (!policy || !proposal || proposal.policyId !== policy.id || !community) return next();
     return activityJson(c, proposalDocument(policy, proposal, pollResults(db, proposal, community)));
+  });
+
+  // The policy's own outbox: the Create of each version, newest first, paged.
+  app.get("/actors/:handle/policies/:slug/outbox", async (c, next) => {
+    const policy = c.get("policy");
+    if (!policy) return next();
+    const id = `${policy.iri}/outbox`;
+    const pageParam = c.req.query("page");
+    if (pageParam === undefined) {
+      return activityJson(c, {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id,
+        type: "OrderedCollection",
+        totalItems: countPublished(db, { policyId: policy.id }),
+        first: `${id}?page=0`,
+      });
+    }
+    const page = Number(pageParam);
+    if (!Number.isSafeInteger(page) || page < 0) return next();
+    const rows = listPublished(db, { policyId: policy.id }, { offset: page * OUTBOX_PAGE, limit: OUTBOX_PAGE + 1 });
+    const ctx = fedContext();
+    const items = await Promise.all(rows.slice(0, OUTBOX_PAGE).map((row) => versionCreate(ctx, row.policy, row.version).toJsonLd({ contextLoader: ctx.contextLoader })));
+    return activityJson(c, {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${id}?page=${page}`,
+      type: "OrderedCollectionPage",
+      partOf: id,
+      orderedItems: items.map((item) => withoutContext(item as Record<string, unknown>)),
+      ...(rows.length > OUTBOX_PAGE ? { next: `${id}?page=${page + 1}` } : {}),
+    });
   });
 
   app.get("/actors/:handle/policies/:slug/versions", (c, next) => {

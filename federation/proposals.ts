@@ -5,12 +5,13 @@
  * instances vote the way Mastodon answers a poll, with a `Note` whose `name`
  * is the option, replying to the proposal, signed by their own actor.
  */
-import { Collection, Create, Note, Question, Update } from "@fedify/vocab";
+import { Collection, Create, Note, Question, Reject, Update, type Recipient } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { findCommunityById } from "../src/communities.ts";
 import { VOTE_VALUES } from "../src/participation/decision.ts";
 import { castPartnerVote, currentTally, findProposal } from "../src/participation/proposals.ts";
-import type { VoteCounts } from "../src/participation/decision.ts";
+import type { VoteCounts, VoteValue } from "../src/participation/decision.ts";
+import { recordSentVote, refuseSentVote, type SentVote } from "../src/participation/sent-votes.ts";
 import { findPolicyByIri } from "../src/policies/policies.ts";
 import { lookupActor } from "./lookup.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
@@ -27,7 +28,7 @@ import { persistRemoteProposal } from "../src/participation/remote-proposals.ts"
 import type { FedCtx } from "./context.ts";
 import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
-import { policyAudience } from "./policy-activities.ts";
+import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
 
 export function proposalIri(policy: Policy, proposal: Pick<Proposal, "id">): string {
   return `${policy.iri}/proposals/${proposal.id}`;
@@ -105,32 +106,64 @@ export async function sendProposal(ctx: FedCtx, policy: Policy, community: Commu
 
 const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
 
-/** A poll answer (Note with a name) to one of our proposals, from a partner instance's member. */
-export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): boolean {
+/**
+ * A poll answer (Note with a name) to one of our proposals, from a partner
+ * instance's member. Returns whether it was a vote here at all, and why it
+ * was refused if it was (the caller tells the voter's server).
+ */
+export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): { vote: false } | { vote: true; refused?: string } {
   const target = note.replyTargetId?.href;
   const value = note.name?.toString();
   const match = target ? PROPOSAL_IRI.exec(target) : null;
-  if (!match || !value) return false;
+  if (!match || !value) return { vote: false };
   const policy = findPolicyByIri(ctx.data.db, match[1]!);
   const proposal = policy ? findProposal(ctx.data.db, Number(match[2])) : undefined;
   const community = policy?.communityId != null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
-  if (!policy || !proposal || proposal.policyId !== policy.id || !community) return false;
-  if (note.attributionId?.href !== actorIri) return true;
+  if (!policy || !proposal || proposal.policyId !== policy.id || !community) return { vote: false };
+  if (note.attributionId?.href !== actorIri) return { vote: true, refused: "the vote is not attributed to the actor who sent it" };
   if (!(VOTE_VALUES as readonly string[]).includes(value)) {
     logger.info("Ignored a vote {value} on {proposal}: not an option.", { value, proposal: target });
-    return true;
+    return { vote: true, refused: `"${value}" is not an option; vote ${VOTE_VALUES.join(", ")}` };
   }
   try {
     castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number]);
     logger.info("{actor} voted {value} on {proposal}.", { actor: actorIri, value, proposal: target });
+    return { vote: true };
   } catch (error) {
-    logger.info("Refused a vote on {proposal} by {actor}: {reason}", { proposal: target, actor: actorIri, reason: (error as Error).message });
+    const reason = (error as Error).message;
+    logger.info("Refused a vote on {proposal} by {actor}: {reason}", { proposal: target, actor: actorIri, reason });
+    return { vote: true, refused: reason };
   }
-  return true;
+}
+
+/** Tells the voter's server that a vote was not counted, and why (a Reject of the vote's Create). */
+export async function sendVoteRefusal(ctx: FedCtx, create: Create, voter: Recipient, reason: string): Promise<void> {
+  const note = await create.getObject(ctx);
+  const target = note instanceof Note ? note.replyTargetId?.href : undefined;
+  const policy = target ? findPolicyByIri(ctx.data.db, PROPOSAL_IRI.exec(target)?.[1] ?? "") : undefined;
+  const identifier = policy ? ownerIdentifier(ctx, policy) : undefined;
+  if (!identifier || !create.id) return;
+  const reject = new Reject({
+    id: newActivityIri(ctx, identifier, "reject"),
+    actor: ctx.getActorUri(identifier),
+    object: create.id,
+    summary: `Vote not counted: ${reason}`,
+    to: voter.id ?? undefined,
+  });
+  await ctx.sendActivity({ identifier }, voter, reject);
+}
+
+/** A community refused one of our members' votes: keep its reason for the voter to see. */
+export function receiveVoteRefusal(ctx: FedCtx, reject: Reject): boolean {
+  if (!reject.objectId || !reject.actorId) return false;
+  const reason = reject.summary?.toString() ?? reject.content?.toString() ?? "no reason given";
+  const refused = refuseSentVote(ctx.data.db, { objectIri: reject.objectId.href, actorIri: reject.actorId.href, reason });
+  if (refused) logger.warning("{owner} refused a vote by {voter} on {proposal}: {reason}", { owner: refused.ownerIri, voter: refused.voterIri, proposal: refused.proposalIri, reason });
+  return refused !== undefined;
 }
 
 /** A member of this instance votes on another community's proposal (as a partner). */
-export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal: string, value: string): Promise<void> {
+export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal: string, value: VoteValue): Promise<SentVote> {
   const { document } = await loadDocument(ctx, proposal, { fresh: true });
   const owner = (document as { attributedTo?: unknown }).attributedTo;
   if (typeof owner !== "string" || new URL(owner).origin !== new URL(proposal).origin) throw new Error(`${proposal} names no community on its own server`);
@@ -145,7 +178,17 @@ export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal:
     replyTarget: new URL(proposal),
     to: new URL(owner),
   });
-  await ctx.sendActivity({ identifier }, toRecipient(row), new Create({ id: newActivityIri(ctx, identifier, "create"), actor, object: vote, to: new URL(owner) }));
+  const create = new Create({ id: newActivityIri(ctx, identifier, "create"), actor, object: vote, to: new URL(owner) });
+  const sent = recordSentVote(ctx.data.db, {
+    activityIri: create.id!.href,
+    noteIri: vote.id!.href,
+    voterIri: actor.href,
+    proposalIri: proposal,
+    ownerIri: owner,
+    value,
+  });
+  await ctx.sendActivity({ identifier }, toRecipient(row), create);
+  return sent;
 }
 
 const PollDocument = z.object({

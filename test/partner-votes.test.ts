@@ -64,6 +64,15 @@ describe("partner votes", () => {
     expect(sent.code, sent.stderr).toBe(0);
     await waitFor(() => a.log().includes("is not a partner instance"), { what: "A to refuse the vote" });
     expect((await tallyAtA()).voters).toBe(0);
+    // A says why, and bob sees it on B: in the API, the CLI and his feed.
+    const refused = await waitFor(
+      async () => (await b.api<{ state: string; reason: string }[]>("GET", `proposals/remote-votes?proposal=${encodeURIComponent(proposalIri)}`, { token: bob.token })).body.find((v) => v.state === "refused"),
+      { what: "B to receive A's Reject" },
+    );
+    expect(refused.reason).toMatch(/Vote not counted: .* is not a partner instance/);
+    const listed = await runCli(["--server", b.origin, "--token", bob.token, "votes", proposalIri]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/yes\s+.*REFUSED: Vote not counted: .*is not a partner instance/);
   });
 
   it("counts a partner member's signed vote, which they can change", async () => {

@@ -166,7 +166,11 @@ describe("publishing", () => {
     const object = await ApObject.fromJsonLd(json);
     expect(object).toBeInstanceOf(Article);
     expect(object.name?.toString()).toBe("Care Assistant Policy (version 2)");
-    expect(object.content?.toString()).toContain("Offer a professional interpreter");
+    // Its content is a summary for timelines (with a link); the policy itself is normativeContent.
+    expect(object.content?.toString()).toContain(`href="${v2.iri}"`);
+    expect(object.content?.toString()).toContain("4 clauses");
+    expect(object.content?.toString()).not.toContain("Offer a professional interpreter");
+    expect(JSON.stringify((json as { normativeContent: unknown }).normativeContent)).toContain("Offer a professional interpreter");
     // The hash anyone can recompute from the document matches.
     expect(contentHash((json as { normativeContent: never }).normativeContent)).toBe(v2.contentHash);
   });

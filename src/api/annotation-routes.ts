@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import type { User } from "../accounts/users.ts";
 import { assertSteward, findCommunityById, getCommunity } from "../communities.ts";
-import { ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { FedalignError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
 import {
   ANNOTATION_TEXT_MAX,
   MOTIVATIONS,
@@ -30,7 +30,8 @@ import {
 } from "../policies/annotations.ts";
 import { findPolicyByIri, type Policy } from "../policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../policies/version-document.ts";
-import { annotationLookup, sendAnnotation } from "../../federation/annotations.ts";
+import { annotationLookup, resolveClause, sendAnnotation } from "../../federation/annotations.ts";
+import { RefusedVersion } from "../../federation/persist-policy.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { requireUser } from "./auth.ts";
 import { fedContext, type ApiDeps } from "./deps.ts";
@@ -80,6 +81,16 @@ function toView(annotation: Annotation & { outdated?: boolean }) {
   };
 }
 
+/** A clause held here, or fetched and verified from its origin now (no follow needed). */
+async function resolveTarget(ctx: ReturnType<typeof fedContext>, iri: string) {
+  try {
+    return await resolveClause(ctx, iri);
+  } catch (error) {
+    if (error instanceof RefusedVersion) throw new FedalignError(`Cannot annotate ${iri}: ${error.message}.`, 400);
+    throw new FedalignError(`Cannot fetch the version of ${iri}: ${(error as Error).message}.`, 502);
+  }
+}
+
 export function annotationRoutes(deps: ApiDeps) {
   const { db, origin } = deps;
   const app = new OpenAPIHono();
@@ -118,8 +129,8 @@ export function annotationRoutes(deps: ApiDeps) {
       const me = author(c, body.as);
       const ctx = fedContext(deps);
       if (PROPOSAL_TARGET.test(body.target)) return c.json(toView(await commentOnProposal(ctx, me, body.target, body.text, body.motivation)), 201);
-      const target = annotationLookup(ctx).clauseFromIri(body.target);
-      if (!target) throw new NotFoundError(`${body.target} is not a clause of a version held here; follow the policy first, or check the clause IRI.`);
+      const target = await resolveTarget(ctx, body.target);
+      if (!target) throw new NotFoundError(`${body.target} is not a clause of a policy version; check the clause IRI.`);
       const checked = parseAnnotationInput(
         { clauseId: target.clauseId, motivation: body.motivation, text: body.text, quote: body.quote, suggestedText: body.suggestedText },
         (id) => clauseTextIn(db, target.versionIri, id),

@@ -15,6 +15,8 @@ import { AUTHORITY_LEVELS } from "../policies/content.ts";
 import type { User } from "../accounts/users.ts";
 import { getPolicyById, type Policy } from "../policies/policies.ts";
 import { publishDraft } from "../policies/publish.ts";
+import { listSentVotes, type SentVote } from "../participation/sent-votes.ts";
+import { actorIri } from "./views.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { sendVersionPublished } from "../../federation/policy-activities.ts";
 import { communitySigner } from "../../federation/policy-signing.ts";
@@ -138,6 +140,33 @@ export function proposalRoutes(deps: ApiDeps) {
     },
   );
 
+  const sentVoteView = (vote: SentVote) => ({
+    proposal: vote.proposalIri,
+    value: vote.value,
+    state: vote.state,
+    reason: vote.reason,
+    sentAt: vote.sentAt.toISOString(),
+    answeredAt: vote.answeredAt?.toISOString() ?? null,
+  });
+
+  // Before /proposals/{id}, which would otherwise take "remote-votes" for an id.
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/proposals/remote-votes",
+      tags: ["proposals"],
+      summary: "Your votes on other instances' proposals, newest first: sent, or refused with the community's reason",
+      security,
+      request: { query: z.object({ proposal: z.string().url().optional() }) },
+      responses: { 200: jsonResponse(z.array(Loose), "Your votes sent elsewhere") },
+    }),
+    (c) => {
+      const user = requireUser(c, db);
+      const votes = listSentVotes(db, actorIri(deps.origin, user.username), c.req.valid("query").proposal);
+      return c.json(votes.map(sentVoteView), 200);
+    },
+  );
+
   app.openapi(
     createRoute({
       method: "get",
@@ -197,6 +226,7 @@ export function proposalRoutes(deps: ApiDeps) {
       path: "/proposals/remote-vote",
       tags: ["proposals"],
       summary: "Vote on another instance's proposal, as a member of a partner instance (signed by your actor)",
+      description: "The community answers a vote it does not count with a Reject and a reason; GET /proposals/remote-votes shows it.",
       security,
       request: { body: jsonBody(z.object({ proposal: z.string().url(), value: z.enum(VOTE_VALUES) }).strict()) },
       responses: { 202: jsonResponse(Loose, "Vote sent; the community counts it if this instance is its partner"), 502: problemResponse("The proposal could not be fetched") },
@@ -205,12 +235,13 @@ export function proposalRoutes(deps: ApiDeps) {
       const user = requireUser(c, db);
       const body = c.req.valid("json");
       const ctx = fedContext(deps);
+      let sent: SentVote;
       try {
-        await sendPartnerVote(ctx, user.username, body.proposal, body.value);
+        sent = await sendPartnerVote(ctx, user.username, body.proposal, body.value);
       } catch (error) {
         throw new FedalignError(`Cannot vote on ${body.proposal}: ${(error as Error).message}.`, 502);
       }
-      return c.json({ proposal: body.proposal, value: body.value, sent: true }, 202);
+      return c.json(sentVoteView(sent), 202);
     },
   );
 

@@ -21,6 +21,14 @@ interface ProposalView {
 
 const client = clientFor;
 
+interface RemoteVoteView {
+  proposal: string;
+  value: string;
+  state: "sent" | "refused";
+  reason: string | null;
+  sentAt: string;
+}
+
 export function registerProposalCommands(program: Command): void {
   program
     .command("propose <policy>")
@@ -68,13 +76,29 @@ export function registerProposalCommands(program: Command): void {
       const api = client(this);
       // Another instance's proposal: vote as a member of a partner instance.
       if (/^https?:\/\//.test(proposal) && new URL(proposal).origin !== api.base.origin) {
-        await api.request("POST", "proposals/remote-vote", { proposal, value });
-        return printLine(`Vote sent to ${new URL(proposal).host}; it counts if your instance is a partner of that community.`);
+        const sent = await api.request<RemoteVoteView>("POST", "proposals/remote-vote", { proposal, value });
+        if (options.json) return printJson(sent);
+        return printLine(
+          `Vote sent to ${new URL(proposal).host}; it counts if your instance is a partner of that community (\`fedalign votes ${proposal}\` shows a refusal).`,
+        );
       }
       const id = proposal.split("/").pop()!;
       const result = await api.request<ProposalView>("POST", `proposals/${encodeURIComponent(id)}/vote`, { value });
       if (options.json) return printJson(result);
       printLine(result.description);
+    });
+
+  program
+    .command("votes [proposal]")
+    .description("your votes on other instances' proposals: sent, or refused with the community's reason")
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, proposal: string | undefined, options: { json?: boolean }) {
+      const rows = await client(this).request<RemoteVoteView[]>("GET", "proposals/remote-votes", undefined, proposal ? { proposal } : undefined);
+      if (options.json) return printJson(rows);
+      if (rows.length === 0) return printLine("No votes sent to other instances.");
+      for (const row of rows) {
+        printLine(`${row.sentAt} ${row.value.padEnd(7)} ${row.proposal} ${row.state === "refused" ? `REFUSED: ${row.reason}` : "sent (no refusal received)"}`);
+      }
     });
 
   program

@@ -4,7 +4,7 @@
  * ./publish.ts. These functions know nothing of HTTP or ActivityPub; IRIs
  * come from ./iris.ts.
  */
-import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { policies, policyVersions } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
@@ -137,6 +137,39 @@ export function headVersion(db: Db, policy: Policy, includeRetracted = false): P
     ? eq(policyVersions.policyId, policy.id)
     : and(eq(policyVersions.policyId, policy.id), isNull(policyVersions.retractedAt));
   return db.select().from(policyVersions).where(condition).orderBy(desc(policyVersions.number)).limit(1).get();
+}
+
+/** Whose published versions: one policy's, or those of every policy a local community owns. */
+export type PublishedScope = { policyId: number } | { ownerIri: string };
+
+function publishedCondition(scope: PublishedScope) {
+  const owner = "policyId" in scope ? eq(policies.id, scope.policyId) : eq(policies.ownerIri, scope.ownerIri);
+  // Only our own policies: a mirror's versions are another community's to list.
+  return and(owner, isNotNull(policies.communityId), isNull(policyVersions.retractedAt));
+}
+
+/** Published (not retracted) versions, newest first, one page at a time: what an outbox lists. */
+export function listPublished(db: Db, scope: PublishedScope, page: { offset: number; limit: number }): { policy: Policy; version: PolicyVersion }[] {
+  return db
+    .select({ policy: policies, version: policyVersions })
+    .from(policyVersions)
+    .innerJoin(policies, eq(policies.id, policyVersions.policyId))
+    .where(publishedCondition(scope))
+    .orderBy(desc(policyVersions.publishedAt), desc(policyVersions.id))
+    .limit(page.limit)
+    .offset(page.offset)
+    .all();
+}
+
+export function countPublished(db: Db, scope: PublishedScope): number {
+  return (
+    db
+      .select({ n: count() })
+      .from(policyVersions)
+      .innerJoin(policies, eq(policies.id, policyVersions.policyId))
+      .where(publishedCondition(scope))
+      .get()?.n ?? 0
+  );
 }
 
 export function findVersion(db: Db, policy: Policy, number: number): PolicyVersion | undefined {

@@ -9,8 +9,7 @@
  */
 import { z } from "../zod.ts";
 import { policyContentSchema, type PolicyContent } from "./content.ts";
-import { renderVersionHtml } from "./render.ts";
-import { textToHtml } from "../text.ts";
+import { escapeHtml, textToHtml } from "../text.ts";
 
 export const FEDALIGN_NAMESPACE = "https://fedalign.org/ns#";
 export const PUBLIC_AUDIENCE = "https://www.w3.org/ns/activitystreams#Public";
@@ -73,6 +72,28 @@ function plainSummary(summary: string, changelog: string): string {
   return textToHtml(text.length > 500 ? `${text.slice(0, 499)}…` : text);
 }
 
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * What a microblog timeline shows of a version: its title, changelog, size
+ * and a link to the whole policy. The full text stays out of `content` (a
+ * long policy would be hundreds of kilobytes in every follower's timeline);
+ * Fedalign receivers read `normativeContent`, browsers follow the link.
+ */
+export function versionTimelineHtml(input: { iri: string; number: number; changelog: string; content: PolicyContent }): string {
+  const examples = input.content.clauses.reduce((sum, clause) => sum + clause.examples.length, 0);
+  const counts = [plural(input.content.clauses.length, "clause"), plural(input.content.sections.length, "section"), plural(examples, "example")];
+  const changelog = input.changelog.trim();
+  return [
+    `<p><strong>${escapeHtml(input.content.title)}</strong>, version ${input.number}</p>`,
+    changelog ? `<p>Changes: ${escapeHtml(changelog.length > 500 ? `${changelog.slice(0, 499)}…` : changelog)}</p>` : "",
+    `<p>${counts.join(", ")}.</p>`,
+    `<p><a href="${escapeHtml(input.iri)}">Read the policy</a></p>`,
+  ].join("");
+}
+
 export function buildVersionDocument(input: VersionDocumentInput): Record<string, unknown> {
   return {
     "@context": DOCUMENT_CONTEXT,
@@ -82,7 +103,7 @@ export function buildVersionDocument(input: VersionDocumentInput): Record<string
     name: `${input.content.title} (version ${input.number})`,
     // Mastodon shows an Article as its name, summary and a link.
     summary: plainSummary(input.content.summary, input.changelog),
-    content: renderVersionHtml(input.content, { versionNumber: input.number, changelog: input.changelog }),
+    content: versionTimelineHtml({ iri: input.iri, number: input.number, changelog: input.changelog, content: input.content }),
     mediaType: "text/html",
     url: input.iri,
     published: input.published.toISOString(),

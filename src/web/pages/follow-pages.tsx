@@ -18,6 +18,33 @@ import type { WebEnv } from "../context.ts";
 import { formFields, redirectWithNotice, signInPath } from "../forms.ts";
 import { links } from "../links.ts";
 import { readerScope } from "./home-pages.tsx";
+import { listSentVotes, type SentVote } from "../../participation/sent-votes.ts";
+import { safeHref } from "../community-components.tsx";
+
+/** Votes on other instances' proposals that their communities did not count, with the reason they gave. */
+function RefusedVotes({ votes }: { votes: SentVote[] }) {
+  return (
+    <section aria-labelledby="refused-votes">
+      <h2 id="refused-votes">Votes not counted</h2>
+      <ul class="feed">
+        {votes.map((vote) => {
+          const href = safeHref(vote.proposalIri);
+          return (
+            <li class="feed-item refused-vote">
+              <p>
+                Your vote <strong>{vote.value}</strong> on {href ? <a href={href}>{vote.proposalIri}</a> : vote.proposalIri} was refused:{" "}
+                {vote.reason}
+              </p>
+              <p class="muted">
+                <DateTime value={vote.answeredAt ?? vote.sentAt} />
+              </p>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
 
 type C = Context<WebEnv>;
 
@@ -187,9 +214,11 @@ export function followPages() {
     const pageParam = Number(c.req.query("page") ?? "1");
     const page = Number.isInteger(pageParam) && pageParam >= 1 && pageParam <= 10_000 ? pageParam : 1;
     const { items, more } = feedPage(db, readerScope(db, origin, session.user), { offset: (page - 1) * FEED_PAGE_SIZE, limit: FEED_PAGE_SIZE });
+    const refused = listSentVotes(db, actorIri(origin, session.user.username)).filter((vote) => vote.state === "refused").slice(0, 10);
     return c.render(
       <>
         <h1>Your feed</h1>
+        {refused.length > 0 && page === 1 ? <RefusedVotes votes={refused} /> : null}
         <p>
           New versions and proposals of what you and your communities follow, and annotations, offers and forks received on
           your communities' policies, newest first. <a href={links.follow()}>Follow more</a>.

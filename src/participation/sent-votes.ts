@@ -1,0 +1,43 @@
+/**
+ * Votes this instance's members sent to other instances' proposals, kept so
+ * that a refusal (the community answers with a Reject and a reason) reaches
+ * the voter instead of vanishing in the other server's log.
+ */
+import { and, desc, eq, or } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { sentVotes } from "../../db/schema.ts";
+import type { VoteValue } from "./decision.ts";
+
+export type SentVote = typeof sentVotes.$inferSelect;
+
+export function recordSentVote(
+  db: Db,
+  input: { activityIri: string; noteIri: string; voterIri: string; proposalIri: string; ownerIri: string; value: VoteValue },
+): SentVote {
+  return db.insert(sentVotes).values({ ...input, sentAt: new Date() }).returning().get();
+}
+
+/**
+ * The proposal's community refused a vote (named by its activity or its
+ * Note). Only that community can; anyone else's Reject changes nothing.
+ */
+export function refuseSentVote(db: Db, input: { objectIri: string; actorIri: string; reason: string }): SentVote | undefined {
+  const vote = db
+    .select()
+    .from(sentVotes)
+    .where(or(eq(sentVotes.activityIri, input.objectIri), eq(sentVotes.noteIri, input.objectIri)))
+    .get();
+  if (!vote || vote.ownerIri !== input.actorIri) return undefined;
+  return db
+    .update(sentVotes)
+    .set({ state: "refused", reason: input.reason.slice(0, 1000), answeredAt: new Date() })
+    .where(eq(sentVotes.id, vote.id))
+    .returning()
+    .get();
+}
+
+/** A voter's votes sent elsewhere, newest first; optionally on one proposal. */
+export function listSentVotes(db: Db, voterIri: string, proposalIri?: string): SentVote[] {
+  const condition = proposalIri ? and(eq(sentVotes.voterIri, voterIri), eq(sentVotes.proposalIri, proposalIri)) : eq(sentVotes.voterIri, voterIri);
+  return db.select().from(sentVotes).where(condition).orderBy(desc(sentVotes.sentAt), desc(sentVotes.id)).limit(200).all();
+}
