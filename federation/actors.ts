@@ -3,6 +3,7 @@
  * `Group`s and users are `Person`s, all under /actors/{identifier}, each
  * with an RSA key (HTTP signatures) and an Ed25519 multikey (proofs).
  */
+import { Temporal } from "./temporal.ts";
 import type { Federation, RequestContext } from "@fedify/fedify";
 import { Application, Endpoints, Group, Person, Update } from "@fedify/vocab";
 import { eq } from "drizzle-orm";

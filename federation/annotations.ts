@@ -7,6 +7,7 @@
  * author are forwarded the same way. Receivers always take the Note from
  * its author's origin, never from whoever relayed it.
  */
+import { Temporal } from "./temporal.ts";
 import { Announce, Create, Delete, Note, Tombstone, Update, type Recipient } from "@fedify/vocab";
 import type { InboxContext } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";

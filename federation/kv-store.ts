@@ -10,6 +10,7 @@
  * rows are invisible to reads and are swept by writes at most once per sweep
  * interval, so no timer keeps the process alive.
  */
+import { Temporal } from "./temporal.ts";
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type Database from "better-sqlite3";
 import type { Db } from "../db/client.ts";

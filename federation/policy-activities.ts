@@ -11,6 +11,7 @@
  * activity's id is derived from the version's, so the Create pushed to
  * followers and the one listed in the outbox are the same activity.
  */
+import { Temporal } from "./temporal.ts";
 import { Article, Create, Delete, Tombstone, type Recipient } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import { federatedActors, follows } from "../db/schema.ts";

@@ -5,6 +5,7 @@
  * instances vote the way Mastodon answers a poll, with a `Note` whose `name`
  * is the option, replying to the proposal, signed by their own actor.
  */
+import { Temporal } from "./temporal.ts";
 import { Collection, Create, Note, Question, Reject, Update, type Recipient } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { findCommunityById } from "../src/communities.ts";

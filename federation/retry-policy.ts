@@ -6,6 +6,7 @@
  * jitter so that a recovering server is not hit by every sender at once, and
  * give up once three days have passed since the first attempt.
  */
+import { Temporal } from "./temporal.ts";
 import type { RetryPolicy } from "@fedify/fedify";
 
 export interface DeliveryRetryOptions {

@@ -1,20 +1,30 @@
 /**
- * Runtime shims Fedify 2.x needs on Node 20 (it targets Node 22+). This module
- * must be imported before anything that imports Fedify: every entry point
- * (CLI, tests, benchmarks) does so first. On Node 22+ each shim is a no-op.
+ * Runtime shims Fedify 2.x needs on Node 20 (it targets Node 22+). On Node 22
+ * and later this module installs nothing. Code that loads Fedify imports it
+ * first (the CLI's `serve`, federation/federation.ts, tests, benchmarks).
+ *
+ * Temporal is not here: no Node version has it yet, and Fedify imports it
+ * from @js-temporal/polyfill itself, so our code imports it from there too
+ * (the same classes Fedify checks against) rather than from a global.
  */
-import { Temporal } from "@js-temporal/polyfill";
 
 const g = globalThis as Record<string, unknown>;
 
+/** True on the Node versions these shims are for. */
+export const SHIMS_NEEDED = Number(process.versions.node.split(".")[0]) < 22;
+
+/** The shims this process installed, for the test that checks them per Node version. */
+export const installedShims = new Set<"navigator" | "Iterator.from">();
+
 // Fedify reads navigator.userAgent when it signs with Ed25519 keys; Node 20 has
 // no global navigator, and the queue crashes without it.
-if (typeof g.navigator === "undefined") {
+if (SHIMS_NEEDED && typeof g.navigator === "undefined") {
   Object.defineProperty(globalThis, "navigator", {
     value: { userAgent: `Node.js/${process.versions.node}` },
     configurable: true,
     writable: true,
   });
+  installedShims.add("navigator");
 }
 
 // createFederationBuilder().build() uses Iterator.from (ES2025, Node 22+).
@@ -32,11 +42,13 @@ function iteratorFrom(source: Iterable<unknown> | Iterator<unknown>): Iterator<u
 }
 
 /**
- * Gives the global Iterator a `from`. Exported because jsonld's bundled
- * core-js replaces the global Iterator (without `from`) when Fedify loads:
- * federation/federation.ts calls this again once Fedify is imported.
+ * Gives the global Iterator a `from` on Node 20. Exported because jsonld's
+ * bundled core-js replaces the global Iterator (without `from`) when Fedify
+ * loads there: federation/federation.ts calls this again once Fedify is
+ * imported.
  */
 export function installIteratorFrom(): void {
+  if (!SHIMS_NEEDED) return;
   let ctor = g.Iterator as { from?: unknown; prototype?: object } | undefined;
   if (typeof ctor?.from === "function") return;
   if (ctor === undefined) {
@@ -46,12 +58,7 @@ export function installIteratorFrom(): void {
     ctor = fallback;
   }
   Object.defineProperty(ctor, "from", { value: iteratorFrom, configurable: true, writable: true });
+  installedShims.add("Iterator.from");
 }
 
 installIteratorFrom();
-
-// Fedify uses the Temporal global for durations and instants.
-if (typeof g.Temporal === "undefined") {
-  Object.defineProperty(globalThis, "Temporal", { value: Temporal, configurable: true, writable: true });
-}
-

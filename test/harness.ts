@@ -16,7 +16,8 @@ import { actorKeys, actors } from "../db/schema.ts";
 import { importKeyPair } from "../src/actors/keys.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "src/bin/fedalign.js");
+// The compiled CLI, as installed users run it; test/build-once.ts rebuilds it when sources change.
+export const BIN = join(ROOT, "dist/src/bin/fedalign.js");
 const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
 
 /** A follow relation as the JSON API returns it. */

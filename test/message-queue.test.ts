@@ -1,3 +1,4 @@
+import { Temporal } from "../federation/temporal.ts";
 import { testMessageQueue } from "@fedify/testing";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+import { Temporal } from "../federation/temporal.ts";
 import { webcrypto } from "node:crypto";
 import { createProof, verifyProof } from "@fedify/fedify";
 import { DataIntegrityProof, Multikey, Note } from "@fedify/vocab";

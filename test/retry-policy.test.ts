@@ -1,3 +1,4 @@
+import { Temporal } from "../federation/temporal.ts";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_DELIVERY_RETRY, createDeliveryRetryPolicy } from "../federation/retry-policy.ts";
 

@@ -1,2 +1,2 @@
-// Loaded before every test file, as src/bin/fedalign.js does for the CLI.
+// Loaded before every test file, as `fedalign serve` does before it loads Fedify.
 import "../src/polyfills.ts";

@@ -7,6 +7,7 @@ export default defineConfig({
     pool: "forks",
     execArgv: Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [],
     setupFiles: ["./test/setup.ts"],
+    globalSetup: ["./test/build-once.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Multi-instance tests spawn servers; two files at a time fits two cores.

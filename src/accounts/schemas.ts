@@ -7,8 +7,9 @@ import { z } from "../zod.ts";
 import { identifierSchema } from "../actors/local-actors.ts";
 import { passwordSchema } from "./users.ts";
 
-export const REGISTRATION_MODES = ["open", "invite", "closed"] as const;
-export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+import { REGISTRATION_MODES } from "./registration-modes.ts";
+
+export { REGISTRATION_MODES, type RegistrationMode } from "./registration-modes.ts";
 
 const displayNameSchema = z.string().trim().max(100, "must be at most 100 characters");
 

@@ -4,19 +4,19 @@
  * the server is running; SQLite's WAL and busy timeout let both write).
  */
 import type { Command } from "commander";
-import { closeDatabase, type Db } from "../../db/client.ts";
-import { createToken } from "../accounts/tokens.ts";
-import { createUser, getUserByUsername } from "../accounts/users.ts";
-import { createInvite, getRegistrationMode, listInvites, revokeInvite, setRegistrationMode } from "../accounts/registration.ts";
-import { REGISTRATION_MODES, type RegistrationMode } from "../accounts/schemas.ts";
-import { createCommunity, listCommunities } from "../communities.ts";
-import { resolveDataDir } from "../config.ts";
+import type { Db } from "../../db/client.ts";
+import { REGISTRATION_MODES, type RegistrationMode } from "../accounts/registration-modes.ts";
 import { InvalidInputError } from "../errors.ts";
-import { openInstanceDatabase } from "../../db/open.ts";
 import { readStdin } from "./input.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
+// Domain modules are imported when a command runs, so `--help` and the member commands never load the database layer.
 async function withData<T>(dataFlag: string | undefined, action: (db: Db) => Promise<T> | T): Promise<T> {
+  const [{ closeDatabase }, { openInstanceDatabase }, { resolveDataDir }] = await Promise.all([
+    import("../../db/client.ts"),
+    import("../../db/open.ts"),
+    import("../config.ts"),
+  ]);
   const db = openInstanceDatabase(resolveDataDir(dataFlag), "must-exist");
   try {
     return await action(db);
@@ -40,6 +40,7 @@ export function registerAdminCommands(program: Command): void {
     .option("--data <dir>", DATA_HELP)
     .option("--json", "print the result as JSON")
     .action(async (username: string, options: { admin?: boolean; displayName?: string; data?: string; json?: boolean }) => {
+      const { createUser } = await import("../accounts/users.ts");
       const created = await withData(options.data, async (db) => {
         const password = await readStdin();
         if (!password) {
@@ -58,6 +59,7 @@ export function registerAdminCommands(program: Command): void {
     .option("--label <text>", "what the token is for", "cli")
     .option("--data <dir>", DATA_HELP)
     .action(async (username: string, options: { label: string; data?: string }) => {
+      const [{ createToken }, { getUserByUsername }] = await Promise.all([import("../accounts/tokens.ts"), import("../accounts/users.ts")]);
       const created = await withData(options.data, (db) => createToken(db, getUserByUsername(db, username).id, options.label));
       printLine(created.token);
     });
@@ -77,6 +79,7 @@ export function registerAdminCommands(program: Command): void {
         handle: string,
         options: { name: string; steward: string; summary: string; approveFollowers?: boolean; data?: string; json?: boolean },
       ) => {
+        const [{ createCommunity }, { getUserByUsername }] = await Promise.all([import("../communities.ts"), import("../accounts/users.ts")]);
         const created = await withData(options.data, (db) =>
           createCommunity(db, {
             handle,
@@ -96,6 +99,7 @@ export function registerAdminCommands(program: Command): void {
     .option("--data <dir>", DATA_HELP)
     .option("--json", "print the result as JSON")
     .action(async (options: { data?: string; json?: boolean }) => {
+      const { listCommunities } = await import("../communities.ts");
       const rows = await withData(options.data, (db) => listCommunities(db));
       if (options.json) printJson(rows.map((c) => ({ handle: c.handle, name: c.name })));
       else if (rows.length === 0) printLine("No communities yet.");
@@ -111,6 +115,7 @@ export function registerAdminCommands(program: Command): void {
       if (mode !== undefined && !(REGISTRATION_MODES as readonly string[]).includes(mode)) {
         throw new InvalidInputError(`Registration mode must be one of ${REGISTRATION_MODES.join(", ")}, not "${mode}".`);
       }
+      const { getRegistrationMode, setRegistrationMode } = await import("../accounts/registration.ts");
       const current = await withData(options.data, (db) => (mode ? setRegistrationMode(db, mode as RegistrationMode) : getRegistrationMode(db)));
       if (options.json) printJson({ mode: current });
       else printLine(mode ? `Registrations are now ${current}.` : `Registrations are ${current}.`);
@@ -138,6 +143,7 @@ export function registerAdminCommands(program: Command): void {
         }
         if (expiresAt.getTime() <= Date.now()) throw new InvalidInputError(`--expires must be in the future; ${options.expires} has passed.`);
       }
+      const { createInvite } = await import("../accounts/registration.ts");
       const created = await withData(options.data, (db) => createInvite(db, { maxUses, expiresAt }));
       if (options.json) printJson(inviteJson(created));
       else printLine(created.code);
@@ -148,6 +154,7 @@ export function registerAdminCommands(program: Command): void {
     .option("--data <dir>", DATA_HELP)
     .option("--json", "print the result as JSON")
     .action(async (options: { data?: string; json?: boolean }) => {
+      const { listInvites } = await import("../accounts/registration.ts");
       const rows = await withData(options.data, (db) => listInvites(db));
       if (options.json) printJson(rows.map(inviteJson));
       else if (rows.length === 0) printLine("No invites yet.");
@@ -163,6 +170,7 @@ export function registerAdminCommands(program: Command): void {
     .option("--data <dir>", DATA_HELP)
     .action(async (id: string, options: { data?: string }) => {
       if (!/^\d+$/.test(id)) throw new InvalidInputError(`The invite id must be a number, not "${id}".`);
+      const { revokeInvite } = await import("../accounts/registration.ts");
       const revoked = await withData(options.data, (db) => revokeInvite(db, Number(id)));
       printLine(`Revoked invite ${revoked.id} (${revoked.code}).`);
     });

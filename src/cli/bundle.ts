@@ -3,15 +3,10 @@
  * no instance or token needed.
  */
 import type { Command } from "commander";
-import { SingleBar } from "cli-progress";
 import { FedalignError } from "../errors.ts";
-import { PullError } from "../bundles/fetch.ts";
-import { pullBundle } from "../bundles/pull.ts";
-import { verifyBundle } from "../bundles/verify.ts";
-import { SYSTEM_PROMPT_MODES, type SystemPromptMode } from "../bundles/compose.ts";
-import { publicKeyFromMultibase } from "../policies/proof.ts";
-import { getJson } from "../bundles/fetch.ts";
+import type { SystemPromptMode } from "../bundles/compose.ts";
 import { printJson, printLine } from "./output.ts";
+import { startProgress } from "./progress.ts";
 import { clientFor } from "./client.ts";
 import { writeFileSync } from "node:fs";
 
@@ -21,6 +16,7 @@ function collect(value: string, previous: string[] = []): string[] {
 
 /** The key a community publishes under `keyId` (for online verification). */
 async function fetchPublishedKey(keyId: string): Promise<CryptoKey | null> {
+  const [{ getJson }, { publicKeyFromMultibase }] = await Promise.all([import("../bundles/fetch.ts"), import("../policies/proof.ts")]);
   try {
     const actor = await getJson(keyId.split("#")[0]!);
     const methods = (Array.isArray(actor.assertionMethod) ? actor.assertionMethod : [actor.assertionMethod]) as { id?: string; publicKeyMultibase?: string }[];
@@ -31,7 +27,8 @@ async function fetchPublishedKey(keyId: string): Promise<CryptoKey | null> {
   }
 }
 
-function systemPromptMode(value: string): SystemPromptMode {
+async function systemPromptMode(value: string): Promise<SystemPromptMode> {
+  const { SYSTEM_PROMPT_MODES } = await import("../bundles/compose.ts");
   if ((SYSTEM_PROMPT_MODES as readonly string[]).includes(value)) return value as SystemPromptMode;
   throw new FedalignError(`--system-prompt must be ${SYSTEM_PROMPT_MODES.join(" or ")}, not "${value}".`);
 }
@@ -56,10 +53,11 @@ export function registerBundleCommands(program: Command): void {
       if (sources.length === 0) throw new FedalignError("Name a policy or version IRI to pull.");
       const version = options.version !== undefined ? Number(options.version) : undefined;
       if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new FedalignError("--version must be a version number: 1, 2, ...");
-      const systemPrompt = systemPromptMode(options.systemPrompt);
+      const systemPrompt = await systemPromptMode(options.systemPrompt);
       const contexts = options.context ?? [];
-      const bar = process.stderr.isTTY ? new SingleBar({ format: "{stage} {value} records | {source}", stream: process.stderr }) : undefined;
-      let started = false;
+      // Bundle code loads when a command needs it (README, "Fast commands").
+      const [{ PullError }, { pullBundle }] = await Promise.all([import("../bundles/fetch.ts"), import("../bundles/pull.ts")]);
+      const progress = await startProgress({ label: "pull", unit: "records" });
       try {
         const result = await pullBundle({
           sources,
@@ -72,13 +70,10 @@ export function registerBundleCommands(program: Command): void {
           out: options.out,
           tarGz: options.tar,
           onProgress: (event) => {
-            if (!bar) return;
-            if (!started) bar.start(0, 0, { stage: event.stage, source: event.source });
-            started = true;
-            bar.update(event.count ?? 0, { stage: event.stage, source: event.source });
+            progress.update({ value: event.count ?? 0, stage: event.stage, detail: event.source });
           },
         });
-        bar?.stop();
+        progress.stop();
         if (options.json) return printJson(result.manifest);
         const counts = result.manifest.counts;
         printLine(`Wrote ${options.out}: ${counts.clauses} clauses, ${counts.preferencePairs} preference pairs (${counts.policyExampleRecords} from the policies' own examples).`);
@@ -88,7 +83,7 @@ export function registerBundleCommands(program: Command): void {
         if (counts.flawedRecords > 0) printLine(`  ${counts.flawedRecords} flawed records ${options.keepFlawed ? "kept" : "left out"} (see README.md, "Data quality").`);
         for (const v of result.versions) printLine(`  ${v.iri} ${v.contentHash} (verified)`);
       } catch (error) {
-        bar?.stop();
+        progress.stop();
         if (error instanceof PullError) throw new FedalignError(error.message);
         if (error instanceof Error && !(error instanceof FedalignError)) throw new FedalignError(error.message);
         throw error;
@@ -127,6 +122,7 @@ export function registerBundleCommands(program: Command): void {
         if (at <= 0) throw new FedalignError(`--key must be keyId=multibase, not "${pin}".`);
         keys[pin.slice(0, at)] = pin.slice(at + 1);
       }
+      const { verifyBundle } = await import("../bundles/verify.ts");
       const report = await verifyBundle(dir, { keys, fetchKey: options.online ? fetchPublishedKey : undefined });
       if (options.json) printJson(report);
       else {

@@ -15,7 +15,6 @@ import { registerPreferenceCommands } from "./prefs.ts";
 import { registerBundleCommands } from "./bundle.ts";
 import { registerProposalCommands } from "./propose.ts";
 import { registerStatementCommands } from "./statements.ts";
-import { runServe } from "./serve.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
 const oneLineErrors = {
@@ -41,7 +40,12 @@ export function buildProgram(): Command {
     .option("--data <dir>", "data directory (env FEDALIGN_DATA, default ./data)")
     .option("--allow-private-address", "allow fetching loopback and private addresses, for local multi-instance setups (env FEDALIGN_ALLOW_PRIVATE_ADDRESS=true)")
     .addOption(new Option("--log-level <level>", "log level (env FEDALIGN_LOG_LEVEL, default info)").choices(["debug", "info", "warning", "error"]))
-    .action(async (options) => runServe(options));
+    .action(async (options) => {
+      // Only serve loads Fedify and the web layer; the shims Fedify needs on Node 20 go first.
+      await import("../polyfills.ts");
+      const { runServe } = await import("./serve.ts");
+      await runServe(options);
+    });
 
   registerAdminCommands(program);
   registerMemberCommands(program);

@@ -6,10 +6,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { FedalignError } from "../errors.ts";
-import { policyContentSchema, policyJsonSchema } from "../policies/content.ts";
-import { diffToText, type PolicyDiff } from "../policies/diff.ts";
-import { contentHash } from "../policies/hash.ts";
-import { detectFormat } from "../policies/import/json.ts";
+import type { PolicyDiff } from "../policies/diff.ts";
 import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
@@ -79,6 +76,8 @@ export function registerPolicyCommands(program: Command): void {
     .option("--json", "print the policy and the import report as JSON")
     .action(async function (this: Command, community: string, file: string, options: { format?: string; slug?: string; title?: string; licence?: string; json?: boolean }) {
       const source = readText(file);
+      // Domain modules load when a command needs them (README, "Fast commands").
+      const { detectFormat } = await import("../policies/import/json.ts");
       const format = options.format ?? detectFormat(basename(file), source);
       if (!["modelspec", "constitution", "json"].includes(format)) {
         throw new FedalignError(`--format must be modelspec, constitution or json, not "${format}".`);
@@ -178,6 +177,7 @@ export function registerPolicyCommands(program: Command): void {
         to: to.replace(/^v/, ""),
       });
       if (options.json) return printJson(diff);
+      const { diffToText } = await import("../policies/diff.ts");
       process.stdout.write(diffToText(diff));
     });
 
@@ -210,13 +210,14 @@ export function registerPolicyCommands(program: Command): void {
   policy
     .command("schema")
     .description("print the JSON Schema of the Fedalign policy JSON format (what `draft set` and `import --format json` accept)")
-    .action(() => printJson(policyJsonSchema()));
+    .action(async () => printJson((await import("../policies/content.ts")).policyJsonSchema()));
 
   policy
     .command("hash <file>")
     .description("recompute a version's content hash from its JSON (a version document or bare policy content), offline")
     .option("--json", "print the result as JSON")
-    .action((file: string, options: { json?: boolean }) => {
+    .action(async (file: string, options: { json?: boolean }) => {
+      const [{ policyContentSchema }, { contentHash }] = await Promise.all([import("../policies/content.ts"), import("../policies/hash.ts")]);
       let json: Record<string, unknown>;
       try {
         json = JSON.parse(readText(file)) as Record<string, unknown>;

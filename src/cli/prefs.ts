@@ -2,17 +2,15 @@
  * `fedalign prefs ...` (import, export, stats, consent) and `fedalign
  * tasks ...` (create, list, answer, results), against any server.
  */
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { createReadStream, createWriteStream, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FedalignError } from "../errors.ts";
-import { formatFromName, readLines } from "../preferences/formats.ts";
-import { parseConsent } from "../preferences/record.ts";
 import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
+import { startProgress } from "./progress.ts";
 
 
 const client = clientFor;
@@ -21,30 +19,40 @@ async function policyId(api: ApiClient, ref: string): Promise<number> {
   return (await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref })).id;
 }
 
-/** The file as a web stream, counting bytes into a progress bar on a terminal. */
-function uploadStream(file: string): { body: ReadableStream<Uint8Array>; done: () => void } {
+/** Consent terms from a flag; the record module (and zod) load only when a command takes consent. */
+async function consentFlag(terms: string): Promise<Record<string, boolean>> {
+  const { parseConsent } = await import("../preferences/record.ts");
+  try {
+    return parseConsent(terms);
+  } catch (error) {
+    throw new FedalignError(`--consent: ${(error as Error).message}.`);
+  }
+}
+
+/** The file as a web stream, counting bytes into the progress display. */
+async function uploadStream(file: string): Promise<{ body: ReadableStream<Uint8Array>; done: () => void }> {
   let size: number;
   try {
     size = statSync(file).size;
   } catch (error) {
     throw new FedalignError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
   }
-  const bar = process.stderr.isTTY ? new SingleBar({ format: "uploading {bar} {percentage}% | {value}/{total} bytes", stream: process.stderr }) : undefined;
-  bar?.start(size, 0);
+  const progress = await startProgress({ label: "upload", unit: "bytes", total: size });
   let sent = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       sent += chunk.length;
-      bar?.update(sent);
+      progress.update({ value: sent, detail: basename(file) });
       callback(null, chunk);
     },
   });
   const stream = createReadStream(file).pipe(counter);
-  return { body: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, done: () => bar?.stop() };
+  return { body: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, done: () => progress.stop() };
 }
 
 /** The format of a JSONL file from the keys of its first record. */
 async function sniffFormat(file: string): Promise<string | undefined> {
+  const { readLines } = await import("../preferences/formats.ts");
   try {
     for await (const { text } of readLines(file)) {
       const first = JSON.parse(text) as Record<string, unknown>;
@@ -81,19 +89,14 @@ export function registerPreferenceCommands(program: Command): void {
     .option("--on-error <mode>", "skip malformed lines and go on, or stop and import nothing", "skip")
     .option("--json", "print the report as JSON")
     .action(async function (this: Command, community: string, file: string, options: { format?: string; policy?: string; licence?: string; consent?: string; onError: string; json?: boolean }) {
+      const { formatFromName } = await import("../preferences/formats.ts");
       const format = options.format ?? formatFromName(basename(file)) ?? (await sniffFormat(file));
       if (!format) throw new FedalignError(`Cannot tell the format of ${file}: pass --format hh-rlhf, trl or openai.`);
-      if (options.consent !== undefined) {
-        try {
-          parseConsent(options.consent);
-        } catch (error) {
-          throw new FedalignError(`--consent: ${(error as Error).message}.`);
-        }
-      }
+      if (options.consent !== undefined) await consentFlag(options.consent);
       if (!["skip", "stop"].includes(options.onError)) throw new FedalignError("--on-error must be skip or stop.");
       const api = client(this);
       const policy = options.policy ? String(await policyId(api, options.policy)) : undefined;
-      const upload = uploadStream(file);
+      const upload = await uploadStream(file);
       let result: ImportResult;
       try {
         const response = await api.raw("POST", "preferences/import", {
@@ -131,13 +134,31 @@ export function registerPreferenceCommands(program: Command): void {
     .description("write the records whose raters allowed training, as training data")
     .requiredOption("--format <format>", "trl or openai")
     .requiredOption("--out <file>", "where to write the JSONL")
-    .action(async function (this: Command, ref: string, options: { format: string; out: string }) {
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, ref: string, options: { format: string; out: string; json?: boolean }) {
       if (!["trl", "openai"].includes(options.format)) throw new FedalignError("--format must be trl or openai.");
       const api = client(this, false);
       const response = await api.raw("GET", "preferences/export", { query: { policy: String(await policyId(api, ref)), format: options.format } });
-      await pipeline(Readable.fromWeb(response.body as never), createWriteStream(options.out));
-      const lines = readFileSync(options.out, "utf8").split("\n").filter(Boolean).length;
-      printLine(`Wrote ${lines} pairs to ${options.out}.`);
+      const progress = await startProgress({ label: "export", unit: "pairs" });
+      // One pair per line: count lines as they stream past instead of reading the file back.
+      let pairs = 0;
+      let lastByte = 10;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          for (const byte of chunk) if (byte === 10) pairs++;
+          if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
+          progress.update({ value: pairs, detail: options.out });
+          callback(null, chunk);
+        },
+      });
+      try {
+        await pipeline(Readable.fromWeb(response.body as never), counter, createWriteStream(options.out));
+      } finally {
+        progress.stop();
+      }
+      if (lastByte !== 10) pairs++;
+      if (options.json) return printJson({ file: options.out, pairs });
+      printLine(`Wrote ${pairs} pairs to ${options.out}.`);
     });
 
   prefs
@@ -166,12 +187,7 @@ export function registerPreferenceCommands(program: Command): void {
     .description("narrow the consent of one of your judgements (see `prefs mine`)")
     .requiredOption("--consent <terms>", "what you still allow: any of train,federate,breakdown (empty for nothing)")
     .action(async function (this: Command, record: string, options: { consent: string }) {
-      let consent;
-      try {
-        consent = parseConsent(options.consent);
-      } catch (error) {
-        throw new FedalignError(`--consent: ${(error as Error).message}.`);
-      }
+      const consent = await consentFlag(options.consent);
       const result = await client(this).request<{ consent: Record<string, boolean> }>("PATCH", `preferences/${encodeURIComponent(record)}/consent`, consent);
       printLine(`Consent now: ${Object.entries(result.consent).filter(([, v]) => v).map(([k]) => k).join(", ") || "none"}.`);
     });
@@ -219,12 +235,7 @@ export function registerPreferenceCommands(program: Command): void {
     .action(async function (this: Command, task: string, options: { choice: string; consent: string; rationale?: string; groups?: string; json?: boolean }) {
       const choice = Number(options.choice) - 1;
       if (!Number.isInteger(choice) || choice < 0) throw new FedalignError("--choice must be the number of a response: 1, 2, ...");
-      let consent;
-      try {
-        consent = parseConsent(options.consent);
-      } catch (error) {
-        throw new FedalignError(`--consent: ${(error as Error).message}.`);
-      }
+      const consent = await consentFlag(options.consent);
       const groups = options.groups ? options.groups.split(",").map((g) => g.trim()).filter(Boolean) : [];
       const result = await client(this).request("POST", `tasks/${encodeURIComponent(task)}/answer`, { choice, consent, rationale: options.rationale ?? "", groups });
       if (options.json) return printJson(result);

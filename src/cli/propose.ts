@@ -2,8 +2,6 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
-import { changeSetFromContents } from "../policies/changeset.ts";
-import { policyContentSchema } from "../policies/content.ts";
 import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
@@ -51,6 +49,7 @@ export function registerProposalCommands(program: Command): void {
       if (!("operations" in file)) {
         // A whole policy: the change set is what differs from the newest version.
         if (policy.headVersion === null) throw new FedalignError("The policy has no published version to propose changes to.");
+        const [{ changeSetFromContents }, { policyContentSchema }] = await Promise.all([import("../policies/changeset.ts"), import("../policies/content.ts")]);
         const head = await api.request<{ content: unknown }>("GET", `policies/${policy.id}/versions/${policy.headVersion}`);
         const wanted = policyContentSchema.safeParse(file);
         if (!wanted.success) throw new FedalignError(`${options.changes} is neither a change set nor valid policy JSON (${wanted.error.issues[0]?.path.join(".")}: ${wanted.error.issues[0]?.message}).`);

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { existsSync, mkdirSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
-import { readPolisExport, writePolisExport } from "../participation/polis.ts";
+import type { writePolisExport } from "../participation/polis.ts";
 import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
@@ -25,6 +25,7 @@ export function registerStatementCommands(program: Command): void {
     .description("import a Polis conversation export (comments.csv, votes.csv) as statements and votes (stewards)")
     .action(async function (this: Command, community: string, dir: string) {
       if (!existsSync(dir)) throw new FedalignError(`No directory ${dir}.`);
+      const { readPolisExport } = await import("../participation/polis.ts");
       let data;
       try {
         data = readPolisExport(dir);
@@ -45,7 +46,7 @@ export function registerStatementCommands(program: Command): void {
     .action(async function (this: Command, community: string, dir: string) {
       const data = await client(this).request<Parameters<typeof writePolisExport>[1]>("GET", "statements/export", undefined, { community });
       mkdirSync(dir, { recursive: true });
-      writePolisExport(dir, data);
+      (await import("../participation/polis.ts")).writePolisExport(dir, data);
       printLine(`Wrote ${data.statements.length} statements and ${data.votes.length} votes to ${dir}.`);
     });
 

@@ -15,6 +15,7 @@
 import { kmeans } from "ml-kmeans";
 import { Matrix } from "ml-matrix";
 import { PCA } from "ml-pca";
+import { compareIds } from "./ids.ts";
 
 /** 1 agree, -1 disagree, 0 pass (the sign convention of Polis exports). */
 export type VoteValue = 1 | -1 | 0;
@@ -39,13 +40,7 @@ export interface VoteMatrix {
   values: Int8Array;
 }
 
-/** Compares ids numerically when both are finite numbers, else as strings. */
-export function compareIds(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (a !== "" && b !== "" && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareIds };
 
 /** Seeded PRNG (mulberry32), uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {

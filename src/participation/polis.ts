@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { compareIds } from "./opinions.ts";
+import { compareIds } from "./ids.ts";
 import type { Vote } from "./opinions.ts";
 
 export interface PolisStatement {
