@@ -100,7 +100,7 @@ export function registerBundleCommands(program: Command): void {
     .requiredOption("--out <file>", "where to write the .tar.gz")
     .action(async function (this: Command, ref: string, options: { context?: string; systemPrompt: string; withPreferences?: boolean; keepFlawed?: boolean; out: string }) {
       const api = clientFor(this, false);
-      const systemPrompt = systemPromptMode(options.systemPrompt);
+      const systemPrompt = await systemPromptMode(options.systemPrompt);
       const { id } = await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref });
       const response = await api.raw("GET", "bundles", {
         query: { policy: String(id), context: options.context, systemPrompt, preferences: options.withPreferences ? "true" : undefined, keepFlawed: options.keepFlawed ? "true" : undefined },
