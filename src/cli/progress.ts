@@ -1,8 +1,10 @@
 /**
  * Progress of long CLI operations, on standard error so that standard output
- * stays data: a live bar on a terminal, and plain lines when piped or logged
- * (the first, one whenever the stage changes, at most one every few seconds
- * in between, and the last), so a log shows how far it got without a flood.
+ * stays data: a live bar on a terminal, and plain lines when piped or logged.
+ * Plain lines start only once the operation has run for the interval (a quick
+ * command prints its result and nothing else, and a failure stays one line);
+ * then one whenever the stage changes, at most one per interval in between,
+ * and the last, so a log shows how far a long run got without a flood.
  */
 import type { SingleBar } from "cli-progress";
 
@@ -27,7 +29,7 @@ export interface ProgressOptions {
   /** Known total, for a percentage; unknown when absent. */
   total?: number;
   stream?: NodeJS.WriteStream;
-  /** Minimum time between plain lines with the same stage. */
+  /** Time before the first plain line, and the minimum between lines of the same stage. */
   intervalMs?: number;
   now?: () => number;
 }
@@ -55,6 +57,7 @@ async function terminalProgress(options: ProgressOptions, stream: NodeJS.WriteSt
 function plainProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
   const now = options.now ?? Date.now;
   const interval = options.intervalMs ?? 2000;
+  const startedAt = now();
   let last: ProgressUpdate | undefined;
   let printedAt = -Infinity;
   let printedStage: string | undefined;
@@ -71,10 +74,13 @@ function plainProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pr
   return {
     update(update) {
       last = update;
-      if (update.stage !== printedStage || now() - printedAt >= interval) print(update);
+      const time = now();
+      if (time - startedAt < interval) return;
+      if (update.stage !== printedStage || time - printedAt >= interval) print(update);
     },
     stop() {
-      if (last && (last.value !== printedValue || last.stage !== printedStage)) print(last);
+      const printedAny = printedAt > -Infinity;
+      if (printedAny && last && (last.value !== printedValue || last.stage !== printedStage)) print(last);
     },
   };
 }
