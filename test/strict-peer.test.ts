@@ -117,6 +117,17 @@ describe("a strict independent server", () => {
     expect((await annotationsAt(version)).map((x) => x.iri)).toEqual([onVersion.id]);
   });
 
+  it("a reply whose source is gone when A re-checks it is removed", async () => {
+    const version = versions[2]!;
+    const reply = await peer.reply(version, community, "Short-lived thought.");
+    await waitFor(async () => (await annotationsAt(version)).some((x) => x.iri === reply.id), { what: "the reply to become an annotation" });
+    peer.vanish(reply.id);
+    await peer.redeliverUpdate(reply.id);
+    await waitFor(async () => !(await annotationsAt(version)).some((x) => x.iri === reply.id), { what: "A to drop the gone reply" });
+    const line = a.log().split("\n").find((l) => l.includes("Removed annotation") && l.includes(reply.id));
+    expect(line).toContain("its source is gone");
+  });
+
   it("votes in a proposal: refused with a Reject and its reason when not a partner, counted once it is", async () => {
     const proposal = await a.api<{ id: number; iri: string }>("POST", `policies/${policyId}/proposals`, {
       token: alice.token,

@@ -382,6 +382,26 @@ export class StrictPeer {
     });
   }
 
+  /** The post's page starts answering 410 without a Delete being sent (an account wiped, a server restored from backup). */
+  vanish(id: string): void {
+    this.server.serveJson(new URL(id).pathname, { "@context": AS_CONTEXT, id, type: "Tombstone" }, { status: 410 });
+  }
+
+  /** Sends the post's Update again as it was last edited, e.g. a re-delivery after a retry. */
+  async redeliverUpdate(id: string): Promise<void> {
+    const note = this.objects.get(id);
+    if (!note) throw new Error(`no post ${id}`);
+    await this.sendTo(asArray(note.cc).map(String).filter((iri) => !iri.endsWith("/followers")), {
+      "@context": AS_CONTEXT,
+      id: `${id}#updates/${Date.now()}`,
+      type: "Update",
+      actor: this.actor,
+      to: note.to,
+      cc: note.cc,
+      object: withoutContext(note),
+    });
+  }
+
   async delete(id: string): Promise<void> {
     const note = this.objects.get(id);
     if (!note) throw new Error(`no post ${id}`);
