@@ -18,6 +18,7 @@ import { registerInbox } from "./inbox.ts";
 import { guardDeliveries } from "./delivery-guard.ts";
 import type { DocumentLoaders } from "./fetch.ts";
 import { SqliteMessageQueue } from "./message-queue.ts";
+import { inboxOrderingKey, keyReferenceCodec } from "./queued-messages.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { createDeliveryRetryPolicy } from "./retry-policy.ts";
 import { installIteratorFrom } from "../src/polyfills.ts";
@@ -37,17 +38,22 @@ export interface FederationSetup {
 }
 
 /**
- * Incoming activities are handled one at a time, in arrival order, so that a
- * Follow and the Undo that follows it cannot race. Deliveries mostly wait on
- * other servers, so several run at once.
+ * Incoming activities: up to four at a time, but one at a time and in
+ * arrival order per sending server (see queued-messages.ts), so a Follow and
+ * the Undo after it cannot race while a slow server holds up only its own
+ * activities. Deliveries mostly wait on other servers, so several run at
+ * once. Queued deliveries carry no private keys.
  */
 export function sqliteQueues(db: Db): FederationQueueOptions {
+  const codec = keyReferenceCodec(db);
   return {
-    inbox: new SqliteMessageQueue(db, { name: "inbox", concurrency: 1 }),
-    outbox: new SqliteMessageQueue(db, { name: "outbox", concurrency: 8 }),
-    fanout: new SqliteMessageQueue(db, { name: "fanout", concurrency: 2 }),
+    inbox: new SqliteMessageQueue(db, { name: "inbox", concurrency: INBOX_CONCURRENCY, orderingKeyOf: inboxOrderingKey }),
+    outbox: new SqliteMessageQueue(db, { name: "outbox", concurrency: 8, codec }),
+    fanout: new SqliteMessageQueue(db, { name: "fanout", concurrency: 2, codec }),
   };
 }
+
+export const INBOX_CONCURRENCY = 4;
 
 export function createFedalignFederation(setup: FederationSetup): Federation<InstanceData> {
   const federation = createFederation<InstanceData>({

@@ -59,14 +59,37 @@ export interface SqliteMessageQueueOptions {
    *
    * Fedify enqueues incoming activities without an ordering key, so with more
    * than 1 two activities of one sender (Follow, then Undo) may be handled
-   * concurrently; handlers are started in queue order. Use 1 for strict order.
+   * concurrently unless `orderingKeyOf` gives them a key; handlers are
+   * started in queue order. Use 1 for strict order.
    */
   concurrency?: number;
+  /**
+   * The ordering key of a message enqueued without one (Fedify 2.3.6 passes
+   * none for incoming activities): messages with the same key are handled
+   * one at a time, oldest first.
+   */
+  orderingKeyOf?: (message: unknown) => string | undefined;
+  /**
+   * Rewrites messages on their way into the table and back out (before the
+   * handler). The federation uses it to keep private keys out of queued rows.
+   * A `decode` that throws `UndeliverableMessage` drops the message.
+   */
+  codec?: MessageCodec;
   /** First delay before a message whose handler threw is offered again. 5 s by default. */
   retryInitialDelayMs?: number;
   /** Cap of the doubling retry delay. 1 h by default. */
   retryMaxDelayMs?: number;
 }
+
+export interface MessageCodec {
+  encode(message: unknown): unknown;
+  decode(message: unknown): unknown | Promise<unknown>;
+}
+
+/** Thrown by a codec's `decode` for a message that can never be handled (it is dropped, with a log line). */
+export class UndeliverableMessage extends Error {}
+
+const IDENTITY: MessageCodec = { encode: (message) => message, decode: (message) => message };
 
 type ResolvedOptions = Required<SqliteMessageQueueOptions>;
 
@@ -77,6 +100,8 @@ const DEFAULTS: ResolvedOptions = {
   concurrency: 8,
   retryInitialDelayMs: 5_000,
   retryMaxDelayMs: 3_600_000,
+  orderingKeyOf: () => undefined,
+  codec: IDENTITY,
 };
 
 export class SqliteMessageQueue implements MessageQueue {
@@ -104,9 +129,13 @@ export class SqliteMessageQueue implements MessageQueue {
   /** All messages are inserted in one transaction: either all are queued or none. */
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
-    const encoded = messages.map(encodeMessage);
+    const { codec, orderingKeyOf } = this.#options;
     const now = Date.now();
-    this.#store.insert(encoded, options?.orderingKey ?? null, now + delayMs(options), now);
+    const rows = messages.map((message) => ({
+      message: encodeMessage(codec.encode(message)),
+      orderingKey: options?.orderingKey ?? orderingKeyOf(message) ?? null,
+    }));
+    this.#store.insert(rows, now + delayMs(options), now);
     WakeChannel.notify(this.#channel);
   }
 
@@ -230,10 +259,14 @@ class Listener {
     let failed = false;
     let failure: unknown;
     try {
-      await this.handler(JSON.parse(row.message));
+      await this.handler(await this.options.codec.decode(JSON.parse(row.message)));
     } catch (error) {
-      failed = true;
-      failure = error;
+      if (error instanceof UndeliverableMessage) {
+        logger.error("Dropping queued message {id}: {reason}", { id: row.id, reason: error.message });
+      } else {
+        failed = true;
+        failure = error;
+      }
     }
     try {
       if (failed) this.#retryLater(row, failure);
@@ -356,9 +389,9 @@ class QueueStore {
     return this.#client.open;
   }
 
-  insert(messages: string[], orderingKey: string | null, deliverAt: number, now: number): void {
+  insert(rows: { message: string; orderingKey: string | null }[], deliverAt: number, now: number): void {
     this.#client.transaction(() => {
-      for (const message of messages) this.#insert.run(this.#queue, message, orderingKey, deliverAt, now);
+      for (const row of rows) this.#insert.run(this.#queue, row.message, row.orderingKey, deliverAt, now);
     })();
   }
 

@@ -1,0 +1,92 @@
+/**
+ * What our queues do to Fedify's messages on their way into the database
+ * and back out.
+ *
+ * Private keys stay out of queued rows. Fedify 2.3.6 puts the sender's
+ * private keys, as JWK, into every outbox and fan-out message, even when
+ * `sendActivity` is given only the sender's identifier; a copy of the
+ * queue table (a backup, a support dump) would then carry them. The codec
+ * below replaces each private key by its public part before the row is
+ * written, and puts the private key back from `actor_keys` when the message
+ * is handled. A key that is gone by then (the actor was deleted) makes the
+ * delivery impossible; the message is dropped with a log line.
+ *
+ * Incoming activities are ordered per sending server: Fedify enqueues them
+ * without an ordering key, so the key is taken from the activity's actor.
+ * One key per origin (not per actor) keeps one server's activities in the
+ * order they arrived (a Follow and its Undo, a version and the annotation
+ * that replies to it) and lets a slow server hold at most one of the
+ * inbox's workers, so the other servers' activities go on.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { actorKeys } from "../db/schema.ts";
+import { UndeliverableMessage, type MessageCodec } from "./message-queue.ts";
+
+interface QueuedKey {
+  keyId: string;
+  privateKey?: JsonWebKey;
+  /** The public half, enough to find the key again (RSA `n`, Ed25519 `x`). */
+  publicKey?: Pick<JsonWebKey, "kty" | "crv" | "n" | "x">;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function queuedKeys(message: unknown): QueuedKey[] | undefined {
+  if (!isRecord(message) || !Array.isArray(message.keys)) return undefined;
+  return message.keys as QueuedKey[];
+}
+
+function publicPart(key: JsonWebKey): QueuedKey["publicKey"] {
+  return key.kty === "RSA" ? { kty: key.kty, n: key.n } : { kty: key.kty, crv: key.crv, x: key.x };
+}
+
+/** The codec for the outbox and fan-out queues (inbox messages carry no keys and pass unchanged). */
+export function keyReferenceCodec(db: Db): MessageCodec {
+  const findPrivate = (publicKey: QueuedKey["publicKey"]): JsonWebKey | undefined => {
+    const component = publicKey?.kty === "RSA" ? publicKey.n : publicKey?.x;
+    if (!component) return undefined;
+    const field = publicKey?.kty === "RSA" ? "$.n" : "$.x";
+    return db
+      .select({ privateJwk: actorKeys.privateJwk })
+      .from(actorKeys)
+      .where(sql`json_extract(${actorKeys.publicJwk}, ${field}) = ${component}`)
+      .get()?.privateJwk;
+  };
+  return {
+    encode(message) {
+      const keys = queuedKeys(message);
+      if (!keys) return message;
+      return {
+        ...(message as Record<string, unknown>),
+        keys: keys.map((key) => (key.privateKey ? { keyId: key.keyId, publicKey: publicPart(key.privateKey) } : key)),
+      };
+    },
+    decode(message) {
+      const keys = queuedKeys(message);
+      if (!keys) return message;
+      const restored = keys.map((key) => {
+        if (key.privateKey) return key;
+        const privateKey = findPrivate(key.publicKey);
+        if (!privateKey) throw new UndeliverableMessage(`the signing key ${key.keyId} no longer exists`);
+        return { keyId: key.keyId, privateKey };
+      });
+      return { ...(message as Record<string, unknown>), keys: restored };
+    },
+  };
+}
+
+/** The origin of an incoming activity's actor, as the inbox queue's ordering key. */
+export function inboxOrderingKey(message: unknown): string | undefined {
+  if (!isRecord(message) || message.type !== "inbox" || !isRecord(message.activity)) return undefined;
+  const actor = message.activity.actor;
+  const iri = typeof actor === "string" ? actor : isRecord(actor) && typeof actor.id === "string" ? actor.id : undefined;
+  if (!iri) return undefined;
+  try {
+    return `sender:${new URL(iri).origin}`;
+  } catch {
+    return undefined;
+  }
+}
