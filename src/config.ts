@@ -6,6 +6,7 @@
 import { z } from "./zod.ts";
 import { resolve } from "node:path";
 import { InvalidInputError } from "./errors.ts";
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./http-edges.ts";
 
 const booleanFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -38,6 +39,8 @@ export const originSchema = z
     return url.origin;
   });
 
+const positiveInteger = z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be at least 1");
+
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 
 export interface ServeConfig {
@@ -48,6 +51,10 @@ export interface ServeConfig {
   dataDir: string;
   allowPrivateAddress: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For (FEDALIGN_TRUST_PROXY). */
+  trustProxy: boolean;
+  /** Header and request timeouts and the connection cap of the HTTP server. */
+  limits: ServerLimits;
 }
 
 export interface ServeFlags {
@@ -85,5 +92,11 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     dataDir: resolveDataDir(flags.data, env),
     allowPrivateAddress,
     logLevel,
+    limits: {
+      headersTimeoutMs: check(positiveInteger, env.FEDALIGN_HEADERS_TIMEOUT_MS ?? DEFAULT_SERVER_LIMITS.headersTimeoutMs, "FEDALIGN_HEADERS_TIMEOUT_MS"),
+      requestTimeoutMs: check(positiveInteger, env.FEDALIGN_REQUEST_TIMEOUT_MS ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs, "FEDALIGN_REQUEST_TIMEOUT_MS"),
+      maxConnections: check(positiveInteger, env.FEDALIGN_MAX_CONNECTIONS ?? DEFAULT_SERVER_LIMITS.maxConnections, "FEDALIGN_MAX_CONNECTIONS"),
+    },
+    trustProxy: check(booleanFromEnv, (env.FEDALIGN_TRUST_PROXY ?? "").toLowerCase(), "FEDALIGN_TRUST_PROXY (true or false)"),
   };
 }

@@ -49,3 +49,12 @@ export class RemoteError extends FedalignError {
     super(message, 502);
   }
 }
+
+/** Too many attempts: `retryAfterSeconds` goes out as the Retry-After header. */
+export class TooManyRequestsError extends FedalignError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, 429);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

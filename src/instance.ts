@@ -17,6 +17,8 @@ import { createPolicyDocuments } from "../federation/policy-documents.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
 import { pruneRemoteRows } from "./retention.ts";
 import { createApi } from "./api/api.ts";
+import { recordClientAddress } from "./client-address.ts";
+import { limitBodies, refuseControlCharacters } from "./http-edges.ts";
 import { createWeb } from "./web/web.tsx";
 
 const logger = getLogger(["fedalign", "instance"]);
@@ -27,6 +29,8 @@ export interface InstanceOptions {
   dataDir: string;
   origin: string;
   allowPrivateAddress: boolean;
+  /** Take clients' addresses from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy?: boolean;
   /** Replace the SQLite-backed Fedify stores (the inbox benchmark's baseline does). */
   kv?: KvStore;
   queue?: MessageQueue | FederationQueueOptions;
@@ -58,6 +62,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     queue: options.queue,
   });
   const app = new Hono();
+  app.use(recordClientAddress(options.trustProxy ?? false), limitBodies(), refuseControlCharacters());
   app.use(federationMiddleware(federation, () => data));
   const api = createApi({ db, federation, data, origin: options.origin });
   app.route("/api/v1", api);

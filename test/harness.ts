@@ -119,6 +119,8 @@ export async function startInstance(
     extraArgs?: string[];
     /** false starts it as in production, refusing private and loopback addresses (SSRF tests). */
     allowPrivateAddress?: boolean;
+    /** Extra environment variables for the server process. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestInstance> {
   const port = options.port ?? (await freePort());
@@ -147,7 +149,7 @@ export async function startInstance(
           ...(options.allowPrivateAddress === false ? [] : ["--allow-private-address"]),
           ...(options.extraArgs ?? []),
         ],
-        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FEDALIGN_LOG_LEVEL: process.env.FEDALIGN_LOG_LEVEL ?? "info" } },
+        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FEDALIGN_LOG_LEVEL: process.env.FEDALIGN_LOG_LEVEL ?? "info", ...options.env } },
       );
       child = proc;
       running.add(proc);

@@ -1,11 +1,11 @@
 /** Local user accounts. Each user is also a `Person` actor. */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "../zod.ts";
 import { countRows, type Db } from "../../db/client.ts";
 import { actors, users } from "../../db/schema.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { identifierSchema, insertLocalActor, isReservedIdentifier, prepareActorKeys } from "../actors/local-actors.ts";
-import { MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from "./passwords.ts";
+import { MIN_PASSWORD_LENGTH, hashPassword, needsRehash, verifyPassword } from "./passwords.ts";
 
 export const usernameSchema = identifierSchema;
 export const passwordSchema = z
@@ -92,5 +92,10 @@ export async function authenticate(db: Db, username: string, password: string): 
     return undefined;
   }
   if (!(await verifyPassword(password, row.passwordHash))) return undefined;
+  if (needsRehash(row.passwordHash)) {
+    // The only moment the password is at hand: bring an old hash up to today's cost.
+    const passwordHash = await hashPassword(password);
+    db.update(users).set({ passwordHash }).where(and(eq(users.id, row.id), eq(users.passwordHash, row.passwordHash))).run();
+  }
   return findUserById(db, row.id);
 }

@@ -2,7 +2,9 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { communities, memberships } from "../../db/schema.ts";
 import { eq } from "drizzle-orm";
-import { authenticate, countUsers, createUser } from "../accounts/users.ts";
+import { countUsers, createUser } from "../accounts/users.ts";
+import { signIn } from "../accounts/sign-in.ts";
+import { clientAddress } from "../client-address.ts";
 import { createToken, listTokens, revokeToken } from "../accounts/tokens.ts";
 import {
   FieldError,
@@ -148,11 +150,15 @@ export function accountRoutes(deps: ApiDeps) {
       tags: ["tokens"],
       summary: "Exchange a username and password for a personal API token",
       request: { body: jsonBody(TokenRequest) },
-      responses: { 201: jsonResponse(NewToken, "The token, shown only once"), 401: problemResponse("Wrong credentials") },
+      responses: {
+        201: jsonResponse(NewToken, "The token, shown only once"),
+        401: problemResponse("Wrong credentials"),
+        429: problemResponse("Too many failed attempts for this account or from this address; see Retry-After"),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const user = await authenticate(db, body.username, body.password);
+      const user = await signIn(db, { username: body.username, password: body.password, clientAddress: clientAddress(c.req.raw) });
       if (!user) throw new UnauthorizedError("Wrong username or password.");
       const { token, record } = createToken(db, user.id, body.label);
       return c.json({ ...toTokenView(record), token }, 201);

@@ -6,7 +6,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { getLogger } from "@logtape/logtape";
 import { HTTPException } from "hono/http-exception";
-import { FedalignError } from "../errors.ts";
+import { FedalignError, TooManyRequestsError } from "../errors.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
 import { accountRoutes } from "./account-routes.ts";
 import { communityRoutes } from "./community-routes.ts";
@@ -83,6 +83,7 @@ export function createApi(deps: ApiDeps) {
     if (error instanceof FedalignError) {
       const response = problem(error.status, titleOf(error), error.message);
       if (error.status === 401) response.headers.set("WWW-Authenticate", 'Bearer realm="fedalign"');
+      if (error instanceof TooManyRequestsError) response.headers.set("Retry-After", String(error.retryAfterSeconds));
       return response;
     }
     // Raised by Hono's body parsing before our validation runs.

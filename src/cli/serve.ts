@@ -1,7 +1,9 @@
 /** `fedalign serve`: open the instance, listen, start the queue, stop cleanly. */
 import { serve, type ServerType } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
+import type { Server } from "node:http";
 import { createServer } from "node:net";
+import { serverOptions, type ServerLimits } from "../http-edges.ts";
 import { FedalignError } from "../errors.ts";
 import { resolveServeConfig, type ServeFlags } from "../config.ts";
 import { openInstance } from "../instance.ts";
@@ -21,9 +23,10 @@ function listenError(error: NodeJS.ErrnoException, port: number, host: string): 
   return new FedalignError(`Cannot listen on ${host}:${port}: ${error.message}.`);
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string): Promise<ServerType> {
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string, limits: ServerLimits): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname: host }, () => resolve(server));
+    const server = serve({ fetch, port, hostname: host, serverOptions: serverOptions(limits) }, () => resolve(server));
+    (server as Server).maxConnections = limits.maxConnections;
     server.once("error", (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)));
   });
 }
@@ -45,10 +48,11 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     dataDir: config.dataDir,
     origin: config.origin,
     allowPrivateAddress: config.allowPrivateAddress,
+    trustProxy: config.trustProxy,
   });
   let server: ServerType;
   try {
-    server = await listen(instance.app.fetch, config.port, config.host);
+    server = await listen(instance.app.fetch, config.port, config.host, config.limits);
   } catch (error) {
     await instance.close();
     throw error;

@@ -63,10 +63,28 @@ export function optional(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-/** A local path to come back to after signing in; anything else (another site, "//host") is dropped. */
+/**
+ * A local path to come back to after signing in; anything else is dropped.
+ * Browsers read "//host", "/\host" and "/<tab>/host" as another site (they
+ * ignore tabs and newlines in URLs and treat a backslash as a slash), and
+ * percent-encoding can hide any of these, so the value is checked both as
+ * given and decoded, and must come back as a path on this origin.
+ */
 export function safeNext(value: string | undefined | null): string | undefined {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return undefined;
-  return value.slice(0, 2000);
+  if (!value || value.length > 2000 || !value.startsWith("/")) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+  for (const form of [value, decoded]) {
+    if (form.startsWith("//") || form.includes("\\") || /[\u0000-\u001f\u007f-\u009f]/.test(form)) return undefined;
+  }
+  const base = "http://next.invalid";
+  const url = new URL(value, base);
+  if (url.origin !== base) return undefined;
+  return url.pathname + url.search + url.hash;
 }
 
 /**

@@ -5,7 +5,9 @@
 import { Hono } from "hono";
 import { deleteCookie, getCookie } from "hono/cookie";
 import { SESSION_COOKIE, deleteSession } from "../../accounts/sessions.ts";
-import { authenticate } from "../../accounts/users.ts";
+import { signIn } from "../../accounts/sign-in.ts";
+import { clientAddress } from "../../client-address.ts";
+import { TooManyRequestsError } from "../../errors.ts";
 import { startSession } from "../accounts-components.tsx";
 import { adminPages } from "./admin-pages.tsx";
 import { settingsPages } from "./settings-pages.tsx";
@@ -41,7 +43,15 @@ export function accountPages() {
     const { db } = c.get("deps");
     const form = await formFields(c);
     const username = form.username?.trim() ?? "";
-    const user = username && form.password ? await authenticate(db, username, form.password) : undefined;
+    let user;
+    try {
+      user = username && form.password ? await signIn(db, { username, password: form.password, clientAddress: clientAddress(c.req.raw) }) : undefined;
+    } catch (error) {
+      if (!(error instanceof TooManyRequestsError)) throw error;
+      c.status(429);
+      c.header("Retry-After", String(error.retryAfterSeconds));
+      return c.render(<LoginForm username={username} error={error.message} next={safeNext(form.next)} />, { title: "Sign in" });
+    }
     if (!user) {
       c.status(401);
       return c.render(<LoginForm username={username} error="Wrong username or password." next={safeNext(form.next)} />, { title: "Sign in" });
