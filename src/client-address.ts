@@ -6,9 +6,11 @@
  * count as "local".
  */
 import { getConnInfo } from "@hono/node-server/conninfo";
-import type { MiddlewareHandler } from "hono";
+import type { HonoRequest, MiddlewareHandler } from "hono";
 
-const addresses = new WeakMap<Request, string>();
+// Keyed by Hono's request wrapper, which stays the same for the whole request
+// (middleware such as the body limit may replace the raw Request inside it).
+const addresses = new WeakMap<HonoRequest, string>();
 
 export function recordClientAddress(trustProxy: boolean): MiddlewareHandler {
   return async (c, next) => {
@@ -19,11 +21,11 @@ export function recordClientAddress(trustProxy: boolean): MiddlewareHandler {
     } catch {
       // No Node connection behind this request.
     }
-    addresses.set(c.req.raw, address ?? "local");
+    addresses.set(c.req, address ?? "local");
     await next();
   };
 }
 
-export function clientAddress(request: Request): string {
+export function clientAddress(request: HonoRequest): string {
   return addresses.get(request) ?? "local";
 }

@@ -158,7 +158,7 @@ export function accountRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const user = await signIn(db, { username: body.username, password: body.password, clientAddress: clientAddress(c.req.raw) });
+      const user = await signIn(db, { username: body.username, password: body.password, clientAddress: clientAddress(c.req) });
       if (!user) throw new UnauthorizedError("Wrong username or password.");
       const { token, record } = createToken(db, user.id, body.label);
       return c.json({ ...toTokenView(record), token }, 201);

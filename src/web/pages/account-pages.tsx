@@ -45,7 +45,7 @@ export function accountPages() {
     const username = form.username?.trim() ?? "";
     let user;
     try {
-      user = username && form.password ? await signIn(db, { username, password: form.password, clientAddress: clientAddress(c.req.raw) }) : undefined;
+      user = username && form.password ? await signIn(db, { username, password: form.password, clientAddress: clientAddress(c.req) }) : undefined;
     } catch (error) {
       if (!(error instanceof TooManyRequestsError)) throw error;
       c.status(429);
