@@ -146,6 +146,7 @@ describe("tasks answered by members", () => {
     const results = await a.api<{ summary: { overall: { n: number; responses: { votes: number }[] }; byGroup: { group: string; n: number }[]; suppressedGroups: number } }>(
       "GET",
       `tasks/${taskId}/results`,
+      { token: steward.token },
     );
     expect(results.body.summary.overall.n).toBe(7);
     expect(results.body.summary.overall.responses.map((r) => r.votes)).toEqual([5, 2]);
@@ -163,7 +164,7 @@ describe("tasks answered by members", () => {
     const n1 = (await runCli(["admin", "token", "create", "n1", "--data", a.dataDir])).stdout.trim();
     const again = await cli(n1, ["tasks", "answer", String(taskId), "--choice", "2", "--consent", "train,breakdown", "--groups", "nurses"]);
     expect(again.code).toBe(0);
-    const results = await a.api<{ summary: { overall: { n: number; responses: { votes: number }[] } } }>("GET", `tasks/${taskId}/results`);
+    const results = await a.api<{ summary: { overall: { n: number; responses: { votes: number }[] } } }>("GET", `tasks/${taskId}/results`, { token: n1 });
     expect(results.body.summary.overall).toMatchObject({ n: 7 });
     expect(results.body.summary.overall.responses.map((r) => r.votes)).toEqual([4, 3]);
 

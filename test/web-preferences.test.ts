@@ -164,13 +164,13 @@ describe("web: preference tasks", () => {
       });
       expect(answered.status).toBe(200);
     }
-    const results = (await instance.api<Results>("GET", `/tasks/${taskId}/results`)).body;
+    // A member sees every answer; these did not allow sharing beyond the community (see consent-results.test.ts).
+    const results = (await instance.api<Results>("GET", `/tasks/${taskId}/results`, { token: tokens.mia })).body;
     expect(results.summary.overall.n).toBe(5);
     expect(results.summary.byGroup.map((g) => g.group)).toEqual(["day shift", "night shift"]);
     expect(results.summary.suppressedGroups).toBe(1);
 
-    const context = await newContext(browser);
-    const page = await context.newPage();
+    const { page, close } = await signedIn("mia");
     const errors = watchPageErrors(page);
     await page.goto(`${instance.origin}/tasks/${taskId}/results`);
     const chart = page.locator("svg#shares-chart, #shares-chart svg").first();
@@ -201,7 +201,7 @@ describe("web: preference tasks", () => {
     expect(text).toContain(results.summary.disagreement.verdict.charAt(0).toUpperCase() + results.summary.disagreement.verdict.slice(1));
     await screenshot(page, "preferences-results");
     expect(errors).toEqual([]);
-    await context.close();
+    await close();
   });
 
   it("lets a member withdraw a use of their answer on their preferences page", async () => {

@@ -18,7 +18,7 @@ import { consentFromLicence, consentSchema, parseConsent } from "../preferences/
 import { findRecord, importRecords, narrowRecordConsent, trainableRecords } from "../preferences/store.ts";
 import { afterCommit } from "../../federation/outgoing.ts";
 import { announceDatasetChanged, mirroredRecords, sendRecordWithdrawn } from "../../federation/preference-datasets.ts";
-import { answerSchema, answerTask, createTasks, findAnswer, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, unknownClauseIds, type Task } from "../preferences/tasks.ts";
+import { answerSchema, answerTask, createTasks, findAnswer, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, unknownClauseIds, type ResultsAudience, type Task } from "../preferences/tasks.ts";
 import { findVersionByIri, getPolicyById, versionContent } from "../policies/policies.ts";
 import { optionalUser, requireUser } from "./auth.ts";
 import { problem } from "./problem.ts";
@@ -354,12 +354,14 @@ export function preferenceRoutes(deps: ApiDeps) {
       path: "/tasks/{id}/results",
       tags: ["tasks"],
       summary: "A task's results: overall shares with intervals, per group (k-anonymous), and how much groups disagree",
+      description: "Members of the task's community see every answer (`audience: members`); anyone else only answers whose raters allowed them to leave the community (consent `federate`, `audience: public`).",
       request: { params: IdParam },
       responses: { 200: jsonResponse(Loose, "Results") },
     }),
     (c) => {
       const task = getTask(db, c.req.valid("param").id);
-      return c.json({ task: taskView(task), ...summarise(task) } as unknown as Record<string, unknown>, 200);
+      const audience = audienceOf(c, task.communityId);
+      return c.json({ task: taskView(task), audience, ...summarise(task, audience) } as unknown as Record<string, unknown>, 200);
     },
   );
 
@@ -369,6 +371,7 @@ export function preferenceRoutes(deps: ApiDeps) {
       path: "/preferences/stats",
       tags: ["preferences"],
       summary: "Per task and per clause results of a policy's tasks (or all of a community's)",
+      description: "Counted as for /tasks/{id}/results: every answer for members, only answers with consent `federate` for anyone else.",
       request: { query: z.object({ community: z.string().optional(), policy: z.coerce.number().int().positive().optional() }) },
       responses: { 200: jsonResponse(Loose, "Results per task and per clause") },
     }),
@@ -382,13 +385,15 @@ export function preferenceRoutes(deps: ApiDeps) {
           : undefined;
       if (!community) throw new InvalidInputError("Give a community, or a policy of a community of this instance.");
       const tasks = listTasks(db, community).filter((t) => query.policy === undefined || t.policyId === query.policy);
-      const perTask = tasks.map((task) => ({ task: taskView(task), ...summarise(task) }));
+      const audience = audienceOf(c, community.id);
+      const perTask = tasks.map((task) => ({ task: taskView(task), ...summarise(task, audience) }));
       const clauses = new Map<string, ComparisonSummary[]>();
       perTask.forEach(({ task, summary }) => {
         for (const clause of task.clauseIds) clauses.set(clause, [...(clauses.get(clause) ?? []), summary]);
       });
       return c.json(
         {
+          audience,
           minGroupSize: minGroupSize(community.id),
           tasks: perTask,
           clauses: [...clauses].map(([clause, summaries]) => ({ clause, ...aggregateClause(summaries) })),
@@ -405,8 +410,14 @@ export function preferenceRoutes(deps: ApiDeps) {
     await afterCommit("announce a changed preference dataset", () => announceDatasetChanged(ctx, policy));
   }
 
-  function summarise(task: Task): { summary: ComparisonSummary } {
-    const judgements = taskAnswers(db, task).map(({ record, breakdown }) => ({ ...judgementFromRecord(record), breakdown }));
+  /** Members (and admins) see every answer; anyone else only those allowed to leave the community. */
+  function audienceOf(c: Context, communityId: number): ResultsAudience {
+    const user = optionalUser(c, db);
+    return user && (user.isAdmin || memberRoleOf(communityId, user)) ? "members" : "public";
+  }
+
+  function summarise(task: Task, audience: ResultsAudience): { summary: ComparisonSummary } {
+    const judgements = taskAnswers(db, task, audience).map(({ record, breakdown }) => ({ ...judgementFromRecord(record), breakdown }));
     return { summary: aggregateComparison(judgements, { responseCount: task.responses.length, minGroupSize: minGroupSize(task.communityId) }) };
   }
 

@@ -131,11 +131,21 @@ export function answerTask(db: Db, task: Task, user: User, answer: Answer): Pref
 }
 
 /** Every answer to a task, for aggregation. */
-export function taskAnswers(db: Db, task: Task): { record: PreferenceRecord; breakdown: boolean }[] {
+/**
+ * Who results are for. The community's members see every answer; anyone
+ * else (signed out, or from another community) sees only answers whose
+ * raters allowed them to leave the community (consent "federate"), since a
+ * public page is read from anywhere, as a copy on another instance is.
+ */
+export type ResultsAudience = "members" | "public";
+
+/** The answers to a task that results for this audience may count, with each one's current consent terms. */
+export function taskAnswers(db: Db, task: Task, audience: ResultsAudience): { record: PreferenceRecord; breakdown: boolean }[] {
+  const forTask = eq(preferenceRecords.taskId, task.id);
   return db
     .select({ record: preferenceRecords.record, breakdown: preferenceRecords.consentBreakdown })
     .from(preferenceRecords)
-    .where(eq(preferenceRecords.taskId, task.id))
+    .where(audience === "members" ? forTask : and(forTask, eq(preferenceRecords.consentFederate, true)))
     .all()
     .map((row) => ({ record: row.record as unknown as PreferenceRecord, breakdown: row.breakdown }));
 }

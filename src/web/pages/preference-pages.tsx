@@ -10,6 +10,7 @@ import { Hono, type Context } from "hono";
 import { findCommunity, memberRole, type Community } from "../../communities.ts";
 import { headVersion, listCommunityPolicies } from "../../policies/policies.ts";
 import type { ComparisonSummary } from "../../preferences/aggregate.ts";
+import type { ResultsAudience } from "../../preferences/tasks.ts";
 import type { Consent } from "../../preferences/record.ts";
 import { callApi, readApi, WebApiError } from "../api-client.ts";
 import { BarChart, percent } from "../charts.tsx";
@@ -89,7 +90,7 @@ const CONSENT_TEXT: { term: keyof Consent; label: string; hint: string }[] = [
   {
     term: "federate",
     label: "Share my answer with instances that follow this policy",
-    hint: "Your answer (under a pseudonym, never your username) is copied to other instances that follow the policy.",
+    hint: "Your answer (under a pseudonym, never your username) is copied to other instances that follow the policy, and counts in the results that people outside the community see.",
   },
 ];
 
@@ -428,7 +429,7 @@ function TaskPage(props: { task: TaskView; canAnswer: boolean; signedIn: boolean
             <fieldset aria-describedby="consent-hint">
               <legend>What your answer may be used for</legend>
               <p class="hint muted" id="consent-hint">
-                Your answer always counts in this task's overall results. Everything else is off unless you tick it. Later you can withdraw any of these on your
+                Your answer always counts in the overall results the community's members see. Everything else is off unless you tick it. Later you can withdraw any of these on your
                 preferences page; to allow more, answer again.
               </p>
               {CONSENT_TEXT.map(({ term, label, hint }) => (
@@ -485,8 +486,8 @@ function verdictClass(verdict: string): string {
   return verdict === "groups differ" ? "notice notice-error" : "panel";
 }
 
-function ResultsPage(props: { task: TaskView; summary: ComparisonSummary }) {
-  const { task, summary } = props;
+function ResultsPage(props: { task: TaskView; summary: ComparisonSummary; audience: ResultsAudience }) {
+  const { task, summary, audience } = props;
   const series = task.responses.map((_, i) => ({ label: responseName(i) }));
   const bars = (stats: ComparisonSummary["overall"]) => stats.responses.map((r) => ({ value: r.share, low: r.interval?.low ?? null, high: r.interval?.high ?? null }));
   const rows = [
@@ -509,8 +510,13 @@ function ResultsPage(props: { task: TaskView; summary: ComparisonSummary }) {
           </>
         ) : null}
       </p>
+      {audience === "public" ? (
+        <p class="panel">
+          These results count only the answers whose raters allowed them to be shared beyond the community; the community's members see all answers.
+        </p>
+      ) : null}
       {summary.overall.n === 0 ? (
-        <p class="panel">No one has answered yet.</p>
+        <p class="panel">{audience === "public" ? "No answer that may be shown outside the community yet." : "No one has answered yet."}</p>
       ) : (
         <>
           <h2 id="shares">Which response people prefer</h2>
@@ -790,9 +796,9 @@ export function preferencePages() {
 
   pages.get("/tasks/:id/results", async (c) => {
     const id = parseId(c.req.param("id"));
-    const results = await readApi<{ task: TaskView; summary: ComparisonSummary }>(c, `/tasks/${id}/results`);
+    const results = await readApi<{ task: TaskView; summary: ComparisonSummary; audience: ResultsAudience }>(c, `/tasks/${id}/results`);
     const { page } = communityOf(c, results.task.community ?? "");
-    return c.render(<ResultsPage task={results.task} summary={results.summary} />, { title: `Results: ${results.task.title || `Task ${id}`}`, community: page });
+    return c.render(<ResultsPage task={results.task} summary={results.summary} audience={results.audience} />, { title: `Results: ${results.task.title || `Task ${id}`}`, community: page });
   });
 
   pages.get("/settings/preferences", async (c) => {
