@@ -50,10 +50,10 @@
  * send, keyed by term names, and recognises our terms only when the Note's
  * `@context` declares Fedalign's namespace; it does no JSON-LD expansion.
  */
-import sanitizeHtml from "sanitize-html";
 import { z } from "../zod.ts";
 import { InvalidInputError } from "../errors.ts";
-import { escapeHtml, textToHtml } from "../text.ts";
+import { escapeHtml, isHttpUrl, textToHtml } from "../text.ts";
+import { BLOCK_TAGS, remoteHtmlStructure, sanitizeRemoteHtml } from "../remote-html.ts";
 import { clauseIdSchema } from "./content.ts";
 import { renderMarkdown } from "./render.ts";
 import { FEDALIGN_CONTEXT, FEDALIGN_NAMESPACE, PUBLIC_AUDIENCE } from "./version-document.ts";
@@ -415,14 +415,6 @@ export interface AnnotationNoteInput {
   mentions?: Mention[];
 }
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
-  }
-}
 
 /** A link (its URL as a browser reads it, escaped), or plain text if the URL is not http(s). */
 function link(href: string, html: string, attrs = ""): string {
@@ -650,7 +642,7 @@ export function parseAnnotationNote(json: unknown, lookup: AnnotationLookup): Pa
   }
 
   const html = contentHtml(json);
-  const sourceHtml = sanitizeNoteHtml(html);
+  const sourceHtml = sanitizeRemoteHtml(html);
   let result: ParsedAnnotation;
 
   if (declaresFedalign(json["@context"])) {
@@ -725,41 +717,6 @@ function withNullClause(found: { versionIri: string; policyIri: string } | undef
 // ---------------------------------------------------------------------------
 // HTML from the fediverse
 
-/** Elements whose content is dropped with them, not kept as text. */
-const NON_TEXT_TAGS = ["script", "style", "textarea", "option", "noscript", "iframe", "object", "template", "title", "svg", "math"];
-const BLOCK_TAGS = new Set(["p", "div", "blockquote", "pre", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"]);
-
-/** Normalises markup before text is read from it: only structure and link classes survive, text is escaped. */
-const STRUCTURE_ONLY: sanitizeHtml.IOptions = {
-  allowedTags: ["br", "a", "li", ...BLOCK_TAGS],
-  allowedAttributes: { a: ["class"] },
-  disallowedTagsMode: "discard",
-  nonTextTags: NON_TEXT_TAGS,
-};
-
-/** What Mastodon itself keeps of remote HTML. */
-const DISPLAY: sanitizeHtml.IOptions = {
-  allowedTags: ["p", "br", "span", "a", "del", "s", "pre", "code", "strong", "b", "em", "i", "u", "ul", "ol", "li", "blockquote"],
-  allowedAttributes: { a: ["href", "rel", "class"], span: ["class"], ol: ["start"] },
-  allowedClasses: { a: ["mention", "hashtag", "u-url"], span: ["h-card", "invisible", "ellipsis"] },
-  allowedSchemes: ["http", "https"],
-  allowProtocolRelative: false,
-  disallowedTagsMode: "discard",
-  nonTextTags: NON_TEXT_TAGS,
-  transformTags: {
-    a: (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
-      if (!attribs.href || !isHttpUrl(attribs.href)) return { tagName: "span", attribs: {} };
-      const kept: sanitizeHtml.Attributes = { href: new URL(attribs.href).href, rel: "nofollow noopener" };
-      if (attribs.class) kept.class = attribs.class;
-      return { tagName: "a", attribs: kept };
-    },
-  },
-};
-
-function sanitizeNoteHtml(html: string): string {
-  return sanitizeHtml(html, DISPLAY).trim();
-}
-
 function decodeEscapes(text: string): string {
   return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&amp;", "&");
 }
@@ -775,7 +732,7 @@ function decodeEscapes(text: string): string {
  */
 export function htmlToText(html: string, options: { dropLeadingMentions?: boolean } = {}): string {
   // After sanitising, "<" and ">" occur only in tags, so a regular expression can read them.
-  const clean = sanitizeHtml(html, STRUCTURE_ONLY);
+  const clean = remoteHtmlStructure(html);
   const out: string[] = [];
   let started = false;
   let skipping = false;

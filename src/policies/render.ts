@@ -2,9 +2,9 @@
  * HTML from policy Markdown, for our own pages and for the `content` of the
  * `Article` that federates each version.
  *
- * Everything goes through marked and then sanitize-html with an allowlist;
- * the sanitiser, not marked, is the security boundary (marked passes raw HTML
- * through). The allowlist keeps headings, paragraphs, lists, emphasis,
+ * Everything goes through markdown-it and then sanitize-html with an
+ * allowlist; the sanitiser, not the Markdown parser, is the security boundary
+ * (raw HTML passes through the parser). The allowlist keeps headings, paragraphs, lists, emphasis,
  * del, code blocks, blockquotes, tables (web only) and links. Links keep only
  * absolute http, https and mailto URLs, checked with the WHATWG URL parser
  * (what browsers use, so "JaVaScRiPt:" or " javascript:" cannot slip by), and
@@ -21,9 +21,19 @@
  * Note that Mastodon shows an `Article` as its name, summary and link, not its
  * content; software that shows content (Pleroma, Akkoma, Misskey, Friendica,
  * Lemmy…) gets this HTML.
+ *
+ * Cost: policy text arrives from other instances, so rendering it must not
+ * let anyone stall the server. markdown-it parses in time linear in its input
+ * and caps nesting (no recursion to overflow the stack), which marked did
+ * not (16 KB of "*_a" took it 5 s, 64 KB 155 s; 50 000 "> " overflowed the
+ * stack). Even linear, a megabyte of pathological emphasis takes a few
+ * seconds, so a field longer than MARKDOWN_RENDER_LIMIT is not parsed as
+ * Markdown: it is shown as escaped plain text, paragraph by paragraph.
  */
-import { Marked, type Tokens } from "marked";
+import MarkdownIt from "markdown-it";
+import type { MarkdownIt as Parser, StateCore, Token } from "markdown-it";
 import sanitizeHtml from "sanitize-html";
+import { NON_TEXT_TAGS } from "../remote-html.ts";
 import type { Clause, ContextOfUse, Example, PolicyContent, Section } from "./content.ts";
 
 export interface RenderOptions {
@@ -39,17 +49,84 @@ const LINK_REL = "nofollow noopener";
 const HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"] as const;
 const FEDERATED_TAGS = ["p", "br", "a", "del", "s", "pre", "code", "strong", "em", "ul", "ol", "li", "blockquote", ...HEADINGS];
 const WEB_TAGS = [...FEDERATED_TAGS, "hr", "table", "thead", "tbody", "tr", "th", "td"];
-/** Elements whose content is dropped with them rather than kept as text. */
-const NON_TEXT_TAGS = ["script", "style", "textarea", "option", "noscript", "iframe", "object", "template", "title", "svg", "math"];
 
-const webMarked = new Marked({ gfm: true, breaks: false });
-const federatedMarked = new Marked({ gfm: true, breaks: false, renderer: { table: tableAsList } });
+/** Longest Markdown field parsed as Markdown (characters); longer ones are shown as plain text. */
+export const MARKDOWN_RENDER_LIMIT = 64 * 1024;
+
+const webMarkdown = markdownParser(false);
+const federatedMarkdown = markdownParser(true);
 
 /** Markdown to sanitised HTML. Deterministic: the same input gives the same string. */
 export function renderMarkdown(md: string, options: RenderOptions = {}): string {
-  const marked = options.federated ? federatedMarked : webMarked;
-  const html = marked.parse(md, { async: false });
+  // Escaped text needs no sanitising (and sanitize-html reading a megabyte of entities would take a second).
+  if (md.length > MARKDOWN_RENDER_LIMIT) return plainParagraphs(md);
+  const html = (options.federated ? federatedMarkdown : webMarkdown).render(md);
   return unwrapBareLinks(sanitizeHtml(html, sanitizeOptions(options))).trim();
+}
+
+/** Text too long to parse, as escaped paragraphs (split at blank lines); linear in its length. */
+function plainParagraphs(text: string): string {
+  return text
+    .split(/\r?\n\s*\r?\n/)
+    .filter((part) => part.trim() !== "")
+    .map((part) => `<p>${escapeText(part.trim())}</p>`)
+    .join("\n");
+}
+
+/**
+ * CommonMark with GFM tables and strikethrough, raw HTML passed on to the
+ * sanitiser, and a nesting cap of 20 (deeper blocks and inlines stay text).
+ * Strikethrough is written <del>, table alignment as the `align` attribute
+ * (what the sanitiser keeps), and, federated, tables become lists.
+ */
+function markdownParser(federated: boolean): Parser {
+  const parser = new MarkdownIt("default", { html: true, linkify: false, typographer: false, maxNesting: 20 });
+  // Every link becomes a link here and the sanitiser decides (see transformLink): a refused link keeps its text only.
+  parser.validateLink = () => true;
+  parser.renderer.rules.s_open = () => "<del>";
+  parser.renderer.rules.s_close = () => "</del>";
+  parser.core.ruler.push("align_attribute", alignAttributes);
+  if (federated) parser.core.ruler.push("table_as_list", (state) => tablesAsLists(parser, state));
+  return parser;
+}
+
+function alignAttributes(state: StateCore): void {
+  for (const token of state.tokens) {
+    if (token.type !== "th_open" && token.type !== "td_open") continue;
+    const align = /^text-align:(left|center|right)$/.exec(String(token.attrGet("style") ?? ""))?.[1];
+    token.attrs = align ? [["align", align]] : null;
+  }
+}
+
+/** Replaces each table's tokens by one HTML block: a list of rows, "Header: cell; Header: cell", for readers that drop tables. */
+function tablesAsLists(parser: Parser, state: StateCore): void {
+  const out: Token[] = [];
+  const tokens = state.tokens;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.type !== "table_open") {
+      out.push(tokens[i]!);
+      continue;
+    }
+    const headers: string[] = [];
+    const rows: string[][] = [];
+    let inHead = false;
+    for (i++; i < tokens.length && tokens[i]!.type !== "table_close"; i++) {
+      const token = tokens[i]!;
+      if (token.type === "thead_open") inHead = true;
+      else if (token.type === "thead_close") inHead = false;
+      else if (token.type === "tr_open" && !inHead) rows.push([]);
+      else if (token.type === "inline") {
+        const html = parser.renderer.renderInline(token.children ?? [], parser.options, state.env);
+        if (inHead) headers.push(html);
+        else rows[rows.length - 1]!.push(html);
+      }
+    }
+    const items = rows.map((cells) => `<li>${cells.map((cell, j) => (headers[j] ? `<strong>${headers[j]}:</strong> ${cell}` : cell)).join("; ")}</li>`);
+    const block = new state.Token("html_block", "", 0);
+    block.content = `<ul>${items.join("")}</ul>\n`;
+    out.push(block);
+  }
+  state.tokens = out;
 }
 
 /**
@@ -126,19 +203,6 @@ function headingShift(offset: number): Record<string, string> {
   return Object.fromEntries(HEADINGS.map((tag, i) => [tag, HEADINGS[Math.min(i + offset, 5)]!]));
 }
 
-/** A table as a list of rows, "Header: cell; Header: cell", for readers that drop tables. */
-function tableAsList(this: { parser: { parseInline(tokens: Tokens.Generic[]): string } }, token: Tokens.Table): string {
-  const headers = token.header.map((cell) => this.parser.parseInline(cell.tokens));
-  const rows = token.rows.map((row) => {
-    const cells = row.map((cell, i) => {
-      const value = this.parser.parseInline(cell.tokens);
-      return headers[i] ? `<strong>${headers[i]}:</strong> ${value}` : value;
-    });
-    return `<li>${cells.join("; ")}</li>`;
-  });
-  return `<ul>${rows.join("")}</ul>\n`;
-}
-
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Plain text as HTML, line breaks kept. */
@@ -156,20 +220,33 @@ export interface VersionMeta {
  * `Article`: title, summary, changelog, then sections and clauses in order,
  * each clause with its authority level, context of use, rationale and
  * examples. Deterministic, so the signed document can be rebuilt and checked.
+ * At most VERSION_MARKDOWN_BUDGET characters of Markdown are parsed, in
+ * document order (the whole Model Spec is 270 KB); fields past that are
+ * shown as plain text, so no version takes long to render.
  */
 export function renderVersionHtml(content: PolicyContent, meta: VersionMeta): string {
+  const budget: Budget = { left: VERSION_MARKDOWN_BUDGET };
   const parts = [
     `<h1>${escapeText(content.title)}</h1>`,
     `<p>Version ${meta.versionNumber} · Licence: ${escapeText(content.licence)}</p>`,
-    md(content.summary, 1),
+    md(content.summary, 1, budget),
     ...policyContexts(content.contexts),
-    ...(meta.changelog.trim() ? [`<h2>Changes in version ${meta.versionNumber}</h2>`, md(meta.changelog, 2)] : []),
-    ...body(content),
+    ...(meta.changelog.trim() ? [`<h2>Changes in version ${meta.versionNumber}</h2>`, md(meta.changelog, 2, budget)] : []),
+    ...body(content, budget),
   ];
   return parts.filter((part) => part !== "").join("\n");
 }
 
-function md(text: string, headingOffset: number): string {
+/** Markdown characters a version may have parsed; past them its fields are shown as plain text. */
+export const VERSION_MARKDOWN_BUDGET = 384 * 1024;
+
+interface Budget {
+  left: number;
+}
+
+function md(text: string, headingOffset: number, budget: Budget): string {
+  if (text.length > budget.left) return plainParagraphs(text);
+  budget.left -= text.length;
   return renderMarkdown(text, { federated: true, headingOffset });
 }
 
@@ -194,23 +271,23 @@ function describeContext(context: ContextOfUse): string {
  * top (a parent cycle, which the schema does not rule out) is appended, so no
  * clause is ever left out.
  */
-function body(content: PolicyContent): string[] {
+function body(content: PolicyContent, budget: Budget): string[] {
   const clausesBySection = groupBy(content.clauses, (clause) => clause.section);
   const children = groupBy(content.sections, (section) => section.parent);
   const done = new Set<string>();
-  const out: string[] = (clausesBySection.get(null) ?? []).map((clause) => renderClause(clause, 2));
+  const out: string[] = (clausesBySection.get(null) ?? []).map((clause) => renderClause(clause, 2, budget));
   const visit = (section: Section, level: number): void => {
     if (done.has(section.id)) return;
     done.add(section.id);
-    out.push(renderSection(section, level));
-    for (const clause of clausesBySection.get(section.id) ?? []) out.push(renderClause(clause, level + 1));
+    out.push(renderSection(section, level, budget));
+    for (const clause of clausesBySection.get(section.id) ?? []) out.push(renderClause(clause, level + 1, budget));
     for (const child of children.get(section.id) ?? []) visit(child, level + 1);
   };
   for (const section of children.get(null) ?? []) visit(section, 2);
   for (const section of content.sections) visit(section, 2);
   const sectionIds = new Set(content.sections.map((section) => section.id));
   for (const clause of content.clauses) {
-    if (clause.section !== null && !sectionIds.has(clause.section)) out.push(renderClause(clause, 2));
+    if (clause.section !== null && !sectionIds.has(clause.section)) out.push(renderClause(clause, 2, budget));
   }
   return out;
 }
@@ -229,25 +306,25 @@ function heading(level: number, text: string): string {
   return `<${tag}>${escapeText(text)}</${tag}>`;
 }
 
-function renderSection(section: Section, level: number): string {
-  return [heading(level, section.title), md(section.text, level), ...extras(section, level)].filter(Boolean).join("\n");
+function renderSection(section: Section, level: number, budget: Budget): string {
+  return [heading(level, section.title), md(section.text, level, budget), ...extras(section, level, budget)].filter(Boolean).join("\n");
 }
 
 /** Commentary (marked as not normative) and notes, for readers; nothing when a clause or section has neither. */
-function extras(item: { commentary?: string; notes?: { id: string; text: string }[] }, level: number): string[] {
+function extras(item: { commentary?: string; notes?: { id: string; text: string }[] }, level: number, budget: Budget): string[] {
   const out: string[] = [];
-  if (item.commentary?.trim()) out.push("<p><strong>Commentary (not normative):</strong></p>", md(item.commentary, level));
+  if (item.commentary?.trim()) out.push("<p><strong>Commentary (not normative):</strong></p>", md(item.commentary, level, budget));
   if (item.notes?.length) out.push("<p><strong>Notes:</strong></p>", `<ol>${item.notes.map((note) => `<li>${escapeText(note.id)}: ${escapeText(note.text)}</li>`).join("")}</ol>`);
   return out;
 }
 
-function renderClause(clause: Clause, level: number): string {
+function renderClause(clause: Clause, level: number, budget: Budget): string {
   return [
     heading(level, clause.title || clause.id),
     `<p>${clauseFacts(clause)}</p>`,
-    md(clause.text, level),
-    ...(clause.rationale.trim() ? ["<p><strong>Rationale:</strong></p>", md(clause.rationale, level)] : []),
-    ...extras(clause, level),
+    md(clause.text, level, budget),
+    ...(clause.rationale.trim() ? ["<p><strong>Rationale:</strong></p>", md(clause.rationale, level, budget)] : []),
+    ...extras(clause, level, budget),
     ...clause.examples.map((example, i) => renderExample(example, i + 1, clause.examples.length)),
   ]
     .filter(Boolean)

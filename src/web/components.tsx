@@ -7,7 +7,7 @@ import type { Child } from "hono/jsx";
 import { useRequestContext } from "hono/jsx-renderer";
 import type { WebEnv } from "./context.ts";
 import { signInPath } from "./forms.ts";
-import { sanitizeRemoteHtml } from "./sanitize.ts";
+import { sanitizeRemoteHtml } from "../remote-html.ts";
 
 export function CsrfField() {
   const c = useRequestContext<WebEnv>();
