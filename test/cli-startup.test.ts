@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandName, needsJsonFlagRelaunch } from "../src/cli/launch.ts";
-import { BIN, ROOT, startInstance, type TestInstance } from "./harness.ts";
+import { BIN, ROOT, runCli, startInstance, type TestInstance } from "./harness.ts";
 
 const RECORDER = join(ROOT, "test/fixtures/modules/record.mjs");
 /** What a member command must not load: Fedify, our federation and web code, the server, SQLite, the numeric libraries. */
@@ -97,6 +97,19 @@ describe("what a command loads", () => {
     expect(polis.code).toBe(1);
     expect(polis.modules.some((url) => url.endsWith("/dist/src/participation/polis.js"))).toBe(true);
     expect(heavyIn(polis.modules)).toEqual([]);
+  });
+});
+
+describe("--json where a command's output is data", () => {
+  it("prints a submitted statement and a Polis import's counts as JSON", async () => {
+    expect((await runCli(["admin", "community", "create", "youth", "--name", "Youth", "--steward", "alice", "--data", server.dataDir])).code).toBe(0);
+    const member = ["--server", server.origin, "--token", token];
+    const imported = await runCli([...member, "statements", "import-polis", "youth", join(ROOT, "test/fixtures/polis/london.youth.policing"), "--json"]);
+    expect(imported.stderr).toBe("");
+    expect(JSON.parse(imported.stdout)).toEqual({ statements: expect.any(Number), votes: expect.any(Number) });
+    const added = await runCli([...member, "statements", "add", "youth", "Street lighting helps everyone.", "--json"]);
+    expect(added.stderr).toBe("");
+    expect(JSON.parse(added.stdout)).toMatchObject({ id: expect.any(Number) });
   });
 });
 

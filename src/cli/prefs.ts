@@ -186,9 +186,11 @@ export function registerPreferenceCommands(program: Command): void {
     .command("consent <record>")
     .description("narrow the consent of one of your judgements (see `prefs mine`)")
     .requiredOption("--consent <terms>", "what you still allow: any of train,federate,breakdown (empty for nothing)")
-    .action(async function (this: Command, record: string, options: { consent: string }) {
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, record: string, options: { consent: string; json?: boolean }) {
       const consent = await consentFlag(options.consent);
       const result = await client(this).request<{ consent: Record<string, boolean> }>("PATCH", `preferences/${encodeURIComponent(record)}/consent`, consent);
+      if (options.json) return printJson(result);
       printLine(`Consent now: ${Object.entries(result.consent).filter(([, v]) => v).map(([k]) => k).join(", ") || "none"}.`);
     });
 

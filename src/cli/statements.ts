@@ -23,7 +23,8 @@ export function registerStatementCommands(program: Command): void {
   statements
     .command("import-polis <community> <dir>")
     .description("import a Polis conversation export (comments.csv, votes.csv) as statements and votes (stewards)")
-    .action(async function (this: Command, community: string, dir: string) {
+    .option("--json", "print the result as JSON")
+    .action(async function (this: Command, community: string, dir: string, options: { json?: boolean }) {
       if (!existsSync(dir)) throw new FedalignError(`No directory ${dir}.`);
       const { readPolisExport } = await import("../participation/polis.ts");
       let data;
@@ -37,6 +38,7 @@ export function registerStatementCommands(program: Command): void {
         statements: data.statements.map((s) => ({ id: s.id, author: s.author, body: s.body, moderated: s.moderated, ...(s.timestamp !== undefined ? { timestamp: s.timestamp } : {}) })),
         votes: data.votes.map((v) => ({ participant: v.participant, statement: v.statement, value: v.value, ...(v.timestamp !== undefined ? { timestamp: v.timestamp } : {}) })),
       });
+      if (options.json) return printJson(result);
       printLine(`Imported ${result.statements} statements and ${result.votes} votes.`);
     });
 
@@ -53,8 +55,10 @@ export function registerStatementCommands(program: Command): void {
   statements
     .command("add <community> <text>")
     .description("submit a statement (stewards moderate it)")
-    .action(async function (this: Command, community: string, text: string) {
+    .option("--json", "print the statement as JSON")
+    .action(async function (this: Command, community: string, text: string, options: { json?: boolean }) {
       const statement = await client(this).request<{ id: number }>("POST", "statements", { community, body: text });
+      if (options.json) return printJson(statement);
       printLine(`Statement ${statement.id} submitted for moderation.`);
     });
 
