@@ -58,6 +58,15 @@ describe("hostile Markdown", () => {
     }
   }
 
+  it("renders the same text once: a page view that shows it again does not parse it again", () => {
+    const input = `${HOSTILE_MARKDOWN["emphasis runs"]!(MARKDOWN_RENDER_LIMIT - 100)} unique ${Math.random()}`;
+    const first = timed(() => renderMarkdown(input));
+    const again = timed(() => renderMarkdown(input));
+    expect(again.value).toBe(first.value);
+    expect(again.ms).toBeLessThan(first.ms / 10);
+    expect(input.length).toBeLessThanOrEqual(MARKDOWN_RENDER_LIMIT);
+  });
+
   it("shows a field over the limit as escaped text, paragraph by paragraph", () => {
     const text = `${fill("*a* ", MARKDOWN_RENDER_LIMIT)}\n\n<b>second</b>`;
     expect(renderMarkdown(text)).toBe(`<p>${fill("*a* ", MARKDOWN_RENDER_LIMIT).trim()}</p>\n<p>&lt;b&gt;second&lt;/b&gt;</p>`);

@@ -60,8 +60,38 @@ const federatedMarkdown = markdownParser(true);
 export function renderMarkdown(md: string, options: RenderOptions = {}): string {
   // Escaped text needs no sanitising (and sanitize-html reading a megabyte of entities would take a second).
   if (md.length > MARKDOWN_RENDER_LIMIT) return plainParagraphs(md);
+  const key = `${options.federated ? "f" : "w"}${options.headingOffset ?? 0}\n${md}`;
+  const cached = rendered.get(key);
+  if (cached !== undefined) {
+    // Most recently used last.
+    rendered.delete(key);
+    rendered.set(key, cached);
+    return cached;
+  }
   const html = (options.federated ? federatedMarkdown : webMarkdown).render(md);
-  return unwrapBareLinks(sanitizeHtml(html, sanitizeOptions(options))).trim();
+  const clean = unwrapBareLinks(sanitizeHtml(html, sanitizeOptions(options))).trim();
+  remember(key, clean);
+  return clean;
+}
+
+/**
+ * Rendered Markdown by source, so that pages showing the same clauses again
+ * (every view of a policy) do not parse and sanitise them again: at most
+ * RENDER_CACHE_CHARS characters of source and HTML, least recently used
+ * dropped first. In memory only: a restart renders each text once more.
+ */
+const RENDER_CACHE_CHARS = 16 * 1024 * 1024;
+const rendered = new Map<string, string>();
+let renderedChars = 0;
+
+function remember(key: string, html: string): void {
+  rendered.set(key, html);
+  renderedChars += key.length + html.length;
+  for (const [oldKey, oldHtml] of rendered) {
+    if (renderedChars <= RENDER_CACHE_CHARS) break;
+    rendered.delete(oldKey);
+    renderedChars -= oldKey.length + oldHtml.length;
+  }
 }
 
 /** Text too long to parse, as escaped paragraphs (split at blank lines); linear in its length. */
