@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { backfillFollowed } from "../federation/backfill.ts";
 import { openInstance } from "../src/instance.ts";
+import { recordOutgoingFollow, setFollowState } from "../src/follows.ts";
 import { persistPolicyPlaceholder } from "../federation/persist-policy.ts";
 import { listVersions } from "../src/policies/policies.ts";
 import { startInstance } from "../test/harness.ts";
@@ -63,6 +64,9 @@ async function backfillOnce(policyIri: string, ownerIri: string): Promise<{ docu
   try {
     const ctx = instance.federation.createContext(new URL(instance.origin), instance.data);
     const policy = persistPolicyPlaceholder(ctx, { id: policyIri, attributedTo: ownerIri });
+    // The state right after the community's Accept: a follow of the policy (versions nobody follows are refused).
+    const follow = recordOutgoingFollow(instance.db, { followerIri: `${instance.origin}/actors/bench`, followeeIri: policyIri, activityIri: `${instance.origin}/actors/bench#follow` });
+    setFollowState(instance.db, follow.id, "accepted");
     await backfillFollowed(ctx, policyIri);
     const held = listVersions(instance.db, policy);
     return { documents: held.length + 1, bytes: held.reduce((sum, v) => sum + JSON.stringify(v.document).length, 0) };
