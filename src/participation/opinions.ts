@@ -1,9 +1,12 @@
 /**
  * Opinion analysis of agree/disagree/pass votes on statements.
  *
- * - {@link opinionGroups}: opinion groups as Polis finds them — PCA of the
- *   participant × statement vote matrix to two dimensions, k-means for k in
- *   2..5, k chosen by the best mean silhouette.
+ * - {@link opinionGroups}: opinion groups as Polis' math (its conversation
+ *   and clusters namespaces) finds them — PCA of the participant × statement
+ *   vote matrix to two dimensions with Polis' sparsity-aware projection,
+ *   about 100 base clusters by k-means over the participants with enough
+ *   votes, then groups of base clusters by k-means weighted by their sizes
+ *   for k in 2..5, k chosen by silhouette.
  * - {@link statementStats}: per-statement support per group, Polis'
  *   group-informed consensus and representative statements.
  * - {@link bridgingScores}: a Community Notes style one-factor matrix
@@ -153,7 +156,7 @@ export interface OpinionGroupOptions {
   minParticipants?: number;
   /** Inclusive range of k tried. Default [2, 5]. */
   kRange?: [number, number];
-  /** k-means restarts per k (seeds seed, seed+1, ...); the lowest inertia wins. Default 10. */
+  /** k-means++ restarts of the group clustering per k (seeds seed, seed+1, ...); the lowest weighted inertia wins. Default 10. */
   restarts?: number;
   /**
    * Polis' sparsity-aware projection: a participant's coordinates are scaled
@@ -169,10 +172,8 @@ export interface OpinionGroupOptions {
    * statements ≤ 250,000 cells.
    */
   pca?: "auto" | "library" | "power";
-  /** Cap k at 2 + floor(participants / 12) as Polis' max-k-fn does. Default true. */
+  /** Cap k at 2 + floor(base clusters / 12) as Polis' max-k-fn does. Default true. */
   polisMaxK?: boolean;
-  /** Above this many clustered participants the silhouette is estimated on a seeded sample of this size. Default 3000. */
-  silhouetteSample?: number;
   /**
    * When the best and the runner-up k are a close call (mean silhouettes
    * within this margin), k is instead the one most often best when the
@@ -183,6 +184,24 @@ export interface OpinionGroupOptions {
    * Default 0.02; 0 turns it off.
    */
   closeCallMargin?: number;
+  /**
+   * Statements moderated out. Their votes count towards a participant's
+   * number of votes (Polis counts them in its raw matrix) and the statements
+   * towards the sparsity scaling, but their votes carry no opinion (Polis
+   * zeroes the column). Without this, pass only the votes on shown statements.
+   */
+  moderatedOut?: Iterable<string>;
+  /** Base clusters (Polis' base-k). Default 100. */
+  baseK?: number;
+  /** Initial centres of the base clusters. Default "polis". */
+  baseInit?: "polis" | "kmeans++";
+  /**
+   * The silhouette that chooses k, on the distances between base-cluster
+   * centres: "unweighted" (default) is Polis' plain mean over base clusters;
+   * "weighted" counts each base cluster by its size (as if computed over
+   * participants).
+   */
+  silhouetteWeighting?: "weighted" | "unweighted";
 }
 
 /** How k was chosen: the best silhouette, or (on a close call) the modal best k over leave-one-fold-out runs. */
@@ -216,6 +235,31 @@ export interface OpinionGroupsResult {
   components: [Float64Array, Float64Array];
   pcaMethod: "library" | "power";
   kSelection: KSelection;
+  /** Number of base clusters the groups are made of. */
+  baseClusters: number;
+  /** What a single snapshot cannot reproduce of Polis' history-dependent computation. */
+  snapshotLimits: string[];
+}
+
+/**
+ * Polis recomputes a conversation as votes arrive and carries state from one
+ * run to the next; a snapshot starts cold. Reported with every result.
+ */
+export const SNAPSHOT_LIMITS = [
+  "Polis changes k only after a new k has been best in 4 recomputations in a row (group-k-smoother); a snapshot has no past runs, so close calls are settled by the stability rule instead (kSelection).",
+  "Polis warm-starts base and group clusters and the PCA from the previous run; here base clusters start from the first distinct projections (Polis' cold start) and groups from seeded k-means++ with restarts.",
+  "Polis keeps a participant in the clustering once they qualified (including the most active 15 taken early in a conversation); a snapshot can only apply the vote threshold to the final votes.",
+];
+
+function moderatedOutMask(m: VoteMatrix, ids: Iterable<string> | undefined): Uint8Array {
+  const mask = new Uint8Array(m.statements.length);
+  if (ids === undefined) return mask;
+  const index = new Map(m.statements.map((id, j) => [id, j]));
+  for (const id of ids) {
+    const j = index.get(id);
+    if (j !== undefined) mask[j] = 1;
+  }
+  return mask;
 }
 
 /** Selects clustered participants (row indexes) by Polis' vote threshold. */
@@ -341,42 +385,6 @@ function libraryPca(m: VoteMatrix, rows: number[], means: Float64Array): [Float6
   return [e0, e1];
 }
 
-/**
- * Mean silhouette of a clustering of 2-D points (Euclidean). Singleton
- * clusters score 0 (as scikit-learn). `sample` (row indexes) restricts the
- * points scored; distances are always to all points.
- */
-export function silhouette(xs: Float64Array, ys: Float64Array, labels: Int32Array, k: number, sample?: number[]): number {
-  const n = xs.length;
-  const size = new Int32Array(k);
-  for (let i = 0; i < n; i++) size[labels[i]!]!++;
-  const sums = new Float64Array(k);
-  let total = 0;
-  let scored = 0;
-  const score = (i: number): void => {
-    sums.fill(0);
-    const xi = xs[i]!;
-    const yi = ys[i]!;
-    for (let j = 0; j < n; j++) {
-      const dx = xs[j]! - xi;
-      const dy = ys[j]! - yi;
-      sums[labels[j]!]! += Math.sqrt(dx * dx + dy * dy);
-    }
-    const own = labels[i]!;
-    scored++;
-    if (size[own]! <= 1) return;
-    const a = sums[own]! / (size[own]! - 1);
-    let b = Infinity;
-    for (let c = 0; c < k; c++) if (c !== own && size[c]! > 0) b = Math.min(b, sums[c]! / size[c]!);
-    if (!Number.isFinite(b)) return;
-    const mx = Math.max(a, b);
-    if (mx > 0) total += (b - a) / mx;
-  };
-  if (sample) for (const i of sample) score(i);
-  else for (let i = 0; i < n; i++) score(i);
-  return scored === 0 ? 0 : total / scored;
-}
-
 /** Finds opinion groups as Polis does (see {@link OpinionGroupOptions} for each step). */
 export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: OpinionGroupOptions = {}): OpinionGroupsResult {
   const seed = options.seed ?? 42;
@@ -393,19 +401,25 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
   // cells; PCA is fitted on every participant who voted (as Polis, whose
   // rating matrix holds everyone), clustering uses the selected ones only.
   const allRows = [...Array(m.participants.length).keys()];
+  // Statements moderated out stay in the matrix as Polis keeps them: the
+  // column is zeroed for everyone, so it adds nothing to the PCA but counts,
+  // for every participant, as a statement seen (in the sparsity scaling).
+  const out = moderatedOutMask(m, options.moderatedOut);
+  const nOut = out.reduce((a, b) => a + b, 0);
+  const pm: VoteMatrix = nOut === 0 ? m : { ...m, values: Int8Array.from(m.values, (v, k) => (out[m.cols[k]!] ? 0 : v)) };
   const sum = new Float64Array(d);
   const cnt = new Float64Array(d);
   for (const r of allRows) {
-    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
-      sum[m.cols[k]!]! += m.values[k]!;
-      cnt[m.cols[k]!]!++;
+    for (let k = pm.rowPtr[r]!; k < pm.rowPtr[r + 1]!; k++) {
+      sum[pm.cols[k]!]! += pm.values[k]!;
+      cnt[pm.cols[k]!]!++;
     }
   }
   const means = new Float64Array(d);
   for (let j = 0; j < d; j++) means[j] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
 
   const method = options.pca === "library" || options.pca === "power" ? options.pca : m.participants.length * d <= 250_000 ? "library" : "power";
-  const components = method === "library" ? libraryPca(m, allRows, means) : powerPca(m, allRows, means, seed);
+  const components = method === "library" ? libraryPca(pm, allRows, means) : powerPca(pm, allRows, means, seed);
   normaliseSign(components[0]);
   normaliseSign(components[1]);
 
@@ -416,53 +430,36 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
   rows.forEach((r, i) => {
     let x = 0;
     let y = 0;
-    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
-      const c = m.cols[k]!;
-      const v = m.values[k]! - means[c]!;
+    let voted = nOut;
+    for (let k = pm.rowPtr[r]!; k < pm.rowPtr[r + 1]!; k++) {
+      const c = pm.cols[k]!;
+      if (out[c]) continue;
+      voted++;
+      const v = pm.values[k]! - means[c]!;
       x += v * components[0][c]!;
       y += v * components[1][c]!;
     }
-    const voted = m.rowPtr[r + 1]! - m.rowPtr[r]!;
     const s = scaling && voted > 0 ? Math.sqrt(d / voted) : 1;
     xs[i] = x * s;
     ys[i] = y * s;
   });
 
-  const points = rows.map((_, i) => [xs[i]!, ys[i]!]);
-  const sampleSize = options.silhouetteSample ?? 3000;
-  let sample: number[] | undefined;
-  if (n > sampleSize) {
-    const rand = seededRandom(seed ^ 0x5f3759df);
-    const idx = [...Array(n).keys()];
-    for (let i = 0; i < sampleSize; i++) {
-      const j = i + Math.floor(rand() * (n - i));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    sample = idx.slice(0, sampleSize);
-  }
-
+  // Base clusters (Polis: about 100, by k-means on the projections), then
+  // groups of base clusters by k-means weighted by their sizes, k by silhouette.
+  const base = baseClusters(xs, ys, options.baseK ?? 100, options.baseInit ?? "polis", seed);
+  const nBase = base.size.length;
   const silhouettes: { k: number; silhouette: number }[] = [];
   const runs = new Map<number, { labels: Int32Array; score: number }>();
   let best: { k: number; labels: Int32Array; score: number } | undefined;
-  // Polis caps k by the number of (base) clusters: min(max-k, 2 + floor(n / 12)).
-  const cap = options.polisMaxK === false ? kMax : Math.min(kMax, 2 + Math.floor(n / 12));
-  for (let k = kMin; k <= Math.min(cap, n - 1); k++) {
-    let bestRun: { labels: Int32Array; inertia: number } | undefined;
-    for (let t = 0; t < restarts; t++) {
-      const res = kmeans(points, k, { seed: seed + t, initialization: "kmeans++", maxIterations: 300 });
-      let inertia = 0;
-      res.clusters.forEach((c, i) => {
-        const ctr = res.centroids[c]!;
-        inertia += (xs[i]! - ctr[0]!) ** 2 + (ys[i]! - ctr[1]!) ** 2;
-      });
-      if (bestRun === undefined || inertia < bestRun.inertia - 1e-12) {
-        bestRun = { labels: Int32Array.from(res.clusters), inertia };
-      }
-    }
-    const score = silhouette(xs, ys, bestRun!.labels, k, sample);
+  // Polis caps k by the number of base clusters: min(max-k, 2 + floor(nBase / 12)).
+  const cap = options.polisMaxK === false ? kMax : Math.min(kMax, 2 + Math.floor(nBase / 12));
+  for (let k = kMin; k <= Math.min(cap, nBase - 1); k++) {
+    const baseLabels = groupBaseClusters(base, k, seed, restarts);
+    const score = baseSilhouette(base, baseLabels, k, options.silhouetteWeighting === "weighted");
+    const labels = Int32Array.from(base.labels, (b) => baseLabels[b]!);
     silhouettes.push({ k, silhouette: score });
-    runs.set(k, { labels: bestRun!.labels, score });
-    if (best === undefined || score > best.score + 1e-12) best = { k, labels: bestRun!.labels, score };
+    runs.set(k, { labels, score });
+    if (best === undefined || score > best.score + 1e-12) best = { k, labels, score };
   }
 
   let kSelection: KSelection = { method: "silhouette" };
@@ -492,10 +489,126 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
     y: ys[i]!,
     group: relabel[labels[i]!]!,
   }));
-  return { k: groups.length, groups, projection, silhouettes, excluded, statements: m.statements, components, pcaMethod: method, kSelection };
+  return { k: groups.length, groups, projection, silhouettes, excluded, statements: m.statements, components, pcaMethod: method, kSelection, baseClusters: nBase, snapshotLimits: SNAPSHOT_LIMITS };
 }
 
 const STABILITY_FOLDS = 10;
+
+interface BaseClusterSet {
+  /** Base cluster of each clustered participant. */
+  labels: Int32Array;
+  cx: Float64Array;
+  cy: Float64Array;
+  /** Members per base cluster (the weights of the group clustering). */
+  size: Float64Array;
+}
+
+/**
+ * Polis' base clusters: k-means with k = min(baseK, distinct points) on the
+ * participants' projections. "polis" starts from the first k distinct points
+ * in participant order (Polis' init-clusters on a first run); "kmeans++" is
+ * the library's seeded k-means++. Empty clusters are dropped.
+ */
+function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "polis" | "kmeans++", seed: number): BaseClusterSet {
+  const n = xs.length;
+  const points = Array.from({ length: n }, (_, i) => [xs[i]!, ys[i]!]);
+  const seen = new Set<string>();
+  const distinct: number[][] = [];
+  for (const p of points) {
+    const key = `${p[0]},${p[1]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    distinct.push(p);
+  }
+  const k = Math.min(baseK, distinct.length);
+  let labels: Int32Array;
+  if (k === distinct.length) {
+    // Every distinct point is its own base cluster.
+    const index = new Map([...seen].map((key, i) => [key, i]));
+    labels = Int32Array.from(points, (p) => index.get(`${p[0]},${p[1]}`)!);
+  } else {
+    const initialization = init === "polis" ? distinct.slice(0, k).map((p) => [...p]) : "kmeans++";
+    labels = Int32Array.from(kmeans(points, k, { initialization, seed, maxIterations: 100 }).clusters);
+  }
+  const used = new Int32Array(k).fill(-1);
+  let nb = 0;
+  for (let i = 0; i < n; i++) if (used[labels[i]!] === -1) used[labels[i]!] = nb++;
+  const cx = new Float64Array(nb);
+  const cy = new Float64Array(nb);
+  const size = new Float64Array(nb);
+  for (let i = 0; i < n; i++) {
+    const b = (labels[i] = used[labels[i]!]!);
+    cx[b]! += xs[i]!;
+    cy[b]! += ys[i]!;
+    size[b]!++;
+  }
+  for (let b = 0; b < nb; b++) {
+    cx[b] = cx[b]! / size[b]!;
+    cy[b] = cy[b]! / size[b]!;
+  }
+  return { labels, cx, cy, size };
+}
+
+/**
+ * Groups of base clusters: k-means weighted by base-cluster size, which is
+ * k-means on every participant placed at their base cluster's centre; the
+ * library runs on that, seeded k-means++ with restarts, lowest weighted
+ * inertia wins. Returns the group of each base cluster.
+ */
+function groupBaseClusters(base: BaseClusterSet, k: number, seed: number, restarts: number): Int32Array {
+  const points: number[][] = [];
+  const first = new Int32Array(base.size.length);
+  for (let b = 0; b < base.size.length; b++) {
+    first[b] = points.length;
+    for (let j = 0; j < base.size[b]!; j++) points.push([base.cx[b]!, base.cy[b]!]);
+  }
+  let bestRun: { labels: Int32Array; inertia: number } | undefined;
+  for (let t = 0; t < restarts; t++) {
+    const res = kmeans(points, k, { seed: seed + t, initialization: "kmeans++", maxIterations: 300 });
+    let inertia = 0;
+    res.clusters.forEach((c, i) => {
+      const ctr = res.centroids[c]!;
+      inertia += (points[i]![0]! - ctr[0]!) ** 2 + (points[i]![1]! - ctr[1]!) ** 2;
+    });
+    if (bestRun === undefined || inertia < bestRun.inertia - 1e-12) {
+      bestRun = { labels: Int32Array.from(first, (i) => res.clusters[i]!), inertia };
+    }
+  }
+  return bestRun!.labels;
+}
+
+/**
+ * Silhouette of a grouping of base clusters on the distances between their
+ * centres (as Polis' bucket-dists). Weighted: as if every participant stood
+ * at their base cluster's centre (each base cluster counts by its size);
+ * unweighted: Polis' plain mean over base clusters.
+ */
+function baseSilhouette(base: BaseClusterSet, labels: Int32Array, k: number, weighted: boolean): number {
+  const nb = base.size.length;
+  const w = weighted ? base.size : new Float64Array(nb).fill(1);
+  const groupW = new Float64Array(k);
+  for (let b = 0; b < nb; b++) groupW[labels[b]!]! += w[b]!;
+  const sums = new Float64Array(k);
+  let total = 0;
+  let weight = 0;
+  for (let i = 0; i < nb; i++) {
+    sums.fill(0);
+    for (let j = 0; j < nb; j++) {
+      if (j === i) continue;
+      sums[labels[j]!]! += w[j]! * Math.hypot(base.cx[j]! - base.cx[i]!, base.cy[j]! - base.cy[i]!);
+    }
+    weight += w[i]!;
+    const own = labels[i]!;
+    const others = groupW[own]! - 1; // the other members at i's own centre are at distance 0
+    if (others <= 0) continue; // a singleton scores 0
+    const a = sums[own]! / others;
+    let b = Infinity;
+    for (let c = 0; c < k; c++) if (c !== own && groupW[c]! > 0) b = Math.min(b, sums[c]! / groupW[c]!);
+    const mx = Math.max(a, b);
+    if (Number.isFinite(b) && mx > 0) total += (w[i]! * (b - a)) / mx;
+  }
+  return weight === 0 ? 0 : total / weight;
+}
 
 function isCloseCall(silhouettes: { k: number; silhouette: number }[], bestK: number, margin: number): boolean {
   const bestScore = silhouettes.find((s) => s.k === bestK)!.silhouette;
@@ -845,4 +958,35 @@ export function bridgingScores(votes: Iterable<Vote> | VoteMatrix, options: Brid
       n: pPtr[r + 1]! - pPtr[r]!,
     })),
   };
+}
+
+// ---------------------------------------------------------------------------
+// Agreement between two partitions
+
+/**
+ * Adjusted Rand index (Hubert and Arabie) of two labellings of the same
+ * items: 1 for identical partitions, about 0 for chance agreement.
+ */
+export function adjustedRandIndex(a: readonly (string | number)[], b: readonly (string | number)[]): number {
+  if (a.length !== b.length) throw new Error("adjustedRandIndex: labellings differ in length");
+  const pairs = (x: number) => (x * (x - 1)) / 2;
+  const cells = new Map<string, number>();
+  const rows = new Map<string | number, number>();
+  const cols = new Map<string | number, number>();
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    const key = `${String(x)}\u0000${String(y)}`;
+    cells.set(key, (cells.get(key) ?? 0) + 1);
+    rows.set(x, (rows.get(x) ?? 0) + 1);
+    cols.set(y, (cols.get(y) ?? 0) + 1);
+  });
+  let index = 0;
+  for (const c of cells.values()) index += pairs(c);
+  let sumA = 0;
+  for (const c of rows.values()) sumA += pairs(c);
+  let sumB = 0;
+  for (const c of cols.values()) sumB += pairs(c);
+  const expected = (sumA * sumB) / pairs(a.length);
+  const max = (sumA + sumB) / 2;
+  return max === expected ? 1 : (index - expected) / (max - expected);
 }
