@@ -551,6 +551,32 @@ export const sentVotes = sqliteTable(
   (t) => [index("sent_votes_voter").on(t.voterIri, t.proposalIri)],
 );
 
+/**
+ * A conversation: a set of statements voted on together (a Polis conversation,
+ * imported or held here). A community holds several; ids from a Polis export
+ * are unique only within their conversation.
+ */
+export const conversations = sqliteTable(
+  "conversations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    /** Unique within the community; how imports and queries name it. */
+    name: text("name").notNull(),
+    /** "local": members' statements and votes (pseudonymous participants); "polis": imported from a Polis export. */
+    source: text("source", { enum: ["local", "polis"] }).notNull(),
+    topic: text("topic"),
+    url: text("url"),
+    description: text("description"),
+    /** An imported summary.csv, key by key in file order, written back on export. */
+    summary: text("summary", { mode: "json" }).$type<[string, string][]>(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("conversations_name").on(t.communityId, t.name)],
+);
+
 /** Statements members vote agree / disagree / pass on (Polis style), free or about a clause. */
 export const statements = sqliteTable(
   "statements",
@@ -559,15 +585,20 @@ export const statements = sqliteTable(
     communityId: integer("community_id")
       .notNull()
       .references(() => communities.id, { onDelete: "cascade" }),
+    /** Always set (older rows were given their community's "main" conversation by migration). */
+    conversationId: integer("conversation_id").references(() => conversations.id, { onDelete: "cascade" }),
     /** The id in an imported Polis conversation, kept for export and re-import. */
     externalId: text("external_id"),
     clauseId: text("clause_id"),
     body: text("body").notNull(),
     author: text("author").notNull(),
     moderation: text("moderation", { enum: ["accepted", "pending", "rejected"] }).notNull().default("pending"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** Polis' moderated value (1, 0 or -1) as imported, until a steward moderates here. */
+    polisModerated: integer("polis_moderated"),
+    /** Null when an import did not say (exported empty, never as 1970). */
+    createdAt: integer("created_at", { mode: "timestamp_ms" }),
   },
-  (t) => [uniqueIndex("statements_external").on(t.communityId, t.externalId)],
+  (t) => [uniqueIndex("statements_external").on(t.conversationId, t.externalId), index("statements_community").on(t.communityId)],
 );
 
 export const statementVotes = sqliteTable(
@@ -576,12 +607,28 @@ export const statementVotes = sqliteTable(
     statementId: integer("statement_id")
       .notNull()
       .references(() => statements.id, { onDelete: "cascade" }),
-    /** A member's pseudonym, or an imported participant id. */
+    /** A member's pseudonym, or an imported participant id (unique within its conversation). */
     participant: text("participant").notNull(),
     value: integer("value").notNull(),
-    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** Null when an import did not say. */
+    at: integer("at", { mode: "timestamp_ms" }),
   },
   (t) => [primaryKey({ columns: [t.statementId, t.participant] })],
+);
+
+/** Participants of an imported conversation with what the export said of them (participants-votes.csv). */
+export const conversationParticipants = sqliteTable(
+  "conversation_participants",
+  {
+    conversationId: integer("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    participant: text("participant").notNull(),
+    xid: text("xid"),
+    /** Polis' group-id, null when Polis left them ungrouped. */
+    polisGroup: text("polis_group"),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.participant] })],
 );
 
 /** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */
