@@ -2,13 +2,21 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { assertSteward, findCommunityById, getCommunity, memberRole } from "../communities.ts";
 import { ForbiddenError, NotFoundError } from "../errors.ts";
+import { conversationImportSchema, conversationName, exportConversation, importConversation, listConversations, opinionInput, resolveScope } from "../participation/conversations.ts";
 import { bridgingScores, opinionGroups, statementStats } from "../participation/opinions.ts";
-import { exportStatements, getStatement, statementTallies, importStatements, listStatements, moderateStatement, opinionVotes, statementImportSchema, submitStatement, voteOnStatement } from "../participation/statements.ts";
+import { getStatement, statementTallies, listStatements, moderateStatement, submitStatement, voteOnStatement } from "../participation/statements.ts";
 import { optionalUser, requireUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, security, IdParam, Loose } from "./schemas.ts";
 
 const VOTE = { agree: 1, disagree: -1, pass: 0 } as const;
+
+/** One conversation by name, or every conversation of the community with across=true. */
+const ScopeQuery = z.object({
+  community: z.string(),
+  conversation: conversationName.optional(),
+  across: z.enum(["true", "false"]).optional().transform((v) => v === "true"),
+});
 
 export function statementRoutes(deps: ApiDeps) {
   const { db } = deps;
@@ -19,16 +27,32 @@ export function statementRoutes(deps: ApiDeps) {
       method: "post",
       path: "/statements/import",
       tags: ["statements"],
-      summary: "Import statements and votes (as read from a Polis export) into a community (stewards)",
+      summary: "Import a Polis conversation (as read from its export) into a conversation of the community: a new one, or the named one (stewards)",
       security,
-      request: { body: jsonBody(statementImportSchema.extend({ community: z.string() })) },
-      responses: { 200: jsonResponse(z.object({ statements: z.number(), votes: z.number() }), "What was imported") },
+      request: { body: jsonBody(conversationImportSchema) },
+      responses: { 200: jsonResponse(z.object({ conversation: z.string(), created: z.boolean(), statements: z.number(), votes: z.number(), participants: z.number() }), "What was imported") },
     }),
     (c) => {
-      const { community: handle, ...data } = c.req.valid("json");
-      const community = getCommunity(db, handle);
+      const data = c.req.valid("json");
+      const community = getCommunity(db, data.community);
       assertSteward(db, community, requireUser(c, db));
-      return c.json(importStatements(db, community, data), 200);
+      return c.json(importConversation(db, community, data), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/conversations",
+      tags: ["statements"],
+      summary: "A community's conversations",
+      request: { query: z.object({ community: z.string() }) },
+      responses: { 200: jsonResponse(z.array(Loose), "Conversations") },
+    }),
+    (c) => {
+      const community = getCommunity(db, c.req.valid("query").community);
+      const rows = listConversations(db, community).map((x) => ({ name: x.name, source: x.source, topic: x.topic, url: x.url, description: x.description }));
+      return c.json(rows as unknown as Record<string, unknown>[], 200);
     },
   );
 
@@ -37,16 +61,21 @@ export function statementRoutes(deps: ApiDeps) {
       method: "get",
       path: "/statements/export",
       tags: ["statements"],
-      summary: "Statements and votes in Polis export shapes (members and stewards)",
+      summary: "A conversation's statements, votes, participants and summary in Polis export shapes; across=true gives every conversation (members and stewards)",
       security,
-      request: { query: z.object({ community: z.string() }) },
-      responses: { 200: jsonResponse(Loose, "Statements and votes") },
+      request: { query: ScopeQuery },
+      responses: { 200: jsonResponse(Loose, "One conversation, or { conversations: [...] } with across=true") },
     }),
     (c) => {
-      const community = getCommunity(db, c.req.valid("query").community);
+      const query = c.req.valid("query");
+      const community = getCommunity(db, query.community);
       const user = requireUser(c, db);
       if (!user.isAdmin && !memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" can export its votes.`);
-      return c.json(exportStatements(db, community) as unknown as Record<string, unknown>, 200);
+      const scope = resolveScope(db, community, query);
+      const exports = scope.map((x) => exportConversation(db, x));
+      if (query.across) return c.json({ conversations: exports } as unknown as Record<string, unknown>, 200);
+      if (exports.length === 0) throw new NotFoundError(`"${community.handle}" has no statements yet.`);
+      return c.json(exports[0] as unknown as Record<string, unknown>, 200);
     },
   );
 
@@ -57,12 +86,12 @@ export function statementRoutes(deps: ApiDeps) {
       tags: ["statements"],
       summary: "Submit a statement (members); stewards moderate it before it is voted on",
       security,
-      request: { body: jsonBody(z.object({ community: z.string(), body: z.string().trim().min(1).max(1000), clauseId: z.string().optional() }).strict()) },
+      request: { body: jsonBody(z.object({ community: z.string(), body: z.string().trim().min(1).max(1000), clauseId: z.string().optional(), conversation: conversationName.optional() }).strict()) },
       responses: { 201: jsonResponse(Loose, "The statement") },
     }),
     (c) => {
       const body = c.req.valid("json");
-      const statement = submitStatement(db, getCommunity(db, body.community), requireUser(c, db), body.body, body.clauseId);
+      const statement = submitStatement(db, getCommunity(db, body.community), requireUser(c, db), body.body, body.clauseId, body.conversation);
       return c.json({ id: statement.id, body: statement.body, moderation: statement.moderation }, 201);
     },
   );
@@ -72,21 +101,25 @@ export function statementRoutes(deps: ApiDeps) {
       method: "get",
       path: "/statements",
       tags: ["statements"],
-      summary: "A community's statements with vote counts and (for members) your vote; stewards also see those awaiting moderation",
-      request: { query: z.object({ community: z.string() }) },
+      summary: "A community's statements (of one conversation, or of all with across=true) with vote counts and (for members) your vote; stewards also see those awaiting moderation",
+      request: { query: ScopeQuery },
       responses: { 200: jsonResponse(z.array(Loose), "Statements") },
     }),
     (c) => {
-      const community = getCommunity(db, c.req.valid("query").community);
+      const query = c.req.valid("query");
+      const community = getCommunity(db, query.community);
       const user = optionalUser(c, db);
       const role = user ? memberRole(db, community, user) : undefined;
       const steward = role === "steward" || user?.isAdmin === true;
-      const rows = statementTallies(db, community, role ? user : undefined);
+      const scope = resolveScope(db, community, query);
+      const names = new Map(scope.map((x) => [x.id, x.name]));
+      const rows = statementTallies(db, community, [...names.keys()], role ? user : undefined);
       const visible = rows.filter((row) => row.moderation === "accepted" || steward);
       return c.json(
         visible.map((row) => ({
           id: row.id,
           statement: row.externalId ?? `f${row.id}`,
+          conversation: names.get(row.conversationId!),
           body: row.body,
           author: row.author,
           clauseId: row.clauseId,
@@ -143,28 +176,36 @@ export function statementRoutes(deps: ApiDeps) {
       method: "get",
       path: "/opinions",
       tags: ["statements"],
-      summary: "Opinion groups (PCA + k-means, k by silhouette), per-group support, group-informed consensus and bridging scores",
-      request: { query: z.object({ community: z.string(), seed: z.coerce.number().int().optional() }) },
+      summary: "Opinion groups (as Polis: PCA, base clusters, groups by k-means, k by silhouette), per-group support, group-informed consensus and bridging scores, of one conversation or (across=true) of the whole community",
+      request: { query: ScopeQuery.extend({ seed: z.coerce.number().int().optional() }) },
       responses: { 200: jsonResponse(Loose, "The opinion landscape") },
     }),
     (c) => {
       const query = c.req.valid("query");
       const community = getCommunity(db, query.community);
-      const votes = opinionVotes(db, community);
-      const bodies = new Map(listStatements(db, community).map((s) => [String(s.id), { body: s.body, externalId: s.externalId }]));
-      if (votes.length === 0) return c.json({ participants: 0, groups: [], projection: [], statements: [], consensus: [], bridging: [] }, 200);
-      const groups = opinionGroups(votes, { seed: query.seed ?? 42 });
-      const stats = statementStats(votes, groups.groups);
-      const bridging = bridgingScores(votes, { seed: query.seed ?? 42 });
-      const label = (id: string) => ({ statement: bodies.get(id)?.externalId ?? id, body: bodies.get(id)?.body ?? "" });
+      const scope = resolveScope(db, community, query);
+      const { votes, moderatedOut } = opinionInput(db, scope);
+      const conversations = scope.map((x) => x.name);
+      const hidden = new Set(moderatedOut);
+      const shown = votes.filter((v) => !hidden.has(v.statement));
+      if (shown.length === 0) return c.json({ conversations, participants: 0, groups: [], projection: [], statements: [], consensus: [], bridging: [] }, 200);
+      const labels = new Map(listStatements(db, scope.map((x) => x.id)).map((s) => [String(s.id), { statement: s.externalId ?? `f${s.id}`, body: s.body, conversation: scope.find((x) => x.id === s.conversationId)?.name }]));
+      const groups = opinionGroups(votes, { seed: query.seed ?? 42, moderatedOut });
+      const stats = statementStats(shown, groups.groups);
+      const bridging = bridgingScores(shown, { seed: query.seed ?? 42 });
+      const label = (id: string) => labels.get(id) ?? { statement: id, body: "", conversation: undefined };
       const round = (x: number) => Number(x.toFixed(4));
       return c.json(
         {
+          conversations,
           participants: groups.projection.length,
           k: groups.k,
           silhouettes: groups.silhouettes,
           /** "silhouette", or "stability" with the best k of each leave-one-fold-out run when k was a close call. */
           kSelection: groups.kSelection,
+          baseClusters: groups.baseClusters,
+          /** What this snapshot cannot reproduce of Polis' history-dependent computation. */
+          snapshotLimits: groups.snapshotLimits,
           groups: groups.groups.map((g) => ({ id: g.id, size: g.members.length })),
           excluded: groups.excluded,
           /** Each clustered participant on the first two principal components, with their group. */

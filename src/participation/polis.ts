@@ -15,10 +15,12 @@
  * export has two duplicated pairs, both counted twice there), so `rawVotes`
  * is kept alongside the deduplicated `votes`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
+import { FedalignError } from "../errors.ts";
 import { compareIds } from "./ids.ts";
 import type { Vote } from "./opinions.ts";
 
@@ -43,6 +45,18 @@ export interface PolisParticipant {
   id: string;
   /** Polis' group id (`group-id`), or null when Polis did not cluster them. */
   group: string | null;
+  /** The external id Polis was given for them (`xid`), when any. */
+  xid?: string | null;
+}
+
+/** A row that was not used, or a remark on one that was, with where it is. */
+export interface ImportIssue {
+  file: string;
+  /** 1-based line of the file where the row starts (the header is line 1). */
+  line: number;
+  /** The comment id (comments.csv) or voter id (votes.csv, participants-votes.csv) of the row, when it has one. */
+  id: string | null;
+  problem: string;
 }
 
 export interface PolisExport {
@@ -50,37 +64,80 @@ export interface PolisExport {
   /** Latest vote per (participant, statement) pair, in file order of first appearance. */
   votes: TimedVote[];
   participants: PolisParticipant[];
+  /** summary.csv, key by key in file order. */
   summary: Record<string, string>;
   /** Number of data rows in votes.csv before the latest-per-pair dedupe. */
   rawVoteRows: number;
-  /** Every vote row of votes.csv in file order (comments.csv's agrees/disagrees count these). */
+  /** Every vote row used from votes.csv in file order (comments.csv's agrees/disagrees count these). */
   rawVotes: TimedVote[];
+  /** Rows that could not be used and were left out. */
+  skipped: ImportIssue[];
+  /** Rows kept with something missing (a comment without a timestamp). */
+  notes: ImportIssue[];
+  /** Columns a file has beyond those of a Polis export (their values are not imported). */
+  extraColumns: { file: string; columns: string[] }[];
+}
+
+/** Thrown by a strict read when any row would be skipped; lists every one. */
+export class PolisImportError extends FedalignError {
+  constructor(readonly skipped: ImportIssue[]) {
+    super(`Refused (--strict): ${skipped.length} row(s) cannot be used:\n${skipped.map(formatIssue).join("\n")}`);
+  }
+}
+
+export function formatIssue(issue: ImportIssue): string {
+  return `${issue.file}:${issue.line}${issue.id !== null ? ` (${issue.file === "comments.csv" ? "comment" : "voter"} ${issue.id})` : ""}: ${issue.problem}`;
 }
 
 type Row = Record<string, string>;
-
-function readCsv(path: string): Row[] {
-  return parse(readFileSync(path, "utf8"), {
-    columns: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    bom: true,
-  }) as Row[];
+interface Located {
+  row: Row;
+  line: number;
 }
 
-function int(value: string | undefined, fallback = 0): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : fallback;
+const COMMENT_COLUMNS = ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "comment-body"];
+const VOTE_COLUMNS = ["timestamp", "datetime", "comment-id", "voter-id", "vote"];
+const PARTICIPANT_COLUMNS = ["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"];
+
+/** The text of dir/name, or of dir/name.gz gunzipped; undefined when neither exists. */
+function readText(dir: string, name: string): string | undefined {
+  const plain = join(dir, name);
+  if (existsSync(plain)) return readFileSync(plain, "utf8");
+  if (existsSync(`${plain}.gz`)) return gunzipSync(readFileSync(`${plain}.gz`)).toString("utf8");
+  return undefined;
+}
+
+/** Rows with the line each starts on, and the header. */
+function readCsv(text: string, file: string): { header: string[]; rows: Located[] } {
+  let records: { record: Row; raw: string; info: { lines: number } }[];
+  try {
+    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true, info: true, raw: true });
+  } catch (error) {
+    throw new FedalignError(`${file} is not readable CSV: ${(error as Error).message}`);
+  }
+  const header = parse(text.split(/\r?\n/, 1)[0] ?? "", { bom: true })[0] as string[] | undefined;
+  const rows = records.map(({ record, raw, info }) => {
+    const body = raw.replace(/^[\r\n]+/, "").replace(/\r?\n$/, "");
+    return { row: record, line: info.lines - (body.match(/\n/g)?.length ?? 0) };
+  });
+  return { header: header ?? [], rows };
+}
+
+function requireColumns(header: string[], file: string, columns: string[]): void {
+  const missing = columns.filter((c) => !header.includes(c));
+  if (missing.length > 0) throw new FedalignError(`${file} lacks the column(s) ${missing.join(", ")}; is this a Polis export?`);
+}
+
+/** A timestamp cell: undefined when empty, NaN when not a number. */
+function timestampOf(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : NaN;
 }
 
 function voteValue(raw: string | undefined): 1 | -1 | 0 | null {
-  if (raw === undefined || raw.trim() === "") return null;
-  const n = Number(raw);
-  if (n === 1) return 1;
-  if (n === -1) return -1;
-  if (n === 0) return 0;
-  throw new Error(`Invalid Polis vote value ${JSON.stringify(raw)}`);
+  const n = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
+  return n === 1 ? 1 : n === -1 ? -1 : n === 0 ? 0 : null;
 }
 
 /**
@@ -99,57 +156,117 @@ export function latestVotes<V extends TimedVote>(votes: Iterable<V>): V[] {
   return [...byPair.values()];
 }
 
-/** Reads a Polis export directory. summary.csv and participants-votes.csv are optional. */
-export function readPolisExport(dir: string): PolisExport {
-  const statements: PolisStatement[] = readCsv(join(dir, "comments.csv")).map((r) => {
-    const ts = r["timestamp"];
-    const s: PolisStatement = {
-      id: String(r["comment-id"] ?? ""),
-      author: String(r["author-id"] ?? ""),
-      body: r["comment-body"] ?? "",
-      moderated: int(r["moderated"]),
-      agrees: int(r["agrees"]),
-      disagrees: int(r["disagrees"]),
-    };
-    if (ts !== undefined && ts.trim() !== "") s.timestamp = Number(ts);
-    return s;
-  });
+interface Collector {
+  skipped: ImportIssue[];
+  notes: ImportIssue[];
+  extraColumns: { file: string; columns: string[] }[];
+}
 
-  const voteRows = readCsv(join(dir, "votes.csv"));
-  const raw: TimedVote[] = [];
-  for (const r of voteRows) {
-    const value = voteValue(r["vote"]);
-    if (value === null) continue;
-    const v: TimedVote = { participant: String(r["voter-id"]), statement: String(r["comment-id"]), value };
-    const ts = r["timestamp"];
-    if (ts !== undefined && ts.trim() !== "") v.timestamp = Number(ts);
-    raw.push(v);
+function readComments(text: string, c: Collector): PolisStatement[] {
+  const file = "comments.csv";
+  const { header, rows } = readCsv(text, file);
+  requireColumns(header, file, ["comment-id", "comment-body"]);
+  const extra = header.filter((h) => !COMMENT_COLUMNS.includes(h));
+  if (extra.length > 0) c.extraColumns.push({ file, columns: extra });
+  const firstLine = new Map<string, number>();
+  const statements: PolisStatement[] = [];
+  for (const { row, line } of rows) {
+    const id = (row["comment-id"] ?? "").trim();
+    const skip = (problem: string) => c.skipped.push({ file, line, id: id === "" ? null : id, problem });
+    if (id === "") { skip("no comment-id"); continue; }
+    if (firstLine.has(id)) { skip(`duplicate comment-id (first on line ${firstLine.get(id)})`); continue; }
+    const body = row["comment-body"] ?? "";
+    if (body.trim() === "") { skip("empty comment-body"); continue; }
+    const moderatedRaw = (row["moderated"] ?? "").trim();
+    const moderated = moderatedRaw === "" ? 0 : Number(moderatedRaw);
+    if (moderated !== 1 && moderated !== 0 && moderated !== -1) { skip(`moderated is ${JSON.stringify(moderatedRaw)}, not 1, 0 or -1`); continue; }
+    const timestamp = timestampOf(row["timestamp"]);
+    if (Number.isNaN(timestamp)) { skip(`timestamp ${JSON.stringify(row["timestamp"])} is not a number`); continue; }
+    firstLine.set(id, line);
+    const s: PolisStatement = { id, author: String(row["author-id"] ?? ""), body, moderated, agrees: Number(row["agrees"]) || 0, disagrees: Number(row["disagrees"]) || 0 };
+    if (timestamp === undefined) c.notes.push({ file, line, id, problem: "no timestamp: kept, with its creation time unknown" });
+    else s.timestamp = timestamp;
+    statements.push(s);
   }
-  const votes = latestVotes(raw);
+  return statements;
+}
 
-  let participants: PolisParticipant[] = [];
-  try {
-    participants = readCsv(join(dir, "participants-votes.csv")).map((r) => {
-      const g = r["group-id"];
-      return { id: String(r["participant"]), group: g === undefined || g.trim() === "" ? null : g };
-    });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+function readVotes(text: string, known: Set<string>, c: Collector): TimedVote[] {
+  const file = "votes.csv";
+  const { header, rows } = readCsv(text, file);
+  requireColumns(header, file, ["comment-id", "voter-id", "vote"]);
+  const extra = header.filter((h) => !VOTE_COLUMNS.includes(h));
+  if (extra.length > 0) c.extraColumns.push({ file, columns: extra });
+  const votes: TimedVote[] = [];
+  for (const { row, line } of rows) {
+    const voter = (row["voter-id"] ?? "").trim();
+    const comment = (row["comment-id"] ?? "").trim();
+    const skip = (problem: string) => c.skipped.push({ file, line, id: voter === "" ? null : voter, problem });
+    if (voter === "") { skip("no voter-id"); continue; }
+    if (!known.has(comment)) { skip(comment === "" ? "no comment-id" : `unknown comment ${comment} (not in comments.csv, or skipped there)`); continue; }
+    const value = voteValue(row["vote"]);
+    if (value === null) { skip(`vote is ${JSON.stringify(row["vote"] ?? "")}, not 1, -1 or 0`); continue; }
+    const timestamp = timestampOf(row["timestamp"]);
+    if (timestamp === undefined) { skip("missing timestamp (needed to keep the latest of repeated votes)"); continue; }
+    if (Number.isNaN(timestamp)) { skip(`timestamp ${JSON.stringify(row["timestamp"])} is not a number`); continue; }
+    votes.push({ participant: voter, statement: comment, value, timestamp });
   }
+  return votes;
+}
 
+function readParticipants(text: string, known: Set<string>, c: Collector): PolisParticipant[] {
+  const file = "participants-votes.csv";
+  const { header, rows } = readCsv(text, file);
+  requireColumns(header, file, ["participant"]);
+  // Besides Polis' own columns there is one per comment id; a column named
+  // like a comment that comments.csv skipped is still a comment column.
+  const extra = header.filter((h) => !PARTICIPANT_COLUMNS.includes(h) && !known.has(h) && !/^\d+$/.test(h));
+  if (extra.length > 0) c.extraColumns.push({ file, columns: extra });
+  const participants: PolisParticipant[] = [];
+  const seen = new Set<string>();
+  for (const { row, line } of rows) {
+    const id = (row["participant"] ?? "").trim();
+    if (id === "") { c.skipped.push({ file, line, id: null, problem: "no participant id" }); continue; }
+    if (seen.has(id)) { c.skipped.push({ file, line, id, problem: "participant listed twice" }); continue; }
+    seen.add(id);
+    const g = (row["group-id"] ?? "").trim();
+    const xid = (row["xid"] ?? "").trim();
+    participants.push({ id, group: g === "" ? null : g, ...(xid !== "" ? { xid } : {}) });
+  }
+  return participants;
+}
+
+function readSummary(text: string): Record<string, string> {
   const summary: Record<string, string> = {};
-  try {
-    const rows = parse(readFileSync(join(dir, "summary.csv"), "utf8"), {
-      relax_column_count: true,
-      skip_empty_lines: true,
-      bom: true,
-    }) as string[][];
-    for (const row of rows) if (row[0] !== undefined) summary[row[0]] = row[1] ?? "";
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
+  const rows = parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
+  for (const row of rows) if (row[0] !== undefined) summary[row[0]] = row[1] ?? "";
+  return summary;
+}
 
-  return { statements, votes, participants, summary, rawVoteRows: voteRows.length, rawVotes: raw };
+/**
+ * Reads a Polis export directory (each file plain or gzipped, `name.csv.gz`).
+ * comments.csv and votes.csv are required; participants-votes.csv and
+ * summary.csv optional. Rows that cannot be used are left out and listed in
+ * `skipped` with their file, line and id; with `strict`, any such row refuses
+ * the whole export instead (PolisImportError).
+ */
+export function readPolisExport(dir: string, options: { strict?: boolean } = {}): PolisExport {
+  const c: Collector = { skipped: [], notes: [], extraColumns: [] };
+  const commentsText = readText(dir, "comments.csv");
+  const votesText = readText(dir, "votes.csv");
+  if (commentsText === undefined || votesText === undefined) {
+    throw new FedalignError(`${dir} is not a Polis export: it needs comments.csv and votes.csv (plain or .gz).`);
+  }
+  const statements = readComments(commentsText, c);
+  const known = new Set(statements.map((s) => s.id));
+  const raw = readVotes(votesText, known, c);
+  const participantsText = readText(dir, "participants-votes.csv");
+  const participants = participantsText === undefined ? [] : readParticipants(participantsText, known, c);
+  const summaryText = readText(dir, "summary.csv");
+  const summary = summaryText === undefined ? {} : readSummary(summaryText);
+  if (options.strict && c.skipped.length > 0) throw new PolisImportError(c.skipped);
+  const rawVoteRows = raw.length + c.skipped.filter((i) => i.file === "votes.csv").length;
+  return { statements, votes: latestVotes(raw), participants, summary, rawVoteRows, rawVotes: raw, ...c };
 }
 
 export interface WritePolisOptions {
@@ -159,10 +276,8 @@ export interface WritePolisOptions {
   summary?: Record<string, string>;
 }
 
-/** Deterministic fallback timestamps: 2020-01-01T00:00:00Z plus one second per row. */
-const FALLBACK_EPOCH = Date.UTC(2020, 0, 1);
-
-function datetime(ts: number): string {
+function datetime(ts: number | undefined): string {
+  if (ts === undefined) return "";
   // Polis writes e.g. "Wed Jul 27 22:09:49 WIB 2022"; we write the UTC equivalent.
   const d = new Date(ts);
   const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][d.getUTCDay()];
@@ -174,19 +289,16 @@ function datetime(ts: number): string {
 /**
  * Writes comments.csv, votes.csv, participants-votes.csv and summary.csv in
  * Polis' export column shapes. Votes are deduplicated (latest per pair) first.
- * Statements' `agrees`/`disagrees` are written as given. Missing timestamps get
- * a deterministic fallback. participants-votes.csv lists every participant who
- * voted (plus any given in `participants`), with one column per statement that
- * is not moderated out.
+ * Statements' `agrees`/`disagrees` are written as given. An unknown timestamp
+ * is written empty. participants-votes.csv lists every participant who voted
+ * (plus any given in `participants`) with their group and xid, and one column
+ * per statement that is not moderated out.
  */
 export function writePolisExport(dir: string, data: WritePolisOptions): void {
   mkdirSync(dir, { recursive: true });
   const votes = latestVotes(data.votes);
 
-  const commentRows = data.statements.map((s, i) => {
-    const ts = s.timestamp ?? FALLBACK_EPOCH + i * 1000;
-    return [ts, datetime(ts), s.id, s.author, s.agrees, s.disagrees, s.moderated, s.body];
-  });
+  const commentRows = data.statements.map((s) => [s.timestamp ?? "", datetime(s.timestamp), s.id, s.author, s.agrees, s.disagrees, s.moderated, s.body]);
   writeFileSync(
     join(dir, "comments.csv"),
     stringify(commentRows, {
@@ -195,10 +307,7 @@ export function writePolisExport(dir: string, data: WritePolisOptions): void {
     }),
   );
 
-  const voteRows = votes.map((v, i) => {
-    const ts = v.timestamp ?? FALLBACK_EPOCH + i * 1000;
-    return [ts, datetime(ts), v.statement, v.participant, v.value];
-  });
+  const voteRows = votes.map((v) => [v.timestamp ?? "", datetime(v.timestamp), v.statement, v.participant, v.value]);
   writeFileSync(
     join(dir, "votes.csv"),
     stringify(voteRows, { header: true, columns: ["timestamp", "datetime", "comment-id", "voter-id", "vote"] }),
@@ -206,8 +315,7 @@ export function writePolisExport(dir: string, data: WritePolisOptions): void {
 
   // participants-votes.csv
   const columns = data.statements.filter((s) => s.moderated >= 0).map((s) => s.id).sort(compareIds);
-  const groupOf = new Map<string, string | null>();
-  for (const p of data.participants ?? []) groupOf.set(p.id, p.group);
+  const known = new Map((data.participants ?? []).map((p) => [p.id, p]));
   const byParticipant = new Map<string, Map<string, 1 | -1 | 0>>();
   for (const p of data.participants ?? []) byParticipant.set(p.id, new Map());
   for (const v of votes) {
@@ -227,8 +335,8 @@ export function writePolisExport(dir: string, data: WritePolisOptions): void {
     }
     return [
       id,
-      "",
-      groupOf.get(id) ?? "",
+      known.get(id)?.xid ?? "",
+      known.get(id)?.group ?? "",
       authored.get(id) ?? 0,
       m.size,
       agree,
