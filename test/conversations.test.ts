@@ -1,0 +1,136 @@
+/**
+ * Conversations as a scope: two Polis conversations imported into one
+ * community stay apart, each analysed as it is alone, and together on request;
+ * export then re-import keeps the matrix, groups, moderation and timestamps.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDatabase, type Db } from "../db/client.ts";
+import { openInstanceDatabase } from "../db/open.ts";
+import { createUser } from "../src/accounts/users.ts";
+import { createCommunity, type Community } from "../src/communities.ts";
+import { exportConversation, importConversation, listConversations, opinionInput, resolveScope } from "../src/participation/conversations.ts";
+import { denseVotes, opinionGroups, voteMatrix } from "../src/participation/opinions.ts";
+import { readPolisExport, writePolisExport, type PolisExport } from "../src/participation/polis.ts";
+import { listStatements } from "../src/participation/statements.ts";
+
+const FIXTURES = "test/fixtures/polis";
+const LONDON = readPolisExport(join(FIXTURES, "london.youth.policing"));
+const SEATTLE = readPolisExport(join(FIXTURES, "15-per-hour-seattle"));
+
+let dir: string;
+let db: Db;
+let shared: Community;
+let alone: Community[];
+
+const payload = (community: Community, conversation: string, ex: PolisExport, mustBeNew = true) => ({
+  community: community.handle,
+  conversation,
+  mustBeNew,
+  summary: Object.entries(ex.summary),
+  statements: ex.statements,
+  votes: ex.votes,
+  participants: ex.participants.map((p) => ({ id: p.id, group: p.group, xid: p.xid ?? null })),
+});
+
+/** Opinion groups of a scope, members named by their Polis participant id. */
+function groupsOf(community: Community, scope: { conversation?: string; across?: boolean }) {
+  const input = opinionInput(db, resolveScope(db, community, scope));
+  const result = opinionGroups(input.votes, { moderatedOut: input.moderatedOut });
+  return { k: result.k, groups: result.groups.map((g) => g.members), participants: result.projection.length };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "conversations-"));
+  db = openInstanceDatabase(join(dir, "data"), "create");
+  const steward = await createUser(db, { username: "stella", password: "a long passphrase" });
+  shared = await createCommunity(db, { handle: "civic", name: "Civic", steward });
+  alone = [await createCommunity(db, { handle: "london", name: "London", steward }), await createCommunity(db, { handle: "seattle", name: "Seattle", steward })];
+  importConversation(db, shared, payload(shared, "london", LONDON));
+  importConversation(db, shared, payload(shared, "seattle", SEATTLE));
+  importConversation(db, alone[0]!, payload(alone[0]!, "london", LONDON));
+  importConversation(db, alone[1]!, payload(alone[1]!, "seattle", SEATTLE));
+});
+
+afterAll(() => {
+  closeDatabase(db);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("two conversations in one community", () => {
+  it("stay apart: 39 + 54 = 93 statements, votes per conversation", () => {
+    const [london, seattle] = listConversations(db, shared);
+    expect([london!.name, seattle!.name]).toEqual(["london", "seattle"]);
+    expect(listStatements(db, [london!.id])).toHaveLength(39);
+    expect(listStatements(db, [seattle!.id])).toHaveLength(54);
+    expect(listStatements(db, [london!.id, seattle!.id])).toHaveLength(93);
+    expect(exportConversation(db, london!).votes).toHaveLength(LONDON.votes.length);
+    expect(exportConversation(db, seattle!).votes).toHaveLength(SEATTLE.votes.length);
+    expect(london!.topic).toBe(LONDON.summary["topic"]);
+    expect(seattle!.url).toBe("https://pol.is/2demo");
+  });
+
+  it("each conversation's opinions are what they are alone", () => {
+    for (const [name, community] of [["london", alone[0]!], ["seattle", alone[1]!]] as const) {
+      const inShared = groupsOf(shared, { conversation: name });
+      const byItself = groupsOf(community, {});
+      expect(inShared).toEqual(byItself);
+      expect(inShared.k).toBe(Number((name === "london" ? LONDON : SEATTLE).summary["groups"]));
+    }
+  });
+
+  it("asks which conversation when there are several, and analyses all of them together on request", () => {
+    expect(() => resolveScope(db, shared, {})).toThrow(/2 conversations \(london, seattle\)/);
+    expect(() => resolveScope(db, shared, { conversation: "nope" })).toThrow(/no conversation "nope"/);
+    const across = groupsOf(shared, { across: true });
+    // Participant ids restart in every Polis conversation: across, they stay two people.
+    expect(across.participants).toBe(groupsOf(shared, { conversation: "london" }).participants + groupsOf(shared, { conversation: "seattle" }).participants);
+    expect(across.groups.flat().filter((p) => p === "london/1" || p === "seattle/1")).toHaveLength(2);
+  });
+
+  it("refuses an import meant to start a conversation when the name is taken, changing nothing", () => {
+    expect(() => importConversation(db, shared, payload(shared, "london", SEATTLE))).toThrow(/already has a conversation named "london"/);
+    expect(listStatements(db, listConversations(db, shared).map((c) => c.id))).toHaveLength(93);
+  });
+});
+
+describe("export then re-import", () => {
+  it("gives the same matrix, groups, moderation, summary and timestamps", () => {
+    const [london] = listConversations(db, shared);
+    const out = join(dir, "export");
+    writePolisExport(out, exportConversation(db, london!));
+    const back = readPolisExport(out);
+    expect(back.skipped).toEqual([]);
+    expect(denseVotes(voteMatrix(back.votes))).toEqual(denseVotes(voteMatrix(LONDON.votes)));
+    expect(back.votes.map((v) => `${v.participant}/${v.statement}/${v.timestamp}`).sort()).toEqual(LONDON.votes.map((v) => `${v.participant}/${v.statement}/${v.timestamp}`).sort());
+    const key = (s: { id: string; moderated: number; timestamp?: number; body: string; author: string }) => [s.id, s.moderated, s.timestamp, s.body, s.author];
+    expect(back.statements.map(key)).toEqual(LONDON.statements.map(key));
+    expect(back.participants.map((p) => [p.id, p.group]).sort()).toEqual(LONDON.participants.map((p) => [p.id, p.group]).sort());
+    expect(back.summary).toEqual(LONDON.summary);
+
+    // And into the database again: a new conversation with the same contents.
+    importConversation(db, shared, payload(shared, "london-again", back));
+    const again = listConversations(db, shared).find((c) => c.name === "london-again")!;
+    const strip = ({ conversation: _, ...rest }: ReturnType<typeof exportConversation>) => rest;
+    expect(strip(exportConversation(db, again))).toEqual(strip(exportConversation(db, london!)));
+  });
+
+  it("writes an unknown timestamp empty, never 1970, and keeps Polis' unmoderated (0) apart from accepted (1)", () => {
+    const out = join(dir, "partial");
+    writePolisExport(out, {
+      statements: [
+        { id: "1", author: "a", body: "Known", moderated: 1, agrees: 1, disagrees: 0, timestamp: 1_600_000_000_000 },
+        { id: "2", author: "a", body: "Unknown", moderated: 0, agrees: 0, disagrees: 0 },
+      ],
+      votes: [{ participant: "p", statement: "1", value: 1, timestamp: 1_600_000_001_000 }],
+    });
+    const back = readPolisExport(out);
+    expect(back.statements.map((s) => [s.id, s.moderated, s.timestamp])).toEqual([["1", 1, 1_600_000_000_000], ["2", 0, undefined]]);
+    expect(back.notes).toEqual([{ file: "comments.csv", line: 3, id: "2", problem: expect.stringMatching(/no timestamp/) }]);
+    importConversation(db, shared, payload(shared, "partial", back));
+    const exported = exportConversation(db, listConversations(db, shared).find((c) => c.name === "partial")!);
+    expect(exported.statements.map((s) => [s.id, s.moderated, s.timestamp])).toEqual([["1", 1, 1_600_000_000_000], ["2", 0, undefined]]);
+  });
+});
