@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { denseVotes, voteMatrix } from "../src/participation/opinions.ts";
-import { readPolisExport, writePolisExport } from "../src/participation/polis.ts";
+import { PolisImportError, readPolisExport, writePolisExport } from "../src/participation/polis.ts";
 
 const DIR = "test/fixtures/polis/london.youth.policing";
 
@@ -56,14 +56,75 @@ describe("Polis export", () => {
       expect(readFileSync(join(dir, "participants-votes.csv"), "utf8").split("\n")[0]).toBe(
         readFileSync(join(DIR, "participants-votes.csv"), "utf8").split("\n")[0],
       );
-      // Without timestamps a deterministic fallback is written.
+      // Without timestamps the cells stay empty (never 1970 or a made-up date).
       const dir2 = mkdtempSync(join(tmpdir(), "polis-"));
       writePolisExport(dir2, { statements: [{ id: "1", author: "a", body: 'x, "y"', moderated: 1, agrees: 1, disagrees: 0 }], votes: [{ participant: "p", statement: "1", value: 1 }] });
       expect(readPolisExport(dir2).statements[0]!.body).toBe('x, "y"');
-      expect(readFileSync(join(dir2, "votes.csv"), "utf8")).toContain("1577836800000");
+      expect(readFileSync(join(dir2, "votes.csv"), "utf8").split("\n")[1]).toBe(",,1,p,1");
       rmSync(dir2, { recursive: true, force: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** A copy of the London export with some lines of one file replaced (1-based line numbers). */
+function corrupted(file: string, edit: (lines: string[]) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), "polis-bad-"));
+  cpSync(DIR, dir, { recursive: true });
+  const lines = readFileSync(join(dir, file), "utf8").split("\n");
+  edit(lines);
+  writeFileSync(join(dir, file), lines.join("\n"));
+  return dir;
+}
+
+describe("imports that keep what they can", () => {
+  it("skips a comment with an empty body, reports it by id and line, and imports every other comment", () => {
+    const lines = readFileSync(join(DIR, "comments.csv"), "utf8").split("\n");
+    const at = lines.findIndex((l) => /^\d+,[^,]*,12,/.test(l)); // comment 12
+    const dir = corrupted("comments.csv", (ls) => (ls[at] = ls[at]!.replace(/,[^,]*$/, ',""')));
+    try {
+      const ex = readPolisExport(dir);
+      expect(ex.statements).toHaveLength(38);
+      expect(ex.statements.some((s) => s.id === "12")).toBe(false);
+      expect(ex.skipped[0]).toEqual({ file: "comments.csv", line: at + 1, id: "12", problem: "empty comment-body" });
+      // Its votes name a comment that was skipped: each is reported too, by voter and line.
+      const orphaned = ex.skipped.filter((i) => i.file === "votes.csv");
+      expect(orphaned.length).toBe(readPolisExport(DIR).rawVotes.filter((v) => v.statement === "12").length);
+      expect(orphaned[0]!.problem).toMatch(/unknown comment 12/);
+      expect(ex.votes.length + orphaned.length).toBe(638);
+      expect(() => readPolisExport(dir, { strict: true })).toThrow(PolisImportError);
+      expect(() => readPolisExport(dir, { strict: true })).toThrow(/comments\.csv:\d+ \(comment 12\): empty comment-body/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("skips bad vote values and missing timestamps with voter id and line, and reports extra columns", () => {
+    const dir = corrupted("votes.csv", (ls) => {
+      ls[0] = `${ls[0]},weight`;
+      ls[1] = ls[1]!.replace(/,-?[01]$/, ",2");
+      ls[2] = ls[2]!.replace(/^\d+,/, ",");
+    });
+    try {
+      const ex = readPolisExport(dir);
+      const voter = (n: number) => readFileSync(join(DIR, "votes.csv"), "utf8").split("\n")[n]!.split(",")[3]!;
+      expect(ex.skipped).toEqual([
+        { file: "votes.csv", line: 2, id: voter(1), problem: 'vote is "2", not 1, -1 or 0' },
+        { file: "votes.csv", line: 3, id: voter(2), problem: expect.stringMatching(/^missing timestamp/) },
+      ]);
+      expect(ex.extraColumns).toEqual([{ file: "votes.csv", columns: ["weight"] }]);
+      expect(ex.rawVoteRows).toBe(640);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads gzipped files (the larger conversations are kept as .csv.gz)", () => {
+    const ex = readPolisExport("test/fixtures/polis/15-per-hour-seattle");
+    expect(ex.statements).toHaveLength(54);
+    expect(ex.participants).toHaveLength(339);
+    expect(ex.skipped).toEqual([]);
+    expect(ex.summary["groups"]).toBe("2");
   });
 });
