@@ -2,7 +2,7 @@
  * Proposals, decision rules and statements end to end against a running
  * instance, through the CLI and the API.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import { fetchAp, freePort, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
 const LONDON = fileURLToPath(new URL("./fixtures/polis/london.youth.policing", import.meta.url));
+const SEATTLE = fileURLToPath(new URL("./fixtures/polis/15-per-hour-seattle", import.meta.url));
 
 let a: TestInstance;
 let work: string;
@@ -184,6 +185,40 @@ describe("statements and opinions", () => {
       return data.votes.map((v) => `${v.participant}/${v.statement}/${v.value}`).sort();
     };
     expect(await matrix("youth2")).toEqual(await matrix("youth"));
+  });
+
+  it("keeps a second conversation apart, reports a bad row by id and line, and --strict refuses the file", async () => {
+    const cli = (...args: string[]) => runCli(["--server", a.origin, "--token", steward.token, ...args]);
+    const seattle = await cli("statements", "import-polis", "youth", SEATTLE);
+    expect(seattle.code, seattle.stderr).toBe(0);
+    expect(seattle.stdout).toMatch(/Imported 54 statements and 2872 votes into the new conversation "15-per-hour-seattle"/);
+    const again = await cli("statements", "import-polis", "youth", SEATTLE);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already has a conversation named "15-per-hour-seattle"/);
+    const listed = await a.api<{ conversation: string }[]>("GET", "statements?community=youth&across=true", { token: steward.token });
+    expect(listed.body).toHaveLength(93);
+    const ambiguous = await a.api<{ detail: string }>("GET", "opinions?community=youth");
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.detail).toMatch(/name one \(conversation\), or ask for all of them \(across\)/);
+    const london = await runCli(["--server", a.origin, "opinions", "youth", "--conversation", "london.youth.policing"]);
+    expect(london.stdout).toMatch(/24 participants in 3 opinion groups/);
+
+    // A copy of London whose comment 12 has an empty body.
+    const bad = join(work, "bad-london");
+    cpSync(LONDON, bad, { recursive: true });
+    const lines = readFileSync(join(bad, "comments.csv"), "utf8").split("\n");
+    const at = lines.findIndex((l) => /^\d+,[^,]*,12,/.test(l));
+    lines[at] = lines[at]!.replace(/,[^,]*$/, ',""');
+    writeFileSync(join(bad, "comments.csv"), lines.join("\n"));
+    const strict = await cli("statements", "import-polis", "youth", bad, "--conversation", "strict", "--strict");
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toContain(`comments.csv:${at + 1} (comment 12): empty comment-body`);
+    expect((await a.api<unknown[]>("GET", "conversations?community=youth")).body).toHaveLength(2);
+    const lenient = await cli("statements", "import-polis", "youth", bad, "--conversation", "lenient");
+    expect(lenient.code, lenient.stderr).toBe(0);
+    expect(lenient.stdout).toMatch(/Imported 38 statements/);
+    expect(lenient.stdout).toContain(`comments.csv:${at + 1} (comment 12): empty comment-body`);
+    expect(lenient.stdout).toMatch(/votes\.csv:\d+ \(voter \d+\): unknown comment 12/);
   });
 });
 

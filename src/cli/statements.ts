@@ -64,7 +64,7 @@ export function registerStatementCommands(program: Command): void {
         conversation: name,
         mustBeNew: options.conversation === undefined,
         summary: Object.entries(data.summary),
-        statements: data.statements,
+        statements: data.statements.map((s) => ({ id: s.id, author: s.author, body: s.body, moderated: s.moderated, ...(s.timestamp !== undefined ? { timestamp: s.timestamp } : {}) })),
         votes: data.votes,
         participants: data.participants.map((p) => ({ id: p.id, group: p.group, xid: p.xid ?? null })),
       });

@@ -43,6 +43,34 @@ const STATEMENT_CHOICES = [
   { value: "pass", label: "Pass" },
 ];
 
+/**
+ * The conversation a page shows: `?conversation=name`, or all of the
+ * community's together when none is named (one conversation is the usual case).
+ */
+function scopeOf(c: Context<WebEnv>): { query: string; name: string | undefined } {
+  const name = c.req.query("conversation") || undefined;
+  return { name, query: name ? `&conversation=${encodeURIComponent(name)}` : "&across=true" };
+}
+
+/** Links to each conversation of the community (shown when it has more than one). */
+function ConversationNav(props: { base: string; names: string[]; current: string | undefined }) {
+  if (props.names.length < 2) return <></>;
+  return (
+    <nav aria-label="Conversations">
+      <p>
+        Conversations:{" "}
+        {props.current === undefined ? <strong>all</strong> : <a href={props.base}>all</a>}
+        {props.names.map((name) => (
+          <>
+            {" · "}
+            {props.current === name ? <strong>{name}</strong> : <a href={`${props.base}?conversation=${encodeURIComponent(name)}`}>{name}</a>}
+          </>
+        ))}
+      </p>
+    </nav>
+  );
+}
+
 /** How many consensus and bridging statements to list. */
 const TOP = 5;
 
@@ -52,7 +80,9 @@ export function statementPages() {
   const statementsPage = async (c: Context<WebEnv>, submitted?: { text: string; error: string }) => {
     const handle = c.req.param("handle") ?? "";
     const community = communityOrThrow(c, handle);
-    const rows = await readApi<StatementView[]>(c, `/statements?community=${encodeURIComponent(handle)}`);
+    const scope = scopeOf(c);
+    const rows = await readApi<StatementView[]>(c, `/statements?community=${encodeURIComponent(handle)}${scope.query}`);
+    const names = (await readApi<{ name: string }[]>(c, `/conversations?community=${encodeURIComponent(handle)}`)).map((x) => x.name);
     const member = roleIn(c, community) !== undefined;
     const steward = isSteward(c, community);
     const accepted = rows.filter((row) => row.moderation === "accepted");
@@ -61,6 +91,7 @@ export function statementPages() {
     return c.render(
       <>
         <h1>Statements of {community.name}</h1>
+        <ConversationNav base={links.communityStatements(community.handle)} names={names} current={scope.name} />
         <p>
           Agree, disagree or pass on each statement; you can change your vote. The <a href={links.communityOpinions(community.handle)}>opinion groups</a> are worked out
           from everyone's votes.
@@ -178,11 +209,14 @@ export function statementPages() {
   pages.get("/actors/:handle/opinions", async (c) => {
     const handle = c.req.param("handle");
     const community = communityOrThrow(c, handle);
-    const opinions = await readApi<OpinionsView>(c, `/opinions?community=${encodeURIComponent(handle)}`);
+    const scope = scopeOf(c);
+    const opinions = await readApi<OpinionsView>(c, `/opinions?community=${encodeURIComponent(handle)}${scope.query}`);
+    const names = (await readApi<{ name: string }[]>(c, `/conversations?community=${encodeURIComponent(handle)}`)).map((x) => x.name);
     const groups = opinions.groups;
     return c.render(
       <>
         <h1>Opinion groups in {community.name}</h1>
+        <ConversationNav base={links.communityOpinions(community.handle)} names={names} current={scope.name} />
         {opinions.participants === 0 ? (
           <p>
             No votes yet. <a href={links.communityStatements(community.handle)}>Vote on statements</a> and the groups appear here.
