@@ -223,7 +223,7 @@ describe("participation pages", () => {
   });
 
   it("maps the London conversation's opinion groups, with consensus and bridging statements", async () => {
-    const api = await a.api<{ participants: number; groups: { size: number }[]; projection: unknown[] }>("GET", "opinions?community=youth");
+    const api = await a.api<{ participants: number; groups: { size: number }[]; projection: unknown[] }>("GET", "opinions?community=youth&across=true"); // the page shows all conversations unless one is named
     expect(api.body.participants).toBeGreaterThan(10);
     const context = await newContext(browser);
     const page = await context.newPage();
