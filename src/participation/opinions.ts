@@ -15,7 +15,6 @@
  * Everything is deterministic for a fixed seed: ids are sorted (numerically
  * when both are numbers), and every random choice comes from a seeded PRNG.
  */
-import { kmeans } from "ml-kmeans";
 import { Matrix } from "ml-matrix";
 import { PCA } from "ml-pca";
 import { compareIds } from "./ids.ts";
@@ -506,8 +505,8 @@ interface BaseClusterSet {
 /**
  * Polis' base clusters: k-means with k = min(baseK, distinct points) on the
  * participants' projections. "polis" starts from the first k distinct points
- * in participant order (Polis' init-clusters on a first run); "kmeans++" is
- * the library's seeded k-means++. Empty clusters are dropped.
+ * in participant order (Polis' init-clusters on a first run); "kmeans++" from
+ * seeded k-means++. Empty clusters are dropped.
  */
 function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "polis" | "kmeans++", seed: number): BaseClusterSet {
   const n = xs.length;
@@ -527,8 +526,8 @@ function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "
     const index = new Map([...seen].map((key, i) => [key, i]));
     labels = Int32Array.from(points, (p) => index.get(`${p[0]},${p[1]}`)!);
   } else {
-    const initialization = init === "polis" ? distinct.slice(0, k).map((p) => [...p]) : "kmeans++";
-    labels = Int32Array.from(kmeans(points, k, { initialization, seed, maxIterations: 100 }).clusters);
+    const centres = init === "polis" ? distinct.slice(0, k) : kmeansPlusPlus(xs, ys, new Float64Array(n).fill(1), k, seededRandom(seed));
+    labels = lloyd(xs, ys, new Float64Array(n).fill(1), centres, 100);
   }
   const used = new Int32Array(k).fill(-1);
   let nb = 0;
@@ -550,31 +549,114 @@ function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "
 }
 
 /**
- * Groups of base clusters: k-means weighted by base-cluster size, which is
- * k-means on every participant placed at their base cluster's centre; the
- * library runs on that, seeded k-means++ with restarts, lowest weighted
- * inertia wins. Returns the group of each base cluster.
+ * Weighted k-means (Lloyd) in two dimensions on typed arrays: ml-kmeans has
+ * no weights, and its array-of-arrays steps are too slow for 100,000
+ * participants against 100 centres. Stops when no assignment changes or
+ * after `maxIterations`. Returns each point's centre.
  */
-function groupBaseClusters(base: BaseClusterSet, k: number, seed: number, restarts: number): Int32Array {
-  const points: number[][] = [];
-  const first = new Int32Array(base.size.length);
-  for (let b = 0; b < base.size.length; b++) {
-    first[b] = points.length;
-    for (let j = 0; j < base.size[b]!; j++) points.push([base.cx[b]!, base.cy[b]!]);
-  }
-  let bestRun: { labels: Int32Array; inertia: number } | undefined;
-  for (let t = 0; t < restarts; t++) {
-    const res = kmeans(points, k, { seed: seed + t, initialization: "kmeans++", maxIterations: 300 });
-    let inertia = 0;
-    res.clusters.forEach((c, i) => {
-      const ctr = res.centroids[c]!;
-      inertia += (points[i]![0]! - ctr[0]!) ** 2 + (points[i]![1]! - ctr[1]!) ** 2;
-    });
-    if (bestRun === undefined || inertia < bestRun.inertia - 1e-12) {
-      bestRun = { labels: Int32Array.from(first, (i) => res.clusters[i]!), inertia };
+function lloyd(xs: Float64Array, ys: Float64Array, w: Float64Array, start: number[][], maxIterations: number): Int32Array {
+  const n = xs.length;
+  const k = start.length;
+  const cx = Float64Array.from(start, (c) => c[0]!);
+  const cy = Float64Array.from(start, (c) => c[1]!);
+  const labels = new Int32Array(n).fill(-1);
+  const sx = new Float64Array(k);
+  const sy = new Float64Array(k);
+  const sw = new Float64Array(k);
+  for (let it = 0; it < maxIterations; it++) {
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < k; c++) {
+        const dx = xs[i]! - cx[c]!;
+        const dy = ys[i]! - cy[c]!;
+        const d = dx * dx + dy * dy;
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
+      }
+      if (labels[i] !== best) {
+        labels[i] = best;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    sx.fill(0);
+    sy.fill(0);
+    sw.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      sx[c]! += w[i]! * xs[i]!;
+      sy[c]! += w[i]! * ys[i]!;
+      sw[c]! += w[i]!;
+    }
+    // An emptied centre stays where it was (as ml-kmeans and Polis do).
+    for (let c = 0; c < k; c++) {
+      if (sw[c]! > 0) {
+        cx[c] = sx[c]! / sw[c]!;
+        cy[c] = sy[c]! / sw[c]!;
+      }
     }
   }
+  return labels;
+}
+
+/** Weighted k-means++ seeding: each next centre drawn with probability ∝ weight × squared distance to the nearest chosen one. */
+function kmeansPlusPlus(xs: Float64Array, ys: Float64Array, w: Float64Array, k: number, rand: () => number): number[][] {
+  const n = xs.length;
+  const pick = (score: (i: number) => number): number => {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += score(i);
+    let r = rand() * total;
+    for (let i = 0; i < n; i++) {
+      r -= score(i);
+      if (r < 0) return i;
+    }
+    return n - 1;
+  };
+  const d2 = new Float64Array(n).fill(Infinity);
+  const centres: number[][] = [];
+  let next = pick((i) => w[i]!);
+  for (let c = 0; c < k; c++) {
+    centres.push([xs[next]!, ys[next]!]);
+    for (let i = 0; i < n; i++) d2[i] = Math.min(d2[i]!, (xs[i]! - xs[next]!) ** 2 + (ys[i]! - ys[next]!) ** 2);
+    if (c + 1 < k) next = pick((i) => w[i]! * d2[i]!);
+  }
+  return centres;
+}
+
+/**
+ * Groups of base clusters: k-means weighted by base-cluster size (Polis'
+ * group clustering), seeded weighted k-means++ with restarts; the lowest
+ * weighted inertia wins. Returns the group of each base cluster.
+ */
+function groupBaseClusters(base: BaseClusterSet, k: number, seed: number, restarts: number): Int32Array {
+  let bestRun: { labels: Int32Array; inertia: number } | undefined;
+  for (let t = 0; t < restarts; t++) {
+    const centres = kmeansPlusPlus(base.cx, base.cy, base.size, k, seededRandom(seed + t));
+    const labels = lloyd(base.cx, base.cy, base.size, centres, 300);
+    const inertia = weightedInertia(base, labels, k);
+    if (bestRun === undefined || inertia < bestRun.inertia - 1e-12) bestRun = { labels, inertia };
+  }
   return bestRun!.labels;
+}
+
+function weightedInertia(base: BaseClusterSet, labels: Int32Array, k: number): number {
+  const sx = new Float64Array(k);
+  const sy = new Float64Array(k);
+  const sw = new Float64Array(k);
+  labels.forEach((c, b) => {
+    sx[c]! += base.size[b]! * base.cx[b]!;
+    sy[c]! += base.size[b]! * base.cy[b]!;
+    sw[c]! += base.size[b]!;
+  });
+  let inertia = 0;
+  labels.forEach((c, b) => {
+    inertia += base.size[b]! * ((base.cx[b]! - sx[c]! / sw[c]!) ** 2 + (base.cy[b]! - sy[c]! / sw[c]!) ** 2);
+  });
+  return inertia;
 }
 
 /**
