@@ -14,6 +14,11 @@
  * Polis' own agrees/disagrees in comments.csv count the raw rows (the London
  * export has two duplicated pairs, both counted twice there), so `rawVotes`
  * is kept alongside the deduplicated `votes`.
+ *
+ * Reading keeps what it can: a row that cannot be used is left out and listed
+ * (file, line, comment or voter id, why), columns beyond Polis' are named, and
+ * a strict read refuses the export instead. Timestamps that are not known are
+ * written back empty.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
