@@ -3,11 +3,13 @@
  * community stay apart, each analysed as it is alone, and together on request;
  * export then re-import keeps the matrix, groups, moderation and timestamps.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import Database from "better-sqlite3";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, type Db } from "../db/client.ts";
+import { MIGRATIONS_FOLDER } from "../db/migrate.ts";
 import { openInstanceDatabase } from "../db/open.ts";
 import { createUser } from "../src/accounts/users.ts";
 import { createCommunity, type Community } from "../src/communities.ts";
@@ -132,5 +134,44 @@ describe("export then re-import", () => {
     importConversation(db, shared, payload(shared, "partial", back));
     const exported = exportConversation(db, listConversations(db, shared).find((c) => c.name === "partial")!);
     expect(exported.statements.map((s) => [s.id, s.moderated, s.timestamp])).toEqual([["1", 1, 1_600_000_000_000], ["2", 0, undefined]]);
+  });
+});
+
+describe("the conversations migration", () => {
+  it("keeps every existing statement and vote, in a 'main' conversation per community", () => {
+    const sqlite = new Database(":memory:");
+    sqlite.pragma("foreign_keys = ON");
+    const files = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).sort();
+    const at = files.indexOf("0012_conversations.sql");
+    expect(at).toBeGreaterThan(0);
+    // Migrations run in one transaction, where foreign keys stay on (as drizzle's migrator does).
+    const run = (file: string) => {
+      for (const statement of readFileSync(join(MIGRATIONS_FOLDER, file), "utf8").split("--> statement-breakpoint")) if (statement.trim()) sqlite.exec(statement);
+    };
+    sqlite.transaction(() => files.slice(0, at).forEach(run))();
+    sqlite.pragma("foreign_keys = OFF");
+    sqlite.exec("INSERT INTO communities (id, actor_id, handle) VALUES (1, 1, 'a'), (2, 2, 'b')");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.exec(`INSERT INTO statements (id, community_id, external_id, body, author, moderation, created_at) VALUES (1, 1, '0', 'x', 'p', 'accepted', 5), (2, 1, NULL, 'y', 'p', 'pending', 6), (3, 2, '0', 'z', 'q', 'accepted', 7)`);
+    sqlite.exec("INSERT INTO statement_votes VALUES (1, 'p1', 1, 10), (1, 'p2', -1, 11), (3, 'p1', 0, 12)");
+    sqlite.transaction(() => run(files[at]!))();
+    expect(sqlite.prepare("SELECT community_id, name, source FROM conversations ORDER BY id").all()).toEqual([
+      { community_id: 1, name: "main", source: "local" },
+      { community_id: 2, name: "main", source: "local" },
+    ]);
+    expect(sqlite.prepare("SELECT s.id, c.community_id, c.name, s.created_at FROM statements s JOIN conversations c ON c.id = s.conversation_id ORDER BY s.id").all()).toEqual([
+      { id: 1, community_id: 1, name: "main", created_at: 5 },
+      { id: 2, community_id: 1, name: "main", created_at: 6 },
+      { id: 3, community_id: 2, name: "main", created_at: 7 },
+    ]);
+    expect(sqlite.prepare("SELECT * FROM statement_votes ORDER BY statement_id, participant").all()).toEqual([
+      { statement_id: 1, participant: "p1", value: 1, at: 10 },
+      { statement_id: 1, participant: "p2", value: -1, at: 11 },
+      { statement_id: 3, participant: "p1", value: 0, at: 12 },
+    ]);
+    // Votes still cascade with their statement.
+    sqlite.exec("DELETE FROM statements WHERE id = 1");
+    expect(sqlite.prepare("SELECT COUNT(*) AS n FROM statement_votes").get()).toEqual({ n: 1 });
+    sqlite.close();
   });
 });
