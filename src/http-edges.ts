@@ -3,7 +3,9 @@
  * pages, ActivityPub):
  *
  * - Request bodies: at most 1 MiB, except routes that read their body as a
- *   stream and bound what they keep (preference imports). A larger body is
+ *   stream and bound what they keep (preference imports), and the two
+ *   whole-document imports (a policy, a Polis conversation), which get 32 MiB:
+ *   real Polis exports run to several megabytes of votes. A larger body is
  *   refused with 413 before it is read.
  * - Control characters: a path or query that contains one (raw or
  *   percent-encoded: CR, LF, NUL, ...) is refused with 400, as is a form
@@ -20,9 +22,19 @@ import { bodyLimit } from "hono/body-limit";
 import type { ServerOptions } from "node:http";
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const IMPORT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /** Routes that stream their body and bound it themselves. */
 const STREAMING_ROUTES = new Set(["/api/v1/preferences/import"]);
+/** Routes that take one whole document to import, read at once. */
+const IMPORT_ROUTES = new Set(["/api/v1/policies/import", "/api/v1/statements/import"]);
+
+function sizeLimit(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: (c) => refuse(c.req.path, 413, `The request body is larger than ${maxSize / 1024 / 1024} MiB.`),
+  });
+}
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
@@ -36,11 +48,12 @@ function refuse(path: string, status: 400 | 413, detail: string): Response {
 }
 
 export function limitBodies(): MiddlewareHandler {
-  const limit = bodyLimit({
-    maxSize: BODY_LIMIT_BYTES,
-    onError: (c) => refuse(c.req.path, 413, `The request body is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB.`),
-  });
-  return (c, next) => (STREAMING_ROUTES.has(c.req.path) ? next() : limit(c, next));
+  const limit = sizeLimit(BODY_LIMIT_BYTES);
+  const importLimit = sizeLimit(IMPORT_BODY_LIMIT_BYTES);
+  return (c, next) => {
+    if (STREAMING_ROUTES.has(c.req.path)) return next();
+    return IMPORT_ROUTES.has(c.req.path) ? importLimit(c, next) : limit(c, next);
+  };
 }
 
 /** The path and query as the application will read them, or undefined when they do not decode. */

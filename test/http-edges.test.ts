@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../src/accounts/tokens.ts";
 import { createUser } from "../src/accounts/users.ts";
 import { createCommunity } from "../src/communities.ts";
-import { BODY_LIMIT_BYTES } from "../src/http-edges.ts";
+import { BODY_LIMIT_BYTES, IMPORT_BODY_LIMIT_BYTES } from "../src/http-edges.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
 import { cleanupDir, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
@@ -144,6 +144,8 @@ describe("control characters in parameters", () => {
 });
 
 describe("request bodies", () => {
+  // Whole-document imports (a policy, a Polis conversation) are bounded at 32 MiB instead.
+  const IMPORTS = new Set(["/api/v1/policies/import", "/api/v1/statements/import"]);
   const big = "x".repeat(BODY_LIMIT_BYTES + 1);
 
   it("refuses a body over 1 MiB on API, form and inbox routes with 413, and changes nothing", async () => {
@@ -151,7 +153,11 @@ describe("request bodies", () => {
     const json = JSON.stringify({ handle: "big", name: big });
     for (const probe of routes().filter((p) => p.method === "POST" || p.method === "PUT" || p.method === "PATCH")) {
       if (probe.path === "/api/v1/preferences/import") continue;
-      const body = probe.path.startsWith("/api/") ? json : new URLSearchParams({ csrf: session.csrf, name: big }).toString();
+      const body = IMPORTS.has(probe.path)
+        ? JSON.stringify({ name: "x".repeat(IMPORT_BODY_LIMIT_BYTES + 1) })
+        : probe.path.startsWith("/api/")
+          ? json
+          : new URLSearchParams({ csrf: session.csrf, name: big }).toString();
       const response = await send(probe, { body });
       expect([probe.method, probe.path, response.status]).toEqual([probe.method, probe.path, 413]);
     }
@@ -170,6 +176,11 @@ describe("request bodies", () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(tableCounts()).toEqual(before);
+  });
+
+  it("lets a whole-document import read more than 1 MiB (real Polis exports are larger)", async () => {
+    const response = await send({ method: "POST", path: "/api/v1/statements/import" }, { body: JSON.stringify({ name: "y".repeat(2 * BODY_LIMIT_BYTES) }) });
+    expect(response.status).not.toBe(413);
   });
 
   it("lets the streaming preference import read more than 1 MiB", async () => {
