@@ -10,6 +10,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { InstanceData } from "./context.ts";
 import { problem } from "../src/api/problem.ts";
 import { readLimited } from "./bounded-body.ts";
+import { CLOSE_AFTER_REFUSAL } from "../src/http-edges.ts";
 
 export const INBOX_BODY_LIMIT = 1024 * 1024;
 
@@ -38,7 +39,9 @@ function isInboxPost(request: Request): boolean {
 async function guardInbox(request: Request): Promise<Request | Response> {
   const body = await readLimited(request, INBOX_BODY_LIMIT);
   if (body === undefined) {
-    return problem(413, "Activity too large", `Inbox bodies are limited to ${INBOX_BODY_LIMIT} bytes.`);
+    const refused = problem(413, "Activity too large", `Inbox bodies are limited to ${INBOX_BODY_LIMIT} bytes.`);
+    for (const [name, value] of Object.entries(CLOSE_AFTER_REFUSAL)) refused.headers.set(name, value);
+    return refused;
   }
   let json: unknown;
   try {

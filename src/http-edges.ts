@@ -39,12 +39,20 @@ function sizeLimit(maxSize: number): MiddlewareHandler {
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+/**
+ * A 413 leaves the rest of the body unread on the socket, so the connection
+ * cannot carry another request: say so, or a client's next request on it
+ * fails with "other side closed".
+ */
+export const CLOSE_AFTER_REFUSAL = { Connection: "close" } as const;
+
 function refuse(path: string, status: 400 | 413, detail: string): Response {
+  const close = status === 413 ? CLOSE_AFTER_REFUSAL : {};
   if (path.startsWith("/api/")) {
     const title = status === 413 ? "Request body too large" : "Invalid request";
-    return Response.json({ type: "about:blank", title, status, detail }, { status, headers: { "Content-Type": "application/problem+json" } });
+    return Response.json({ type: "about:blank", title, status, detail }, { status, headers: { "Content-Type": "application/problem+json", ...close } });
   }
-  return new Response(`${detail}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  return new Response(`${detail}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...close } });
 }
 
 export function limitBodies(): MiddlewareHandler {

@@ -160,6 +160,8 @@ describe("request bodies", () => {
           : new URLSearchParams({ csrf: session.csrf, name: big }).toString();
       const response = await send(probe, { body });
       expect([probe.method, probe.path, response.status]).toEqual([probe.method, probe.path, 413]);
+      // The unread rest of the body is still on the socket: the client must not reuse it.
+      expect(response.headers.get("connection")).toBe("close");
     }
     // Without a Content-Length (chunked), the limit holds while the body streams in.
     const chunked = new ReadableStream({
