@@ -265,6 +265,10 @@ describe("4. WebFinger: the answer must be about the account asked for, and its 
     // An alias whose answer names the canonical account, which confirms itself.
     hostile.webfinger(`acct:alias@${hostile.host}`, jrd(`acct:plain@${hostile.host}`, plain.id));
     expect((await followAs(`@alias@${hostile.host}`)).status).toBe(202);
+    // Bob's server answers the delegated follow: wait for it, so no later test sees it arrive.
+    await waitFor(() => rows(a, "SELECT 1 FROM follows WHERE followee_iri = ? AND state = 'accepted'", bob.actor).length === 1, {
+      what: "B's Accept of the follow by a delegated handle",
+    });
   });
 });
 
