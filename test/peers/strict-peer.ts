@@ -371,15 +371,7 @@ export class StrictPeer {
     if (!note) throw new Error(`no post ${id}`);
     const edited = { ...note, content: `<p>${text}</p>`, updated: new Date(Date.now() + 1000).toISOString() };
     this.publish(edited);
-    await this.sendTo([...asArray(note.cc).map(String).filter((iri) => !iri.endsWith("/followers")), ...this.followers], {
-      "@context": AS_CONTEXT,
-      id: `${id}#updates/${Date.now()}`,
-      type: "Update",
-      actor: this.actor,
-      to: note.to,
-      cc: note.cc,
-      object: withoutContext(edited),
-    });
+    await this.sendTo([...mentioned(note), ...this.followers], this.updateOf(id, edited));
   }
 
   /** The post's page starts answering 410 without a Delete being sent (an account wiped, a server restored from backup). */
@@ -391,7 +383,12 @@ export class StrictPeer {
   async redeliverUpdate(id: string): Promise<void> {
     const note = this.objects.get(id);
     if (!note) throw new Error(`no post ${id}`);
-    await this.sendTo(asArray(note.cc).map(String).filter((iri) => !iri.endsWith("/followers")), {
+    await this.sendTo(mentioned(note), this.updateOf(id, note));
+  }
+
+  /** An Update of one of our posts, addressed as the post is. */
+  private updateOf(id: string, note: Record<string, unknown>): Record<string, unknown> {
+    return {
       "@context": AS_CONTEXT,
       id: `${id}#updates/${Date.now()}`,
       type: "Update",
@@ -399,7 +396,7 @@ export class StrictPeer {
       to: note.to,
       cc: note.cc,
       object: withoutContext(note),
-    });
+    };
   }
 
   async delete(id: string): Promise<void> {
@@ -437,4 +434,9 @@ export class StrictPeer {
 function withoutContext(object: Json): Json {
   const { "@context": _context, ...rest } = object;
   return rest;
+}
+
+/** The actors a post is addressed to by name (its cc without follower collections). */
+function mentioned(note: Record<string, unknown>): string[] {
+  return asArray(note.cc).map(String).filter((iri) => !iri.endsWith("/followers"));
 }
