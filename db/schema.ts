@@ -186,20 +186,30 @@ export const undoneFollows = sqliteTable(
   (t) => [uniqueIndex("undone_follows_follow").on(t.followIri, t.followerIri), index("undone_follows_expiry").on(t.expiresAt)],
 );
 
-/** Public activities an actor has published, served by its outbox. */
-export const outboxActivities = sqliteTable(
-  "outbox_activities",
+/**
+ * The transactional outbox: federation effects (activities to send, remote
+ * documents to fetch) that a use case caused, written in the same
+ * transaction as the change itself. The dispatcher (federation/outbox-dispatcher.ts)
+ * turns each into Fedify queue messages and marks it dispatched in one
+ * transaction, so a crash loses nothing and sends nothing twice.
+ */
+export const outbox = sqliteTable(
+  "outbox",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id, { onDelete: "cascade" }),
-    iri: text("iri").notNull().unique(),
-    type: text("type").notNull(),
-    json: text("json", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
-    published: integer("published", { mode: "timestamp_ms" }).notNull(),
+    /** The effect's kind, e.g. "version.published" (src/app/effects.ts). */
+    kind: text("kind").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** Not before this moment: a retry's backoff, or another dispatcher's lease on the row. */
+    dueAt: integer("due_at", { mode: "timestamp_ms" }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    dispatchedAt: integer("dispatched_at", { mode: "timestamp_ms" }),
+    /** Set when the dispatcher gave up after its last attempt. */
+    abandonedAt: integer("abandoned_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("outbox_actor").on(t.actorId, t.published)],
+  (t) => [index("outbox_pending").on(t.dispatchedAt, t.abandonedAt, t.dueAt)],
 );
 
 /**

@@ -31,6 +31,7 @@ import type {
 } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type Database from "better-sqlite3";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import type { Db } from "../db/client.ts";
 
@@ -135,6 +136,12 @@ export class SqliteMessageQueue implements MessageQueue {
       message: encodeMessage(codec.encode(message)),
       orderingKey: options?.orderingKey ?? orderingKeyOf(message) ?? null,
     }));
+    const held = heldEnqueues.getStore();
+    if (held?.open) {
+      if (held.client !== this.#store.client) throw new Error("A held enqueue must go to a queue on the outbox's own database.");
+      held.writes.push({ store: this.#store, rows, deliverAt: now + delayMs(options), now, channel: this.#channel });
+      return;
+    }
     this.#store.insert(rows, now + delayMs(options), now);
     WakeChannel.notify(this.#channel);
   }
@@ -337,7 +344,7 @@ class Listener {
 
 /** The SQL side of the queue: prepared statements, and the transactions that need atomicity. */
 class QueueStore {
-  readonly #client: Database.Database;
+  readonly client: Database.Database;
   readonly #insert: Database.Statement<[string, string, string | null, number, number]>;
   readonly #selectClaimable: Database.Statement<[{ queue: string; now: number; limit: number }], Omit<Claimed, "lockedUntil">>;
   readonly #lock: Database.Statement<[number, number]>;
@@ -350,7 +357,7 @@ class QueueStore {
   readonly #queue: string;
 
   constructor(client: Database.Database, queue: string) {
-    this.#client = client;
+    this.client = client;
     this.#queue = queue;
     this.#insert = client.prepare(
       "INSERT INTO fedify_queue (queue, message, ordering_key, deliver_at, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -386,11 +393,11 @@ class QueueStore {
   }
 
   isOpen(): boolean {
-    return this.#client.open;
+    return this.client.open;
   }
 
   insert(rows: { message: string; orderingKey: string | null }[], deliverAt: number, now: number): void {
-    this.#client.transaction(() => {
+    this.client.transaction(() => {
       for (const row of rows) this.#insert.run(this.#queue, row.message, row.orderingKey, deliverAt, now);
     })();
   }
@@ -400,7 +407,7 @@ class QueueStore {
    * the SELECT, so no other connection can claim the same rows in between.
    */
   claim(limit: number, now: number, leaseMs: number): Claimed[] {
-    return this.#client.transaction(() => {
+    return this.client.transaction(() => {
       const rows = this.#selectClaimable.all({ queue: this.#queue, now, limit });
       const lockedUntil = now + leaseMs;
       for (const row of rows) this.#lock.run(lockedUntil, row.id);
@@ -418,7 +425,7 @@ class QueueStore {
 
   /** Extends the leases still held; returns the ids whose lease was lost. */
   renew(rows: Claimed[], lockedUntil: number): number[] {
-    return this.#client.transaction(() => {
+    return this.client.transaction(() => {
       const lost: number[] = [];
       for (const row of rows) {
         if (this.#renew.run({ id: row.id, old: row.lockedUntil, lockedUntil }).changes === 1) {
@@ -439,6 +446,53 @@ class QueueStore {
     const { queued, ready } = this.#depth.get({ queue: this.#queue, now }) ?? { queued: 0, ready: 0 };
     return { queued, ready, delayed: queued - ready };
   }
+}
+
+interface HeldWrite {
+  store: QueueStore;
+  rows: { message: string; orderingKey: string | null }[];
+  deliverAt: number;
+  now: number;
+  channel: string;
+}
+
+/** Messages enqueued while `holdEnqueues` runs, not yet written. */
+class HeldEnqueues {
+  readonly writes: HeldWrite[] = [];
+  /**
+   * False once `produce` has settled. Work started inside it (a queue
+   * listener Fedify starts on first use) inherits the async context; its
+   * later enqueues must go straight to the table.
+   */
+  open = true;
+  constructor(readonly client: Database.Database) {}
+}
+
+const heldEnqueues = new AsyncLocalStorage<HeldEnqueues>();
+
+/**
+ * Runs `produce` (which enqueues, typically through Fedify's sendActivity)
+ * while holding back every message it enqueues on a SqliteMessageQueue of
+ * `db`, then writes them all together with `alsoWrite` in one transaction.
+ * The outbox dispatcher marks an effect dispatched in that transaction, so
+ * either the effect's messages are queued and it is marked, or neither
+ * happened and it is tried again: a crash never sends an effect twice.
+ * If `produce` throws, nothing it enqueued is written.
+ */
+export async function holdEnqueues<T>(db: Db, produce: () => Promise<T>, alsoWrite: (result: T) => void): Promise<T> {
+  const held = new HeldEnqueues(db.$client);
+  let result: T;
+  try {
+    result = await heldEnqueues.run(held, produce);
+  } finally {
+    held.open = false;
+  }
+  db.$client.transaction(() => {
+    for (const write of held.writes) write.store.insert(write.rows, write.deliverAt, write.now);
+    alsoWrite(result);
+  }).immediate();
+  for (const channel of new Set(held.writes.map((write) => write.channel))) WakeChannel.notify(channel);
+  return result;
 }
 
 /**

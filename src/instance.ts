@@ -14,7 +14,12 @@ import { createDocumentLoaders, USER_AGENT } from "../federation/fetch.ts";
 import { SqliteKvStore } from "../federation/kv-store.ts";
 import { federationMiddleware } from "../federation/hono.ts";
 import { createPolicyDocuments } from "../federation/policy-documents.ts";
+import { createFederationPort } from "../federation/app-port.ts";
+import { effectSenders } from "../federation/effect-senders.ts";
+import { OutboxDispatcher } from "../federation/outbox-dispatcher.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
+import { systemClock, type Clock } from "./app/clock.ts";
+import type { AppContext } from "./app/context.ts";
 import { pruneRemoteRows } from "./retention.ts";
 import { createApi } from "./api/api.ts";
 import { recordClientAddress } from "./client-address.ts";
@@ -34,6 +39,8 @@ export interface InstanceOptions {
   /** Replace the SQLite-backed Fedify stores (the inbox benchmark's baseline does). */
   kv?: KvStore;
   queue?: MessageQueue | FederationQueueOptions;
+  /** Where use cases and scheduled jobs read the time; tests pass one they advance. */
+  clock?: Clock;
 }
 
 export interface Instance {
@@ -41,6 +48,10 @@ export interface Instance {
   db: Db;
   data: InstanceData;
   federation: Federation<InstanceData>;
+  /** What use cases run with (src/app/). */
+  context: AppContext;
+  /** Carries out recorded federation effects; started by startQueue(). */
+  outbox: OutboxDispatcher;
   app: Hono;
   /** Starts handling queued deliveries and inbox activities. */
   startQueue(): void;
@@ -61,32 +72,44 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     kv,
     queue: options.queue,
   });
+  const clock = options.clock ?? systemClock;
+  const context: AppContext = { db, origin: options.origin, clock, federation: createFederationPort(federation, options.origin, data) };
+  const outbox = new OutboxDispatcher({
+    db,
+    clock,
+    senders: effectSenders,
+    contextOf: () => federation.createContext(new URL(options.origin), data),
+  });
   const app = new Hono();
   app.use(recordClientAddress(options.trustProxy ?? false), limitBodies(), refuseControlCharacters());
   app.use(federationMiddleware(federation, () => data));
-  const api = createApi({ db, federation, data, origin: options.origin });
+  const api = createApi({ db, federation, data, origin: options.origin, context });
   app.route("/api/v1", api);
   app.route("/", createPolicyDocuments(db, options.origin, () => federation.createContext(new URL(options.origin), data)));
-  app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, api }));
+  app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, api, context }));
 
   const queueController = new AbortController();
   let pruneTimer: NodeJS.Timeout | undefined;
   let queueRunning: Promise<void> | undefined;
+  let outboxRunning: Promise<void> | undefined;
   return {
     origin: options.origin,
     db,
     data,
     federation,
+    context,
+    outbox,
     app,
     startQueue() {
       queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
+      outboxRunning ??= outbox.start(queueController.signal);
       pruneTimer ??= schedulePruning(db);
     },
     async close() {
       queueController.abort();
       clearInterval(pruneTimer);
       // Let an in-flight queue message finish before the database goes away.
-      await Promise.race([queueRunning, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      await Promise.race([Promise.all([queueRunning, outboxRunning]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       closeDatabase(db);
     },
   };

@@ -9,12 +9,10 @@ import {
   listMembers,
   removeMember,
   setMembership,
-  updateCommunity,
 } from "../communities.ts";
-import { requireUser } from "./auth.ts";
-import { fedContext, type ApiDeps } from "./deps.ts";
-import { sendActorUpdate } from "../../federation/actors.ts";
-import { afterCommit } from "../../federation/outgoing.ts";
+import { updateCommunityProfile } from "../app/communities.ts";
+import { optionalUser, requireUser } from "./auth.ts";
+import type { ApiDeps } from "./deps.ts";
 import { CommunityChanges, CommunityDetail, CommunityView, HandleParam, MemberParam, MemberView, MembershipBody, NewCommunity, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { toCommunityView, toMemberView } from "./views.ts";
 
@@ -82,12 +80,8 @@ export function communityRoutes(deps: ApiDeps) {
       request: { params: HandleParam, body: jsonBody(CommunityChanges) },
       responses: { 200: jsonResponse(CommunityDetail, "The updated community"), 403: problemResponse("Not a steward") },
     }),
-    async (c) => {
-      const user = requireUser(c, db);
-      const community = getCommunity(db, c.req.valid("param").handle);
-      assertSteward(db, community, user);
-      updateCommunity(db, community, c.req.valid("json"));
-      await afterCommit("send a community's profile update", () => sendActorUpdate(fedContext(deps), community.handle));
+    (c) => {
+      const community = updateCommunityProfile(deps.context, optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json"));
       return c.json(detail(community.handle), 200);
     },
   );

@@ -5,6 +5,7 @@
  */
 import type { Db } from "../../db/client.ts";
 import type { User } from "../accounts/users.ts";
+import type { AppContext } from "../app/context.ts";
 
 export interface WebDeps {
   db: Db;
@@ -13,6 +14,8 @@ export interface WebDeps {
   instanceName: string;
   /** The JSON API app; forms act through it so web and API share validation and rules. */
   api: { request(input: string, init: RequestInit, env: object): Response | Promise<Response> };
+  /** What use cases (src/app/) run with; pages call use cases directly. */
+  context: AppContext;
 }
 
 export interface WebSession {

@@ -1,6 +1,8 @@
 /** Reading submitted forms and answering them (redirect with a notice, or re-render with errors). */
 import type { Context } from "hono";
 import { setCookie } from "hono/cookie";
+import { ZodError, type z } from "zod";
+import { FedalignError } from "../errors.ts";
 import type { Notice, WebEnv } from "./context.ts";
 
 export const NOTICE_COOKIE = "fedalign_notice";
@@ -108,4 +110,48 @@ export function signInPath(c: Context<WebEnv>): string {
   const next = safeNext(here);
   const pointless = !next || next === "/" || /^\/(login|logout|signup|setup)\b/.test(next);
   return pointless ? "/login" : `/login?next=${encodeURIComponent(next)}`;
+}
+
+export interface FormProblem {
+  status: number;
+  title: string;
+  detail: string;
+}
+
+export type FormOutcome<T> =
+  | { ok: true; data: T }
+  | { ok: false; status: number; problem: FormProblem; fieldErrors: Record<string, string> };
+
+/**
+ * A form submission, validated by the same zod schema the JSON API uses for
+ * that use case and then run. A refused field or a refused use case (a
+ * FedalignError: not a steward, a conflict...) comes back as what the form
+ * shows, with the field paths of the schema ("clauses.0.text"); anything
+ * else is a bug and is thrown to the error page.
+ */
+export async function submitForm<S extends z.ZodType, R>(
+  schema: S,
+  input: unknown,
+  run: (data: z.output<S>) => R | Promise<R>,
+): Promise<FormOutcome<Awaited<R>>> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  try {
+    return { ok: true, data: await run(parsed.data) };
+  } catch (error) {
+    if (error instanceof ZodError) return invalid(error);
+    if (error instanceof FedalignError) {
+      return { ok: false, status: error.status, problem: { status: error.status, title: error.name, detail: error.message }, fieldErrors: {} };
+    }
+    throw error;
+  }
+}
+
+function invalid(error: ZodError): FormOutcome<never> {
+  const fieldErrors: Record<string, string> = {};
+  for (const issue of error.issues) fieldErrors[issue.path.map(String).join(".")] ??= issue.message;
+  const detail = Object.entries(fieldErrors)
+    .map(([path, message]) => (path ? `${path}: ${message}` : message))
+    .join("; ");
+  return { ok: false, status: 400, problem: { status: 400, title: "Invalid input", detail }, fieldErrors };
 }

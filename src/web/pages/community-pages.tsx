@@ -19,11 +19,13 @@ import { countFollowers, listFollowers, listFollowing } from "../../follows.ts";
 import { findFederatedActor } from "../../../federation/persist-actor.ts";
 import { listForks } from "../../policies/forks.ts";
 import { findPolicyByIri, headVersion, listCommunityPolicies } from "../../policies/policies.ts";
+import { CommunityChanges } from "../../api/schemas.ts";
+import { updateCommunityProfile } from "../../app/communities.ts";
 import { callApi } from "../api-client.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select, TextArea } from "../components.tsx";
 import { ActorName, safeHref } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import { ErrorPage } from "./error-page.tsx";
 
@@ -353,9 +355,10 @@ export function communityPages() {
     if (!community) return notFound(c);
     const fields = await formFields(c);
     const values = { name: fields.name ?? "", summary: fields.summary ?? "", manuallyApprovesFollowers: fields.manuallyApprovesFollowers ?? "false" };
-    const result = await callApi(c, "PATCH", `/communities/${community.handle}`, {
-      body: { name: values.name, summary: values.summary, manuallyApprovesFollowers: values.manuallyApprovesFollowers === "true" },
-    });
+    const input = { name: values.name, summary: values.summary, manuallyApprovesFollowers: values.manuallyApprovesFollowers === "true" };
+    const result = await submitForm(CommunityChanges, input, (changes) =>
+      updateCommunityProfile(c.get("deps").context, c.get("session")?.user, community.handle, changes),
+    );
     if (result.ok) return redirectWithNotice(c, links.community(community.handle), "Settings saved.");
     c.status(result.status as 400);
     return renderCommunity(c, community, {

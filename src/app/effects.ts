@@ -1,0 +1,31 @@
+/**
+ * Federation effects: what a use case asks the rest of the fediverse to
+ * learn (or what it asks us to fetch from it), written to the outbox in the
+ * same transaction as the change (./outbox.ts). The federation layer knows
+ * how to carry out each kind (federation/effect-senders.ts); this layer only
+ * names them, so the application layer never imports Fedify.
+ *
+ * A payload holds what the sender needs even after the row it is about has
+ * changed or gone (a deletion carries the IRI of what was deleted). Ids are
+ * row ids of this instance's database.
+ *
+ * One section per area; add a kind to the section of its area.
+ */
+
+/** Accounts and communities: a profile changed. */
+export type ActorEffect = { kind: "actor.updated"; identifier: string };
+
+/** Policies, versions, forks and merges. */
+export type PolicyEffect = never;
+
+/** Proposals, votes and offers. */
+export type ParticipationEffect = never;
+
+/** Follows, annotations and other social traffic. */
+export type SocialEffect = never;
+
+/** Preference data and bundles. */
+export type PreferenceEffect = never;
+
+export type Effect = ActorEffect | PolicyEffect | ParticipationEffect | SocialEffect | PreferenceEffect;
+export type EffectKind = Effect["kind"];

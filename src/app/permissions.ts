@@ -1,0 +1,67 @@
+/**
+ * Who may do what: the one home of every permission rule. Use cases, web
+ * pages (to show or hide a control) and inbox handlers ask here; nothing
+ * else compares roles.
+ *
+ * - An instance admin may administer every community of the instance.
+ * - A steward administers their community: its policies' drafts and
+ *   publication, decision rules, members, offers and moderation.
+ * - A member takes part: proposes, votes, annotates, answers tasks.
+ * - Anyone (signed out included) reads what is public.
+ */
+import type { Db } from "../../db/client.ts";
+import type { User } from "../accounts/users.ts";
+import { listCommunities, listUserCommunities, memberRole, type Community } from "../communities.ts";
+import { ForbiddenError, UnauthorizedError } from "../errors.ts";
+
+/** The person acting: a signed-in user, or nobody. */
+export type Viewer = User | undefined;
+
+export function isAdmin(user: Viewer): user is User {
+  return user?.isAdmin === true;
+}
+
+/** Stewards and instance admins may administer a community. */
+export function isSteward(db: Db, community: Community | undefined, user: Viewer): boolean {
+  if (!community || !user) return false;
+  return user.isAdmin || memberRole(db, community, user) === "steward";
+}
+
+/** Members (of any role) and instance admins may take part in a community. */
+export function isMember(db: Db, community: Community | undefined, user: Viewer): boolean {
+  if (!community || !user) return false;
+  return user.isAdmin || memberRole(db, community, user) !== undefined;
+}
+
+export function requireSignedIn(user: Viewer): User {
+  if (!user) throw new UnauthorizedError("Sign in first (or send a personal API token as a Bearer token).");
+  return user;
+}
+
+export function assertSteward(db: Db, community: Community, user: Viewer): User {
+  const actor = requireSignedIn(user);
+  if (isSteward(db, community, actor)) return actor;
+  throw new ForbiddenError(`Only stewards of "${community.handle}" can do this; ask one of them.`);
+}
+
+export function assertMember(db: Db, community: Community, user: Viewer): User {
+  const actor = requireSignedIn(user);
+  if (isMember(db, community, actor)) return actor;
+  throw new ForbiddenError(`Only members of "${community.handle}" can do this; ask a steward to add you.`);
+}
+
+export function assertAdmin(user: Viewer): User {
+  const actor = requireSignedIn(user);
+  if (actor.isAdmin) return actor;
+  throw new ForbiddenError("Only instance admins can do this.");
+}
+
+/**
+ * Communities a user may speak for (act as, fork into, offer from): the ones
+ * they steward, or every community of the instance for an admin.
+ */
+export function stewardedCommunities(db: Db, user: Viewer): Community[] {
+  if (!user) return [];
+  if (user.isAdmin) return listCommunities(db);
+  return listUserCommunities(db, user).filter((community) => community.role === "steward");
+}
