@@ -5,6 +5,7 @@
  */
 import type { Context } from "@fedify/fedify";
 import type { Db } from "../db/client.ts";
+import { systemClock, type Clock } from "../src/app/clock.ts";
 import type { DocumentLoaders } from "./fetch.ts";
 
 export interface InboxStats {
@@ -23,10 +24,12 @@ export interface InstanceData {
   allowPrivateAddress: boolean;
   /** The guarded document loaders (./fetch.ts); `fresh` bypasses the five-minute cache. */
   loaders: DocumentLoaders;
+  /** The instance's clock (src/app/clock.ts): inbox handlers time what they record with it. */
+  clock: Clock;
 }
 
 export type FedCtx = Context<InstanceData>;
 
-export function createInstanceData(db: Db, loaders: DocumentLoaders, allowPrivateAddress = false): InstanceData {
-  return { db, keyPairCache: new Map(), inboxStats: { processed: 0, failed: 0 }, allowPrivateAddress, loaders };
+export function createInstanceData(db: Db, loaders: DocumentLoaders, allowPrivateAddress = false, clock: Clock = systemClock): InstanceData {
+  return { db, keyPairCache: new Map(), inboxStats: { processed: 0, failed: 0 }, allowPrivateAddress, loaders, clock };
 }

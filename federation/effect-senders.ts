@@ -20,4 +20,6 @@ export const effectSenders: EffectSenders = {
   // Follows, annotations and other social traffic
 
   // Preference data and bundles
+
+  // Caused by received activities
 };

@@ -49,7 +49,7 @@ export interface OutboxDispatcherOptions {
   /** Dispatched rows are kept this long (for inspection), then deleted. 7 days by default. */
   keepDispatchedMs?: number;
   /** Fault injection for crash tests: runs at the named point of each effect's dispatch. */
-  faults?: { afterClaim?: (id: number) => void; beforeCommit?: (id: number) => void };
+  faults?: { afterClaim?: (id: number) => void; beforeCommit?: (id: number) => void; afterCommit?: (id: number) => void };
 }
 
 const RETRY_MAX_DELAY_MS = 6 * 3_600_000;
@@ -176,6 +176,7 @@ export class OutboxDispatcher {
             .run();
         },
       );
+      faults?.afterCommit?.(row.id);
       return true;
     } catch (error) {
       this.#fail(row, error, false);

@@ -63,7 +63,8 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   await ensureInstanceActor(db, new URL(options.origin).host);
   const kv = options.kv ?? new SqliteKvStore(db);
   const loaders = createDocumentLoaders({ kv, allowPrivateAddress: options.allowPrivateAddress, userAgent: USER_AGENT });
-  const data = createInstanceData(db, loaders, options.allowPrivateAddress);
+  const clock = options.clock ?? systemClock;
+  const data = createInstanceData(db, loaders, options.allowPrivateAddress, clock);
   const federation = createFedalignFederation({
     db,
     origin: options.origin,
@@ -72,7 +73,6 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     kv,
     queue: options.queue,
   });
-  const clock = options.clock ?? systemClock;
   const context: AppContext = { db, origin: options.origin, clock, federation: createFederationPort(federation, options.origin, data) };
   const outbox = new OutboxDispatcher({
     db,

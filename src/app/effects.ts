@@ -27,5 +27,8 @@ export type SocialEffect = never;
 /** Preference data and bundles. */
 export type PreferenceEffect = never;
 
-export type Effect = ActorEffect | PolicyEffect | ParticipationEffect | SocialEffect | PreferenceEffect;
+/** Caused by activities we received (answers, forwards, backfills), recorded by inbox handlers. */
+export type InboxEffect = never;
+
+export type Effect = ActorEffect | PolicyEffect | ParticipationEffect | SocialEffect | PreferenceEffect | InboxEffect;
 export type EffectKind = Effect["kind"];

@@ -67,6 +67,8 @@ export class StrictPeer {
   readonly following = new Map<string, { follow: Json; state: "pending" | "accepted" | "rejected" }>();
   /** Rejects received for activities we sent (e.g. a vote not counted), with their reason. */
   readonly rejections: { object: string; reason: string; actor: string }[] = [];
+  /** Actors' documents received in Updates of their own profile, in arrival order. */
+  readonly profileUpdates: Json[] = [];
   private readonly pending = new Set<Promise<void>>();
   private keys!: RsaKeyPair;
   private readonly actorCache = new Map<string, Json>();
@@ -277,6 +279,12 @@ export class StrictPeer {
   }
 
   private onUpdate(activity: Json, actorId: string): void {
+    // An actor's Update of its own profile refreshes our copy, as microblog servers do.
+    if (typeof activity.object === "object" && activity.object?.id === actorId) {
+      this.actorCache.set(actorId, activity.object);
+      this.profileUpdates.push(activity.object);
+      return;
+    }
     const object = this.postOf(activity, actorId);
     if (!object) return this.drop(activity, "object missing, or not by the actor on its origin");
     // What widely deployed servers do: an edit of something never seen is dropped.
