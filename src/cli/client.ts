@@ -1,9 +1,26 @@
 /**
  * A small client for the JSON API, used by the member commands. Problem
  * details from the server become one-line errors.
+ *
+ * Responses are typed by the API's own zod schemas (src/api/schemas/<area>.ts),
+ * so a renamed field fails to compile here instead of printing `undefined`:
+ *
+ *   import type { PolicyDetail } from "../api/schemas/policies.ts";
+ *   const policy = await api.get<typeof PolicyDetail>("policies/lookup", { ref });
+ *
+ * Import the schemas with `import type` only: the CLI must not load zod, Hono
+ * or the database layer at run time (test/cli-startup.test.ts), and the server
+ * already validates what it sends against the same schemas (the OpenAPI routes).
  */
 import type { Command } from "commander";
+import type { z } from "zod";
 import { FedalignError } from "../errors.ts";
+
+/** What a request with this response schema resolves to: `Reply<typeof PolicyDetail>`. */
+export type Reply<S extends z.ZodType> = z.output<S>;
+
+/** Query parameters; undefined ones are left out. */
+export type Query = Record<string, string | undefined>;
 
 export interface ClientOptions {
   server?: string;
@@ -72,6 +89,28 @@ export class ApiClient {
       throw new FedalignError(`${detail}`);
     }
     return payload as T;
+  }
+
+  /** GET, typed by the response schema: `api.get<typeof PolicyDetail>("policies/lookup", { ref })`. */
+  get<S extends z.ZodType>(path: string, query?: Query): Promise<Reply<S>> {
+    return this.request<Reply<S>>("GET", path, undefined, query);
+  }
+
+  /** POST a JSON body (typed by the request schema when given), typed by the response schema. */
+  post<S extends z.ZodType, B = unknown>(path: string, body?: B, query?: Query): Promise<Reply<S>> {
+    return this.request<Reply<S>>("POST", path, body, query);
+  }
+
+  put<S extends z.ZodType, B = unknown>(path: string, body?: B, query?: Query): Promise<Reply<S>> {
+    return this.request<Reply<S>>("PUT", path, body, query);
+  }
+
+  patch<S extends z.ZodType, B = unknown>(path: string, body?: B, query?: Query): Promise<Reply<S>> {
+    return this.request<Reply<S>>("PATCH", path, body, query);
+  }
+
+  delete<S extends z.ZodType>(path: string, body?: unknown, query?: Query): Promise<Reply<S>> {
+    return this.request<Reply<S>>("DELETE", path, body, query);
   }
 }
 
