@@ -29,14 +29,9 @@ import {
   type Policy,
   type PolicyVersion,
 } from "../policies/policies.ts";
-import { publishDraft, retractVersion } from "../policies/publish.ts";
-import { adoptedUnpublished, recordResultVersion } from "../participation/proposals.ts";
-import { proposalIri } from "../../federation/proposals.ts";
-import { afterCommit } from "../../federation/outgoing.ts";
-import { sendVersionPublished, sendVersionRetracted } from "../../federation/policy-activities.ts";
-import { communitySigner } from "../../federation/policy-signing.ts";
+import { publishVersion, retractPolicyVersion } from "../app/policies.ts";
 import { optionalUser, requireUser } from "./auth.ts";
-import { fedContext, type ApiDeps } from "./deps.ts";
+import type { ApiDeps } from "./deps.ts";
 import { jsonBody, jsonResponse, problemResponse, security, IdParam } from "./schemas.ts";
 
 
@@ -377,20 +372,7 @@ export function policyRoutes(deps: ApiDeps) {
       responses: { 201: jsonResponse(VersionView, "The new version"), 409: problemResponse("Nothing changed since the last version") },
     }),
     async (c) => {
-      const { policy, community } = stewardPolicy(c, c.req.valid("param").id);
-      const ctx = fedContext(deps);
-      // Proposals adopted into the draft since the last version are this version's provenance.
-      const adopted = adoptedUnpublished(db, policy);
-      const version = await publishDraft(db, {
-        policy,
-        message: c.req.valid("json").message,
-        ownerFollowersIri: ctx.getFollowersUri(community.handle).href,
-        sign: communitySigner(ctx, community.handle),
-        decisions: adopted.map((p) => ({ proposal: proposalIri(policy, p), tally: p.tally as Record<string, unknown> })),
-      });
-      for (const p of adopted) recordResultVersion(db, p, version.iri);
-      const published = getPolicyById(db, policy.id);
-      await afterCommit("send a published version", () => sendVersionPublished(ctx, published, version));
+      const version = await publishVersion(deps.context, requireUser(c, db), c.req.valid("param").id, c.req.valid("json"));
       return c.json(toVersionView(version), 201);
     },
   );
@@ -427,10 +409,7 @@ export function policyRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { id, number } = c.req.valid("param");
-      const { policy } = stewardPolicy(c, id);
-      const version = retractVersion(db, getVersion(db, policy, number));
-      const ctx = fedContext(deps);
-      await afterCommit("send a retraction", () => sendVersionRetracted(ctx, policy, version));
+      const version = retractPolicyVersion(deps.context, requireUser(c, db), id, number);
       return c.json(toVersionView(version), 200);
     },
   );

@@ -16,7 +16,13 @@
 export type ActorEffect = { kind: "actor.updated"; identifier: string };
 
 /** Policies, versions, forks and merges. */
-export type PolicyEffect = never;
+export type PolicyEffect =
+  /** A Create of the version to the followers of its community and of the policy. */
+  | { kind: "version.published"; policyId: number; versionId: number }
+  /** A Delete of the version to the same audience. */
+  | { kind: "version.retracted"; policyId: number; versionId: number }
+  /** The fork's community follows the upstream policy and tells the upstream community (a Create of the fork). */
+  | { kind: "fork.announced"; forkId: number; community: string };
 
 /** Proposals, votes and offers. */
 export type ParticipationEffect = never;

@@ -25,3 +25,7 @@ export function versionsIri(policy: string): string {
 export function versionIri(policy: string, number: number): string {
   return `${versionsIri(policy)}/${number}`;
 }
+
+export function proposalIri(policy: string, proposalId: number): string {
+  return `${policy}/proposals/${proposalId}`;
+}

@@ -186,6 +186,10 @@ export function getVersion(db: Db, policy: Policy, number: number): PolicyVersio
   return version;
 }
 
+export function findVersionById(db: Db, id: number): PolicyVersion | undefined {
+  return db.select().from(policyVersions).where(eq(policyVersions.id, id)).get();
+}
+
 export function findVersionByIri(db: Db, iri: string): PolicyVersion | undefined {
   return db.select().from(policyVersions).where(eq(policyVersions.iri, iri)).get();
 }

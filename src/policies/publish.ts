@@ -1,7 +1,9 @@
 /**
  * Publishing turns a policy's draft into an immutable, numbered, signed
- * version; retracting withdraws one. The caller sends the activities after
- * these return (federation is a side effect after the commit).
+ * version; retracting withdraws one. Signing is async, so publishing is
+ * split: `prepareVersion` builds and signs, `commitVersion` stores it
+ * (synchronously, inside the caller's transaction, next to its outbox
+ * effect — see src/app/policies.ts).
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
@@ -10,6 +12,7 @@ import { ConflictError } from "../errors.ts";
 import { diffContents, summariseDiff } from "./diff.ts";
 import { contentHash } from "./hash.ts";
 import { versionIri } from "./iris.ts";
+import type { PolicyContent } from "./content.ts";
 import { findVersionByIri, getDraft, headVersion, versionContent, type Policy, type PolicyVersion } from "./policies.ts";
 import { buildVersionDocument, type VersionRef } from "./version-document.ts";
 
@@ -27,7 +30,25 @@ export interface PublishInput {
   decisions?: { proposal: string; tally: Record<string, unknown> }[];
 }
 
-export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyVersion> {
+/**
+ * A version signed and ready to be stored: everything `commitVersion` needs,
+ * computed (and signed, which is async) before the transaction opens.
+ */
+export interface PreparedVersion {
+  policyId: number;
+  iri: string;
+  number: number;
+  contentHash: string;
+  changelog: string;
+  document: Record<string, unknown>;
+  publishedAt: Date;
+  content: PolicyContent;
+  /** The upstream version a merge in the draft took in; it becomes the merge base once published. */
+  mergedIri: string | null;
+}
+
+/** Builds and signs the next version of a policy from its draft. Writes nothing. */
+export async function prepareVersion(db: Db, input: PublishInput): Promise<PreparedVersion> {
   const { policy } = input;
   const content = getDraft(policy);
   const hash = contentHash(content);
@@ -58,26 +79,59 @@ export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyV
       decisions: input.decisions ?? null,
     }),
   );
+  return {
+    policyId: policy.id,
+    iri,
+    number,
+    contentHash: hash,
+    changelog,
+    document,
+    publishedAt: published,
+    content,
+    mergedIri: policy.pendingMergeIri,
+  };
+}
+
+/**
+ * Stores a prepared version (synchronous: call it inside the caller's
+ * transaction). Refuses when another version took the number meanwhile.
+ */
+export function commitVersion(db: Db, prepared: PreparedVersion): PolicyVersion {
   return db.transaction((tx) => {
-    const clash = tx.select({ id: policyVersions.id }).from(policyVersions).where(eq(policyVersions.iri, iri)).get();
-    if (clash) throw new ConflictError(`Version ${number} of "${policy.title}" was published at the same moment; try again.`);
+    const clash = tx.select({ id: policyVersions.id }).from(policyVersions).where(eq(policyVersions.iri, prepared.iri)).get();
+    if (clash) throw new ConflictError(`Version ${prepared.number} of "${prepared.content.title}" was published at the same moment; try again.`);
     const version = tx
       .insert(policyVersions)
-      .values({ policyId: policy.id, iri, number, contentHash: hash, changelog, document, publishedAt: published, receivedAt: published })
+      .values({
+        policyId: prepared.policyId,
+        iri: prepared.iri,
+        number: prepared.number,
+        contentHash: prepared.contentHash,
+        changelog: prepared.changelog,
+        document: prepared.document,
+        publishedAt: prepared.publishedAt,
+        receivedAt: prepared.publishedAt,
+      })
       .returning()
       .get();
     // A merge in the draft is done once published: the merged upstream version becomes the new base.
+    const { content } = prepared;
     tx.update(policies)
       .set({
         title: content.title,
         summary: content.summary,
         licence: content.licence,
-        ...(policy.pendingMergeIri ? { mergeBaseIri: policy.pendingMergeIri, pendingMergeIri: null } : {}),
+        ...(prepared.mergedIri ? { mergeBaseIri: prepared.mergedIri, pendingMergeIri: null } : {}),
       })
-      .where(eq(policies.id, policy.id))
+      .where(eq(policies.id, prepared.policyId))
       .run();
     return version;
   });
+}
+
+/** Prepares and commits in one go (no outbox effect: use src/app/policies.ts to publish and announce). */
+export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyVersion> {
+  return commitVersion(db, await prepareVersion(db, input));
 }
 
 /** A fork names its origin on every version, and the upstream version a merge took in. */
@@ -88,11 +142,11 @@ function forkLineage(db: Db, policy: Policy): { forkedFrom: VersionRef | null; m
   return { forkedFrom, mergedFrom: merged ? { id: merged.iri, contentHash: merged.contentHash } : null };
 }
 
-export function retractVersion(db: Db, version: PolicyVersion): PolicyVersion {
+export function retractVersion(db: Db, version: PolicyVersion, now: Date = new Date()): PolicyVersion {
   if (version.retractedAt) throw new ConflictError(`Version ${version.number} was already retracted.`);
   return db
     .update(policyVersions)
-    .set({ retractedAt: new Date() })
+    .set({ retractedAt: now })
     .where(eq(policyVersions.id, version.id))
     .returning()
     .get();
