@@ -138,7 +138,7 @@ function dropGoneAnnotation(ctx: FedCtx, noteIri: string): void {
 }
 
 /** The community re-shares an annotation on its policy with its followers and the policy's. */
-export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation: Annotation): Promise<void> {
+export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation: Pick<Annotation, "iri" | "authorIri">): Promise<void> {
   const identifier = ownerIdentifier(ctx, policy);
   const recipients = policyAudience(ctx, policy).filter((r) => r.id?.href !== annotation.authorIri);
   if (!identifier || recipients.length === 0) return;
@@ -200,7 +200,13 @@ function standardNote(note: Record<string, unknown>): Note {
  * as usual). The Note travels in its standard form; receivers fetch the
  * full one, with our terms, from its IRI.
  */
-export async function sendAnnotation(ctx: FedCtx, identifier: string, policy: Policy, annotation: Annotation, kind: "create" | "update" | "delete"): Promise<void> {
+export async function sendAnnotation(
+  ctx: FedCtx,
+  identifier: string,
+  policy: Policy,
+  annotation: Pick<Annotation, "iri" | "authorIri" | "note">,
+  kind: "create" | "update" | "delete",
+): Promise<void> {
   const actor = ctx.getActorUri(identifier);
   const id = newActivityIri(ctx, identifier, kind);
   const activity =

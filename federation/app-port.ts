@@ -6,7 +6,12 @@
  */
 import type { Federation } from "@fedify/fedify";
 import type { FederationPort } from "../src/app/context.ts";
+import { FedalignError, RemoteError } from "../src/errors.ts";
+import { annotationLookup, resolveClause } from "./annotations.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
+import { lookupFollowTarget } from "./lookup.ts";
+import { persistActor } from "./persist-actor.ts";
+import { RefusedVersion } from "./persist-policy.ts";
 import { communitySigner } from "./policy-signing.ts";
 
 export function createFederationPort(federation: Federation<InstanceData>, origin: string, data: InstanceData): FederationPort {
@@ -15,5 +20,21 @@ export function createFederationPort(federation: Federation<InstanceData>, origi
     actorIri: (identifier) => ctx().getActorUri(identifier).href,
     followersIri: (identifier) => ctx().getFollowersUri(identifier).href,
     signerFor: (identifier) => communitySigner(ctx(), identifier),
+    async lookupFollowTarget(target) {
+      const found = await lookupFollowTarget(ctx(), target);
+      if (!persistActor(data, found.answerer)) {
+        throw new RemoteError(`${found.followeeIri} cannot be followed: its inbox is not on its own server (see the server log).`);
+      }
+      return { followeeIri: found.followeeIri, answererIri: found.answerer.id!.href, policy: found.policy };
+    },
+    annotationTargets: () => annotationLookup(ctx()),
+    async resolveClause(iri) {
+      try {
+        return await resolveClause(ctx(), iri);
+      } catch (error) {
+        if (error instanceof RefusedVersion) throw new FedalignError(`Cannot annotate ${iri}: ${error.message}.`, 400);
+        throw new FedalignError(`Cannot fetch the version of ${iri}: ${(error as Error).message}.`, 502);
+      }
+    },
   };
 }

@@ -6,12 +6,40 @@
  * not depend on having run before; what it enqueues is written only if it
  * returns.
  */
+import { getLogger } from "@logtape/logtape";
+import type { Recipient } from "@fedify/vocab";
+import type { AnnotationRef } from "../src/app/effects.ts";
 import { findCommunity } from "../src/communities.ts";
-import { findPolicyById, findVersionById } from "../src/policies/policies.ts";
+import { findPolicyById, findPolicyByIri, findVersionById } from "../src/policies/policies.ts";
 import { sendActorUpdate } from "./actors.ts";
+import { sendAnnotation } from "./annotations.ts";
+import type { FedCtx } from "./context.ts";
 import { announceFork } from "./forks.ts";
+import { lookupActor } from "./lookup.ts";
 import { sendVersionPublished, sendVersionRetracted } from "./policy-activities.ts";
 import type { EffectSenders } from "./outbox-dispatcher.ts";
+import { sendFollow, sendFollowAnswer, sendUndoFollow } from "./outgoing.ts";
+import { findFederatedActor, persistActor, toRecipient } from "./persist-actor.ts";
+
+const logger = getLogger(["fedalign", "federation", "outbox"]);
+
+/** A remote actor to deliver to: our cached copy, or looked up again (a failure is retried by the dispatcher). */
+async function recipientOf(ctx: FedCtx, iri: string): Promise<Recipient> {
+  const cached = findFederatedActor(ctx.data.db, iri);
+  if (cached) return toRecipient(cached);
+  const row = persistActor(ctx.data, await lookupActor(ctx, iri));
+  if (!row) throw new Error(`${iri} cannot receive activities: its inbox is not on its own server`);
+  return toRecipient(row);
+}
+
+async function sendAnnotationEffect(ctx: FedCtx, effect: AnnotationRef, kind: "create" | "update" | "delete"): Promise<void> {
+  const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+  if (!policy) {
+    logger.info("Not sending {kind} of {annotation}: its policy {policy} is no longer held.", { kind, annotation: effect.annotationIri, policy: effect.policyIri });
+    return;
+  }
+  await sendAnnotation(ctx, effect.identifier, policy, { iri: effect.annotationIri, authorIri: effect.authorIri, note: effect.note }, kind);
+}
 
 export const effectSenders: EffectSenders = {
   // Accounts and communities
@@ -37,6 +65,13 @@ export const effectSenders: EffectSenders = {
   // Proposals, votes and offers
 
   // Follows, annotations and other social traffic
+  "follow.sent": async (ctx, effect) => sendFollow(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri)),
+  "follow.undone": async (ctx, effect) => sendUndoFollow(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri)),
+  "follow.answered": async (ctx, effect) =>
+    sendFollowAnswer(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri), effect.answer),
+  "annotation.created": (ctx, effect) => sendAnnotationEffect(ctx, effect, "create"),
+  "annotation.updated": (ctx, effect) => sendAnnotationEffect(ctx, effect, "update"),
+  "annotation.deleted": (ctx, effect) => sendAnnotationEffect(ctx, effect, "delete"),
 
   // Preference data and bundles
 

@@ -24,7 +24,10 @@ export function newActivityIri(ctx: FedCtx, identifier: string, kind: string): U
   return new URL(`#${kind}/${crypto.randomUUID()}`, ctx.getActorUri(identifier));
 }
 
-function followActivity(follow: FollowRow): Follow {
+/** What the Follow activity names; the row itself may be gone (an unfollow). */
+export type FollowActivityRef = Pick<FollowRow, "activityIri" | "followerIri" | "followeeIri">;
+
+function followActivity(follow: FollowActivityRef): Follow {
   return new Follow({
     id: new URL(follow.activityIri),
     actor: new URL(follow.followerIri),
@@ -32,11 +35,11 @@ function followActivity(follow: FollowRow): Follow {
   });
 }
 
-export async function sendFollow(ctx: FedCtx, identifier: string, follow: FollowRow, followee: Recipient): Promise<void> {
+export async function sendFollow(ctx: FedCtx, identifier: string, follow: FollowActivityRef, followee: Recipient): Promise<void> {
   await ctx.sendActivity({ identifier }, followee, followActivity(follow));
 }
 
-export async function sendUndoFollow(ctx: FedCtx, identifier: string, follow: FollowRow, followee: Recipient): Promise<void> {
+export async function sendUndoFollow(ctx: FedCtx, identifier: string, follow: FollowActivityRef, followee: Recipient): Promise<void> {
   const undo = new Undo({
     id: newActivityIri(ctx, identifier, "undo"),
     actor: ctx.getActorUri(identifier),
@@ -49,7 +52,7 @@ export async function sendUndoFollow(ctx: FedCtx, identifier: string, follow: Fo
 export async function sendFollowAnswer(
   ctx: FedCtx,
   identifier: string,
-  follow: FollowRow,
+  follow: FollowActivityRef,
   follower: Recipient,
   answer: "accept" | "reject",
 ): Promise<void> {

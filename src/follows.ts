@@ -116,6 +116,24 @@ export function deleteFollow(db: Db, id: number): void {
   db.delete(follows).where(eq(follows.id, id)).run();
 }
 
+/** Whether a remote actor's profile (and so its inbox) is cached here. */
+export function isKnownActor(db: Db, iri: string): boolean {
+  return db.select({ id: federatedActors.id }).from(federatedActors).where(eq(federatedActors.iri, iri)).get() !== undefined;
+}
+
+/**
+ * Records a remote policy someone here follows before any of its versions
+ * arrived, so the community's Accept can be matched to it and versions
+ * attach to it later. A policy held already is left as it is.
+ */
+export function rememberFollowedPolicy(db: Db, doc: { id: string; attributedTo: string; name?: string; licence?: string }): void {
+  const slug = new URL(doc.id).pathname.split("/").filter(Boolean).pop() ?? "policy";
+  db.insert(policies)
+    .values({ iri: doc.id, ownerIri: doc.attributedTo, communityId: null, slug, title: doc.name ?? slug, licence: doc.licence ?? "NOASSERTION" })
+    .onConflictDoNothing({ target: policies.iri })
+    .run();
+}
+
 /** Follows joined with the other side's profile: an actor, or a followed policy. */
 function withActor(db: Db, side: "follower" | "followee") {
   const joinColumn = side === "follower" ? follows.followerIri : follows.followeeIri;

@@ -7,6 +7,7 @@
  * pass their own.
  */
 import type { Db } from "../../db/client.ts";
+import type { AnnotationLookup } from "../policies/annotation.ts";
 import type { DocumentSigner } from "../policies/publish.ts";
 import type { Clock } from "./clock.ts";
 
@@ -17,6 +18,30 @@ export interface FederationPort {
   followersIri(identifier: string): string;
   /** Signs documents as a local actor. */
   signerFor(identifier: string): DocumentSigner;
+  /**
+   * Looks up something to follow (an actor by @handle@host or URL, or a
+   * remote policy by URL) and caches the profile of whoever answers the
+   * Follow. Throws a FedalignError when it cannot be followed.
+   */
+  lookupFollowTarget(target: string): Promise<FollowTargetRef>;
+  /** Resolves annotation targets (clauses, versions, proposals) to what this instance holds. */
+  annotationTargets(): AnnotationLookup;
+  /**
+   * A clause to annotate by IRI; a clause of a version not held here is
+   * fetched from its origin and verified first. Undefined when the IRI is
+   * not a clause IRI. Throws a FedalignError when the version is refused
+   * (400) or cannot be fetched (502).
+   */
+  resolveClause(iri: string): Promise<{ versionIri: string; policyIri: string; clauseId: string } | undefined>;
+}
+
+export interface FollowTargetRef {
+  /** What is followed: an actor, or a policy. */
+  followeeIri: string;
+  /** Who receives the Follow and answers it (the actor, or the policy's community). */
+  answererIri: string;
+  /** A remote policy followed before any of its versions arrived. */
+  policy?: { id: string; attributedTo: string; name?: string; licence?: string };
 }
 
 export interface AppContext {

@@ -27,8 +27,39 @@ export type PolicyEffect =
 /** Proposals, votes and offers. */
 export type ParticipationEffect = never;
 
+/** A follow relation as its activities name it (the row may be gone by the time it is sent). */
+export interface FollowRef {
+  /** The local actor that sends the activity. */
+  identifier: string;
+  followerIri: string;
+  followeeIri: string;
+  /** The Follow activity's IRI. */
+  activityIri: string;
+  /** Who receives it: the followee (or the community owning a followed policy), or the follower for an answer. */
+  recipientIri: string;
+}
+
+/**
+ * An annotation (or comment) sent by a local author, its edit or its
+ * deletion. The Note travels in the payload, so a deletion is sent after
+ * the row is gone and an edit sends the text of that edit.
+ */
+export interface AnnotationRef {
+  identifier: string;
+  policyIri: string;
+  annotationIri: string;
+  authorIri: string;
+  note: Record<string, unknown>;
+}
+
 /** Follows, annotations and other social traffic. */
-export type SocialEffect = never;
+export type SocialEffect =
+  | ({ kind: "follow.sent" } & FollowRef)
+  | ({ kind: "follow.undone" } & FollowRef)
+  | ({ kind: "follow.answered"; answer: "accept" | "reject" } & FollowRef)
+  | ({ kind: "annotation.created" } & AnnotationRef)
+  | ({ kind: "annotation.updated" } & AnnotationRef)
+  | ({ kind: "annotation.deleted" } & AnnotationRef);
 
 /** Preference data and bundles. */
 export type PreferenceEffect = never;

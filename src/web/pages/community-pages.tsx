@@ -19,7 +19,7 @@ import { countFollowers, listFollowers, listFollowing } from "../../follows.ts";
 import { findFederatedActor } from "../../../federation/persist-actor.ts";
 import { listForks } from "../../policies/forks.ts";
 import { findPolicyByIri, headVersion, listCommunityPolicies } from "../../policies/policies.ts";
-import { CommunityChanges } from "../../api/schemas.ts";
+import { CommunityChanges } from "../../api/schemas/social.ts";
 import { updateCommunityProfile } from "../../app/communities.ts";
 import { callApi } from "../api-client.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select, TextArea } from "../components.tsx";

@@ -1,0 +1,36 @@
+/**
+ * Who a social action is done as: the signed-in user, or a community they
+ * steward (`as`). Follows and annotations are sent by that local actor.
+ */
+import type { User } from "../accounts/users.ts";
+import { findCommunity, getCommunity } from "../communities.ts";
+import type { AppContext } from "./context.ts";
+import { assertSteward, isSteward, requireSignedIn, type Viewer } from "./permissions.ts";
+
+export interface LocalActorRef {
+  user: User;
+  /** The local actor's identifier (a username or a community handle). */
+  identifier: string;
+  iri: string;
+}
+
+/** The user, or (`as`) a community they steward; refused otherwise. */
+export function actingAs(ctx: AppContext, viewer: Viewer, as: string | undefined): LocalActorRef {
+  const user = requireSignedIn(viewer);
+  if (as === undefined) return { user, identifier: user.username, iri: ctx.federation.actorIri(user.username) };
+  const community = getCommunity(ctx.db, as);
+  assertSteward(ctx.db, community, user);
+  return { user, identifier: community.handle, iri: ctx.federation.actorIri(community.handle) };
+}
+
+/** Whether the viewer may act as the local actor `identifier` (themself, or a community they steward). */
+export function canActAs(ctx: AppContext, viewer: Viewer, identifier: string): boolean {
+  if (!viewer) return false;
+  return identifier === viewer.username || isSteward(ctx.db, findCommunity(ctx.db, identifier), viewer);
+}
+
+/** A local actor's identifier from its IRI, or undefined for a remote one. */
+export function localIdentifier(ctx: AppContext, iri: string): string | undefined {
+  const prefix = new URL("/actors/", ctx.origin).href;
+  return iri.startsWith(prefix) ? iri.slice(prefix.length) : undefined;
+}
