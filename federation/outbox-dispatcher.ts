@@ -134,24 +134,21 @@ export class OutboxDispatcher {
     }
   }
 
-  /** Leases the oldest due row, or returns undefined when none is due. */
+  /** Leases the oldest due row, or returns undefined when none is due. One statement, so atomic across processes. */
   #claimNext(): typeof outbox.$inferSelect | undefined {
     const now = this.#options.clock.now();
-    return this.#db.transaction((tx) => {
-      const row = tx
-        .select()
-        .from(outbox)
-        .where(and(isNull(outbox.dispatchedAt), isNull(outbox.abandonedAt), lte(outbox.dueAt, now)))
-        .orderBy(asc(outbox.id))
-        .limit(1)
-        .get();
-      if (!row) return undefined;
-      tx.update(outbox)
-        .set({ dueAt: new Date(now.getTime() + this.#options.leaseMs) })
-        .where(eq(outbox.id, row.id))
-        .run();
-      return row;
-    });
+    const oldestDue = this.#db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(isNull(outbox.dispatchedAt), isNull(outbox.abandonedAt), lte(outbox.dueAt, now)))
+      .orderBy(asc(outbox.id))
+      .limit(1);
+    return this.#db
+      .update(outbox)
+      .set({ dueAt: new Date(now.getTime() + this.#options.leaseMs) })
+      .where(eq(outbox.id, oldestDue))
+      .returning()
+      .get();
   }
 
   async #dispatch(row: typeof outbox.$inferSelect): Promise<boolean> {
