@@ -5,6 +5,7 @@
  */
 import type { Federation, FederationQueueOptions, KvStore, MessageQueue } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
+import { setMaxListeners } from "node:events";
 import { Hono } from "hono";
 import { closeDatabase, type Db } from "../db/client.ts";
 import { openInstanceDatabase } from "../db/open.ts";
@@ -89,6 +90,9 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, api, context }));
 
   const queueController = new AbortController();
+  // Fedify's queues (inbox, outbox, fan-out, each with its listeners), the
+  // outbox dispatcher and the scheduler all stop on this one signal.
+  setMaxListeners(32, queueController.signal);
   let pruneTimer: NodeJS.Timeout | undefined;
   let queueRunning: Promise<void> | undefined;
   let outboxRunning: Promise<void> | undefined;
