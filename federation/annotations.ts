@@ -75,6 +75,18 @@ export async function resolveClause(ctx: FedCtx, iri: string): Promise<ReturnTyp
   return annotationLookup(ctx).clauseFromIri(iri);
 }
 
+/** A Note fetched from its author's origin and checked, ready to be kept (persistAnnotation). */
+export interface FetchedAnnotation {
+  parsed: ParsedAnnotation;
+  document: Record<string, unknown>;
+  policy: Policy;
+}
+
+function refuseAnnotation(noteIri: string, expectedAuthor: string | null, reason: string): undefined {
+  logger.info("Refused annotation {note} from {actor}: {reason}.", { note: noteIri, actor: expectedAuthor, reason });
+  return undefined;
+}
+
 /**
  * Fetches a Note from its author's origin and stores it as an annotation,
  * after checking that the author is who sent or relayed it as expected and
@@ -85,10 +97,26 @@ export async function receiveAnnotation(
   noteIri: string,
   expectedAuthor: string | null,
 ): Promise<{ annotation: Annotation; created: boolean; policy: Policy } | undefined> {
-  const refuse = (reason: string) => {
-    logger.info("Refused annotation {note} from {actor}: {reason}.", { note: noteIri, actor: expectedAuthor, reason });
-    return undefined;
-  };
+  const fetched = await fetchAnnotation(ctx, noteIri, expectedAuthor);
+  return fetched ? persistAnnotation(ctx, fetched) : undefined;
+}
+
+/**
+ * Turns a fetched annotation into its row: idempotent, keyed by the Note's
+ * IRI (an edit replaces the row). Refused when the IRI is held for another
+ * author. Synchronous, so a handler can run it in the transaction that
+ * records what the annotation causes.
+ */
+export function persistAnnotation(ctx: FedCtx, fetched: FetchedAnnotation): { annotation: Annotation; created: boolean; policy: Policy } | undefined {
+  const { parsed, document, policy } = fetched;
+  const stored = storeAnnotation(ctx.data.db, parsed, document, false);
+  if (!stored) return refuseAnnotation(parsed.noteId, parsed.author, `${parsed.noteId} is already held for another author`);
+  return { ...stored, policy };
+}
+
+/** The checks of receiveAnnotation, without keeping anything (a gone Note we held is dropped). */
+export async function fetchAnnotation(ctx: FedCtx, noteIri: string, expectedAuthor: string | null): Promise<FetchedAnnotation | undefined> {
+  const refuse = (reason: string) => refuseAnnotation(noteIri, expectedAuthor, reason);
   if (expectedAuthor !== null && new URL(noteIri).origin !== new URL(expectedAuthor).origin) {
     return refuse(`it is not on the origin of ${expectedAuthor}, who sent it`);
   }
@@ -116,9 +144,7 @@ export async function receiveAnnotation(
   const policy = findPolicyByIri(ctx.data.db, parsed.policyIri)!;
   const community = policy.communityId;
   if (community !== null && isBlocked(ctx.data.db, community, parsed.author)) return refuse(`${parsed.author} is blocked by the community`);
-  const stored = storeAnnotation(ctx.data.db, parsed, document as Record<string, unknown>, false);
-  if (!stored) return refuse(`${noteIri} is already held for another author`);
-  return { ...stored, policy };
+  return { parsed, document: document as Record<string, unknown>, policy };
 }
 
 /** Whether a fetch failed because the origin says the document is gone (404 or 410). */

@@ -7,7 +7,6 @@
  * returns.
  */
 import { getLogger } from "@logtape/logtape";
-import type { Recipient } from "@fedify/vocab";
 import type { AnnotationRef } from "../src/app/effects.ts";
 import { findCommunity } from "../src/communities.ts";
 import { findPolicyById, findPolicyByIri, findVersionById } from "../src/policies/policies.ts";
@@ -15,22 +14,13 @@ import { sendActorUpdate } from "./actors.ts";
 import { sendAnnotation } from "./annotations.ts";
 import type { FedCtx } from "./context.ts";
 import { announceFork } from "./forks.ts";
-import { lookupActor } from "./lookup.ts";
 import { sendVersionPublished, sendVersionRetracted } from "./policy-activities.ts";
+import { mirrorFollowedDataset, backfillFromFollowed, reshareReceivedAnnotation, refuseVote } from "./inbox/effects.ts";
 import type { EffectSenders } from "./outbox-dispatcher.ts";
 import { sendFollow, sendFollowAnswer, sendUndoFollow } from "./outgoing.ts";
-import { findFederatedActor, persistActor, toRecipient } from "./persist-actor.ts";
+import { recipientByIri as recipientOf } from "./persist-actor.ts";
 
 const logger = getLogger(["fedalign", "federation", "outbox"]);
-
-/** A remote actor to deliver to: our cached copy, or looked up again (a failure is retried by the dispatcher). */
-async function recipientOf(ctx: FedCtx, iri: string): Promise<Recipient> {
-  const cached = findFederatedActor(ctx.data.db, iri);
-  if (cached) return toRecipient(cached);
-  const row = persistActor(ctx.data, await lookupActor(ctx, iri));
-  if (!row) throw new Error(`${iri} cannot receive activities: its inbox is not on its own server`);
-  return toRecipient(row);
-}
 
 async function sendAnnotationEffect(ctx: FedCtx, effect: AnnotationRef, kind: "create" | "update" | "delete"): Promise<void> {
   const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
@@ -76,4 +66,8 @@ export const effectSenders: EffectSenders = {
   // Preference data and bundles
 
   // Caused by received activities
+  "inbox.follow.backfill": backfillFromFollowed,
+  "inbox.dataset.mirror": mirrorFollowedDataset,
+  "inbox.vote.refuse": refuseVote,
+  "inbox.annotation.reshare": reshareReceivedAnnotation,
 };

@@ -16,6 +16,7 @@ import type { FedCtx } from "./context.ts";
 import { federatedActors } from "../db/schema.ts";
 import { REMOTE_LIMITS, overLimit } from "../src/limits.ts";
 import { isPrivateHost } from "./addresses.ts";
+import { lookupActor } from "./lookup.ts";
 
 const logger = getLogger(["fedalign", "federation", "actors"]);
 
@@ -102,6 +103,19 @@ export async function resolveSender(
   const actor = await fetchActor();
   if (!isActor(actor) || actor.id?.href !== iri.href) return undefined;
   return persistActor(ctx.data, actor);
+}
+
+/**
+ * A delivery recipient by IRI, for effects carried out later: our cached
+ * row when we have one, otherwise looked up on its origin and cached.
+ * Throws when it cannot be found (the outbox dispatcher retries).
+ */
+export async function recipientByIri(ctx: FedCtx, iri: string): Promise<Recipient> {
+  const cached = findFederatedActor(ctx.data.db, iri);
+  if (cached) return toRecipient(cached);
+  const row = persistActor(ctx.data, await lookupActor(ctx, iri));
+  if (!row) throw new Error(`${iri} cannot receive activities: its inbox is not on its own server`);
+  return toRecipient(row);
 }
 
 export function toRecipient(row: FederatedActor): Recipient {

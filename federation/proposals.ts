@@ -113,41 +113,74 @@ const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
  * was refused if it was (the caller tells the voter's server).
  */
 export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): { vote: false } | { vote: true; refused?: string } {
+  const target = voteTarget(ctx, note);
+  if (!target) return { vote: false };
+  const refused = persistPartnerVote(ctx, target, note, actorIri);
+  return refused === undefined ? { vote: true } : { vote: true, refused };
+}
+
+/** What a poll answer votes on: one of our open or closed proposals, or undefined when the Note is not a vote here. */
+export interface VoteTarget {
+  proposalIri: string;
+  proposal: Proposal;
+  community: Community;
+}
+
+export function voteTarget(ctx: FedCtx, note: Note): VoteTarget | undefined {
   const target = note.replyTargetId?.href;
   const value = note.name?.toString();
   const match = target ? PROPOSAL_IRI.exec(target) : null;
-  if (!match || !value) return { vote: false };
+  if (!target || !match || !value) return undefined;
   const policy = findPolicyByIri(ctx.data.db, match[1]!);
   const proposal = policy ? findProposal(ctx.data.db, Number(match[2])) : undefined;
   const community = policy?.communityId != null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
-  if (!policy || !proposal || proposal.policyId !== policy.id || !community) return { vote: false };
-  if (note.attributionId?.href !== actorIri) return { vote: true, refused: "the vote is not attributed to the actor who sent it" };
+  if (!policy || !proposal || proposal.policyId !== policy.id || !community) return undefined;
+  return { proposalIri: target, proposal, community };
+}
+
+/**
+ * Counts a partner's vote (a row per voter and proposal: a second vote
+ * replaces the first). Returns why it was refused, or undefined when counted.
+ */
+export function persistPartnerVote(ctx: FedCtx, { proposalIri: target, proposal, community }: VoteTarget, note: Note, actorIri: string): string | undefined {
+  const value = note.name?.toString() ?? "";
+  if (note.attributionId?.href !== actorIri) return "the vote is not attributed to the actor who sent it";
   if (!(VOTE_VALUES as readonly string[]).includes(value)) {
     logger.info("Ignored a vote {value} on {proposal}: not an option.", { value, proposal: target });
-    return { vote: true, refused: `"${value}" is not an option; vote ${VOTE_VALUES.join(", ")}` };
+    return `"${value}" is not an option; vote ${VOTE_VALUES.join(", ")}`;
   }
   try {
-    castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number]);
+    castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number], ctx.data.clock.now());
     logger.info("{actor} voted {value} on {proposal}.", { actor: actorIri, value, proposal: target });
-    return { vote: true };
+    return undefined;
   } catch (error) {
     const reason = (error as Error).message;
     logger.info("Refused a vote on {proposal} by {actor}: {reason}", { proposal: target, actor: actorIri, reason });
-    return { vote: true, refused: reason };
+    return reason;
   }
+}
+
+/** The local community that answers for votes on a proposal (by the proposal's IRI), if any. */
+export function voteAnswerer(ctx: FedCtx, proposalIri: string): string | undefined {
+  const policy = findPolicyByIri(ctx.data.db, PROPOSAL_IRI.exec(proposalIri)?.[1] ?? "");
+  return policy ? ownerIdentifier(ctx, policy) : undefined;
 }
 
 /** Tells the voter's server that a vote was not counted, and why (a Reject of the vote's Create). */
 export async function sendVoteRefusal(ctx: FedCtx, create: Create, voter: Recipient, reason: string): Promise<void> {
   const note = await create.getObject(ctx);
   const target = note instanceof Note ? note.replyTargetId?.href : undefined;
-  const policy = target ? findPolicyByIri(ctx.data.db, PROPOSAL_IRI.exec(target)?.[1] ?? "") : undefined;
-  const identifier = policy ? ownerIdentifier(ctx, policy) : undefined;
+  const identifier = target ? voteAnswerer(ctx, target) : undefined;
   if (!identifier || !create.id) return;
+  await sendVoteRefusalAs(ctx, identifier, create.id.href, voter, reason);
+}
+
+/** The same, from an outbox effect's payload: the community answering and the refused Create's IRI. */
+export async function sendVoteRefusalAs(ctx: FedCtx, identifier: string, createIri: string, voter: Recipient, reason: string): Promise<void> {
   const reject = new Reject({
     id: newActivityIri(ctx, identifier, "reject"),
     actor: ctx.getActorUri(identifier),
-    object: create.id,
+    object: new URL(createIri),
     summary: `Vote not counted: ${reason}`,
     to: voter.id ?? undefined,
   });

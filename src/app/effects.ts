@@ -64,8 +64,23 @@ export type SocialEffect =
 /** Preference data and bundles. */
 export type PreferenceEffect = never;
 
-/** Caused by activities we received (answers, forwards, backfills), recorded by inbox handlers. */
-export type InboxEffect = never;
+/**
+ * Caused by activities we received (answers, backfills, re-shares), recorded
+ * by inbox handlers (federation/inbox/) in the transaction of the row change
+ * the activity caused. (A received Follow is answered with the social
+ * section's `follow.answered`, the same effect a steward's answer records.) Fetch-type effects (backfill, mirror) are retried with
+ * backoff like any other, so a follow whose first backfill failed still
+ * brings in what the followee published.
+ */
+export type InboxEffect =
+  /** Take what a newly followed remote actor or policy already published. */
+  | { kind: "inbox.follow.backfill"; followeeIri: string }
+  /** Mirror a newly followed remote policy's preference dataset. */
+  | { kind: "inbox.dataset.mirror"; datasetIri: string; ownerIri: string }
+  /** Tell a partner's server that its member's vote was not counted (a Reject of the vote's Create). */
+  | { kind: "inbox.vote.refuse"; identifier: string; createIri: string; voterIri: string; reason: string }
+  /** The owning community re-shares a received annotation with its and the policy's followers. */
+  | { kind: "inbox.annotation.reshare"; policyIri: string; noteIri: string; authorIri: string };
 
 export type Effect = ActorEffect | PolicyEffect | ParticipationEffect | SocialEffect | PreferenceEffect | InboxEffect;
 export type EffectKind = Effect["kind"];

@@ -1,0 +1,35 @@
+/**
+ * Policy versions and forks, received: a followed community published or
+ * retracted a version, or a community tells us it forked one of ours.
+ * Every check is in the entity modules (../persist-policy.ts, ../forks.ts);
+ * a refused version or fork changes nothing.
+ */
+import type { InboxContext } from "@fedify/fedify";
+import type { Create, Delete, Update } from "@fedify/vocab";
+import type { InstanceData } from "../context.ts";
+import { receiveForkAnnouncement } from "../forks.ts";
+import { receivePolicyVersion, retractReceivedVersion } from "../persist-policy.ts";
+
+type Ctx = InboxContext<InstanceData>;
+
+/**
+ * A version announced as an `Article` (Create, or Update for a re-announce):
+ * the signed document is fetched from its origin and kept if every check
+ * passes, with the earlier versions we lack.
+ */
+export async function onVersionPublished(ctx: Ctx, activity: Create | Update): Promise<void> {
+  if (activity.actorId == null || activity.objectId == null) return;
+  await receivePolicyVersion(ctx, activity.objectId.href, activity.actorId.href);
+}
+
+/** The owning community retracted a version: it is marked retracted, nothing is erased. */
+export function onVersionRetracted(ctx: Ctx, del: Delete): boolean {
+  if (del.actorId == null || del.objectId == null) return false;
+  return retractReceivedVersion(ctx, del.objectId.href, del.actorId.href);
+}
+
+/** A community says it forked one of our versions (a Create of its policy `Document`). */
+export async function onForkAnnounced(ctx: Ctx, create: Create): Promise<void> {
+  if (create.actorId == null || create.objectId == null) return;
+  await receiveForkAnnouncement(ctx, create.objectId.href, create.actorId.href);
+}
