@@ -148,8 +148,8 @@ describe("a Follow", () => {
     expect(row).toMatchObject({ followerIri: MIA, followeeIri: actorIri("garden"), state: "accepted" });
     expect(effects()).toEqual([
       {
-        kind: "inbox.follow.answer",
-        payload: { identifier: "garden", answer: "accept", follow: { activityIri: `${REMOTE}/follows/1`, followerIri: MIA, followeeIri: actorIri("garden") } },
+        kind: "follow.answered",
+        payload: { identifier: "garden", answer: "accept", activityIri: `${REMOTE}/follows/1`, followerIri: MIA, followeeIri: actorIri("garden"), recipientIri: MIA },
       },
     ]);
   });
@@ -157,13 +157,13 @@ describe("a Follow", () => {
   it("of one of our policies is answered by its community", async () => {
     await onFollowRequested(inbox(null), new Follow({ id: new URL(`${REMOTE}/follows/2`), actor: new URL(MIA), object: new URL(policy.iri) }));
     expect(db.select().from(follows).where(eq(follows.activityIri, `${REMOTE}/follows/2`)).get()?.state).toBe("accepted");
-    expect(effects()).toMatchObject([{ kind: "inbox.follow.answer", payload: { identifier: "garden", answer: "accept" } }]);
+    expect(effects()).toMatchObject([{ kind: "follow.answered", payload: { identifier: "garden", answer: "accept" } }]);
   });
 
   it("of the instance actor is refused, and the Reject recorded with the refusal", async () => {
     await onFollowRequested(inbox("instance"), new Follow({ id: new URL(`${REMOTE}/follows/3`), actor: new URL(MIA), object: new URL(actorIri("instance")) }));
     expect(db.select().from(follows).where(eq(follows.activityIri, `${REMOTE}/follows/3`)).get()?.state).toBe("rejected");
-    expect(effects()).toMatchObject([{ kind: "inbox.follow.answer", payload: { identifier: "instance", answer: "reject" } }]);
+    expect(effects()).toMatchObject([{ kind: "follow.answered", payload: { identifier: "instance", answer: "reject" } }]);
   });
 
   it("of nobody we hold, or undone before it arrived, changes nothing", async () => {
