@@ -10,14 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandName, needsJsonFlagRelaunch } from "../src/cli/launch.ts";
-import { BIN, ROOT, runCli, startInstance, type TestInstance } from "./harness.ts";
+import { BIN, ROOT, runCli } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const RECORDER = join(ROOT, "test/fixtures/modules/record.mjs");
 /** What a member command must not load: Fedify, our federation and web code, the server, SQLite, the numeric libraries. */
 const HEAVY = [/\/@fedify\//, /\/dist\/federation\//, /\/dist\/src\/web\//, /\/dist\/src\/instance\.js/, /\/node_modules\/hono\//, /\/drizzle-orm\//, /\/better-sqlite3\//, /\/ml-[a-z-]+\//];
 
 let work: string;
-let server: TestInstance;
+/** The server the commands talk to runs in the test process: what is measured is the command's process. */
+let server: LocalInstance;
 let token: string;
 
 /** Runs a command in plain Node (no flags, as a user's shell does) and lists the modules it loaded. */
@@ -50,12 +52,11 @@ function heavyIn(modules: string[]): string[] {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "fedalign-startup-"));
-  server = await startInstance();
+  server = await startLocalInstance();
   token = (await server.createUser("alice", { admin: true })).token;
 });
 
 afterAll(async () => {
-  await server?.stop();
   await server?.destroy();
   if (work) rmSync(work, { recursive: true, force: true });
 });

@@ -1,23 +1,27 @@
 /**
  * The `fedalign` command contract, end to end against running servers:
- * admin commands on the data directory, member commands over HTTP.
+ * admin commands on the data directory, member commands over HTTP. The
+ * command runs as its own process, as a user runs it; the two servers it
+ * talks to run in the test process (test/local-instance.ts), since what is
+ * tested here is the command, not the server's process.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, startInstance, waitFor, type TestInstance, type FollowView } from "./harness.ts";
+import { runCli, waitFor, type FollowView } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let bobToken: string;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
 });
 
 afterAll(async () => {
   await Promise.all([a?.destroy(), b?.destroy()]);
 });
 
-const member = (instance: TestInstance, token: string, args: string[]) =>
+const member = (instance: LocalInstance, token: string, args: string[]) =>
   runCli(["--server", instance.origin, "--token", token, ...args]);
 
 describe("admin commands", () => {
@@ -66,12 +70,14 @@ describe("member commands against any server", () => {
     expect(follow.code, follow.stderr).toBe(0);
     expect(follow.stdout).toContain(`@nurses@${a.host}`);
 
-    const accepted = await waitFor(async () => {
-      const listed = await member(b, bobToken, ["following", "--json"]);
-      const rows = JSON.parse(listed.stdout) as FollowView[];
-      return rows.find((row) => row.state === "accepted");
-    }, { what: "the follow to be accepted", timeoutMs: 30_000 });
-    expect(accepted.actor.iri).toBe(a.actorUri("nurses"));
+    // Wait on the API (a command per poll would cost a process each), then list with the command.
+    await waitFor(async () => (await b.api<FollowView[]>("GET", "follows", { token: bobToken })).body.some((row) => row.state === "accepted"), {
+      what: "the follow to be accepted",
+      timeoutMs: 30_000,
+    });
+    const listed = await member(b, bobToken, ["following", "--json"]);
+    const accepted = (JSON.parse(listed.stdout) as FollowView[]).find((row) => row.state === "accepted");
+    expect(accepted?.actor.iri).toBe(a.actorUri("nurses"));
 
     const text = await member(b, bobToken, ["following"]);
     expect(text.stdout).toMatch(/accepted\s+@nurses@/);
@@ -84,10 +90,12 @@ describe("member commands against any server", () => {
       env: { FEDALIGN_SERVER: b.origin, FEDALIGN_TOKEN: bobToken },
     });
     expect(follow.code, follow.stderr).toBe(0);
-    await waitFor(async () => {
-      const listed = await member(b, bobToken, ["following", "--as", "readers", "--json"]);
-      return (JSON.parse(listed.stdout) as FollowView[])[0]?.state === "accepted";
-    }, { what: "the community's subscription to be accepted", timeoutMs: 30_000 });
+    await waitFor(
+      async () => (await b.api<FollowView[]>("GET", "follows?as=readers", { token: bobToken })).body[0]?.state === "accepted",
+      { what: "the community's subscription to be accepted", timeoutMs: 30_000 },
+    );
+    const listed = await member(b, bobToken, ["following", "--as", "readers", "--json"]);
+    expect((JSON.parse(listed.stdout) as FollowView[]).map((row) => [row.state, row.actor.iri])).toEqual([["accepted", a.actorUri("nurses")]]);
 
     const carol = await b.createUser("carol");
     const refused = await member(b, carol.token, ["follow", a.actorUri("nurses"), "--as", "readers"]);

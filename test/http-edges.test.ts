@@ -2,8 +2,9 @@
  * Issue 12, item 7: HTTP edges. Every route of an instance, API, web pages
  * and ActivityPub alike, is tried with control characters in its path, its
  * query and its form fields, and with an oversized body; and a real server
- * is tried with a client that never finishes its headers and with more
- * connections than it allows.
+ * (listening as `fedalign serve` does, configured from the same environment
+ * variables) is tried with a client that never finishes its headers and with
+ * more connections than it allows.
  */
 import { mkdtempSync } from "node:fs";
 import { connect, type Socket } from "node:net";
@@ -15,7 +16,8 @@ import { createUser } from "../src/accounts/users.ts";
 import { createCommunity } from "../src/communities.ts";
 import { BODY_LIMIT_BYTES, IMPORT_BODY_LIMIT_BYTES } from "../src/http-edges.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
-import { cleanupDir, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { cleanupDir, waitFor } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const ORIGIN = "http://127.0.0.1:9";
 const CRLF = "x\r\nX-Injected: 1";
@@ -196,10 +198,10 @@ describe("request bodies", () => {
 });
 
 describe("the Node server", () => {
-  let server: TestInstance;
+  let server: LocalInstance;
 
   beforeAll(async () => {
-    server = await startInstance({ env: { FEDALIGN_HEADERS_TIMEOUT_MS: "1000", FEDALIGN_REQUEST_TIMEOUT_MS: "2000", FEDALIGN_MAX_CONNECTIONS: "8" } });
+    server = await startLocalInstance({ env: { FEDALIGN_HEADERS_TIMEOUT_MS: "1000", FEDALIGN_REQUEST_TIMEOUT_MS: "2000", FEDALIGN_MAX_CONNECTIONS: "8" } });
   });
 
   afterAll(async () => {

@@ -6,15 +6,16 @@
  * are about the process itself (signals, crashes, the CLI's startup) keep
  * the spawned instances of ./harness.ts.
  */
-import { serve, type ServerType } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createToken } from "../src/accounts/tokens.ts";
 import { createUser as createUserRow } from "../src/accounts/users.ts";
 import { ManualClock, systemClock, type Clock } from "../src/app/clock.ts";
+import { issueSetupCode } from "../src/accounts/registration.ts";
+import { listen } from "../src/cli/serve.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
-import { serverOptions } from "../src/http-edges.ts";
 import { resolveServeConfig } from "../src/config.ts";
 import { freePort, runCli, type CliResult } from "./harness.ts";
 
@@ -39,16 +40,28 @@ export interface LocalInstance {
   actorUri(identifier: string): string;
   /** Carries out every recorded federation effect that is due (the dispatcher also runs by itself). */
   flushOutbox(): Promise<number>;
+  /**
+   * What `fedalign serve` prints on a first run: a new one-time setup code for
+   * /setup while the instance has no users (replacing an earlier one), else undefined.
+   */
+  setupCode(): string | undefined;
 }
 
 export async function startLocalInstance(
-  options: { clock?: Clock; dataDir?: string; port?: number; allowPrivateAddress?: boolean } = {},
+  options: {
+    clock?: Clock;
+    dataDir?: string;
+    port?: number;
+    allowPrivateAddress?: boolean;
+    /** Environment variables as `fedalign serve` reads them (FEDALIGN_HEADERS_TIMEOUT_MS, FEDALIGN_MAX_CONNECTIONS, …). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<LocalInstance> {
   const port = options.port ?? (await freePort());
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "fedalign-local-"));
   const clock = options.clock ?? systemClock;
-  const limits = resolveServeConfig({ data: dataDir }).limits;
+  const config = resolveServeConfig({ data: dataDir }, { ...process.env, ...options.env });
   let server: ServerType | undefined;
 
   const local: LocalInstance = {
@@ -59,12 +72,15 @@ export async function startLocalInstance(
     instance: undefined as unknown as Instance,
     clock,
     async start() {
-      const instance = await openInstance({ dataDir, origin, allowPrivateAddress: options.allowPrivateAddress ?? true, clock });
+      const instance = await openInstance({ dataDir, origin, allowPrivateAddress: options.allowPrivateAddress ?? true, clock, trustProxy: config.trustProxy });
       local.instance = instance;
-      server = await new Promise<ServerType>((resolve, reject) => {
-        const s = serve({ fetch: instance.app.fetch, port, hostname: "127.0.0.1", serverOptions: serverOptions(limits) }, () => resolve(s));
-        s.once("error", reject);
-      });
+      // The same listen as `fedalign serve`: header and request timeouts, connection cap.
+      try {
+        server = await listen(instance.app.fetch, port, "127.0.0.1", config.limits);
+      } catch (error) {
+        await instance.close();
+        throw error;
+      }
       instance.startQueue();
     },
     async stop() {
@@ -101,6 +117,7 @@ export async function startLocalInstance(
     },
     actorUri: (identifier) => `${origin}/actors/${identifier}`,
     flushOutbox: () => local.instance.outbox.dispatchDue(),
+    setupCode: () => issueSetupCode(local.instance.db),
   };
   await local.start();
   return local;

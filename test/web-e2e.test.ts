@@ -6,7 +6,9 @@
  * second version is published and its diff is seen on the second instance;
  * a clause annotated there shows up on the first. Every step is a click or a
  * keystroke in the browser, from the first admin's setup on A onwards; B's
- * admin uses the CLI.
+ * admin uses the CLI. The instances run in the test process
+ * (test/local-instance.ts): what is tested is the browser's journey, not the
+ * server's process.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,13 +16,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { accessibilityProblems, launchBrowser, newContext, screenshot, watchPageErrors } from "./browser.ts";
-import { startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { waitFor } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const PASSWORD = "a long and private passphrase";
 const ADDED = "Check the patient's own words before you summarise them.";
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let browser: Browser;
 let work: string;
 let specPath: string;
@@ -49,7 +52,7 @@ async function reloadUntil(page: Page, url: string, text: string, what: string) 
 }
 
 beforeAll(async () => {
-  [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
+  [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   // B is set up from the command line; A in the browser, below.
   await b.createUser("bea", { admin: true });
   const opened = await b.cli(["admin", "registrations", "open", "--data", b.dataDir]);
@@ -74,9 +77,9 @@ describe("a community's policy, from sign-up to an annotation across instances",
     const aliceErrors = watchPageErrors(alice);
     const bobErrors = watchPageErrors(bob);
 
-    // 0. A's first admin sets the instance up with the code its server printed, and opens sign-up.
-    const setupCode = /setup code '?([0-9a-f]{4}(?:-[0-9a-f]{4}){4})/.exec(a.log())?.[1];
-    expect(setupCode, a.log()).toBeTruthy();
+    // 0. A's first admin sets the instance up with the one-time code a first run prints, and opens sign-up.
+    const setupCode = a.setupCode();
+    expect(setupCode).toMatch(/^[0-9a-f]{4}(?:-[0-9a-f]{4}){4}$/);
     await alice.goto(a.origin);
     await alice.getByRole("link", { name: "Set up this instance" }).click();
     await alice.getByLabel("Setup code").fill(setupCode!);

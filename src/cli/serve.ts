@@ -1,4 +1,9 @@
-/** `fedalign serve`: open the instance, listen, start the queue, stop cleanly. */
+/**
+ * `fedalign serve`: open the instance, listen, start the queue, stop cleanly.
+ * Flags, environment and port are checked before the instance's modules
+ * (Fedify, the web layer, the database) load, so a mistyped flag fails in a
+ * fraction of a second.
+ */
 import { serve, type ServerType } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Server } from "node:http";
@@ -6,9 +11,7 @@ import { createServer } from "node:net";
 import { serverOptions, type ServerLimits } from "../http-edges.ts";
 import { FedalignError } from "../errors.ts";
 import { resolveServeConfig, type ServeFlags } from "../config.ts";
-import { openInstance } from "../instance.ts";
 import { configureLogging } from "../logging.ts";
-import { issueSetupCode } from "../accounts/registration.ts";
 
 const logger = getLogger(["fedalign", "server"]);
 
@@ -23,7 +26,8 @@ function listenError(error: NodeJS.ErrnoException, port: number, host: string): 
   return new FedalignError(`Cannot listen on ${host}:${port}: ${error.message}.`);
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string, limits: ServerLimits): Promise<ServerType> {
+/** Listens with the server limits (timeouts, connection cap); also used by test/local-instance.ts. */
+export function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string, limits: ServerLimits): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port, hostname: host, serverOptions: serverOptions(limits) }, () => resolve(server));
     (server as Server).maxConnections = limits.maxConnections;
@@ -44,6 +48,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const config = resolveServeConfig(flags);
   configureLogging(config.logLevel);
   if (config.port !== 0) await assertPortFree(config.port, config.host);
+  const [{ openInstance }, { issueSetupCode }] = await Promise.all([import("../instance.ts"), import("../accounts/registration.ts")]);
   const instance = await openInstance({
     dataDir: config.dataDir,
     origin: config.origin,
