@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   adjustedRandIndex,
@@ -8,6 +9,7 @@ import {
   voteMatrix,
   type Vote,
 } from "../src/participation/opinions.ts";
+import { opinionGroupsOverTime } from "../src/participation/opinion-history.ts";
 import { readPolisExport } from "../src/participation/polis.ts";
 
 describe("opinion groups on the London Polis export", () => {
@@ -145,6 +147,19 @@ describe("group structure like Polis' on five real conversations", () => {
     return { ex, result: opinionGroups(ex.votes, { moderatedOut }) };
   };
 
+  // The issue's requirement, for every conversation in the data set: the group
+  // count of its summary.csv. Four hold; scoop-hivemind.ubi does not (we find 2
+  // where Polis reports 4, see the next test), so it is declared a known
+  // failure: `it.fails` passes only while the assertion fails, and starts
+  // failing the day the count agrees, so that the marker gets removed.
+  const expected = { "london.youth.policing": 3, "15-per-hour-seattle": 2, "vtaiwan.uberx": 2, "canadian-electoral-reform": 2, "scoop-hivemind.ubi": 4 } as const;
+  it("the data set's summary.csv group counts are 3, 2, 2, 2 and 4", () => {
+    for (const name of conversations) {
+      const summary = readFileSync(`test/fixtures/polis/${name}/summary.csv`, "utf8");
+      expect(Number(/^groups,(\d+)$/m.exec(summary)![1])).toBe(expected[name as keyof typeof expected]);
+    }
+  });
+
   it.each(conversations.slice(0, 4))("%s: the group count of its summary.csv, and membership that agrees with Polis' group-id", (name) => {
     const { ex, result } = run(name);
     expect(result.k).toBe(Number(ex.summary["groups"]));
@@ -154,6 +169,11 @@ describe("group structure like Polis' on five real conversations", () => {
     const ari = adjustedRandIndex(both.map((p) => ours.get(p.id)!), both.map((p) => p.group!));
     // London is small (24 participants) and its k a close call; the others agree well.
     expect(ari).toBeGreaterThan(name === "london.youth.policing" ? 0 : 0.6);
+  });
+
+  it.fails("scoop-hivemind.ubi: the group count of its summary.csv (known failure: 2, not 4)", () => {
+    const { ex, result } = run("scoop-hivemind.ubi");
+    expect(result.k).toBe(Number(ex.summary["groups"]));
   });
 
   it("scoop-hivemind.ubi: Polis reports 4 groups, but two of them coincide in the final projection, so a snapshot finds 2", () => {
@@ -174,6 +194,24 @@ describe("group structure like Polis' on five real conversations", () => {
     };
     const [a, b] = [stats("0"), stats("2")];
     expect(Math.hypot(a.cx - b.cx, a.cy - b.cy)).toBeLessThan(0.15 * Math.min(a.spread, b.spread));
+  });
+});
+
+describe("opinion groups replayed over a conversation's history (Polis' recomputations)", () => {
+  it("London, run every 5 minutes of votes: Polis' 3 groups, participants kept in once they qualified, k smoothed over runs", () => {
+    const ex = readPolisExport("test/fixtures/polis/london.youth.policing");
+    const moderatedOut = ex.statements.filter((s) => s.moderated < 0).map((s) => s.id);
+    const timed = ex.rawVotes.map((v) => ({ ...v, timestamp: v.timestamp! }));
+    const result = opinionGroupsOverTime(timed, { moderatedOut, window: 300_000 });
+    expect(result.k).toBe(Number(ex.summary["groups"]));
+    expect(result.kSelection).toMatchObject({ method: "history", recomputations: 4 });
+    expect(result.groups.flatMap((g) => g.members).sort()).toEqual(result.projection.map((p) => p.participant).sort());
+    expect(result.baseClusters).toBeLessThanOrEqual(100);
+    // Deterministic, and independent of the order the votes come in.
+    expect(opinionGroupsOverTime([...timed].reverse(), { moderatedOut, window: 300_000 }).groups).toEqual(result.groups);
+    // The workshop's votes all fall within an hour: an hourly window is one cold run.
+    const hourly = opinionGroupsOverTime(timed, { moderatedOut, window: 3_600_000 });
+    expect(hourly.kSelection).toMatchObject({ recomputations: 1 });
   });
 });
 

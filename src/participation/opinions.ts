@@ -12,6 +12,10 @@
  * - {@link bridgingScores}: a Community Notes style one-factor matrix
  *   factorisation whose statement intercept is the bridging score.
  *
+ * A snapshot cannot carry what Polis keeps from one recomputation to the next
+ * (warm starts, the group-k-buffer smoothing of k); opinion-history.ts
+ * replays a conversation's timed votes to emulate that.
+ *
  * Everything is deterministic for a fixed seed: ids are sorted (numerically
  * when both are numbers), and every random choice comes from a seeded PRNG.
  */
@@ -195,6 +199,15 @@ export interface OpinionGroupOptions {
   /** Initial centres of the base clusters. Default "polis". */
   baseInit?: "polis" | "kmeans++";
   /**
+   * Initial centres of the groups: "polis" as Polis' cold start,
+   * the first k distinct base-cluster centres in base-cluster order, one
+   * weighted k-means run of at most 20 steps; "kmeans++": seeded weighted
+   * k-means++ with `restarts`, the lowest inertia wins (default: a snapshot
+   * has no earlier run to start from, and Polis' cold start is a poor local
+   * optimum as often as not).
+   */
+  groupInit?: "polis" | "kmeans++";
+  /**
    * The silhouette that chooses k, on the distances between base-cluster
    * centres: "unweighted" (default) is Polis' plain mean over base clusters;
    * "weighted" counts each base cluster by its size (as if computed over
@@ -204,7 +217,11 @@ export interface OpinionGroupOptions {
 }
 
 /** How k was chosen: the best silhouette, or (on a close call) the modal best k over leave-one-fold-out runs. */
-export type KSelection = { method: "silhouette" } | { method: "stability"; foldKs: number[] };
+export type KSelection =
+  | { method: "silhouette" }
+  | { method: "stability"; foldKs: number[] }
+  /** Replayed over the votes' history (opinion-history.ts): the best k of the last run, and how many runs in a row it was best. */
+  | { method: "history"; recomputations: number; lastBestK: number; runsInARow: number };
 
 export interface OpinionGroup {
   id: number;
@@ -280,7 +297,8 @@ function selectParticipants(m: VoteMatrix, minVotes: number, minParticipants: nu
   return chosen;
 }
 
-function normaliseSign(v: Float64Array): void {
+/** @internal Flips v so that its largest |entry| is positive. */
+export function normaliseSign(v: Float64Array): void {
   let best = 0;
   for (let i = 0; i < v.length; i++) if (Math.abs(v[i]!) > Math.abs(best)) best = v[i]!;
   if (best < 0) for (let i = 0; i < v.length; i++) v[i] = -v[i]!;
@@ -291,16 +309,25 @@ function normaliseSign(v: Float64Array): void {
  * of m, value − column mean at voted cells, 0 elsewhere) by block power
  * iteration with Gram–Schmidt and a final 2×2 Rayleigh–Ritz rotation.
  */
-function powerPca(
+export function powerPca(
   m: VoteMatrix,
   rows: number[],
   means: Float64Array,
   seed: number,
+  start?: [Float64Array, Float64Array],
+  maxIterations = 1000,
 ): [Float64Array, Float64Array] {
   const d = m.statements.length;
   const rand = seededRandom(seed);
   const V = [new Float64Array(d), new Float64Array(d)] as const;
   for (const v of V) for (let j = 0; j < d; j++) v[j] = rand() - 0.5;
+  if (start) {
+    // Warm start (Polis starts from the previous run's components); a
+    // degenerate start keeps the seeded vector.
+    start.forEach((v, c) => {
+      if (v.some((x) => x !== 0)) V[c as 0 | 1].set(v);
+    });
+  }
   const W = [new Float64Array(d), new Float64Array(d)] as const;
   const multiply = (): void => {
     // W = Xᵀ (X V), one pass over the rows for both vectors.
@@ -337,7 +364,7 @@ function powerPca(
     for (let j = 0; j < d; j++) b[j] = b[j]! / nb;
   };
   orthonormalise(V[0], V[1]);
-  for (let it = 0; it < 1000; it++) {
+  for (let it = 0; it < maxIterations; it++) {
     multiply();
     orthonormalise(W[0], W[1]);
     // Converged when span(W) = span(V): both projections of W onto V have norm 1.
@@ -384,6 +411,69 @@ function libraryPca(m: VoteMatrix, rows: number[], means: Float64Array): [Float6
   return [e0, e1];
 }
 
+/**
+ * @internal Polis' rating matrix: votes on statements moderated out become 0
+ * for everyone (the column is zeroed, so every participant counts as having
+ * voted on it). Returns the values to use, the mask and its size.
+ */
+export function moderatedOutValues(m: VoteMatrix, ids: Iterable<string> | undefined): { pm: VoteMatrix; out: Uint8Array; nOut: number } {
+  const out = moderatedOutMask(m, ids);
+  const nOut = out.reduce((a, b) => a + b, 0);
+  const pm: VoteMatrix = nOut === 0 ? m : { ...m, values: Int8Array.from(m.values, (v, k) => (out[m.cols[k]!] ? 0 : v)) };
+  return { pm, out, nOut };
+}
+
+/** @internal Column means over every participant's votes (pass = 0): Polis imputes them for missing votes. */
+export function columnMeans(m: VoteMatrix): Float64Array {
+  const d = m.statements.length;
+  const sum = new Float64Array(d);
+  const cnt = new Float64Array(d);
+  for (let k = 0; k < m.cols.length; k++) {
+    sum[m.cols[k]!]! += m.values[k]!;
+    cnt[m.cols[k]!]!++;
+  }
+  const means = new Float64Array(d);
+  for (let j = 0; j < d; j++) means[j] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
+  return means;
+}
+
+/**
+ * @internal Polis' sparsity-aware projection of the participants `rows`: the
+ * centred votes (missing cells contribute 0, i.e. the imputed mean) times the
+ * components, scaled by sqrt(statements / statements voted on, moderated-out
+ * ones counting as voted) so that sparse voters are not pulled to the centre.
+ */
+export function sparsityAwareProjection(
+  pm: VoteMatrix,
+  rows: number[],
+  means: Float64Array,
+  components: [Float64Array, Float64Array],
+  out: Uint8Array,
+  nOut: number,
+  scaling: boolean,
+): { xs: Float64Array; ys: Float64Array } {
+  const d = pm.statements.length;
+  const xs = new Float64Array(rows.length);
+  const ys = new Float64Array(rows.length);
+  rows.forEach((r, i) => {
+    let x = 0;
+    let y = 0;
+    let voted = nOut;
+    for (let k = pm.rowPtr[r]!; k < pm.rowPtr[r + 1]!; k++) {
+      const c = pm.cols[k]!;
+      if (out[c]) continue;
+      voted++;
+      const v = pm.values[k]! - means[c]!;
+      x += v * components[0][c]!;
+      y += v * components[1][c]!;
+    }
+    const s = scaling && voted > 0 ? Math.sqrt(d / voted) : 1;
+    xs[i] = x * s;
+    ys[i] = y * s;
+  });
+  return { xs, ys };
+}
+
 /** Finds opinion groups as Polis does (see {@link OpinionGroupOptions} for each step). */
 export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: OpinionGroupOptions = {}): OpinionGroupsResult {
   const seed = options.seed ?? 42;
@@ -403,45 +493,15 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
   // Statements moderated out stay in the matrix as Polis keeps them: the
   // column is zeroed for everyone, so it adds nothing to the PCA but counts,
   // for every participant, as a statement seen (in the sparsity scaling).
-  const out = moderatedOutMask(m, options.moderatedOut);
-  const nOut = out.reduce((a, b) => a + b, 0);
-  const pm: VoteMatrix = nOut === 0 ? m : { ...m, values: Int8Array.from(m.values, (v, k) => (out[m.cols[k]!] ? 0 : v)) };
-  const sum = new Float64Array(d);
-  const cnt = new Float64Array(d);
-  for (const r of allRows) {
-    for (let k = pm.rowPtr[r]!; k < pm.rowPtr[r + 1]!; k++) {
-      sum[pm.cols[k]!]! += pm.values[k]!;
-      cnt[pm.cols[k]!]!++;
-    }
-  }
-  const means = new Float64Array(d);
-  for (let j = 0; j < d; j++) means[j] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
+  const { pm, out, nOut } = moderatedOutValues(m, options.moderatedOut);
+  const means = columnMeans(pm);
 
   const method = options.pca === "library" || options.pca === "power" ? options.pca : m.participants.length * d <= 250_000 ? "library" : "power";
   const components = method === "library" ? libraryPca(pm, allRows, means) : powerPca(pm, allRows, means, seed);
   normaliseSign(components[0]);
   normaliseSign(components[1]);
 
-  // Project: centred row · component (missing cells contribute 0), then Polis' sparsity scaling.
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
-  const scaling = options.sparsityScaling ?? true;
-  rows.forEach((r, i) => {
-    let x = 0;
-    let y = 0;
-    let voted = nOut;
-    for (let k = pm.rowPtr[r]!; k < pm.rowPtr[r + 1]!; k++) {
-      const c = pm.cols[k]!;
-      if (out[c]) continue;
-      voted++;
-      const v = pm.values[k]! - means[c]!;
-      x += v * components[0][c]!;
-      y += v * components[1][c]!;
-    }
-    const s = scaling && voted > 0 ? Math.sqrt(d / voted) : 1;
-    xs[i] = x * s;
-    ys[i] = y * s;
-  });
+  const { xs, ys } = sparsityAwareProjection(pm, rows, means, components, out, nOut, options.sparsityScaling ?? true);
 
   // Base clusters (Polis: about 100, by k-means on the projections), then
   // groups of base clusters by k-means weighted by their sizes, k by silhouette.
@@ -453,7 +513,7 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
   // Polis caps k by the number of base clusters: min(max-k, 2 + floor(nBase / 12)).
   const cap = options.polisMaxK === false ? kMax : Math.min(kMax, 2 + Math.floor(nBase / 12));
   for (let k = kMin; k <= Math.min(cap, nBase - 1); k++) {
-    const baseLabels = groupBaseClusters(base, k, seed, restarts);
+    const baseLabels = options.groupInit === "polis" ? polisGroupBaseClusters(base, k) : groupBaseClusters(base, k, seed, restarts);
     const score = baseSilhouette(base, baseLabels, k, options.silhouetteWeighting === "weighted");
     const labels = Int32Array.from(base.labels, (b) => baseLabels[b]!);
     silhouettes.push({ k, silhouette: score });
@@ -592,7 +652,8 @@ function lloyd(xs: Float64Array, ys: Float64Array, w: Float64Array, start: numbe
       sy[c]! += w[i]! * ys[i]!;
       sw[c]! += w[i]!;
     }
-    // An emptied centre stays where it was (as ml-kmeans and Polis do).
+    // An emptied centre stays where it was (as ml-kmeans does; Polis drops
+    // it instead, which polisKmeans below follows).
     for (let c = 0; c < k; c++) {
       if (sw[c]! > 0) {
         cx[c] = sx[c]! / sw[c]!;
@@ -625,6 +686,87 @@ function kmeansPlusPlus(xs: Float64Array, ys: Float64Array, w: Float64Array, k: 
     if (c + 1 < k) next = pick((i) => w[i]! * d2[i]!);
   }
   return centres;
+}
+
+/**
+ * Polis' cold start of the group clustering: centres start at the first k
+ * distinct base-cluster centres (base clusters in id order), then weighted
+ * k-means steps in which a group left empty is dropped, stopping when no
+ * centre moves by 0.01 or more, or after 20 steps (the iteration default of
+ * Polis' kmeans, which its group clustering ends up using).
+ */
+function polisGroupBaseClusters(base: BaseClusterSet, k: number): Int32Array {
+  const seen = new Set<string>();
+  const start: number[][] = [];
+  for (let b = 0; b < base.size.length && start.length < k; b++) {
+    const key = `${base.cx[b]},${base.cy[b]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    start.push([base.cx[b]!, base.cy[b]!]);
+  }
+  return polisKmeans(base.cx, base.cy, base.size, start, 20).labels;
+}
+
+/**
+ * k-means as Polis' clusters namespace runs it: each step assigns every point
+ * to its nearest centre, drops centres left without members and moves the
+ * others to the (weighted) mean of their members; it stops after the step in
+ * which no centre moved by 0.01 or more, or after maxSteps + 1 steps. Labels
+ * index the surviving centres in their original order.
+ */
+export function polisKmeans(
+  xs: Float64Array,
+  ys: Float64Array,
+  w: Float64Array,
+  start: number[][],
+  maxSteps: number,
+): { labels: Int32Array; kept: number[]; cx: Float64Array; cy: Float64Array } {
+  const n = xs.length;
+  let cx = Float64Array.from(start, (c) => c[0]!);
+  let cy = Float64Array.from(start, (c) => c[1]!);
+  let labels = new Int32Array(n);
+  let kept = start.map((_, i) => i);
+  for (let step = 0; step <= maxSteps; step++) {
+    const k = cx.length;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < k; c++) {
+        const d = (xs[i]! - cx[c]!) ** 2 + (ys[i]! - cy[c]!) ** 2;
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
+      }
+      labels[i] = best;
+    }
+    const sx = new Float64Array(k);
+    const sy = new Float64Array(k);
+    const sw = new Float64Array(k);
+    const members = new Int32Array(k);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      sx[c]! += w[i]! * xs[i]!;
+      sy[c]! += w[i]! * ys[i]!;
+      sw[c]! += w[i]!;
+      members[c]!++;
+    }
+    const keep: number[] = [];
+    for (let c = 0; c < k; c++) if (members[c]! > 0) keep.push(c);
+    const nx = Float64Array.from(keep, (c) => (sw[c]! > 0 ? sx[c]! / sw[c]! : cx[c]!));
+    const ny = Float64Array.from(keep, (c) => (sw[c]! > 0 ? sy[c]! / sw[c]! : cy[c]!));
+    const moved = keep.some((c, j) => Math.hypot(nx[j]! - cx[c]!, ny[j]! - cy[c]!) >= 0.01) || keep.length !== k;
+    if (keep.length !== k) {
+      const remap = new Int32Array(k).fill(-1);
+      keep.forEach((c, j) => (remap[c] = j));
+      labels = Int32Array.from(labels, (c) => remap[c]!);
+      kept = keep.map((c) => kept[c]!);
+    }
+    cx = nx;
+    cy = ny;
+    if (!moved) break;
+  }
+  return { labels, kept, cx, cy };
 }
 
 /**
