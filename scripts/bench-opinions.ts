@@ -9,10 +9,30 @@
  *
  *   node scripts/node.js --tsx scripts/bench-opinions.ts [--participants 10000] [--statements 1000] [--density 0.05]
  *   node scripts/node.js --tsx scripts/bench-opinions.ts --polis test/fixtures/polis/vtaiwan.uberx
+ *   npm run bench:opinions -- --suite    (issue 18's three runs, each in its own process so that
+ *                                          peak memory is its own: the default synthetic, the largest
+ *                                          conversation in test/fixtures/polis, and 100,000 × 2,000 at 1%)
  */
 import "../src/polyfills.ts";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { bridgingScores, opinionGroups, seededRandom, voteMatrix, type Vote } from "../src/participation/opinions.ts";
 import { readPolisExport } from "../src/participation/polis.ts";
+
+if (process.argv.includes("--suite")) {
+  const dirs = readdirSync("test/fixtures/polis").map((d) => join("test/fixtures/polis", d)).filter((d) => statSync(d).isDirectory());
+  const votesFile = (d: string) => ["votes.csv", "votes.csv.gz"].map((f) => join(d, f)).find((f) => existsSync(f));
+  const largest = dirs.filter(votesFile).sort((a, b) => statSync(votesFile(b)!).size - statSync(votesFile(a)!).size)[0]!;
+  const runs = [[], ["--polis", largest], ["--participants", "100000", "--statements", "2000", "--density", "0.01"]];
+  let failed = 0;
+  for (const extra of runs) {
+    console.log(`\n$ bench-opinions ${extra.join(" ")}`);
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...extra], { stdio: "inherit" });
+    if (r.status !== 0) failed++;
+  }
+  process.exit(failed === 0 ? 0 : 1);
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
