@@ -12,10 +12,10 @@ import { ROOT } from "./harness.ts";
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = join(ROOT, "test", "screenshots");
 
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
-  }
+/** One Chromium per test process, shared by the files that process runs (vitest's isolate: false). */
+let shared: Promise<Browser> | undefined;
+
+function startChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -31,6 +31,50 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
       "--disable-dev-shm-usage",
     ],
+  });
+}
+
+/**
+ * A browser for one test file. Starting and stopping Chromium costs seconds,
+ * so the files of one test process share one; what a file sees is its own:
+ * its contexts (cookies, storage) are separate from every other file's, and
+ * its `close()` closes those contexts, not the shared Chromium (which ends
+ * with the process).
+ */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
+  }
+  if (!shared || !(await shared.then((browser) => browser.isConnected(), () => false))) {
+    // First use in this process, or the last one crashed or failed to start.
+    shared = startChromium();
+  }
+  const real = await shared;
+  const mine = new Set<BrowserContext>();
+  const handle = {
+    async newContext(...args: Parameters<Browser["newContext"]>) {
+      const context = await real.newContext(...args);
+      mine.add(context);
+      context.once("close", () => mine.delete(context));
+      return context;
+    },
+    async newPage(...args: Parameters<Browser["newPage"]>) {
+      const page = await real.newPage(...args);
+      mine.add(page.context());
+      return page;
+    },
+    contexts: () => real.contexts().filter((context) => mine.has(context)),
+    async close() {
+      await Promise.all([...mine].map((context) => context.close().catch(() => {})));
+      mine.clear();
+    },
+  };
+  return new Proxy(real, {
+    get(target, property, receiver) {
+      if (Object.hasOwn(handle, property)) return handle[property as keyof typeof handle];
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
   });
 }
 
