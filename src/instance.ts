@@ -42,6 +42,8 @@ export interface InstanceOptions {
   queue?: MessageQueue | FederationQueueOptions;
   /** Where use cases and scheduled jobs read the time; tests pass one they advance. */
   clock?: Clock;
+  /** The database, already opened with openInstanceDatabase (serve opens it first, to fail fast); closed by close(). */
+  db?: Db;
 }
 
 export interface Instance {
@@ -60,7 +62,7 @@ export interface Instance {
 }
 
 export async function openInstance(options: InstanceOptions): Promise<Instance> {
-  const db = openInstanceDatabase(options.dataDir, "create");
+  const db = options.db ?? openInstanceDatabase(options.dataDir, "create");
   await ensureInstanceActor(db, new URL(options.origin).host);
   const kv = options.kv ?? new SqliteKvStore(db);
   const loaders = createDocumentLoaders({ kv, allowPrivateAddress: options.allowPrivateAddress, userAgent: USER_AGENT });

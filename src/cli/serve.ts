@@ -1,8 +1,8 @@
 /**
  * `fedalign serve`: open the instance, listen, start the queue, stop cleanly.
- * Flags, environment and port are checked before the instance's modules
- * (Fedify, the web layer, the database) load, so a mistyped flag fails in a
- * fraction of a second.
+ * Flags, environment, port and data directory are checked before the
+ * instance's modules (Fedify, the web layer) load, so a mistyped flag or a
+ * wrong --data fails in a fraction of the time.
  */
 import { serve, type ServerType } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
@@ -48,8 +48,12 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const config = resolveServeConfig(flags);
   configureLogging(config.logLevel);
   if (config.port !== 0) await assertPortFree(config.port, config.host);
+  // Then the data directory: a missing parent or a database from a newer Fedalign fails before Fedify loads.
+  const { openInstanceDatabase } = await import("../../db/open.ts");
+  const db = openInstanceDatabase(config.dataDir, "create");
   const [{ openInstance }, { issueSetupCode }] = await Promise.all([import("../instance.ts"), import("../accounts/registration.ts")]);
   const instance = await openInstance({
+    db,
     dataDir: config.dataDir,
     origin: config.origin,
     allowPrivateAddress: config.allowPrivateAddress,
