@@ -5,163 +5,35 @@
  * it (unless it blocked the author) and re-shares it with `Announce` to the
  * followers of the community and of the policy. Edits and deletions by the
  * author are forwarded the same way. Receivers always take the Note from
- * its author's origin, never from whoever relayed it.
+ * its author's origin, never from whoever relayed it (./entities/annotation.ts).
+ * This module sends: a local annotation, and the community's re-shares and
+ * forwards.
  */
-import { Temporal } from "./temporal.ts";
-import { Announce, Create, Delete, Note, Tombstone, Update, type Recipient } from "@fedify/vocab";
+import { Announce, Create, Delete, Tombstone, Update, type Recipient } from "@fedify/vocab";
 import type { InboxContext } from "@fedify/fedify";
-import { getLogger } from "@logtape/logtape";
-import { parseAnnotationNote, type AnnotationLookup, type ParsedAnnotation } from "../src/policies/annotation.ts";
-import { clauseTextIn, deleteAnnotation, findAnnotation, isBlocked, storeAnnotation, type Annotation } from "../src/policies/annotations.ts";
-import { findPolicyByIri, findVersionByIri, getPolicyById, headVersion, isLocal, type Policy } from "../src/policies/policies.ts";
+import type { Annotation } from "../src/policies/annotations.ts";
+import { isLocal, type Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
-import { findProposal } from "../src/participation/proposals.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
-import { loadDocument } from "./fetch.ts";
+import { persistActor, toRecipient } from "./entities/actor.ts";
+import { toAnnotation } from "./entities/annotation.ts";
 import { lookupActor } from "./lookup.ts";
-import { fetchVerifiedVersion } from "./persist-policy.ts";
 import { newActivityIri } from "./outgoing.ts";
-import { persistActor, toRecipient } from "./persist-actor.ts";
 import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
 
-const logger = getLogger(["fedalign", "federation", "annotations"]);
-
-const CLAUSE_IRI = /^(.+\/versions\/\d+)\/clauses\/([^/?#]+)$/;
-const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
-
-export function clauseIri(versionIri: string, clauseId: string): string {
-  return `${versionIri}/clauses/${encodeURIComponent(clauseId)}`;
-}
-
-/** Resolves reply targets to versions and clauses this instance holds. */
-export function annotationLookup(ctx: FedCtx): AnnotationLookup {
-  const db = ctx.data.db;
-  const versionOf = (iri: string) => {
-    const version = findVersionByIri(db, iri);
-    if (version) return { versionIri: version.iri, policyIri: getPolicyById(db, version.policyId).iri };
-    // A reply to a proposal is part of its discussion: the proposal IRI stands for the version.
-    const proposal = PROPOSAL_IRI.exec(iri);
-    if (proposal) {
-      const owner = findPolicyByIri(db, proposal[1]!);
-      const row = owner ? findProposal(db, Number(proposal[2])) : undefined;
-      return owner && row && row.policyId === owner.id ? { versionIri: iri, policyIri: owner.iri } : undefined;
-    }
-    // A reply to the policy itself annotates its newest version.
-    const policy = findPolicyByIri(db, iri);
-    const head = policy ? headVersion(db, policy) : undefined;
-    return policy && head ? { versionIri: head.iri, policyIri: policy.iri } : undefined;
-  };
-  return {
-    versionFromIri: versionOf,
-    clauseFromIri(iri) {
-      const match = CLAUSE_IRI.exec(iri);
-      const version = match ? versionOf(match[1]!) : undefined;
-      return match && version ? { ...version, clauseId: decodeURIComponent(match[2]!) } : undefined;
-    },
-  };
-}
-
-/**
- * A clause to annotate, by IRI. A clause of a version we do not hold (no
- * follow needed) is resolved on demand: the version is fetched from its
- * origin and verified like a pushed one (federation/persist-policy.ts), then
- * kept. Undefined when the IRI is not a clause IRI at all.
- */
-export async function resolveClause(ctx: FedCtx, iri: string): Promise<ReturnType<AnnotationLookup["clauseFromIri"]>> {
-  const held = annotationLookup(ctx).clauseFromIri(iri);
-  const match = CLAUSE_IRI.exec(iri);
-  if (held || !match) return held;
-  await fetchVerifiedVersion(ctx, match[1]!, null);
-  return annotationLookup(ctx).clauseFromIri(iri);
-}
-
-/** A Note fetched from its author's origin and checked, ready to be kept (persistAnnotation). */
-export interface FetchedAnnotation {
-  parsed: ParsedAnnotation;
-  document: Record<string, unknown>;
-  policy: Policy;
-}
-
-function refuseAnnotation(noteIri: string, expectedAuthor: string | null, reason: string): undefined {
-  logger.info("Refused annotation {note} from {actor}: {reason}.", { note: noteIri, actor: expectedAuthor, reason });
-  return undefined;
-}
-
-/**
- * Fetches a Note from its author's origin and stores it as an annotation,
- * after checking that the author is who sent or relayed it as expected and
- * that the clause exists in that version. Returns undefined when refused.
- */
-export async function receiveAnnotation(
-  ctx: FedCtx,
-  noteIri: string,
-  expectedAuthor: string | null,
-): Promise<{ annotation: Annotation; created: boolean; policy: Policy } | undefined> {
-  const fetched = await fetchAnnotation(ctx, noteIri, expectedAuthor);
-  return fetched ? persistAnnotation(ctx, fetched) : undefined;
-}
-
-/**
- * Turns a fetched annotation into its row: idempotent, keyed by the Note's
- * IRI (an edit replaces the row). Refused when the IRI is held for another
- * author. Synchronous, so a handler can run it in the transaction that
- * records what the annotation causes.
- */
-export function persistAnnotation(ctx: FedCtx, fetched: FetchedAnnotation): { annotation: Annotation; created: boolean; policy: Policy } | undefined {
-  const { parsed, document, policy } = fetched;
-  const stored = storeAnnotation(ctx.data.db, parsed, document, false);
-  if (!stored) return refuseAnnotation(parsed.noteId, parsed.author, `${parsed.noteId} is already held for another author`);
-  return { ...stored, policy };
-}
-
-/** The checks of receiveAnnotation, without keeping anything (a gone Note we held is dropped). */
-export async function fetchAnnotation(ctx: FedCtx, noteIri: string, expectedAuthor: string | null): Promise<FetchedAnnotation | undefined> {
-  const refuse = (reason: string) => refuseAnnotation(noteIri, expectedAuthor, reason);
-  if (expectedAuthor !== null && new URL(noteIri).origin !== new URL(expectedAuthor).origin) {
-    return refuse(`it is not on the origin of ${expectedAuthor}, who sent it`);
-  }
-  let document: unknown;
-  try {
-    // Always fresh: an Update says the Note changed, and a cached copy would lose the edit.
-    document = (await loadDocument(ctx, noteIri, { fresh: true })).document;
-  } catch (error) {
-    if (isGone(error)) {
-      dropGoneAnnotation(ctx, noteIri);
-      return undefined;
-    }
-    throw error;
-  }
-  const parsed = parseAnnotationNote(document, annotationLookup(ctx));
-  if ("ignored" in parsed) {
-    logger.debug("Ignored a Note {note}: {reason}", { note: noteIri, reason: parsed.ignored });
-    return undefined;
-  }
-  if (parsed.noteId !== noteIri) return refuse(`it names itself ${parsed.noteId}`);
-  if (expectedAuthor !== null && parsed.author !== expectedAuthor) return refuse(`it is by ${parsed.author}, not ${expectedAuthor}`);
-  if (parsed.clauseId !== null && clauseTextIn(ctx.data.db, parsed.versionIri, parsed.clauseId) === undefined) {
-    return refuse(`version ${parsed.versionIri} has no clause "${parsed.clauseId}"`);
-  }
-  const policy = findPolicyByIri(ctx.data.db, parsed.policyIri)!;
-  const community = policy.communityId;
-  if (community !== null && isBlocked(ctx.data.db, community, parsed.author)) return refuse(`${parsed.author} is blocked by the community`);
-  return { parsed, document: document as Record<string, unknown>, policy };
-}
-
-/** Whether a fetch failed because the origin says the document is gone (404 or 410). */
-function isGone(error: unknown): boolean {
-  // The guarded fetch's HTTP errors carry the response (federation/fetch.ts).
-  const status = (error as { response?: { status?: number } } | null)?.response?.status;
-  return status === 404 || status === 410;
-}
-
-/** The source of an annotation we hold answers 404 or 410 on re-check: the annotation goes too. */
-function dropGoneAnnotation(ctx: FedCtx, noteIri: string): void {
-  const held = findAnnotation(ctx.data.db, noteIri);
-  // Only a Note on its author's own origin can be gone from under us.
-  if (!held || held.local || new URL(held.authorIri).origin !== new URL(noteIri).origin) return;
-  deleteAnnotation(ctx.data.db, noteIri, held.authorIri);
-  logger.info("Removed annotation {note}: its source is gone.", { note: noteIri });
-}
+// The receiving side moved to the entity module; these names stay importable from here.
+export {
+  annotationLookup,
+  clauseIri,
+  fetchAnnotation,
+  persistAnnotation,
+  receiveAnnotation,
+  receiveReshare,
+  resolveClause,
+  toAnnotation,
+  type FetchedAnnotation,
+  type ParsedAnnotation,
+} from "./entities/annotation.ts";
 
 /** The community re-shares an annotation on its policy with its followers and the policy's. */
 export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation: Pick<Annotation, "iri" | "authorIri">): Promise<void> {
@@ -186,36 +58,11 @@ export async function forwardToAudience(ctx: InboxContext<InstanceData>, policy:
   if (recipients.length > 0) await ctx.forwardActivity({ identifier }, recipients, { skipIfUnsigned: true, preferSharedInbox: true });
 }
 
-/** Mirrors: a re-share from the community that owns the annotated policy. */
-export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: string): Promise<void> {
-  const known = findAnnotation(ctx.data.db, noteIri);
-  if (known) return;
-  const received = await receiveAnnotation(ctx, noteIri, null);
-  if (received && received.policy.ownerIri !== announcer) {
-    // Only the owning community's re-shares are taken; undo anyone else's.
-    deleteAnnotation(ctx.data.db, noteIri, received.annotation.authorIri);
-    logger.info("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: received.policy.iri });
-  }
-}
-
 async function ownerRecipient(ctx: FedCtx, policy: Policy): Promise<Recipient> {
   const owner = await lookupActor(ctx, policy.ownerIri);
   const row = persistActor(ctx.data, owner);
   if (!row) throw new Error(`${policy.ownerIri} has no inbox`);
   return toRecipient(row);
-}
-
-function standardNote(note: Record<string, unknown>): Note {
-  const list = (value: unknown) => (Array.isArray(value) ? value : value ? [value] : []).map((iri) => new URL(String(iri)));
-  return new Note({
-    id: new URL(String(note.id)),
-    attribution: new URL(String(note.attributedTo)),
-    replyTarget: new URL(String(note.inReplyTo)),
-    content: typeof note.content === "string" ? note.content : null,
-    published: Temporal.Instant.from(String(note.published)),
-    tos: list(note.to),
-    ccs: list(note.cc),
-  });
 }
 
 /**
@@ -238,7 +85,7 @@ export async function sendAnnotation(
   const activity =
     kind === "delete"
       ? new Delete({ id, actor, object: new Tombstone({ id: new URL(annotation.iri) }), to: new URL(PUBLIC_AUDIENCE) })
-      : new (kind === "create" ? Create : Update)({ id, actor, object: standardNote(annotation.note), to: new URL(PUBLIC_AUDIENCE), cc: ctx.getFollowersUri(identifier) });
+      : new (kind === "create" ? Create : Update)({ id, actor, object: toAnnotation(annotation.note), to: new URL(PUBLIC_AUDIENCE), cc: ctx.getFollowersUri(identifier) });
   if (!isLocal(policy)) {
     await ctx.sendActivity({ identifier }, await ownerRecipient(ctx, policy), activity);
   } else if (kind === "create") {
@@ -250,4 +97,3 @@ export async function sendAnnotation(
   await ctx.sendActivity({ identifier }, "followers", activity, { preferSharedInbox: true });
 }
 
-export type { ParsedAnnotation };

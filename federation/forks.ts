@@ -5,21 +5,20 @@
  * policy so that new upstream versions reach it. The upstream instance
  * checks the claim against its own version before listing the fork.
  */
-import { Create, Document } from "@fedify/vocab";
-import { getLogger } from "@logtape/logtape";
+import { Create } from "@fedify/vocab";
 import type { Community } from "../src/communities.ts";
 import { recordOutgoingFollow } from "../src/follows.ts";
-import { recordFork } from "../src/policies/forks.ts";
-import { findPolicyById, findPolicyByIri, findVersionByIri, isLocal, type Policy } from "../src/policies/policies.ts";
+import { findPolicyByIri, type Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import type { FedCtx } from "./context.ts";
-import { loadDocument } from "./fetch.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri, sendFollow } from "./outgoing.ts";
-import { isPolicyType } from "./persist-policy.ts";
-import { persistActor, toRecipient } from "./persist-actor.ts";
+import { persistActor, toRecipient } from "./entities/actor.ts";
+import { toFork } from "./entities/fork.ts";
 
-const logger = getLogger(["fedalign", "federation", "forks"]);
+// The receiving side moved to the entity module; the old name stays importable from here.
+export { receiveForkAnnouncement } from "./entities/fork.ts";
+
 
 /** After the fork is stored: follow the upstream policy and tell its community. */
 export async function announceFork(ctx: FedCtx, fork: Policy, community: Community): Promise<void> {
@@ -38,49 +37,9 @@ export async function announceFork(ctx: FedCtx, fork: Policy, community: Communi
   const create = new Create({
     id: newActivityIri(ctx, community.handle, "create"),
     actor: communityIri,
-    object: new Document({ id: new URL(fork.iri), attribution: communityIri, name: fork.title, url: new URL(fork.iri) }),
+    object: toFork(fork, communityIri),
     to: new URL(PUBLIC_AUDIENCE),
     cc: owner.id,
   });
   await ctx.sendActivity({ identifier: community.handle }, toRecipient(recipient), create);
-}
-
-interface ForkClaim {
-  id?: unknown;
-  type?: unknown;
-  attributedTo?: unknown;
-  forkedFrom?: { id?: unknown; contentHash?: unknown };
-}
-
-/**
- * Upstream side: a community says it forked one of our versions. The fork
- * document must come from that community's origin and name one of our
- * versions with the right hash.
- */
-export async function receiveForkAnnouncement(ctx: FedCtx, forkIri: string, announcedBy: string): Promise<boolean> {
-  if (new URL(forkIri).origin !== new URL(announcedBy).origin) {
-    logger.info("Refused fork {fork}: not on the origin of {actor}.", { fork: forkIri, actor: announcedBy });
-    return false;
-  }
-  const { document } = await loadDocument(ctx, forkIri, { fresh: true });
-  const claim = document as ForkClaim;
-  if (!isPolicyType(claim?.type) || claim.id !== forkIri || claim.attributedTo !== announcedBy) return false;
-  const forkedFrom = typeof claim.forkedFrom?.id === "string" ? findVersionByIri(ctx.data.db, claim.forkedFrom.id) : undefined;
-  const upstream = forkedFrom ? findPolicyById(ctx.data.db, forkedFrom.policyId) : undefined;
-  if (!forkedFrom || !upstream || !isLocal(upstream)) {
-    logger.debug("Ignored a policy {fork} that is not a fork of ours.", { fork: forkIri });
-    return false;
-  }
-  if (claim.forkedFrom?.contentHash !== forkedFrom.contentHash) {
-    logger.info("Refused fork {fork}: it claims hash {claimed} for {version}, which is {actual}.", {
-      fork: forkIri,
-      claimed: String(claim.forkedFrom?.contentHash),
-      version: forkedFrom.iri,
-      actual: forkedFrom.contentHash,
-    });
-    return false;
-  }
-  recordFork(ctx.data.db, { policy: upstream, forkIri, forkOwnerIri: announcedBy, forkedFromIri: forkedFrom.iri });
-  logger.info("{fork} forked {version}.", { fork: forkIri, version: forkedFrom.iri });
-  return true;
 }

@@ -5,9 +5,9 @@
  * queue but never fails the user's request.
  */
 import { getLogger } from "@logtape/logtape";
-import { Accept, Follow, Reject, Undo, type Recipient } from "@fedify/vocab";
-import type { Follow as FollowRow } from "../src/follows.ts";
+import { Accept, Reject, Undo, type Recipient } from "@fedify/vocab";
 import type { FedCtx } from "./context.ts";
+import { toFollow, type FollowActivityRef } from "./entities/follow.ts";
 
 const logger = getLogger(["fedalign", "federation", "outgoing"]);
 
@@ -24,16 +24,8 @@ export function newActivityIri(ctx: FedCtx, identifier: string, kind: string): U
   return new URL(`#${kind}/${crypto.randomUUID()}`, ctx.getActorUri(identifier));
 }
 
-/** What the Follow activity names; the row itself may be gone (an unfollow). */
-export type FollowActivityRef = Pick<FollowRow, "activityIri" | "followerIri" | "followeeIri">;
-
-function followActivity(follow: FollowActivityRef): Follow {
-  return new Follow({
-    id: new URL(follow.activityIri),
-    actor: new URL(follow.followerIri),
-    object: new URL(follow.followeeIri),
-  });
-}
+export type { FollowActivityRef };
+const followActivity = toFollow;
 
 export async function sendFollow(ctx: FedCtx, identifier: string, follow: FollowActivityRef, followee: Recipient): Promise<void> {
   await ctx.sendActivity({ identifier }, followee, followActivity(follow));

@@ -7,7 +7,7 @@ import { isActor, type Delete, type Update } from "@fedify/vocab";
 import { eq, or } from "drizzle-orm";
 import { federatedActors, follows } from "../../db/schema.ts";
 import type { InstanceData } from "../context.ts";
-import { findFederatedActor, persistActor } from "../persist-actor.ts";
+import { findFederatedActor, persistActor } from "../entities/actor.ts";
 
 type Ctx = InboxContext<InstanceData>;
 

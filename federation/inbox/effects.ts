@@ -10,7 +10,7 @@ import { findPolicyByIri, isLocal } from "../../src/policies/policies.ts";
 import { reshareAnnotation } from "../annotations.ts";
 import { backfillFollowed } from "../backfill.ts";
 import type { FedCtx } from "../context.ts";
-import { recipientByIri } from "../persist-actor.ts";
+import { recipientByIri } from "../entities/actor.ts";
 import { syncDataset } from "../preference-datasets.ts";
 import { sendVoteRefusalAs } from "../proposals.ts";
 

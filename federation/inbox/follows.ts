@@ -15,7 +15,6 @@ import {
   deleteFollow,
   findFollow,
   findFollowByActivity,
-  recordIncomingFollow,
   rememberUndoneFollow,
   setFollowState,
   wasUndone,
@@ -23,7 +22,8 @@ import {
 } from "../../src/follows.ts";
 import { findPolicyByIri, isLocal } from "../../src/policies/policies.ts";
 import type { InstanceData } from "../context.ts";
-import { resolveSender } from "../persist-actor.ts";
+import { resolveSender } from "../entities/actor.ts";
+import { persistFollow } from "../entities/follow.ts";
 import { datasetIri } from "../preference-datasets.ts";
 
 const logger = getLogger(["fedalign", "federation", "inbox"]);
@@ -71,13 +71,8 @@ export async function onFollowRequested(ctx: Ctx, follow: Follow): Promise<void>
   const followerIri = follow.actorId.href;
   const activityIri = follow.id.href;
   db.transaction(() => {
-    const row = recordIncomingFollow(db, {
-      followerIri,
-      followeeIri: target.followeeIri,
-      activityIri,
-      // The instance actor never takes followers; the others accept unless set to approve by hand.
-      autoAccept: answerer.kind !== "instance" && !answerer.manuallyApprovesFollowers,
-    });
+    // The instance actor never takes followers; the others accept unless set to approve by hand.
+    const row = persistFollow(db, { activityIri, followerIri }, target.followeeIri, answerer.kind !== "instance" && !answerer.manuallyApprovesFollowers);
     const answer = (kind: "accept" | "reject"): Effect => ({
       kind: "follow.answered",
       identifier: answerer.identifier,

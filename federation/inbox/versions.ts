@@ -1,14 +1,14 @@
 /**
  * Policy versions and forks, received: a followed community published or
  * retracted a version, or a community tells us it forked one of ours.
- * Every check is in the entity modules (../persist-policy.ts, ../forks.ts);
+ * Every check is in the entity modules (../entities/version.ts, fork.ts);
  * a refused version or fork changes nothing.
  */
 import type { InboxContext } from "@fedify/fedify";
 import type { Create, Delete, Update } from "@fedify/vocab";
 import type { InstanceData } from "../context.ts";
-import { receiveForkAnnouncement } from "../forks.ts";
-import { receivePolicyVersion, retractReceivedVersion } from "../persist-policy.ts";
+import { persistFork } from "../entities/fork.ts";
+import { persistRetraction, persistVersion } from "../entities/version.ts";
 
 type Ctx = InboxContext<InstanceData>;
 
@@ -19,17 +19,17 @@ type Ctx = InboxContext<InstanceData>;
  */
 export async function onVersionPublished(ctx: Ctx, activity: Create | Update): Promise<void> {
   if (activity.actorId == null || activity.objectId == null) return;
-  await receivePolicyVersion(ctx, activity.objectId.href, activity.actorId.href);
+  await persistVersion(ctx, activity.objectId.href, activity.actorId.href);
 }
 
 /** The owning community retracted a version: it is marked retracted, nothing is erased. */
 export function onVersionRetracted(ctx: Ctx, del: Delete): boolean {
   if (del.actorId == null || del.objectId == null) return false;
-  return retractReceivedVersion(ctx, del.objectId.href, del.actorId.href);
+  return persistRetraction(ctx, del.objectId.href, del.actorId.href);
 }
 
 /** A community says it forked one of our versions (a Create of its policy `Document`). */
 export async function onForkAnnounced(ctx: Ctx, create: Create): Promise<void> {
   if (create.actorId == null || create.objectId == null) return;
-  await receiveForkAnnouncement(ctx, create.objectId.href, create.actorId.href);
+  await persistFork(ctx, create.objectId.href, create.actorId.href);
 }
