@@ -232,7 +232,7 @@ export async function collectionItems(url: string): Promise<string[]> {
  * The RSA key an instance signs HTTP requests with for one of its actors,
  * read from its database: tests use it to forge or replay deliveries.
  */
-export async function rsaKeyOf(instance: TestInstance, identifier: string): Promise<{ keyId: URL; privateKey: CryptoKey }> {
+export async function rsaKeyOf(instance: Pick<TestInstance, "dataDir" | "origin" | "actorUri">, identifier: string): Promise<{ keyId: URL; privateKey: CryptoKey }> {
   const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
   try {
     const row = db

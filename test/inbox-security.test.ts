@@ -7,10 +7,14 @@
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INBOX_BODY_LIMIT } from "../federation/hono.ts";
-import { collectionItems, rsaKeyOf, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { collectionItems, rsaKeyOf, waitFor } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
-let a: TestInstance;
-let b: TestInstance;
+// In-process instances (real HTTP and signatures): what is tested here is the inbox, not the process.
+let a: LocalInstance;
+let b: LocalInstance;
 let alice: { token: string };
 let bob: { actor: string };
 let carol: { actor: string };
@@ -42,10 +46,9 @@ async function followerState() {
 const NOTHING = { listed: [], requests: [] };
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), b.createUser("carol")]);
-  const created = await a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]);
-  expect(created.code, created.stderr).toBe(0);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
   bobKey = await rsaKeyOf(b, "bob");
   inbox = `${a.actorUri("nurses")}/inbox`;
 });
