@@ -14,6 +14,8 @@ import { and, eq } from "drizzle-orm";
 import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
 import { actorKeys, actors } from "../db/schema.ts";
 import { importKeyPair } from "../src/actors/keys.ts";
+import { createToken } from "../src/accounts/tokens.ts";
+import { createUser as createUserRow } from "../src/accounts/users.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // The compiled CLI, as installed users run it; test/build-once.ts rebuilds it when sources change.
@@ -101,7 +103,7 @@ export interface TestInstance {
   /** Removes the data directory (after stop). */
   destroy(): Promise<void>;
   cli(args: string[], options?: { input?: string }): Promise<CliResult>;
-  /** A user with a token, created through the admin CLI. */
+  /** A user with a token, created in the data directory as the admin CLI does. */
   createUser(username: string, options?: { admin?: boolean }): Promise<{ username: string; token: string; actor: string }>;
   api<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: T }>;
   actorUri(identifier: string): string;
@@ -178,14 +180,15 @@ export async function startInstance(
     },
     cli: (args, cliOptions) => runCli(args, cliOptions),
     async createUser(username, userOptions = {}) {
-      const created = await runCli(
-        ["admin", "user", "create", username, "--password-stdin", "--data", dataDir, ...(userOptions.admin ? ["--admin"] : [])],
-        { input: "correct horse battery staple\n" },
-      );
-      if (created.code !== 0) throw new Error(`user create failed (exit ${created.code}): ${created.stderr}`);
-      const token = await runCli(["admin", "token", "create", username, "--data", dataDir]);
-      if (token.code !== 0) throw new Error(`token create failed: ${token.stderr}`);
-      return { username, token: token.stdout.trim(), actor: `${origin}/actors/${username}` };
+      // What `admin user create` and `admin token create` do, on the data directory, without two command processes
+      // (the commands themselves are tested in cli.test.ts).
+      const db = openDatabase(databasePath(dataDir), { mustExist: true });
+      try {
+        const user = await createUserRow(db, { username, password: "correct horse battery staple", isAdmin: userOptions.admin ?? false });
+        return { username, token: createToken(db, user.id, "cli").token, actor: `${origin}/actors/${username}` };
+      } finally {
+        closeDatabase(db);
+      }
     },
     async api(method, path, apiOptions = {}) {
       const headers: Record<string, string> = { Accept: "application/json" };
