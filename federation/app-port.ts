@@ -6,12 +6,12 @@
  */
 import type { Federation } from "@fedify/fedify";
 import type { FederationPort } from "../src/app/context.ts";
-import { FedalignError, RemoteError } from "../src/errors.ts";
+import { FedalignError, InvalidInputError, RemoteError } from "../src/errors.ts";
 import { annotationLookup, resolveClause } from "./annotations.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
 import { lookupFollowTarget } from "./lookup.ts";
 import { persistActor } from "./persist-actor.ts";
-import { RefusedVersion } from "./persist-policy.ts";
+import { fetchVerifiedVersion, RefusedVersion } from "./persist-policy.ts";
 import { communitySigner } from "./policy-signing.ts";
 
 export function createFederationPort(federation: Federation<InstanceData>, origin: string, data: InstanceData): FederationPort {
@@ -34,6 +34,14 @@ export function createFederationPort(federation: Federation<InstanceData>, origi
       } catch (error) {
         if (error instanceof RefusedVersion) throw new FedalignError(`Cannot annotate ${iri}: ${error.message}.`, 400);
         throw new FedalignError(`Cannot fetch the version of ${iri}: ${(error as Error).message}.`, 502);
+      }
+    },
+    fetchVerifiedVersion: async (iri) => {
+      try {
+        return await fetchVerifiedVersion(ctx(), iri, null);
+      } catch (error) {
+        if (error instanceof RefusedVersion) throw new InvalidInputError(error.message);
+        throw new RemoteError((error as Error).message);
       }
     },
   };

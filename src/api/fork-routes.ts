@@ -1,135 +1,92 @@
 /**
- * Forks and upstream merges. Forking a remote version fetches and verifies
- * it first; the fork is then stored, and only after that does the community
- * subscribe to the upstream policy and tell its community.
+ * Forks and upstream merges. Each handler calls one use case
+ * (src/app/forks.ts): forking fetches and verifies the version first, then
+ * stores the fork with its announcement upstream in one transaction.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { assertSteward, getCommunity } from "../communities.ts";
-import { FedalignError } from "../errors.ts";
-import { forkVersion, listForks, mergeUpstream, MergeConflictsError, upstreamStatus } from "../policies/forks.ts";
-import { resolutionsSchema } from "../policies/merge.ts";
-import { findCommunityById } from "../communities.ts";
-import { freeSlug, getPolicyById, slugFromTitle, slugSchema } from "../policies/policies.ts";
-import { announceFork } from "../../federation/forks.ts";
-import { afterCommit } from "../../federation/outgoing.ts";
-import { fetchVerifiedVersion, RefusedVersion } from "../../federation/persist-policy.ts";
+import { announcedForks, forkPolicyVersion, forkUpstream, mergeUpstreamIntoFork } from "../app/forks.ts";
+import { MergeConflictsError } from "../policies/forks.ts";
 import { requireUser } from "./auth.ts";
-import { fedContext, type ApiDeps } from "./deps.ts";
+import type { ApiDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
-import { jsonBody, jsonResponse, problemResponse, security, IdParam, Loose } from "./schemas.ts";
+import { jsonBody, jsonResponse, problemResponse, security, IdParam } from "./schemas.ts";
+import { AnnouncedFork, ForkRequest, ForkView, MergeConflictProblem, MergeOutcome, MergeRequest, UpstreamStatusView } from "./schemas/forks.ts";
 
-const ForkRequest = z
-  .object({
-    version: z.string().url().openapi({ description: "IRI of the version to fork (on any instance)" }),
-    into: z.string().openapi({ description: "Handle of a community you steward" }),
-    slug: slugSchema.optional().openapi({ description: "Last part of the fork's IRI (default: from the title)" }),
-  })
-  .strict()
-  .openapi("ForkRequest");
-const MergeRequest = z.object({ resolutions: resolutionsSchema.optional() }).strict().openapi("MergeRequest");
+const tags = ["forks"];
+
+const forkRoute = createRoute({
+  method: "post",
+  path: "/policies/fork",
+  tags,
+  summary: "Fork a policy version (local or remote) into a community you steward",
+  security,
+  request: { body: jsonBody(ForkRequest) },
+  responses: {
+    201: jsonResponse(ForkView, "The fork"),
+    400: problemResponse("The version cannot be forked"),
+    502: problemResponse("The version could not be fetched or did not verify"),
+  },
+});
+
+const upstreamRoute = createRoute({
+  method: "get",
+  path: "/policies/{id}/upstream",
+  tags,
+  summary: "A fork's upstream: whether it has changes since the last merge, what they are, and what would conflict",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(UpstreamStatusView, "Upstream status"), 400: problemResponse("Not a fork") },
+});
+
+const mergeRoute = createRoute({
+  method: "post",
+  path: "/policies/{id}/merge",
+  tags,
+  summary: "Merge upstream's newest version into the fork's draft (stewards); conflicts need resolutions",
+  security,
+  request: { params: IdParam, body: jsonBody(MergeRequest) },
+  responses: {
+    200: jsonResponse(MergeOutcome, "Merged into the draft; publish to make it a version"),
+    409: {
+      content: { "application/problem+json": { schema: MergeConflictProblem } },
+      description: "Conflicts need resolutions (listed in `conflicts`), or nothing to merge",
+    },
+  },
+});
+
+const forksRoute = createRoute({
+  method: "get",
+  path: "/policies/{id}/forks",
+  tags,
+  summary: "Forks of a policy that other communities announced",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(z.array(AnnouncedFork), "Forks") },
+});
 
 export function forkRoutes(deps: ApiDeps) {
-  const { db, origin } = deps;
-  const app = new OpenAPIHono();
-
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/policies/fork",
-      tags: ["forks"],
-      summary: "Fork a policy version (local or remote) into a community you steward",
-      security,
-      request: { body: jsonBody(ForkRequest) },
-      responses: {
-        201: jsonResponse(Loose, "The fork"),
-        400: problemResponse("The version cannot be forked"),
-        502: problemResponse("The version could not be fetched or did not verify"),
-      },
-    }),
-    async (c) => {
-      const user = requireUser(c, db);
-      const body = c.req.valid("json");
-      const community = getCommunity(db, body.into);
-      assertSteward(db, community, user);
-      const ctx = fedContext(deps);
-      let upstream;
+  const { db, context } = deps;
+  return new OpenAPIHono()
+    .openapi(forkRoute, async (c) => {
+      const fork = await forkPolicyVersion(context, requireUser(c, db), c.req.valid("json"));
+      const forkedFrom = { id: fork.forkedFromIri, contentHash: fork.forkedFromHash };
+      return c.json({ id: fork.id, iri: fork.iri, forkedFrom, upstream: fork.upstreamIri }, 201);
+    })
+    .openapi(upstreamRoute, (c) => c.json(forkUpstream(context, c.req.valid("param").id), 200))
+    .openapi(mergeRoute, (c) => {
       try {
-        upstream = await fetchVerifiedVersion(ctx, body.version, null);
-      } catch (error) {
-        if (error instanceof RefusedVersion) throw new FedalignError(`Cannot fork ${body.version}: ${error.message}.`, 400);
-        throw new FedalignError(`Cannot fetch ${body.version}: ${(error as Error).message}.`, 502);
-      }
-      const title = (upstream.document.normativeContent as { title?: string }).title ?? "fork";
-      const slug = body.slug ?? freeSlug(db, community, slugFromTitle(title));
-      const fork = forkVersion(db, { origin, community, upstream, slug });
-      await afterCommit("announce a fork upstream", () => announceFork(ctx, fork, community));
-      return c.json({ id: fork.id, iri: fork.iri, forkedFrom: { id: fork.forkedFromIri, contentHash: fork.forkedFromHash }, upstream: fork.upstreamIri }, 201);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/policies/{id}/upstream",
-      tags: ["forks"],
-      summary: "A fork's upstream: whether it has changes since the last merge, what they are, and what would conflict",
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(Loose, "Upstream status"), 400: problemResponse("Not a fork") },
-    }),
-    (c) => c.json(upstreamStatus(db, getPolicyById(db, c.req.valid("param").id)) as unknown as Record<string, unknown>, 200),
-  );
-
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/policies/{id}/merge",
-      tags: ["forks"],
-      summary: "Merge upstream's newest version into the fork's draft (stewards); conflicts need resolutions",
-      security,
-      request: { params: IdParam, body: jsonBody(MergeRequest) },
-      responses: {
-        200: jsonResponse(Loose, "Merged into the draft; publish to make it a version"),
-        409: problemResponse("Conflicts need resolutions (listed in `conflicts`), or nothing to merge"),
-      },
-    }),
-    (c) => {
-      const user = requireUser(c, db);
-      const fork = getPolicyById(db, c.req.valid("param").id);
-      const community = fork.communityId !== null ? findCommunityById(db, fork.communityId) : undefined;
-      if (!community) throw new FedalignError(`${fork.iri} is not a local policy.`, 400);
-      assertSteward(db, community, user);
-      try {
-        const { policy, result } = mergeUpstream(db, fork, c.req.valid("json").resolutions);
+        const { policy, result } = mergeUpstreamIntoFork(context, requireUser(c, db), c.req.valid("param").id, c.req.valid("json").resolutions);
         return c.json({ pendingMerge: policy.pendingMergeIri, clean: result.clean, resolved: result.conflicts.map((x) => x.key) }, 200);
       } catch (error) {
-        if (error instanceof MergeConflictsError) {
-          return problem(409, "Merge conflicts", error.message, { conflicts: error.result.conflicts, clean: error.result.clean }) as never;
-        }
-        throw error;
+        if (!(error instanceof MergeConflictsError)) throw error;
+        return problem(409, "Merge conflicts", error.message, { conflicts: error.result.conflicts, clean: error.result.clean }) as never;
       }
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/policies/{id}/forks",
-      tags: ["forks"],
-      summary: "Forks of a policy that other communities announced",
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(z.array(Loose), "Forks") },
-    }),
-    (c) =>
-      c.json(
-        listForks(db, getPolicyById(db, c.req.valid("param").id)).map((fork) => ({
-          iri: fork.forkIri,
-          community: fork.forkOwnerIri,
-          forkedFrom: fork.forkedFromIri,
-          receivedAt: fork.receivedAt.toISOString(),
-        })),
-        200,
-      ),
-  );
-
-  return app;
+    })
+    .openapi(forksRoute, (c) => {
+      const forks = announcedForks(context, c.req.valid("param").id).map((fork) => ({
+        iri: fork.forkIri,
+        community: fork.forkOwnerIri,
+        forkedFrom: fork.forkedFromIri,
+        receivedAt: fork.receivedAt.toISOString(),
+      }));
+      return c.json(forks, 200);
+    });
 }

@@ -8,6 +8,7 @@
  */
 import type { Db } from "../../db/client.ts";
 import type { AnnotationLookup } from "../policies/annotation.ts";
+import type { PolicyVersion } from "../policies/policies.ts";
 import type { DocumentSigner } from "../policies/publish.ts";
 import type { Clock } from "./clock.ts";
 
@@ -33,6 +34,13 @@ export interface FederationPort {
    * (400) or cannot be fetched (502).
    */
   resolveClause(iri: string): Promise<{ versionIri: string; policyIri: string; clauseId: string } | undefined>;
+  /**
+   * A policy version by IRI, held here or fetched from its origin and
+   * verified (hash and signature), then stored as a mirror. Throws
+   * InvalidInputError when the document is not a valid version, RemoteError
+   * when it cannot be fetched.
+   */
+  fetchVerifiedVersion(iri: string): Promise<PolicyVersion>;
 }
 
 export interface FollowTargetRef {

@@ -10,15 +10,35 @@
  * (an adopted proposal) call the two directly, inside their own checks and
  * transaction.
  */
-import { findCommunityById, type Community } from "../communities.ts";
-import { InvalidInputError } from "../errors.ts";
+import { findCommunityById, getCommunity, listCommunities, type Community } from "../communities.ts";
+import { ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { adoptedUnpublished, recordResultVersion, type Proposal } from "../participation/proposals.ts";
+import { policyContentSchema, type Clause, type PolicyContent } from "../policies/content.ts";
+import { diffContents, type PolicyDiff } from "../policies/diff.ts";
+import { importPolicy } from "../policies/import/json.ts";
+import type { ImportReport } from "../policies/import/report.ts";
 import { proposalIri } from "../policies/iris.ts";
-import { getPolicyById, getVersion, type Policy, type PolicyVersion } from "../policies/policies.ts";
+import {
+  createPolicy,
+  findPolicyByIri,
+  findVersionByIri,
+  freeSlug,
+  getDraft,
+  getPolicyById,
+  getVersion,
+  listCommunityPolicies,
+  listMirroredPolicies,
+  saveDraft,
+  slugFromTitle,
+  versionContent,
+  type Policy,
+  type PolicyVersion,
+} from "../policies/policies.ts";
 import { commitVersion, prepareVersion, retractVersion, type PreparedVersion } from "../policies/publish.ts";
 import type { AppContext } from "./context.ts";
 import { recordEffect } from "./outbox.ts";
-import { assertSteward, type Viewer } from "./permissions.ts";
+import { assertMember, assertSteward, isMember, type Viewer } from "./permissions.ts";
+import type { ImportInput, NewPolicyInput } from "./policy-inputs.ts";
 
 /** The local community that owns a policy; a mirrored copy cannot be edited or published here. */
 export function ownerCommunity(ctx: AppContext, policy: Policy): Community {
@@ -109,4 +129,132 @@ export function retractPolicyVersion(ctx: AppContext, viewer: Viewer, policyId: 
     recordEffect(ctx.db, { kind: "version.retracted", policyId: policy.id, versionId: version.id }, ctx.clock.now());
     return version;
   });
+}
+
+// ---------------------------------------------------------------------------
+// Creating and importing
+
+/** A steward creates a policy in their community, with its first draft. */
+export function createCommunityPolicy(ctx: AppContext, viewer: Viewer, input: NewPolicyInput): Policy {
+  const community = getCommunity(ctx.db, input.community);
+  assertSteward(ctx.db, community, viewer);
+  const slug = input.slug ?? freeSlug(ctx.db, community, slugFromTitle(input.content.title));
+  return createPolicy(ctx.db, { origin: ctx.origin, community, slug, content: input.content });
+}
+
+/** A steward imports a policy file as a new draft; the report says what was kept and what could not be mapped. */
+export function importCommunityPolicy(ctx: AppContext, viewer: Viewer, input: ImportInput): { policy: Policy; report: ImportReport } {
+  const community = getCommunity(ctx.db, input.community);
+  assertSteward(ctx.db, community, viewer);
+  const { content, report } = importPolicy(input.source, input.format, { title: input.title, licence: input.licence });
+  const slug = input.slug ?? freeSlug(ctx.db, community, slugFromTitle(content.title));
+  return { policy: createPolicy(ctx.db, { origin: ctx.origin, community, slug, content }), report };
+}
+
+// ---------------------------------------------------------------------------
+// The draft
+
+/** The working draft: members and stewards of the owning community read it. */
+export function readDraft(ctx: AppContext, viewer: Viewer, policyId: number): PolicyContent {
+  const policy = getPolicyById(ctx.db, policyId);
+  const community = ownerCommunity(ctx, policy);
+  assertMember(ctx.db, community, viewer);
+  return getDraft(policy);
+}
+
+/** Whether the viewer may read a policy's draft (a member of its local community). */
+export function canReadDraft(ctx: AppContext, viewer: Viewer, policy: Policy): boolean {
+  const community = policy.communityId !== null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+  return isMember(ctx.db, community, viewer);
+}
+
+/** A steward replaces the whole draft. */
+export function replaceDraft(ctx: AppContext, viewer: Viewer, policyId: number, content: PolicyContent): PolicyContent {
+  const { policy } = stewardPolicy(ctx, viewer, policyId);
+  return getDraft(saveDraft(ctx.db, policy, content));
+}
+
+/** A steward changes the draft's title, summary and licence. */
+export function updateDraftMetadata(
+  ctx: AppContext,
+  viewer: Viewer,
+  policyId: number,
+  metadata: { title: string; summary: string; licence: string },
+): PolicyContent {
+  const { policy } = stewardPolicy(ctx, viewer, policyId);
+  return saveChecked(ctx, policy, { ...getDraft(policy), ...metadata });
+}
+
+/** Re-validates the whole draft after an edit, so cross-clause rules (unique ids, sections) hold. */
+function saveChecked(ctx: AppContext, policy: Policy, content: unknown): PolicyContent {
+  const parsed = policyContentSchema.safeParse(content);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new InvalidInputError(`The draft would be invalid: ${detail}`);
+  }
+  return getDraft(saveDraft(ctx.db, policy, parsed.data));
+}
+
+/**
+ * A steward adds or replaces one clause of the draft; a new clause goes at
+ * the end unless `position` is given, a replaced one stays where it was.
+ */
+export function putClause(ctx: AppContext, viewer: Viewer, policyId: number, clauseId: string, clause: Clause, position?: number): PolicyContent {
+  const { policy } = stewardPolicy(ctx, viewer, policyId);
+  if (clause.id !== clauseId) throw new InvalidInputError(`The clause's id "${clause.id}" does not match the URL's "${clauseId}".`);
+  const draft = getDraft(policy);
+  const index = draft.clauses.findIndex((existing) => existing.id === clauseId);
+  if (index >= 0) draft.clauses.splice(index, 1);
+  const at = position ?? (index >= 0 ? index : draft.clauses.length);
+  draft.clauses.splice(Math.min(at, draft.clauses.length), 0, clause);
+  return saveChecked(ctx, policy, draft);
+}
+
+/** A steward removes one clause from the draft. */
+export function removeClause(ctx: AppContext, viewer: Viewer, policyId: number, clauseId: string): PolicyContent {
+  const { policy } = stewardPolicy(ctx, viewer, policyId);
+  const draft = getDraft(policy);
+  if (!draft.clauses.some((clause) => clause.id === clauseId)) throw new NotFoundError(`The draft has no clause "${clauseId}".`);
+  draft.clauses = draft.clauses.filter((clause) => clause.id !== clauseId);
+  return saveChecked(ctx, policy, draft);
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+/** Policies of a community, the mirrored copies of other instances' policies, or every local policy. */
+export function listPolicies(ctx: AppContext, query: { community?: string; mirrored?: boolean }): Policy[] {
+  if (query.community) return listCommunityPolicies(ctx.db, getCommunity(ctx.db, query.community));
+  if (query.mirrored) return listMirroredPolicies(ctx.db);
+  return listCommunities(ctx.db).flatMap((community) => listCommunityPolicies(ctx.db, community));
+}
+
+/** A policy by numeric id, community/slug, policy IRI or version IRI. */
+export function resolvePolicyRef(ctx: AppContext, ref: string): { policy: Policy; version?: PolicyVersion } {
+  const { db } = ctx;
+  if (/^\d+$/.test(ref)) return { policy: getPolicyById(db, Number(ref)) };
+  const local = /^([a-z0-9_]+)\/([a-z0-9-]+)$/.exec(ref);
+  if (local) {
+    const community = getCommunity(db, local[1]!);
+    const policy = listCommunityPolicies(db, community).find((p) => p.slug === local[2]);
+    if (!policy) throw new NotFoundError(`Community "${community.handle}" has no policy "${local[2]}".`);
+    return { policy };
+  }
+  const version = findVersionByIri(db, ref);
+  if (version) return { policy: getPolicyById(db, version.policyId), version };
+  const policy = findPolicyByIri(db, ref);
+  if (policy) return { policy };
+  throw new NotFoundError(`No policy or version "${ref}" here; use an id, community/slug, or an IRI this instance holds (follow the policy to mirror it).`);
+}
+
+/** Differences between two versions, or a version and the draft (members only for the draft). */
+export function diffPolicy(ctx: AppContext, viewer: Viewer, policyId: number, from: string, to: string): PolicyDiff {
+  const policy = getPolicyById(ctx.db, policyId);
+  const contentOf = (which: string): PolicyContent => {
+    if (which !== "draft") return versionContent(getVersion(ctx.db, policy, Number(which)));
+    const community = ownerCommunity(ctx, policy);
+    if (!isMember(ctx.db, community, viewer)) throw new ForbiddenError(`Only members of "${community.handle}" can diff against its draft.`);
+    return getDraft(policy);
+  };
+  return diffContents(contentOf(from), contentOf(to));
 }
