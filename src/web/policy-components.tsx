@@ -11,11 +11,10 @@
  */
 import type { Child } from "hono/jsx";
 import type { Db } from "../../db/client.ts";
-import type { User } from "../accounts/users.ts";
 import { findActorByIdentifier } from "../actors/local-actors.ts";
-import { findCommunityById, listCommunities, memberRole, type Community } from "../communities.ts";
+import { findCommunityById, type Community } from "../communities.ts";
 import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type ContextOfUse, type Example, type Note, type PolicyContent } from "../policies/content.ts";
-import type { WordDiffPart } from "../policies/diff.ts";
+import { diffWords, type WordDiffPart } from "../policies/diff.ts";
 import { MOTIVATIONS, MOTIVATION_LABELS, type Motivation } from "../policies/annotation.ts";
 import type { AnnotationView } from "../policies/annotations.ts";
 import type { Policy } from "../policies/policies.ts";
@@ -58,21 +57,6 @@ export function localCommunityOf(db: Db, policy: Policy): Community | undefined 
   return policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
 }
 
-export function isStewardOf(db: Db, community: Community | undefined, user: User | undefined): boolean {
-  if (!community || !user) return false;
-  return user.isAdmin || memberRole(db, community, user) === "steward";
-}
-
-export function isMemberOf(db: Db, community: Community | undefined, user: User | undefined): boolean {
-  if (!community || !user) return false;
-  return user.isAdmin || memberRole(db, community, user) !== undefined;
-}
-
-/** Communities the user may speak for. */
-export function stewardedCommunities(db: Db, user: User): Community[] {
-  return listCommunities(db).filter((community) => memberRole(db, community, user) === "steward");
-}
-
 export interface AuthorInfo {
   name: string;
   host: string;
@@ -98,11 +82,16 @@ export function authorOf(db: Db, origin: string, iri: string): AuthorInfo {
   return { name: remote?.name || remote?.handle || fallback, host: url.host, href: remote?.url ?? iri };
 }
 
-/** A word-level diff: inserted words in <ins>, deleted in <del>, the rest as it was. */
-export function WordDiff(props: { parts: WordDiffPart[] }) {
+/**
+ * A word-level diff: inserted words in <ins>, deleted in <del>, the rest as
+ * it was. Given computed `parts` (a diff from the API or a use case), or
+ * `before` and `after` to diff here.
+ */
+export function WordDiff(props: { parts: WordDiffPart[] } | { before: string; after: string }) {
+  const parts = "parts" in props ? props.parts : diffWords(props.before, props.after);
   return (
     <p class="word-diff">
-      {props.parts.map((part) =>
+      {parts.map((part) =>
         part.kind === "added" ? <ins>{part.value}</ins> : part.kind === "removed" ? <del>{part.value}</del> : <span>{part.value}</span>,
       )}
     </p>
@@ -356,5 +345,44 @@ export function AnnotationForm(props: {
         <button type="submit">Add annotation</button>
       </PostForm>
     </details>
+  );
+}
+
+/** One side of a word diff: `text` with what differs from `against` marked (added in <ins>). */
+export function MarkedText(props: { text: string; against?: string }) {
+  if (props.against === undefined || props.against === props.text) return <span>{props.text}</span>;
+  return (
+    <span>
+      {diffWords(props.against, props.text)
+        .filter((part) => part.kind !== "removed")
+        .map((part) => (part.kind === "added" ? <ins>{part.value}</ins> : part.value))}
+    </span>
+  );
+}
+
+/**
+ * A clause in brief (merge conflicts, offers): id, authority, title, text and
+ * rationale; `against` marks the words that differ from another version.
+ * ClauseView is the full clause as readers see it.
+ */
+export function ClauseSummary(props: { clause: Clause | undefined; against?: Clause; absent?: string }) {
+  const clause = props.clause;
+  if (!clause) return <p class="muted">{props.absent ?? "Not present."}</p>;
+  return (
+    <div class="clause-box">
+      <p>
+        <AuthorityTag level={clause.authority} /> <code>{clause.id}</code>
+        {clause.title ? <strong> {clause.title}</strong> : null}
+        {props.against && props.against.authority !== clause.authority ? <span class="muted"> (was {AUTHORITY_LABELS[props.against.authority]})</span> : null}
+      </p>
+      <p>
+        <MarkedText text={clause.text} against={props.against?.text} />
+      </p>
+      {clause.rationale ? (
+        <p class="muted">
+          Rationale: <MarkedText text={clause.rationale} against={props.against?.rationale} />
+        </p>
+      ) : null}
+    </div>
   );
 }

@@ -11,7 +11,7 @@ import { callApi, rawApi } from "../api-client.ts";
 import { Field, FormError } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { links } from "../links.ts";
-import { AuthorityTag } from "../fork-components.tsx";
+import { AuthorityTag } from "../policy-components.tsx";
 import { redirectWithNotice } from "../forms.ts";
 import { listCommunities } from "../../communities.ts";
 import { listCommunityPolicies, listMirroredPolicies, listVersions, type Policy } from "../../policies/policies.ts";
