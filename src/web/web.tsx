@@ -13,6 +13,7 @@ import { getLogger } from "@logtape/logtape";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { SESSION_COOKIE, sessionUser } from "../accounts/sessions.ts";
 import { WebApiError } from "./api-client.ts";
+import { FedalignError } from "../errors.ts";
 import type { WebDeps, WebEnv } from "./context.ts";
 import { NOTICE_COOKIE, readNotice } from "./forms.ts";
 import { Layout } from "./layout.tsx";
@@ -135,6 +136,11 @@ export function createWeb(deps: WebDeps) {
       c.status(error.problem.status as 400);
       return c.render(<ErrorPage title={error.problem.title} detail={error.problem.detail} />, { title: error.problem.title });
     }
+    // A use case's refusal read by a page (no such policy, not a member...): its status and message.
+    if (error instanceof FedalignError && error.status < 500) {
+      c.status(error.status as 400);
+      return c.render(<ErrorPage title={errorTitle(error.status)} detail={error.message} />, { title: errorTitle(error.status) });
+    }
     logger.error("Unexpected web error: {error}", { error });
     c.status(500);
     return c.render(<ErrorPage title="Something went wrong" detail="The error was logged on the server. Try again, or tell the instance's admin." />, {
@@ -142,4 +148,8 @@ export function createWeb(deps: WebDeps) {
     });
   });
   return web;
+}
+
+function errorTitle(status: number): string {
+  return status === 404 ? "Not found" : status === 403 ? "Not allowed" : status === 401 ? "Sign in first" : status === 409 ? "Conflict" : "Cannot do that";
 }

@@ -8,11 +8,14 @@
 import { Hono, type Context } from "hono";
 import type { Child } from "hono/jsx";
 import { callApi, readApi } from "../api-client.ts";
+import { forkPolicyVersion, forkUpstream, mergeUpstreamIntoFork } from "../../app/forks.ts";
+import { stewardedCommunities } from "../../app/permissions.ts";
+import { ForkRequest, MergeRequest } from "../../app/policy-inputs.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, Select, TextArea } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, formValues, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, formValues, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-import { ClauseView, MarkedText, needSignIn, policyCommunity, stewardedCommunities, WordDiff } from "../fork-components.tsx";
+import { ClauseSummary, MarkedText, policyCommunity, WordDiff } from "../policy-components.tsx";
 import { findPolicyByIri, getPolicyById, listCommunityPolicies, listVersions, slugFromTitle, type Policy } from "../../policies/policies.ts";
 import { forkChanges } from "../../policies/offers.ts";
 import type { Conflict, MergeResult, MetadataValue } from "../../policies/merge.ts";
@@ -23,6 +26,13 @@ import type { PolicyDiff } from "../../policies/diff.ts";
 import { FedalignError } from "../../errors.ts";
 
 type Errors = Record<string, string>;
+
+/** Sends signed-out visitors to the sign-in page. */
+function needSignIn(c: Context<WebEnv>): Response | undefined {
+  return c.get("session") ? undefined : c.redirect(signInPath(c), 303);
+}
+
+const myCommunities = (c: Context<WebEnv>) => stewardedCommunities(c.get("deps").db, c.get("session")?.user);
 
 function policyParam(c: Context<WebEnv>): Policy {
   const id = Number(c.req.param("id"));
@@ -116,7 +126,7 @@ function ConflictBlock(props: { conflict: Conflict; index: number; values: Recor
   const columns: Child[] = (["base", "ours", "theirs"] as const).map((side) => {
     let body: Child;
     if (conflict.target === "clause") {
-      body = <ClauseView clause={conflict[side]} against={side === "base" ? undefined : conflict.base} absent={side === "base" ? "Not in the base (added)." : "Removed."} />;
+      body = <ClauseSummary clause={conflict[side]} against={side === "base" ? undefined : conflict.base} absent={side === "base" ? "Not in the base (added)." : "Removed."} />;
     } else if (conflict.target === "section") {
       body = <SectionView section={conflict[side]} against={side === "base" ? undefined : conflict.base} />;
     } else {
@@ -262,7 +272,7 @@ function MergePage(props: { policy: Policy; status: UpstreamStatus; upstream: Po
 }
 
 async function loadMerge(c: Context<WebEnv>, policy: Policy) {
-  const status = await readApi<UpstreamStatus>(c, `/policies/${policy.id}/upstream`);
+  const status: UpstreamStatus = forkUpstream(c.get("deps").context, policy.id);
   const { db } = c.get("deps");
   const upstream = findPolicyByIri(db, status.upstream);
   const behind = upstream && status.head ? listVersions(db, upstream).filter((v) => !v.retractedAt && v.number > status.base.number).length : 0;
@@ -469,11 +479,11 @@ export function forkPages() {
       .filter((v) => !v.retractedAt)
       .reverse()
       .map((v) => ({ iri: v.iri, number: v.number }));
-    const communities = stewardedCommunities(c).filter((community) => community.id !== policy.communityId);
+    const communities = myCommunities(c).filter((community) => community.id !== policy.communityId);
     if (message || Object.keys(errors).length) c.status(400);
     return c.render(<ForkForm policy={policy} communities={communities} values={values} errors={errors} message={message} versions={versions} />, {
       title: `Fork ${policy.title}`,
-      community: policyCommunity(c, policy),
+      community: policyCommunity(c.get("deps").db, policy),
     });
   };
 
@@ -484,9 +494,8 @@ export function forkPages() {
     if (signIn) return signIn;
     const policy = policyParam(c);
     const fields = await formFields(c);
-    const result = await callApi<{ id: number; iri: string }>(c, "POST", "/policies/fork", {
-      body: { version: fields.version ?? "", into: fields.into ?? "", slug: optional(fields.slug) },
-    });
+    const input = { version: fields.version ?? "", into: fields.into ?? "", slug: optional(fields.slug) };
+    const result = await submitForm(ForkRequest, input, (data) => forkPolicyVersion(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) {
       const errors = { ...result.fieldErrors };
       // A slug already taken is a rule of the domain, not of the schema: show it beside the field too.
@@ -501,7 +510,7 @@ export function forkPages() {
     if (message || Object.keys(errors).length) c.status(400);
     return c.render(<MergePage policy={policy} status={status} upstream={upstream} behind={behind} values={values} errors={errors} message={message} />, {
       title: `Upstream changes for ${policy.title}`,
-      community: policyCommunity(c, policy),
+      community: policyCommunity(c.get("deps").db, policy),
     });
   };
 
@@ -516,7 +525,10 @@ export function forkPages() {
     const conflicts = status.merge?.conflicts ?? [];
     const { resolutions, errors } = resolutionsFrom(conflicts, fields);
     if (Object.keys(errors).length) return mergePage(c, policy, fields, errors, "Choose what to keep for every conflict.");
-    const result = await callApi(c, "POST", `/policies/${policy.id}/merge`, { body: conflicts.length ? { resolutions } : {} });
+    const input = conflicts.length ? { resolutions } : {};
+    const result = await submitForm(MergeRequest, input, (data) =>
+      mergeUpstreamIntoFork(c.get("deps").context, c.get("session")?.user, policy.id, data.resolutions),
+    );
     if (!result.ok) return mergePage(c, policy, fields, mergeFieldErrors(conflicts, result.fieldErrors), result.problem.detail);
     return redirectWithNotice(
       c,
@@ -538,7 +550,7 @@ export function forkPages() {
     if (message || Object.keys(errors).length) c.status(400);
     return c.render(
       <NewOfferPage policy={policy} changes={changes} unavailable={unavailable} values={values ?? { clauses: all, message: "" }} errors={errors} message={message} />,
-      { title: `Offer changes of ${policy.title}`, community: policyCommunity(c, policy) },
+      { title: `Offer changes of ${policy.title}`, community: policyCommunity(c.get("deps").db, policy) },
     );
   };
 
@@ -574,7 +586,7 @@ export function forkPages() {
     const signIn = needSignIn(c);
     if (signIn) return signIn;
     const { db } = c.get("deps");
-    const communities = stewardedCommunities(c);
+    const communities = myCommunities(c);
     const incoming: { offer: OfferView; policy: Policy }[] = [];
     const outgoing: { offer: OfferView; policy: Policy }[] = [];
     for (const community of communities) {

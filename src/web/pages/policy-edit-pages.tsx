@@ -10,12 +10,17 @@ import { AUTHORITY_LEVELS, type Clause, type ContextOfUse, type PolicyContent } 
 import { detectFormat } from "../../policies/import/json.ts";
 import type { ImportReport } from "../../policies/import/report.ts";
 import { findPolicyById, listVersions, slugSchema, type Policy } from "../../policies/policies.ts";
-import { callApi, type ApiResult } from "../api-client.ts";
+import { isSteward } from "../../app/permissions.ts";
+import { createCommunityPolicy, importCommunityPolicy, publishVersion, putClause, readDraft, removeClause, replaceDraft } from "../../app/policies.ts";
+import { ImportRequest, NewPolicy, PublishRequest } from "../../app/policy-inputs.ts";
+import { FedalignError } from "../../errors.ts";
+import { clauseSchema, policyContentSchema } from "../../policies/content.ts";
+import { z } from "../../zod.ts";
 import { ActionButton, Field, FormError, PostForm, Select, TextArea } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, formFileText, optional, redirectWithNotice, signInPath } from "../forms.ts";
+import { formFields, formFileText, optional, redirectWithNotice, signInPath, submitForm, type FormOutcome } from "../forms.ts";
 import { links } from "../links.ts";
-import { AUTHORITY_LABELS, AuthorityTag, Markdown, isStewardOf, localCommunityOf, policyCommunity } from "../policy-components.tsx";
+import { AUTHORITY_LABELS, AuthorityTag, Markdown, localCommunityOf, policyCommunity } from "../policy-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
 
 type Ctx = Context<WebEnv>;
@@ -38,10 +43,12 @@ function notFound(c: Ctx, detail: string) {
   return c.render(<ErrorPage title="Not found" detail={detail} />, { title: "Not found" });
 }
 
+const user = (c: Ctx) => c.get("session")?.user;
+
 const pageCommunity = (community: Community) => ({ name: community.name, handle: community.handle, href: links.community(community.handle) });
 
 /** Field errors keyed as the form names its fields: "content.title" -> "title", "context.locale.0" -> "locale". */
-function fieldErrorsFor(result: Extract<ApiResult<unknown>, { ok: false }>, prefixes: string[] = []): { errors: Record<string, string>; message?: string } {
+function fieldErrorsFor(result: Extract<FormOutcome<unknown>, { ok: false }>, prefixes: string[] = []): { errors: Record<string, string>; message?: string } {
   const errors: Record<string, string> = {};
   for (const [path, message] of Object.entries(result.fieldErrors)) {
     let key = path;
@@ -440,7 +447,7 @@ export function policyEditPages() {
     if (!community) return notFound(c, "No such community on this instance.");
     const user = c.get("session")?.user;
     if (!user) return c.redirect(signInPath(c), 303);
-    if (!isStewardOf(c.get("deps").db, community, user)) return forbidden(c, `Only stewards of ${community.name} can add policies.`);
+    if (!isSteward(c.get("deps").db, community, user)) return forbidden(c, `Only stewards of ${community.name} can add policies.`);
     return community;
   };
 
@@ -469,9 +476,8 @@ export function policyEditPages() {
       if (slugIssue) return again({ form: "import", values, errors: { slug: slugIssue } });
       const filename = uploaded ? (((await c.req.parseBody({ all: true })).file as File | undefined)?.name ?? "") : "";
       const format = optional(fields.format) ?? detectFormat(filename, source);
-      const result = await callApi<{ policy: { id: number; title: string }; report: ImportReport }>(c, "POST", "/policies/import", {
-        body: { community: community.handle, format, source, slug, title: optional(fields.title), licence: optional(fields.licence) },
-      });
+      const input = { community: community.handle, format, source, slug, title: optional(fields.title), licence: optional(fields.licence) };
+      const result = await submitForm(ImportRequest, input, (data) => importCommunityPolicy(c.get("deps").context, user(c), data));
       // A pasted source is kept for another try; an uploaded one is not echoed back.
       if (!result.ok) {
         const mapped = fieldErrorsFor(result);
@@ -487,13 +493,12 @@ export function policyEditPages() {
     }
 
     if (slugIssue) return again({ form: "create", values: fields, errors: { slug: slugIssue } });
-    const result = await callApi<{ id: number; title: string }>(c, "POST", "/policies", {
-      body: {
-        community: community.handle,
-        slug,
-        content: { title: fields.title ?? "", summary: fields.summary ?? "", licence: fields.licence ?? "", clauses: [] },
-      },
-    });
+    const input = {
+      community: community.handle,
+      slug,
+      content: { title: fields.title ?? "", summary: fields.summary ?? "", licence: fields.licence ?? "", clauses: [] },
+    };
+    const result = await submitForm(NewPolicy, input, (data) => createCommunityPolicy(c.get("deps").context, user(c), data));
     if (!result.ok) {
       const mapped = fieldErrorsFor(result, ["content."]);
       const errors = { ...mapped.errors };
@@ -511,9 +516,13 @@ export function policyEditPages() {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const community = localCommunityOf(db, policy);
     if (!community) return forbidden(c, "This is a copy of another instance's policy: fork it to edit it.");
-    const result = await callApi<PolicyContent>(c, "GET", `/policies/${policy.id}/draft`);
-    if (!result.ok) return forbidden(c, result.problem.detail);
-    return { policy, draft: result.data, steward: isStewardOf(db, community, c.get("session")?.user) };
+    const user = c.get("session")?.user;
+    try {
+      return { policy, draft: readDraft(c.get("deps").context, user, policy.id), steward: isSteward(db, community, user) };
+    } catch (error) {
+      if (error instanceof FedalignError) return forbidden(c, error.message);
+      throw error;
+    }
   };
 
   const renderDraft = (c: Ctx, loaded: { policy: Policy; draft: PolicyContent; steward: boolean }, state?: FormState) => {
@@ -540,7 +549,7 @@ export function policyEditPages() {
     if (loaded instanceof Response) return loaded;
     const fields = await formFields(c);
     const content = { ...loaded.draft, title: fields.title ?? "", summary: fields.summary ?? "", licence: fields.licence ?? "" };
-    const result = await callApi(c, "PUT", `/policies/${loaded.policy.id}/draft`, { body: content });
+    const result = await submitForm(policyContentSchema, content, (data) => replaceDraft(c.get("deps").context, user(c), loaded.policy.id, data));
     if (!result.ok) return renderDraft(c, loaded, { form: "metadata", values: fields, ...fieldErrorsFor(result) });
     return redirectWithNotice(c, links.policyDraft(loaded.policy.id), "Saved the title, summary and licence.");
   });
@@ -553,7 +562,7 @@ export function policyEditPages() {
     const existing = loaded.draft.clauses.find((clause) => clause.id === clauseId);
     if (!existing) return notFound(c, `The draft has no clause "${clauseId}".`);
     const clause = clauseFromForm(fields, existing);
-    const result = await callApi(c, "PUT", `/policies/${loaded.policy.id}/draft/clauses/${encodeURIComponent(clauseId)}`, { body: clause });
+    const result = await submitForm(clauseSchema, clause, (data) => putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
     if (!result.ok) return renderDraft(c, loaded, { form: `clause:${clauseId}`, values: fields, ...fieldErrorsFor(result) });
     return redirectWithNotice(c, `${links.policyDraft(loaded.policy.id)}#edit-${clauseId}`, `Saved clause ${clauseId}.`);
   });
@@ -569,7 +578,7 @@ export function policyEditPages() {
       return renderDraft(c, loaded, state({ id: `the draft already has a clause "${clauseId}"; choose another id` }));
     }
     const clause = clauseFromForm(fields, { id: clauseId });
-    const result = await callApi(c, "PUT", `/policies/${loaded.policy.id}/draft/clauses/${encodeURIComponent(clauseId)}`, { body: clause });
+    const result = await submitForm(clauseSchema, clause, (data) => putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
     if (!result.ok) {
       const mapped = fieldErrorsFor(result);
       return renderDraft(c, loaded, state(mapped.errors, mapped.message));
@@ -581,7 +590,7 @@ export function policyEditPages() {
     const loaded = await loadDraft(c);
     if (loaded instanceof Response) return loaded;
     const clauseId = (await formFields(c)).clauseId ?? "";
-    const result = await callApi(c, "DELETE", `/policies/${loaded.policy.id}/draft/clauses/${encodeURIComponent(clauseId)}`);
+    const result = await submitForm(z.string(), clauseId, (id) => removeClause(c.get("deps").context, user(c), loaded.policy.id, id));
     if (!result.ok) return redirectWithNotice(c, links.policyDraft(loaded.policy.id), result.problem.detail, "error");
     return redirectWithNotice(c, links.policyDraft(loaded.policy.id), `Removed clause ${clauseId}.`);
   });
@@ -590,7 +599,9 @@ export function policyEditPages() {
     const loaded = await loadDraft(c);
     if (loaded instanceof Response) return loaded;
     const fields = await formFields(c);
-    const result = await callApi<{ number: number }>(c, "POST", `/policies/${loaded.policy.id}/publish`, { body: { message: optional(fields.message) } });
+    const result = await submitForm(PublishRequest, { message: optional(fields.message) }, (data) =>
+      publishVersion(c.get("deps").context, user(c), loaded.policy.id, data),
+    );
     if (!result.ok) return renderDraft(c, loaded, { form: "publish", values: fields, ...fieldErrorsFor(result) });
     return redirectWithNotice(c, links.policy(loaded.policy.id), `Published version ${result.data.number}; it is on its way to the followers.`);
   });

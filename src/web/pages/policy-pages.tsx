@@ -28,11 +28,13 @@ import {
 } from "../../policies/policies.ts";
 import type { PolicyContent } from "../../policies/content.ts";
 import { clauseIri } from "../../../federation/annotations.ts";
-import { callApi } from "../api-client.ts";
+import { annotate, hideAnnotation, removeAnnotation } from "../../app/annotations.ts";
+import { isMember, isSteward, stewardedCommunities } from "../../app/permissions.ts";
+import { NewAnnotation } from "../../api/schemas/social.ts";
+import { z } from "../../zod.ts";
 import { ActionButton, DateTime, SectionTitle, SignInLink } from "../components.tsx";
-import { actorIri } from "../../api/views.ts";
 import type { WebEnv } from "../context.ts";
-import { formFields, optional, redirectWithNotice, signInPath } from "../forms.ts";
+import { formFields, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import {
   AnnotationForm,
@@ -45,11 +47,8 @@ import {
   WordDiff,
   authorOf,
   groupClauses,
-  isMemberOf,
-  isStewardOf,
   localCommunityOf,
   policyCommunity,
-  stewardedCommunities,
   type AnnotationFormState,
 } from "../policy-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
@@ -93,7 +92,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
   const live = versions.filter((v) => !v.retractedAt);
   const community = policyCommunity(db, policy);
   const localCommunity = localCommunityOf(db, policy);
-  const steward = isStewardOf(db, localCommunity, user);
+  const steward = isSteward(db, localCommunity, user);
   const requested = options.version;
   const version: PolicyVersion | undefined = requested === undefined ? live.at(-1) : versions.find((v) => v.number === requested);
   if (requested !== undefined && !version) return notFound(c, `${policy.title} has no version ${requested} here.`);
@@ -134,8 +133,9 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
   const groups = content ? groupClauses(content) : [];
 
   // Authors delete their own (or their community's) annotations; stewards of the owning community hide any.
-  const ownIris = new Set(user ? [actorIri(origin, user.username), ...stewardedCommunities(db, user).map((cm) => actorIri(origin, cm.handle))] : []);
-  const canHide = isStewardOf(db, localCommunityOf(db, policy), user);
+  const { actorIri } = c.get("deps").context.federation;
+  const ownIris = new Set(user ? [actorIri(user.username), ...stewardedCommunities(db, user).map((cm) => actorIri(cm.handle))] : []);
+  const canHide = isSteward(db, localCommunityOf(db, policy), user);
   const moderation = (annotation: AnnotationView) => {
     const fields = { iri: annotation.iri };
     const own = annotation.local && ownIris.has(annotation.authorIri);
@@ -531,7 +531,7 @@ function renderDiffPage(c: Ctx, policy: Policy) {
   const user = c.get("session")?.user;
   const community = policyCommunity(db, policy);
   const localCommunity = localCommunityOf(db, policy);
-  const canSeeDraft = isMemberOf(db, localCommunity, user);
+  const canSeeDraft = isMember(db, localCommunity, user);
   const versions = listVersions(db, policy).filter((v) => !v.retractedAt);
   const choices = [...versions.map((v) => String(v.number)), ...(canSeeDraft ? ["draft"] : [])];
   const fromParam = c.req.query("from") ?? (versions.length >= 2 ? String(versions.at(-2)!.number) : choices[0]);
@@ -618,7 +618,7 @@ export function policyPages() {
     const community = findCommunity(db, c.req.param("handle"));
     if (!community) return notFound(c, "No such community on this instance.");
     const rows = listCommunityPolicies(db, community);
-    const steward = isStewardOf(db, community, c.get("session")?.user);
+    const steward = isSteward(db, community, c.get("session")?.user);
     return c.render(
       <>
         <h1>Policies of {community.name}</h1>
@@ -690,16 +690,15 @@ export function policyPages() {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const fields = await formFields(c);
     const clauseId = fields.clause ?? "";
-    const result = await callApi<{ iri: string }>(c, "POST", "/annotations", {
-      body: {
-        target: fields.target ?? "",
-        motivation: fields.motivation ?? "",
-        text: fields.text ?? "",
-        quote: optional(fields.quote),
-        suggestedText: optional(fields.suggestedText),
-        as: optional(fields.as),
-      },
-    });
+    const input = {
+      target: fields.target ?? "",
+      motivation: fields.motivation ?? "",
+      text: fields.text ?? "",
+      quote: optional(fields.quote),
+      suggestedText: optional(fields.suggestedText),
+      as: optional(fields.as),
+    };
+    const result = await submitForm(NewAnnotation, input, (data) => annotate(c.get("deps").context, c.get("session")?.user, data));
     const versionNumber = findVersionByIri(c.get("deps").db, (fields.target ?? "").replace(/\/clauses\/[^/]*$/, ""))?.number;
     if (result.ok) {
       return redirectWithNotice(c, `${links.policy(policy.id, versionNumber)}#clause-${clauseId}`, "Your annotation was added and sent to the policy's community.");
@@ -732,10 +731,11 @@ export function policyPages() {
     const iri = (await formFields(c)).iri ?? "";
     const annotation = listAnnotations(c.get("deps").db, { policyIri: policy.iri }).find((a) => a.iri === iri);
     const back = `${links.policy(policy.id)}${annotation?.clauseId ? `#clause-${annotation.clauseId}` : ""}`;
-    const result =
-      kind === "delete"
-        ? await callApi(c, "DELETE", "/annotations", { body: { iri } })
-        : await callApi(c, "POST", "/annotations/hide", { body: { iri, hidden: true } });
+    const { context } = c.get("deps");
+    const viewer = c.get("session")?.user;
+    const result = await submitForm(z.string(), iri, (target) =>
+      kind === "delete" ? removeAnnotation(context, viewer, target) : hideAnnotation(context, viewer, target, true),
+    );
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     return redirectWithNotice(c, back, kind === "delete" ? "Your annotation was deleted here and wherever it was shared." : "The annotation is hidden from this policy.");
   };
