@@ -4,31 +4,18 @@ import { readFileSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
 import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
+import type { ConflictView, ForkView, MergeOutcome, UpstreamStatusView } from "../api/schemas/forks.ts";
+import type { PolicyLookup } from "../api/schemas/policies.ts";
+import type { z } from "zod";
 
 
 const client = clientFor;
 
 async function policyId(api: ApiClient, ref: string): Promise<number> {
-  return (await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref })).id;
+  return (await api.get<typeof PolicyLookup>("policies/lookup", { ref })).id;
 }
 
-interface Conflict {
-  key: string;
-  kind: string;
-  fields?: string[];
-}
-
-interface UpstreamStatus {
-  upstream: string;
-  base: { iri: string; number: number };
-  head: { iri: string; number: number } | null;
-  upToDate: boolean;
-  pendingMerge: string | null;
-  changes: { summary: Record<string, number> } | null;
-  merge: { conflicts: Conflict[]; clean: { fromTheirs: string[]; fromOurs: string[] } } | null;
-}
-
-function printConflicts(conflicts: Conflict[]): void {
+function printConflicts(conflicts: z.output<typeof ConflictView>[]): void {
   for (const conflict of conflicts) {
     printLine(`  conflict ${conflict.key} (${conflict.kind}${conflict.fields?.length ? `: ${conflict.fields.join(", ")}` : ""})`);
   }
@@ -42,7 +29,7 @@ export function registerForkCommands(program: Command): void {
     .option("--slug <slug>", "last part of the fork's IRI (default: from the title)")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, version: string, options: { into: string; slug?: string; json?: boolean }) {
-      const fork = await client(this).request<{ id: number; iri: string }>("POST", "policies/fork", { version, into: options.into, slug: options.slug });
+      const fork = await client(this).post<typeof ForkView>("policies/fork", { version, into: options.into, slug: options.slug });
       if (options.json) return printJson(fork);
       printLine(`${fork.id} ${fork.iri}`);
     });
@@ -53,7 +40,7 @@ export function registerForkCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, ref: string, options: { json?: boolean }) {
       const api = client(this, false);
-      const status = await api.request<UpstreamStatus>("GET", `policies/${await policyId(api, ref)}/upstream`);
+      const status = await api.get<typeof UpstreamStatusView>(`policies/${await policyId(api, ref)}/upstream`);
       if (options.json) return printJson(status);
       printLine(`upstream ${status.upstream}`);
       printLine(`merged up to version ${status.base.number}${status.pendingMerge ? `; a merge of ${status.pendingMerge} awaits publishing` : ""}`);
@@ -79,7 +66,7 @@ export function registerForkCommands(program: Command): void {
         }
       }
       const api = client(this);
-      const result = await api.request<{ pendingMerge: string }>("POST", `policies/${await policyId(api, ref)}/merge`, { resolutions });
+      const result = await api.post<typeof MergeOutcome>(`policies/${await policyId(api, ref)}/merge`, { resolutions });
       if (options.json) return printJson(result);
       printLine(`Merged ${result.pendingMerge} into the draft; publish it with \`fedalign policy publish ${ref}\`.`);
     });

@@ -6,32 +6,10 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { FedalignError } from "../errors.ts";
-import type { PolicyDiff } from "../policies/diff.ts";
+import type { DiffView, ImportReportView, ImportResult, PolicyLookup, PolicyView, VersionDetail, VersionView } from "../api/schemas/policies.ts";
+import type { z } from "zod";
 import { clientFor, type ApiClient } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
-
-interface VersionView {
-  iri: string;
-  number: number;
-  contentHash: string;
-  changelog: string;
-  publishedAt: string;
-  retracted: boolean;
-}
-
-interface PolicyDetail {
-  id: number;
-  iri: string;
-  community: string;
-  local: boolean;
-  slug: string;
-  title: string;
-  licence: string;
-  headVersion: number | null;
-  versions: VersionView[];
-  version?: number | null;
-}
-
 
 const client = clientFor;
 
@@ -43,19 +21,16 @@ function readText(file: string): string {
   }
 }
 
-async function lookup(api: ApiClient, ref: string): Promise<PolicyDetail> {
-  return api.request<PolicyDetail>("GET", "policies/lookup", undefined, { ref });
+function lookup(api: ApiClient, ref: string): Promise<z.output<typeof PolicyLookup>> {
+  return api.get<typeof PolicyLookup>("policies/lookup", { ref });
 }
 
-function printReport(report: Record<string, unknown>): void {
-  const kept = report.kept as Record<string, unknown> | undefined;
-  if (kept) {
-    const parts = Object.entries(kept)
-      .filter(([, value]) => typeof value === "number")
-      .map(([key, value]) => `${value} ${key.replace(/([A-Z])/g, " $1").toLowerCase()}`);
-    printLine(`Kept: ${parts.join(", ")}`);
-  }
-  const notMapped = (report.notMapped as { what: string; where: string; reason: string }[] | undefined) ?? [];
+function printReport(report: z.output<typeof ImportReportView>): void {
+  const parts = Object.entries(report.kept)
+    .filter(([, value]) => typeof value === "number")
+    .map(([key, value]) => `${value} ${key.replace(/([A-Z])/g, " $1").toLowerCase()}`);
+  printLine(`Kept: ${parts.join(", ")}`);
+  const { notMapped } = report;
   if (notMapped.length === 0) printLine("Everything in the file was mapped.");
   else {
     printLine(`Not mapped (${notMapped.length}):`);
@@ -82,7 +57,7 @@ export function registerPolicyCommands(program: Command): void {
       if (!["modelspec", "constitution", "json"].includes(format)) {
         throw new FedalignError(`--format must be modelspec, constitution or json, not "${format}".`);
       }
-      const result = await client(this).request<{ policy: PolicyDetail; report: Record<string, unknown> }>("POST", "policies/import", {
+      const result = await client(this).post<typeof ImportResult>("policies/import", {
         community,
         format,
         source,
@@ -102,7 +77,7 @@ export function registerPolicyCommands(program: Command): void {
     .option("--mirrored", "policies of other instances that this one holds copies of")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, options: { community?: string; mirrored?: boolean; json?: boolean }) {
-      const rows = await client(this, false).request<PolicyDetail[]>("GET", "policies", undefined, {
+      const rows = await client(this, false).get<z.ZodArray<typeof PolicyView>>("policies", {
         community: options.community,
         mirrored: options.mirrored ? "true" : undefined,
       });
@@ -119,7 +94,7 @@ export function registerPolicyCommands(program: Command): void {
     .action(async function (this: Command, ref: string, options: { message?: string; json?: boolean }) {
       const api = client(this);
       const found = await lookup(api, ref);
-      const version = await api.request<VersionView>("POST", `policies/${found.id}/publish`, { message: options.message });
+      const version = await api.post<typeof VersionView>(`policies/${found.id}/publish`, { message: options.message });
       if (options.json) return printJson(version);
       printLine(`${version.iri} ${version.contentHash}`);
     });
@@ -130,7 +105,7 @@ export function registerPolicyCommands(program: Command): void {
     .action(async function (this: Command, ref: string, number: string) {
       const api = client(this);
       const found = await lookup(api, ref);
-      const version = await api.request<VersionView>("DELETE", `policies/${found.id}/versions/${encodeURIComponent(number)}`);
+      const version = await api.delete<typeof VersionView>(`policies/${found.id}/versions/${encodeURIComponent(number)}`);
       printLine(`Retracted ${version.iri}.`);
     });
 
@@ -155,10 +130,7 @@ export function registerPolicyCommands(program: Command): void {
         );
         return;
       }
-      const version = await api.request<VersionView & { content: { clauses: { id: string; authority: string; title: string }[] } }>(
-        "GET",
-        `policies/${found.id}/versions/${encodeURIComponent(number)}`,
-      );
+      const version = await api.get<typeof VersionDetail>(`policies/${found.id}/versions/${encodeURIComponent(number)}`);
       if (options.json) return printJson(version);
       printLine(`${found.title}, version ${version.number}${version.retracted ? " (retracted)" : ""}`);
       printLine(`${version.iri}\n${version.contentHash}\n${version.changelog}`);
@@ -172,7 +144,7 @@ export function registerPolicyCommands(program: Command): void {
     .action(async function (this: Command, ref: string, from: string, to: string, options: { json?: boolean }) {
       const api = client(this, false);
       const found = await lookup(api, ref);
-      const diff = await api.request<PolicyDiff>("GET", `policies/${found.id}/diff`, undefined, {
+      const diff = await api.get<typeof DiffView>(`policies/${found.id}/diff`, {
         from: from.replace(/^v/, ""),
         to: to.replace(/^v/, ""),
       });
