@@ -69,8 +69,9 @@ export interface ClauseEdit extends Move {
     context?: FieldChange<ContextOfUse>;
     examples?: FieldChange<Example[]>;
     tags?: FieldChange<string[]>;
-    notes?: FieldChange<Note[] | undefined>;
-    principle?: FieldChange<string | undefined>;
+    /** Optional fields: a side without them has no `before` (or `after`), as in JSON. */
+    notes?: Partial<FieldChange<Note[]>>;
+    principle?: Partial<FieldChange<string>>;
   };
 }
 

@@ -85,8 +85,8 @@ export const ClauseEditView = Move.extend({
     context: change(contextOfUseSchema).optional(),
     examples: change(z.array(exampleSchema)).optional(),
     tags: change(z.array(z.string())).optional(),
-    notes: change(z.union([z.array(noteSchema), z.undefined()])).optional(),
-    principle: change(z.union([z.string(), z.undefined()])).optional(),
+    notes: z.object({ before: z.array(noteSchema).optional(), after: z.array(noteSchema).optional() }).optional(),
+    principle: z.object({ before: z.string().optional(), after: z.string().optional() }).optional(),
   }),
 });
 
