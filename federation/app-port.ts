@@ -13,6 +13,7 @@ import { lookupFollowTarget } from "./lookup.ts";
 import { persistActor } from "./persist-actor.ts";
 import { fetchVerifiedVersion, RefusedVersion } from "./persist-policy.ts";
 import { communitySigner } from "./policy-signing.ts";
+import { resolvePollOwner } from "./proposals.ts";
 
 export function createFederationPort(federation: Federation<InstanceData>, origin: string, data: InstanceData): FederationPort {
   const ctx = (): FedCtx => federation.createContext(new URL(origin), data);
@@ -44,5 +45,6 @@ export function createFederationPort(federation: Federation<InstanceData>, origi
         throw new RemoteError((error as Error).message);
       }
     },
+    resolvePollOwner: (proposalIri) => resolvePollOwner(ctx(), proposalIri),
   };
 }

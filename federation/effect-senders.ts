@@ -30,6 +30,8 @@ async function sendAnnotationEffect(ctx: FedCtx, effect: AnnotationRef, kind: "c
   }
   await sendAnnotation(ctx, effect.identifier, policy, { iri: effect.annotationIri, authorIri: effect.authorIri, note: effect.note }, kind);
 }
+import { sendOfferDecisionByIri, sendOfferByIri } from "./offers.ts";
+import { sendProposalById, sendRecordedVote } from "./proposals.ts";
 
 export const effectSenders: EffectSenders = {
   // Accounts and communities
@@ -53,6 +55,11 @@ export const effectSenders: EffectSenders = {
   },
 
   // Proposals, votes and offers
+  "proposal.opened": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "create"),
+  "proposal.closed": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "update", effect.publishedVersionIri),
+  "vote.sent": (ctx, effect) => sendRecordedVote(ctx, effect.identifier, effect.sentVoteId),
+  "offer.sent": (ctx, effect) => sendOfferByIri(ctx, effect.identifier, effect.offerIri),
+  "offer.decided": (ctx, effect) => sendOfferDecisionByIri(ctx, effect.identifier, effect.offerIri),
 
   // Follows, annotations and other social traffic
   "follow.sent": async (ctx, effect) => sendFollow(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri)),

@@ -56,6 +56,19 @@ export async function sendOffer(ctx: FedCtx, identifier: string, offer: Offer, u
   await ctx.sendActivity({ identifier }, await recipientFor(ctx, upstream.ownerIri), activity);
 }
 
+/** Sends a recorded offer (src/app/offers.ts) to its target's owner; nothing when it or its target is gone. */
+export async function sendOfferByIri(ctx: FedCtx, identifier: string, offerIri: string): Promise<void> {
+  const offer = findOffer(ctx.data.db, offerIri);
+  const upstream = offer ? findPolicyByIri(ctx.data.db, offer.targetIri) : undefined;
+  if (offer && upstream) await sendOffer(ctx, identifier, offer, upstream);
+}
+
+/** Sends the recorded decision on an offer received (src/app/offers.ts). */
+export async function sendOfferDecisionByIri(ctx: FedCtx, identifier: string, offerIri: string): Promise<void> {
+  const offer = findOffer(ctx.data.db, offerIri);
+  if (offer && offer.state !== "pending") await sendOfferDecision(ctx, identifier, offer);
+}
+
 /** Upstream side: fetch the change set from the offering community's origin and list it. */
 export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promise<Offer | undefined> {
   const actorIri = activity.actorId?.href;

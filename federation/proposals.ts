@@ -11,8 +11,12 @@ import { getLogger } from "@logtape/logtape";
 import { findCommunityById } from "../src/communities.ts";
 import { VOTE_VALUES } from "../src/participation/decision.ts";
 import { castPartnerVote, currentTally, findProposal } from "../src/participation/proposals.ts";
-import type { VoteCounts, VoteValue } from "../src/participation/decision.ts";
-import { recordSentVote, refuseSentVote, type SentVote } from "../src/participation/sent-votes.ts";
+import { findSentVote } from "../src/participation/sent-votes.ts";
+import { findVersionByIri, getPolicyById } from "../src/policies/policies.ts";
+import { sendVersionPublished } from "./policy-activities.ts";
+import { findFederatedActor } from "./persist-actor.ts";
+import type { VoteCounts } from "../src/participation/decision.ts";
+import { refuseSentVote } from "../src/participation/sent-votes.ts";
 import { findPolicyByIri } from "../src/policies/policies.ts";
 import { lookupActor } from "./lookup.ts";
 import { persistActor, toRecipient } from "./persist-actor.ts";
@@ -20,7 +24,7 @@ import type { Community } from "../src/communities.ts";
 import { describeChangeSet } from "../src/policies/changeset.ts";
 import type { Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
-import { proposalChanges, type Proposal } from "../src/participation/proposals.ts";
+import { proposalChanges, proposalIri, type Proposal } from "../src/participation/proposals.ts";
 
 const logger = getLogger(["fedalign", "federation", "proposals"]);
 import { escapeHtml } from "../src/text.ts";
@@ -31,9 +35,7 @@ import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
 
-export function proposalIri(policy: Policy, proposal: Pick<Proposal, "id">): string {
-  return `${policy.iri}/proposals/${proposal.id}`;
-}
+export { proposalIri };
 
 function html(policy: Policy, proposal: Proposal): string {
   const tally = proposal.tally as { reason?: string } | null;
@@ -51,10 +53,10 @@ function html(policy: Policy, proposal: Proposal): string {
  * while open (members may still change their votes). Mastodon shows each
  * option's `replies.totalItems` and `votersCount`.
  */
-export function pollResults(db: FedCtx["data"]["db"], proposal: Proposal, community: Community): { counts: VoteCounts; voters: number } {
+export function pollResults(db: FedCtx["data"]["db"], proposal: Proposal, community: Community, now = new Date()): { counts: VoteCounts; voters: number } {
   const stored = proposal.tally as { counts?: VoteCounts; voters?: number } | null;
   if (proposal.closedAt && stored?.counts) return { counts: stored.counts, voters: stored.voters ?? 0 };
-  const running = currentTally(db, proposal, community);
+  const running = currentTally(db, proposal, community, now);
   return { counts: running.counts, voters: running.voters };
 }
 
@@ -82,7 +84,7 @@ export async function sendProposal(ctx: FedCtx, policy: Policy, community: Commu
   if (recipients.length === 0) return;
   const actor = ctx.getActorUri(community.handle);
   const Activity = kind === "create" ? Create : Update;
-  const results = pollResults(ctx.data.db, proposal, community);
+  const results = pollResults(ctx.data.db, proposal, community, ctx.data.clock.now());
   const activity = new Activity({
     id: newActivityIri(ctx, community.handle, kind),
     actor,
@@ -196,33 +198,54 @@ export function receiveVoteRefusal(ctx: FedCtx, reject: Reject): boolean {
   return refused !== undefined;
 }
 
-/** A member of this instance votes on another community's proposal (as a partner). */
-export async function sendPartnerVote(ctx: FedCtx, identifier: string, proposal: string, value: VoteValue): Promise<SentVote> {
+/**
+ * Before a member votes on another instance's proposal: fetches the poll,
+ * checks that it names a community on its own server, and looks that
+ * community up (kept as a federated actor), returning its IRI. Throws when
+ * any of that fails; nothing is recorded then.
+ */
+export async function resolvePollOwner(ctx: FedCtx, proposal: string): Promise<string> {
   const { document } = await loadDocument(ctx, proposal, { fresh: true });
   const owner = (document as { attributedTo?: unknown }).attributedTo;
   if (typeof owner !== "string" || new URL(owner).origin !== new URL(proposal).origin) throw new Error(`${proposal} names no community on its own server`);
   const community = await lookupActor(ctx, owner);
   const row = persistActor(ctx.data, community);
   if (!row) throw new Error(`${owner} has no inbox`);
+  return owner;
+}
+
+/** Sends a recorded partner vote (src/app/proposals.ts sendPartnerVote): a Note answering the poll, in a Create. */
+export async function sendRecordedVote(ctx: FedCtx, identifier: string, sentVoteId: number): Promise<void> {
+  const sent = findSentVote(ctx.data.db, sentVoteId);
+  if (!sent) return;
+  const owner = findFederatedActor(ctx.data.db, sent.ownerIri) ?? persistActor(ctx.data, await lookupActor(ctx, sent.ownerIri));
+  if (!owner) throw new Error(`${sent.ownerIri} has no inbox`);
   const actor = ctx.getActorUri(identifier);
   const vote = new Note({
-    id: newActivityIri(ctx, identifier, "vote"),
+    id: new URL(sent.noteIri),
     attribution: actor,
-    name: value,
-    replyTarget: new URL(proposal),
-    to: new URL(owner),
+    name: sent.value,
+    replyTarget: new URL(sent.proposalIri),
+    to: new URL(sent.ownerIri),
   });
-  const create = new Create({ id: newActivityIri(ctx, identifier, "create"), actor, object: vote, to: new URL(owner) });
-  const sent = recordSentVote(ctx.data.db, {
-    activityIri: create.id!.href,
-    noteIri: vote.id!.href,
-    voterIri: actor.href,
-    proposalIri: proposal,
-    ownerIri: owner,
-    value,
-  });
-  await ctx.sendActivity({ identifier }, toRecipient(row), create);
-  return sent;
+  const create = new Create({ id: new URL(sent.activityIri), actor, object: vote, to: new URL(sent.ownerIri) });
+  await ctx.sendActivity({ identifier }, toRecipient(owner), create);
+}
+
+/**
+ * A proposal opened (Create) or closed (Update) reaches the policy's
+ * followers; a version its adoption published goes first. Nothing is sent
+ * for a proposal that is gone.
+ */
+export async function sendProposalById(ctx: FedCtx, proposalId: number, kind: "create" | "update", publishedVersionIri?: string): Promise<void> {
+  const proposal = findProposal(ctx.data.db, proposalId);
+  if (!proposal) return;
+  const policy = getPolicyById(ctx.data.db, proposal.policyId);
+  const community = policy.communityId !== null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
+  if (!community) return;
+  const version = publishedVersionIri !== undefined ? findVersionByIri(ctx.data.db, publishedVersionIri) : undefined;
+  if (version) await sendVersionPublished(ctx, policy, version);
+  await sendProposal(ctx, policy, community, proposal, kind);
 }
 
 const PollDocument = z.object({

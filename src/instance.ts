@@ -21,6 +21,7 @@ import { OutboxDispatcher } from "../federation/outbox-dispatcher.ts";
 import { ensureInstanceActor } from "./actors/local-actors.ts";
 import { systemClock, type Clock } from "./app/clock.ts";
 import type { AppContext } from "./app/context.ts";
+import { Scheduler } from "./app/scheduler.ts";
 import { pruneRemoteRows } from "./retention.ts";
 import { createApi } from "./api/api.ts";
 import { recordClientAddress } from "./client-address.ts";
@@ -56,8 +57,10 @@ export interface Instance {
   /** Carries out recorded federation effects; started by startQueue(). */
   outbox: OutboxDispatcher;
   app: Hono;
-  /** Starts handling queued deliveries and inbox activities. */
+  /** Starts handling queued deliveries and inbox activities, and the scheduled jobs. */
   startQueue(): void;
+  /** Runs every scheduled job once now (closing due proposals), as the timer does; tests call it after advancing the clock. */
+  runScheduledJobs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     senders: effectSenders,
     contextOf: () => federation.createContext(new URL(options.origin), data),
   });
+  const scheduler = new Scheduler(context);
   const app = new Hono();
   app.use(recordClientAddress(options.trustProxy ?? false), limitBodies(), refuseControlCharacters());
   app.use(federationMiddleware(federation, () => data));
@@ -110,12 +114,14 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
       queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
       outboxRunning ??= outbox.start(queueController.signal);
       pruneTimer ??= schedulePruning(db);
+      scheduler.start();
     },
+    runScheduledJobs: () => scheduler.runDue(),
     async close() {
       queueController.abort();
       clearInterval(pruneTimer);
-      // Let an in-flight queue message finish before the database goes away.
-      await Promise.race([Promise.all([queueRunning, outboxRunning]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      // Let an in-flight queue message or job finish before the database goes away.
+      await Promise.race([Promise.all([queueRunning, outboxRunning, scheduler.stop()]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       closeDatabase(db);
     },
   };

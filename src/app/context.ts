@@ -41,6 +41,13 @@ export interface FederationPort {
    * when it cannot be fetched.
    */
   fetchVerifiedVersion(iri: string): Promise<PolicyVersion>;
+  /**
+   * Fetches another instance's proposal (a poll) and looks up the community
+   * that owns it, keeping it as a known actor; returns that community's IRI.
+   * Throws when the poll cannot be fetched or names no community on its own
+   * server.
+   */
+  resolvePollOwner(proposalIri: string): Promise<string>;
 }
 
 export interface FollowTargetRef {

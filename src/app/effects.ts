@@ -24,8 +24,22 @@ export type PolicyEffect =
   /** The fork's community follows the upstream policy and tells the upstream community (a Create of the fork). */
   | { kind: "fork.announced"; forkId: number; community: string };
 
-/** Proposals, votes and offers. */
-export type ParticipationEffect = never;
+/**
+ * Proposals, votes and offers.
+ * - proposal.opened / proposal.closed: the proposal as a poll (Create / Update
+ *   of a Question) to the policy's followers; `publishedVersionIri` is the
+ *   version its adoption published, announced first.
+ * - vote.sent: a member's recorded vote on another instance's proposal
+ *   (src/participation/sent-votes.ts), sent as a poll answer signed by `identifier`.
+ * - offer.sent: a fork's offer to its upstream, from community `identifier`.
+ * - offer.decided: the Accept or Reject of an offer received, from community `identifier`.
+ */
+export type ParticipationEffect =
+  | { kind: "proposal.opened"; proposalId: number }
+  | { kind: "proposal.closed"; proposalId: number; publishedVersionIri?: string }
+  | { kind: "vote.sent"; sentVoteId: number; identifier: string }
+  | { kind: "offer.sent"; offerIri: string; identifier: string }
+  | { kind: "offer.decided"; offerIri: string; identifier: string };
 
 /** A follow relation as its activities name it (the row may be gone by the time it is sent). */
 export interface FollowRef {

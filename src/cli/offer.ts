@@ -7,19 +7,7 @@ import type { Command } from "commander";
 import { FedalignError } from "../errors.ts";
 import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
-
-
-interface OfferView {
-  iri: string;
-  direction: string;
-  state: string;
-  reason: string | null;
-  from: string;
-  target: string;
-  message: string;
-  summary: string;
-  preview: { conflicts: { id: string; reason: string }[] } | null;
-}
+import type { OfferView } from "../api/schemas/participation.ts";
 
 const client = clientFor;
 

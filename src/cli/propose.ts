@@ -4,28 +4,9 @@ import { readFileSync } from "node:fs";
 import { FedalignError } from "../errors.ts";
 import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
-
-
-interface ProposalView {
-  id: number;
-  iri: string;
-  title: string;
-  changes: string;
-  state: string;
-  closesAt: string;
-  description: string;
-  resultVersion: string | null;
-}
+import type { NewProposal, ProposalView, SentVoteView as RemoteVoteView } from "../api/schemas/participation.ts";
 
 const client = clientFor;
-
-interface RemoteVoteView {
-  proposal: string;
-  value: string;
-  state: "sent" | "refused";
-  reason: string | null;
-  sentAt: string;
-}
 
 export function registerProposalCommands(program: Command): void {
   program
@@ -56,12 +37,13 @@ export function registerProposalCommands(program: Command): void {
         changes = changeSetFromContents(policyContentSchema.parse(head.content), wanted.data);
       }
       if (options.closeAt !== undefined && Number.isNaN(Date.parse(options.closeAt))) throw new FedalignError("--close-at must be an ISO date and time, e.g. 2026-12-01T18:00:00Z.");
-      const proposal = await api.request<ProposalView>("POST", `policies/${policy.id}/proposals`, {
+      const body: NewProposal = {
         title: options.title,
         summary: options.summary,
-        changes,
+        changes: changes as NewProposal["changes"],
         closesAt: options.closeAt ? new Date(options.closeAt).toISOString() : undefined,
-      });
+      };
+      const proposal = await api.request<ProposalView>("POST", `policies/${policy.id}/proposals`, body);
       if (options.json) return printJson(proposal);
       printLine(`Proposal ${proposal.id} (${proposal.changes}) is open until ${proposal.closesAt}: ${proposal.iri}`);
     });
@@ -102,7 +84,7 @@ export function registerProposalCommands(program: Command): void {
 
   program
     .command("proposals <policy>")
-    .description("a policy's proposals with their tallies (closing those whose time has come)")
+    .description("a policy's proposals with their tallies")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, ref: string, options: { json?: boolean }) {
       const api = client(this, false);

@@ -6,6 +6,7 @@ import { FedalignError } from "../errors.ts";
 import type { PolisExport, writePolisExport } from "../participation/polis.ts";
 import { clientFor } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
+import type { OpinionsView as Opinions, StatementImportResult, SubmittedStatement } from "../api/schemas/participation.ts";
 
 const client = clientFor;
 
@@ -36,15 +37,6 @@ async function writeConversation(dir: string, data: ExportedConversation): Promi
   printLine(`Wrote conversation "${data.conversation}": ${data.statements.length} statements and ${data.votes.length} votes to ${dir}.`);
 }
 
-interface Opinions {
-  conversations: string[];
-  participants: number;
-  k?: number;
-  groups: { id: number; size: number }[];
-  consensus: { statement: string; body: string }[];
-  bridging: { statement: string; body: string; intercept: number }[];
-}
-
 export function registerStatementCommands(program: Command): void {
   const statements = program.command("statements").description("statements members vote agree / disagree / pass on");
 
@@ -59,7 +51,7 @@ export function registerStatementCommands(program: Command): void {
       const { readPolisExport, formatIssue } = await import("../participation/polis.ts");
       const data = readPolisExport(dir, { strict: options.strict === true });
       const name = options.conversation ?? defaultConversationName(dir);
-      const result = await client(this).request<{ conversation: string; created: boolean; statements: number; votes: number; participants: number }>("POST", "statements/import", {
+      const result = await client(this).request<StatementImportResult>("POST", "statements/import", {
         community,
         conversation: name,
         mustBeNew: options.conversation === undefined,
@@ -96,7 +88,7 @@ export function registerStatementCommands(program: Command): void {
     .option("--conversation <name>", "the conversation it belongs to (default: main)")
     .option("--json", "print the statement as JSON")
     .action(async function (this: Command, community: string, text: string, options: { conversation?: string; json?: boolean }) {
-      const statement = await client(this).request<{ id: number }>("POST", "statements", { community, body: text, ...(options.conversation ? { conversation: options.conversation } : {}) });
+      const statement = await client(this).request<SubmittedStatement>("POST", "statements", { community, body: text, ...(options.conversation ? { conversation: options.conversation } : {}) });
       if (options.json) return printJson(statement);
       printLine(`Statement ${statement.id} submitted for moderation.`);
     });

@@ -2,9 +2,9 @@
  * Proposals: a member puts a change set against a policy's newest version
  * to the community's vote. The community's decision rule for the strictest
  * authority level the changes touch decides; the tally is computed when the
- * proposal closes (checked whenever proposals are read or voted on). An
- * adopted proposal changes the draft, or publishes a version directly,
- * whose provenance names the proposal and its tally.
+ * proposal closes (a scheduled job, src/app/scheduler.ts, closes what is
+ * due). An adopted proposal changes the draft, or publishes a version
+ * directly, whose provenance names the proposal and its tally.
  */
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
@@ -16,10 +16,15 @@ import { ConflictError, ForbiddenError, InvalidInputError } from "../errors.ts";
 import { AUTHORITY_LEVELS, type AuthorityLevel } from "../policies/content.ts";
 import { applyChangeSet, changeSetSchema, type ChangeSet } from "../policies/changeset.ts";
 import { getDraft, headVersion, saveDraft, versionContent, type Policy } from "../policies/policies.ts";
-import { communityRulesSchema, rulesFor, strictestLevel, tally, tallyRecord, type Tally } from "./decision.ts";
+import { communityRulesSchema, DEFAULT_RULES, rulesFor, strictestLevel, tally, tallyRecord, type Tally } from "./decision.ts";
 
 export type Proposal = typeof proposals.$inferSelect;
 export type VoteValue = "yes" | "no" | "abstain" | "block";
+
+/** A proposal's IRI: under its policy's (what followers and Mastodon see as the poll). */
+export function proposalIri(policy: Pick<Policy, "iri">, proposal: Pick<Proposal, "id">): string {
+  return `${policy.iri}/proposals/${proposal.id}`;
+}
 
 /** Authority levels a change set touches (a reorder touches every clause it moves). */
 export function levelsTouched(changes: ChangeSet, base: { clauses: { id: string; authority: AuthorityLevel }[] }): AuthorityLevel[] {
@@ -67,9 +72,10 @@ export function createProposal(
   const level = strictestLevel(levelsTouched(parsed.data, base));
   const rule = rulesFor(level, communityRules(db, input.community));
   const now = input.now ?? new Date();
-  const earliest = new Date(now.getTime() + rule.minOpenHours * 3600_000);
-  const closesAt = input.closesAt ?? earliest;
-  if (closesAt.getTime() <= now.getTime()) throw new InvalidInputError("--close-at must be in the future.");
+  const closesAt = input.closesAt ?? defaultClosesAt(level, rule.minOpenHours, now);
+  if (closesAt.getTime() <= now.getTime()) {
+    throw new InvalidInputError(`The closing time must be in the future (it was ${closesAt.toISOString()}, and it is now ${now.toISOString()}).`);
+  }
   return db
     .insert(proposals)
     .values({
@@ -86,6 +92,18 @@ export function createProposal(
     })
     .returning()
     .get();
+}
+
+/**
+ * When a proposal given no closing time closes: after the rule's minimum
+ * open time. Rules set today cannot have a minimum of 0 hours (see
+ * decisionRulesInput in src/app/proposals.ts), but a community may have
+ * stored one earlier; its proposals then stay open the level's default time
+ * rather than closing as they open.
+ */
+function defaultClosesAt(level: AuthorityLevel, minOpenHours: number, now: Date): Date {
+  const hours = minOpenHours > 0 ? minOpenHours : DEFAULT_RULES[level].minOpenHours;
+  return new Date(now.getTime() + hours * 3600_000);
 }
 
 export function proposalChanges(proposal: Proposal): ChangeSet {
@@ -175,39 +193,41 @@ export interface ClosedProposal {
   publish?: { proposal: string; tally: Record<string, unknown> }[];
 }
 
+/** Open proposals (of any policy) whose closing time has come, oldest first. */
+export function dueProposals(db: Db, now: Date): Proposal[] {
+  return db.select().from(proposals).where(and(eq(proposals.state, "open"), lte(proposals.closesAt, now))).orderBy(asc(proposals.id)).all();
+}
+
 /**
- * Closes every proposal of the community's policies whose time has come.
- * Adopted changes go into the draft (if they still apply; otherwise the
- * proposal is recorded as adopted but not applied, with the reason).
+ * Closes one proposal whose time has come, or returns undefined while its
+ * minimum open time has not passed (or when it is already closed). Adopted
+ * changes go into the draft (if they still apply; otherwise the proposal is
+ * recorded as adopted but not applied, with the reason). One transaction.
  */
-export function closeDueProposals(db: Db, policy: Policy, community: Community, proposalIri: (p: Proposal) => string, now = new Date()): ClosedProposal[] {
-  const due = db.select().from(proposals).where(and(eq(proposals.policyId, policy.id), eq(proposals.state, "open"), lte(proposals.closesAt, now))).all();
-  const closed: ClosedProposal[] = [];
-  for (const proposal of due) {
-    const result = currentTally(db, proposal, community, now);
-    if (result.state === "open") continue; // the minimum open time has not passed yet
+export function closeProposal(db: Db, proposal: Proposal, policy: Policy, community: Community, now: Date): ClosedProposal | undefined {
+  return db.transaction(() => {
+    const current = findProposal(db, proposal.id);
+    if (!current || current.state !== "open" || current.closesAt.getTime() > now.getTime()) return undefined;
+    const result = currentTally(db, current, community, now);
+    if (result.state === "open") return undefined; // the minimum open time has not passed yet
     const record = tallyRecord(result) as unknown as Record<string, unknown>;
     const adopted = result.state === "adopted";
-    db.transaction(() => {
-      if (adopted) {
-        const applied = applyChangeSet(getDraft(policy), proposalChanges(proposal));
-        if (applied.conflicts.length > 0) {
-          record.notApplied = applied.conflicts.map((c) => `${c.id}: ${c.reason}`);
-        } else {
-          saveDraft(db, policy, applied.content);
-        }
+    if (adopted) {
+      const applied = applyChangeSet(getDraft(policy), proposalChanges(current));
+      if (applied.conflicts.length > 0) {
+        record.notApplied = applied.conflicts.map((c) => `${c.id}: ${c.reason}`);
+      } else {
+        saveDraft(db, policy, applied.content);
       }
-      db.update(proposals).set({ state: result.state, tally: record, closedAt: now }).where(eq(proposals.id, proposal.id)).run();
-    });
-    const updated = findProposal(db, proposal.id)!;
+    }
+    const updated = db.update(proposals).set({ state: result.state, tally: record, closedAt: now }).where(eq(proposals.id, current.id)).returning().get();
     const mode = db.select({ mode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()?.mode;
-    closed.push({
+    return {
       proposal: updated,
       tally: result,
-      ...(adopted && mode === "publish" && !record.notApplied ? { publish: [{ proposal: proposalIri(updated), tally: record }] } : {}),
-    });
-  }
-  return closed;
+      ...(adopted && mode === "publish" && !record.notApplied ? { publish: [{ proposal: proposalIri(policy, updated), tally: record }] } : {}),
+    };
+  });
 }
 
 /** Adopted proposals already in the draft, not yet in a published version. */

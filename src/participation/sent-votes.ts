@@ -13,8 +13,13 @@ export type SentVote = typeof sentVotes.$inferSelect;
 export function recordSentVote(
   db: Db,
   input: { activityIri: string; noteIri: string; voterIri: string; proposalIri: string; ownerIri: string; value: VoteValue },
+  now = new Date(),
 ): SentVote {
-  return db.insert(sentVotes).values({ ...input, sentAt: new Date() }).returning().get();
+  return db.insert(sentVotes).values({ ...input, sentAt: now }).returning().get();
+}
+
+export function findSentVote(db: Db, id: number): SentVote | undefined {
+  return db.select().from(sentVotes).where(eq(sentVotes.id, id)).get();
 }
 
 /**

@@ -1,37 +1,19 @@
 /** Pieces the participation pages share: the community a page belongs to, vote buttons, the tally. */
-import type { Context } from "hono";
-import type { WebEnv, PageCommunity } from "./context.ts";
-import { findCommunity, findCommunityById, memberRole, type Community } from "../communities.ts";
-import type { Policy } from "../policies/policies.ts";
-import { WebApiError } from "./api-client.ts";
+import type { PageCommunity } from "./context.ts";
+import type { Db } from "../../db/client.ts";
+import { findCommunity, type Community } from "../communities.ts";
+import { NotFoundError } from "../errors.ts";
 import { links } from "./links.ts";
 import { CsrfField } from "./components.tsx";
 
-export function communityOrThrow(c: Context<WebEnv>, handle: string): Community {
-  const community = findCommunity(c.get("deps").db, handle);
-  if (!community) throw new WebApiError({ status: 404, title: "Not found", detail: `There is no community "${handle}" on this instance.` });
+export function communityOrThrow(db: Db, handle: string): Community {
+  const community = findCommunity(db, handle);
+  if (!community) throw new NotFoundError(`There is no community "${handle}" on this instance.`);
   return community;
 }
 
 export function pageCommunity(community: Community): PageCommunity {
   return { name: community.name, handle: community.handle, href: links.community(community.handle) };
-}
-
-export function policyCommunity(c: Context<WebEnv>, policy: Policy): Community | undefined {
-  return policy.communityId === null ? undefined : findCommunityById(c.get("deps").db, policy.communityId);
-}
-
-/** The signed-in user's role in the community (admins count as stewards for moderation and rules). */
-export function roleIn(c: Context<WebEnv>, community: Community): "member" | "steward" | undefined {
-  const session = c.get("session");
-  if (!session) return undefined;
-  const role = memberRole(c.get("deps").db, community, session.user);
-  if (role) return role;
-  return undefined;
-}
-
-export function isSteward(c: Context<WebEnv>, community: Community): boolean {
-  return roleIn(c, community) === "steward" || c.get("session")?.user.isAdmin === true;
 }
 
 /**

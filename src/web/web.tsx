@@ -132,6 +132,11 @@ export function createWeb(deps: WebDeps) {
   });
 
   web.onError((error, c: Context<WebEnv>) => {
+    // A use case refused (no such proposal...): its message, with its status.
+    if (error instanceof FedalignError) {
+      c.status(error.status as 400);
+      return c.render(<ErrorPage title={error.status === 404 ? "Not found" : "Not possible"} detail={error.message} />, { title: error.status === 404 ? "Not found" : "Not possible" });
+    }
     if (error instanceof WebApiError) {
       c.status(error.problem.status as 400);
       return c.render(<ErrorPage title={error.problem.title} detail={error.problem.detail} />, { title: error.problem.title });

@@ -5,48 +5,23 @@
  */
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
-import { callApi, readApi } from "../api-client.ts";
+import { callApi } from "../api-client.ts";
 import { DateTime, Field, FormError, PostForm, SectionTitle, Select, SignInLink, TextArea } from "../components.tsx";
-import { formFields, optional, redirectWithNotice, signInPath } from "../forms.ts";
+import { formFields, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-import { ChoiceButtons, TallyTable, communityOrThrow, isSteward, pageCommunity, percent, policyCommunity, roleIn, type Counts } from "../participation-components.tsx";
-import { findLocalPolicy, findPolicyById, findVersionByIri, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
-import { findCommunity } from "../../communities.ts";
+import { ChoiceButtons, TallyTable, communityOrThrow, pageCommunity, percent } from "../participation-components.tsx";
+import { findLocalPolicy, findVersionByIri, getPolicyById, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
+import { findCommunity, findCommunityById, type Community } from "../../communities.ts";
 import { AUTHORITY_LEVELS, type Clause, type PolicyContent } from "../../policies/content.ts";
 import { applyChangeSet, changeSetSchema } from "../../policies/changeset.ts";
 import { diffContents, type WordDiffPart } from "../../policies/diff.ts";
+import { listAnnotations } from "../../policies/annotations.ts";
 import { findProposal, proposalChanges } from "../../participation/proposals.ts";
 import { THRESHOLDS } from "../../participation/decision.ts";
+import { castVote, createProposal, decisionRules, DecisionRulesInput, NewProposalInput, VoteInput, policyProposals, proposalDetails, setDecisionRules, type ProposalDetails } from "../../app/proposals.ts";
+import { isMember, isSteward } from "../../app/permissions.ts";
 
-interface ProposalView {
-  id: number;
-  iri: string;
-  policyId: number;
-  community: string;
-  title: string;
-  summary: string;
-  changes: string;
-  level: string;
-  openedAt: string;
-  closesAt: string;
-  effectiveClosesAt: string;
-  state: "open" | "adopted" | "rejected";
-  tally: { state: string; reason: string; counts: Counts; voters: number; members: number; notApplied?: string[] };
-  description: string;
-  resultVersion: string | null;
-  rule: { level: string; quorum: number; threshold: string; blocks: boolean; minOpenHours: number; quorumNeeded: number };
-  myVote?: string | null;
-}
-
-interface AnnotationView {
-  iri: string;
-  author: string;
-  motivation: string;
-  text: string;
-  local: boolean;
-  hidden: boolean;
-  published: string;
-}
+type ProposalView = ProposalDetails;
 
 const VOTE_CHOICES = [
   { value: "yes", label: "Yes" },
@@ -289,12 +264,12 @@ export function proposalPages() {
 
   pages.get("/policies/:id/proposals", async (c) => {
     const policy = await policyFor(c);
-    const community = policyCommunity(c, policy);
+    const community = localCommunityOf(c, policy);
     if (!community) return remotePolicy(c, policy);
-    const proposals = await readApi<ProposalView[]>(c, `/policies/${policy.id}/proposals`);
+    const proposals = policyProposals(c.get("deps").context, policy.id);
     const open = proposals.filter((p) => p.state === "open");
     const closed = proposals.filter((p) => p.state !== "open");
-    const canPropose = roleIn(c, community) !== undefined;
+    const canPropose = isMember(c.get("deps").db, community, c.get("session")?.user);
     const List = (props: { rows: ProposalView[]; empty: string }) =>
       props.rows.length === 0 ? (
         <p class="muted">{props.empty}</p>
@@ -362,7 +337,7 @@ export function proposalPages() {
 
   const builderPage = async (c: Context<WebEnv>, values: BuilderValues, errors: Record<string, string>, message?: string) => {
     const policy = await policyFor(c);
-    const community = policyCommunity(c, policy);
+    const community = localCommunityOf(c, policy);
     if (!community) return remotePolicy(c, policy);
     const head = headVersion(c.get("deps").db, policy);
     if (!head) {
@@ -408,28 +383,28 @@ export function proposalPages() {
       c.status(400);
       return builderPage(c, values, errors, "The proposal was not opened: see the fields marked below.");
     }
-    const result = await callApi<ProposalView>(c, "POST", `/policies/${policy.id}/proposals`, {
-      body: { title: values.title ?? "", summary: optional(values.summary), changes, closesAt: closesAt ?? undefined },
-    });
+    const input = { title: values.title ?? "", summary: optional(values.summary), changes, closesAt: closesAt ?? undefined };
+    const result = await submitForm(NewProposalInput, input, (data) => createProposal(c.get("deps").context, c.get("session")?.user, policy.id, data));
     if (!result.ok) {
       c.status(result.status as 400);
-      return builderPage(c, values, result.fieldErrors, result.problem.detail || result.problem.title);
+      return builderPage(c, values, builderErrors(result.fieldErrors), result.problem.detail || result.problem.title);
     }
     return redirectWithNotice(c, links.proposal(result.data.id), `Proposal opened: ${result.data.changes}.`);
   });
 
   const proposalPage = async (c: Context<WebEnv>, comment: { values: { motivation?: string; text?: string }; errors: Record<string, string>; message?: string }) => {
     const id = c.req.param("id") ?? "";
-    const proposal = await readApi<ProposalView>(c, `/proposals/${encodeURIComponent(id)}`);
-    const { db } = c.get("deps");
-    const policy = findPolicyById(db, proposal.policyId)!;
-    const community = communityOrThrow(c, proposal.community);
+    const { db, context } = c.get("deps");
+    const proposal = proposalDetails(context, proposalId(id), c.get("session")?.user);
+    const policy = getPolicyById(db, proposal.policyId);
+    const community = communityOrThrow(db, proposal.community);
     const row = findProposal(db, proposal.id)!;
     const baseVersion = findVersionByIri(db, row.baseVersionIri);
     const base = baseVersion ? versionContent(baseVersion) : undefined;
     const applied = base ? applyChangeSet(base, proposalChanges(row)) : undefined;
     const resultVersion = proposal.resultVersion ? findVersionByIri(db, proposal.resultVersion) : undefined;
-    const discussion = await callApi<AnnotationView[]>(c, "GET", `/annotations?target=${encodeURIComponent(proposal.iri)}`);
+    // A proposal's discussion is its own thread (annotations replying to the proposal).
+    const discussion = listAnnotations(db, { policyIri: policy.iri, versionIri: proposal.iri });
     const session = c.get("session");
     const open = proposal.state === "open";
     const rule = proposal.rule;
@@ -523,26 +498,23 @@ export function proposalPages() {
         </section>
 
         <section aria-labelledby="discussion">
-          <SectionTitle id="discussion" count={discussion.ok ? discussion.data.length : undefined}>
+          <SectionTitle id="discussion" count={discussion.length}>
             Discussion
           </SectionTitle>
-          {discussion.ok ? (
-            discussion.data.length === 0 ? (
-              <p class="muted">No comments yet.</p>
-            ) : (
-              <ol class="discussion">
-                {discussion.data.map((note) => (
-                  <li class="card">
-                    <p class="muted">
-                      <span class="tag">{note.motivation}</span> {/^https?:\/\//.test(note.author) ? <a href={note.author}>{authorName(note.author)}</a> : authorName(note.author)} · <DateTime value={note.published} />
-                    </p>
-                    <p class="remote-content">{note.text}</p>
-                  </li>
-                ))}
-              </ol>
-            )
+          {discussion.length === 0 ? (
+            <p class="muted">No comments yet.</p>
           ) : (
-            <p class="muted">{discussion.problem.detail}</p>
+            <ol class="discussion">
+              {discussion.map((note) => (
+                <li class="card">
+                  <p class="muted">
+                    <span class="tag">{note.motivation}</span> {/^https?:\/\//.test(note.authorIri) ? <a href={note.authorIri}>{authorName(note.authorIri)}</a> : authorName(note.authorIri)} ·{" "}
+                    <DateTime value={note.published.toISOString()} />
+                  </p>
+                  <p class="remote-content">{note.text}</p>
+                </li>
+              ))}
+            </ol>
           )}
           {session ? (
             <>
@@ -585,8 +557,8 @@ export function proposalPages() {
     const id = c.req.param("id");
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { value } = await formFields(c);
-    const result = await callApi<ProposalView>(c, "POST", `/proposals/${encodeURIComponent(id)}/vote`, { body: { value } });
-    if (!result.ok) return redirectWithNotice(c, links.proposal(Number(id)), `Your vote was not counted: ${result.problem.detail || result.problem.title}`, "error");
+    const result = await submitForm(VoteInput, { value }, (data) => castVote(c.get("deps").context, c.get("session")?.user, proposalId(id), data.value));
+    if (!result.ok) return redirectWithNotice(c, links.proposal(proposalId(id)), `Your vote was not counted: ${result.problem.detail || result.problem.title}`, "error");
     return redirectWithNotice(c, links.proposal(result.data.id), `Your vote (${value}) is counted. You can change it until the proposal closes.`);
   });
 
@@ -601,7 +573,8 @@ export function proposalPages() {
       c.status(400);
       return proposalPage(c, { values, errors, message: "The comment was not posted." });
     }
-    const proposal = await readApi<ProposalView>(c, `/proposals/${encodeURIComponent(id)}`);
+    const proposal = proposalDetails(c.get("deps").context, proposalId(id));
+    // Comments are annotations (the social area's use case; through the API until it has one).
     const result = await callApi(c, "POST", "/annotations", { body: { target: proposal.iri, motivation: values.motivation, text: values.text } });
     if (!result.ok) {
       c.status(result.status as 400);
@@ -612,9 +585,10 @@ export function proposalPages() {
 
   const rulesPage = async (c: Context<WebEnv>, values?: Record<string, string>, errors: Record<string, string> = {}, message?: string) => {
     const handle = c.req.param("handle") ?? "";
-    const community = communityOrThrow(c, handle);
-    const settings = await readApi<RulesView>(c, `/communities/${encodeURIComponent(handle)}/decision-rules`);
-    const steward = isSteward(c, community);
+    const { db, context } = c.get("deps");
+    const community = communityOrThrow(db, handle);
+    const settings = decisionRules(context, community.handle);
+    const steward = isSteward(db, community, c.get("session")?.user);
     const value = (name: string, fallback: string) => values?.[name] ?? fallback;
     return c.render(
       <>
@@ -763,7 +737,8 @@ export function proposalPages() {
       .split(/[\s,]+/)
       .map((host) => host.trim())
       .filter(Boolean);
-    const result = await callApi(c, "PUT", `/communities/${encodeURIComponent(handle)}/decision-rules`, { body: { rules, adoptMode: values.adoptMode, partners } });
+    const input = { rules, adoptMode: values.adoptMode, partners };
+    const result = await submitForm(DecisionRulesInput, input, (data) => setDecisionRules(c.get("deps").context, c.get("session")?.user, handle, data));
     if (!result.ok) {
       c.status(result.status as 400);
       return rulesPage(c, values, result.fieldErrors, result.problem.status === 400 ? "The rules were not saved: see the fields marked below." : result.problem.detail);
@@ -774,10 +749,17 @@ export function proposalPages() {
   return pages;
 }
 
-interface RulesView {
-  effective: Record<string, { quorum: number; threshold: string; blocks: boolean; minOpenHours: number }>;
-  adoptMode: "draft" | "publish";
-  partners: string[];
+/** A proposal id from the path; anything else is no proposal (404). */
+function proposalId(id: string | undefined): number {
+  const n = Number(id);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/** The use case's field paths ("changes.operations.0.clause.id") as the builder's fields. */
+function builderErrors(fieldErrors: Record<string, string>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const [path, message] of Object.entries(fieldErrors)) errors[path.startsWith("changes") ? "changes" : path] ??= message;
+  return errors;
 }
 
 function authorName(iri: string): string {
@@ -790,10 +772,13 @@ function authorName(iri: string): string {
 }
 
 async function policyFor(c: Context<WebEnv>): Promise<Policy> {
-  const id = c.req.param("id") ?? "";
-  // The API answers a missing policy with its usual 404 problem.
-  await readApi(c, `/policies/${encodeURIComponent(id)}`);
-  return findPolicyById(c.get("deps").db, Number(id))!;
+  const id = Number(c.req.param("id"));
+  return getPolicyById(c.get("deps").db, Number.isSafeInteger(id) ? id : 0);
+}
+
+/** The community of one of this instance's policies; undefined for a policy mirrored from elsewhere. */
+function localCommunityOf(c: Context<WebEnv>, policy: Policy): Community | undefined {
+  return policy.communityId === null ? undefined : findCommunityById(c.get("deps").db, policy.communityId);
 }
 
 function remotePolicy(c: Context<WebEnv>, policy: Policy) {

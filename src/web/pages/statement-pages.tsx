@@ -6,36 +6,24 @@
  */
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
-import { callApi, readApi } from "../api-client.ts";
 import { ActionButton, FormError, PostForm, SectionTitle, SignInLink, TextArea } from "../components.tsx";
-import { formFields, redirectWithNotice, signInPath } from "../forms.ts";
+import { formFields, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-import { ChoiceButtons, communityOrThrow, isSteward, pageCommunity, percent, roleIn } from "../participation-components.tsx";
-import { GROUP_COLOURS, OpinionMap, groupName, type MapPoint } from "../opinion-map.tsx";
-import type { GroupSupport } from "../../participation/opinions.ts";
-
-interface StatementView {
-  id: number;
-  statement: string;
-  body: string;
-  author: string;
-  moderation: "pending" | "accepted" | "rejected";
-  agrees: number;
-  disagrees: number;
-  passes: number;
-  myVote?: "agree" | "disagree" | "pass" | null;
-}
-
-interface OpinionsView {
-  participants: number;
-  k?: number;
-  groups: { id: number; size: number }[];
-  excluded?: string[];
-  projection: MapPoint[];
-  statements: { id: number; statement: string; body: string; consensus: number; groups: GroupSupport[] }[];
-  consensus: { statement: string; body: string; consensus: number }[];
-  bridging: { statement: string; body: string; intercept: number; n: number }[];
-}
+import { ChoiceButtons, communityOrThrow, pageCommunity, percent } from "../participation-components.tsx";
+import { GROUP_COLOURS, OpinionMap, groupName } from "../opinion-map.tsx";
+import { isSteward } from "../../app/permissions.ts";
+import { memberRole } from "../../communities.ts";
+import {
+  communityConversations,
+  communityStatements,
+  moderateStatement,
+  ModerationInput,
+  NewStatementInput,
+  opinions as opinionLandscape,
+  StatementVoteInput,
+  submitStatement,
+  voteOnStatementAs,
+} from "../../app/statements.ts";
 
 const STATEMENT_CHOICES = [
   { value: "agree", label: "Agree" },
@@ -47,9 +35,9 @@ const STATEMENT_CHOICES = [
  * The conversation a page shows: `?conversation=name`, or all of the
  * community's together when none is named (one conversation is the usual case).
  */
-function scopeOf(c: Context<WebEnv>): { query: string; name: string | undefined } {
+function scopeOf(c: Context<WebEnv>, community: string): { community: string; conversation?: string; across: boolean; name: string | undefined } {
   const name = c.req.query("conversation") || undefined;
-  return { name, query: name ? `&conversation=${encodeURIComponent(name)}` : "&across=true" };
+  return name ? { community, conversation: name, across: false, name } : { community, across: true, name };
 }
 
 /** Links to each conversation of the community (shown when it has more than one). */
@@ -71,6 +59,12 @@ function ConversationNav(props: { base: string; names: string[]; current: string
   );
 }
 
+/** A statement id from the path; anything else is no statement (404). */
+function numericId(id: string): number {
+  const n = Number(id);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
 /** How many consensus and bridging statements to list. */
 const TOP = 5;
 
@@ -79,12 +73,15 @@ export function statementPages() {
 
   const statementsPage = async (c: Context<WebEnv>, submitted?: { text: string; error: string }) => {
     const handle = c.req.param("handle") ?? "";
-    const community = communityOrThrow(c, handle);
-    const scope = scopeOf(c);
-    const rows = await readApi<StatementView[]>(c, `/statements?community=${encodeURIComponent(handle)}${scope.query}`);
-    const names = (await readApi<{ name: string }[]>(c, `/conversations?community=${encodeURIComponent(handle)}`)).map((x) => x.name);
-    const member = roleIn(c, community) !== undefined;
-    const steward = isSteward(c, community);
+    const community = communityOrThrow(c.get("deps").db, handle);
+    const { db, context } = c.get("deps");
+    const viewer = c.get("session")?.user;
+    const scope = scopeOf(c, community.handle);
+    const rows = communityStatements(context, viewer, scope);
+    const names = communityConversations(context, community.handle).map((x) => x.name);
+    // Only members vote on statements (admins who are not members read them).
+    const member = viewer !== undefined && memberRole(db, community, viewer) !== undefined;
+    const steward = isSteward(db, community, viewer);
     const accepted = rows.filter((row) => row.moderation === "accepted");
     const pending = rows.filter((row) => row.moderation === "pending");
     const voted = accepted.filter((row) => row.myVote).length;
@@ -179,7 +176,7 @@ export function statementPages() {
     const handle = c.req.param("handle");
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { body = "" } = await formFields(c);
-    const result = await callApi(c, "POST", "/statements", { body: { community: handle, body } });
+    const result = await submitForm(NewStatementInput, { community: handle, body }, (data) => submitStatement(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) {
       c.status(result.status as 400);
       return statementsPage(c, { text: body, error: result.fieldErrors.body ?? result.problem.detail });
@@ -191,7 +188,7 @@ export function statementPages() {
     const { handle, id } = c.req.param();
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { value } = await formFields(c);
-    const result = await callApi(c, "POST", `/statements/${encodeURIComponent(id)}/vote`, { body: { value } });
+    const result = await submitForm(StatementVoteInput, { value }, (data) => voteOnStatementAs(c.get("deps").context, c.get("session")?.user, numericId(id), data.value));
     const back = `${links.communityStatements(handle)}#statement-${id}`;
     if (!result.ok) return redirectWithNotice(c, back, `Your vote was not recorded: ${result.problem.detail || result.problem.title}`, "error");
     return redirectWithNotice(c, back, `Recorded: ${value}.`);
@@ -201,17 +198,18 @@ export function statementPages() {
     const { handle, id } = c.req.param();
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { decision } = await formFields(c);
-    const result = await callApi(c, "POST", `/statements/${encodeURIComponent(id)}/moderate`, { body: { decision } });
+    const result = await submitForm(ModerationInput, { decision }, (data) => moderateStatement(c.get("deps").context, c.get("session")?.user, numericId(id), data.decision));
     if (!result.ok) return redirectWithNotice(c, links.communityStatements(handle), `Not moderated: ${result.problem.detail || result.problem.title}`, "error");
     return redirectWithNotice(c, links.communityStatements(handle), decision === "accepted" ? "Statement approved: members can vote on it." : "Statement rejected.");
   });
 
   pages.get("/actors/:handle/opinions", async (c) => {
     const handle = c.req.param("handle");
-    const community = communityOrThrow(c, handle);
-    const scope = scopeOf(c);
-    const opinions = await readApi<OpinionsView>(c, `/opinions?community=${encodeURIComponent(handle)}${scope.query}`);
-    const names = (await readApi<{ name: string }[]>(c, `/conversations?community=${encodeURIComponent(handle)}`)).map((x) => x.name);
+    const community = communityOrThrow(c.get("deps").db, handle);
+    const { context } = c.get("deps");
+    const scope = scopeOf(c, community.handle);
+    const opinions = opinionLandscape(context, scope);
+    const names = communityConversations(context, community.handle).map((x) => x.name);
     const groups = opinions.groups;
     return c.render(
       <>

@@ -1,0 +1,359 @@
+/**
+ * Use cases of proposals and votes: a member proposes a change set and
+ * votes; a member of a partner instance's community votes from there; the
+ * stewards set the decision rules; the scheduled job closes what is due
+ * (./scheduler.ts), changing the draft or publishing a version. Reads
+ * (`proposalDetails`, `policyProposals`, `decisionRules`, `remoteVotes`)
+ * never change anything: a proposal past its closing time stays open until
+ * the job closes it, and a vote on it is refused meanwhile.
+ */
+import { getLogger } from "@logtape/logtape";
+import { eq } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { communities } from "../../db/schema.ts";
+import { findCommunityById, getCommunity, type Community } from "../communities.ts";
+import { InvalidInputError, NotFoundError, RemoteError } from "../errors.ts";
+import { AUTHORITY_LEVELS, type AuthorityLevel } from "../policies/content.ts";
+import { communityRulesSchema, decisionRuleSchema, describeTally, rulesFor, VOTE_VALUES, type DecisionRule } from "../participation/decision.ts";
+import {
+  castVote as castVoteRow,
+  closeProposal,
+  communityRules,
+  createProposal as createProposalRow,
+  currentTally,
+  dueProposals,
+  findProposal,
+  listProposals,
+  myVote,
+  proposalChanges,
+  proposalIri,
+  recordResultVersion,
+  type Proposal,
+} from "../participation/proposals.ts";
+import { listSentVotes, recordSentVote, type SentVote } from "../participation/sent-votes.ts";
+import { changeSetSchema, describeChangeSet } from "../policies/changeset.ts";
+import { findPolicyById, getPolicyById, type Policy } from "../policies/policies.ts";
+import { publishDraft } from "../policies/publish.ts";
+import { z } from "../zod.ts";
+import type { AppContext } from "./context.ts";
+import { recordEffect } from "./outbox.ts";
+import { assertMember, assertSteward, requireSignedIn, type Viewer } from "./permissions.ts";
+
+const logger = getLogger(["fedalign", "app", "proposals"]);
+
+// ---------------------------------------------------------------- inputs
+
+export const NewProposalInput = z
+  .object({
+    title: z.string().trim().min(1, "must not be empty").max(300),
+    summary: z.string().max(5000).optional(),
+    changes: changeSetSchema.openapi({ description: "A change set against the newest version (see `fedalign policy` and src/policies/changeset.ts)" }),
+    closesAt: z.string().datetime({ offset: true, message: "must be a date and time, e.g. 2026-12-01T18:00:00Z" }).optional(),
+  })
+  .strict()
+  .openapi("NewProposal");
+export type NewProposal = z.input<typeof NewProposalInput>;
+
+export const VoteInput = z.object({ value: z.enum(VOTE_VALUES) }).strict().openapi("Vote");
+export const RemoteVoteInput = z.object({ proposal: z.string().url(), value: z.enum(VOTE_VALUES) }).strict().openapi("RemoteVote");
+
+/**
+ * A rule as stewards set it: like a stored rule, but a minimum open time of
+ * 0 is refused here, where it is set, because a proposal opened without a
+ * closing time stays open exactly that long.
+ */
+const settableRuleSchema = decisionRuleSchema
+  .partial()
+  .extend({
+    minOpenHours: z
+      .number({ error: "minOpenHours must be a number of hours" })
+      .gt(0, "must be more than 0 hours: a proposal opened without a closing time stays open this long (0.5 is half an hour)")
+      .max(24 * 365, "must be at most a year (8760 hours)")
+      .optional(),
+  })
+  .strict();
+
+export const DecisionRulesInput = z
+  .object({
+    rules: z
+      .object(Object.fromEntries(AUTHORITY_LEVELS.map((level) => [level, settableRuleSchema.optional()])) as Record<AuthorityLevel, z.ZodOptional<typeof settableRuleSchema>>)
+      .strict()
+      .optional(),
+    adoptMode: z.enum(["draft", "publish"]).optional(),
+    partners: z.array(z.string().trim().min(1).max(255)).max(100).optional().openapi({ description: "Hosts of instances whose members may vote" }),
+  })
+  .strict()
+  .openapi("DecisionRulesChanges");
+
+// ---------------------------------------------------------------- reads
+
+export interface ProposalDetails {
+  id: number;
+  iri: string;
+  policy: string;
+  policyId: number;
+  community: string;
+  title: string;
+  summary: string;
+  changes: string;
+  level: string;
+  baseVersion: string;
+  openedAt: string;
+  closesAt: string;
+  state: "open" | "adopted" | "rejected";
+  tally: { state: string; reason: string; counts: { yes: number; no: number; abstain: number; block: number }; voters: number; members: number; notApplied?: string[] };
+  description: string;
+  resultVersion: string | null;
+  /** The rule that decides it (the strictest level touched, with the community's overrides); `threshold` in words. */
+  rule: Omit<DecisionRule, "threshold"> & { level: string; quorumNeeded: number; threshold: string };
+  effectiveClosesAt: string;
+  myVote?: (typeof VOTE_VALUES)[number] | null;
+}
+
+/** The community that decides on a policy's proposals; a mirrored policy's community is elsewhere. */
+export function deciderOf(ctx: AppContext, policy: Policy): Community {
+  const community = policy.communityId !== null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+  if (!community) throw new InvalidInputError(`${policy.iri} belongs to another instance; propose changes there (or offer them from a fork).`);
+  return community;
+}
+
+function details(ctx: AppContext, policy: Policy, community: Community, proposal: Proposal, viewer?: Viewer): ProposalDetails {
+  const tally = currentTally(ctx.db, proposal, community, ctx.clock.now());
+  const stored = proposal.tally as ProposalDetails["tally"] | null;
+  return {
+    id: proposal.id,
+    iri: proposalIri(policy, proposal),
+    policy: policy.iri,
+    policyId: policy.id,
+    community: community.handle,
+    title: proposal.title,
+    summary: proposal.summary,
+    changes: describeChangeSet(proposalChanges(proposal)),
+    level: proposal.level,
+    baseVersion: proposal.baseVersionIri,
+    openedAt: proposal.openedAt.toISOString(),
+    closesAt: proposal.closesAt.toISOString(),
+    state: proposal.state as ProposalDetails["state"],
+    tally: stored ?? { state: tally.state, reason: tally.reason, counts: tally.counts, voters: tally.voters, members: tally.members },
+    description: describeTally(tally),
+    resultVersion: proposal.resultVersionIri,
+    rule: { level: proposal.level, ...tally.rule, quorumNeeded: tally.quorumNeeded, threshold: tally.threshold },
+    effectiveClosesAt: tally.closesAt.toISOString(),
+    ...(viewer ? { myVote: myVote(ctx.db, proposal, viewer) ?? null } : {}),
+  };
+}
+
+/** A policy's proposals with their (provisional or final) tallies, oldest first. */
+export function policyProposals(ctx: AppContext, policyId: number): ProposalDetails[] {
+  const policy = getPolicyById(ctx.db, policyId);
+  const community = deciderOf(ctx, policy);
+  return listProposals(ctx.db, policy).map((proposal) => details(ctx, policy, community, proposal));
+}
+
+export function findProposalOrThrow(ctx: AppContext, id: number): Proposal {
+  const proposal = findProposal(ctx.db, id);
+  if (!proposal) throw new NotFoundError(`No proposal ${id}.`);
+  return proposal;
+}
+
+/** One proposal with its tally, the rule that decides it and (signed in) the viewer's vote. */
+export function proposalDetails(ctx: AppContext, id: number, viewer?: Viewer): ProposalDetails {
+  const proposal = findProposalOrThrow(ctx, id);
+  const policy = getPolicyById(ctx.db, proposal.policyId);
+  return details(ctx, policy, deciderOf(ctx, policy), proposal, viewer);
+}
+
+export interface DecisionRulesView {
+  rules: Record<string, unknown>;
+  effective: Record<AuthorityLevel, DecisionRule>;
+  adoptMode: "draft" | "publish";
+  partners: string[];
+}
+
+/** The community's overrides, the effective rule per authority level, adoption mode and partner instances. */
+export function decisionRules(ctx: AppContext, handle: string): DecisionRulesView {
+  const community = getCommunity(ctx.db, handle);
+  const row = ctx.db
+    .select({ rules: communities.decisionRules, adoptMode: communities.adoptMode, partners: communities.partners })
+    .from(communities)
+    .where(eq(communities.id, community.id))
+    .get()!;
+  const overrides = communityRules(ctx.db, community);
+  return {
+    rules: (row.rules ?? {}) as Record<string, unknown>,
+    effective: Object.fromEntries(AUTHORITY_LEVELS.map((level) => [level, rulesFor(level, overrides)])) as Record<AuthorityLevel, DecisionRule>,
+    adoptMode: row.adoptMode as "draft" | "publish",
+    partners: row.partners ?? [],
+  };
+}
+
+export interface SentVoteView {
+  proposal: string;
+  value: string;
+  state: "sent" | "refused";
+  reason: string | null;
+  sentAt: string;
+  answeredAt: string | null;
+}
+
+function sentVoteView(vote: SentVote): SentVoteView {
+  return {
+    proposal: vote.proposalIri,
+    value: vote.value,
+    state: vote.state as SentVoteView["state"],
+    reason: vote.reason,
+    sentAt: vote.sentAt.toISOString(),
+    answeredAt: vote.answeredAt?.toISOString() ?? null,
+  };
+}
+
+/** The viewer's votes on other instances' proposals, newest first: sent, or refused with the community's reason. */
+export function remoteVotes(ctx: AppContext, viewer: Viewer, proposal?: string): SentVoteView[] {
+  const user = requireSignedIn(viewer);
+  return listSentVotes(ctx.db, ctx.federation.actorIri(user.username), proposal).map(sentVoteView);
+}
+
+// ---------------------------------------------------------------- changes
+
+/** A member proposes a change set against the policy's newest version; followers see the poll open. */
+export function createProposal(ctx: AppContext, viewer: Viewer, policyId: number, input: z.output<typeof NewProposalInput>): ProposalDetails {
+  const policy = getPolicyById(ctx.db, policyId);
+  const community = deciderOf(ctx, policy);
+  const author = assertMember(ctx.db, community, viewer);
+  const now = ctx.clock.now();
+  const proposal = ctx.db.transaction(() => {
+    const row = createProposalRow(ctx.db, {
+      policy,
+      community,
+      author,
+      title: input.title,
+      summary: input.summary,
+      changes: input.changes,
+      closesAt: input.closesAt ? new Date(input.closesAt) : undefined,
+      now,
+    });
+    recordEffect(ctx.db, { kind: "proposal.opened", proposalId: row.id }, now);
+    return row;
+  });
+  return details(ctx, policy, community, proposal);
+}
+
+/** A member votes (or changes their vote) while the proposal is open. */
+export function castVote(ctx: AppContext, viewer: Viewer, proposalId: number, value: (typeof VOTE_VALUES)[number]): ProposalDetails {
+  const user = requireSignedIn(viewer);
+  const proposal = findProposalOrThrow(ctx, proposalId);
+  const policy = getPolicyById(ctx.db, proposal.policyId);
+  const community = deciderOf(ctx, policy);
+  castVoteRow(ctx.db, proposal, community, user, value, ctx.clock.now());
+  return details(ctx, policy, community, findProposal(ctx.db, proposal.id)!, user);
+}
+
+/**
+ * A member votes on another instance's proposal, as a member of a partner
+ * instance. The poll and its community are looked up first; then the vote
+ * is recorded with its activity's IRIs and sent from the outbox. The
+ * community answers a vote it does not count with a Reject (remoteVotes).
+ */
+export async function sendPartnerVote(ctx: AppContext, viewer: Viewer, input: z.output<typeof RemoteVoteInput>): Promise<SentVoteView> {
+  const user = requireSignedIn(viewer);
+  let owner: string;
+  try {
+    owner = await ctx.federation.resolvePollOwner(input.proposal);
+  } catch (error) {
+    throw new RemoteError(`Cannot vote on ${input.proposal}: ${(error as Error).message}.`);
+  }
+  const actor = ctx.federation.actorIri(user.username);
+  const now = ctx.clock.now();
+  const sent = ctx.db.transaction(() => {
+    const row = recordSentVote(
+      ctx.db,
+      { activityIri: `${actor}#create/${randomUUID()}`, noteIri: `${actor}#vote/${randomUUID()}`, voterIri: actor, proposalIri: input.proposal, ownerIri: owner, value: input.value },
+      now,
+    );
+    recordEffect(ctx.db, { kind: "vote.sent", sentVoteId: row.id, identifier: user.username }, now);
+    return row;
+  });
+  return sentVoteView(sent);
+}
+
+/** Stewards set the decision rules per authority level, the adoption mode and partner instances. */
+export function setDecisionRules(ctx: AppContext, viewer: Viewer, handle: string, input: z.output<typeof DecisionRulesInput>): DecisionRulesView {
+  const community = getCommunity(ctx.db, handle);
+  assertSteward(ctx.db, community, viewer);
+  if (input.rules) communityRulesSchema.parse(input.rules); // what is stored must read back
+  ctx.db
+    .update(communities)
+    .set({
+      ...(input.rules ? { decisionRules: input.rules as Record<string, unknown> } : {}),
+      ...(input.adoptMode ? { adoptMode: input.adoptMode } : {}),
+      ...(input.partners ? { partners: input.partners.map((host) => host.toLowerCase()) } : {}),
+    })
+    .where(eq(communities.id, community.id))
+    .run();
+  return decisionRules(ctx, handle);
+}
+
+// ---------------------------------------------------------------- the scheduled job
+
+export interface ClosedProposalSummary {
+  id: number;
+  state: "adopted" | "rejected";
+  /** The version the adoption published, in "publish" mode. */
+  publishedVersion?: string;
+}
+
+/**
+ * Closes every proposal whose time has come (the instance runs this every
+ * few seconds, src/app/scheduler.ts; tests call it after advancing the
+ * clock). Each proposal is closed with its effect in one transaction; one
+ * that fails (its publication refused, say) is logged and the others still
+ * close.
+ */
+export async function closeDueProposals(ctx: AppContext): Promise<ClosedProposalSummary[]> {
+  const now = ctx.clock.now();
+  const closed: ClosedProposalSummary[] = [];
+  for (const due of dueProposals(ctx.db, now)) {
+    try {
+      const summary = await closeOne(ctx, due, now);
+      if (summary) closed.push(summary);
+    } catch (error) {
+      logger.error("Could not close proposal {id}: {error}", { id: due.id, error });
+    }
+  }
+  return closed;
+}
+
+async function closeOne(ctx: AppContext, due: Proposal, now: Date): Promise<ClosedProposalSummary | undefined> {
+  const policy = findPolicyById(ctx.db, due.policyId);
+  const community = policy?.communityId != null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+  if (!policy || !community) return undefined;
+  const result = ctx.db.transaction(() => {
+    const closed = closeProposal(ctx.db, due, policy, community, now);
+    if (closed && !closed.publish) recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
+    return closed;
+  });
+  if (!result) return undefined;
+  const state = result.proposal.state as ClosedProposalSummary["state"];
+  if (!result.publish) return { id: due.id, state };
+  // Until publishing is split into sign (async) and commit (sync), the version is committed by publishDraft and its announcement right after.
+  let version;
+  try {
+    version = await publishDraft(ctx.db, {
+      policy: getPolicyById(ctx.db, policy.id),
+      message: `Adopted proposal ${due.id}: ${due.title}`,
+      ownerFollowersIri: ctx.federation.followersIri(community.handle),
+      sign: ctx.federation.signerFor(community.handle),
+      decisions: result.publish,
+      now,
+    });
+  } catch (error) {
+    // The changes are in the draft; the stewards can publish them. Followers still learn the outcome.
+    ctx.db.transaction(() => recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now));
+    throw error;
+  }
+  ctx.db.transaction(() => {
+    recordResultVersion(ctx.db, result.proposal, version.iri);
+    recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id, publishedVersionIri: version.iri }, now);
+  });
+  return { id: due.id, state, publishedVersion: version.iri };
+}
