@@ -175,7 +175,7 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     const proposal = policy ? findProposal(db, Number(c.req.param("id"))) : undefined;
     const community = policy?.communityId != null ? findCommunityById(db, policy.communityId) : undefined;
     if (!policy || !proposal || proposal.policyId !== policy.id || !community) return next();
-    return activityJson(c, proposalDocument(policy, proposal, pollResults(db, proposal, community)));
+    return activityJson(c, proposalDocument(policy, proposal, pollResults(db, proposal, community, fedContext().data.clock.now())));
   });
 
   // The policy's own outbox: the Create of each version, newest first, paged.

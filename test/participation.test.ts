@@ -1,6 +1,8 @@
 /**
- * Proposals, decision rules and statements end to end against a running
- * instance, through the CLI and the API.
+ * Proposals, decision rules and statements end to end against an instance
+ * in the test process (real HTTP, the CLI where it matters), with a clock
+ * the test advances: proposals close when the scheduled job runs after the
+ * clock passes their closing time, not after a sleep.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,12 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "@fedify/fedify";
 import { generateKeyPairSync, webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { fetchAp, freePort, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { changeSetFromContents } from "../src/policies/changeset.ts";
+import { policyContentSchema } from "../src/policies/content.ts";
+import type { DecisionRulesView, ProposalView } from "../src/api/schemas/participation.ts";
+import { fetchAp, freePort, runCli, waitFor } from "./harness.ts";
+import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const LONDON = fileURLToPath(new URL("./fixtures/polis/london.youth.policing", import.meta.url));
 const SEATTLE = fileURLToPath(new URL("./fixtures/polis/15-per-hour-seattle", import.meta.url));
 
-let a: TestInstance;
+const HOUR = 3_600_000;
+const clock = new ManualClock();
+let a: LocalInstance;
 let work: string;
 let steward: { token: string };
 const members: { token: string }[] = [];
@@ -31,43 +39,56 @@ const CONTENT = {
   ],
 };
 
-interface ProposalView {
-  id: number;
-  iri: string;
-  state: string;
-  description: string;
-  tally: { state: string; reason: string; counts: Record<string, number> };
-  resultVersion: string | null;
-}
-
-async function propose(edit: { id: string; text: string }, closeInMs: number, token = members[0]!.token): Promise<ProposalView> {
+async function wanted(edit: { id: string; text: string }) {
   const head = (await a.api<{ headVersion: number }>("GET", `policies/${policyId}`)).body.headVersion;
   const content = (await a.api<{ content: typeof CONTENT }>("GET", `policies/${policyId}/versions/${head}`)).body.content;
-  const wanted = { ...content, clauses: content.clauses.map((c) => (c.id === edit.id ? { ...c, text: edit.text } : c)) };
+  return { base: content, wanted: { ...content, clauses: content.clauses.map((c) => (c.id === edit.id ? { ...c, text: edit.text } : c)) } };
+}
+
+/** Through the CLI, as a member runs it: the edited policy JSON and a closing time. */
+async function proposeWithCli(edit: { id: string; text: string }, closeInMs: number, token = members[0]!.token): Promise<ProposalView> {
   const file = join(work, `proposal-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify(wanted));
-  const result = await runCli(["--server", a.origin, "--token", token, "propose", String(policyId), "--changes", file, "--title", `Change ${edit.id}`, "--close-at", new Date(Date.now() + closeInMs).toISOString(), "--json"]);
+  writeFileSync(file, JSON.stringify((await wanted(edit)).wanted));
+  const closeAt = new Date(clock.now().getTime() + closeInMs).toISOString();
+  const result = await runCli(["--server", a.origin, "--token", token, "propose", String(policyId), "--changes", file, "--title", `Change ${edit.id}`, "--close-at", closeAt, "--json"]);
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as ProposalView;
+}
+
+/** Through the API (what the CLI sends). */
+async function propose(edit: { id: string; text: string }, closeInMs: number | undefined, token = members[0]!.token) {
+  const { base, wanted: after } = await wanted(edit);
+  const changes = changeSetFromContents(policyContentSchema.parse(base), policyContentSchema.parse(after));
+  const closesAt = closeInMs === undefined ? undefined : new Date(clock.now().getTime() + closeInMs).toISOString();
+  return a.api<ProposalView & { detail?: string }>("POST", `policies/${policyId}/proposals`, { token, body: { title: `Change ${edit.id}`, changes, closesAt } });
+}
+
+async function opened(edit: { id: string; text: string }, closeInMs: number): Promise<ProposalView> {
+  const created = await propose(edit, closeInMs);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body;
 }
 
 const vote = (proposal: ProposalView, token: string, value: string) =>
   a.api<ProposalView & { detail?: string }>("POST", `proposals/${proposal.id}/vote`, { token, body: { value } });
 
-async function settled(proposal: ProposalView): Promise<ProposalView> {
-  return waitFor(async () => {
-    const list = await a.api<ProposalView[]>("GET", `policies/${policyId}/proposals`);
-    const found = list.body.find((p) => p.id === proposal.id);
-    return found && found.state !== "open" ? found : undefined;
-  }, { what: `proposal ${proposal.id} to close`, timeoutMs: 40_000, intervalMs: 300 });
+const listed = async (proposal: ProposalView) => (await a.api<ProposalView[]>("GET", `policies/${policyId}/proposals`)).body.find((p) => p.id === proposal.id)!;
+
+/** Moves the clock past the proposal's close and runs the scheduled job, as the instance's timer would. */
+async function closeAfterTime(proposal: ProposalView): Promise<ProposalView> {
+  clock.set(new Date(Math.max(clock.now().getTime(), Date.parse(proposal.effectiveClosesAt)) + 1000));
+  await a.instance.runScheduledJobs();
+  const closed = await listed(proposal);
+  expect(closed.state).not.toBe("open");
+  return closed;
 }
 
 beforeAll(async () => {
-  a = await startInstance();
+  a = await startLocalInstance({ clock });
   work = mkdtempSync(join(tmpdir(), "fedalign-participation-"));
   const [stella, ...users] = await Promise.all(["stella", "m1", "m2", "m3", "m4", "m5"].map((name) => a.createUser(name)));
   steward = stella!;
-  await a.cli(["admin", "community", "create", "youth", "--name", "Youth panel", "--steward", "stella", "--data", a.dataDir]);
+  expect((await a.api("POST", "communities", { token: steward.token, body: { handle: "youth", name: "Youth panel" } })).status).toBe(201);
   for (const [i, user] of users.entries()) {
     await a.api("PUT", `communities/youth/members/m${i + 1}`, { token: steward.token, body: { role: "member" } });
     members.push(user!);
@@ -78,8 +99,8 @@ beforeAll(async () => {
     token: steward.token,
     body: {
       rules: {
-        root: { quorum: 0.5, threshold: "two-thirds", blocks: true, minOpenHours: 0 },
-        guideline: { quorum: 0.5, threshold: "two-thirds", blocks: false, minOpenHours: 0 },
+        root: { quorum: 0.5, threshold: "two-thirds", blocks: true, minOpenHours: 1 },
+        guideline: { quorum: 0.5, threshold: "two-thirds", blocks: false, minOpenHours: 1 },
       },
       adoptMode: "publish",
     },
@@ -97,19 +118,19 @@ afterAll(async () => {
 
 describe("decision rules", () => {
   it("rejects a proposal under quorum", async () => {
-    const proposal = await propose({ id: "tone", text: "Be respectful and plain." }, 15_000);
+    const proposal = await proposeWithCli({ id: "tone", text: "Be respectful and plain." }, 2 * HOUR);
     expect((await vote(proposal, members[0]!.token, "yes")).status).toBe(200);
-    const closed = await settled(proposal);
+    const closed = await closeAfterTime(proposal);
     expect(closed.state).toBe("rejected");
     expect(closed.tally.reason).toMatch(/quorum not reached/);
   });
 
   it("adopts at exactly two-thirds, publishing a version whose provenance names the proposal and its tally", async () => {
-    const proposal = await propose({ id: "tone", text: "Be respectful, plain and warm." }, 15_000);
+    const proposal = await opened({ id: "tone", text: "Be respectful, plain and warm." }, 2 * HOUR);
     await vote(proposal, members[0]!.token, "yes");
     await vote(proposal, members[1]!.token, "yes");
     await vote(proposal, members[2]!.token, "no");
-    const closed = await settled(proposal);
+    const closed = await closeAfterTime(proposal);
     expect(closed.state, closed.tally.reason).toBe("adopted");
     expect(closed.resultVersion).toBeTruthy();
     const doc = await fetchAp<{ decisions: { proposal: string; tally: { state: string; counts: Record<string, number> } }[]; normativeContent: typeof CONTENT }>(closed.resultVersion!);
@@ -121,32 +142,70 @@ describe("decision rules", () => {
   });
 
   it("lets one block stop a consensus proposal, and refuses votes after closing and from non-members", async () => {
-    // Closing times leave room for slow CLI runs on a loaded two-core machine.
-    const proposal = await propose({ id: "rights", text: "Explain people's rights during a stop and search, and how to complain." }, 20_000);
+    const proposal = await opened({ id: "rights", text: "Explain people's rights during a stop and search, and how to complain." }, 2 * HOUR);
     for (const member of members.slice(0, 4)) await vote(proposal, member.token, "yes");
     const blocked = await runCli(["--server", a.origin, "--token", members[4]!.token, "vote", String(proposal.id), "block"]);
     expect(blocked.code, blocked.stderr).toBe(0);
     const refused = await vote(proposal, outsider.token, "yes");
     expect(refused.status).toBe(403);
-    const closed = await settled(proposal);
+    const closed = await closeAfterTime(proposal);
     expect(closed.state).toBe("rejected");
     expect(closed.tally.reason).toMatch(/blocked by 1 member/);
     const late = await vote(proposal, members[0]!.token, "no");
     expect(late.status).toBe(409);
     expect(late.body.detail).toMatch(/closed/);
-    const listed = await runCli(["--server", a.origin, "proposals", String(policyId)]);
-    expect(listed.stdout).toMatch(/rejected/);
+    const list = await runCli(["--server", a.origin, "proposals", String(policyId)]);
+    expect(list.stdout).toMatch(/rejected/);
     // What followers (and Mastodon) see: a closed poll with the outcome.
     const article = await fetchAp<{ type: string; name: string; content: string; closed?: string }>(proposal.iri);
     expect(article.type).toBe("Question");
     expect(article.closed).toBeTruthy();
     expect(article.content).toMatch(/Rejected: blocked by 1 member/);
   });
+
+  it("changes nothing when a proposal or its list is read after its closing time; the scheduled job closes it", async () => {
+    const proposal = await opened({ id: "tone", text: "Be respectful and brief." }, 2 * HOUR);
+    await vote(proposal, members[0]!.token, "yes");
+    clock.advance(3 * HOUR);
+    const policyBefore = (await a.api<{ headVersion: number }>("GET", `policies/${policyId}`)).body.headVersion;
+    // Reading, repeatedly, through the API and the web page.
+    expect((await a.api<ProposalView>("GET", `proposals/${proposal.id}`)).body.state).toBe("open");
+    expect((await listed(proposal)).state).toBe("open");
+    expect((await fetch(`${a.origin}/proposals/${proposal.id}`)).status).toBe(200);
+    expect((await fetch(`${a.origin}/policies/${policyId}/proposals`)).status).toBe(200);
+    expect((await listed(proposal)).state).toBe("open");
+    expect((await a.api<{ headVersion: number }>("GET", `policies/${policyId}`)).body.headVersion).toBe(policyBefore);
+    // A vote after the closing time is refused even before the job has run.
+    expect((await vote(proposal, members[1]!.token, "yes")).status).toBe(409);
+    await a.instance.runScheduledJobs();
+    expect((await listed(proposal)).state).toBe("rejected");
+  });
+
+  it("refuses a minimum open time of 0 where the rules are set, and a past closing time in words a web page can show", async () => {
+    const zero = await a.api<{ detail: string }>("PUT", "communities/youth/decision-rules", {
+      token: steward.token,
+      body: { rules: { guideline: { minOpenHours: 0 } } },
+    });
+    expect(zero.status).toBe(400);
+    expect(zero.body.detail).toMatch(/minOpenHours: must be more than 0 hours/);
+    const rules = await a.api<DecisionRulesView>("GET", "communities/youth/decision-rules");
+    expect(rules.body.effective.guideline!.minOpenHours).toBe(1); // unchanged
+    // With no closing time, a proposal stays open the rule's minimum.
+    const open = await propose({ id: "tone", text: "Be respectful, always." }, undefined);
+    expect(open.status, JSON.stringify(open.body)).toBe(201);
+    expect(Date.parse(open.body.closesAt) - clock.now().getTime()).toBe(HOUR);
+    const past = await propose({ id: "tone", text: "Be respectful, mostly." }, -HOUR);
+    expect(past.status).toBe(400);
+    expect(past.body.detail).toMatch(/^The closing time must be in the future/);
+    expect(past.body.detail).not.toMatch(/--/);
+    clock.advance(2 * HOUR);
+    await a.instance.runScheduledJobs();
+  });
 });
 
 describe("a proposal's discussion", () => {
   it("is a thread of comments on the proposal itself", async () => {
-    const proposal = await propose({ id: "tone", text: "Be respectful and kind." }, 60_000);
+    const proposal = await opened({ id: "tone", text: "Be respectful and kind." }, 2 * HOUR);
     const commented = await runCli(["--server", a.origin, "--token", members[1]!.token, "annotate", proposal.iri, "--motivation", "question", "--text", "Does kind mean informal?"]);
     expect(commented.code, commented.stderr).toBe(0);
     const thread = await a.api<{ motivation: string; text: string; clause: string | null }[]>("GET", `annotations?target=${encodeURIComponent(proposal.iri)}`);
@@ -177,7 +236,7 @@ describe("statements and opinions", () => {
     const exported = await runCli(["--server", a.origin, "--token", steward.token, "statements", "export-polis", "youth", out]);
     expect(exported.code, exported.stderr).toBe(0);
     // Re-import into a second community and compare the vote matrices.
-    await a.cli(["admin", "community", "create", "youth2", "--name", "Youth panel 2", "--steward", "stella", "--data", a.dataDir]);
+    expect((await a.api("POST", "communities", { token: steward.token, body: { handle: "youth2", name: "Youth panel 2" } })).status).toBe(201);
     const again = await runCli(["--server", a.origin, "--token", steward.token, "statements", "import-polis", "youth2", out]);
     expect(again.stdout).toMatch(/Imported 39 statements and 638 votes/);
     const matrix = async (community: string) => {
@@ -279,7 +338,8 @@ describe("what followers see of a proposal", () => {
       expect(await follower.follow(a.actorUri("youth"))).toBe(202);
       await waitFor(() => follower.received.some((x) => x.type === "Accept"), { what: "the follow to be accepted" });
 
-      const proposal = await propose({ id: "tone", text: "Be respectful and patient." }, 12_000);
+      const proposal = await proposeWithCli({ id: "tone", text: "Be respectful and patient." }, 2 * HOUR);
+      await a.flushOutbox();
       const created = await waitFor(
         () => follower.received.find((x) => x.type === "Create" && (x.object as PollDocument | undefined)?.id === proposal.iri),
         { what: "the proposal to reach the follower" },
@@ -300,8 +360,9 @@ describe("what followers see of a proposal", () => {
       expect(open.votersCount).toBe(4);
       expect(Object.fromEntries(open.oneOf.map((o) => [o.name, o.replies.totalItems]))).toEqual({ yes: 3, no: 1, abstain: 0, block: 0 });
 
-      const closed = await settled(proposal);
+      const closed = await closeAfterTime(proposal);
       expect(closed.state).toBe("adopted");
+      await a.flushOutbox();
       const update = await waitFor(
         () => follower.received.find((x) => x.type === "Update" && (x.object as PollDocument | undefined)?.id === proposal.iri),
         { what: "the closed poll to reach the follower" },
