@@ -1,5 +1,6 @@
 /**
- * Participation in a real browser against one running instance: a steward
+ * Participation in a real browser against one instance in the test process
+ * (its clock advanced by the test, so a proposal closes without a wait): a steward
  * sets the decision rules, a member builds a proposal, members vote (one
  * through the API), an outsider is refused, the outcome shows once the
  * proposal closes; statement voting, submission and moderation; and the
@@ -9,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
-import { runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { runCli } from "./harness.ts";
+import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const LONDON = fileURLToPath(new URL("./fixtures/polis/london.youth.policing", import.meta.url));
 
@@ -24,7 +26,8 @@ const CONTENT = {
 };
 
 describe("participation pages", () => {
-  let a: TestInstance;
+  const clock = new ManualClock();
+  let a: LocalInstance;
   let browser: Browser;
   let policyId: number;
   const tokens: Record<string, string> = {};
@@ -39,18 +42,9 @@ describe("participation pages", () => {
   }
 
   beforeAll(async () => {
-    [a, browser] = await Promise.all([startInstance(), launchBrowser()]);
-    // One CLI run for the admin steward; everyone else through the API (CLI runs are slow on a loaded machine).
+    [a, browser] = await Promise.all([startLocalInstance({ clock }), launchBrowser()]);
     tokens.stella = (await a.createUser("stella", { admin: true })).token;
-    await Promise.all(
-      ["m1", "m2", "m3", "outsider"].map(async (username) => {
-        const password = "correct horse battery staple";
-        expect((await a.api("POST", "users", { token: tokens.stella, body: { username, password } })).status).toBe(201);
-        const token = await a.api<{ token: string }>("POST", "tokens", { body: { username, password } });
-        expect(token.status).toBe(201);
-        tokens[username] = token.body.token;
-      }),
-    );
+    for (const username of ["m1", "m2", "m3", "outsider"]) tokens[username] = (await a.createUser(username)).token;
     const created = await a.api("POST", "communities", { token: tokens.stella, body: { handle: "youth", name: "Youth panel" } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     for (const name of ["m1", "m2", "m3"]) {
@@ -83,13 +77,19 @@ describe("participation pages", () => {
 
     await page.getByLabel("Quorum for guideline (share of members, 0 to 1)").fill("0.5");
     await page.getByLabel("Threshold for guideline").selectOption("majority");
+    // A minimum open time of 0 would leave proposals without a closing time nothing to close at: refused here, in words for this page.
     await page.getByLabel("Minimum open time for guideline (hours)").fill("0");
+    await page.getByRole("button", { name: "Save the decision rules" }).click();
+    const minError = await page.locator("#guideline-minOpenHours-error").textContent();
+    expect(minError).toContain("must be more than 0 hours");
+    expect(minError).not.toContain("--");
+    await page.getByLabel("Minimum open time for guideline (hours)").fill("1");
     await page.getByLabel("When a proposal is adopted").selectOption("publish");
     await page.getByRole("button", { name: "Save the decision rules" }).click();
     expect(await page.getByRole("status").textContent()).toBe("Decision rules saved.");
     const row = page.getByRole("row").filter({ hasText: "guideline" });
     expect(await row.textContent()).toContain("50%");
-    expect(await row.textContent()).toContain("0 h");
+    expect(await row.textContent()).toContain("1 h");
     expect(await page.getByText("are published as a new version at once").count()).toBe(1);
     await screenshot(page, "participation-rules");
 
@@ -124,8 +124,8 @@ describe("participation pages", () => {
 
     await m1.getByLabel("Clause", { exact: true }).selectOption("tone");
     await m1.getByLabel("New text").fill("Be respectful, plain and warm.");
-    // Closing in 25 seconds (to the second): the guideline rule has no minimum open time now.
-    const close = new Date(Date.now() + 25_000);
+    // Closing in two hours (to the second), after the guideline rule's one-hour minimum.
+    const close = new Date(clock.now().getTime() + 2 * 3_600_000);
     if (close.getUTCSeconds() === 0) close.setUTCSeconds(1);
     await m1.getByLabel("Voting closes at (UTC)").fill(close.toISOString().slice(0, 19));
     await m1.getByRole("button", { name: "Open the proposal for votes" }).click();
@@ -176,8 +176,11 @@ describe("participation pages", () => {
     expect(await m1.getByRole("row").filter({ hasText: "Warmer tone" }).textContent()).toContain("2 yes, 1 no");
     await screenshot(m1, "participation-proposals");
 
-    // After the close the page settles it: adopted and published as version 2.
-    await waitFor(async () => Date.now() > close.getTime() + 500 || undefined, { what: "the close time", timeoutMs: 60_000, intervalMs: 250 });
+    // Past the close, the page alone changes nothing; the instance's scheduled job closes it: adopted and published as version 2.
+    clock.set(new Date(close.getTime() + 1000));
+    await m1.goto(proposalUrl);
+    expect(await m1.locator(".outcome").count()).toBe(0);
+    await a.instance.runScheduledJobs();
     await m1.goto(proposalUrl);
     expect(await m1.locator(".outcome").textContent()).toMatch(/^Adopted: 2 yes to 1 no/);
     expect(await m1.getByRole("link", { name: "version 2" }).getAttribute("href")).toBe(`/policies/${policyId}?version=2`);
