@@ -56,7 +56,7 @@ export const effectSenders: EffectSenders = {
 
   // Proposals, votes and offers
   "proposal.opened": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "create"),
-  "proposal.closed": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "update", effect.publishedVersionIri),
+  "proposal.closed": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "update"),
   "vote.sent": (ctx, effect) => sendRecordedVote(ctx, effect.identifier, effect.sentVoteId),
   "offer.sent": (ctx, effect) => sendOfferByIri(ctx, effect.identifier, effect.offerIri),
   "offer.decided": (ctx, effect) => sendOfferDecisionByIri(ctx, effect.identifier, effect.offerIri),

@@ -12,8 +12,7 @@ import { findCommunityById } from "../src/communities.ts";
 import { VOTE_VALUES } from "../src/participation/decision.ts";
 import { castPartnerVote, currentTally, findProposal } from "../src/participation/proposals.ts";
 import { findSentVote } from "../src/participation/sent-votes.ts";
-import { findVersionByIri, getPolicyById } from "../src/policies/policies.ts";
-import { sendVersionPublished } from "./policy-activities.ts";
+import { getPolicyById } from "../src/policies/policies.ts";
 import { findFederatedActor } from "./persist-actor.ts";
 import type { VoteCounts } from "../src/participation/decision.ts";
 import { refuseSentVote } from "../src/participation/sent-votes.ts";
@@ -232,19 +231,13 @@ export async function sendRecordedVote(ctx: FedCtx, identifier: string, sentVote
   await ctx.sendActivity({ identifier }, toRecipient(owner), create);
 }
 
-/**
- * A proposal opened (Create) or closed (Update) reaches the policy's
- * followers; a version its adoption published goes first. Nothing is sent
- * for a proposal that is gone.
- */
-export async function sendProposalById(ctx: FedCtx, proposalId: number, kind: "create" | "update", publishedVersionIri?: string): Promise<void> {
+/** A proposal opened (Create) or closed (Update) reaches the policy's followers; nothing is sent for a proposal that is gone. */
+export async function sendProposalById(ctx: FedCtx, proposalId: number, kind: "create" | "update"): Promise<void> {
   const proposal = findProposal(ctx.data.db, proposalId);
   if (!proposal) return;
   const policy = getPolicyById(ctx.data.db, proposal.policyId);
   const community = policy.communityId !== null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
   if (!community) return;
-  const version = publishedVersionIri !== undefined ? findVersionByIri(ctx.data.db, publishedVersionIri) : undefined;
-  if (version) await sendVersionPublished(ctx, policy, version);
   await sendProposal(ctx, policy, community, proposal, kind);
 }
 

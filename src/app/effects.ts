@@ -27,8 +27,8 @@ export type PolicyEffect =
 /**
  * Proposals, votes and offers.
  * - proposal.opened / proposal.closed: the proposal as a poll (Create / Update
- *   of a Question) to the policy's followers; `publishedVersionIri` is the
- *   version its adoption published, announced first.
+ *   of a Question) to the policy's followers (a version its adoption
+ *   published is announced by version.published, recorded before it).
  * - vote.sent: a member's recorded vote on another instance's proposal
  *   (src/participation/sent-votes.ts), sent as a poll answer signed by `identifier`.
  * - offer.sent: a fork's offer to its upstream, from community `identifier`.
@@ -36,7 +36,7 @@ export type PolicyEffect =
  */
 export type ParticipationEffect =
   | { kind: "proposal.opened"; proposalId: number }
-  | { kind: "proposal.closed"; proposalId: number; publishedVersionIri?: string }
+  | { kind: "proposal.closed"; proposalId: number }
   | { kind: "vote.sent"; sentVoteId: number; identifier: string }
   | { kind: "offer.sent"; offerIri: string; identifier: string }
   | { kind: "offer.decided"; offerIri: string; identifier: string };

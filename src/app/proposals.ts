@@ -12,12 +12,13 @@ import { eq } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { communities } from "../../db/schema.ts";
 import { findCommunityById, getCommunity, type Community } from "../communities.ts";
-import { InvalidInputError, NotFoundError, RemoteError } from "../errors.ts";
+import { ConflictError, InvalidInputError, NotFoundError, RemoteError } from "../errors.ts";
 import { AUTHORITY_LEVELS, type AuthorityLevel } from "../policies/content.ts";
 import { communityRulesSchema, decisionRuleSchema, describeTally, rulesFor, VOTE_VALUES, type DecisionRule } from "../participation/decision.ts";
 import {
   castVote as castVoteRow,
   closeProposal,
+  closingOutcome,
   communityRules,
   createProposal as createProposalRow,
   currentTally,
@@ -27,13 +28,13 @@ import {
   myVote,
   proposalChanges,
   proposalIri,
-  recordResultVersion,
   type Proposal,
 } from "../participation/proposals.ts";
 import { listSentVotes, recordSentVote, type SentVote } from "../participation/sent-votes.ts";
 import { changeSetSchema, describeChangeSet } from "../policies/changeset.ts";
 import { findPolicyById, getPolicyById, type Policy } from "../policies/policies.ts";
-import { publishDraft } from "../policies/publish.ts";
+import { contentHash } from "../policies/hash.ts";
+import { commitPublication, preparePublication } from "./policies.ts";
 import { z } from "../zod.ts";
 import type { AppContext } from "./context.ts";
 import { recordEffect } from "./outbox.ts";
@@ -323,37 +324,43 @@ export async function closeDueProposals(ctx: AppContext): Promise<ClosedProposal
   return closed;
 }
 
+class StaleDraft extends Error {}
+
+/**
+ * Closes one due proposal. In "publish" mode an adopted proposal's version
+ * is built and signed first (the draft with its changes, async), then the
+ * close, the draft, the version and their effects commit in one
+ * transaction; if the draft or the newest version changed meanwhile, that
+ * transaction rolls back and it starts again.
+ */
 async function closeOne(ctx: AppContext, due: Proposal, now: Date): Promise<ClosedProposalSummary | undefined> {
-  const policy = findPolicyById(ctx.db, due.policyId);
-  const community = policy?.communityId != null ? findCommunityById(ctx.db, policy.communityId) : undefined;
-  if (!policy || !community) return undefined;
-  const result = ctx.db.transaction(() => {
-    const closed = closeProposal(ctx.db, due, policy, community, now);
-    if (closed && !closed.publish) recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
-    return closed;
-  });
-  if (!result) return undefined;
-  const state = result.proposal.state as ClosedProposalSummary["state"];
-  if (!result.publish) return { id: due.id, state };
-  // Until publishing is split into sign (async) and commit (sync), the version is committed by publishDraft and its announcement right after.
-  let version;
-  try {
-    version = await publishDraft(ctx.db, {
-      policy: getPolicyById(ctx.db, policy.id),
-      message: `Adopted proposal ${due.id}: ${due.title}`,
-      ownerFollowersIri: ctx.federation.followersIri(community.handle),
-      sign: ctx.federation.signerFor(community.handle),
-      decisions: result.publish,
-      now,
-    });
-  } catch (error) {
-    // The changes are in the draft; the stewards can publish them. Followers still learn the outcome.
-    ctx.db.transaction(() => recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now));
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const policy = findPolicyById(ctx.db, due.policyId);
+    const community = policy?.communityId != null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+    const current = findProposal(ctx.db, due.id);
+    if (!policy || !community || !current) return undefined;
+    const outcome = closingOutcome(ctx.db, current, policy, community, now);
+    if (!outcome) return undefined;
+    const prepared = outcome.publish
+      ? await preparePublication(ctx, { ...policy, draft: outcome.draft! }, { message: `Adopted proposal ${due.id}: ${due.title}`, decisions: [{ proposal: proposalIri(policy, due), tally: outcome.record }] })
+      : undefined;
+    try {
+      return ctx.db.transaction(() => {
+        const fresh = getPolicyById(ctx.db, policy.id);
+        const closed = closeProposal(ctx.db, due.id, fresh, community, now);
+        if (!closed) return undefined;
+        let publishedVersion: string | undefined;
+        if (prepared) {
+          if (!closed.outcome.draft || contentHash(closed.outcome.draft) !== prepared.version.contentHash) throw new StaleDraft();
+          publishedVersion = commitPublication(ctx, { ...prepared, adopted: [closed.proposal] }).iri;
+        }
+        recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
+        return { id: due.id, state: closed.proposal.state as ClosedProposalSummary["state"], ...(publishedVersion ? { publishedVersion } : {}) };
+      });
+    } catch (error) {
+      // The draft was edited, or a version published, while the version was being signed.
+      if (attempt < 3 && (error instanceof StaleDraft || error instanceof ConflictError)) continue;
+      throw error;
+    }
   }
-  ctx.db.transaction(() => {
-    recordResultVersion(ctx.db, result.proposal, version.iri);
-    recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id, publishedVersionIri: version.iri }, now);
-  });
-  return { id: due.id, state, publishedVersion: version.iri };
 }

@@ -16,6 +16,8 @@ import { ConflictError, ForbiddenError, InvalidInputError } from "../errors.ts";
 import { AUTHORITY_LEVELS, type AuthorityLevel } from "../policies/content.ts";
 import { applyChangeSet, changeSetSchema, type ChangeSet } from "../policies/changeset.ts";
 import { getDraft, headVersion, saveDraft, versionContent, type Policy } from "../policies/policies.ts";
+import { proposalIri as proposalIriOf } from "../policies/iris.ts";
+import type { PolicyContent } from "../policies/content.ts";
 import { communityRulesSchema, DEFAULT_RULES, rulesFor, strictestLevel, tally, tallyRecord, type Tally } from "./decision.ts";
 
 export type Proposal = typeof proposals.$inferSelect;
@@ -23,7 +25,7 @@ export type VoteValue = "yes" | "no" | "abstain" | "block";
 
 /** A proposal's IRI: under its policy's (what followers and Mastodon see as the poll). */
 export function proposalIri(policy: Pick<Policy, "iri">, proposal: Pick<Proposal, "id">): string {
-  return `${policy.iri}/proposals/${proposal.id}`;
+  return proposalIriOf(policy.iri, proposal.id);
 }
 
 /** Authority levels a change set touches (a reorder touches every clause it moves). */
@@ -186,11 +188,36 @@ export function myVote(db: Db, proposal: Proposal, user: User): VoteValue | unde
     .get()?.value;
 }
 
-export interface ClosedProposal {
-  proposal: Proposal;
+/** What closing a proposal now would do; nothing is written. */
+export interface ClosingOutcome {
   tally: Tally;
-  /** For an adopted proposal in "publish" mode: the caller publishes with this provenance. */
-  publish?: { proposal: string; tally: Record<string, unknown> }[];
+  /** The tally as recorded on the proposal (and as a published version's provenance). */
+  record: Record<string, unknown>;
+  /** The draft with the adopted changes (undefined when rejected, or when they no longer apply). */
+  draft?: PolicyContent;
+  /** Adopted in a community that publishes adopted changes at once. */
+  publish: boolean;
+}
+
+/**
+ * Whether the proposal closes now and how: undefined while it is open (its
+ * closing time or the rule's minimum open time has not passed) or when it
+ * is already closed. Adopted changes that no longer apply to the draft are
+ * recorded as adopted but not applied, with the reason.
+ */
+export function closingOutcome(db: Db, proposal: Proposal, policy: Policy, community: Community, now: Date): ClosingOutcome | undefined {
+  if (proposal.state !== "open" || proposal.closesAt.getTime() > now.getTime()) return undefined;
+  const result = currentTally(db, proposal, community, now);
+  if (result.state === "open") return undefined;
+  const record = tallyRecord(result) as unknown as Record<string, unknown>;
+  let draft: PolicyContent | undefined;
+  if (result.state === "adopted") {
+    const applied = applyChangeSet(getDraft(policy), proposalChanges(proposal));
+    if (applied.conflicts.length > 0) record.notApplied = applied.conflicts.map((c) => `${c.id}: ${c.reason}`);
+    else draft = applied.content;
+  }
+  const mode = db.select({ mode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()?.mode;
+  return { tally: result, record, draft, publish: draft !== undefined && mode === "publish" };
 }
 
 /** Open proposals (of any policy) whose closing time has come, oldest first. */
@@ -199,34 +226,18 @@ export function dueProposals(db: Db, now: Date): Proposal[] {
 }
 
 /**
- * Closes one proposal whose time has come, or returns undefined while its
- * minimum open time has not passed (or when it is already closed). Adopted
- * changes go into the draft (if they still apply; otherwise the proposal is
- * recorded as adopted but not applied, with the reason). One transaction.
+ * Closes one proposal whose time has come (see closingOutcome), in one
+ * transaction: adopted changes go into the draft, the tally is recorded.
+ * Returns undefined when it does not close now.
  */
-export function closeProposal(db: Db, proposal: Proposal, policy: Policy, community: Community, now: Date): ClosedProposal | undefined {
+export function closeProposal(db: Db, proposalId: number, policy: Policy, community: Community, now: Date): { proposal: Proposal; outcome: ClosingOutcome } | undefined {
   return db.transaction(() => {
-    const current = findProposal(db, proposal.id);
-    if (!current || current.state !== "open" || current.closesAt.getTime() > now.getTime()) return undefined;
-    const result = currentTally(db, current, community, now);
-    if (result.state === "open") return undefined; // the minimum open time has not passed yet
-    const record = tallyRecord(result) as unknown as Record<string, unknown>;
-    const adopted = result.state === "adopted";
-    if (adopted) {
-      const applied = applyChangeSet(getDraft(policy), proposalChanges(current));
-      if (applied.conflicts.length > 0) {
-        record.notApplied = applied.conflicts.map((c) => `${c.id}: ${c.reason}`);
-      } else {
-        saveDraft(db, policy, applied.content);
-      }
-    }
-    const updated = db.update(proposals).set({ state: result.state, tally: record, closedAt: now }).where(eq(proposals.id, current.id)).returning().get();
-    const mode = db.select({ mode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()?.mode;
-    return {
-      proposal: updated,
-      tally: result,
-      ...(adopted && mode === "publish" && !record.notApplied ? { publish: [{ proposal: proposalIri(policy, updated), tally: record }] } : {}),
-    };
+    const current = findProposal(db, proposalId);
+    const outcome = current ? closingOutcome(db, current, policy, community, now) : undefined;
+    if (!current || !outcome) return undefined;
+    if (outcome.draft) saveDraft(db, policy, outcome.draft);
+    const updated = db.update(proposals).set({ state: outcome.tally.state, tally: outcome.record, closedAt: now }).where(eq(proposals.id, current.id)).returning().get();
+    return { proposal: updated, outcome };
   });
 }
 
