@@ -163,9 +163,13 @@ export const OpinionsView = z
     k: z.number().int().optional(),
     silhouettes: z.array(z.object({ k: z.number().int(), silhouette: z.number() })).optional(),
     kSelection: z
-      .union([z.object({ method: z.literal("silhouette") }), z.object({ method: z.literal("stability"), foldKs: z.array(z.number().int()) })])
+      .union([
+        z.object({ method: z.literal("silhouette") }),
+        z.object({ method: z.literal("stability"), foldKs: z.array(z.number().int()) }),
+        z.object({ method: z.literal("history"), recomputations: z.number().int(), lastBestK: z.number().int(), runsInARow: z.number().int() }),
+      ])
       .optional()
-      .openapi({ description: '"silhouette", or "stability" with the best k of each leave-one-fold-out run when k was a close call' }),
+      .openapi({ description: '"silhouette"; "stability" with the best k of each leave-one-fold-out run when k was a close call; or "history" (Polis\' k smoother replayed over recomputations)' }),
     baseClusters: z.number().int().optional(),
     snapshotLimits: z.array(z.string()).optional().openapi({ description: "What this snapshot cannot reproduce of Polis' history-dependent computation" }),
     groups: z.array(z.object({ id: z.number().int(), size: z.number().int() })),
