@@ -5,7 +5,10 @@
  * change back upstream, where A's steward accepts it into A's draft.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchAp, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { fetchAp, runCli, waitFor } from "./harness.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 interface PolicyDetail {
   id: number;
@@ -33,8 +36,8 @@ const CONTENT: Content = {
   ],
 };
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let alice: { token: string };
 let bob: { token: string };
 let upstream: PolicyDetail;
@@ -46,17 +49,15 @@ const withClause = (content: Content, id: string, text: string): Content => ({
   clauses: content.clauses.map((clause) => (clause.id === id ? { ...clause, text } : clause)),
 });
 
-async function draftOf(instance: TestInstance, token: string, id: number): Promise<Content> {
+async function draftOf(instance: LocalInstance, token: string, id: number): Promise<Content> {
   return (await instance.api<Content>("GET", `policies/${id}/draft`, { token })).body;
 }
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await Promise.all([
-    a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]),
-    b.cli(["admin", "community", "create", "clinic", "--name", "Clinic", "--steward", "bob", "--data", b.dataDir]),
-  ]);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(b.instance.db, { handle: "clinic", name: "Clinic", steward: getUserByUsername(b.instance.db, "bob") });
   const created = await a.api<PolicyDetail>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "care", content: CONTENT } });
   expect(created.status).toBe(201);
   expect((await a.api("POST", `policies/${created.body.id}/publish`, { token: alice.token, body: {} })).status).toBe(201);

@@ -8,7 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
-import { startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { waitFor, type FollowView } from "./harness.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 interface Clause {
   id: string;
@@ -41,8 +44,8 @@ const withClause = (content: Content, id: string, text: string): Content => ({
 });
 const RESOLVED = "Refer urgent cases to the on-call nurse or emergency services.";
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let browser: Browser;
 let alice: { token: string };
 let bob: { token: string };
@@ -50,11 +53,11 @@ let upstreamId: number;
 let mirrorId: number;
 let forkId: number;
 
-async function draftOf(instance: TestInstance, token: string, id: number): Promise<Content> {
+async function draftOf(instance: LocalInstance, token: string, id: number): Promise<Content> {
   return (await instance.api<Content>("GET", `policies/${id}/draft`, { token })).body;
 }
 
-async function signedIn(instance: TestInstance, username: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+async function signedIn(instance: LocalInstance, username: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
   const context = await newContext(browser);
   const page = await context.newPage();
   const errors = watchPageErrors(page);
@@ -63,12 +66,10 @@ async function signedIn(instance: TestInstance, username: string): Promise<{ pag
 }
 
 beforeAll(async () => {
-  [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
+  [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await Promise.all([
-    a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]),
-    b.cli(["admin", "community", "create", "clinic", "--name", "Clinic", "--steward", "bob", "--data", b.dataDir]),
-  ]);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(b.instance.db, { handle: "clinic", name: "Clinic", steward: getUserByUsername(b.instance.db, "bob") });
   const created = await a.api<PolicyDetail>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "care", content: CONTENT } });
   expect(created.status).toBe(201);
   upstreamId = created.body.id;
