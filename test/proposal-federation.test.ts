@@ -3,7 +3,9 @@
  * member of B who follows a community on A sees the proposal open in their
  * feed with its running count, then closed with the final tally. Two real
  * instances over loopback, signatures verified; the feed is read in the
- * browser, as the member would.
+ * browser, as the member would. Both instances run in the test process
+ * with one clock the test advances: the proposal closes when A's scheduled
+ * job runs after its closing time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +13,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn } from "./browser.ts";
-import { runCli, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { runCli, waitFor, type FollowView } from "./harness.ts";
+import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const CONTENT = {
   title: "Ward Assistant Policy",
@@ -22,8 +25,9 @@ const CONTENT = {
   ],
 };
 
-let a: TestInstance;
-let b: TestInstance;
+const clock = new ManualClock();
+let a: LocalInstance;
+let b: LocalInstance;
 let browser: Browser;
 let work: string;
 let steward: { token: string };
@@ -32,14 +36,14 @@ let bob: { token: string };
 let policyId: number;
 
 beforeAll(async () => {
-  [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
+  [a, b, browser] = await Promise.all([startLocalInstance({ clock }), startLocalInstance({ clock }), launchBrowser()]);
   work = mkdtempSync(join(tmpdir(), "fedalign-proposal-federation-"));
   [steward, member, bob] = await Promise.all([a.createUser("stella"), a.createUser("mo"), b.createUser("bob")]);
-  await a.cli(["admin", "community", "create", "nurses", "--name", "Night Nurses", "--steward", "stella", "--data", a.dataDir]);
+  expect((await a.api("POST", "communities", { token: steward.token, body: { handle: "nurses", name: "Night Nurses" } })).status).toBe(201);
   await a.api("PUT", "communities/nurses/members/mo", { token: steward.token, body: { role: "member" } });
   const rules = await a.api("PUT", "communities/nurses/decision-rules", {
     token: steward.token,
-    body: { rules: { guideline: { quorum: 0.5, threshold: "majority", blocks: false, minOpenHours: 0 } }, adoptMode: "draft" },
+    body: { rules: { guideline: { quorum: 0.5, threshold: "majority", blocks: false, minOpenHours: 1 } }, adoptMode: "draft" },
   });
   expect(rules.status, JSON.stringify(rules.body)).toBe(200);
   await b.api("POST", "follows", { token: bob.token, body: { target: `@nurses@${a.host}` } });
@@ -62,7 +66,7 @@ describe("a followed community's proposal", () => {
   it("shows in a follower's feed on another instance, open and then closed with its tally", async () => {
     const file = join(work, "wanted.json");
     writeFileSync(file, JSON.stringify({ ...CONTENT, clauses: CONTENT.clauses.map((c) => (c.id === "tone" ? { ...c, text: "Be calm and kind." } : c)) }));
-    const closesAt = new Date(Date.now() + 12_000).toISOString();
+    const closesAt = new Date(clock.now().getTime() + 2 * 3_600_000).toISOString();
     const proposed = await runCli(["--server", a.origin, "--token", member.token, "propose", String(policyId), "--changes", file, "--title", "Kinder tone", "--close-at", closesAt, "--json"]);
     expect(proposed.code, proposed.stderr).toBe(0);
     const proposal = JSON.parse(proposed.stdout) as { id: number; iri: string };
@@ -83,14 +87,12 @@ describe("a followed community's proposal", () => {
     expect(await entry.textContent()).toContain("Voting closes");
     expect(await entry.getByRole("link", { name: "Kinder tone" }).getAttribute("href")).toBe(proposal.iri);
 
-    // A closes it on the first request after its closing time; the Update carries the tally.
-    await waitFor(
-      async () => {
-        const listed = await a.api<{ id: number; state: string }[]>("GET", `policies/${policyId}/proposals`);
-        return listed.body.find((p) => p.id === proposal.id)?.state === "adopted";
-      },
-      { what: "the proposal to close on A", timeoutMs: 40_000, intervalMs: 500 },
-    );
+    // A's scheduled job closes it once the clock has passed its closing time; the Update carries the tally.
+    clock.set(new Date(Date.parse(closesAt) + 1000));
+    await a.instance.runScheduledJobs();
+    const listed = await a.api<{ id: number; state: string }[]>("GET", `policies/${policyId}/proposals`);
+    expect(listed.body.find((p) => p.id === proposal.id)?.state).toBe("adopted");
+    await a.flushOutbox();
     await waitFor(
       async () => {
         await page.goto(`${b.origin}/feed`);

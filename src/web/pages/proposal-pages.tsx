@@ -5,7 +5,6 @@
  */
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
-import { callApi } from "../api-client.ts";
 import { DateTime, Field, FormError, PostForm, SectionTitle, Select, SignInLink, TextArea } from "../components.tsx";
 import { formFields, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
@@ -15,11 +14,12 @@ import { findCommunity, findCommunityById, type Community } from "../../communit
 import { AUTHORITY_LEVELS, type Clause, type PolicyContent } from "../../policies/content.ts";
 import { applyChangeSet, changeSetSchema } from "../../policies/changeset.ts";
 import { diffContents, type WordDiffPart } from "../../policies/diff.ts";
-import { listAnnotations } from "../../policies/annotations.ts";
 import { findProposal, proposalChanges } from "../../participation/proposals.ts";
 import { THRESHOLDS } from "../../participation/decision.ts";
 import { castVote, createProposal, decisionRules, DecisionRulesInput, NewProposalInput, VoteInput, policyProposals, proposalDetails, setDecisionRules, type ProposalDetails } from "../../app/proposals.ts";
 import { isMember, isSteward } from "../../app/permissions.ts";
+import { annotate, annotationsOf } from "../../app/annotations.ts";
+import { NewAnnotation } from "../../api/schemas/social.ts";
 
 type ProposalView = ProposalDetails;
 
@@ -404,7 +404,7 @@ export function proposalPages() {
     const applied = base ? applyChangeSet(base, proposalChanges(row)) : undefined;
     const resultVersion = proposal.resultVersion ? findVersionByIri(db, proposal.resultVersion) : undefined;
     // A proposal's discussion is its own thread (annotations replying to the proposal).
-    const discussion = listAnnotations(db, { policyIri: policy.iri, versionIri: proposal.iri });
+    const discussion = annotationsOf(context, c.get("session")?.user, proposal.iri);
     const session = c.get("session");
     const open = proposal.state === "open";
     const rule = proposal.rule;
@@ -574,8 +574,9 @@ export function proposalPages() {
       return proposalPage(c, { values, errors, message: "The comment was not posted." });
     }
     const proposal = proposalDetails(c.get("deps").context, proposalId(id));
-    // Comments are annotations (the social area's use case; through the API until it has one).
-    const result = await callApi(c, "POST", "/annotations", { body: { target: proposal.iri, motivation: values.motivation, text: values.text } });
+    // Comments are annotations replying to the proposal (the social area's use case).
+    const input = { target: proposal.iri, motivation: values.motivation, text: values.text };
+    const result = await submitForm(NewAnnotation, input, (data) => annotate(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) {
       c.status(result.status as 400);
       return proposalPage(c, { values, errors: { text: result.fieldErrors.text ?? result.problem.detail }, message: "The comment was not posted." });
