@@ -133,12 +133,6 @@ export function listUserCommunities(db: Db, user: User): (Community & { role: Me
     .all();
 }
 
-/** Communities a user may act as: the ones they steward, or all of them for an instance admin. */
-export function listStewardedCommunities(db: Db, user: User): Community[] {
-  if (user.isAdmin) return listCommunities(db);
-  return listUserCommunities(db, user).filter((community) => community.role === "steward");
-}
-
 export function countMembers(db: Db, community: Community): number {
   return countRows(db, memberships, eq(memberships.communityId, community.id));
 }

@@ -13,6 +13,17 @@ export class FedalignError extends Error {
   }
 }
 
+/** A refusal about one named field of the input (a form shows it beside that field). */
+export class FieldError extends FedalignError {
+  constructor(
+    readonly field: string,
+    readonly fieldMessage: string,
+    status = 400,
+  ) {
+    super(`${field}: ${fieldMessage}`, status);
+  }
+}
+
 export class InvalidInputError extends FedalignError {
   constructor(message: string) {
     super(message, 400);

@@ -9,7 +9,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { actors, invites, users } from "../../db/schema.ts";
-import { ConflictError, FedalignError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { hashPassword } from "./passwords.ts";
 import type { RegistrationMode, SetupInput, SignupInput } from "./schemas.ts";
 import { REGISTRATION_MODES, INVITE_STATES } from "./schemas.ts";
@@ -22,15 +22,7 @@ const REGISTRATION_KEY = "registration_mode";
 const SETUP_CODE_KEY = "setup_code_sha256";
 
 /** An error about one field of a form; the API reports it as an issue at that path. */
-export class FieldError extends FedalignError {
-  constructor(
-    readonly field: string,
-    readonly fieldMessage: string,
-    status = 400,
-  ) {
-    super(`${field}: ${fieldMessage}`, status);
-  }
-}
+export { FieldError };
 
 function readSetting(db: Db, key: string): unknown {
   return db.select().from(settings).where(eq(settings.key, key)).get()?.value;

@@ -24,7 +24,7 @@ import {
   whoAmI,
   withdrawInvite,
 } from "../app/accounts.ts";
-import { FieldError, type Invite } from "../accounts/registration.ts";
+import { FieldError } from "../errors.ts";
 import { InviteView, NewInvite, OwnTokenRequest, PasswordChange, ProfileChanges, RegistrationSetting, SetupBody, SignupBody } from "../accounts/schemas.ts";
 import { clientAddress } from "../client-address.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
@@ -33,7 +33,7 @@ import type { ApiDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
 import { IdParam, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { Instance, Me, NewToken, NewUser, TokenRequest, TokenView, UserView } from "./schemas/social.ts";
-import { actorIri, toTokenView, toUserView } from "./views.ts";
+import { actorIri, toInviteView, toTokenView, toUserView } from "./views.ts";
 
 /** Errors about one field become a problem whose issue names that field, as zod's do. */
 async function answer<R>(action: () => R | Promise<R>): Promise<R> {
@@ -46,11 +46,6 @@ async function answer<R>(action: () => R | Promise<R>): Promise<R> {
     }
     throw error;
   }
-}
-
-const iso = (date: Date | null) => (date ? date.toISOString() : null);
-function toInviteView(invite: Invite): z.output<typeof InviteView> {
-  return { ...invite, expiresAt: iso(invite.expiresAt), revokedAt: iso(invite.revokedAt), createdAt: invite.createdAt.toISOString() };
 }
 
 export function accountRoutes(deps: ApiDeps) {

@@ -1,4 +1,5 @@
 /** Rows to the JSON shapes of src/api/schemas.ts. */
+import type { Invite } from "../accounts/registration.ts";
 import type { ApiToken } from "../accounts/tokens.ts";
 import type { User } from "../accounts/users.ts";
 import type { Community, Member } from "../communities.ts";
@@ -36,6 +37,10 @@ export function toTokenView(token: ApiToken) {
     lastUsedAt: isoOrNull(token.lastUsedAt),
     revokedAt: isoOrNull(token.revokedAt),
   };
+}
+
+export function toInviteView(invite: Invite) {
+  return { ...invite, expiresAt: isoOrNull(invite.expiresAt), revokedAt: isoOrNull(invite.revokedAt), createdAt: iso(invite.createdAt) };
 }
 
 export function toCommunityView(db: Db, origin: string, community: Community) {

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { setCookie } from "hono/cookie";
 import { ZodError, type z } from "zod";
-import { FedalignError } from "../errors.ts";
+import { FedalignError, FieldError } from "../errors.ts";
 import type { Notice, WebEnv } from "./context.ts";
 
 export const NOTICE_COOKIE = "fedalign_notice";
@@ -141,7 +141,8 @@ export async function submitForm<S extends z.ZodType, R>(
   } catch (error) {
     if (error instanceof ZodError) return invalid(error);
     if (error instanceof FedalignError) {
-      return { ok: false, status: error.status, problem: { status: error.status, title: error.name, detail: error.message }, fieldErrors: {} };
+      const fieldErrors = error instanceof FieldError ? { [error.field]: error.fieldMessage } : {};
+      return { ok: false, status: error.status, problem: { status: error.status, title: error.name, detail: error.message }, fieldErrors };
     }
     throw error;
   }

@@ -7,33 +7,21 @@
 import { Hono, type Context } from "hono";
 import type { RegistrationMode } from "../../accounts/schemas.ts";
 import { REGISTRATION_MODES } from "../../accounts/schemas.ts";
-import { callApi, readApi } from "../api-client.ts";
+import { invites, issueInvite, registration, setRegistration, users, withdrawInvite } from "../../app/accounts.ts";
+import { IdParam } from "../../api/schemas.ts";
+import { InviteView as InviteViewSchema, NewInvite, RegistrationSetting } from "../../accounts/schemas.ts";
+import { UserView as UserViewSchema } from "../../api/schemas/social.ts";
+import type { z } from "zod";
+import { toInviteView, toUserView } from "../../api/views.ts";
 import { adminOnly } from "../accounts-components.tsx";
 import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 
 type Errors = Record<string, string>;
 
-interface InviteView {
-  id: number;
-  code: string;
-  maxUses: number | null;
-  uses: number;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  createdAt: string;
-  createdBy: string | null;
-  state: "active" | "used up" | "expired" | "revoked";
-}
-
-interface UserView {
-  username: string;
-  displayName: string;
-  isAdmin: boolean;
-  handle: string;
-  createdAt: string;
-}
+type InviteView = z.output<typeof InviteViewSchema>;
+type UserView = z.output<typeof UserViewSchema>;
 
 const MODE_LABELS: Record<RegistrationMode, string> = {
   open: "Open: anyone can sign up",
@@ -187,12 +175,12 @@ export function adminPages() {
   const pages = new Hono<WebEnv>();
 
   const renderAdmin = async (c: Context<WebEnv>, props: { inviteValues?: Record<string, string>; inviteErrors?: Errors; error?: string } = {}) => {
-    const [registration, invites, users] = await Promise.all([
-      readApi<{ mode: RegistrationMode }>(c, "/registration"),
-      readApi<InviteView[]>(c, "/invites"),
-      readApi<UserView[]>(c, "/users"),
-    ]);
-    return c.render(<AdminPage origin={c.get("deps").origin} mode={registration.mode} invites={invites} users={users} {...props} />, { title: "Administration" });
+    const { context, origin } = c.get("deps");
+    const viewer = c.get("session")?.user;
+    const mode = registration(context).mode;
+    const inviteRows = invites(context, viewer).map(toInviteView);
+    const userRows = users(context, viewer).map((user) => toUserView(origin, user));
+    return c.render(<AdminPage origin={origin} mode={mode} invites={inviteRows} users={userRows} {...props} />, { title: "Administration" });
   };
 
   pages.get("/admin", async (c) => {
@@ -205,12 +193,12 @@ export function adminPages() {
     const admin = adminOnly(c);
     if (!("user" in admin)) return admin;
     const form = await formFields(c);
-    const result = await callApi<{ mode: RegistrationMode }>(c, "PUT", "/registration", { body: { mode: form.mode ?? "" } });
+    const result = await submitForm(RegistrationSetting, { mode: form.mode ?? "" }, ({ mode }) => setRegistration(c.get("deps").context, admin.user, mode));
     if (!result.ok) {
       c.status(result.status as 400);
       return renderAdmin(c, { error: result.fieldErrors.mode ? `Registration mode ${result.fieldErrors.mode}` : result.problem.detail });
     }
-    return redirectWithNotice(c, "/admin", `Registrations are now ${MODE_LABELS[result.data.mode].split(":")[0]!.toLowerCase()}.`);
+    return redirectWithNotice(c, "/admin", `Registrations are now ${MODE_LABELS[result.data].split(":")[0]!.toLowerCase()}.`);
   });
 
   pages.post("/admin/invites", async (c) => {
@@ -221,9 +209,9 @@ export function adminPages() {
     const days = EXPIRY_CHOICES.find((choice) => choice.value === form.expiresIn)?.days;
     const body = {
       ...(uses === undefined ? {} : { maxUses: /^\d+$/.test(uses) ? Number(uses) : uses }),
-      ...(days === undefined ? {} : { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() }),
+      ...(days === undefined ? {} : { expiresAt: new Date(c.get("deps").context.clock.now().getTime() + days * 86_400_000).toISOString() }),
     };
-    const result = await callApi<InviteView>(c, "POST", "/invites", { body });
+    const result = await submitForm(NewInvite, body, (input) => issueInvite(c.get("deps").context, admin.user, input));
     if (!result.ok) {
       c.status(result.status as 400);
       const error = Object.keys(result.fieldErrors).length ? "The invite was not created: see the fields below." : result.problem.detail;
@@ -237,7 +225,7 @@ export function adminPages() {
     if (!("user" in admin)) return admin;
     const id = c.req.param("id");
     if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/admin", "No such invite.", "error");
-    const result = await callApi<InviteView>(c, "DELETE", `/invites/${id}`);
+    const result = await submitForm(IdParam, { id }, (input) => withdrawInvite(c.get("deps").context, admin.user, input.id));
     if (!result.ok) return redirectWithNotice(c, "/admin", result.problem.detail, "error");
     return redirectWithNotice(c, "/admin", `Revoked the invite ${result.data.code}: it no longer works.`);
   });

@@ -6,6 +6,7 @@
  * acts through the JSON API as the signed-in user.
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { findActorByIdentifier, type LocalActor } from "../../actors/local-actors.ts";
 import { actorIri, fediverseHandle } from "../../api/views.ts";
 import {
@@ -19,9 +20,11 @@ import { countFollowers, listFollowers, listFollowing } from "../../follows.ts";
 import { findFederatedActor } from "../../../federation/persist-actor.ts";
 import { listForks } from "../../policies/forks.ts";
 import { findPolicyByIri, headVersion, listCommunityPolicies } from "../../policies/policies.ts";
-import { CommunityChanges } from "../../api/schemas/social.ts";
-import { updateCommunityProfile } from "../../app/communities.ts";
-import { callApi } from "../api-client.ts";
+import { CommunityChanges, MembershipBody, NewCommunity } from "../../api/schemas/social.ts";
+import { createNewCommunity, removeMemberFrom, setMemberRole, updateCommunityProfile } from "../../app/communities.ts";
+import { answerFollowRequest } from "../../app/follows.ts";
+import { isSteward } from "../../app/permissions.ts";
+import { IdParam } from "../../api/schemas.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select, TextArea } from "../components.tsx";
 import { ActorName, safeHref } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
@@ -30,6 +33,9 @@ import { links } from "../links.ts";
 import { ErrorPage } from "./error-page.tsx";
 
 type C = Context<WebEnv>;
+
+/** Whom a removal names: any string, since the use case says whether they are a member. */
+const MembershipRemoval = z.object({ username: z.string() });
 
 interface FormState {
   values?: Record<string, string>;
@@ -47,9 +53,7 @@ function pageCommunity(community: Community) {
 }
 
 function canSteward(c: C, community: Community): boolean {
-  const session = c.get("session");
-  if (!session) return false;
-  return session.user.isAdmin || memberRole(c.get("deps").db, community, session.user) === "steward";
+  return isSteward(c.get("deps").db, community, c.get("session")?.user);
 }
 
 /** A problem the API reported without a field path goes beside the field it is about. */
@@ -328,9 +332,8 @@ export function communityPages() {
     if (!c.get("session")) return c.redirect(`/login?next=${encodeURIComponent(links.newCommunity())}`, 303);
     const fields = await formFields(c);
     const values = { handle: (fields.handle ?? "").trim(), name: fields.name ?? "", summary: fields.summary ?? "" };
-    const result = await callApi<{ handle: string }>(c, "POST", "/communities", {
-      body: { handle: values.handle, name: values.name, summary: optional(values.summary) },
-    });
+    const input = { handle: values.handle, name: values.name, summary: optional(values.summary) };
+    const result = await submitForm(NewCommunity, input, (data) => createNewCommunity(c.get("deps").context, c.get("session")?.user, data));
     if (result.ok) return redirectWithNotice(c, links.community(result.data.handle), `Created ${values.name.trim()}; you are its steward.`);
     c.status(result.status === 409 ? 409 : 400);
     const errors = errorsWithFallback(result, "handle");
@@ -375,9 +378,9 @@ export function communityPages() {
       c.status(400);
       return renderCommunity(c, community, { member: { values, errors: { username: "Enter the username of someone on this instance." } } });
     }
-    const result = await callApi(c, "PUT", `/communities/${community.handle}/members/${encodeURIComponent(values.username)}`, {
-      body: { role: values.role },
-    });
+    const result = await submitForm(MembershipBody, { role: values.role }, ({ role }) =>
+      setMemberRole(c.get("deps").context, c.get("session")?.user, community.handle, values.username, role),
+    );
     if (result.ok) return redirectWithNotice(c, `${links.community(community.handle)}#members`, `${values.username} is now a ${values.role}.`);
     c.status(result.status as 400);
     return renderCommunity(c, community, { member: { values, errors: errorsWithFallback(result, "username") } });
@@ -386,7 +389,7 @@ export function communityPages() {
   pages.post("/actors/:handle/members/:username/remove", async (c) => {
     const handle = c.req.param("handle");
     const username = c.req.param("username");
-    const result = await callApi(c, "DELETE", `/communities/${encodeURIComponent(handle)}/members/${encodeURIComponent(username)}`);
+    const result = await submitForm(MembershipRemoval, { username }, () => removeMemberFrom(c.get("deps").context, c.get("session")?.user, handle, username));
     const back = `${links.community(handle)}#members`;
     if (result.ok) return redirectWithNotice(c, back, `Removed ${username} from the community.`);
     return redirectWithNotice(c, back, result.problem.detail, "error");
@@ -398,7 +401,7 @@ export function communityPages() {
       const id = Number(c.req.param("id"));
       const back = `${links.community(handle)}#followers`;
       if (!Number.isInteger(id) || id <= 0) return redirectWithNotice(c, back, "No such follow request.", "error");
-      const result = await callApi<{ actor: { handle: string | null; iri: string } }>(c, "POST", `/followers/${id}/${answer}?as=${encodeURIComponent(handle)}`);
+      const result = await submitForm(IdParam, { id }, (input) => answerFollowRequest(c.get("deps").context, c.get("session")?.user, input.id, answer, handle));
       if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
       const who = result.data.actor.handle ?? result.data.actor.iri;
       return redirectWithNotice(c, back, answer === "accept" ? `${who} now follows the community.` : `${who} does not follow the community.`);

@@ -8,14 +8,16 @@
 import { Hono, type Context } from "hono";
 import { useRequestContext } from "hono/jsx-renderer";
 import { actorIri, fediverseHandle } from "../../api/views.ts";
-import { listStewardedCommunities } from "../../communities.ts";
+import { stewardedCommunities } from "../../app/permissions.ts";
 import { feedPage, listFollowing, type FollowWithActor } from "../../follows.ts";
 import { findPolicyByIri } from "../../policies/policies.ts";
-import { callApi } from "../api-client.ts";
+import { followTarget, unfollow } from "../../app/follows.ts";
+import { IdParam } from "../../api/schemas.ts";
+import { FollowRequest } from "../../api/schemas/social.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, Select } from "../components.tsx";
 import { ActorName, FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, redirectWithNotice, signInPath } from "../forms.ts";
+import { formFields, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import { readerScope } from "./home-pages.tsx";
 import { listSentVotes, type SentVote } from "../../participation/sent-votes.ts";
@@ -62,7 +64,7 @@ function identities(c: C): Identity[] {
   const user = c.get("session")!.user;
   return [
     { as: "", label: `Yourself (${fediverseHandle(origin, user.username)})`, iri: actorIri(origin, user.username) },
-    ...listStewardedCommunities(db, user).map((community) => ({
+    ...stewardedCommunities(db, user).map((community) => ({
       as: community.handle,
       label: `${community.name} (${fediverseHandle(origin, community.handle)})`,
       iri: actorIri(origin, community.handle),
@@ -163,10 +165,6 @@ function FollowPage(props: { c: C; values?: Record<string, string>; errors?: Rec
   );
 }
 
-function asQuery(as: string | undefined): string {
-  return as ? `?as=${encodeURIComponent(as)}` : "";
-}
-
 export function followPages() {
   const pages = new Hono<WebEnv>();
 
@@ -184,9 +182,9 @@ export function followPages() {
   pages.post("/follow", async (c) => {
     const fields = await formFields(c);
     const values = { target: (fields.target ?? "").trim(), as: fields.as ?? "" };
-    const result = await callApi<{ state: string; actor: { name: string | null; handle: string | null; iri: string } }>(c, "POST", "/follows", {
-      body: { target: values.target, as: values.as || undefined },
-    });
+    const result = await submitForm(FollowRequest, { target: values.target, as: values.as || undefined }, (input) =>
+      followTarget(c.get("deps").context, c.get("session")?.user, input),
+    );
     if (result.ok) {
       const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
       const text = result.data.state === "accepted" ? `You follow ${name}.` : `Asked to follow ${name}; it shows as pending until they accept.`;
@@ -201,7 +199,7 @@ export function followPages() {
     const fields = await formFields(c);
     const id = Number(c.req.param("id"));
     if (!Number.isInteger(id) || id <= 0) return redirectWithNotice(c, links.follow(), "Nothing to unfollow there.", "error");
-    const result = await callApi<{ actor: { name: string | null; handle: string | null; iri: string } }>(c, "DELETE", `/follows/${id}${asQuery(fields.as)}`);
+    const result = await submitForm(IdParam, { id }, (input) => unfollow(c.get("deps").context, c.get("session")?.user, input.id, fields.as || undefined));
     if (!result.ok) return redirectWithNotice(c, links.follow(), result.problem.detail, "error");
     const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
     return redirectWithNotice(c, links.follow(), `Unfollowed ${name}.`);

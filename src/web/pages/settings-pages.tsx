@@ -5,21 +5,20 @@
  */
 import { Hono, type Context } from "hono";
 import { endOtherSessions } from "../../accounts/sessions.ts";
-import { callApi, readApi } from "../api-client.ts";
+import { changeOwnPassword, createOwnToken, ownTokens, revokeOwnToken, updateProfile } from "../../app/accounts.ts";
+import { OwnTokenRequest, PasswordChange, ProfileChanges } from "../../accounts/schemas.ts";
+import { toTokenView } from "../../api/views.ts";
 import { sessionCookie, signedIn } from "../accounts-components.tsx";
 import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle } from "../components.tsx";
 import type { WebEnv, WebSession } from "../context.ts";
-import { formFields, redirectWithNotice } from "../forms.ts";
+import { formFields, redirectWithNotice, submitForm } from "../forms.ts";
+import { IdParam } from "../../api/schemas.ts";
+import { TokenView as TokenViewSchema } from "../../api/schemas/social.ts";
+import type { z } from "zod";
 
 type Errors = Record<string, string>;
 
-interface TokenView {
-  id: number;
-  label: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+type TokenView = z.output<typeof TokenViewSchema>;
 
 function SettingsPage(props: {
   session: WebSession;
@@ -157,7 +156,9 @@ export function settingsPages() {
     const session = signedIn(c, "your settings");
     if (session instanceof Response) return session;
     const form = await formFields(c);
-    const result = await callApi(c, "PATCH", "/me", { body: { displayName: form.displayName ?? "" } });
+    const result = await submitForm(ProfileChanges, { displayName: form.displayName ?? "" }, (changes) =>
+      updateProfile(c.get("deps").context, session.user, changes),
+    );
     if (!result.ok) {
       c.status(result.status as 400);
       return renderSettings(c, { session, displayName: form.displayName, profileErrors: result.fieldErrors, error: fieldless(result) });
@@ -169,9 +170,8 @@ export function settingsPages() {
     const session = signedIn(c, "your settings");
     if (session instanceof Response) return session;
     const form = await formFields(c);
-    const result = await callApi(c, "POST", "/me/password", {
-      body: { currentPassword: form.currentPassword ?? "", newPassword: form.newPassword ?? "", newPasswordRepeat: form.newPasswordRepeat ?? "" },
-    });
+    const input = { currentPassword: form.currentPassword ?? "", newPassword: form.newPassword ?? "", newPasswordRepeat: form.newPasswordRepeat ?? "" };
+    const result = await submitForm(PasswordChange, input, (change) => changeOwnPassword(c.get("deps").context, session.user, change));
     if (!result.ok) {
       c.status(result.status as 400);
       return renderSettings(c, { session, passwordErrors: result.fieldErrors, error: fieldless(result) ?? "Your password was not changed: see the fields below." });
@@ -181,7 +181,7 @@ export function settingsPages() {
   });
 
   const renderTokens = async (c: Context<WebEnv>, props: Omit<Parameters<typeof TokensPage>[0], "tokens"> = {}) =>
-    c.render(<TokensPage tokens={await readApi<TokenView[]>(c, "/tokens")} {...props} />, { title: "API tokens" });
+    c.render(<TokensPage tokens={ownTokens(c.get("deps").context, c.get("session")?.user).map(toTokenView)} {...props} />, { title: "API tokens" });
 
   pages.get("/settings/tokens", (c) => {
     const session = signedIn(c, "your API tokens");
@@ -193,14 +193,14 @@ export function settingsPages() {
     const session = signedIn(c, "your API tokens");
     if (session instanceof Response) return session;
     const form = await formFields(c);
-    const result = await callApi<TokenView & { token: string }>(c, "POST", "/me/tokens", { body: { label: form.label ?? "" } });
+    const result = await submitForm(OwnTokenRequest, { label: form.label ?? "" }, ({ label }) => createOwnToken(c.get("deps").context, session.user, label));
     if (!result.ok) {
       c.status(result.status as 400);
       return renderTokens(c, { label: form.label, errors: result.fieldErrors });
     }
     // Rendered, not redirected: the secret must never travel in a cookie or a URL.
     c.header("Cache-Control", "no-store");
-    return renderTokens(c, { created: { label: result.data.label, token: result.data.token } });
+    return renderTokens(c, { created: { label: result.data.record.label, token: result.data.token } });
   });
 
   pages.post("/settings/tokens/:id/revoke", async (c) => {
@@ -208,7 +208,7 @@ export function settingsPages() {
     if (session instanceof Response) return session;
     const id = c.req.param("id");
     if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/settings/tokens", "No such token.", "error");
-    const result = await callApi<TokenView>(c, "DELETE", `/tokens/${id}`);
+    const result = await submitForm(IdParam, { id }, (input) => revokeOwnToken(c.get("deps").context, session.user, input.id));
     if (!result.ok) return redirectWithNotice(c, "/settings/tokens", result.problem.detail, "error");
     return redirectWithNotice(c, "/settings/tokens", `Revoked the token “${result.data.label}”: it no longer works.`);
   });

@@ -6,11 +6,12 @@
 import { Hono, type Context } from "hono";
 import { getRegistrationMode, needsSetup } from "../../accounts/registration.ts";
 import type { RegistrationMode } from "../../accounts/schemas.ts";
-import { callApi } from "../api-client.ts";
+import { setUpInstance, signUpUser } from "../../app/accounts.ts";
+import { SetupBody, SignupBody } from "../../accounts/schemas.ts";
 import { CliCommand, FIRST_ADMIN_COMMAND, startSessionFor } from "../accounts-components.tsx";
 import { Field, FormError, PostForm, SignInLink } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, optional, redirectWithNotice } from "../forms.ts";
+import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 
 type Errors = Record<string, string>;
 
@@ -144,10 +145,8 @@ export function setupPages() {
       return c.render(<SetupDone />, { title: "Set up" });
     }
     const form = await formFields(c);
-    const result = await callApi<{ username: string }>(c, "POST", "/setup", {
-      anonymous: true,
-      body: { ...accountBody(form), setupCode: form.setupCode?.trim() ?? "" },
-    });
+    const input = { ...accountBody(form), setupCode: form.setupCode?.trim() ?? "" };
+    const result = await submitForm(SetupBody, input, (data) => setUpInstance(c.get("deps").context, data));
     if (!result.ok) {
       if (result.status === 409 && !result.fieldErrors.username) return c.render(<SetupDone />, { title: "Set up" });
       c.status(result.status as 400);
@@ -173,7 +172,7 @@ export function setupPages() {
     const form = await formFields(c);
     const mode = getRegistrationMode(c.get("deps").db);
     const body = { ...accountBody(form), ...(mode === "invite" ? { inviteCode: form.inviteCode?.trim() ?? "" } : {}) };
-    const result = await callApi<{ username: string }>(c, "POST", "/signup", { anonymous: true, body });
+    const result = await submitForm(SignupBody, body, (data) => signUpUser(c.get("deps").context, data));
     if (!result.ok) {
       c.status(result.status as 400);
       const error = Object.keys(result.fieldErrors).length ? "Your account was not created: see the fields below." : result.problem.detail;
