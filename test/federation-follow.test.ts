@@ -1,22 +1,22 @@
 /**
  * Follow / Accept / Undo between two real instances over loopback HTTP,
- * with signatures verified on both sides.
+ * with signatures verified on both sides (in-process instances: the
+ * process itself does not matter here).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectionItems, startInstance, waitFor, type TestInstance, type FollowView } from "./harness.ts";
+import { collectionItems, waitFor, type FollowView } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let alice: { token: string };
 let bob: { token: string; actor: string };
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  const created = await a.cli([
-    "admin", "community", "create", "nurses", "--name", "Nurses' Union", "--steward", "alice", "--data", a.dataDir,
-  ]);
-  expect(created.code, created.stderr).toBe(0);
+  const created = await a.api("POST", "communities", { token: alice.token, body: { handle: "nurses", name: "Nurses' Union" } });
+  expect(created.status).toBe(201);
 });
 
 afterAll(async () => {

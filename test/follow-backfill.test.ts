@@ -7,7 +7,8 @@
  * without following anything. Signatures verified, over loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectionItems, fetchAp, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { collectionItems, fetchAp, waitFor, type FollowView } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 interface PolicyDetail {
   iri: string;
@@ -25,7 +26,7 @@ const content = (title: string, text: string) => ({
 });
 
 /** A holds the policies; B and C follow them. */
-let a: TestInstance, b: TestInstance, c: TestInstance;
+let a: LocalInstance, b: LocalInstance, c: LocalInstance;
 let alice: { token: string }, bob: { token: string }, carol: { token: string };
 const policyIris: Record<string, string> = {};
 
@@ -40,19 +41,19 @@ async function createAndPublish(slug: string, title: string, texts: string[]): P
   }
 }
 
-async function held(instance: TestInstance, iri: string): Promise<PolicyDetail | undefined> {
+async function held(instance: LocalInstance, iri: string): Promise<PolicyDetail | undefined> {
   const found = await instance.api<PolicyDetail>("GET", `policies/lookup?ref=${encodeURIComponent(iri)}`);
   return found.status === 200 ? found.body : undefined;
 }
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all([startInstance(), startInstance(), startInstance()]);
+  [a, b, c] = await Promise.all([startLocalInstance(), startLocalInstance(), startLocalInstance()]);
   [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), c.createUser("carol")]);
   for (const created of await Promise.all([
-    a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]),
-    c.cli(["admin", "community", "create", "clinic", "--name", "Clinic", "--steward", "carol", "--data", c.dataDir]),
+    a.api("POST", "communities", { token: alice.token, body: { handle: "nurses", name: "Nurses" } }),
+    c.api("POST", "communities", { token: carol.token, body: { handle: "clinic", name: "Clinic" } }),
   ])) {
-    expect(created.code, created.stderr).toBe(0);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
   }
   await createAndPublish("ward", "Ward Policy", ["Be calm.", "Be calm and kind."]);
   await createAndPublish("triage", "Triage Policy", ["Ask about pain first."]);

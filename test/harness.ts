@@ -16,6 +16,8 @@ import { actorKeys, actors } from "../db/schema.ts";
 import { importKeyPair } from "../src/actors/keys.ts";
 import { createToken } from "../src/accounts/tokens.ts";
 import { createUser as createUserRow } from "../src/accounts/users.ts";
+import type { FollowView as FollowViewSchema } from "../src/api/schemas/social.ts";
+import type { z } from "zod";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // The compiled CLI, as installed users run it; test/build-once.ts rebuilds it when sources change.
@@ -23,11 +25,7 @@ export const BIN = join(ROOT, "dist/src/bin/fedalign.js");
 const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
 
 /** A follow relation as the JSON API returns it. */
-export interface FollowView {
-  id: number;
-  state: "pending" | "accepted" | "rejected";
-  actor: { iri: string; handle: string | null; name: string | null; type: string | null };
-}
+export type FollowView = z.output<typeof FollowViewSchema>;
 
 export interface CliResult {
   code: number | null;

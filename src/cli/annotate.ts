@@ -1,21 +1,11 @@
 /** `fedalign annotate`, `annotations` and moderation of annotations. */
 import type { Command } from "commander";
-import { clientFor } from "./client.ts";
+import type { AnnotationView as AnnotationViewSchema } from "../api/schemas/social.ts";
+import { clientFor, type Reply } from "./client.ts";
 import { printJson, printLine } from "./output.ts";
 
 
-interface AnnotationView {
-  iri: string;
-  author: string;
-  clause: string | null;
-  motivation: string;
-  text: string;
-  quote: string | null;
-  suggestedText: string | null;
-  outdated: boolean;
-  hidden: boolean;
-  published: string;
-}
+type AnnotationView = Reply<typeof AnnotationViewSchema>;
 
 const client = clientFor;
 

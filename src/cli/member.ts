@@ -4,17 +4,12 @@
  */
 import type { Command } from "commander";
 import { FedalignError } from "../errors.ts";
-import { clientFor } from "./client.ts";
+import type { FollowView as FollowViewSchema, Me, NewToken } from "../api/schemas/social.ts";
+import { clientFor, type Reply } from "./client.ts";
 import { readStdin } from "./input.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 
-interface FollowView {
-  id: number;
-  state: "pending" | "accepted" | "rejected";
-  actor: { iri: string; handle: string | null; name: string | null; type: string | null };
-  createdAt: string;
-}
-
+type FollowView = Reply<typeof FollowViewSchema>;
 
 const client = clientFor;
 
@@ -35,7 +30,7 @@ export function registerMemberCommands(program: Command): void {
     .option("--label <text>", "what the token is for", "cli")
     .action(async function (this: Command, options: { username: string; label: string }) {
       const password = await readStdin();
-      const result = await client(this, false).request<{ token: string }>("POST", "tokens", {
+      const result = await client(this, false).request<Reply<typeof NewToken>>("POST", "tokens", {
         username: options.username,
         password,
         label: options.label,
@@ -48,7 +43,7 @@ export function registerMemberCommands(program: Command): void {
     .description("show the user the token belongs to")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, options: { json?: boolean }) {
-      const me = await client(this).request<{ handle: string; isAdmin: boolean; communities: { handle: string; role: string }[] }>("GET", "me");
+      const me = await client(this).request<Reply<typeof Me>>("GET", "me");
       if (options.json) return printJson(me);
       printLine(`${me.handle}${me.isAdmin ? " (admin)" : ""}`);
       for (const c of me.communities) printLine(`  ${c.role} of ${c.handle}`);
