@@ -55,6 +55,9 @@ beforeAll(async () => {
     },
     annotationTargets: () => ({ clauseFromIri: () => undefined, versionFromIri: () => undefined }),
     resolveClause: async () => undefined,
+    fetchVerifiedVersion: async () => {
+      throw new Error("not used");
+    },
   };
   ctx = { db, origin: ORIGIN, clock: new ManualClock(new Date("2026-12-03T12:00:00Z")), federation: port };
   alice = await createUser(db, { username: "alice", password: "correct horse battery staple" });
