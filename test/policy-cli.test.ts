@@ -8,20 +8,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchAp, runCli, startInstance, type TestInstance } from "./harness.ts";
+import { fetchAp, runCli } from "./harness.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const MODEL_SPEC = fileURLToPath(new URL("./fixtures/model_spec/model_spec.md", import.meta.url));
 
-let a: TestInstance;
+let a: LocalInstance;
 let token: string;
 let work: string;
 const cli = (args: string[]) => runCli(["--server", a.origin, "--token", token, ...args]);
 
 beforeAll(async () => {
-  a = await startInstance();
+  a = await startLocalInstance();
   token = (await a.createUser("alice")).token;
-  const created = await a.cli(["admin", "community", "create", "openai", "--name", "Model Spec readers", "--steward", "alice", "--data", a.dataDir]);
-  expect(created.code, created.stderr).toBe(0);
+  await createCommunity(a.instance.db, { handle: "openai", name: "Model Spec readers", steward: getUserByUsername(a.instance.db, "alice") });
   work = mkdtempSync(join(tmpdir(), "fedalign-policy-cli-"));
 });
 

@@ -13,7 +13,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
-import { startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { waitFor } from "./harness.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 interface PolicyDetail {
   id: number;
@@ -27,8 +30,8 @@ interface Clause {
   text: string;
 }
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let browser: Browser;
 let alice: { token: string };
 let bob: { token: string; actor: string };
@@ -40,9 +43,9 @@ let edited: Clause;
 const ADDED = "Stewards review this clause every quarter.";
 
 beforeAll(async () => {
-  [a, b, browser] = await Promise.all([startInstance(), startInstance(), launchBrowser()]);
+  [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await a.cli(["admin", "community", "create", "nurses", "--name", "Nurses of the North", "--steward", "alice", "--data", a.dataDir]);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses of the North", steward: getUserByUsername(a.instance.db, "alice") });
   // The Model Spec's first half (up to "Seek the truth together"): 27 clauses at four authority levels, with examples.
   const spec = readFileSync(new URL("./fixtures/model_spec/model_spec.md", import.meta.url), "utf8");
   fixtureDir = mkdtempSync(join(tmpdir(), "fedalign-web-policies-"));
