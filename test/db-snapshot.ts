@@ -15,11 +15,11 @@ const IGNORED_COLUMNS: Record<string, string[]> = { api_tokens: ["last_used_at"]
 
 export type Snapshot = Record<string, unknown[]>;
 
-function open(instance: TestInstance) {
+function open(instance: Pick<TestInstance, "dataDir">) {
   return new Database(databasePath(instance.dataDir), { readonly: true, fileMustExist: true });
 }
 
-export function snapshot(instance: TestInstance): Snapshot {
+export function snapshot(instance: Pick<TestInstance, "dataDir">): Snapshot {
   const db = open(instance);
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
