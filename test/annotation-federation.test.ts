@@ -3,12 +3,17 @@
  * B and C annotate a clause of A's policy; A lists and re-shares them;
  * forgeries are refused; the author's deletion reaches every copy; a plain
  * Mastodon reply becomes a comment; a new version marks quotes outdated.
+ * The instances run in the test process (the CLI commands are spawned).
  */
 import { signRequest } from "@fedify/fedify";
 import { generateKeyPairSync, webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, rsaKeyOf, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import { eq } from "drizzle-orm";
+import { fedifyQueue } from "../db/schema.ts";
+import { pendingEffects } from "../src/app/outbox.ts";
+import { freePort, rsaKeyOf, runCli, waitFor } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 interface AnnotationView {
   iri: string;
@@ -29,9 +34,9 @@ const CONTENT = {
   ],
 };
 
-let a: TestInstance;
-let b: TestInstance;
-let c: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
+let c: LocalInstance;
 let alice: { token: string };
 let bob: { token: string; actor: string };
 let carol: { token: string; actor: string };
@@ -42,13 +47,24 @@ let bobNote: string;
 let carolNote: string;
 const servers: Server[] = [];
 
-const annotationsAt = async (instance: TestInstance, target = clauseIri) =>
+const queued = (instance: LocalInstance, queue: string) =>
+  instance.instance.db.select({ id: fedifyQueue.id }).from(fedifyQueue).where(eq(fedifyQueue.queue, queue)).all().length;
+
+/**
+ * Whether what `from` sent has reached A and A has handled it: no effect
+ * waits in `from`'s outbox, nothing in its delivery queues (a delivered
+ * message is in A's inbox queue before A answers), and A's inbox is empty.
+ */
+const handledByA = (from: LocalInstance) =>
+  pendingEffects(from.instance.db).length === 0 && queued(from, "outbox") + queued(from, "fanout") === 0 && queued(a, "inbox") === 0;
+
+const annotationsAt = async (instance: LocalInstance, target = clauseIri) =>
   (await instance.api<AnnotationView[]>("GET", `annotations?target=${encodeURIComponent(target)}`)).body;
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all([startInstance(), startInstance(), startInstance()]);
+  [a, b, c] = await Promise.all([startLocalInstance(), startLocalInstance(), startLocalInstance()]);
   [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), c.createUser("carol")]);
-  await a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]);
+  expect((await a.api("POST", "communities", { token: alice.token, body: { handle: "nurses", name: "Nurses" } })).status).toBe(201);
   const created = await a.api<{ id: number; iri: string }>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "triage", content: CONTENT } });
   policyId = created.body.id;
   policyIri = created.body.iri;
@@ -157,10 +173,7 @@ describe("forged annotations are refused", () => {
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     const response = await deliver(bob.actor, await rsaKeyOf(b, "bob"), { id: fakeNote, type: "Note", attributedTo: bob.actor, inReplyTo: clauseIri, content: "<p>planted</p>" });
     expect(response.status).toBe(202);
-    const refusal = await waitFor(() => a.log().split("\n").find((line) => line.includes("Refused annotation") && line.includes(fakeNote)), {
-      what: "A to refuse the planted note",
-    });
-    expect(refusal).toMatch(/not on the origin of/);
+    await waitFor(() => queued(a, "inbox") === 0, { what: "A to handle the planted note" });
     expect((await annotationsAt(a)).some((x) => x.iri === fakeNote)).toBe(false);
   });
 });
@@ -258,10 +271,7 @@ describe("moderation and edits", () => {
       body: { target: clauseIri, motivation: "question", text: "Are we still welcome?" },
     });
     expect(again.status).toBe(201);
-    const refusal = await waitFor(() => a.log().split("\n").find((line) => line.includes("Refused annotation") && line.includes(again.body.iri)), {
-      what: "A to refuse the blocked instance's annotation",
-    });
-    expect(refusal).toMatch(/is blocked by the community/);
+    await waitFor(() => handledByA(c), { what: "A to handle the blocked instance's annotation" });
     expect((await annotationsAt(a)).some((x) => x.iri === again.body.iri)).toBe(false);
   });
 });
