@@ -6,8 +6,12 @@
  * on such a server runs here, and at the end the peer has logged no
  * signature failure.
  */
+import { configure, reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchAp, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { fetchAp, waitFor, type FollowView } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 import { StrictPeer } from "./peers/strict-peer.ts";
 
 const CONTENT = {
@@ -27,7 +31,10 @@ interface AnnotationView {
   text: string;
 }
 
-let a: TestInstance;
+// An in-process instance (real HTTP and signatures): the peer's view is what is tested, not the process.
+let a: LocalInstance;
+/** What the instance logged (this process's Fedalign loggers, captured while this file runs). */
+const logged: string[] = [];
 let peer: StrictPeer;
 let alice: { token: string; actor: string };
 let bob: { token: string; actor: string };
@@ -49,10 +56,17 @@ const annotationsAt = async (target: string) => (await a.api<AnnotationView[]>("
 const followersOfCommunity = async () => (await fetchAp<{ totalItems: number }>(`${community}/followers`)).totalItems;
 
 beforeAll(async () => {
-  [a, peer] = await Promise.all([startInstance(), new StrictPeer("mia").start()]);
+  await configure({
+    reset: true,
+    sinks: { capture: (record: LogRecord) => logged.push(record.message.map(String).join("")) },
+    loggers: [
+      { category: ["fedalign"], lowestLevel: "info", sinks: ["capture"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+  [a, peer] = await Promise.all([startLocalInstance(), new StrictPeer("mia").start()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), a.createUser("bob")]);
-  const created = await a.cli(["admin", "community", "create", "nurses", "--name", "Night Nurses", "--steward", "alice", "--data", a.dataDir]);
-  expect(created.code, created.stderr).toBe(0);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Night Nurses", steward: getUserByUsername(a.instance.db, "alice") });
   community = a.actorUri("nurses");
   policyId = (await a.api<{ id: number }>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "ward", content: CONTENT } })).body.id;
   // Version 1 exists before the peer follows: it must come from the outbox.
@@ -61,6 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.destroy(), peer?.stop()]);
+  await reset();
 });
 
 describe("a strict independent server", () => {
@@ -124,7 +139,7 @@ describe("a strict independent server", () => {
     peer.vanish(reply.id);
     await peer.redeliverUpdate(reply.id);
     await waitFor(async () => !(await annotationsAt(version)).some((x) => x.iri === reply.id), { what: "A to drop the gone reply" });
-    const line = a.log().split("\n").find((l) => l.includes("Removed annotation") && l.includes(reply.id));
+    const line = logged.find((l) => l.includes("Removed annotation") && l.includes(reply.id));
     expect(line).toContain("its source is gone");
   });
 
