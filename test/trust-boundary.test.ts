@@ -4,13 +4,30 @@
  * instances, and each test asserts that nothing in the receiving database
  * changed, then that the same machinery telling the truth is accepted.
  */
+import { configure, reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
 import { inboxDrained, logged, rows, snapshot } from "./db-snapshot.ts";
-import { startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 import { HostilePeer, jrd, type PeerActor } from "./peers/hostile-peer.ts";
 
-let a: TestInstance;
-let b: TestInstance;
+/**
+ * In-process instances (real HTTP, real signatures, the same key-ownership
+ * checks): the boundary is what is tested, not the process. Their log is
+ * this process's Fedalign loggers, captured while the file runs; A and B
+ * share it, and the patterns below name documents only A is sent.
+ */
+const captured: string[] = [];
+type Instance = LocalInstance & { log(): string };
+async function startInstance(): Promise<Instance> {
+  const local = await startLocalInstance();
+  return Object.assign(local, { log: () => captured.join("\n") });
+}
+
+let a: Instance;
+let b: Instance;
 let hostile: HostilePeer;
 let alice: { token: string };
 let bob: { token: string; actor: string };
@@ -35,21 +52,34 @@ function followOf(actor: string, id = `${actor}#follow/${crypto.randomUUID()}`) 
   return { "@context": "https://www.w3.org/ns/activitystreams", id, type: "Follow", actor, object: nurses };
 }
 
-/** Sends, expects the status, waits for the inbox and requires an unchanged database. */
-async function refusedWithoutChange(instance: TestInstance, send: () => Promise<Response>, status: number) {
+/** Waits until the instance has handled what it received and carried out what earlier tests recorded. */
+async function settled(instance: Instance) {
   await inboxDrained(instance);
+  await instance.flushOutbox();
+}
+
+/** Sends, expects the status, waits for the inbox and requires an unchanged database. */
+async function refusedWithoutChange(instance: Instance, send: () => Promise<Response>, status: number) {
+  await settled(instance);
   const before = snapshot(instance);
   const response = await send();
   expect(response.status).toBe(status);
-  await inboxDrained(instance);
+  await settled(instance);
   expect(snapshot(instance)).toEqual(before);
 }
 
 beforeAll(async () => {
+  await configure({
+    reset: true,
+    sinks: { capture: (record: LogRecord) => captured.push(record.message.map(String).join("")) },
+    loggers: [
+      { category: ["fedalign"], lowestLevel: "info", sinks: ["capture"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
   [a, b, hostile] = await Promise.all([startInstance(), startInstance(), HostilePeer.start()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  const created = await a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]);
-  expect(created.code, created.stderr).toBe(0);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
   nurses = a.actorUri("nurses");
   inbox = `${nurses}/inbox`;
   // The victim: Bob on B really follows the community on A.
@@ -61,6 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.destroy(), b?.destroy(), hostile?.stop()]);
+  await reset();
 });
 
 describe("1. identity: only the actor's own key, listed by the actor on its origin, speaks for it", () => {
