@@ -10,15 +10,16 @@
  * (so the peer's signed Follow is a 401 that changes nothing) and must drop,
  * not make, a queued delivery to the peer's loopback inbox.
  */
+import { configure, reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
-import { databasePath } from "../db/client.ts";
 import { assertPublicHost, isPrivateHost, isSpecialAddress, PrivateAddressError, type Resolver } from "../federation/addresses.ts";
 import { refusedDelivery } from "../federation/delivery-guard.ts";
 import { fetchDocument, RefusedDocumentError } from "../federation/fetch.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
 import { canonicalHost } from "../src/hosts.ts";
 import { logged, snapshot } from "./db-snapshot.ts";
-import { startInstance, type TestInstance } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 import { HostilePeer } from "./peers/hostile-peer.ts";
 
 const resolver = (table: Record<string, string[]>): Resolver => async (name) =>
@@ -93,18 +94,31 @@ describe("the guarded fetch over loopback (units)", () => {
 });
 
 describe("3. an instance that refuses private addresses, as in production", () => {
-  let strict: TestInstance;
+  // In process (real HTTP and signatures) but with the production address checks; its log is
+  // this process's Fedalign loggers, captured while these tests run.
+  let strict: LocalInstance & { log(): string };
   let hostile: HostilePeer;
   let alice: { token: string };
+  const captured: string[] = [];
 
   beforeAll(async () => {
-    [strict, hostile] = await Promise.all([startInstance({ allowPrivateAddress: false }), HostilePeer.start()]);
+    await configure({
+      reset: true,
+      sinks: { capture: (record: LogRecord) => captured.push(record.message.map(String).join("")) },
+      loggers: [
+        { category: ["fedalign"], lowestLevel: "info", sinks: ["capture"] },
+        { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+      ],
+    });
+    let local: LocalInstance;
+    [local, hostile] = await Promise.all([startLocalInstance({ allowPrivateAddress: false }), HostilePeer.start()]);
+    strict = Object.assign(local, { log: () => captured.join("\n") });
     alice = await strict.createUser("alice");
-    const created = await strict.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", strict.dataDir]);
-    expect(created.code, created.stderr).toBe(0);
+    await createCommunity(strict.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(strict.instance.db, "alice") });
   });
   afterAll(async () => {
     await Promise.all([strict?.destroy(), hostile?.stop()]);
+    await reset();
   });
 
   it("does not fetch a key from a loopback peer, so its signed Follow is a 401 that changes nothing", async () => {
@@ -119,13 +133,9 @@ describe("3. an instance that refuses private addresses, as in production", () =
   it("drops a delivery to a follower whose inbox is on a private address, and never POSTs it", async () => {
     // A follower row as an older version (or a DNS change since) could have left it.
     const victim = hostile.actor("follower");
-    const db = new Database(databasePath(strict.dataDir));
-    try {
-      db.prepare("INSERT INTO federated_actors (iri, type, handle, name, inbox_url, shared_inbox_url, url, fetched_at) VALUES (?, 'Person', NULL, 'f', ?, NULL, NULL, ?)").run(victim.id, victim.inbox, Date.now());
-      db.prepare("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at, updated_at) VALUES (?, ?, ?, 'accepted', ?, ?)").run(victim.id, strict.actorUri("nurses"), `${victim.id}#f`, Date.now(), Date.now());
-    } finally {
-      db.close();
-    }
+    const db = strict.instance.db.$client;
+    db.prepare("INSERT INTO federated_actors (iri, type, handle, name, inbox_url, shared_inbox_url, url, fetched_at) VALUES (?, 'Person', NULL, 'f', ?, NULL, NULL, ?)").run(victim.id, victim.inbox, Date.now());
+    db.prepare("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at, updated_at) VALUES (?, ?, ?, 'accepted', ?, ?)").run(victim.id, strict.actorUri("nurses"), `${victim.id}#f`, Date.now(), Date.now());
     const renamed = await strict.api("PATCH", "communities/nurses", { token: alice.token, body: { name: "Nurses of the North" } });
     expect(renamed.status).toBe(200);
     await logged(strict, /Refused delivery of .* to .*users\/follower\/inbox/);
