@@ -14,6 +14,7 @@ import { generateKeyPairSync, webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { changeSetFromContents } from "../src/policies/changeset.ts";
 import { policyContentSchema } from "../src/policies/content.ts";
+import { recordOffer } from "../src/policies/offers.ts";
 import type { DecisionRulesView, ProposalView } from "../src/api/schemas/participation.ts";
 import { fetchAp, freePort, runCli, waitFor } from "./harness.ts";
 import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
@@ -372,6 +373,31 @@ describe("what followers see of a proposal", () => {
       expect(final.votersCount).toBe(4);
       expect(Object.fromEntries(final.oneOf.map((o) => [o.name, o.replies.totalItems]))).toEqual({ yes: 3, no: 1, abstain: 0, block: 0 });
       expect(final.content).toMatch(/Adopted/);
+
+      // An offer accepted as a proposal federates like any proposal: followers get the poll, the offerer the Accept.
+      const { base, wanted: after } = await wanted({ id: "tone", text: "Be respectful, patient and clear." });
+      const offerIri = `${follower.actor}/offers/1`;
+      recordOffer(a.instance.db, {
+        iri: offerIri,
+        direction: "incoming",
+        targetIri: (await a.api<{ iri: string }>("GET", `policies/${policyId}`)).body.iri,
+        originIri: `${follower.actor}/policies/fork`,
+        actorIri: follower.actor,
+        changes: changeSetFromContents(policyContentSchema.parse(base), policyContentSchema.parse(after)),
+        message: "Clearer tone",
+      });
+      const accepted = await a.api<{ state: string }>("POST", "offers/accept", { token: steward.token, body: { offer: offerIri, asProposal: true } });
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+      expect(accepted.body.state).toBe("accepted");
+      await a.flushOutbox();
+      const fromOffer = await waitFor(
+        () => follower.received.find((x) => x.type === "Create" && (x.object as PollDocument | undefined)?.name === "Offer: Clearer tone"),
+        { what: "the offer's proposal to reach the follower" },
+      );
+      expect((fromOffer.object as PollDocument).type).toBe("Question");
+      await waitFor(() => follower.received.some((x) => x.type === "Accept" && x.object === offerIri), { what: "the offerer to hear the offer was accepted" });
+      clock.advance(48 * HOUR);
+      await a.instance.runScheduledJobs();
     } finally {
       await follower.close();
     }
