@@ -12,8 +12,11 @@ import type { FedCtx, InstanceData } from "./context.ts";
 import { lookupFollowTarget } from "./lookup.ts";
 import { persistActor } from "./persist-actor.ts";
 import { fetchVerifiedVersion, RefusedVersion } from "./persist-policy.ts";
-import { communitySigner } from "./policy-signing.ts";
 import { resolvePollOwner } from "./proposals.ts";
+import { isActor } from "@fedify/vocab";
+import { ownerIdentifier } from "./policy-activities.ts";
+import { datasetPages } from "./preference-datasets.ts";
+import { communityProofKey, communitySigner } from "./policy-signing.ts";
 
 export function createFederationPort(federation: Federation<InstanceData>, origin: string, data: InstanceData): FederationPort {
   const ctx = (): FedCtx => federation.createContext(new URL(origin), data);
@@ -46,5 +49,24 @@ export function createFederationPort(federation: Federation<InstanceData>, origi
       }
     },
     resolvePollOwner: (proposalIri) => resolvePollOwner(ctx(), proposalIri),
+    proofKey: async (identifier) => {
+      const key = await communityProofKey(ctx(), identifier);
+      return { keyId: key.keyId.href, privateKey: key.privateKey, publicKey: key.publicKey };
+    },
+    localOwner: (policy) => ownerIdentifier(ctx(), policy),
+    remoteAssertionKey: async (actorIri, keyId) => {
+      const fed = ctx();
+      try {
+        const owner = await fed.lookupObject(actorIri);
+        if (!isActor(owner)) return undefined;
+        for await (const key of owner.getAssertionMethods(fed)) {
+          if (key.id?.href === keyId && key.publicKey) return key.publicKey;
+        }
+      } catch {
+        // Unreachable actor: the caller goes on without its key.
+      }
+      return undefined;
+    },
+    datasetPages: (policy) => datasetPages(ctx(), policy),
   };
 }

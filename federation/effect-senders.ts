@@ -32,6 +32,7 @@ async function sendAnnotationEffect(ctx: FedCtx, effect: AnnotationRef, kind: "c
 }
 import { sendOfferDecisionByIri, sendOfferByIri } from "./offers.ts";
 import { sendProposalById, sendRecordedVote } from "./proposals.ts";
+import { announceDatasetChanged, sendRecordWithdrawn } from "./preference-datasets.ts";
 
 export const effectSenders: EffectSenders = {
   // Accounts and communities
@@ -70,7 +71,15 @@ export const effectSenders: EffectSenders = {
   "annotation.updated": (ctx, effect) => sendAnnotationEffect(ctx, effect, "update"),
   "annotation.deleted": (ctx, effect) => sendAnnotationEffect(ctx, effect, "delete"),
 
-  // Preference data and bundles
+  // Preference data and bundles (a policy that is gone has no audience left to tell)
+  "preferences.dataset-changed": async (ctx, effect) => {
+    const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+    if (policy) await announceDatasetChanged(ctx, policy);
+  },
+  "preferences.record-withdrawn": async (ctx, effect) => {
+    const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+    if (policy) await sendRecordWithdrawn(ctx, policy, effect.recordId);
+  },
 
   // Caused by received activities
   "inbox.follow.backfill": backfillFromFollowed,

@@ -6,6 +6,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { getLogger } from "@logtape/logtape";
 import { HTTPException } from "hono/http-exception";
+import { ZodError } from "zod";
 import { FedalignError, TooManyRequestsError } from "../errors.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
 import { accountRoutes } from "./account-routes.ts";
@@ -86,6 +87,8 @@ export function createApi(deps: ApiDeps) {
       if (error instanceof TooManyRequestsError) response.headers.set("Retry-After", String(error.retryAfterSeconds));
       return response;
     }
+    // A use case that refuses a field names it, as request validation does.
+    if (error instanceof ZodError) return validationProblem(error.issues, "body");
     // Raised by Hono's body parsing before our validation runs.
     if (error instanceof HTTPException) {
       if (error.status === 415) {

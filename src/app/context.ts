@@ -8,7 +8,7 @@
  */
 import type { Db } from "../../db/client.ts";
 import type { AnnotationLookup } from "../policies/annotation.ts";
-import type { PolicyVersion } from "../policies/policies.ts";
+import type { Policy, PolicyVersion } from "../policies/policies.ts";
 import type { DocumentSigner } from "../policies/publish.ts";
 import type { Clock } from "./clock.ts";
 
@@ -48,6 +48,14 @@ export interface FederationPort {
    * server.
    */
   resolvePollOwner(proposalIri: string): Promise<string>;
+  /** A local actor's Ed25519 proof key (bundles sign their manifest with the instance's). */
+  proofKey(identifier: string): Promise<{ keyId: string; privateKey: CryptoKey; publicKey: CryptoKey }>;
+  /** The identifier of the local community owning a policy; undefined for a followed policy. */
+  localOwner(policy: Policy): string | undefined;
+  /** The key a remote actor lists under `keyId` among its assertion methods; undefined when it cannot be fetched. */
+  remoteAssertionKey(actorIri: string, keyId: string): Promise<CryptoKey | undefined>;
+  /** The signed pages of a local policy's federated preference dataset, in order, as pullers get them. */
+  datasetPages(policy: Policy): AsyncIterable<Record<string, unknown>>;
 }
 
 export interface FollowTargetRef {

@@ -75,8 +75,16 @@ export type SocialEffect =
   | ({ kind: "annotation.updated" } & AnnotationRef)
   | ({ kind: "annotation.deleted" } & AnnotationRef);
 
-/** Preference data and bundles. */
-export type PreferenceEffect = never;
+/**
+ * Preference data and bundles. Policies are named by IRI: their followers
+ * are reached through the policy's owner, and a record id stays meaningful
+ * after the record is withdrawn (its IRI is `<policy>/preferences/<id>`).
+ */
+export type PreferenceEffect =
+  /** A policy's federated dataset changed (records added, answers changed, consent narrowed): mirrors sync again. */
+  | { kind: "preferences.dataset-changed"; policyIri: string }
+  /** A rater withdrew federation consent from one record: mirrors drop it. */
+  | { kind: "preferences.record-withdrawn"; policyIri: string; recordId: number };
 
 /**
  * Caused by activities we received (answers, backfills, re-shares), recorded

@@ -9,6 +9,11 @@ import { printJson, printLine } from "./output.ts";
 import { startProgress } from "./progress.ts";
 import { clientFor } from "./client.ts";
 import { writeFileSync } from "node:fs";
+import type { z } from "zod";
+import type { BundleQuery } from "../api/schemas/bundles.ts";
+
+/** GET /bundles's query as the API reads it (every value a string). */
+type BundleQueryString = { [K in keyof z.input<typeof BundleQuery>]?: string };
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -102,9 +107,8 @@ export function registerBundleCommands(program: Command): void {
       const api = clientFor(this, false);
       const systemPrompt = await systemPromptMode(options.systemPrompt);
       const { id } = await api.request<{ id: number }>("GET", "policies/lookup", undefined, { ref });
-      const response = await api.raw("GET", "bundles", {
-        query: { policy: String(id), context: options.context, systemPrompt, preferences: options.withPreferences ? "true" : undefined, keepFlawed: options.keepFlawed ? "true" : undefined },
-      });
+      const query: BundleQueryString = { policy: String(id), context: options.context, systemPrompt, preferences: options.withPreferences ? "true" : undefined, keepFlawed: options.keepFlawed ? "true" : undefined };
+      const response = await api.raw("GET", "bundles", { query });
       writeFileSync(options.out, Buffer.from(await response.arrayBuffer()));
       printLine(`Wrote ${options.out}; unpack it with \`tar -xzf ${options.out} -C <dir>\` and check it with \`fedalign bundle verify <dir> --online\`.`);
     });

@@ -64,6 +64,14 @@ export interface ImportOptions {
   batchSize?: number;
   /** Errors kept in the report (all are counted). */
   maxReportedErrors?: number;
+  /** The time stamped on the records (`updated_at`); now by default. */
+  now?: Date;
+  /**
+   * Runs inside the one transaction that moves the staged records into
+   * place, with how many were added: whatever it writes commits with them,
+   * or not at all. (The staging batches before it are scratch rows.)
+   */
+  inFinalTransaction?: (imported: number) => void;
 }
 
 export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, options: ImportOptions): Promise<ImportReport> {
@@ -79,7 +87,7 @@ export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, op
     for (const row of rows) stage.run(...row);
   });
   // Leftovers of imports that died half-way (a crash, a killed process).
-  db.delete(preferenceImportStaging).where(lt(preferenceImportStaging.createdAt, Date.now() - 24 * 3600 * 1000)).run();
+  db.delete(preferenceImportStaging).where(lt(preferenceImportStaging.createdAt, (options.now ?? new Date()).getTime() - 24 * 3600 * 1000)).run();
   let batch: unknown[][] = [];
   try {
     for await (const parsed of lines) {
@@ -114,16 +122,18 @@ export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, op
     flush(batch);
     options.onProgress?.(report.read);
     const staged = db.$client.prepare("SELECT COUNT(*) AS n FROM preference_import_staging WHERE import_id = ?").get(importId) as { n: number };
-    const now = Date.now();
-    const moved = db.$client.transaction(() =>
-      db.$client
+    const now = (options.now ?? new Date()).getTime();
+    const moved = db.$client.transaction(() => {
+      const changes = db.$client
         .prepare(
           `INSERT OR IGNORE INTO preference_records (community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at, updated_at)
            SELECT community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at, ?
            FROM preference_import_staging WHERE import_id = ? ORDER BY id`,
         )
-        .run(now, importId).changes,
-    )();
+        .run(now, importId).changes;
+      options.inFinalTransaction?.(changes);
+      return changes;
+    })();
     report.imported = moved;
     report.duplicates = staged.n - moved;
     return report;
@@ -163,7 +173,7 @@ export function findRecord(db: Db, id: number): StoredRecord {
 }
 
 /** The rater narrows their consent; export and federation honour it from then on. */
-export function narrowRecordConsent(db: Db, id: number, userId: number, requested: Consent): StoredRecord {
+export function narrowRecordConsent(db: Db, id: number, userId: number, requested: Consent, now = new Date()): StoredRecord {
   const row = findRecord(db, id);
   if (row.userId !== userId) throw new ForbiddenError("Only the rater can change the consent of their judgement.");
   const record = toRecord(row);
@@ -175,7 +185,7 @@ export function narrowRecordConsent(db: Db, id: number, userId: number, requeste
       consentTrain: consent.train,
       consentFederate: consent.federate,
       consentBreakdown: consent.breakdown,
-      updatedAt: new Date(),
+      updatedAt: now,
     })
     .where(and(eq(preferenceRecords.id, id)))
     .returning()

@@ -86,7 +86,7 @@ export function getTask(db: Db, id: number): Task {
 }
 
 /** A member's answer; answering again replaces it (one answer per member per task). */
-export function answerTask(db: Db, task: Task, user: User, answer: Answer): PreferenceRecord {
+export function answerTask(db: Db, task: Task, user: User, answer: Answer, now = new Date()): PreferenceRecord {
   if (task.closedAt) throw new ConflictError(`Task ${task.id} is closed.`);
   const parsed = preferenceRecordSchema.safeParse({
     prompt: task.prompt,
@@ -98,7 +98,7 @@ export function answerTask(db: Db, task: Task, user: User, answer: Answer): Pref
     policyVersion: task.versionIri,
     raterId: pseudonym(db, task.communityId, user.id),
     groups: answer.groups,
-    createdAt: new Date().toISOString(),
+    createdAt: now.toISOString(),
     consent: answer.consent,
     source: { name: `task:${task.id}`, licence: null },
   });
@@ -107,7 +107,6 @@ export function answerTask(db: Db, task: Task, user: User, answer: Answer): Pref
     throw new InvalidInputError(`${issue?.path.join(".") || "answer"}: ${issue?.message}`);
   }
   const record = parsed.data;
-  const now = new Date();
   const values = {
     communityId: task.communityId,
     policyId: task.policyId,

@@ -3,19 +3,19 @@
  * (its own and followed ones, at any version), a target context, see the
  * effective policy (clauses in precedence order with their provenance) and
  * its conflicts, then download the signed bundle. Works signed out: bundles
- * are public. Reads and downloads go through the bundle API
- * (src/api/bundle-routes.ts).
+ * are public. The preview and the download are the use cases the bundle API
+ * calls (src/app/bundles.ts), with its query schema.
  */
 import { Hono, type Context } from "hono";
-import { callApi, rawApi } from "../api-client.ts";
+import { BundleQuery, exportBundle, previewBundle, type BundlePreview } from "../../app/bundles.ts";
 import { Field, FormError } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { links } from "../links.ts";
 import { AuthorityTag } from "../policy-components.tsx";
-import { redirectWithNotice } from "../forms.ts";
+import { redirectWithNotice, submitForm } from "../forms.ts";
 import { listCommunities } from "../../communities.ts";
 import { listCommunityPolicies, listMirroredPolicies, listVersions, type Policy } from "../../policies/policies.ts";
-import { FACETS, type Conflict, type EffectivePolicy, type Provenance } from "../../bundles/compose.ts";
+import { FACETS, type Conflict, type Provenance } from "../../bundles/compose.ts";
 
 type Errors = Record<string, string>;
 
@@ -25,9 +25,7 @@ interface Held {
   versions: number[];
 }
 
-interface Preview extends EffectivePolicy {
-  chosen: { policyId: number; version: number; iri: string; versionIri: string; local: boolean }[];
-}
+type Preview = BundlePreview;
 
 interface Choice {
   /** Policy ids, highest precedence first. */
@@ -84,12 +82,10 @@ function readChoice(c: Context<WebEnv>): Choice {
   return { sources, facets, raw };
 }
 
-function apiQuery(choice: Choice, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams();
-  params.set("sources", choice.sources.map((s) => (s.version === undefined ? `${s.policyId}` : `${s.policyId}@${s.version}`)).join(","));
-  for (const [facet, value] of Object.entries(choice.facets)) params.set(facet, value);
-  for (const [key, value] of Object.entries(extra)) params.set(key, value);
-  return params.toString();
+/** The choice as the bundle API's query (src/app/bundles.ts `BundleQuery`), before validation. */
+function bundleQuery(choice: Choice, extra: Record<string, string> = {}): Record<string, string> {
+  const sources = choice.sources.map((s) => (s.version === undefined ? `${s.policyId}` : `${s.policyId}@${s.version}`)).join(",");
+  return { sources, ...choice.facets, ...extra };
 }
 
 function ownerLabel(iri: string): string {
@@ -305,7 +301,7 @@ export function bundlePages() {
     if (asked) {
       if (choice.sources.length === 0) errors = { sources: "Choose at least one policy." };
       else {
-        const result = await callApi<Preview>(c, "GET", `/bundles/preview?${apiQuery(choice)}`, { anonymous: true });
+        const result = await submitForm(BundleQuery, bundleQuery(choice), (query) => previewBundle(c.get("deps").context, c.get("session")?.user, query));
         if (result.ok) preview = result.data;
         else {
           errors = result.fieldErrors;
@@ -351,17 +347,16 @@ export function bundlePages() {
     if (c.req.query("preferences") === "true") extra.preferences = "true";
     if (c.req.query("keepFlawed") === "true") extra.keepFlawed = "true";
     if (c.req.query("systemPrompt") === "full") extra.systemPrompt = "full";
-    const response = await rawApi(c, "GET", `/bundles?${apiQuery(choice, extra)}`, { anonymous: true });
-    if (!response.ok) {
-      const problem = (await response.json().catch(() => ({}))) as { detail?: string };
-      return redirectWithNotice(c, back, problem.detail ?? "The bundle could not be made.", "error");
-    }
-    const headers = new Headers();
-    for (const name of ["Content-Type", "Content-Disposition", "Content-Length"]) {
-      const value = response.headers.get(name);
-      if (value) headers.set(name, value);
-    }
-    return new Response(response.body, { status: 200, headers });
+    const result = await submitForm(BundleQuery, bundleQuery(choice, extra), (query) => exportBundle(c.get("deps").context, c.get("session")?.user, query));
+    if (!result.ok) return redirectWithNotice(c, back, result.problem.detail || "The bundle could not be made.", "error");
+    return new Response(result.data.bytes, {
+      status: 200,
+      headers: {
+        "Content-Type": "application/gzip",
+        "Content-Disposition": `attachment; filename="${result.data.fileName}"`,
+        "Content-Length": String(result.data.bytes.byteLength),
+      },
+    });
   });
 
   return pages;

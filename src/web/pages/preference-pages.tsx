@@ -2,26 +2,35 @@
  * Preference tasks: a community's tasks (stewards create them), the
  * side-by-side comparison a member answers with a rationale and consent
  * terms, the results per group as SVG charts, and a member's own records
- * with their consent, which they can narrow. Every change goes through the
- * JSON API (src/api/preference-routes.ts), so the same zod schemas and
- * rules apply.
+ * with their consent, which they can narrow. Pages call the same use cases
+ * as the JSON API (src/app/preferences.ts, src/app/preference-tasks.ts),
+ * with the same zod schemas and rules.
  */
 import { Hono, type Context } from "hono";
-import { findCommunity, memberRole, type Community } from "../../communities.ts";
+import { isMember, isSteward } from "../../app/permissions.ts";
+import { changeRecordConsent, myPreferences, type MyRecord } from "../../app/preferences.ts";
+import {
+  AnswerInput,
+  NewTasksInput,
+  answerPreferenceTask,
+  createPreferenceTasks,
+  listCommunityTasks,
+  taskResults,
+  taskWithAnswer,
+  type AnswerView,
+  type TaskView,
+} from "../../app/preference-tasks.ts";
+import { findCommunity, type Community } from "../../communities.ts";
+import { NotFoundError } from "../../errors.ts";
 import { headVersion, listCommunityPolicies } from "../../policies/policies.ts";
 import type { ComparisonSummary } from "../../preferences/aggregate.ts";
 import type { ResultsAudience } from "../../preferences/tasks.ts";
-import type { Consent } from "../../preferences/record.ts";
-import { callApi, readApi, WebApiError } from "../api-client.ts";
+import { consentSchema, type Consent } from "../../preferences/record.ts";
 import { BarChart, percent } from "../charts.tsx";
 import { DateTime, Field, FormError, PostForm, Select, SignInLink, TextArea } from "../components.tsx";
 import type { PageCommunity, WebEnv } from "../context.ts";
-import { formFields, formValues, optional, redirectWithNotice, signInPath } from "../forms.ts";
+import { formFields, formValues, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-
-// ---------------------------------------------------------------------------
-// What the API returns
-// ---------------------------------------------------------------------------
 
 interface Message {
   role: string;
@@ -31,42 +40,6 @@ interface Message {
 interface Ratings {
   scale: { min: number; max: number };
   values: number[];
-}
-
-interface AnswerView {
-  record: number;
-  choice: number | null;
-  ratings: Ratings | null;
-  rationale: string;
-  groups: string[];
-  consent: Consent;
-  updatedAt: string;
-}
-
-interface TaskView {
-  id: number;
-  community: string | null;
-  title: string;
-  policy: number | null;
-  version: string | null;
-  clauseIds: string[];
-  prompt: Message[];
-  responses: { content: string }[];
-  closed: boolean;
-  answer?: AnswerView | null;
-}
-
-interface MyRecord {
-  id: number;
-  task: number | null;
-  taskTitle: string | null;
-  community: string;
-  choice: number | null;
-  ratings: Ratings | null;
-  rationale: string;
-  groups: string[];
-  consent: Consent;
-  updatedAt: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -129,21 +102,21 @@ function describeAnswer(answer: { choice: number | null; ratings: Ratings | null
 
 function communityOf(c: Context<WebEnv>, handle: string): { community: Community; page: PageCommunity } {
   const community = findCommunity(c.get("deps").db, handle);
-  if (!community) throw new WebApiError({ status: 404, title: "Not found", detail: `There is no community "${handle}" on this instance.` });
+  if (!community) throw new NotFoundError(`There is no community "${handle}" on this instance.`);
   return { community, page: { name: community.name, handle: community.handle, href: links.community(community.handle) } };
 }
 
 function roleIn(c: Context<WebEnv>, community: Community): "steward" | "member" | undefined {
+  const { db } = c.get("deps");
   const user = c.get("session")?.user;
-  if (!user) return undefined;
-  const role = memberRole(c.get("deps").db, community, user);
-  if (user.isAdmin) return "steward";
-  return role;
+  return isSteward(db, community, user) ? "steward" : isMember(db, community, user) ? "member" : undefined;
 }
+
+const viewerOf = (c: Context<WebEnv>) => c.get("session")?.user;
 
 function parseId(value: string): number {
   const id = Number(value);
-  if (!Number.isInteger(id) || id <= 0) throw new WebApiError({ status: 404, title: "Not found", detail: "There is no page at this address." });
+  if (!Number.isInteger(id) || id <= 0) throw new NotFoundError("There is no page at this address.");
   return id;
 }
 
@@ -223,13 +196,11 @@ function versionOptions(c: Context<WebEnv>, community: Community) {
 
 async function TasksPage(props: { c: Context<WebEnv>; community: Community; create?: NewTaskForm; fromExamples?: NewTaskForm }) {
   const { c, community } = props;
-  const tasks = await readApi<TaskView[]>(c, `/tasks?community=${encodeURIComponent(community.handle)}`);
+  const context = c.get("deps").context;
+  const tasks = listCommunityTasks(context, community.handle);
   const session = c.get("session");
   const answered = new Set<number>();
-  if (session) {
-    const mine = await callApi<MyRecord[]>(c, "GET", "/preferences/mine");
-    if (mine.ok) for (const record of mine.data) if (record.task !== null) answered.add(record.task);
-  }
+  if (session) for (const record of myPreferences(context, session.user)) if (record.task !== null) answered.add(record.task);
   const role = roleIn(c, community);
   const versions = role === "steward" ? versionOptions(c, community) : [];
   const values = props.create?.values ?? {};
@@ -343,7 +314,7 @@ function answerFormFrom(answer: AnswerView | null | undefined): AnswerForm {
   };
 }
 
-function TaskPage(props: { task: TaskView; canAnswer: boolean; signedIn: boolean; communityName: string; form: AnswerForm; errors?: Record<string, string>; message?: string }) {
+function TaskPage(props: { task: TaskView & { answer?: AnswerView | null }; canAnswer: boolean; signedIn: boolean; communityName: string; form: AnswerForm; errors?: Record<string, string>; message?: string }) {
   const { task, form } = props;
   const errors = props.errors ?? {};
   const answer = task.answer ?? null;
@@ -471,8 +442,8 @@ function TaskPage(props: { task: TaskView; canAnswer: boolean; signedIn: boolean
   );
 }
 
-async function loadTask(c: Context<WebEnv>, id: number) {
-  const task = await readApi<TaskView>(c, `/tasks/${id}`);
+function loadTask(c: Context<WebEnv>, id: number) {
+  const task = taskWithAnswer(c.get("deps").context, viewerOf(c), id);
   const { community, page } = communityOf(c, task.community ?? "");
   const role = roleIn(c, community);
   return { task, community, page, canAnswer: role !== undefined && !task.closed };
@@ -707,13 +678,12 @@ export function preferencePages() {
       .map((id) => id.trim())
       .filter(Boolean);
     const version = optional(form.version);
-    const result = await callApi<TaskView[]>(c, "POST", "/tasks", {
-      body: {
-        community: community.handle,
-        version,
-        tasks: [{ title: form.title?.trim() ?? "", prompt, responses: [{ content: form.response1 ?? "" }, { content: form.response2 ?? "" }], clauseIds }],
-      },
-    });
+    const input = {
+      community: community.handle,
+      version,
+      tasks: [{ title: form.title?.trim() ?? "", prompt, responses: [{ content: form.response1 ?? "" }, { content: form.response2 ?? "" }], clauseIds }],
+    };
+    const result = await submitForm(NewTasksInput, input, (data) => createPreferenceTasks(c.get("deps").context, viewerOf(c), data));
     if (!result.ok) {
       const errors = newTaskErrors(result.fieldErrors);
       c.status(result.status as 400);
@@ -733,7 +703,8 @@ export function preferencePages() {
   pages.post("/actors/:handle/tasks/from-examples", async (c) => {
     const { community, page } = communityOf(c, c.req.param("handle"));
     const form = await formFields(c);
-    const result = await callApi<TaskView[]>(c, "POST", "/tasks", { body: { community: community.handle, fromVersion: optional(form.fromVersion) } });
+    const input = { community: community.handle, fromVersion: optional(form.fromVersion) };
+    const result = await submitForm(NewTasksInput, input, (data) => createPreferenceTasks(c.get("deps").context, viewerOf(c), data));
     if (!result.ok) {
       c.status(result.status as 400);
       return c.render(await TasksPage({ c, community, fromExamples: { values: form, errors: result.fieldErrors, message: result.problem.detail } }), {
@@ -745,7 +716,7 @@ export function preferencePages() {
   });
 
   pages.get("/tasks/:id", async (c) => {
-    const { task, page, canAnswer } = await loadTask(c, parseId(c.req.param("id")));
+    const { task, page, canAnswer } = loadTask(c, parseId(c.req.param("id")));
     return c.render(<TaskPage task={task} canAnswer={canAnswer} signedIn={!!c.get("session")} communityName={page.name} form={answerFormFrom(task.answer)} />, {
       title: task.title || `Task ${task.id}`,
       community: page,
@@ -763,7 +734,7 @@ export function preferencePages() {
       .map((g) => g.trim())
       .filter(Boolean);
     const submitted: AnswerForm = { pick: form.pick, ratings: ratingValues, rationale: form.rationale ?? "", groups: form.groups ?? "", consent };
-    const { task, page, canAnswer } = await loadTask(c, id);
+    const { task, page, canAnswer } = loadTask(c, id);
     const again = (errors: Record<string, string>, message: string, status: number) => {
       c.status(status as 400);
       return c.render(
@@ -782,7 +753,8 @@ export function preferencePages() {
     } else {
       return again({ pick: "Choose the response you prefer, or rate each one." }, "Your answer was not saved: see the marked fields.", 400);
     }
-    const result = await callApi(c, "POST", `/tasks/${id}/answer`, { body: { ...answer, rationale: form.rationale ?? "", groups, consent } });
+    const input = { ...answer, rationale: form.rationale ?? "", groups, consent };
+    const result = await submitForm(AnswerInput, input, (data) => answerPreferenceTask(c.get("deps").context, viewerOf(c), id, data));
     if (!result.ok) {
       const errors: Record<string, string> = {};
       for (const [path, message] of Object.entries(result.fieldErrors)) {
@@ -796,23 +768,22 @@ export function preferencePages() {
 
   pages.get("/tasks/:id/results", async (c) => {
     const id = parseId(c.req.param("id"));
-    const results = await readApi<{ task: TaskView; summary: ComparisonSummary; audience: ResultsAudience }>(c, `/tasks/${id}/results`);
+    const results = taskResults(c.get("deps").context, viewerOf(c), id);
     const { page } = communityOf(c, results.task.community ?? "");
     return c.render(<ResultsPage task={results.task} summary={results.summary} audience={results.audience} />, { title: `Results: ${results.task.title || `Task ${id}`}`, community: page });
   });
 
   pages.get("/settings/preferences", async (c) => {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    const records = await readApi<MyRecord[]>(c, "/preferences/mine");
+    const records = myPreferences(c.get("deps").context, c.get("session")?.user);
     return c.render(<MyPreferencesPage records={records} />, { title: "Your preference answers" });
   });
 
   pages.post("/settings/preferences/:id/consent", async (c) => {
     const id = parseId(c.req.param("id"));
     const terms = await formValues(c, "consent");
-    const result = await callApi<{ consent: Consent }>(c, "PATCH", `/preferences/${id}/consent`, {
-      body: { train: terms.includes("train"), federate: terms.includes("federate"), breakdown: terms.includes("breakdown") },
-    });
+    const input = { train: terms.includes("train"), federate: terms.includes("federate"), breakdown: terms.includes("breakdown") };
+    const result = await submitForm(consentSchema, input, (consent) => changeRecordConsent(c.get("deps").context, viewerOf(c), id, consent));
     if (!result.ok) return redirectWithNotice(c, "/settings/preferences", result.problem.detail, "error");
     return redirectWithNotice(c, "/settings/preferences", `Consent saved: you now allow ${consentWords(result.data.consent)}.`);
   });
