@@ -4,17 +4,24 @@
  * community), stopping on a bad
  * line, exporting only what raters allowed, tasks answered by members with
  * group labels, k-anonymous results, and consent narrowed afterwards.
+ * The instance runs in the test process (./local-instance.ts); the CLI is
+ * spawned, as users run it. Setup that is not about the CLI (communities,
+ * most members' answers) goes straight to the database or the API.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, startInstance, type TestInstance } from "./harness.ts";
+import type { TaskResults } from "../src/api/schemas/preferences.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { runCli } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const HH = fileURLToPath(new URL("./fixtures/hh-rlhf/harmless-base-test.jsonl.gz", import.meta.url));
 
-let a: TestInstance;
+let a: LocalInstance;
 let steward: { token: string };
 let work: string;
 let policyId: number;
@@ -42,13 +49,15 @@ const POLICY = {
 };
 
 beforeAll(async () => {
-  a = await startInstance();
+  a = await startLocalInstance();
   steward = await a.createUser("alice");
-  await a.cli(["admin", "community", "create", "hh", "--name", "HH readers", "--steward", "alice", "--data", a.dataDir]);
+  await newCommunity("hh", "HH readers");
   const created = await a.api<{ id: number }>("POST", "policies", { token: steward.token, body: { community: "hh", slug: "hh", content: POLICY } });
   policyId = created.body.id;
   work = mkdtempSync(join(tmpdir(), "fedalign-prefs-"));
 });
+
+const newCommunity = (handle: string, name: string) => createCommunity(a.instance.db, { handle, name, steward: getUserByUsername(a.instance.db, "alice") });
 
 afterAll(async () => {
   await a?.destroy();
@@ -83,7 +92,7 @@ describe("importing HH-RLHF", () => {
   });
 
   it("lets a second community import the same public data set: de-duplication is per community", async () => {
-    expect((await a.cli(["admin", "community", "create", "hhtwo", "--name", "Second HH readers", "--steward", "alice", "--data", a.dataDir])).code).toBe(0);
+    await newCommunity("hhtwo", "Second HH readers");
     const second = await cli(steward.token, ["prefs", "import", "hhtwo", HH, "--licence", "MIT", "--json"]);
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ read: 2312, imported: 2312, duplicates: 0 });
@@ -120,6 +129,7 @@ describe("importing HH-RLHF", () => {
 
 describe("tasks answered by members", () => {
   let taskId: number;
+  let nurse1Token: string;
 
   it("come from a version's examples and keep group results k-anonymous", async () => {
     const v1 = await a.api<{ iri: string }>("POST", `policies/${policyId}/publish`, { token: steward.token, body: {} });
@@ -134,20 +144,19 @@ describe("tasks answered by members", () => {
       ...["p1", "p2"].map((name) => ({ name, group: "pharmacists", choice: 2 })),
     ];
     const users = await Promise.all(members.map((member) => a.createUser(member.name)));
+    nurse1Token = users[0]!.token;
     for (const member of members) {
       await a.api("PUT", `communities/hh/members/${member.name}`, { token: steward.token, body: { role: "member" } });
     }
-    const answers = await Promise.all(
-      members.map((member, i) =>
-        cli(users[i]!.token, ["tasks", "answer", String(taskId), "--choice", String(member.choice), "--consent", "train,breakdown", "--groups", member.group]),
-      ),
-    );
-    for (const answered of answers) expect(answered.code, answered.stderr).toBe(0);
-    const results = await a.api<{ summary: { overall: { n: number; responses: { votes: number }[] }; byGroup: { group: string; n: number }[]; suppressedGroups: number } }>(
-      "GET",
-      `tasks/${taskId}/results`,
-      { token: steward.token },
-    );
+    // One answers through the CLI (1-based choice), the others through the API (0-based).
+    const [first, ...rest] = members;
+    const answered = await cli(users[0]!.token, ["tasks", "answer", String(taskId), "--choice", String(first!.choice), "--consent", "train,breakdown", "--groups", first!.group]);
+    expect(answered.code, answered.stderr).toBe(0);
+    for (const [i, member] of rest.entries()) {
+      const body = { choice: member.choice - 1, consent: { train: true, federate: false, breakdown: true }, groups: [member.group] };
+      expect((await a.api("POST", `tasks/${taskId}/answer`, { token: users[i + 1]!.token, body })).status).toBe(200);
+    }
+    const results = await a.api<TaskResults>("GET", `tasks/${taskId}/results`, { token: steward.token });
     expect(results.body.summary.overall.n).toBe(7);
     expect(results.body.summary.overall.responses.map((r) => r.votes)).toEqual([5, 2]);
     expect(results.body.summary.byGroup.map((g) => [g.group, g.n])).toEqual([["nurses", 5]]);
@@ -161,10 +170,10 @@ describe("tasks answered by members", () => {
   });
 
   it("lets a member change their answer, and narrow their consent so export stops using it", async () => {
-    const n1 = (await runCli(["admin", "token", "create", "n1", "--data", a.dataDir])).stdout.trim();
+    const n1 = nurse1Token;
     const again = await cli(n1, ["tasks", "answer", String(taskId), "--choice", "2", "--consent", "train,breakdown", "--groups", "nurses"]);
     expect(again.code).toBe(0);
-    const results = await a.api<{ summary: { overall: { n: number; responses: { votes: number }[] } } }>("GET", `tasks/${taskId}/results`, { token: n1 });
+    const results = await a.api<TaskResults>("GET", `tasks/${taskId}/results`, { token: n1 });
     expect(results.body.summary.overall).toMatchObject({ n: 7 });
     expect(results.body.summary.overall.responses.map((r) => r.votes)).toEqual([4, 3]);
 

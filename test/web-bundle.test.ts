@@ -12,11 +12,14 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { launchBrowser, newContext, screenshot, watchPageErrors } from "./browser.ts";
-import { cleanupDir, fetchAp, startInstance, type TestInstance } from "./harness.ts";
+import { cleanupDir, fetchAp } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
 import { verifyBundle } from "../src/bundles/verify.ts";
 import { publicKeyFromMultibase } from "../src/policies/proof.ts";
 
-let instance: TestInstance;
+let instance: LocalInstance;
 let browser: Browser;
 const ids: Record<string, number> = {};
 const work = mkdtempSync(join(tmpdir(), "fedalign-web-bundle-"));
@@ -29,9 +32,9 @@ async function publish(token: string, slug: string, content: unknown): Promise<n
 }
 
 beforeAll(async () => {
-  [instance, browser] = await Promise.all([startInstance(), launchBrowser()]);
+  [instance, browser] = await Promise.all([startLocalInstance(), launchBrowser()]);
   const ada = await instance.createUser("ada");
-  await instance.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "ada", "--data", instance.dataDir]);
+  await createCommunity(instance.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(instance.instance.db, "ada") });
   ids.care = await publish(ada.token, "care", {
     title: "Care Policy",
     licence: "CC-BY-4.0",

@@ -8,29 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
-import { startInstance, type TestInstance } from "./harness.ts";
-
-interface Share {
-  share: number | null;
-  interval: { low: number; high: number } | null;
-}
-interface Results {
-  summary: {
-    overall: { n: number; responses: Share[] };
-    byGroup: { group: string; n: number; responses: Share[] }[];
-    suppressedGroups: number;
-    disagreement: { verdict: string };
-  };
-}
+import type { TaskResults } from "../src/api/schemas/preferences.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 describe("web: preference tasks", () => {
-  let instance: TestInstance;
+  let instance: LocalInstance;
   let browser: Browser;
   const tokens: Record<string, string> = {};
   let taskId = 0;
 
   beforeAll(async () => {
-    [instance, browser] = await Promise.all([startInstance(), launchBrowser()]);
+    [instance, browser] = await Promise.all([startLocalInstance(), launchBrowser()]);
     const names = ["sam", "mia", "raters1", "raters2", "raters3", "raters4"];
     // One admin through the CLI; the rest through the API (much faster than one CLI process each).
     const admin = await instance.createUser("ops", { admin: true });
@@ -165,7 +153,7 @@ describe("web: preference tasks", () => {
       expect(answered.status).toBe(200);
     }
     // A member sees every answer; these did not allow sharing beyond the community (see consent-results.test.ts).
-    const results = (await instance.api<Results>("GET", `/tasks/${taskId}/results`, { token: tokens.mia })).body;
+    const results = (await instance.api<TaskResults>("GET", `/tasks/${taskId}/results`, { token: tokens.mia })).body;
     expect(results.summary.overall.n).toBe(5);
     expect(results.summary.byGroup.map((g) => g.group)).toEqual(["day shift", "night shift"]);
     expect(results.summary.suppressedGroups).toBe(1);
