@@ -8,8 +8,9 @@ import { basename } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FedalignError } from "../errors.ts";
+import type { z } from "zod";
 import type { AnswerResult, ConsentResult, ImportReport, MyRecord, PreferenceStats, TaskResults, TaskView } from "../api/schemas/preferences.ts";
-import { clientFor, type ApiClient } from "./client.ts";
+import { clientFor, type ApiClient, type Reply } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 import { startProgress } from "./progress.ts";
 
@@ -89,14 +90,14 @@ export function registerPreferenceCommands(program: Command): void {
       const api = client(this);
       const policy = options.policy ? String(await policyId(api, options.policy)) : undefined;
       const upload = await uploadStream(file);
-      let result: ImportReport;
+      let result: Reply<typeof ImportReport>;
       try {
         const response = await api.raw("POST", "preferences/import", {
           query: { community, format, policy, licence: options.licence, consent: options.consent, onError: options.onError, source: basename(file) },
           body: upload.body,
           contentType: "application/octet-stream",
         });
-        result = (await response.json()) as ImportReport;
+        result = (await response.json()) as Reply<typeof ImportReport>;
       } finally {
         upload.done();
       }
@@ -116,7 +117,7 @@ export function registerPreferenceCommands(program: Command): void {
     .option("--consent <terms>", "consent terms for the records (default: what the policy's licence allows)")
     .option("--json", "print the report as JSON")
     .action(async function (this: Command, community: string, version: string, options: { consent?: string; json?: boolean }) {
-      const report = await client(this).request<ImportReport>("POST", "preferences/import-examples", { community, version, consent: options.consent });
+      const report = await client(this).post<typeof ImportReport>("preferences/import-examples", { community, version, consent: options.consent });
       if (options.json) return printJson(report);
       printLine(`${report.imported} records from the examples (${report.duplicates} already held).`);
     });
@@ -160,7 +161,7 @@ export function registerPreferenceCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, ref: string, options: { byGroup?: boolean; json?: boolean }) {
       const api = client(this, false);
-      const stats = await api.request<PreferenceStats>("GET", "preferences/stats", undefined, { policy: String(await policyId(api, ref)) });
+      const stats = await api.get<typeof PreferenceStats>("preferences/stats", { policy: String(await policyId(api, ref)) });
       if (options.json) return printJson(stats);
       if (stats.tasks.length === 0) return printLine("No tasks yet.");
       for (const { task, summary } of stats.tasks) {
@@ -181,7 +182,7 @@ export function registerPreferenceCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, record: string, options: { consent: string; json?: boolean }) {
       const consent = await consentFlag(options.consent);
-      const result = await client(this).request<ConsentResult>("PATCH", `preferences/${encodeURIComponent(record)}/consent`, consent);
+      const result = await client(this).patch<typeof ConsentResult>(`preferences/${encodeURIComponent(record)}/consent`, consent);
       if (options.json) return printJson(result);
       printLine(`Consent now: ${Object.entries(result.consent).filter(([, v]) => v).map(([k]) => k).join(", ") || "none"}.`);
     });
@@ -191,7 +192,7 @@ export function registerPreferenceCommands(program: Command): void {
     .description("your judgements and their consent")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, options: { json?: boolean }) {
-      const rows = await client(this).request<MyRecord[]>("GET", "preferences/mine");
+      const rows = await client(this).get<z.ZodArray<typeof MyRecord>>("preferences/mine");
       if (options.json) return printJson(rows);
       printTable(["ID", "TASK", "CONSENT"], rows.map((r) => [String(r.id), String(r.task ?? ""), Object.entries(r.consent).filter(([, v]) => v).map(([k]) => k).join(",") || "none"]));
     });
@@ -205,7 +206,7 @@ export function registerPreferenceCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, community: string, options: { fromVersion?: string; file?: string; json?: boolean }) {
       const list = options.file ? (JSON.parse(readFileSync(options.file, "utf8")) as unknown[]) : undefined;
-      const created = await client(this).request<TaskView[]>("POST", "tasks", { community, fromVersion: options.fromVersion, tasks: list });
+      const created = await client(this).post<z.ZodArray<typeof TaskView>>("tasks", { community, fromVersion: options.fromVersion, tasks: list });
       if (options.json) return printJson(created);
       printLine(`Created ${created.length} task(s): ${created.map((t) => t.id).join(", ")}.`);
     });
@@ -214,7 +215,7 @@ export function registerPreferenceCommands(program: Command): void {
     .description("a community's tasks")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, community: string, options: { json?: boolean }) {
-      const rows = await client(this, false).request<TaskView[]>("GET", "tasks", undefined, { community });
+      const rows = await client(this, false).get<z.ZodArray<typeof TaskView>>("tasks", { community });
       if (options.json) return printJson(rows);
       printTable(["ID", "RESPONSES", "TITLE"], rows.map((t) => [String(t.id), String(t.responses.length), t.title]));
     });
@@ -231,7 +232,7 @@ export function registerPreferenceCommands(program: Command): void {
       if (!Number.isInteger(choice) || choice < 0) throw new FedalignError("--choice must be the number of a response: 1, 2, ...");
       const consent = await consentFlag(options.consent);
       const groups = options.groups ? options.groups.split(",").map((g) => g.trim()).filter(Boolean) : [];
-      const result = await client(this).request<AnswerResult>("POST", `tasks/${encodeURIComponent(task)}/answer`, { choice, consent, rationale: options.rationale ?? "", groups });
+      const result = await client(this).post<typeof AnswerResult>(`tasks/${encodeURIComponent(task)}/answer`, { choice, consent, rationale: options.rationale ?? "", groups });
       if (options.json) return printJson(result);
       printLine(`Answered task ${task}.`);
     });
@@ -240,7 +241,7 @@ export function registerPreferenceCommands(program: Command): void {
     .description("a task's results, overall and per group")
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, task: string, options: { json?: boolean }) {
-      const result = await client(this, false).request<TaskResults>("GET", `tasks/${encodeURIComponent(task)}/results`);
+      const result = await client(this, false).get<typeof TaskResults>(`tasks/${encodeURIComponent(task)}/results`);
       if (options.json) return printJson(result);
       const s = result.summary;
       s.overall.responses.forEach((r, i) => printLine(`response ${i + 1}: ${pct(r.share)} ${interval(r.interval)} of ${s.overall.n} raters`));
