@@ -3,7 +3,8 @@
  * their own), verifies it offline, and gets exactly the consented data;
  * tampering with any file, proof or the manifest is caught and named, even
  * when the manifest is doctored to match, because verify derives every file
- * again from the signed sources and pages.
+ * again from the signed sources and pages. The two instances run in the
+ * test process (./local-instance.ts); the CLI the operator runs is spawned.
  */
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -13,10 +14,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gunzipSync } from "node:zlib";
 import { listFiles } from "../src/bundles/bundle.ts";
-import { runCli, startInstance, type TestInstance } from "./harness.ts";
+import type { ImportReport } from "../src/api/schemas/preferences.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { runCli } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
 let work: string;
 let careIri: string;
 let schoolIri: string;
@@ -59,19 +64,17 @@ const SCHOOL = {
   ],
 };
 
-async function publish(instance: TestInstance, token: string, community: string, slug: string, content: unknown): Promise<{ id: number; iri: string }> {
+async function publish(instance: LocalInstance, token: string, community: string, slug: string, content: unknown): Promise<{ id: number; iri: string }> {
   const created = await instance.api<{ id: number; iri: string }>("POST", "policies", { token, body: { community, slug, content } });
   await instance.api("POST", `policies/${created.body.id}/publish`, { token, body: {} });
   return created.body;
 }
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   const [alice, bea] = await Promise.all([a.createUser("alice"), b.createUser("bea")]);
-  await Promise.all([
-    a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]),
-    b.cli(["admin", "community", "create", "teachers", "--name", "Teachers", "--steward", "bea", "--data", b.dataDir]),
-  ]);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(b.instance.db, { handle: "teachers", name: "Teachers", steward: getUserByUsername(b.instance.db, "bea") });
   const care = await publish(a, alice.token, "nurses", "care", CARE);
   careIri = care.iri;
   schoolIri = (await publish(b, bea.token, "teachers", "school", SCHOOL)).iri;
@@ -82,12 +85,21 @@ beforeAll(async () => {
   writeFileSync(join(work, "flawed.trl.jsonl"), JSON.stringify({ prompt: "Flawed question?", chosen: "An answer.", rejected: " " }));
   const hh = gunzipSync(readFileSync(new URL("./fixtures/hh-rlhf/harmless-base-test.jsonl.gz", import.meta.url))).toString("utf8").split("\n").slice(0, HH_LINES);
   writeFileSync(join(work, "hh-sample.jsonl"), hh.join("\n"));
-  const cli = (args: string[]) => runCli(["--server", a.origin, "--token", alice.token, ...args]);
-  expect((await cli(["prefs", "import", "nurses", join(work, "trainable.trl.jsonl"), "--policy", String(care.id), "--consent", "train,federate"])).code).toBe(0);
-  expect((await cli(["prefs", "import", "nurses", join(work, "no-train.trl.jsonl"), "--policy", String(care.id), "--consent", "federate"])).code).toBe(0);
-  expect((await cli(["prefs", "import", "nurses", join(work, "flawed.trl.jsonl"), "--policy", String(care.id), "--consent", "train,federate"])).code).toBe(0);
-  const hhImport = await cli(["prefs", "import", "nurses", join(work, "hh-sample.jsonl"), "--format", "hh-rlhf", "--licence", "MIT", "--policy", String(care.id), "--consent", "train,federate"]);
-  expect(hhImport.code, hhImport.stderr).toBe(0);
+  // The steward's imports (the CLI's own import is tested in preferences.test.ts): the file is the request body.
+  const importFile = async (file: string, query: Record<string, string>) => {
+    const params = new URLSearchParams({ community: "nurses", policy: String(care.id), source: file, ...query });
+    const response = await fetch(`${a.origin}/api/v1/preferences/import?${params}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${alice.token}`, "Content-Type": "application/octet-stream" },
+      body: readFileSync(join(work, file)),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as ImportReport;
+  };
+  expect(await importFile("trainable.trl.jsonl", { format: "trl", consent: "train,federate" })).toMatchObject({ imported: 2 });
+  expect(await importFile("no-train.trl.jsonl", { format: "trl", consent: "federate" })).toMatchObject({ imported: 1 });
+  expect(await importFile("flawed.trl.jsonl", { format: "trl", consent: "train,federate" })).toMatchObject({ imported: 1 });
+  expect(await importFile("hh-sample.jsonl", { format: "hh-rlhf", licence: "MIT", consent: "train,federate" })).toMatchObject({ read: HH_LINES, stopped: false });
 });
 
 afterAll(async () => {

@@ -13,16 +13,11 @@ import { createToken } from "../src/accounts/tokens.ts";
 import { createUser, type User } from "../src/accounts/users.ts";
 import { createCommunity, setMembership } from "../src/communities.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
+import type { PreferenceStats, TaskResults } from "../src/api/schemas/preferences.ts";
 import { cleanupDir } from "./harness.ts";
 
 const ORIGIN = "http://127.0.0.1:9";
 const PASSWORD = "a long enough passphrase";
-
-interface Summary {
-  overall: { n: number; responses: { votes: number }[] };
-  byGroup: { group: string; n: number }[];
-  counts: { raters: number };
-}
 
 let instance: Instance;
 let dataDir: string;
@@ -84,7 +79,7 @@ afterAll(async () => {
 
 describe("results of a task with mixed consent", () => {
   it("count every answer for the community's members", async () => {
-    const results = await api<{ audience: string; summary: Summary }>("GET", `/tasks/${taskId}/results`, { token: tokens.m1 });
+    const results = await api<TaskResults>("GET", `/tasks/${taskId}/results`, { token: tokens.m1 });
     expect(results.body.audience).toBe("members");
     expect(results.body.summary.overall.n).toBe(6);
     expect(results.body.summary.overall.responses.map((r) => r.votes)).toEqual([3, 3]);
@@ -92,7 +87,7 @@ describe("results of a task with mixed consent", () => {
 
   it("count only answers allowed to leave the community, signed out or signed in elsewhere", async () => {
     for (const token of [undefined, tokens.outsider]) {
-      const results = await api<{ audience: string; summary: Summary }>("GET", `/tasks/${taskId}/results`, { token });
+      const results = await api<TaskResults>("GET", `/tasks/${taskId}/results`, { token });
       expect(results.body.audience).toBe("public");
       expect(results.body.summary.overall.n).toBe(3);
       expect(results.body.summary.counts.raters).toBe(3);
@@ -103,10 +98,10 @@ describe("results of a task with mixed consent", () => {
   });
 
   it("apply the same rule to the community's stats", async () => {
-    const stats = await api<{ audience: string; tasks: { summary: Summary }[] }>("GET", "/preferences/stats?community=nurses");
+    const stats = await api<PreferenceStats>("GET", "/preferences/stats?community=nurses");
     expect(stats.body.audience).toBe("public");
     expect(stats.body.tasks.map((t) => [t.summary.overall.n, t.summary.overall.responses.map((r) => r.votes)])).toEqual([[3, [0, 3]]]);
-    const asMember = await api<{ tasks: { summary: Summary }[] }>("GET", "/preferences/stats?community=nurses", { token: tokens.m2 });
+    const asMember = await api<PreferenceStats>("GET", "/preferences/stats?community=nurses", { token: tokens.m2 });
     expect(asMember.body.tasks[0]!.summary.overall.n).toBe(6);
   });
 
@@ -122,8 +117,8 @@ describe("results of a task with mixed consent", () => {
     const record = mine.body.find((r) => r.task === taskId)!;
     const narrowed = await api("PATCH", `/preferences/${record.id}/consent`, { token: tokens.m5, body: { train: true, federate: false, breakdown: true } });
     expect(narrowed.status).toBe(200);
-    const results = await api<{ summary: Summary }>("GET", `/tasks/${taskId}/results`);
+    const results = await api<TaskResults>("GET", `/tasks/${taskId}/results`);
     expect(results.body.summary.overall.n).toBe(2);
-    expect((await api<{ summary: Summary }>("GET", `/tasks/${taskId}/results`, { token: tokens.m5 })).body.summary.overall.n).toBe(6);
+    expect((await api<TaskResults>("GET", `/tasks/${taskId}/results`, { token: tokens.m5 })).body.summary.overall.n).toBe(6);
   });
 });

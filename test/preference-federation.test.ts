@@ -1,20 +1,29 @@
 /**
  * A policy's preference dataset across two real instances: only records
  * whose raters allow federation leave A; B mirrors them (checking each
- * page's hash and proof); a rater's later narrowing reaches B.
+ * page's hash and proof); a rater's later narrowing reaches B. Both
+ * instances run in the test process (./local-instance.ts), so B's refusal
+ * is read from the log records of this process.
  */
 import { signRequest } from "@fedify/fedify";
+import { configureSync, resetSync, type LogRecord } from "@logtape/logtape";
 import { generateKeyPairSync, webcrypto } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { multibaseFromPublicKey, signDocument } from "../src/policies/proof.ts";
-import { fetchAp, freePort, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
+import type { ImportReport, MirroredRecords } from "../src/api/schemas/preferences.ts";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { fetchAp, freePort, waitFor } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
-let a: TestInstance;
-let b: TestInstance;
+let a: LocalInstance;
+let b: LocalInstance;
+/** What this process logged under "fedalign" (both instances). */
+const logged: string[] = [];
 let alice: { token: string };
 let bob: { token: string };
 let policyId: number;
@@ -22,14 +31,22 @@ let policyIri: string;
 let work: string;
 
 const mirrored = async () =>
-  (await b.api<{ count: number; records: { iri: string; consent: { train: boolean } }[] }>("GET", `preferences/mirrored?policy=${encodeURIComponent(policyIri)}`)).body;
+  (await b.api<MirroredRecords>("GET", `preferences/mirrored?policy=${encodeURIComponent(policyIri)}`)).body;
 
 const trl = (n: number) => JSON.stringify({ prompt: `Shared question ${n}?`, chosen: `Helpful answer ${n}.`, rejected: `Unhelpful answer ${n}.` });
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startInstance(), startInstance()]);
+  configureSync({
+    reset: true,
+    sinks: { memory: (record: LogRecord) => void logged.push(record.message.map(String).join("")) },
+    loggers: [
+      { category: ["fedalign"], lowestLevel: "info", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await a.cli(["admin", "community", "create", "hh", "--name", "HH", "--steward", "alice", "--data", a.dataDir]);
+  await createCommunity(a.instance.db, { handle: "hh", name: "HH", steward: getUserByUsername(a.instance.db, "alice") });
   const created = await a.api<{ id: number; iri: string }>("POST", "policies", {
     token: alice.token,
     body: {
@@ -55,13 +72,23 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "fedalign-pref-fed-"));
   writeFileSync(join(work, "shared.trl.jsonl"), [trl(1), trl(2), trl(3)].join("\n"));
   writeFileSync(join(work, "private.trl.jsonl"), JSON.stringify({ prompt: "Private question?", chosen: "Private yes.", rejected: "Private no." }));
-  const cli = (args: string[]) => runCli(["--server", a.origin, "--token", alice.token, ...args]);
-  expect((await cli(["prefs", "import", "hh", join(work, "shared.trl.jsonl"), "--policy", String(policyId), "--consent", "train,federate"])).code).toBe(0);
-  expect((await cli(["prefs", "import", "hh", join(work, "private.trl.jsonl"), "--policy", String(policyId), "--consent", "train"])).code).toBe(0);
+  // The steward's imports, the file as the request body (the CLI's import is tested in preferences.test.ts).
+  const importFile = async (file: string, consent: string) => {
+    const params = new URLSearchParams({ community: "hh", format: "trl", policy: String(policyId), consent, source: file });
+    const response = await fetch(`${a.origin}/api/v1/preferences/import?${params}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${alice.token}`, "Content-Type": "application/octet-stream" },
+      body: readFileSync(join(work, file)),
+    });
+    return (await response.json()) as ImportReport;
+  };
+  expect(await importFile("shared.trl.jsonl", "train,federate")).toMatchObject({ imported: 3 });
+  expect(await importFile("private.trl.jsonl", "train")).toMatchObject({ imported: 1 });
 });
 
 afterAll(async () => {
   await Promise.all([a?.destroy(), b?.destroy()]);
+  resetSync();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -81,7 +108,7 @@ describe("a policy's preference dataset", () => {
       const m = await mirrored();
       return m.count === 3 ? m : undefined;
     }, { what: "B to mirror the dataset" });
-    expect(held.records.every((r) => r.consent.train)).toBe(true);
+    expect(held.records.every((r) => r.consent?.train)).toBe(true);
   });
 
   it("follows a member's answer in, and their withdrawal out", async () => {
@@ -143,7 +170,7 @@ describe("a dataset page that does not check out", () => {
       const update = JSON.stringify({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}#update-1`, type: "Update", actor, object: { id: `${policy}/preferences`, type: "OrderedCollection" } });
       const request = new Request(`${b.origin}/inbox`, { method: "POST", headers: { "Content-Type": "application/activity+json" }, body: update });
       expect((await fetch(await signRequest(request, key, new URL(`${actor}#main-key`)))).status).toBe(202);
-      const refusal = await waitFor(() => b.log().split("\n").find((line) => line.includes("Refused the preference dataset") && line.includes(policy)), {
+      const refusal = await waitFor(() => logged.find((line) => line.includes("Refused the preference dataset") && line.includes(policy)), {
         what: "B to refuse the page",
       });
       expect(refusal).toMatch(/items do not match its hash/);
