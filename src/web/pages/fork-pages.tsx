@@ -7,7 +7,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { Child } from "hono/jsx";
-import { callApi, readApi } from "../api-client.ts";
+import { decideOffer, makeOffer, OfferDecisionInput, OfferRequest, policyOffers, type OfferDetails } from "../../app/offers.ts";
 import { forkPolicyVersion, forkUpstream, mergeUpstreamIntoFork } from "../../app/forks.ts";
 import { stewardedCommunities } from "../../app/permissions.ts";
 import { ForkRequest, MergeRequest } from "../../app/policy-inputs.ts";
@@ -22,7 +22,6 @@ import type { Conflict, MergeResult, MetadataValue } from "../../policies/merge.
 import type { UpstreamStatus } from "../../policies/forks.ts";
 import type { Clause, Section } from "../../policies/content.ts";
 import type { ChangeSet, Operation } from "../../policies/changeset.ts";
-import type { PolicyDiff } from "../../policies/diff.ts";
 import { FedalignError } from "../../errors.ts";
 
 type Errors = Record<string, string>;
@@ -405,21 +404,7 @@ function NewOfferPage(props: { policy: Policy; changes: ChangeSet | undefined; u
   );
 }
 
-interface OfferView {
-  iri: string;
-  direction: "incoming" | "outgoing";
-  state: string;
-  reason: string | null;
-  target: string;
-  origin: string;
-  from: string;
-  message: string;
-  summary: string;
-  changes: ChangeSet;
-  preview: { conflicts: { id: string; reason: string }[]; diff: PolicyDiff } | null;
-  createdAt: string;
-  decidedAt: string | null;
-}
+type OfferView = OfferDetails;
 
 function OfferCard(props: { offer: OfferView; policy: Policy; proposals: boolean }) {
   const { offer, policy } = props;
@@ -570,9 +555,8 @@ export function forkPages() {
     }
     // Everything chosen: offer the whole change set (including any reordering); else only those clauses.
     const everything = chosen.length > 0 && all.every((id) => chosen.includes(id));
-    const result = await callApi(c, "POST", `/policies/${policy.id}/offers`, {
-      body: { message: optional(fields.message), clauses: everything ? undefined : chosen },
-    });
+    const input = { message: optional(fields.message), clauses: everything ? undefined : chosen };
+    const result = await submitForm(OfferRequest, input, (data) => makeOffer(c.get("deps").context, c.get("session")?.user, policy.id, data));
     const values = { clauses: chosen, message: fields.message ?? "" };
     if (!result.ok) {
       const errors = { ...result.fieldErrors };
@@ -591,7 +575,7 @@ export function forkPages() {
     const outgoing: { offer: OfferView; policy: Policy }[] = [];
     for (const community of communities) {
       for (const policy of listCommunityPolicies(db, community)) {
-        for (const offer of await readApi<OfferView[]>(c, `/policies/${policy.id}/offers`)) {
+        for (const offer of policyOffers(c.get("deps").context, policy.id)) {
           (offer.direction === "incoming" ? incoming : outgoing).push({ offer, policy });
         }
       }
@@ -624,10 +608,11 @@ export function forkPages() {
     const fields = await formFields(c);
     const decision = fields.decision;
     const offer = fields.offer ?? "";
-    const result =
-      decision === "reject"
-        ? await callApi(c, "POST", "/offers/reject", { body: { offer, reason: optional(fields.reason) } })
-        : await callApi(c, "POST", "/offers/accept", { body: { offer, asProposal: decision === "proposal" ? true : undefined } });
+    const input =
+      decision === "reject" ? { offer, reason: optional(fields.reason) } : { offer, asProposal: decision === "proposal" ? true : undefined };
+    const result = await submitForm(OfferDecisionInput, input, (data) =>
+      decideOffer(c.get("deps").context, c.get("session")?.user, decision === "reject" ? "reject" : "accept", data),
+    );
     if (!result.ok) return redirectWithNotice(c, links.offers(), result.problem.detail, "error");
     const text = decision === "reject" ? "Rejected the offer." : decision === "proposal" ? "Accepted the offer as a proposal for the members to vote on." : "Accepted the offer; its changes are in the draft.";
     return redirectWithNotice(c, links.offers(), text);
