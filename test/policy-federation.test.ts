@@ -8,10 +8,13 @@ import { Article, Object as ApObject } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
 import { policies, policyVersions } from "../db/schema.ts";
 import { contentHash } from "../src/policies/hash.ts";
-import { fetchAp, freePort, rsaKeyOf, startInstance, waitFor, type FollowView, type TestInstance } from "./harness.ts";
+import { configureSync, resetSync, type LogRecord } from "@logtape/logtape";
+import { getUserByUsername } from "../src/accounts/users.ts";
+import { createCommunity } from "../src/communities.ts";
+import { fetchAp, freePort, rsaKeyOf, waitFor, type FollowView } from "./harness.ts";
+import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 interface VersionView {
   iri: string;
@@ -57,9 +60,10 @@ const CONTENT = {
   ],
 };
 
-let a: TestInstance;
-let b: TestInstance;
-let c: TestInstance;
+const logged: string[] = [];
+let a: LocalInstance;
+let b: LocalInstance;
+let c: LocalInstance;
 let alice: { token: string };
 let bob: { token: string };
 let carol: { token: string };
@@ -67,19 +71,25 @@ let policyIri: string;
 let policyId: number;
 
 /** What B or C hold of the policy (undefined until the first version arrived). */
-async function mirrorOf(instance: TestInstance): Promise<PolicyDetail | undefined> {
+async function mirrorOf(instance: LocalInstance): Promise<PolicyDetail | undefined> {
   const found = await instance.api<PolicyDetail>("GET", `policies/lookup?ref=${encodeURIComponent(policyIri)}`);
   return found.status === 200 ? found.body : undefined;
 }
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all([startInstance(), startInstance(), startInstance()]);
+  // The instances run in this process: their log records (B's refusals) are read from here.
+  configureSync({
+    reset: true,
+    sinks: { memory: (record: LogRecord) => void logged.push(record.message.map(String).join("")) },
+    loggers: [
+      { category: ["fedalign"], lowestLevel: "info", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  [a, b, c] = await Promise.all([startLocalInstance(), startLocalInstance(), startLocalInstance()]);
   [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), c.createUser("carol")]);
-  const communities = await Promise.all([
-    a.cli(["admin", "community", "create", "nurses", "--name", "Nurses", "--steward", "alice", "--data", a.dataDir]),
-    c.cli(["admin", "community", "create", "clinic", "--name", "Clinic", "--steward", "carol", "--data", c.dataDir]),
-  ]);
-  for (const created of communities) expect(created.code, created.stderr).toBe(0);
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(c.instance.db, { handle: "clinic", name: "Clinic", steward: getUserByUsername(c.instance.db, "carol") });
   const imported = await a.api<{ policy: PolicyDetail }>("POST", "policies/import", {
     token: alice.token,
     body: { community: "nurses", format: "json", source: JSON.stringify(CONTENT), slug: "care" },
@@ -92,6 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.destroy(), b?.destroy(), c?.destroy()]);
+  resetSync();
 });
 
 describe("following a single policy", () => {
@@ -137,7 +148,7 @@ describe("publishing", () => {
         return found && found.versions.length === 2 ? found : undefined;
       }, { what: `${mirror.origin} to hold v1 and v2`, timeoutMs: 30_000 }).catch((error) => {
         const clean = (log: string) => log.split("\n").filter((line) => !line.includes("': 404")).join("\n").slice(-5000);
-        console.log("A LOG\n", clean(a.log()), "\nMIRROR LOG\n", clean(mirror.log()));
+        console.log("LOG\n", clean(logged.join("\n")));
         throw error;
       });
       expect(held.local).toBe(false);
@@ -178,7 +189,7 @@ describe("publishing", () => {
 
 describe("a follower who arrives later", () => {
   it("receives the next version and fetches the history before it", async () => {
-    const d = await startInstance();
+    const d = await startLocalInstance();
     try {
       const dave = await d.createUser("dave");
       expect((await d.api("POST", "follows", { token: dave.token, body: { target: policyIri } })).status).toBe(202);
@@ -227,7 +238,7 @@ describe("tampered versions are refused", () => {
 
   afterAll(() => fake?.close());
 
-  async function announce(target: TestInstance, versionIri: string) {
+  async function announce(target: LocalInstance, versionIri: string) {
     const key = await rsaKeyOf(a, "nurses");
     const community = a.actorUri("nurses");
     const body = JSON.stringify({
@@ -244,8 +255,8 @@ describe("tampered versions are refused", () => {
 
   /** Writes a forged v3 into A's database, so A itself serves it. */
   function plantOnA(number: number, mutate: (doc: Record<string, unknown>) => void) {
-    const db = openDatabase(databasePath(a.dataDir), { mustExist: true });
-    try {
+    const { db } = a.instance;
+    {
       const policy = db.select().from(policies).where(eq(policies.iri, policyIri)).get()!;
       const v2 = db.select().from(policyVersions).where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, 2))).get()!;
       const doc = structuredClone(v2.document);
@@ -258,15 +269,13 @@ describe("tampered versions are refused", () => {
         .values({ policyId: policy.id, iri, number, contentHash: String(doc.contentHash), changelog: "", document: doc, publishedAt: new Date(), receivedAt: new Date() })
         .run();
       return iri;
-    } finally {
-      closeDatabase(db);
     }
   }
 
   /** B logs the refusal with its reason, and still holds only the genuine versions. */
   async function expectRefused(iri: string, reason: RegExp) {
     const line = await waitFor(
-      () => b.log().split("\n").find((l) => l.includes("Refused policy version") && l.includes(iri)),
+      () => logged.find((l) => l.includes("Refused policy version") && l.includes(iri)),
       { what: `B to refuse ${iri}` },
     );
     expect(line).toMatch(reason);
