@@ -34,7 +34,7 @@ export function isMember(db: Db, community: Community | undefined, user: Viewer)
 }
 
 export function requireSignedIn(user: Viewer): User {
-  if (!user) throw new UnauthorizedError("Sign in first (or send a personal API token as a Bearer token).");
+  if (!user) throw new UnauthorizedError();
   return user;
 }
 
