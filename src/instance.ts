@@ -90,10 +90,10 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   const app = new Hono();
   app.use(recordClientAddress(options.trustProxy ?? false), limitBodies(), refuseControlCharacters());
   app.use(federationMiddleware(federation, () => data));
-  const api = createApi({ db, federation, data, origin: options.origin, context });
+  const api = createApi({ db, origin: options.origin, context });
   app.route("/api/v1", api);
   app.route("/", createPolicyDocuments(db, options.origin, () => federation.createContext(new URL(options.origin), data)));
-  app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, api, context }));
+  app.route("/", createWeb({ db, origin: options.origin, instanceName: new URL(options.origin).host, context }));
 
   const queueController = new AbortController();
   // Fedify's queues (inbox, outbox, fan-out, each with its listeners), the

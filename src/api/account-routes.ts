@@ -30,7 +30,7 @@ import { clientAddress } from "../client-address.ts";
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from "../version.ts";
 import { optionalUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import { problem } from "./problem.ts";
+import { problem } from "../problem.ts";
 import { IdParam, jsonBody, jsonResponse, problemResponse, security } from "./schemas.ts";
 import { Instance, Me, NewToken, NewUser, TokenRequest, TokenView, UserView } from "./schemas/social.ts";
 import { actorIri, toInviteView, toTokenView, toUserView } from "./views.ts";

@@ -21,7 +21,7 @@ import { bundleRoutes } from "./bundle-routes.ts";
 import { proposalRoutes } from "./proposal-routes.ts";
 import { statementRoutes } from "./statement-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
-import { problem } from "./problem.ts";
+import { problem } from "../problem.ts";
 
 const logger = getLogger(["fedalign", "api"]);
 

@@ -8,12 +8,8 @@ import type { Db } from "../../db/client.ts";
 import { userForToken } from "../accounts/tokens.ts";
 import type { User } from "../accounts/users.ts";
 import { UnauthorizedError } from "../errors.ts";
-import { WEB_USER_BINDING } from "../web/api-client.ts";
 
 export function optionalUser(c: Context, db: Db): User | undefined {
-  // The web UI calls the API in-process as the signed-in user (src/web/api-client.ts).
-  const webUser = (c.env as Record<string, unknown> | undefined)?.[WEB_USER_BINDING] as User | undefined;
-  if (webUser) return webUser;
   const header = c.req.header("authorization");
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);

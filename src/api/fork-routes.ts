@@ -8,7 +8,7 @@ import { announcedForks, forkPolicyVersion, forkUpstream, mergeUpstreamIntoFork 
 import { MergeConflictsError } from "../policies/forks.ts";
 import { requireUser } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
-import { problem } from "./problem.ts";
+import { problem } from "../problem.ts";
 import { jsonBody, jsonResponse, problemResponse, security, IdParam } from "./schemas.ts";
 import { AnnouncedFork, ForkRequest, ForkView, MergeConflictProblem, MergeOutcome, MergeRequest, UpstreamStatusView } from "./schemas/forks.ts";
 

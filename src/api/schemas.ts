@@ -10,7 +10,6 @@ import { identifierSchema } from "../actors/local-actors.ts";
 export const security = [{ bearer: [] }];
 
 /** A JSON object whose shape the route documents in prose (diffs, reports, summaries). */
-export const Loose = z.record(z.string(), z.unknown());
 
 export const Problem = z
   .object({

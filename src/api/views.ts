@@ -6,17 +6,12 @@ import type { Community, Member } from "../communities.ts";
 import type { FollowWithActor } from "../follows.ts";
 import { countFollowers } from "../follows.ts";
 import type { Db } from "../../db/client.ts";
+import { actorIri, fediverseHandle } from "../actors/iris.ts";
 
 const iso = (date: Date) => date.toISOString();
 const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
-export function actorIri(origin: string, identifier: string): string {
-  return new URL(`/actors/${identifier}`, origin).href;
-}
-
-export function fediverseHandle(origin: string, identifier: string): string {
-  return `@${identifier}@${new URL(origin).host}`;
-}
+export { actorIri, fediverseHandle };
 
 export function toUserView(origin: string, user: User) {
   return {

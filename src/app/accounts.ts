@@ -24,7 +24,7 @@ import type { NewInvite, PasswordChange, RegistrationMode, SetupInput, SignupInp
 import { signIn } from "../accounts/sign-in.ts";
 import { createToken, listTokens, revokeToken, type ApiToken } from "../accounts/tokens.ts";
 import { countUsers, createUser, type User } from "../accounts/users.ts";
-import type { NewUser } from "../api/schemas/social.ts";
+import type { NewUser } from "./social-inputs.ts";
 import { listCommunities, listUserCommunities } from "../communities.ts";
 import { UnauthorizedError } from "../errors.ts";
 import type { AppContext } from "./context.ts";

@@ -37,7 +37,7 @@ import type { AppContext } from "./context.ts";
 import type { AnnotationRef } from "./effects.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertSteward, type Viewer } from "./permissions.ts";
-import type { AnnotationEdit, NewAnnotation } from "../api/schemas/social.ts";
+import type { AnnotationEdit, NewAnnotation } from "./social-inputs.ts";
 
 const PROPOSAL_TARGET = /\/proposals\/\d+$/;
 const DISCUSSION_MOTIVATIONS = ["comment", "question", "object", "endorse"];

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import type { MemberRole } from "../../db/schema.ts";
 import { getUserByUsername } from "../accounts/users.ts";
-import type { CommunityChanges, NewCommunity } from "../api/schemas/social.ts";
+import type { CommunityChanges, NewCommunity } from "./social-inputs.ts";
 import {
   createCommunity,
   getCommunity,

@@ -6,8 +6,10 @@
  *   /actors/nurses/policies/care/versions/3 version 3
  *   /actors/nurses/policies                 the community's policies
  */
+import { actorIri } from "../actors/iris.ts";
+
 export function communityIri(origin: string, handle: string): string {
-  return new URL(`/actors/${handle}`, origin).href;
+  return actorIri(origin, handle);
 }
 
 export function communityPoliciesIri(origin: string, handle: string): string {
@@ -28,4 +30,8 @@ export function versionIri(policy: string, number: number): string {
 
 export function proposalIri(policy: string, proposalId: number): string {
   return `${policy}/proposals/${proposalId}`;
+}
+
+export function clauseIri(versionIri: string, clauseId: string): string {
+  return `${versionIri}/clauses/${encodeURIComponent(clauseId)}`;
 }

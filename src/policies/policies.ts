@@ -11,7 +11,7 @@ import type { Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { z } from "../zod.ts";
 import { policyContentSchema, type PolicyContent } from "./content.ts";
-import { policyIri } from "./iris.ts";
+import { communityIri, policyIri } from "./iris.ts";
 
 export type Policy = typeof policies.$inferSelect;
 export type PolicyVersion = typeof policyVersions.$inferSelect;
@@ -57,7 +57,7 @@ export function createPolicy(
     .insert(policies)
     .values({
       iri: policyIri(input.origin, input.community.handle, slug.data),
-      ownerIri: new URL(`/actors/${input.community.handle}`, input.origin).href,
+      ownerIri: communityIri(input.origin, input.community.handle),
       communityId: input.community.id,
       slug: slug.data,
       title: input.content.title,

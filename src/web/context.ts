@@ -12,8 +12,6 @@ export interface WebDeps {
   origin: string;
   /** The host name shown on every page. */
   instanceName: string;
-  /** The JSON API app; forms act through it so web and API share validation and rules. */
-  api: { request(input: string, init: RequestInit, env: object): Response | Promise<Response> };
   /** What use cases (src/app/) run with; pages call use cases directly. */
   context: AppContext;
 }

@@ -20,7 +20,7 @@ import type { AnnotationView } from "../policies/annotations.ts";
 import type { Policy } from "../policies/policies.ts";
 import { renderMarkdown } from "../policies/render.ts";
 import { textToHtml } from "../text.ts";
-import { findFederatedActor } from "../../federation/persist-actor.ts";
+import { findFederatedActor } from "../actors/remote-actors.ts";
 import { DateTime, FormError, PostForm, RemoteHtml, Select, TextArea, Field } from "./components.tsx";
 import type { PageCommunity } from "./context.ts";
 import { links } from "./links.ts";

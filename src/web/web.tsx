@@ -12,7 +12,6 @@ import { secureHeaders } from "hono/secure-headers";
 import { getLogger } from "@logtape/logtape";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { SESSION_COOKIE, sessionUser } from "../accounts/sessions.ts";
-import { WebApiError } from "./api-client.ts";
 import { FedalignError } from "../errors.ts";
 import type { WebDeps, WebEnv } from "./context.ts";
 import { NOTICE_COOKIE, readNotice } from "./forms.ts";
@@ -132,17 +131,8 @@ export function createWeb(deps: WebDeps) {
   });
 
   web.onError((error, c: Context<WebEnv>) => {
-    // A use case refused (no such proposal...): its message, with its status.
+    // A use case refused (no such policy, not a member, the peer did not answer): its status and message.
     if (error instanceof FedalignError) {
-      c.status(error.status as 400);
-      return c.render(<ErrorPage title={error.status === 404 ? "Not found" : "Not possible"} detail={error.message} />, { title: error.status === 404 ? "Not found" : "Not possible" });
-    }
-    if (error instanceof WebApiError) {
-      c.status(error.problem.status as 400);
-      return c.render(<ErrorPage title={error.problem.title} detail={error.problem.detail} />, { title: error.problem.title });
-    }
-    // A use case's refusal read by a page (no such policy, not a member...): its status and message.
-    if (error instanceof FedalignError && error.status < 500) {
       c.status(error.status as 400);
       return c.render(<ErrorPage title={errorTitle(error.status)} detail={error.message} />, { title: errorTitle(error.status) });
     }

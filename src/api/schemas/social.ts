@@ -8,10 +8,11 @@
 import { z } from "@hono/zod-openapi";
 import { FOLLOW_STATES, MEMBER_ROLES } from "../../../db/schema.ts";
 import { identifierSchema } from "../../actors/local-actors.ts";
-import { passwordSchema } from "../../accounts/users.ts";
-import { communityNameSchema, communitySummarySchema } from "../../communities.ts";
 import { MOTIVATIONS } from "../../policies/annotation.ts";
 import { HandleParam } from "../schemas.ts";
+
+// Request bodies the web forms validate with too live beside the use cases.
+export { AnnotationEdit, CommunityChanges, FollowRequest, MembershipBody, NewAnnotation, NewCommunity, NewUser } from "../../app/social-inputs.ts";
 
 export const Instance = z
   .object({
@@ -38,16 +39,6 @@ export const UserView = z
 export const Me = UserView.extend({
   communities: z.array(z.object({ handle: z.string(), role: z.enum(MEMBER_ROLES) })),
 }).openapi("Me");
-
-export const NewUser = z
-  .object({
-    username: identifierSchema,
-    password: passwordSchema,
-    displayName: z.string().max(100).optional(),
-    admin: z.boolean().optional(),
-  })
-  .strict()
-  .openapi("NewUser");
 
 export const TokenRequest = z
   .object({
@@ -89,27 +80,7 @@ export const MemberView = z
 
 export const CommunityDetail = CommunityView.extend({ members: z.array(MemberView) }).openapi("CommunityDetail");
 
-export const NewCommunity = z
-  .object({
-    handle: identifierSchema,
-    name: communityNameSchema,
-    summary: communitySummarySchema.optional(),
-    manuallyApprovesFollowers: z.boolean().optional(),
-  })
-  .strict()
-  .openapi("NewCommunity");
 
-export const CommunityChanges = z
-  .object({
-    name: communityNameSchema.optional(),
-    summary: communitySummarySchema.optional(),
-    manuallyApprovesFollowers: z.boolean().optional(),
-    minGroupSize: z.number().int().min(1).max(1000).optional().openapi({ description: "Smallest group shown in preference breakdowns" }),
-  })
-  .strict()
-  .openapi("CommunityChanges");
-
-export const MembershipBody = z.object({ role: z.enum(MEMBER_ROLES) }).strict().openapi("Membership");
 
 export const FollowView = z
   .object({
@@ -126,17 +97,6 @@ export const FollowView = z
   })
   .openapi("Follow");
 
-export const FollowRequest = z
-  .object({
-    target: z
-      .string()
-      .min(3)
-      .openapi({ description: "`@handle@host` or an actor URL", example: "@nurses@care.example" }),
-    as: identifierSchema.optional().openapi({ description: "Follow as this community (stewards only) instead of yourself" }),
-  })
-  .strict()
-  .openapi("FollowRequest");
-
 export const AsQuery = z.object({
   as: identifierSchema.optional().openapi({ description: "Act as this community (stewards only) instead of yourself" }),
 });
@@ -147,22 +107,6 @@ export const MemberParam = HandleParam.extend({
   username: identifierSchema.openapi({ param: { name: "username", in: "path" } }),
 });
 
-export const NewAnnotation = z
-  .object({
-    target: z.string().url().openapi({ description: "The clause IRI (…/versions/N/clauses/ID), or a proposal IRI to join its discussion" }),
-    motivation: z.enum(MOTIVATIONS),
-    text: z.string(),
-    quote: z.string().optional(),
-    suggestedText: z.string().optional(),
-    as: z.string().optional().openapi({ description: "Annotate as a community you steward" }),
-  })
-  .strict()
-  .openapi("NewAnnotation");
-
-export const AnnotationEdit = z
-  .object({ iri: z.string().url(), text: z.string().optional(), suggestedText: z.string().optional() })
-  .strict()
-  .openapi("AnnotationEdit");
 
 export const AnnotationIri = z.object({ iri: z.string().url() }).strict().openapi("AnnotationIri");
 

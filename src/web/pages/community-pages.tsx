@@ -8,7 +8,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { findActorByIdentifier, type LocalActor } from "../../actors/local-actors.ts";
-import { actorIri, fediverseHandle } from "../../api/views.ts";
+import { actorIri, fediverseHandle } from "../../actors/iris.ts";
 import {
   findCommunity,
   findCommunityByActorId,
@@ -17,10 +17,10 @@ import {
   type Community,
 } from "../../communities.ts";
 import { countFollowers, listFollowers, listFollowing } from "../../follows.ts";
-import { findFederatedActor } from "../../../federation/persist-actor.ts";
+import { findFederatedActor } from "../../actors/remote-actors.ts";
 import { listForks } from "../../policies/forks.ts";
 import { findPolicyByIri, headVersion, listCommunityPolicies } from "../../policies/policies.ts";
-import { CommunityChanges, MembershipBody, NewCommunity } from "../../api/schemas/social.ts";
+import { CommunityChanges, MembershipBody, NewCommunity } from "../../app/social-inputs.ts";
 import { createNewCommunity, removeMemberFrom, setMemberRole, updateCommunityProfile } from "../../app/communities.ts";
 import { answerFollowRequest } from "../../app/follows.ts";
 import { isSteward } from "../../app/permissions.ts";

@@ -7,13 +7,13 @@
  */
 import { Hono, type Context } from "hono";
 import { useRequestContext } from "hono/jsx-renderer";
-import { actorIri, fediverseHandle } from "../../api/views.ts";
+import { actorIri, fediverseHandle } from "../../actors/iris.ts";
 import { stewardedCommunities } from "../../app/permissions.ts";
 import { feedPage, listFollowing, type FollowWithActor } from "../../follows.ts";
 import { findPolicyByIri } from "../../policies/policies.ts";
 import { followTarget, unfollow } from "../../app/follows.ts";
 import { IdParam } from "../../api/schemas.ts";
-import { FollowRequest } from "../../api/schemas/social.ts";
+import { FollowRequest } from "../../app/social-inputs.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, Select } from "../components.tsx";
 import { ActorName, FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";

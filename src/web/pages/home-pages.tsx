@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { User } from "../../accounts/users.ts";
 import { countUsers } from "../../accounts/users.ts";
-import { actorIri, fediverseHandle } from "../../api/views.ts";
+import { actorIri, fediverseHandle } from "../../actors/iris.ts";
 import { countMembers, listCommunities, listUserCommunities } from "../../communities.ts";
 import { followedVersions, localVersions, type FeedScope } from "../../follows.ts";
 import { listCommunityPolicies } from "../../policies/policies.ts";

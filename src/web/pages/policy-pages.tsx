@@ -27,10 +27,10 @@ import {
   type PolicyVersion,
 } from "../../policies/policies.ts";
 import type { PolicyContent } from "../../policies/content.ts";
-import { clauseIri } from "../../../federation/annotations.ts";
+import { clauseIri } from "../../policies/iris.ts";
 import { annotate, hideAnnotation, removeAnnotation } from "../../app/annotations.ts";
 import { isMember, isSteward, stewardedCommunities } from "../../app/permissions.ts";
-import { NewAnnotation } from "../../api/schemas/social.ts";
+import { NewAnnotation } from "../../app/social-inputs.ts";
 import { z } from "../../zod.ts";
 import { ActionButton, DateTime, SectionTitle, SignInLink } from "../components.tsx";
 import type { WebEnv } from "../context.ts";

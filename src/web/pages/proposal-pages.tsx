@@ -19,7 +19,7 @@ import { THRESHOLDS } from "../../participation/decision.ts";
 import { castVote, createProposal, decisionRules, DecisionRulesInput, NewProposalInput, VoteInput, policyProposals, proposalDetails, setDecisionRules, type ProposalDetails } from "../../app/proposals.ts";
 import { isMember, isSteward } from "../../app/permissions.ts";
 import { annotate, annotationsOf } from "../../app/annotations.ts";
-import { NewAnnotation } from "../../api/schemas/social.ts";
+import { NewAnnotation } from "../../app/social-inputs.ts";
 
 type ProposalView = ProposalDetails;
 
