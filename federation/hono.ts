@@ -8,7 +8,7 @@
 import type { Federation } from "@fedify/fedify";
 import type { Context, MiddlewareHandler } from "hono";
 import type { InstanceData } from "./context.ts";
-import { problem } from "../src/api/problem.ts";
+import { problem } from "../src/problem.ts";
 import { readLimited } from "./bounded-body.ts";
 import { CLOSE_AFTER_REFUSAL } from "../src/http-edges.ts";
 

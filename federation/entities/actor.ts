@@ -11,7 +11,6 @@
  */
 import { isActor, type Actor, type Recipient } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { FedCtx } from "../context.ts";
 import { federatedActors } from "../../db/schema.ts";
@@ -21,7 +20,9 @@ import { lookupActor } from "../lookup.ts";
 
 const logger = getLogger(["fedalign", "federation", "actors"]);
 
-export type FederatedActor = typeof federatedActors.$inferSelect;
+import { findFederatedActor, type FederatedActor } from "../../src/actors/remote-actors.ts";
+
+export { findFederatedActor, type FederatedActor };
 
 function actorType(actor: Actor): string {
   return actor.constructor.name;
@@ -79,10 +80,6 @@ export function persistActor(data: { db: Db; allowPrivateAddress: boolean }, act
     .onConflictDoUpdate({ target: federatedActors.iri, set: values })
     .returning()
     .get();
-}
-
-export function findFederatedActor(db: Db, iri: string): FederatedActor | undefined {
-  return db.select().from(federatedActors).where(eq(federatedActors.iri, iri)).get();
 }
 
 /** How long a cached actor document is used before it is fetched again. */

@@ -14,6 +14,7 @@ import { parseAnnotationNote, type AnnotationLookup, type ParsedAnnotation } fro
 import { clauseTextIn, deleteAnnotation, findAnnotation, isBlocked, storeAnnotation, type Annotation } from "../../src/policies/annotations.ts";
 import { findPolicyByIri, findVersionByIri, getPolicyById, headVersion, type Policy } from "../../src/policies/policies.ts";
 import { findProposal } from "../../src/participation/proposals.ts";
+import { clauseIri } from "../../src/policies/iris.ts";
 import type { FedCtx } from "../context.ts";
 import { loadDocument } from "../fetch.ts";
 import { fetchVerifiedVersion } from "./version.ts";
@@ -23,9 +24,7 @@ const logger = getLogger(["fedalign", "federation", "annotations"]);
 const CLAUSE_IRI = /^(.+\/versions\/\d+)\/clauses\/([^/?#]+)$/;
 const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
 
-export function clauseIri(versionIri: string, clauseId: string): string {
-  return `${versionIri}/clauses/${encodeURIComponent(clauseId)}`;
-}
+export { clauseIri };
 
 /** Resolves reply targets to versions and clauses this instance holds. */
 export function annotationLookup(ctx: FedCtx): AnnotationLookup {
