@@ -10,8 +10,8 @@ import { FedalignError, InvalidInputError, RemoteError } from "../src/errors.ts"
 import { annotationLookup, resolveClause } from "./annotations.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
 import { lookupFollowTarget } from "./lookup.ts";
-import { persistActor } from "./persist-actor.ts";
-import { fetchVerifiedVersion, RefusedVersion } from "./persist-policy.ts";
+import { persistActor } from "./entities/actor.ts";
+import { fetchVerifiedVersion, RefusedVersion } from "./entities/version.ts";
 import { resolvePollOwner } from "./proposals.ts";
 import { isActor } from "@fedify/vocab";
 import { ownerIdentifier } from "./policy-activities.ts";

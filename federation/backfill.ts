@@ -11,7 +11,7 @@ import { findPolicyByIri, isLocal } from "../src/policies/policies.ts";
 import { z } from "../src/zod.ts";
 import type { FedCtx } from "./context.ts";
 import { loadDocument } from "./fetch.ts";
-import { receivePolicyVersion } from "./persist-policy.ts";
+import { receivePolicyVersion } from "./entities/version.ts";
 
 const logger = getLogger(["fedalign", "federation", "backfill"]);
 

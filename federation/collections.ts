@@ -16,7 +16,7 @@ import { countPublished, listPublished } from "../src/policies/policies.ts";
 import { countFollowers, countFollowing } from "../src/follows.ts";
 import { findActorByIdentifier } from "../src/actors/local-actors.ts";
 import type { FedCtx, InstanceData } from "./context.ts";
-import { toRecipient } from "./persist-actor.ts";
+import { toRecipient } from "./entities/actor.ts";
 import { versionCreate } from "./policy-activities.ts";
 
 const PAGE_SIZE = 50;

@@ -4,7 +4,7 @@
  * after DNS, before Fedify's handler POSTs it: a delivery to a private,
  * loopback, link-local or otherwise special address is dropped (logged once
  * at info), never retried, unless the operator allows private addresses.
- * (Inbox URLs are checked when an actor is stored too: federation/persist-actor.ts.)
+ * (Inbox URLs are checked when an actor is stored too: federation/entities/actor.ts.)
  */
 import type { FederationQueueOptions, MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";

@@ -18,7 +18,7 @@ import { sendVersionPublished, sendVersionRetracted } from "./policy-activities.
 import { mirrorFollowedDataset, backfillFromFollowed, reshareReceivedAnnotation, refuseVote } from "./inbox/effects.ts";
 import type { EffectSenders } from "./outbox-dispatcher.ts";
 import { sendFollow, sendFollowAnswer, sendUndoFollow } from "./outgoing.ts";
-import { recipientByIri as recipientOf } from "./persist-actor.ts";
+import { recipientByIri as recipientOf } from "./entities/actor.ts";
 
 const logger = getLogger(["fedalign", "federation", "outbox"]);
 

@@ -12,7 +12,7 @@ import { REMOTE_LIMITS, overLimit } from "../src/limits.ts";
 import { isPrivateHost } from "./addresses.ts";
 import type { FedCtx } from "./context.ts";
 import { fetchDocument, loadDocument, USER_AGENT } from "./fetch.ts";
-import { isPolicyType } from "./persist-policy.ts";
+import { isPolicyType } from "./entities/version.ts";
 
 const logger = getLogger(["fedalign", "federation", "lookup"]);
 

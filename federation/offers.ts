@@ -17,7 +17,7 @@ import type { FedCtx } from "./context.ts";
 import { loadDocument } from "./fetch.ts";
 import { lookupActor } from "./lookup.ts";
 import { newActivityIri } from "./outgoing.ts";
-import { persistActor, toRecipient } from "./persist-actor.ts";
+import { persistActor, toRecipient } from "./entities/actor.ts";
 
 const logger = getLogger(["fedalign", "federation", "offers"]);
 

@@ -1,24 +1,11 @@
 /**
- * Activities this instance sends about follow relations. Each is a side
- * effect of a domain operation that has already committed: callers run them
- * through `afterCommit`, so a delivery problem is logged and retried by the
- * queue but never fails the user's request.
+ * Activities this instance sends about follow relations. Each is carried
+ * out by the outbox dispatcher (./effect-senders.ts) after the change that
+ * caused it has committed.
  */
-import { getLogger } from "@logtape/logtape";
 import { Accept, Reject, Undo, type Recipient } from "@fedify/vocab";
 import type { FedCtx } from "./context.ts";
 import { toFollow, type FollowActivityRef } from "./entities/follow.ts";
-
-const logger = getLogger(["fedalign", "federation", "outgoing"]);
-
-/** Runs a federation side effect; failures are logged, never thrown. */
-export async function afterCommit(description: string, effect: () => Promise<void>): Promise<void> {
-  try {
-    await effect();
-  } catch (error) {
-    logger.error("Could not {description}: {error}", { description, error });
-  }
-}
 
 export function newActivityIri(ctx: FedCtx, identifier: string, kind: string): URL {
   return new URL(`#${kind}/${crypto.randomUUID()}`, ctx.getActorUri(identifier));

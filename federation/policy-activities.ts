@@ -19,7 +19,7 @@ import type { Policy, PolicyVersion } from "../src/policies/policies.ts";
 import { policyContentSchema } from "../src/policies/content.ts";
 import { PUBLIC_AUDIENCE, versionTimelineHtml } from "../src/policies/version-document.ts";
 import type { FedCtx } from "./context.ts";
-import { toRecipient } from "./persist-actor.ts";
+import { toRecipient } from "./entities/actor.ts";
 
 /** Actors whose follow of `iri` (an actor or a policy) was accepted. */
 export function acceptedFollowersOf(ctx: FedCtx, iri: string): Recipient[] {

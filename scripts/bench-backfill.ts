@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { backfillFollowed } from "../federation/backfill.ts";
 import { openInstance } from "../src/instance.ts";
 import { recordOutgoingFollow, setFollowState } from "../src/follows.ts";
-import { persistPolicyPlaceholder } from "../federation/persist-policy.ts";
+import { persistPolicyPlaceholder } from "../federation/entities/version.ts";
 import { listVersions } from "../src/policies/policies.ts";
 import { startInstance } from "../test/harness.ts";
 

@@ -39,8 +39,8 @@ import { onPartnerVote } from "../federation/inbox/participation.ts";
 import { effectSenders } from "../federation/effect-senders.ts";
 import { OutboxDispatcher } from "../federation/outbox-dispatcher.ts";
 import { SqliteKvStore } from "../federation/kv-store.ts";
-import { persistActor } from "../federation/persist-actor.ts";
-import { persistPolicyPlaceholder } from "../federation/persist-policy.ts";
+import { persistActor } from "../federation/entities/actor.ts";
+import { persistPolicyPlaceholder } from "../federation/entities/version.ts";
 import { proposalIri, voteTarget } from "../federation/proposals.ts";
 import { parse } from "./content-builders.ts";
 

@@ -57,7 +57,7 @@ export function annotationLookup(ctx: FedCtx): AnnotationLookup {
 /**
  * A clause to annotate, by IRI. A clause of a version we do not hold (no
  * follow needed) is resolved on demand: the version is fetched from its
- * origin and verified like a pushed one (federation/persist-policy.ts), then
+ * origin and verified like a pushed one (federation/entities/version.ts), then
  * kept. Undefined when the IRI is not a clause IRI at all.
  */
 export async function resolveClause(ctx: FedCtx, iri: string): Promise<ReturnType<AnnotationLookup["clauseFromIri"]>> {
