@@ -188,22 +188,30 @@ export async function startInstance(
         closeDatabase(db);
       }
     },
-    async api(method, path, apiOptions = {}) {
-      const headers: Record<string, string> = { Accept: "application/json" };
-      if (apiOptions.token) headers.Authorization = `Bearer ${apiOptions.token}`;
-      if (apiOptions.body !== undefined) headers["Content-Type"] = "application/json";
-      const response = await fetch(`${origin}/api/v1/${path.replace(/^\//, "")}`, {
-        method,
-        headers,
-        body: apiOptions.body === undefined ? undefined : JSON.stringify(apiOptions.body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
-    },
+    api: (method, path, apiOptions) => apiCall(origin, method, path, apiOptions),
     actorUri: (identifier) => `${origin}/actors/${identifier}`,
   };
   await instance.start();
   return instance;
+}
+
+/** One JSON API call over HTTP, with a bearer token when given; the body is parsed JSON (or undefined). */
+export async function apiCall<T = unknown>(
+  origin: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${origin}/api/v1/${path.replace(/^\//, "")}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 /** Fetches an ActivityPub document as another server would. */

@@ -17,7 +17,7 @@ import { issueSetupCode } from "../src/accounts/registration.ts";
 import { listen } from "../src/cli/serve.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
 import { resolveServeConfig } from "../src/config.ts";
-import { freePort, runCli, type CliResult } from "./harness.ts";
+import { apiCall, freePort, runCli, type CliResult } from "./harness.ts";
 
 export interface LocalInstance {
   port: number;
@@ -103,18 +103,7 @@ export async function startLocalInstance(
       const user = await createUserRow(db, { username, password: "correct horse battery staple", isAdmin: userOptions.admin ?? false });
       return { username, token: createToken(db, user.id, "test").token, actor: `${origin}/actors/${username}` };
     },
-    async api(method, path, apiOptions = {}) {
-      const headers: Record<string, string> = { Accept: "application/json" };
-      if (apiOptions.token) headers.Authorization = `Bearer ${apiOptions.token}`;
-      if (apiOptions.body !== undefined) headers["Content-Type"] = "application/json";
-      const response = await fetch(`${origin}/api/v1/${path.replace(/^\//, "")}`, {
-        method,
-        headers,
-        body: apiOptions.body === undefined ? undefined : JSON.stringify(apiOptions.body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
-    },
+    api: (method, path, apiOptions) => apiCall(origin, method, path, apiOptions),
     actorUri: (identifier) => `${origin}/actors/${identifier}`,
     flushOutbox: () => local.instance.outbox.dispatchDue(),
     setupCode: () => issueSetupCode(local.instance.db),

@@ -15,6 +15,7 @@ import type { Consent } from "../preferences/record.ts";
 import { answerSchema, answerTask, createTasks, findAnswer, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, unknownClauseIds, type Answer, type ResultsAudience, type Task } from "../preferences/tasks.ts";
 import { z } from "../zod.ts";
 import type { AppContext } from "./context.ts";
+import type { AnswerFields } from "./preferences.ts";
 import { recordEffect } from "./outbox.ts";
 import { datasetChanged, stewardOf } from "./preferences.ts";
 import { assertMember, isMember, type Viewer } from "./permissions.ts";
@@ -45,14 +46,8 @@ export interface TaskView {
   closed: boolean;
 }
 
-export interface AnswerView {
+export interface AnswerView extends AnswerFields {
   record: number;
-  choice: number | null;
-  ratings: { scale: { min: number; max: number }; values: number[] } | null;
-  rationale: string;
-  groups: string[];
-  consent: Consent;
-  updatedAt: string;
 }
 
 export interface TaskResults {

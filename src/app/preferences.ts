@@ -53,17 +53,21 @@ export interface ImportResult extends ImportReport {
   source?: string;
 }
 
-export interface MyRecord {
-  id: number;
-  task: number | null;
-  taskTitle: string | null;
-  community: string;
+/** A member's answer as shown back to them: what they chose, why, and what they allowed. */
+export interface AnswerFields {
   choice: number | null;
   ratings: { scale: { min: number; max: number }; values: number[] } | null;
   rationale: string;
   groups: string[];
   consent: Consent;
   updatedAt: string;
+}
+
+export interface MyRecord extends AnswerFields {
+  id: number;
+  task: number | null;
+  taskTitle: string | null;
+  community: string;
 }
 
 // ---------------------------------------------------------------------------
