@@ -6,7 +6,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "./zod.ts";
 import { countRows, type Db } from "../db/client.ts";
 import { actors, communities, memberships, users, type MemberRole } from "../db/schema.ts";
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { identifierSchema, insertLocalActor, isReservedIdentifier, prepareActorKeys } from "./actors/local-actors.ts";
 import type { User } from "./accounts/users.ts";
 
@@ -113,12 +113,6 @@ export function memberRole(db: Db, community: Community, user: User): MemberRole
     .from(memberships)
     .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)))
     .get()?.role;
-}
-
-/** Stewards and instance admins may administer a community. */
-export function assertSteward(db: Db, community: Community, user: User): void {
-  if (user.isAdmin || memberRole(db, community, user) === "steward") return;
-  throw new ForbiddenError(`Only stewards of "${community.handle}" can do this; ask one of them.`);
 }
 
 /** The communities a user belongs to, with their role in each. */
