@@ -6,7 +6,9 @@
  * across pages); a clause of another instance can be annotated by its IRI
  * without following anything. Signatures verified, over loopback.
  */
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { follows } from "../db/schema.ts";
 import { collectionItems, fetchAp, waitFor, type FollowView } from "./harness.ts";
 import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
@@ -102,6 +104,18 @@ describe("following on first contact", () => {
     expect(mirror.versions.map((v) => [v.number, v.contentHash])).toEqual(origin.versions.map((v) => [v.number, v.contentHash]));
     // Only what was followed.
     expect(await held(b, policyIris.triage!)).toBeUndefined();
+  });
+
+  it("tells the policy's community when its follower stops following, so later versions are not sent", async () => {
+    const following = await b.api<FollowView[]>("GET", "follows", { token: bob.token });
+    const follow = following.body.find((f) => f.actor.iri === policyIris.ward);
+    expect(follow, JSON.stringify(following.body)).toBeDefined();
+    const followersOfWard = () =>
+      a.instance.db.select().from(follows).where(eq(follows.followeeIri, policyIris.ward!)).all().map((row) => row.followerIri);
+    expect(followersOfWard()).toEqual([b.actorUri("bob")]);
+    expect((await b.api("DELETE", `follows/${follow!.id}`, { token: bob.token })).status).toBe(200);
+    await b.flushOutbox();
+    await waitFor(() => followersOfWard().length === 0, { what: "A to drop B's follow of the policy" });
   });
 
   it("mirrors every policy a followed community has published", async () => {

@@ -18,6 +18,7 @@ import {
   setFollowState,
   type FollowWithActor,
 } from "../follows.ts";
+import { findPolicyByIri } from "../policies/policies.ts";
 import { actingAs } from "./acting.ts";
 import type { AppContext } from "./context.ts";
 import { recordEffect } from "./outbox.ts";
@@ -50,7 +51,7 @@ export async function followTarget(ctx: AppContext, viewer: Viewer, input: { tar
   });
 }
 
-/** Stops following (an Undo goes to the followee when its profile is known). Returns the removed follow. */
+/** Stops following (an Undo goes to the followee, or a followed policy's community, when known). Returns the removed follow. */
 export function unfollow(ctx: AppContext, viewer: Viewer, id: number, as?: string): FollowWithActor {
   const me = actingAs(ctx, viewer, as);
   const follow = findFollowById(ctx.db, id);
@@ -58,9 +59,8 @@ export function unfollow(ctx: AppContext, viewer: Viewer, id: number, as?: strin
   return ctx.db.transaction(() => {
     const removed = followWithActor(ctx.db, follow.id, "followee")!;
     deleteFollow(ctx.db, follow.id);
-    if (isKnownActor(ctx.db, follow.followeeIri)) {
-      recordEffect(ctx.db, { kind: "follow.undone", identifier: me.identifier, ...refOf(follow), recipientIri: follow.followeeIri }, ctx.clock.now());
-    }
+    const recipientIri = undoRecipient(ctx, follow.followeeIri);
+    if (recipientIri) recordEffect(ctx.db, { kind: "follow.undone", identifier: me.identifier, ...refOf(follow), recipientIri }, ctx.clock.now());
     return removed;
   });
 }
@@ -80,6 +80,17 @@ export function answerFollowRequest(ctx: AppContext, viewer: Viewer, id: number,
     );
     return followWithActor(ctx.db, updated.id, "follower")!;
   });
+}
+
+/**
+ * Who must hear of an Undo: the followed actor, or for a followed policy the
+ * community that owns it (which answered the Follow). Nobody when we never
+ * learnt who that is.
+ */
+function undoRecipient(ctx: AppContext, followeeIri: string): string | undefined {
+  if (isKnownActor(ctx.db, followeeIri)) return followeeIri;
+  const owner = findPolicyByIri(ctx.db, followeeIri)?.ownerIri;
+  return owner && isKnownActor(ctx.db, owner) ? owner : undefined;
 }
 
 function refOf(follow: { followerIri: string; followeeIri: string; activityIri: string }) {
