@@ -11,3 +11,9 @@ export function actorIri(origin: string, identifier: string): string {
 export function fediverseHandle(origin: string, identifier: string): string {
   return `@${identifier}@${new URL(origin).host}`;
 }
+
+/** The identifier of a local actor from its IRI, or undefined when the IRI is not one of this instance's actors. */
+export function localActorIdentifier(origin: string, iri: string): string | undefined {
+  const prefix = new URL("/actors/", origin).href;
+  return iri.startsWith(prefix) ? iri.slice(prefix.length) : undefined;
+}

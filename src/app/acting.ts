@@ -29,8 +29,3 @@ export function canActAs(ctx: AppContext, viewer: Viewer, identifier: string): b
   return identifier === viewer.username || isSteward(ctx.db, findCommunity(ctx.db, identifier), viewer);
 }
 
-/** A local actor's identifier from its IRI, or undefined for a remote one. */
-export function localIdentifier(ctx: AppContext, iri: string): string | undefined {
-  const prefix = new URL("/actors/", ctx.origin).href;
-  return iri.startsWith(prefix) ? iri.slice(prefix.length) : undefined;
-}

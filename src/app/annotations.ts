@@ -32,7 +32,8 @@ import {
 import { findPolicyByIri, type Policy } from "../policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../policies/version-document.ts";
 import { textToHtml } from "../text.ts";
-import { actingAs, canActAs, localIdentifier, type LocalActorRef } from "./acting.ts";
+import { localActorIdentifier } from "../actors/iris.ts";
+import { actingAs, canActAs, type LocalActorRef } from "./acting.ts";
 import type { AppContext } from "./context.ts";
 import type { AnnotationRef } from "./effects.ts";
 import { recordEffect } from "./outbox.ts";
@@ -209,7 +210,7 @@ function heldPolicy(ctx: AppContext, iri: string): Policy {
 
 /** The local author the viewer acts as (themself, or a community they steward); refused otherwise. */
 function authorIdentifier(ctx: AppContext, viewer: Viewer, annotation: Annotation, refusal: string): string {
-  const identifier = annotation.local ? localIdentifier(ctx, annotation.authorIri) : undefined;
+  const identifier = annotation.local ? localActorIdentifier(ctx.origin, annotation.authorIri) : undefined;
   if (!identifier || !canActAs(ctx, viewer, identifier)) {
     if (!viewer) actingAs(ctx, viewer, undefined);
     throw new ForbiddenError(refusal);

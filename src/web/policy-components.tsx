@@ -20,6 +20,7 @@ import type { AnnotationView } from "../policies/annotations.ts";
 import type { Policy } from "../policies/policies.ts";
 import { renderMarkdown } from "../policies/render.ts";
 import { textToHtml } from "../text.ts";
+import { localActorIdentifier } from "../actors/iris.ts";
 import { findFederatedActor } from "../actors/remote-actors.ts";
 import { DateTime, FormError, PostForm, RemoteHtml, Select, TextArea, Field } from "./components.tsx";
 import type { PageCommunity } from "./context.ts";
@@ -71,9 +72,8 @@ export function authorOf(db: Db, origin: string, iri: string): AuthorInfo {
   } catch {
     return { name: iri, host: "", href: "#" };
   }
-  const localPrefix = new URL("/actors/", origin).href;
-  if (iri.startsWith(localPrefix)) {
-    const identifier = iri.slice(localPrefix.length);
+  const identifier = localActorIdentifier(origin, iri);
+  if (identifier !== undefined) {
     const actor = findActorByIdentifier(db, identifier);
     return { name: actor?.name || identifier, host: url.host, href: links.community(identifier) };
   }
