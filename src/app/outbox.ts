@@ -6,7 +6,7 @@
  * after the commit; a user's request never waits on, or fails because of,
  * another server.
  */
-import { and, asc, count, isNull, lte } from "drizzle-orm";
+import { and, asc, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { outbox } from "../../db/schema.ts";
 import type { Effect } from "./effects.ts";
@@ -48,14 +48,4 @@ export function pendingEffects(db: Db): { id: number; kind: string; attempts: nu
     .where(and(isNull(outbox.dispatchedAt), isNull(outbox.abandonedAt)))
     .orderBy(asc(outbox.id))
     .all();
-}
-
-export function countDueEffects(db: Db, now: Date): number {
-  return (
-    db
-      .select({ n: count() })
-      .from(outbox)
-      .where(and(isNull(outbox.dispatchedAt), isNull(outbox.abandonedAt), lte(outbox.dueAt, now)))
-      .get()?.n ?? 0
-  );
 }

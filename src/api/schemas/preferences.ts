@@ -29,18 +29,23 @@ export type ImportReport = z.infer<typeof ImportReport>;
 export const ConsentResult = z.object({ id: z.number().int(), consent: consentSchema }).openapi("RecordConsent");
 export type ConsentResult = z.infer<typeof ConsentResult>;
 
+/** A member's answer as shown back to them: what they chose, why, and what they allowed. */
+const answerFields = {
+  choice: z.number().int().nullable(),
+  ratings: Ratings.nullable(),
+  rationale: z.string(),
+  groups: z.array(z.string()),
+  consent: consentSchema,
+  updatedAt: z.string().datetime(),
+};
+
 export const MyRecord = z
   .object({
     id: z.number().int(),
     task: z.number().int().nullable(),
     taskTitle: z.string().nullable(),
     community: z.string(),
-    choice: z.number().int().nullable(),
-    ratings: Ratings.nullable(),
-    rationale: z.string(),
-    groups: z.array(z.string()),
-    consent: consentSchema,
-    updatedAt: z.string().datetime(),
+    ...answerFields,
   })
   .openapi("MyPreferenceRecord");
 export type MyRecord = z.infer<typeof MyRecord>;
@@ -69,17 +74,7 @@ export const TaskView = z
   .openapi("Task");
 export type TaskView = z.infer<typeof TaskView>;
 
-export const AnswerView = z
-  .object({
-    record: z.number().int(),
-    choice: z.number().int().nullable(),
-    ratings: Ratings.nullable(),
-    rationale: z.string(),
-    groups: z.array(z.string()),
-    consent: consentSchema,
-    updatedAt: z.string().datetime(),
-  })
-  .openapi("TaskAnswerView");
+export const AnswerView = z.object({ record: z.number().int(), ...answerFields }).openapi("TaskAnswerView");
 
 export const TaskDetail = TaskView.extend({ answer: AnswerView.nullable() }).openapi("TaskDetail");
 export type TaskDetail = z.infer<typeof TaskDetail>;
