@@ -99,7 +99,6 @@ export class OutboxDispatcher {
         this.#woken = false;
         try {
           await this.dispatchDue();
-          this.#prune();
         } catch (error) {
           if (!this.#db.$client.open) break;
           logger.error("The outbox dispatcher failed a pass; it tries again: {error}", { error });
@@ -211,8 +210,9 @@ export class OutboxDispatcher {
     }
   }
 
-  #prune(): void {
+  /** Deletes rows dispatched longer ago than `keepDispatchedMs`; run with the instance's other pruning, not on every pass. */
+  prune(): number {
     const before = new Date(this.#options.clock.now().getTime() - this.#options.keepDispatchedMs);
-    this.#db.delete(outbox).where(lt(outbox.dispatchedAt, before)).run();
+    return this.#db.delete(outbox).where(lt(outbox.dispatchedAt, before)).run().changes;
   }
 }

@@ -113,7 +113,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     startQueue() {
       queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
       outboxRunning ??= outbox.start(queueController.signal);
-      pruneTimer ??= schedulePruning(db);
+      pruneTimer ??= schedulePruning(db, outbox);
       scheduler.start();
     },
     runScheduledJobs: () => scheduler.runDue(),
@@ -129,11 +129,12 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
 
 const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
-/** Prunes rows remote actors can create now and every six hours (src/retention.ts). */
-function schedulePruning(db: Db): NodeJS.Timeout {
+/** Prunes rows remote actors can create (src/retention.ts) and long-dispatched outbox rows, now and every six hours. */
+function schedulePruning(db: Db, outbox: OutboxDispatcher): NodeJS.Timeout {
   const prune = () => {
     const pruned = pruneRemoteRows(db);
     if (pruned.actors + pruned.undoneFollows > 0) logger.info("Pruned {actors} stale remote actors and {undone} expired early Undos.", { actors: pruned.actors, undone: pruned.undoneFollows });
+    outbox.prune();
   };
   prune();
   return setInterval(prune, PRUNE_INTERVAL_MS).unref();
