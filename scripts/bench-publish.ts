@@ -31,7 +31,7 @@ import { openInstance, type Instance } from "../src/instance.ts";
 import { configureLogging } from "../src/logging.ts";
 import { policyContentSchema, type PolicyContent } from "../src/policies/content.ts";
 import { createPolicy, getPolicyById, saveDraft, type Policy } from "../src/policies/policies.ts";
-import { commitVersion, prepareVersion } from "../src/policies/publish.ts";
+import { publishDraft } from "../src/policies/publish.ts";
 import { sendVersionPublished } from "../federation/policy-activities.ts";
 
 const { values: args } = parseArgs({
@@ -112,14 +112,12 @@ async function publishThroughOutbox(setup: Setup): Promise<void> {
 
 async function publishDirectly(setup: Setup): Promise<void> {
   const { instance, policy } = setup;
-  const current = getPolicyById(instance.db, policy.id);
-  const prepared = await prepareVersion(instance.db, {
-    policy: current,
+  const version = await publishDraft(instance.db, {
+    policy: getPolicyById(instance.db, policy.id),
     message: "bench",
     ownerFollowersIri: instance.context.federation.followersIri("garden"),
     sign: instance.context.federation.signerFor("garden"),
   });
-  const version = commitVersion(instance.db, prepared);
   const ctx = instance.federation.createContext(new URL(instance.origin), instance.data);
   await sendVersionPublished(ctx, getPolicyById(instance.db, policy.id), version);
 }

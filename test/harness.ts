@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { and, eq } from "drizzle-orm";
-import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
+import { closeDatabase, databasePath, openDatabase, type Db } from "../db/client.ts";
+import { actorIri } from "../src/actors/iris.ts";
 import { actorKeys, actors } from "../db/schema.ts";
 import { importKeyPair } from "../src/actors/keys.ts";
 import { createToken } from "../src/accounts/tokens.ts";
@@ -182,8 +183,7 @@ export async function startInstance(
       // (the commands themselves are tested in cli.test.ts).
       const db = openDatabase(databasePath(dataDir), { mustExist: true });
       try {
-        const user = await createUserRow(db, { username, password: "correct horse battery staple", isAdmin: userOptions.admin ?? false });
-        return { username, token: createToken(db, user.id, "cli").token, actor: `${origin}/actors/${username}` };
+        return await createTestUser(db, origin, username, userOptions);
       } finally {
         closeDatabase(db);
       }
@@ -193,6 +193,17 @@ export async function startInstance(
   };
   await instance.start();
   return instance;
+}
+
+/** A user with a password and an API token, written straight to an instance's database (as the admin commands do). */
+export async function createTestUser(
+  db: Db,
+  origin: string,
+  username: string,
+  options: { admin?: boolean } = {},
+): Promise<{ username: string; token: string; actor: string }> {
+  const user = await createUserRow(db, { username, password: "correct horse battery staple", isAdmin: options.admin ?? false });
+  return { username, token: createToken(db, user.id, "test").token, actor: actorIri(origin, username) };
 }
 
 /** One JSON API call over HTTP, with a bearer token when given; the body is parsed JSON (or undefined). */

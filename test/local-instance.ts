@@ -10,14 +10,12 @@ import type { ServerType } from "@hono/node-server";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createToken } from "../src/accounts/tokens.ts";
-import { createUser as createUserRow } from "../src/accounts/users.ts";
 import { ManualClock, systemClock, type Clock } from "../src/app/clock.ts";
 import { issueSetupCode } from "../src/accounts/registration.ts";
 import { listen } from "../src/cli/serve.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
 import { resolveServeConfig } from "../src/config.ts";
-import { apiCall, freePort, runCli, type CliResult } from "./harness.ts";
+import { apiCall, createTestUser, freePort, runCli, type CliResult } from "./harness.ts";
 
 export interface LocalInstance {
   port: number;
@@ -98,11 +96,7 @@ export async function startLocalInstance(
       rmSync(dataDir, { recursive: true, force: true });
     },
     cli: (args, cliOptions) => runCli(args, cliOptions),
-    async createUser(username, userOptions = {}) {
-      const { db } = local.instance;
-      const user = await createUserRow(db, { username, password: "correct horse battery staple", isAdmin: userOptions.admin ?? false });
-      return { username, token: createToken(db, user.id, "test").token, actor: `${origin}/actors/${username}` };
-    },
+    createUser: (username, userOptions) => createTestUser(local.instance.db, origin, username, userOptions),
     api: (method, path, apiOptions) => apiCall(origin, method, path, apiOptions),
     actorUri: (identifier) => `${origin}/actors/${identifier}`,
     flushOutbox: () => local.instance.outbox.dispatchDue(),
