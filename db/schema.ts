@@ -689,9 +689,16 @@ export const fedifyQueue = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
+    /**
+     * The host a delivery goes to (outbox queue only): the queue hands out at
+     * most a few deliveries per host at a time (federation/message-queue.ts).
+     */
+    host: text("host"),
   },
   (t) => [
-    index("fedify_queue_due").on(t.queue, t.deliverAt, t.id),
+    // Covers the claim scan, so skipping rows of a busy host never reads a message body.
+    index("fedify_queue_claim").on(t.queue, t.deliverAt, t.id, t.lockedUntil, t.host, t.orderingKey, t.attempts),
     index("fedify_queue_ordering").on(t.queue, t.orderingKey, t.id),
+    index("fedify_queue_in_flight").on(t.queue, t.lockedUntil),
   ],
 );

@@ -18,6 +18,14 @@
  * backends, a message that is merely delayed does not hold back later ones;
  * one that failed does, until its retry succeeds, so order survives failures.
  *
+ * Per-host limit (optional, the outbox queue uses it): each message may name
+ * the host it talks to, and the claim skips a message whose host already has
+ * `hostLimit.maxInFlight` messages in flight, counted over every worker on
+ * the database inside the claim's transaction. A slow or hung host then holds
+ * at most that many of the workers' slots; the deliveries to other hosts
+ * behind it are handed out first. A message of a busy host is not failed or
+ * delayed: it is simply left for a later claim.
+ *
  * Wake-ups: an enqueue or a finished message wakes at once every listener on
  * the same database file in this process; other processes are noticed by
  * polling. An idle listener sleeps until the earliest deliver_at or the poll
@@ -76,10 +84,22 @@ export interface SqliteMessageQueueOptions {
    * A `decode` that throws `UndeliverableMessage` drops the message.
    */
   codec?: MessageCodec;
+  /** At most this many messages per host in flight at once, over all workers (see the module comment). None by default. */
+  hostLimit?: HostLimit;
   /** First delay before a message whose handler threw is offered again. 5 s by default. */
   retryInitialDelayMs?: number;
   /** Cap of the doubling retry delay. 1 h by default. */
   retryMaxDelayMs?: number;
+}
+
+/**
+ * Which host a message talks to, and how many of one host's messages may be
+ * handled at once. A policy, not storage: another queue backend can apply
+ * the same one in its own claim.
+ */
+export interface HostLimit {
+  hostOf(message: unknown): string | undefined;
+  maxInFlight: number;
 }
 
 export interface MessageCodec {
@@ -92,7 +112,7 @@ export class UndeliverableMessage extends Error {}
 
 const IDENTITY: MessageCodec = { encode: (message) => message, decode: (message) => message };
 
-type ResolvedOptions = Required<SqliteMessageQueueOptions>;
+type ResolvedOptions = Required<Omit<SqliteMessageQueueOptions, "hostLimit">> & Pick<SqliteMessageQueueOptions, "hostLimit">;
 
 const DEFAULTS: ResolvedOptions = {
   name: "default",
@@ -119,7 +139,8 @@ export class SqliteMessageQueue implements MessageQueue {
   constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
     this.#options = { ...DEFAULTS, ...definedOnly(options) };
     if (!(this.#options.concurrency >= 1)) throw new RangeError("concurrency must be at least 1");
-    this.#store = new QueueStore(db.$client, this.#options.name);
+    if (options.hostLimit && !(options.hostLimit.maxInFlight >= 1)) throw new RangeError("hostLimit.maxInFlight must be at least 1");
+    this.#store = new QueueStore(db.$client, this.#options.name, this.#options.hostLimit?.maxInFlight);
     this.#channel = `${WakeChannel.keyFor(db.$client)}#${this.#options.name}`;
   }
 
@@ -130,11 +151,12 @@ export class SqliteMessageQueue implements MessageQueue {
   /** All messages are inserted in one transaction: either all are queued or none. */
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
-    const { codec, orderingKeyOf } = this.#options;
+    const { codec, orderingKeyOf, hostLimit } = this.#options;
     const now = Date.now();
     const rows = messages.map((message) => ({
       message: encodeMessage(codec.encode(message)),
       orderingKey: options?.orderingKey ?? orderingKeyOf(message) ?? null,
+      host: hostLimit?.hostOf(message) ?? null,
     }));
     const held = heldEnqueues.getStore();
     if (held?.open) {
@@ -342,11 +364,31 @@ class Listener {
   }
 }
 
+/** A message on its way into the table. */
+interface QueuedRow {
+  message: string;
+  orderingKey: string | null;
+  host: string | null;
+}
+
+/** A claimable row as the claim scan sees it (from the covering index, without the message body). */
+interface Candidate {
+  id: number;
+  attempts: number;
+  host: string | null;
+}
+
+/** Rows looked at per page of the claim scan, and at most in one claim (past a busy host's backlog). */
+const CLAIM_SCAN_PAGE = 256;
+const CLAIM_SCAN_MAX = 8_192;
+
 /** The SQL side of the queue: prepared statements, and the transactions that need atomicity. */
 class QueueStore {
   readonly client: Database.Database;
-  readonly #insert: Database.Statement<[string, string, string | null, number, number]>;
-  readonly #selectClaimable: Database.Statement<[{ queue: string; now: number; limit: number }], Omit<Claimed, "lockedUntil">>;
+  readonly #insert: Database.Statement<[string, string, string | null, number, number, string | null]>;
+  readonly #selectCandidates: Database.Statement<[{ queue: string; now: number; afterDeliverAt: number; afterId: number; limit: number }], Candidate & { deliverAt: number }>;
+  readonly #selectMessage: Database.Statement<[number], { message: string }>;
+  readonly #inFlightByHost: Database.Statement<[string, number], { host: string; count: number }>;
   readonly #lock: Database.Statement<[number, number]>;
   readonly #delete: Database.Statement<[number]>;
   readonly #fail: Database.Statement<[{ id: number; error: string; deliverAt: number; lockedUntil: number }]>;
@@ -355,19 +397,23 @@ class QueueStore {
   readonly #depth: Database.Statement<[{ queue: string; now: number }], { queued: number; ready: number }>;
 
   readonly #queue: string;
+  readonly #maxInFlightPerHost: number | undefined;
 
-  constructor(client: Database.Database, queue: string) {
+  constructor(client: Database.Database, queue: string, maxInFlightPerHost?: number) {
     this.client = client;
     this.#queue = queue;
+    this.#maxInFlightPerHost = maxInFlightPerHost;
     this.#insert = client.prepare(
-      "INSERT INTO fedify_queue (queue, message, ordering_key, deliver_at, created_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO fedify_queue (queue, message, ordering_key, deliver_at, created_at, host) VALUES (?, ?, ?, ?, ?, ?)",
     );
     // Due and not leased; with an ordering key, also: no message of the same
     // key in flight, and no older one of that key that is due or awaiting
-    // the retry of a failure (see the module comment).
-    this.#selectClaimable = client.prepare(`
-      SELECT id, message, attempts FROM fedify_queue AS q
+    // the retry of a failure (see the module comment). Read a page at a time,
+    // after (deliverAt, id) of the previous page, from the covering index.
+    this.#selectCandidates = client.prepare(`
+      SELECT id, attempts, host, deliver_at AS deliverAt FROM fedify_queue AS q
       WHERE q.queue = @queue AND q.deliver_at <= @now
+        AND (q.deliver_at, q.id) > (@afterDeliverAt, @afterId)
         AND (q.locked_until IS NULL OR q.locked_until <= @now)
         AND (q.ordering_key IS NULL OR NOT EXISTS (
           SELECT 1 FROM fedify_queue AS p
@@ -376,6 +422,10 @@ class QueueStore {
               OR (p.id < q.id AND (p.deliver_at <= @now OR p.attempts > 0)))))
       ORDER BY q.deliver_at, q.id
       LIMIT @limit`);
+    this.#selectMessage = client.prepare("SELECT message FROM fedify_queue WHERE id = ?");
+    this.#inFlightByHost = client.prepare(`
+      SELECT host, COUNT(*) AS count FROM fedify_queue
+      WHERE queue = ? AND locked_until > ? AND host IS NOT NULL GROUP BY host`);
     this.#lock = client.prepare("UPDATE fedify_queue SET locked_until = ? WHERE id = ?");
     this.#delete = client.prepare("DELETE FROM fedify_queue WHERE id = ?");
     // "AND locked_until = @lockedUntil": only while the lease is still ours.
@@ -396,9 +446,9 @@ class QueueStore {
     return this.client.open;
   }
 
-  insert(rows: { message: string; orderingKey: string | null }[], deliverAt: number, now: number): void {
+  insert(rows: QueuedRow[], deliverAt: number, now: number): void {
     this.client.transaction(() => {
-      for (const row of rows) this.#insert.run(this.#queue, row.message, row.orderingKey, deliverAt, now);
+      for (const row of rows) this.#insert.run(this.#queue, row.message, row.orderingKey, deliverAt, now, row.host);
     })();
   }
 
@@ -408,11 +458,43 @@ class QueueStore {
    */
   claim(limit: number, now: number, leaseMs: number): Claimed[] {
     return this.client.transaction(() => {
-      const rows = this.#selectClaimable.all({ queue: this.#queue, now, limit });
+      const picked = this.#pick(limit, now);
       const lockedUntil = now + leaseMs;
-      for (const row of rows) this.#lock.run(lockedUntil, row.id);
-      return rows.map((row) => ({ ...row, lockedUntil }));
+      return picked.map((row) => {
+        this.#lock.run(lockedUntil, row.id);
+        return { id: row.id, attempts: row.attempts, message: this.#selectMessage.get(row.id)!.message, lockedUntil };
+      });
     }).immediate();
+  }
+
+  /**
+   * The first `limit` claimable rows in queue order, skipping those whose
+   * host has no free slot. Pages on past a busy host's backlog, up to
+   * CLAIM_SCAN_MAX rows; what lies beyond waits for a later claim.
+   */
+  #pick(limit: number, now: number): Candidate[] {
+    const max = this.#maxInFlightPerHost;
+    const inFlight = new Map<string, number>();
+    if (max !== undefined) for (const { host, count } of this.#inFlightByHost.all(this.#queue, now)) inFlight.set(host, count);
+    const picked: Candidate[] = [];
+    let after = { deliverAt: Number.MIN_SAFE_INTEGER, id: 0 };
+    for (let scanned = 0; scanned < CLAIM_SCAN_MAX && picked.length < limit; ) {
+      const pageSize = max === undefined ? limit - picked.length : CLAIM_SCAN_PAGE;
+      const page = this.#selectCandidates.all({ queue: this.#queue, now, afterDeliverAt: after.deliverAt, afterId: after.id, limit: pageSize });
+      for (const row of page) {
+        if (picked.length === limit) break;
+        if (max !== undefined && row.host !== null) {
+          const busy = inFlight.get(row.host) ?? 0;
+          if (busy >= max) continue;
+          inFlight.set(row.host, busy + 1);
+        }
+        picked.push(row);
+      }
+      if (page.length < pageSize) break;
+      scanned += page.length;
+      after = page.at(-1)!;
+    }
+    return picked;
   }
 
   complete(id: number): void {
@@ -450,7 +532,7 @@ class QueueStore {
 
 interface HeldWrite {
   store: QueueStore;
-  rows: { message: string; orderingKey: string | null }[];
+  rows: QueuedRow[];
   deliverAt: number;
   now: number;
   channel: string;

@@ -17,6 +17,8 @@
  * order they arrived (a Follow and its Undo, a version and the annotation
  * that replies to it) and lets a slow server hold at most one of the
  * inbox's workers, so the other servers' activities go on.
+ *
+ * Outgoing deliveries are limited per remote host (see deliveryHost).
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
@@ -86,6 +88,20 @@ export function inboxOrderingKey(message: unknown): string | undefined {
   if (!iri) return undefined;
   try {
     return `sender:${new URL(iri).origin}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The host a queued delivery (Fedify's outbox message) goes to, for the
+ * outbox queue's per-host limit; undefined for anything else. Host with
+ * port, as Fedify's circuit breaker keys its state.
+ */
+export function deliveryHost(message: unknown): string | undefined {
+  if (!isRecord(message) || message.type !== "outbox" || typeof message.inbox !== "string") return undefined;
+  try {
+    return new URL(message.inbox).host;
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import { z } from "./zod.ts";
 import { resolve } from "node:path";
 import { InvalidInputError } from "./errors.ts";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./http-edges.ts";
+import { DEFAULT_DELIVERY, type DeliveryOptions } from "../federation/delivery-options.ts";
 
 const booleanFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -55,6 +56,8 @@ export interface ServeConfig {
   trustProxy: boolean;
   /** Header and request timeouts and the connection cap of the HTTP server. */
   limits: ServerLimits;
+  /** How deliveries to other servers are spread (FEDALIGN_DELIVERY_*, FEDALIGN_CIRCUIT_*). */
+  delivery: DeliveryOptions;
 }
 
 export interface ServeFlags {
@@ -98,5 +101,16 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       maxConnections: check(positiveInteger, env.FEDALIGN_MAX_CONNECTIONS ?? DEFAULT_SERVER_LIMITS.maxConnections, "FEDALIGN_MAX_CONNECTIONS"),
     },
     trustProxy: check(booleanFromEnv, (env.FEDALIGN_TRUST_PROXY ?? "").toLowerCase(), "FEDALIGN_TRUST_PROXY (true or false)"),
+    delivery: resolveDelivery(env),
+  };
+}
+
+function resolveDelivery(env: NodeJS.ProcessEnv): DeliveryOptions {
+  const setting = (name: string, fallback: number) => check(positiveInteger, env[name] ?? fallback, name);
+  return {
+    concurrency: setting("FEDALIGN_DELIVERY_CONCURRENCY", DEFAULT_DELIVERY.concurrency),
+    perHost: setting("FEDALIGN_DELIVERIES_PER_HOST", DEFAULT_DELIVERY.perHost),
+    circuitFailures: setting("FEDALIGN_CIRCUIT_FAILURES", DEFAULT_DELIVERY.circuitFailures),
+    circuitCooldownMs: setting("FEDALIGN_CIRCUIT_COOLDOWN_SECONDS", DEFAULT_DELIVERY.circuitCooldownMs / 1000) * 1000,
   };
 }

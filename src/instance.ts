@@ -11,6 +11,7 @@ import { closeDatabase, type Db } from "../db/client.ts";
 import { openInstanceDatabase } from "../db/open.ts";
 import { createInstanceData, type InstanceData } from "../federation/context.ts";
 import { createFedalignFederation } from "../federation/federation.ts";
+import type { DeliveryOptions } from "../federation/delivery-options.ts";
 import { createDocumentLoaders, USER_AGENT } from "../federation/fetch.ts";
 import { SqliteKvStore } from "../federation/kv-store.ts";
 import { federationMiddleware } from "../federation/hono.ts";
@@ -41,6 +42,8 @@ export interface InstanceOptions {
   /** Replace the SQLite-backed Fedify stores (the inbox benchmark's baseline does). */
   kv?: KvStore;
   queue?: MessageQueue | FederationQueueOptions;
+  /** Delivery concurrency, per-host limit and circuit breaker (defaults: DEFAULT_DELIVERY). */
+  delivery?: DeliveryOptions;
   /** Where use cases and scheduled jobs read the time; tests pass one they advance. */
   clock?: Clock;
   /** The database, already opened with openInstanceDatabase (serve opens it first, to fail fast); closed by close(). */
@@ -78,6 +81,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     loaders,
     kv,
     queue: options.queue,
+    delivery: options.delivery,
   });
   const context: AppContext = { db, origin: options.origin, clock, federation: createFederationPort(federation, options.origin, data) };
   const outbox = new OutboxDispatcher({

@@ -51,7 +51,7 @@ export async function startLocalInstance(
     dataDir?: string;
     port?: number;
     allowPrivateAddress?: boolean;
-    /** Environment variables as `fedalign serve` reads them (FEDALIGN_HEADERS_TIMEOUT_MS, FEDALIGN_MAX_CONNECTIONS, …). */
+    /** Environment variables as `fedalign serve` reads them (FEDALIGN_HEADERS_TIMEOUT_MS, FEDALIGN_DELIVERIES_PER_HOST, …). */
     env?: Record<string, string>;
   } = {},
 ): Promise<LocalInstance> {
@@ -70,7 +70,7 @@ export async function startLocalInstance(
     instance: undefined as unknown as Instance,
     clock,
     async start() {
-      const instance = await openInstance({ dataDir, origin, allowPrivateAddress: options.allowPrivateAddress ?? true, clock, trustProxy: config.trustProxy });
+      const instance = await openInstance({ dataDir, origin, allowPrivateAddress: options.allowPrivateAddress ?? true, clock, trustProxy: config.trustProxy, delivery: config.delivery });
       local.instance = instance;
       // The same listen as `fedalign serve`: header and request timeouts, connection cap.
       try {

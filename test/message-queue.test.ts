@@ -96,6 +96,41 @@ describe("SqliteMessageQueue", () => {
     expect(rows(connections[0]!)).toEqual([]);
   });
 
+  it("keeps at most hostLimit messages of one host in flight over two connections, while other hosts' messages pass", async () => {
+    type Delivery = { host: string; n: number };
+    const hostLimit = { hostOf: (m: unknown) => (m as Delivery).host, maxInFlight: 2 };
+    const mq1 = queue(open(), { concurrency: 6, hostLimit });
+    const mq2 = queue(open(), { concurrency: 6, hostLimit });
+    let slowInFlight = 0;
+    let mostSlowInFlight = 0;
+    let releaseSlow!: () => void;
+    const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const handled: Delivery[] = [];
+    const handle = async (m: unknown) => {
+      const delivery = m as Delivery;
+      if (delivery.host === "slow.example") {
+        mostSlowInFlight = Math.max(mostSlowInFlight, ++slowInFlight);
+        await slowReleased;
+        slowInFlight--;
+      }
+      handled.push(delivery);
+    };
+    void mq1.listen(handle);
+    void mq2.listen(handle);
+    // The slow host's messages come first in the queue, and there are more of them than both listeners' slots.
+    await mq1.enqueueMany([
+      ...Array.from({ length: 20 }, (_, n) => ({ host: "slow.example", n })),
+      ...Array.from({ length: 30 }, (_, n) => ({ host: `fast${n % 3}.example`, n })),
+    ]);
+    await waitUntil(() => handled.length === 30);
+    expect(handled.every((d) => d.host !== "slow.example")).toBe(true);
+    expect(mostSlowInFlight).toBe(2);
+    releaseSlow();
+    await waitUntil(() => handled.length === 50);
+    expect(mostSlowInFlight).toBe(2);
+    expect(rows(connections[0]!)).toEqual([]);
+  });
+
   it("wakes listeners on the same file at once instead of waiting for the poll", async () => {
     const listening = queue(open(), { pollIntervalMs: 60_000 });
     const sending = queue(open(), { pollIntervalMs: 60_000 });

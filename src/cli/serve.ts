@@ -58,6 +58,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     origin: config.origin,
     allowPrivateAddress: config.allowPrivateAddress,
     trustProxy: config.trustProxy,
+    delivery: config.delivery,
   });
   let server: ServerType;
   try {
