@@ -42,9 +42,13 @@ export class PeerServer {
   origin = "";
   host = "";
 
-  async start(): Promise<this> {
+  /** Listens on a free port, or on `port` (to come back where it was after stop()). Documents and handlers stay. */
+  async start(listenPort = 0): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(listenPort, "127.0.0.1", resolve);
+    });
     const { port } = this.server.address() as AddressInfo;
     this.origin = `http://127.0.0.1:${port}`;
     this.host = `127.0.0.1:${port}`;

@@ -57,7 +57,8 @@ function typeOf(value: unknown): string {
 }
 
 export class StrictPeer {
-  readonly server = new PeerServer();
+  /** Its own server, or one shared with other peers (several users of one host, one shared inbox). */
+  readonly server: PeerServer;
   readonly log: LogEntry[] = [];
   readonly timeline: TimelineEntry[] = [];
   /** Objects this server knows (its own and those received), by id. */
@@ -73,7 +74,12 @@ export class StrictPeer {
   private keys!: RsaKeyPair;
   private readonly actorCache = new Map<string, Json>();
 
-  constructor(readonly username = "mia") {}
+  constructor(
+    readonly username = "mia",
+    server?: PeerServer,
+  ) {
+    this.server = server ?? new PeerServer();
+  }
 
   get actor(): string {
     return this.server.url(`/users/${this.username}`);
@@ -87,7 +93,7 @@ export class StrictPeer {
   }
 
   async start(): Promise<this> {
-    await this.server.start();
+    if (!this.server.origin) await this.server.start();
     this.keys = generateRsaKeyPair();
     this.server.serveJson(
       `/users/${this.username}`,
@@ -128,7 +134,8 @@ export class StrictPeer {
     const url = new URL(request.path, this.server.origin);
     if (url.pathname === "/.well-known/webfinger") {
       const wanted = `acct:${this.username}@${this.server.host}`;
-      if (url.searchParams.get("resource") !== wanted) return { status: 404, body: "" };
+      // Another user of a shared server may be asked for: let its handler answer.
+      if (url.searchParams.get("resource") !== wanted) return undefined;
       return {
         status: 200,
         headers: { "content-type": "application/jrd+json" },
