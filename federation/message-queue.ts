@@ -251,7 +251,9 @@ class Listener {
   #fill(): number | undefined {
     const { concurrency, pollIntervalMs } = this.options;
     const free = concurrency - this.#inFlight.size;
-    if (free <= 0) return pollIntervalMs; // a finishing handler wakes us
+    // Refill in batches (a quarter of the slots) rather than after every
+    // message: each claim is a write transaction. A finishing handler wakes us.
+    if (free <= 0 || (this.#inFlight.size > 0 && free < Math.max(1, Math.floor(concurrency / 4)))) return pollIntervalMs;
     this.#woken = false; // this claim sees everything notified so far
     // One `now` for the claim and the look-ahead below: a message that comes
     // due in between must count as upcoming, or we would sleep past it.
@@ -478,8 +480,10 @@ class QueueStore {
     if (max !== undefined) for (const { host, count } of this.#inFlightByHost.all(this.#queue, now)) inFlight.set(host, count);
     const picked: Candidate[] = [];
     let after = { deliverAt: Number.MIN_SAFE_INTEGER, id: 0 };
+    // Most claims take one or two rows (a slot freed): read a little more than
+    // that first, and whole pages only when busy hosts' rows are in the way.
+    let pageSize = max === undefined ? limit : Math.min(limit * 2 + 8, CLAIM_SCAN_PAGE);
     for (let scanned = 0; scanned < CLAIM_SCAN_MAX && picked.length < limit; ) {
-      const pageSize = max === undefined ? limit - picked.length : CLAIM_SCAN_PAGE;
       const page = this.#selectCandidates.all({ queue: this.#queue, now, afterDeliverAt: after.deliverAt, afterId: after.id, limit: pageSize });
       for (const row of page) {
         if (picked.length === limit) break;
@@ -493,6 +497,7 @@ class QueueStore {
       if (page.length < pageSize) break;
       scanned += page.length;
       after = page.at(-1)!;
+      pageSize = CLAIM_SCAN_PAGE;
     }
     return picked;
   }

@@ -45,17 +45,30 @@ function publicPart(key: JsonWebKey): QueuedKey["publicKey"] {
   return key.kty === "RSA" ? { kty: key.kty, n: key.n } : { kty: key.kty, crv: key.crv, x: key.x };
 }
 
+const KEY_CACHE_MS = 60_000;
+const KEY_CACHE_SIZE = 1_000;
+
 /** The codec for the outbox and fan-out queues (inbox messages carry no keys and pass unchanged). */
 export function keyReferenceCodec(db: Db): MessageCodec {
-  const findPrivate = (publicKey: QueuedKey["publicKey"]): JsonWebKey | undefined => {
-    const component = publicKey?.kty === "RSA" ? publicKey.n : publicKey?.x;
-    if (!component) return undefined;
-    const field = publicKey?.kty === "RSA" ? "$.n" : "$.x";
-    return db
+  // A fan-out is thousands of deliveries signed with the same key: look each
+  // key up once a minute, not once per delivery (the lookup scans actor_keys).
+  const found = new Map<string, { privateKey: JsonWebKey | undefined; until: number }>();
+  const lookUp = (component: string, field: string): JsonWebKey | undefined =>
+    db
       .select({ privateJwk: actorKeys.privateJwk })
       .from(actorKeys)
       .where(sql`json_extract(${actorKeys.publicJwk}, ${field}) = ${component}`)
       .get()?.privateJwk;
+  const findPrivate = (publicKey: QueuedKey["publicKey"]): JsonWebKey | undefined => {
+    const component = publicKey?.kty === "RSA" ? publicKey.n : publicKey?.x;
+    if (!component) return undefined;
+    const now = Date.now();
+    const cached = found.get(component);
+    if (cached && cached.until > now) return cached.privateKey;
+    const privateKey = lookUp(component, publicKey?.kty === "RSA" ? "$.n" : "$.x");
+    if (found.size >= KEY_CACHE_SIZE) found.clear();
+    found.set(component, { privateKey, until: now + KEY_CACHE_MS });
+    return privateKey;
   };
   return {
     encode(message) {
