@@ -641,6 +641,46 @@ export const conversationParticipants = sqliteTable(
   (t) => [primaryKey({ columns: [t.conversationId, t.participant] })],
 );
 
+export const NOTIFICATION_KINDS = [
+  "annotation.replied",
+  "offer.accepted",
+  "offer.rejected",
+  "proposal.opened",
+  "proposal.closed",
+  "version.published",
+  "follow.requested",
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/**
+ * What a person is told happened (src/app/notifications.ts), written in the
+ * transaction of the event that caused it. One row per person, kind and
+ * subject (the reply, offer, proposal, version or follow it is about), so a
+ * redelivered activity tells nobody twice. The text is written when it
+ * happened: later renames do not rewrite history.
+ */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: NOTIFICATION_KINDS }).notNull(),
+    /** The IRI of what it is about. */
+    subjectIri: text("subject_iri").notNull(),
+    /** Who caused it (a local or remote actor), when someone did. */
+    actorIri: text("actor_iri"),
+    /** One line of plain text. */
+    text: text("text").notNull(),
+    /** Where to look: a path on this instance or another instance's IRI. */
+    url: text("url").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    readAt: integer("read_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [uniqueIndex("notifications_subject").on(t.userId, t.kind, t.subjectIri), index("notifications_user").on(t.userId, t.readAt, t.id)],
+);
+
 /** Instance-wide settings (name, sign-up mode, ...), one JSON value per key. */
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),

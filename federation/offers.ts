@@ -10,6 +10,8 @@ import { getLogger } from "@logtape/logtape";
 import { changeSetSchema } from "../src/policies/changeset.ts";
 import { REMOTE_LIMITS, overLimit } from "../src/limits.ts";
 import { isBlocked } from "../src/policies/annotations.ts";
+import { notifyOfferDecided } from "../src/app/notifications.ts";
+import { findProposalFromOffer, proposalIri } from "../src/participation/proposals.ts";
 import { findOffer, recordDecision, recordOffer, type Offer } from "../src/policies/offers.ts";
 import { findPolicyByIri, isLocal, listVersions, type Policy } from "../src/policies/policies.ts";
 import { DOCUMENT_CONTEXT, PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
@@ -116,13 +118,26 @@ export async function sendOfferDecision(ctx: FedCtx, identifier: string, offer: 
     id: newActivityIri(ctx, identifier, offer.state === "accepted" ? "accept" : "reject"),
     actor: ctx.getActorUri(identifier),
     object: new URL(offer.iri),
+    // An offer accepted as a proposal: the proposal (its poll) is the result, so the offering side can link to it.
+    result: resultProposal(ctx, offer) ?? null,
     content: offer.reason ?? null,
     to: new URL(offer.actorIri),
   });
   await ctx.sendActivity({ identifier }, await recipientFor(ctx, offer.actorIri), activity);
 }
 
-/** Fork side: an Accept or Reject of one of our offers, from the upstream community only. */
+function resultProposal(ctx: FedCtx, offer: Offer): URL | undefined {
+  const proposal = offer.state === "accepted" ? findProposalFromOffer(ctx.data.db, offer.iri) : undefined;
+  const policy = proposal ? findPolicyByIri(ctx.data.db, offer.targetIri) : undefined;
+  return proposal && policy ? new URL(proposalIri(policy, proposal)) : undefined;
+}
+
+/**
+ * Fork side: an Accept or Reject of one of our offers, from the upstream
+ * community only. The decision is kept and the offering community's
+ * stewards are told (with the proposal it became, when the upstream names
+ * one on its own origin), in one transaction.
+ */
 export function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): boolean {
   const offer = answer.objectId ? findOffer(ctx.data.db, answer.objectId.href) : undefined;
   if (!offer || offer.direction !== "outgoing") return false;
@@ -132,6 +147,13 @@ export function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): bool
     return true;
   }
   const reason = answer.content?.toString() ?? null;
-  recordDecision(ctx.data.db, offer, answer instanceof Accept ? "accepted" : "rejected", reason);
+  const accepted = answer instanceof Accept;
+  const result = answer.resultId?.href;
+  const proposal = result && new URL(result).origin === new URL(upstream.ownerIri).origin ? result : null;
+  const { db, clock } = ctx.data;
+  db.transaction(() => {
+    if (recordDecision(db, offer, accepted ? "accepted" : "rejected", reason) === offer) return;
+    notifyOfferDecided(db, ctx.canonicalOrigin, offer, { deciderIri: upstream.ownerIri, accepted, reason, proposalIri: proposal }, clock.now());
+  });
   return true;
 }

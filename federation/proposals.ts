@@ -28,7 +28,8 @@ import { proposalChanges, proposalIri, type Proposal } from "../src/participatio
 const logger = getLogger(["fedalign", "federation", "proposals"]);
 import { escapeHtml } from "../src/text.ts";
 import { z } from "../src/zod.ts";
-import { persistRemoteProposal } from "../src/participation/remote-proposals.ts";
+import { findRemoteProposal, persistRemoteProposal } from "../src/participation/remote-proposals.ts";
+import { notifyProposalClosed, notifyProposalOpened, recipients } from "../src/app/notifications.ts";
 import type { FedCtx } from "./context.ts";
 import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
@@ -279,16 +280,25 @@ export async function receiveProposal(ctx: FedCtx, question: Question | null, qu
     logger.info("Refused the proposal {iri} from {actor}: not a proposal of a policy that actor owns and we hold.", { iri: questionIri, actor: actorIri });
     return false;
   }
-  persistRemoteProposal(ctx.data.db, {
-    iri: poll.id,
-    policyIri: policy.iri,
-    ownerIri: actorIri,
-    name: poll.name,
-    contentHtml: poll.content,
-    endTime: poll.endTime ? new Date(poll.endTime) : null,
-    closedAt: poll.closed ? new Date(poll.closed) : null,
-    counts: Object.fromEntries(poll.oneOf.map((option) => [option.name, option.replies?.totalItems ?? 0])),
-    voters: poll.votersCount ?? null,
+  const { db, clock } = ctx.data;
+  db.transaction(() => {
+    const before = findRemoteProposal(db, poll.id);
+    const row = persistRemoteProposal(db, {
+      iri: poll.id,
+      policyIri: policy.iri,
+      ownerIri: actorIri,
+      name: poll.name,
+      contentHtml: poll.content,
+      endTime: poll.endTime ? new Date(poll.endTime) : null,
+      closedAt: poll.closed ? new Date(poll.closed) : null,
+      counts: Object.fromEntries(poll.oneOf.map((option) => [option.name, option.replies?.totalItems ?? 0])),
+      voters: poll.votersCount ?? null,
+    });
+    // Whoever follows the policy or its community here hears of it opening, and of it closing.
+    const followers = () => recipients.followers(db, ctx.canonicalOrigin, [policy.iri, policy.ownerIri]);
+    const proposal = { iri: row.iri, title: row.name, closesAt: row.endTime };
+    if (!before && !row.closedAt) notifyProposalOpened(db, followers(), proposal, policy, clock.now());
+    if (row.closedAt && !before?.closedAt) notifyProposalClosed(db, followers(), proposal, policy, clock.now());
   });
   return true;
 }

@@ -3,8 +3,8 @@
  * These functions only touch the database; the federation layer sends and
  * receives the Follow / Accept / Reject / Undo activities around them.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { countRows, type Db } from "../db/client.ts";
 import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, remoteProposals, undoneFollows, type FollowState } from "../db/schema.ts";
 import { NotFoundError } from "./errors.ts";
@@ -198,9 +198,18 @@ export function countFollowing(db: Db, followerIri: string): number {
 /* ------------------------------------------------------------------------ *
  * What a reader follows, as a feed: new versions of followed policies (or of
  * policies of followed communities), and what arrived about the policies of
- * the reader's own communities (annotations, offers, forks). Times are when
- * this instance received each thing, so the feed reads in arrival order.
+ * the reader's own communities (annotations, offers, forks). Versions and
+ * annotations are placed by when they were published, not when they
+ * arrived: a version published earlier but received later (a peer that was
+ * down, a backfill) sorts among its contemporaries. A published time later
+ * than the arrival (a wrong clock, or a peer pinning itself to the top of
+ * every feed) counts as the arrival: `publishedOrArrival`.
  * ------------------------------------------------------------------------ */
+
+/** When a thing sorts in the feed: its publication time, but never later than it arrived here. */
+function publishedOrArrival(published: SQLiteColumn, received: SQLiteColumn): SQL<Date> {
+  return sql`min(${published}, ${received})`.mapWith((value: number) => new Date(value));
+}
 
 export interface FeedActor {
   iri: string;
@@ -273,19 +282,20 @@ export function localVersions(db: Db, limit: number): FeedItem[] {
 }
 
 function versionItems(db: Db, condition: SQL, limit: number): FeedItem[] {
+  const at = publishedOrArrival(policyVersions.publishedAt, policyVersions.receivedAt);
   return db
-    .select({ version: policyVersions, policy: policyColumns, owner: actorColumns, ownerIri: policies.ownerIri })
+    .select({ version: policyVersions, policy: policyColumns, owner: actorColumns, ownerIri: policies.ownerIri, at })
     .from(policyVersions)
     .innerJoin(policies, eq(policies.id, policyVersions.policyId))
     .leftJoin(federatedActors, eq(federatedActors.iri, policies.ownerIri))
     .where(and(condition, isNull(policyVersions.retractedAt)))
-    .orderBy(desc(policyVersions.receivedAt), desc(policyVersions.id))
+    .orderBy(desc(at), desc(policyVersions.id))
     .limit(limit)
     .all()
     .map((row) => ({
       kind: "version" as const,
       ...row.policy,
-      at: row.version.receivedAt,
+      at: row.at,
       number: row.version.number,
       changelog: row.version.changelog,
       publishedAt: row.version.publishedAt,
@@ -295,19 +305,20 @@ function versionItems(db: Db, condition: SQL, limit: number): FeedItem[] {
 
 function incomingAnnotations(db: Db, communityIds: number[], limit: number): FeedItem[] {
   if (communityIds.length === 0) return [];
+  const at = publishedOrArrival(annotations.published, annotations.receivedAt);
   return db
-    .select({ annotation: annotations, policy: policyColumns, author: actorColumns })
+    .select({ annotation: annotations, policy: policyColumns, author: actorColumns, at })
     .from(annotations)
     .innerJoin(policies, eq(policies.iri, annotations.policyIri))
     .leftJoin(federatedActors, eq(federatedActors.iri, annotations.authorIri))
     .where(and(inArray(policies.communityId, communityIds), eq(annotations.local, false), isNull(annotations.hiddenAt)))
-    .orderBy(desc(annotations.receivedAt), desc(annotations.id))
+    .orderBy(desc(at), desc(annotations.id))
     .limit(limit)
     .all()
     .map((row) => ({
       kind: "annotation" as const,
       ...row.policy,
-      at: row.annotation.receivedAt,
+      at: row.at,
       annotationId: row.annotation.id,
       clauseId: row.annotation.clauseId,
       motivation: row.annotation.motivation,

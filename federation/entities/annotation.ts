@@ -42,14 +42,20 @@ export function annotationLookup(ctx: FedCtx): AnnotationLookup {
     // A reply to the policy itself annotates its newest version.
     const policy = findPolicyByIri(db, iri);
     const head = policy ? headVersion(db, policy) : undefined;
-    return policy && head ? { versionIri: head.iri, policyIri: policy.iri } : undefined;
+    if (policy && head) return { versionIri: head.iri, policyIri: policy.iri };
+    // A reply to an annotation on a whole version (or in a proposal's discussion) joins it there.
+    const parent = findAnnotation(db, iri);
+    return parent && parent.clauseId === null ? { versionIri: parent.versionIri, policyIri: parent.policyIri } : undefined;
   };
   return {
     versionFromIri: versionOf,
     clauseFromIri(iri) {
       const match = CLAUSE_IRI.exec(iri);
       const version = match ? versionOf(match[1]!) : undefined;
-      return match && version ? { ...version, clauseId: decodeURIComponent(match[2]!) } : undefined;
+      if (match && version) return { ...version, clauseId: decodeURIComponent(match[2]!) };
+      // A reply to an annotation on a clause is on that clause too.
+      const parent = match ? undefined : findAnnotation(db, iri);
+      return parent?.clauseId != null ? { versionIri: parent.versionIri, policyIri: parent.policyIri, clauseId: parent.clauseId } : undefined;
     },
   };
 }
@@ -156,16 +162,24 @@ function dropGoneAnnotation(ctx: FedCtx, noteIri: string): void {
   logger.info("Removed annotation {note}: its source is gone.", { note: noteIri });
 }
 
-/** Mirrors: a re-share from the community that owns the annotated policy. */
-export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: string): Promise<void> {
+/**
+ * Mirrors: a re-share from the community that owns the annotated policy
+ * (anyone else's is ignored). `then` runs in the transaction that keeps a
+ * new one, for what it causes.
+ */
+export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: string, then?: (annotation: Annotation) => void): Promise<void> {
   const known = findAnnotation(ctx.data.db, noteIri);
   if (known) return;
-  const received = await receiveAnnotation(ctx, noteIri, null);
-  if (received && received.policy.ownerIri !== announcer) {
-    // Only the owning community's re-shares are taken; undo anyone else's.
-    deleteAnnotation(ctx.data.db, noteIri, received.annotation.authorIri);
-    logger.info("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: received.policy.iri });
+  const fetched = await fetchAnnotation(ctx, noteIri, null);
+  if (!fetched) return;
+  if (fetched.policy.ownerIri !== announcer) {
+    logger.info("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: fetched.policy.iri });
+    return;
   }
+  ctx.data.db.transaction(() => {
+    const received = persistAnnotation(ctx, fetched);
+    if (received?.created) then?.(received.annotation);
+  });
 }
 
 /**

@@ -12,6 +12,7 @@
  * that fails any check is refused and logged; what we hold stays as it was.
  * Idempotent: a version already held (by IRI) changes nothing.
  */
+import { notifyVersionPublished } from "../../src/app/notifications.ts";
 import { isActor } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { and, eq, gt, inArray } from "drizzle-orm";
@@ -89,7 +90,8 @@ function lastSegment(iri: string): string {
   return new URL(iri).pathname.split("/").filter(Boolean).pop() ?? "policy";
 }
 
-function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: ReceivedVersion): PolicyVersion {
+/** Keeps a checked version; with `notifyFollowers`, the people here who follow it hear of it (in the same transaction) unless a newer one is held already. */
+function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: ReceivedVersion, notifyFollowers = false): PolicyVersion {
   const content = policyContentSchema.parse(version.normativeContent);
   return ctx.data.db.transaction((tx) => {
     const existing = tx.select().from(policyVersions).where(eq(policyVersions.iri, version.id)).get();
@@ -128,7 +130,7 @@ function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: Receiv
         changelog: version.changelog,
         document: raw,
         publishedAt: new Date(version.published),
-        receivedAt: new Date(),
+        receivedAt: ctx.data.clock.now(),
       })
       .returning()
       .get();
@@ -140,6 +142,7 @@ function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: Receiv
       .get();
     if (!newer) {
       tx.update(policies).set({ title: content.title, summary: content.summary, licence: content.licence }).where(eq(policies.id, policy.id)).run();
+      if (notifyFollowers) notifyVersionPublished(ctx.data.db, ctx.canonicalOrigin, { ...policy, title: content.title }, stored, ctx.data.clock.now());
     }
     return stored;
   });
@@ -152,9 +155,9 @@ function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: Receiv
  * when someone here asked for it (to fork it), and then the community is the
  * one the document names on its own origin.
  */
-export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy: string | null): Promise<PolicyVersion | undefined> {
+export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy: string | null, options: { notifyFollowers?: boolean } = {}): Promise<PolicyVersion | undefined> {
   try {
-    return await fetchVerifiedVersion(ctx, iri, announcedBy);
+    return await fetchVerifiedVersion(ctx, iri, announcedBy, options);
   } catch (error) {
     if (error instanceof NotAVersion) {
       logger.debug("Ignored an Article: {reason}", { reason: error.message });
@@ -169,7 +172,7 @@ export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy
 }
 
 /** Like receivePolicyVersion, but a refusal is thrown (for requests made here). */
-export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy: string | null): Promise<PolicyVersion> {
+export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy: string | null, options: { notifyFollowers?: boolean } = {}): Promise<PolicyVersion> {
   const known = findVersionByIri(ctx.data.db, iri);
   if (known) return known;
   if (announcedBy !== null && new URL(iri).origin !== new URL(announcedBy).origin) {
@@ -183,7 +186,7 @@ export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy
     throw new RefusedVersion(`${iri} is unsolicited: nobody here follows ${version.policy} or ${version.attributedTo}`);
   }
   await verifyIntegrity(ctx, raw, version);
-  const stored = storeVersion(ctx, raw, version);
+  const stored = storeVersion(ctx, raw, version, options.notifyFollowers);
   logger.info("Stored version {number} of {policy} ({hash}).", { number: stored.number, policy: version.policy, hash: stored.contentHash });
   await backfill(ctx, version, owner);
   return stored;
@@ -250,8 +253,14 @@ export function isPolicyType(type: unknown): boolean {
   return types.some((t) => t === "Policy" || t === "fedalign:Policy" || t === "https://fedalign.org/ns#Policy");
 }
 
-/** A received version into rows (see receivePolicyVersion): the entity-module name. */
-export const persistVersion = receivePolicyVersion;
+/**
+ * A version announced to us into rows (see receivePolicyVersion): the
+ * entity-module name. Its followers here are notified; the versions a
+ * backfill or a fork fetches are history, not news, and notify nobody.
+ */
+export function persistVersion(ctx: FedCtx, iri: string, announcedBy: string): Promise<PolicyVersion | undefined> {
+  return receivePolicyVersion(ctx, iri, announcedBy, { notifyFollowers: true });
+}
 
 /** The owning community's Delete of a version, into its row (see retractReceivedVersion). */
 export const persistRetraction = retractReceivedVersion;

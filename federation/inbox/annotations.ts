@@ -12,6 +12,7 @@
  */
 import type { InboxContext } from "@fedify/fedify";
 import type { Announce, Delete } from "@fedify/vocab";
+import { notifyIfReply } from "../../src/app/notifications.ts";
 import { recordEffect } from "../../src/app/outbox.ts";
 import { deleteAnnotation, findAnnotation } from "../../src/policies/annotations.ts";
 import { findPolicyByIri, isLocal, type Policy } from "../../src/policies/policies.ts";
@@ -35,7 +36,9 @@ export async function onAnnotationCreated(ctx: Ctx, noteIri: string, actorIri: s
   const { db, clock } = ctx.data;
   db.transaction(() => {
     const received = persistAnnotation(ctx, fetched);
-    if (!received?.created || !isLocal(received.policy)) return;
+    if (!received?.created) return;
+    notifyIfReply(db, ctx.canonicalOrigin, received.annotation, clock.now());
+    if (!isLocal(received.policy)) return;
     recordEffect(db, { kind: "inbox.annotation.reshare", policyIri: received.policy.iri, noteIri: received.annotation.iri, authorIri: received.annotation.authorIri }, clock.now());
   });
 }
@@ -89,8 +92,9 @@ async function forwardWith(ctx: Ctx, policy: Policy, change: () => boolean): Pro
 
 class NothingChanged extends Error {}
 
-/** The owning community re-shared an annotation: we keep our copy, taken from the author's origin. */
+/** The owning community re-shared an annotation: we keep our copy, taken from the author's origin (a reply to one of ours is told to its author). */
 export async function onAnnotationReshared(ctx: Ctx, announce: Announce): Promise<void> {
   if (announce.actorId == null || announce.objectId == null) return;
-  await receiveReshare(ctx, announce.objectId.href, announce.actorId.href);
+  const { db, clock } = ctx.data;
+  await receiveReshare(ctx, announce.objectId.href, announce.actorId.href, (annotation) => notifyIfReply(db, ctx.canonicalOrigin, annotation, clock.now()));
 }

@@ -8,6 +8,7 @@ import type { InboxContext } from "@fedify/fedify";
 import type { Accept, Follow, Reject, Undo } from "@fedify/vocab";
 import { Follow as FollowActivity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
+import { notifyFollowRequested } from "../../src/app/notifications.ts";
 import { recordEffect } from "../../src/app/outbox.ts";
 import type { Effect } from "../../src/app/effects.ts";
 import { findActorByIdentifier, type LocalActor } from "../../src/actors/local-actors.ts";
@@ -87,6 +88,8 @@ export async function onFollowRequested(ctx: Ctx, follow: Follow): Promise<void>
       recordEffect(db, answer("reject"), clock.now());
     } else if (row.state === "accepted") {
       recordEffect(db, answer("accept"), clock.now());
+    } else if (row.state === "pending") {
+      notifyFollowRequested(db, ctx.canonicalOrigin, row, ctx.getActorUri(answerer.identifier).href, clock.now());
     }
   });
 }

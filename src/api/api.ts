@@ -19,6 +19,7 @@ import { annotationRoutes } from "./annotation-routes.ts";
 import { preferenceRoutes } from "./preference-routes.ts";
 import { bundleRoutes } from "./bundle-routes.ts";
 import { proposalRoutes } from "./proposal-routes.ts";
+import { notificationRoutes } from "./notification-routes.ts";
 import { statementRoutes } from "./statement-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import { problem } from "../problem.ts";
@@ -68,6 +69,7 @@ export function createApi(deps: ApiDeps) {
   api.route("/", bundleRoutes(deps));
   api.route("/", proposalRoutes(deps));
   api.route("/", statementRoutes(deps));
+  api.route("/", notificationRoutes(deps));
 
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -20,6 +20,7 @@ import {
   blockTarget,
   clauseTextIn,
   deleteAnnotation,
+  findAnnotation,
   getAnnotation,
   listAnnotations,
   listBlocks,
@@ -36,6 +37,7 @@ import { localActorIdentifier } from "../actors/iris.ts";
 import { actingAs, canActAs, type LocalActorRef } from "./acting.ts";
 import type { AppContext } from "./context.ts";
 import type { AnnotationRef } from "./effects.ts";
+import { notifyIfReply } from "./notifications.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertSteward, type Viewer } from "./permissions.ts";
 import type { AnnotationEdit, NewAnnotation } from "./social-inputs.ts";
@@ -49,7 +51,9 @@ export type AnnotationEditInput = z.output<typeof AnnotationEdit>;
 /** Annotates a clause (fetched from its origin if not held here), or comments on a proposal. */
 export async function annotate(ctx: AppContext, viewer: Viewer, input: NewAnnotationInput): Promise<Annotation> {
   const me = actingAs(ctx, viewer, input.as);
-  if (PROPOSAL_TARGET.test(input.target)) return commentOnProposal(ctx, me, input);
+  // A proposal's discussion, or a reply to an annotation that is on no clause (in a discussion, or on a whole version).
+  const parent = findAnnotation(ctx.db, input.target);
+  if (PROPOSAL_TARGET.test(input.target) || parent?.clauseId === null) return commentOnProposal(ctx, me, input);
   const target = await ctx.federation.resolveClause(input.target);
   if (!target) throw new NotFoundError(`${input.target} is not a clause of a policy version; check the clause IRI.`);
   const checked = parseAnnotationInput(
@@ -182,6 +186,7 @@ function store(
     const stored = storeAnnotation(ctx.db, parsed, note, true);
     if (!stored) throw new InvalidInputError(`${parsed.noteId} is held already for another author.`);
     recordEffect(ctx.db, { kind, ...refOf(identifier, stored.annotation) }, ctx.clock.now());
+    if (stored.created) notifyIfReply(ctx.db, ctx.origin, stored.annotation, ctx.clock.now());
     return stored.annotation;
   });
 }

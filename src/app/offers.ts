@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { findCommunityById, type Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
-import { createProposal } from "../participation/proposals.ts";
+import { createProposal, proposalIri } from "../participation/proposals.ts";
 import { applyChangeSet, changeSetFromContents, type ChangeSet } from "../policies/changeset.ts";
 import { diffContents, type PolicyDiff } from "../policies/diff.ts";
 import { acceptOffer, describeOffer, forkChanges, getOffer, listOffers, offerChanges, recordDecision, recordOffer, rejectOffer, type Offer } from "../policies/offers.ts";
@@ -15,6 +15,7 @@ import { findPolicyByIri, getDraft, getPolicyById, headVersion, versionContent, 
 import type { User } from "../accounts/users.ts";
 import { z } from "../zod.ts";
 import type { AppContext } from "./context.ts";
+import { except, notifyProposalOpened, recipients } from "./notifications.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertSteward, type Viewer } from "./permissions.ts";
 
@@ -160,5 +161,6 @@ function acceptAsProposal(ctx: AppContext, offer: Offer, policy: Policy, communi
     now,
   });
   recordEffect(ctx.db, { kind: "proposal.opened", proposalId: proposal.id }, now);
+  notifyProposalOpened(ctx.db, except(recipients.members(ctx.db, community.id), user.id), { ...proposal, iri: proposalIri(policy, proposal) }, policy, now);
   return recordDecision(ctx.db, offer, "accepted", "Accepted as a proposal for the members to vote on.");
 }

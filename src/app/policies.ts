@@ -36,6 +36,7 @@ import {
 } from "../policies/policies.ts";
 import { commitVersion, prepareVersion, retractVersion, type PreparedVersion } from "../policies/publish.ts";
 import type { AppContext } from "./context.ts";
+import { notifyVersionPublished } from "./notifications.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertMember, assertSteward, isMember, type Viewer } from "./permissions.ts";
 import type { ImportInput, NewPolicyInput } from "./policy-inputs.ts";
@@ -104,6 +105,7 @@ export function commitPublication(ctx: AppContext, prepared: PreparedPublication
     const version = commitVersion(ctx.db, prepared.version);
     for (const proposal of prepared.adopted) recordResultVersion(ctx.db, proposal, version.iri);
     recordEffect(ctx.db, { kind: "version.published", policyId: version.policyId, versionId: version.id }, ctx.clock.now());
+    notifyVersionPublished(ctx.db, ctx.origin, getPolicyById(ctx.db, version.policyId), version, ctx.clock.now());
     return version;
   });
 }

@@ -37,6 +37,7 @@ import { contentHash } from "../policies/hash.ts";
 import { commitPublication, preparePublication } from "./policies.ts";
 import { z } from "../zod.ts";
 import type { AppContext } from "./context.ts";
+import { except, notifyProposalClosed, notifyProposalOpened, recipients } from "./notifications.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertMember, assertSteward, requireSignedIn, type Viewer } from "./permissions.ts";
 
@@ -234,6 +235,7 @@ export function createProposal(ctx: AppContext, viewer: Viewer, policyId: number
       now,
     });
     recordEffect(ctx.db, { kind: "proposal.opened", proposalId: row.id }, now);
+    notifyProposalOpened(ctx.db, except(recipients.members(ctx.db, community.id), author.id), { ...row, iri: proposalIri(policy, row) }, policy, now);
     return row;
   });
   return details(ctx, policy, community, proposal);
@@ -355,6 +357,7 @@ async function closeOne(ctx: AppContext, due: Proposal, now: Date): Promise<Clos
           publishedVersion = commitPublication(ctx, { ...prepared, adopted: [closed.proposal] }).iri;
         }
         recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
+        notifyProposalClosed(ctx.db, recipients.members(ctx.db, community.id), { ...closed.proposal, iri: proposalIri(fresh, closed.proposal) }, fresh, now);
         return { id: due.id, state: closed.proposal.state as ClosedProposalSummary["state"], ...(publishedVersion ? { publishedVersion } : {}) };
       });
     } catch (error) {

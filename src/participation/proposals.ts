@@ -120,6 +120,11 @@ export function findProposal(db: Db, id: number): Proposal | undefined {
   return db.select().from(proposals).where(eq(proposals.id, id)).get();
 }
 
+/** The proposal an offer received was accepted as, if it was. */
+export function findProposalFromOffer(db: Db, offerIri: string): Proposal | undefined {
+  return db.select().from(proposals).where(eq(proposals.offerIri, offerIri)).get();
+}
+
 function votesOf(db: Db, proposal: Proposal) {
   const local = db
     .select()

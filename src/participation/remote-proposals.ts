@@ -12,6 +12,10 @@ export type RemoteProposal = typeof remoteProposals.$inferSelect;
 /** What a poll tells us; the row's id and arrival time are ours. */
 export type RemoteProposalInput = Omit<typeof remoteProposals.$inferInsert, "id" | "receivedAt">;
 
+export function findRemoteProposal(db: Db, iri: string): RemoteProposal | undefined {
+  return db.select().from(remoteProposals).where(eq(remoteProposals.iri, iri)).get();
+}
+
 /** Inserts or refreshes the proposal; a closed one is never reopened by a late copy. */
 export function persistRemoteProposal(db: Db, input: RemoteProposalInput, now = new Date()): RemoteProposal {
   const existing = db.select().from(remoteProposals).where(eq(remoteProposals.iri, input.iri)).get();

@@ -9,6 +9,23 @@ import { useRequestContext } from "hono/jsx-renderer";
 import type { PageProps, WebEnv } from "./context.ts";
 import { CsrfField, SignInLink } from "./components.tsx";
 import { links } from "./links.ts";
+import { unreadCount } from "../app/notifications.ts";
+
+/** The header's link to the notifications, with how many are unread (read on every page: one indexed count). */
+function NotificationsLink(props: { count: number }) {
+  return (
+    <a href={links.notifications()}>
+      Notifications
+      {props.count > 0 ? (
+        <>
+          {" "}
+          <span class="count-badge">{props.count > 99 ? "99+" : props.count}</span>
+          <span class="visually-hidden"> unread</span>
+        </>
+      ) : null}
+    </a>
+  );
+}
 
 export function Layout(props: PageProps & { children?: Child }) {
   const c = useRequestContext<WebEnv>();
@@ -45,6 +62,7 @@ export function Layout(props: PageProps & { children?: Child }) {
                 {session ? (
                   <>
                     <li><a href={links.feed()}>Feed</a></li>
+                    <li><NotificationsLink count={unreadCount(c.get("deps").db, session.user)} /></li>
                     <li><a href={links.follow()}>Follow</a></li>
                     <li><a href={links.offers()}>Offers</a></li>
                     <li><a href={links.bundle()}>Bundle</a></li>

@@ -6,6 +6,7 @@
 export const links = {
   home: () => "/",
   feed: () => "/feed",
+  notifications: () => "/notifications",
   follow: () => "/follow",
   offers: () => "/offers",
   bundle: () => "/bundle",

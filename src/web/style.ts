@@ -83,6 +83,14 @@ input.token-value { font-family: ui-monospace, "SFMono-Regular", Menlo, monospac
 .invite-link, .cli-command code { overflow-wrap: anywhere; }
 /* area: home-community-follow */
 .feed { list-style: none; padding: 0; margin: .4rem 0; }
+.count-badge { display: inline-block; min-width: 1.4em; padding: 0 .35em; border-radius: 999px; background: #fff; color: var(--accent); font-weight: 700; font-size: .85rem; text-align: center; line-height: 1.4; }
+.notifications { list-style: none; padding: 0; margin: .4rem 0; }
+.notification { border-left: 3px solid var(--line); padding: .3rem 0 .3rem .8rem; margin: .7rem 0; overflow-wrap: anywhere; }
+.notification p { margin: .15rem 0; }
+.notification-unread { border-color: var(--accent); }
+.notification-unread .notification-text { font-weight: 600; }
+.tag-new { background: var(--accent); color: #fff; border-color: var(--accent); }
+button.small { padding: .15rem .6rem; font-size: .9rem; }
 .feed-item { border-left: 3px solid var(--line); padding: .3rem 0 .3rem .8rem; margin: .7rem 0; overflow-wrap: anywhere; }
 .feed-item p { margin: .15rem 0; }
 .feed-version { border-color: var(--accent); }

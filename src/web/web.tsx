@@ -27,6 +27,7 @@ import { forkPages } from "./pages/fork-pages.tsx";
 import { bundlePages } from "./pages/bundle-pages.tsx";
 import { preferencePages } from "./pages/preference-pages.tsx";
 import { participationPages } from "./pages/participation-pages.tsx";
+import { notificationPages } from "./pages/notification-pages.tsx";
 
 const logger = getLogger(["fedalign", "web"]);
 const ANON_CSRF_COOKIE = "fedalign_csrf";
@@ -123,6 +124,7 @@ export function createWeb(deps: WebDeps) {
   web.route("/", bundlePages());
   web.route("/", preferencePages());
   web.route("/", participationPages());
+  web.route("/", notificationPages());
 
   // Last of all the apps mounted on the server, so this is everyone's 404.
   web.all("*", (c) => {
