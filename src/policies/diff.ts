@@ -226,7 +226,7 @@ function diffClauses(from: Clause[], to: Clause[]): PolicyDiff["clauses"] {
 }
 
 /** The edit between two versions of one clause, or undefined when they are equal. */
-function diffClause(before: Clause, after: Clause, move: Move): ClauseEdit | undefined {
+export function diffClause(before: Clause, after: Clause, move: Move): ClauseEdit | undefined {
   const changes = CLAUSE_FIELDS.filter((field) => !same(before[field], after[field]));
   if (changes.length === 0) return undefined;
   const edit: ClauseEdit = { ...move, changes, fields: {} };

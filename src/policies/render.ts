@@ -74,6 +74,43 @@ export function renderMarkdown(md: string, options: RenderOptions = {}): string 
   return clean;
 }
 
+/** One top-level block of rendered Markdown (a paragraph, list, table, code block…) with the source it came from. */
+export interface RenderedBlock {
+  source: string;
+  html: string;
+}
+
+/**
+ * Markdown as its top-level blocks, each rendered and sanitised like
+ * renderMarkdown's output (web form), for diffs that compare and collapse
+ * paragraph by paragraph. The text is parsed once, so reference links
+ * defined in one block still resolve in another. Text over the render
+ * limit is split at blank lines and shown as plain text.
+ */
+export function renderMarkdownBlocks(md: string): RenderedBlock[] {
+  if (md.length > MARKDOWN_RENDER_LIMIT) {
+    return md
+      .split(/\r?\n\s*\r?\n/)
+      .filter((part) => part.trim() !== "")
+      .map((part) => ({ source: part.trim(), html: `<p>${escapeText(part.trim())}</p>` }));
+  }
+  const env = {};
+  const tokens = webMarkdown.parse(md, env);
+  const lines = md.split("\n");
+  const blocks: RenderedBlock[] = [];
+  for (let start = 0; start < tokens.length; ) {
+    let end = start + 1;
+    if (tokens[start]!.nesting === 1) {
+      for (let depth = 1; end < tokens.length && depth > 0; end++) depth += tokens[end]!.nesting;
+    }
+    const map = tokens[start]!.map;
+    const html = unwrapBareLinks(sanitizeHtml(webMarkdown.renderer.render(tokens.slice(start, end), webMarkdown.options, env), sanitizeOptions({}))).trim();
+    if (html) blocks.push({ source: map ? lines.slice(map[0], map[1]).join("\n").trim() : html, html });
+    start = end;
+  }
+  return blocks;
+}
+
 /**
  * Rendered Markdown by source, so that pages showing the same clauses again
  * (every view of a policy) do not parse and sanitise them again: at most

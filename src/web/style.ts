@@ -167,6 +167,20 @@ svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted
 .prefs .option label { font-weight: 600; } .prefs .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
 .prefs .task-list { list-style: none; padding: 0; } .prefs .task-list h2, .prefs .panel h2 { margin-top: 0; }
 .prefs .option .hint { display: block; } svg.bar-chart { width: 100%; max-width: 40rem; }
+/* area: diffs and the proposal builder */
+.text-diff .md > :first-child { margin-top: .3rem; }
+details.diff-unchanged { margin: .3rem 0; }
+details.diff-unchanged > summary { color: var(--muted); font-size: .9rem; }
+details.diff-unchanged > .md { color: var(--muted); border-left: 2px dashed var(--line); padding-left: .6rem; }
+.diff-changed { overflow-wrap: anywhere; }
+.diff-changed ins, .diff-changed del, .facet-changes ins, .facet-changes del { padding: 0 .1rem; border-radius: 2px; }
+.facet-changes, .facet-details { margin: .3rem 0; padding-left: 1.2rem; }
+.change-kind { font-size: .75rem; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+.builder-changes { list-style: none; padding: 0; }
+.builder-changes li { display: flex; flex-wrap: wrap; gap: .3rem .8rem; align-items: baseline; border-bottom: 1px solid var(--line); padding: .4rem 0; }
+.builder-changes .change-what { flex: 1 1 14rem; overflow-wrap: anywhere; }
+.builder-actions { display: flex; flex-wrap: wrap; gap: .4rem 1rem; align-items: center; margin: .8rem 0; }
+.example-fields { border: 1px solid var(--line); border-radius: 4px; margin: .6rem 0; padding: .3rem .8rem; }
 /* area: participation */
 .choice-row { display: flex; flex-wrap: wrap; gap: .2rem; }
 button.choice-current { font-weight: 700; outline: 2px solid var(--ink); outline-offset: 1px; }

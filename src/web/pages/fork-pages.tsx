@@ -15,7 +15,8 @@ import { ActionButton, DateTime, Field, FormError, PostForm, Select, TextArea } 
 import type { WebEnv } from "../context.ts";
 import { formFields, formValues, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-import { ClauseSummary, MarkedText, policyCommunity, WordDiff } from "../policy-components.tsx";
+import { ClauseSummary, MarkedText, policyCommunity } from "../policy-components.tsx";
+import { OperationDiff } from "../diff-components.tsx";
 import { findPolicyByIri, getPolicyById, listCommunityPolicies, listVersions, slugFromTitle, type Policy } from "../../policies/policies.ts";
 import { forkChanges } from "../../policies/offers.ts";
 import type { Conflict, MergeResult, MetadataValue } from "../../policies/merge.ts";
@@ -309,53 +310,6 @@ function mergeFieldErrors(conflicts: Conflict[], fieldErrors: Record<string, str
 
 // ---------------------------------------------------------------- offers
 
-function OperationView(props: { operation: Operation }) {
-  const op = props.operation;
-  if (op.op === "edit") {
-    return (
-      <div class="clause clause-changed">
-        <p>
-          <strong>Edit</strong> <code>{op.id}</code>
-          {op.before.authority !== op.after.authority ? <span> (authority {op.before.authority} → {op.after.authority})</span> : null}
-        </p>
-        <p>
-          <WordDiff before={op.before.text} after={op.after.text} />
-        </p>
-      </div>
-    );
-  }
-  if (op.op === "add") {
-    return (
-      <div class="clause clause-added">
-        <p>
-          <strong>Add</strong> <code>{op.clause.id}</code> {op.after ? <span class="muted">after {op.after}</span> : <span class="muted">first</span>}
-        </p>
-        <p>
-          <ins>{op.clause.text}</ins>
-        </p>
-      </div>
-    );
-  }
-  if (op.op === "remove") {
-    return (
-      <div class="clause clause-removed">
-        <p>
-          <strong>Remove</strong> <code>{op.id}</code>
-        </p>
-        <p>
-          <del>{op.before.text}</del>
-        </p>
-      </div>
-    );
-  }
-  return (
-    <div class="clause">
-      <p>
-        <strong>Reorder</strong> clauses: {op.order.join(", ")}
-      </p>
-    </div>
-  );
-}
 
 function operationClauseId(op: Operation): string | undefined {
   return op.op === "add" ? op.clause.id : op.op === "reorder" ? undefined : op.id;
@@ -386,7 +340,7 @@ function NewOfferPage(props: { policy: Policy; changes: ChangeSet | undefined; u
                   <label class="choice">
                     <input type="checkbox" name="clauses" value={id} checked={props.values.clauses.includes(id)} /> Offer <code>{id}</code>
                   </label>
-                  <OperationView operation={op} />
+                  <OperationDiff operation={op} />
                 </div>
               );
             })}
@@ -428,7 +382,7 @@ function OfferCard(props: { offer: OfferView; policy: Policy; proposals: boolean
       {offer.message ? <p class="offer-message">{offer.message}</p> : null}
       {offer.reason ? <p>Reason: {offer.reason}</p> : null}
       {offer.changes.operations.map((op) => (
-        <OperationView operation={op} />
+        <OperationDiff operation={op} />
       ))}
       {offer.preview?.conflicts.length ? (
         <p class="notice notice-error">

@@ -10,7 +10,6 @@ import { Hono, type Context } from "hono";
 import { eq } from "drizzle-orm";
 import { policies as policiesTable } from "../../../db/schema.ts";
 import { findCommunity } from "../../communities.ts";
-import { diffContents, type PolicyDiff } from "../../policies/diff.ts";
 import { listAnnotations, type AnnotationView } from "../../policies/annotations.ts";
 import { listForks } from "../../policies/forks.ts";
 import {
@@ -44,7 +43,6 @@ import {
   CommentaryView,
   ContextOfUseView,
   Markdown,
-  WordDiff,
   authorOf,
   groupClauses,
   localCommunityOf,
@@ -52,6 +50,7 @@ import {
   type AnnotationFormState,
 } from "../policy-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
+import { PolicyDiffView } from "../diff-components.tsx";
 import { policyEditPages } from "./policy-edit-pages.tsx";
 
 type Ctx = Context<WebEnv>;
@@ -387,145 +386,6 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
   );
 }
 
-function DiffView(props: { diff: PolicyDiff; from: PolicyContent; to: PolicyContent }) {
-  const { diff } = props;
-  const titleOf = (content: PolicyContent, id: string) => {
-    const clause = content.clauses.find((c) => c.id === id);
-    return clause?.title || id;
-  };
-  const metadata = Object.entries(diff.metadata) as [string, { before: unknown; after: unknown }][];
-  return (
-    <>
-      <p class="panel diff-summary" role="status">
-        {diff.summary.edited} edited · {diff.summary.added} added · {diff.summary.removed} removed · {diff.summary.moved} moved ·{" "}
-        {diff.clauses.unchanged} unchanged
-      </p>
-      {metadata.length ? (
-        <section aria-labelledby="diff-metadata">
-          <h2 id="diff-metadata">Title, summary and licence</h2>
-          {metadata.map(([field, change]) => (
-            <div class="clause clause-changed">
-              <h3>{field}</h3>
-              {typeof change.before === "string" && typeof change.after === "string" ? (
-                <p class="word-diff">
-                  <del>{change.before}</del> <ins>{change.after}</ins>
-                </p>
-              ) : (
-                <p class="word-diff">
-                  <del>{JSON.stringify(change.before)}</del> <ins>{JSON.stringify(change.after)}</ins>
-                </p>
-              )}
-            </div>
-          ))}
-        </section>
-      ) : null}
-      {diff.clauses.edited.length ? (
-        <section aria-labelledby="diff-edited">
-          <h2 id="diff-edited">Edited clauses ({diff.clauses.edited.length})</h2>
-          {diff.clauses.edited.map((edit) => (
-            <article class="clause clause-changed" id={`diff-${edit.id}`}>
-              <h3>
-                {titleOf(props.to, edit.id)} <span class="muted">#{edit.id}</span>
-              </h3>
-              <p class="muted">Changed: {edit.changes.join(", ")}</p>
-              {edit.text ? (
-                <>
-                  <p class="diff-label">Text</p>
-                  <WordDiff parts={edit.text} />
-                </>
-              ) : null}
-              {edit.rationale ? (
-                <>
-                  <p class="diff-label">Rationale</p>
-                  <WordDiff parts={edit.rationale} />
-                </>
-              ) : null}
-              {(Object.entries(edit.fields) as [string, { before: unknown; after: unknown }][]).map(([field, change]) => (
-                <>
-                  <p class="diff-label">{field}</p>
-                  <p class="word-diff">
-                    <del>{typeof change.before === "string" ? change.before : JSON.stringify(change.before)}</del>{" "}
-                    <ins>{typeof change.after === "string" ? change.after : JSON.stringify(change.after)}</ins>
-                  </p>
-                </>
-              ))}
-            </article>
-          ))}
-        </section>
-      ) : null}
-      {diff.clauses.added.length ? (
-        <section aria-labelledby="diff-added">
-          <h2 id="diff-added">Added clauses ({diff.clauses.added.length})</h2>
-          {diff.clauses.added.map((item) => (
-            <article class="clause clause-added">
-              <h3>
-                {item.clause.title || item.id} <AuthorityTag level={item.clause.authority} /> <span class="muted">#{item.id}</span>
-              </h3>
-              <ins class="block">
-                <Markdown md={item.clause.text} />
-              </ins>
-            </article>
-          ))}
-        </section>
-      ) : null}
-      {diff.clauses.removed.length ? (
-        <section aria-labelledby="diff-removed">
-          <h2 id="diff-removed">Removed clauses ({diff.clauses.removed.length})</h2>
-          {diff.clauses.removed.map((item) => (
-            <article class="clause clause-removed">
-              <h3>
-                {item.clause.title || item.id} <AuthorityTag level={item.clause.authority} /> <span class="muted">#{item.id}</span>
-              </h3>
-              <del class="block">
-                <Markdown md={item.clause.text} />
-              </del>
-            </article>
-          ))}
-        </section>
-      ) : null}
-      {diff.clauses.moved.length ? (
-        <section aria-labelledby="diff-moved">
-          <h2 id="diff-moved">Moved clauses ({diff.clauses.moved.length})</h2>
-          <ul>
-            {diff.clauses.moved.map((move) => (
-              <li>
-                {titleOf(props.to, move.id)} <span class="muted">#{move.id}</span>: position {move.fromIndex + 1} → {move.toIndex + 1}
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
-      {diff.sections.added.length + diff.sections.removed.length + diff.sections.changed.length + diff.sections.moved.length ? (
-        <section aria-labelledby="diff-sections">
-          <h2 id="diff-sections">Sections</h2>
-          <ul>
-            {diff.sections.added.map((s) => (
-              <li>
-                <ins>Added “{s.section.title}”</ins>
-              </li>
-            ))}
-            {diff.sections.removed.map((s) => (
-              <li>
-                <del>Removed “{s.section.title}”</del>
-              </li>
-            ))}
-            {diff.sections.changed.map((s) => (
-              <li>
-                “{s.after.title}” changed: {s.changes.join(", ")}
-              </li>
-            ))}
-            {diff.sections.moved.map((s) => (
-              <li>
-                Section {s.id} moved: position {s.fromIndex + 1} → {s.toIndex + 1}
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
-    </>
-  );
-}
-
 function renderDiffPage(c: Ctx, policy: Policy) {
   const { db } = c.get("deps");
   const user = c.get("session")?.user;
@@ -592,7 +452,7 @@ function renderDiffPage(c: Ctx, policy: Policy) {
           <h2 class="diff-heading">
             {label(fromParam!)} → {label(toParam!)}
           </h2>
-          {fromParam === toParam ? <p>These are the same version.</p> : <DiffView diff={diffContents(from as PolicyContent, to as PolicyContent)} from={from as PolicyContent} to={to as PolicyContent} />}
+          {fromParam === toParam ? <p>These are the same version.</p> : <PolicyDiffView from={from as PolicyContent} to={to as PolicyContent} />}
         </>
       )}
     </>,

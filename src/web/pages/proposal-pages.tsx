@@ -11,9 +11,9 @@ import { links } from "../links.ts";
 import { ChoiceButtons, TallyTable, communityOrThrow, pageCommunity, percent } from "../participation-components.tsx";
 import { findLocalPolicy, findVersionByIri, getPolicyById, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
 import { findCommunity, findCommunityById, type Community } from "../../communities.ts";
-import { AUTHORITY_LEVELS, type Clause, type PolicyContent } from "../../policies/content.ts";
+import { AUTHORITY_LEVELS, type PolicyContent } from "../../policies/content.ts";
 import { applyChangeSet, changeSetSchema } from "../../policies/changeset.ts";
-import { diffContents, type WordDiffPart } from "../../policies/diff.ts";
+import { PolicyDiffView } from "../diff-components.tsx";
 import { findProposal, proposalChanges } from "../../participation/proposals.ts";
 import { THRESHOLDS } from "../../participation/decision.ts";
 import { castVote, createProposal, decisionRules, DecisionRulesInput, NewProposalInput, VoteInput, policyProposals, proposalDetails, setDecisionRules, type ProposalDetails } from "../../app/proposals.ts";
@@ -42,81 +42,6 @@ function closesAtFromForm(value: string | undefined): string | undefined | null 
   const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(given) ? given : `${given.length === 16 ? `${given}:00` : given}Z`;
   const date = new Date(withZone);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-function Words(props: { parts: WordDiffPart[] }) {
-  return (
-    <>
-      {props.parts.map((part) => (part.kind === "added" ? <ins>{part.value}</ins> : part.kind === "removed" ? <del>{part.value}</del> : <span>{part.value}</span>))}
-    </>
-  );
-}
-
-function ClauseHead(props: { clause: Clause; change: string }) {
-  return (
-    <h3 class="clause-head">
-      <span class={`tag tag-${props.clause.authority}`}>{props.clause.authority}</span>
-      <code>{props.clause.id}</code>
-      {props.clause.title ? ` ${props.clause.title}` : ""} <span class="muted">({props.change})</span>
-    </h3>
-  );
-}
-
-/** The proposal's changes against its base version, clause by clause, edited text word by word. */
-function ProposalDiff(props: { base: PolicyContent; after: PolicyContent }) {
-  const diff = diffContents(props.base, props.after);
-  const beforeById = new Map(props.base.clauses.map((clause) => [clause.id, clause]));
-  const afterById = new Map(props.after.clauses.map((clause) => [clause.id, clause]));
-  const movedOnly = diff.clauses.moved.filter((move) => !diff.clauses.edited.some((edit) => edit.id === move.id));
-  return (
-    <div class="proposal-diff">
-      <p class="muted">
-        {diff.summary.edited} edited, {diff.summary.added} added, {diff.summary.removed} removed, {movedOnly.length} moved.
-      </p>
-      {diff.clauses.edited.map((edit) => {
-        const after = afterById.get(edit.id)!;
-        return (
-          <section class="clause clause-changed">
-            <ClauseHead clause={after} change="edited" />
-            <p>{edit.text ? <Words parts={edit.text} /> : after.text}</p>
-            {edit.rationale ? (
-              <p class="muted">
-                Rationale: <Words parts={edit.rationale} />
-              </p>
-            ) : null}
-            {Object.entries(edit.fields).map(([field, change]) => (
-              <p class="muted">
-                {field}: <del>{JSON.stringify(change.before)}</del> → <ins>{JSON.stringify(change.after)}</ins>
-              </p>
-            ))}
-          </section>
-        );
-      })}
-      {diff.clauses.added.map((added) => (
-        <section class="clause clause-added">
-          <ClauseHead clause={added.clause} change="added" />
-          <p>
-            <ins>{added.clause.text}</ins>
-          </p>
-          {added.clause.rationale ? <p class="muted">Rationale: {added.clause.rationale}</p> : null}
-          {added.clause.section ? <p class="muted">In section {added.clause.section}</p> : null}
-        </section>
-      ))}
-      {diff.clauses.removed.map((removed) => (
-        <section class="clause clause-removed">
-          <ClauseHead clause={removed.clause} change="removed" />
-          <p>
-            <del>{removed.clause.text}</del>
-          </p>
-        </section>
-      ))}
-      {movedOnly.map((move) => (
-        <section class="clause">
-          <ClauseHead clause={beforeById.get(move.id) ?? afterById.get(move.id)!} change={`moved from position ${move.fromIndex + 1} to ${move.toIndex + 1}`} />
-        </section>
-      ))}
-    </div>
-  );
 }
 
 interface BuilderValues {
@@ -494,7 +419,7 @@ export function proposalPages() {
 
         <section aria-labelledby="changes">
           <SectionTitle id="changes">Changes</SectionTitle>
-          {base && applied ? <ProposalDiff base={base} after={applied.content} /> : <p class="muted">The base version is no longer held here.</p>}
+          {base && applied ? <PolicyDiffView from={base} to={applied.content} class="proposal-diff" /> : <p class="muted">The base version is no longer held here.</p>}
         </section>
 
         <section aria-labelledby="discussion">
