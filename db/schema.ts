@@ -483,6 +483,29 @@ export const proposals = sqliteTable(
 );
 
 /**
+ * A member's proposal while they build it: the changes so far (a change set
+ * against `baseVersionIri`), one draft per member and policy. Kept on the
+ * server so that previewing, going back or leaving loses nothing; removed
+ * when the proposal opens.
+ */
+export const proposalDrafts = sqliteTable(
+  "proposal_drafts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    policyId: integer("policy_id")
+      .notNull()
+      .references(() => policies.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    baseVersionIri: text("base_version_iri").notNull(),
+    changes: text("changes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("proposal_drafts_policy_user").on(t.policyId, t.userId)],
+);
+
+/**
  * Proposals of communities this instance follows, as their `Question`s
  * arrived (Create when opened, Update when closed), so members see them in
  * their feed. Keyed by the proposal's IRI; the policy must be one we hold.

@@ -20,7 +20,7 @@ import { findPolicyByIri } from "../src/policies/policies.ts";
 import { lookupActor } from "./lookup.ts";
 import { persistActor, toRecipient } from "./entities/actor.ts";
 import type { Community } from "../src/communities.ts";
-import { describeChangeSet } from "../src/policies/changeset.ts";
+import { describeChangeSet, describeOperations } from "../src/policies/changeset.ts";
 import type { Policy } from "../src/policies/policies.ts";
 import { PUBLIC_AUDIENCE } from "../src/policies/version-document.ts";
 import { proposalChanges, proposalIri, type Proposal } from "../src/participation/proposals.ts";
@@ -38,14 +38,26 @@ import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
 export { proposalIri };
 
 function html(policy: Policy, proposal: Proposal): string {
+  const changes = proposalChanges(proposal);
   const tally = proposal.tally as { reason?: string } | null;
   return [
-    `<p>Proposal to amend <a href="${escapeHtml(policy.iri)}">${escapeHtml(policy.title)}</a>: ${escapeHtml(describeChangeSet(proposalChanges(proposal)))}.</p>`,
+    `<p>Proposal to amend <a href="${escapeHtml(policy.iri)}">${escapeHtml(policy.title)}</a>: ${escapeHtml(describeChangeSet(changes))}.</p>`,
+    // Every change, by name, so followers (and Mastodon) see what is put to the vote; the diff is on the proposal's page.
+    changeList(describeOperations(changes)),
     proposal.summary ? `<p>${escapeHtml(proposal.summary)}</p>` : "",
     proposal.state === "open"
       ? `<p>Voting closes ${escapeHtml(proposal.closesAt.toISOString())}.</p>`
       : `<p>${proposal.state === "adopted" ? "Adopted" : "Rejected"}: ${escapeHtml(tally?.reason ?? "")}</p>`,
   ].join("");
+}
+
+/** At most this many changes are named (receivers refuse a poll's text over 20,000 characters); the rest are counted. */
+const LISTED_CHANGES = 100;
+
+function changeList(lines: string[]): string {
+  const shown = lines.slice(0, LISTED_CHANGES).map((line) => `<li>${escapeHtml(line)}</li>`);
+  if (lines.length > LISTED_CHANGES) shown.push(`<li>and ${lines.length - LISTED_CHANGES} more</li>`);
+  return `<ul>${shown.join("")}</ul>`;
 }
 
 /**

@@ -31,8 +31,11 @@ import {
   type Proposal,
 } from "../participation/proposals.ts";
 import { listSentVotes, recordSentVote, type SentVote } from "../participation/sent-votes.ts";
-import { changeSetSchema, describeChangeSet } from "../policies/changeset.ts";
-import { findPolicyById, getPolicyById, type Policy } from "../policies/policies.ts";
+import { applyChangeSet, changeSetFromContents, changeSetSchema, describeChangeSet, type ChangeSet } from "../policies/changeset.ts";
+import { clauseIdSchema, clauseSchema, type PolicyContent } from "../policies/content.ts";
+import { findPolicyById, getPolicyById, headVersion, versionContent, type Policy } from "../policies/policies.ts";
+import { applyDraftStep, deleteProposalDraft, draftChanges, findProposalDraft, storeProposalDraft } from "../participation/proposal-drafts.ts";
+import type { User } from "../accounts/users.ts";
 import { contentHash } from "../policies/hash.ts";
 import { commitPublication, preparePublication } from "./policies.ts";
 import { z } from "../zod.ts";
@@ -55,6 +58,19 @@ export const NewProposalInput = z
   .strict()
   .openapi("NewProposal");
 export type NewProposal = z.input<typeof NewProposalInput>;
+
+/** One step of building a proposal in the web builder: edit or add a clause, remove, move, or undo the changes to one. */
+export const ProposalDraftStep = z
+  .discriminatedUnion("action", [
+    z.object({ action: z.literal("put"), clause: clauseSchema, after: clauseIdSchema.nullable().optional() }).strict(),
+    z.object({ action: z.literal("remove"), id: clauseIdSchema }).strict(),
+    z.object({ action: z.literal("move"), id: clauseIdSchema, after: clauseIdSchema.nullable() }).strict(),
+    z.object({ action: z.literal("undo"), id: clauseIdSchema }).strict(),
+  ])
+  .openapi("ProposalDraftStep");
+
+/** Opening the proposal built so far: everything a proposal has but its changes, which are the draft's. */
+export const DraftProposalInput = NewProposalInput.omit({ changes: true }).openapi("ProposalFromDraft");
 
 export const VoteInput = z.object({ value: z.enum(VOTE_VALUES) }).strict().openapi("Vote");
 export const RemoteVoteInput = z.object({ proposal: z.string().url(), value: z.enum(VOTE_VALUES) }).strict().openapi("RemoteVote");
@@ -222,6 +238,18 @@ export function createProposal(ctx: AppContext, viewer: Viewer, policyId: number
   const policy = getPolicyById(ctx.db, policyId);
   const community = deciderOf(ctx, policy);
   const author = assertMember(ctx.db, community, viewer);
+  return openProposal(ctx, policy, community, author, input);
+}
+
+/** Opens the proposal with its effect in one transaction, plus whatever `alongside` must commit with it. */
+function openProposal(
+  ctx: AppContext,
+  policy: Policy,
+  community: Community,
+  author: User,
+  input: z.output<typeof NewProposalInput>,
+  alongside?: () => void,
+): ProposalDetails {
   const now = ctx.clock.now();
   const proposal = ctx.db.transaction(() => {
     const row = createProposalRow(ctx.db, {
@@ -236,9 +264,82 @@ export function createProposal(ctx: AppContext, viewer: Viewer, policyId: number
     });
     recordEffect(ctx.db, { kind: "proposal.opened", proposalId: row.id }, now);
     notifyProposalOpened(ctx.db, except(recipients.members(ctx.db, community.id), author.id), { ...row, iri: proposalIri(policy, row) }, policy, now);
+    alongside?.();
     return row;
   });
   return details(ctx, policy, community, proposal);
+}
+
+// ---------------------------------------------------------------- building a proposal
+
+export interface ProposalDraftView {
+  policyId: number;
+  /** The newest version, which the proposal will amend. */
+  baseVersion: { iri: string; number: number };
+  base: PolicyContent;
+  /** The base with the changes so far. */
+  working: PolicyContent;
+  changes: ChangeSet;
+  /** "2 clauses edited, 1 added; order changed", or "No changes". */
+  summary: string;
+  /** Changes made before a newer version was published that no longer apply to it, and why. */
+  lost: { id: string; reason: string }[];
+}
+
+/** The member's draft against the newest version: a draft begun on an older one is carried over, change by change. */
+function loadDraft(ctx: AppContext, policy: Policy, user: User): ProposalDraftView {
+  const head = headVersion(ctx.db, policy);
+  if (!head) throw new InvalidInputError(`"${policy.title}" has no published version yet; proposals amend the newest published version.`);
+  const base = versionContent(head);
+  const draft = findProposalDraft(ctx.db, policy.id, user.id);
+  const applied = draft ? applyChangeSet(base, draftChanges(draft)) : undefined;
+  const working = applied?.content ?? base;
+  const changes = changeSetFromContents(base, working);
+  return {
+    policyId: policy.id,
+    baseVersion: { iri: head.iri, number: head.number },
+    base,
+    working,
+    changes,
+    summary: describeChangeSet(changes),
+    lost: (applied?.conflicts ?? []).map((conflict) => ({ id: conflict.id, reason: conflict.reason })),
+  };
+}
+
+function draftOwner(ctx: AppContext, viewer: Viewer, policyId: number) {
+  const policy = getPolicyById(ctx.db, policyId);
+  const community = deciderOf(ctx, policy);
+  return { policy, community, user: assertMember(ctx.db, community, viewer) };
+}
+
+/** The proposal a member is building for a policy (empty when they have not started). */
+export function proposalDraft(ctx: AppContext, viewer: Viewer, policyId: number): ProposalDraftView {
+  const { policy, user } = draftOwner(ctx, viewer, policyId);
+  return loadDraft(ctx, policy, user);
+}
+
+/** One step of building: the draft is stored at once, so nothing is lost between pages. */
+export function changeProposalDraft(ctx: AppContext, viewer: Viewer, policyId: number, step: z.output<typeof ProposalDraftStep>): ProposalDraftView {
+  const { policy, user } = draftOwner(ctx, viewer, policyId);
+  const view = loadDraft(ctx, policy, user);
+  const working = applyDraftStep(view.base, view.working, step);
+  const changes = changeSetSchema.parse(changeSetFromContents(view.base, working));
+  storeProposalDraft(ctx.db, { policyId: policy.id, userId: user.id, baseVersionIri: view.baseVersion.iri, changes, now: ctx.clock.now() });
+  return loadDraft(ctx, policy, user);
+}
+
+/** Drops the whole draft. */
+export function discardProposalDraft(ctx: AppContext, viewer: Viewer, policyId: number): void {
+  const { policy, user } = draftOwner(ctx, viewer, policyId);
+  deleteProposalDraft(ctx.db, policy.id, user.id);
+}
+
+/** Opens the proposal built so far; the draft goes in the same transaction. */
+export function openDraftProposal(ctx: AppContext, viewer: Viewer, policyId: number, input: z.output<typeof DraftProposalInput>): ProposalDetails {
+  const { policy, community, user } = draftOwner(ctx, viewer, policyId);
+  const view = loadDraft(ctx, policy, user);
+  if (view.changes.operations.length === 0) throw new InvalidInputError("Make at least one change before opening the proposal: edit, add, remove or move a clause.");
+  return openProposal(ctx, policy, community, user, { ...input, changes: view.changes }, () => deleteProposalDraft(ctx.db, policy.id, user.id));
 }
 
 /** A member votes (or changes their vote) while the proposal is open. */

@@ -338,3 +338,20 @@ export function describeChangeSet(changeSet: ChangeSet): string {
   const text = parts.join("; ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/**
+ * One line per operation, for readers who see no diff (a federated
+ * proposal's text): "Edited “Tone” (tone): text, context", "Added “Cite
+ * sources” (cite)", "Removed “Old rule” (old)", "New order of 5 clauses".
+ */
+export function describeOperations(changeSet: ChangeSet): string[] {
+  const title = (text: string) => (text.length > 80 ? `${text.slice(0, 79)}…` : text);
+  const name = (clause: Clause) => (clause.title ? `“${title(clause.title)}” (${clause.id})` : clause.id);
+  return changeSet.operations.map((operation) => {
+    if (operation.op === "add") return `Added ${name(operation.clause)}`;
+    if (operation.op === "remove") return `Removed ${name(operation.before)}`;
+    if (operation.op === "reorder") return `New order of ${operation.order.length} clause${operation.order.length === 1 ? "" : "s"}`;
+    const fields = CLAUSE_FIELDS.filter((field) => canonicalJson(operation.before[field] ?? null) !== canonicalJson(operation.after[field] ?? null));
+    return `Edited ${name(operation.after)}: ${fields.join(", ")}`;
+  });
+}

@@ -28,6 +28,9 @@ export const links = {
   policyNewOffer: (id: number) => `/policies/${id}/offers/new`,
   policyProposals: (id: number) => `/policies/${id}/proposals`,
   newProposal: (id: number) => `/policies/${id}/proposals/new`,
+  /** The builder with a clause's current text in the editor ("new" for an empty one): what a clause page links to as "Propose a change". */
+  proposeClauseChange: (id: number, clauseId: string) => `/policies/${id}/proposals/new?clause=${encodeURIComponent(clauseId)}#editor`,
+  proposalPreview: (id: number) => `/policies/${id}/proposals/new/preview`,
   proposal: (id: number) => `/proposals/${id}`,
   task: (id: number) => `/tasks/${id}`,
   taskResults: (id: number) => `/tasks/${id}/results`,

@@ -25,7 +25,7 @@ import { ErrorPage } from "./error-page.tsx";
 
 type Ctx = Context<WebEnv>;
 
-interface FormState {
+export interface FormState {
   /** Which form on the page the values and errors belong to. */
   form: string;
   values: Record<string, string>;
@@ -255,7 +255,7 @@ const splitList = (value: string | undefined): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-function clauseFromForm(fields: Record<string, string>, base: Partial<Clause>): Record<string, unknown> {
+export function clauseFromForm(fields: Record<string, string>, base: Partial<Clause>): Record<string, unknown> {
   const context: Record<string, string[]> = {};
   for (const facet of ["domain", "audience", "locale", "deployment"] as const) {
     const values = splitList(fields[facet]);
@@ -279,7 +279,8 @@ function clauseFromForm(fields: Record<string, string>, base: Partial<Clause>): 
   };
 }
 
-function ClauseFields(props: { prefix: string; clause?: Clause; content: PolicyContent; state?: FormState; withId?: boolean }) {
+/** A clause's fields (exported: the proposal builder edits clauses with the same form). */
+export function ClauseFields(props: { prefix: string; clause?: Clause; content: PolicyContent; state?: FormState; withId?: boolean; examplesElsewhere?: boolean }) {
   const { clause, state } = props;
   const v = (name: string, fallback: string) => state?.values[name] ?? fallback;
   const e = (name: string) => state?.errors[name];
@@ -323,7 +324,7 @@ function ClauseFields(props: { prefix: string; clause?: Clause; content: PolicyC
         <Field id={id("deployment")} name="deployment" label="Deployments" value={v("deployment", facet("deployment"))} error={e("deployment")} />
       </fieldset>
       <Field id={id("tags")} name="tags" label="Tags (comma-separated)" value={v("tags", (clause?.tags ?? []).join(", "))} error={e("tags")} />
-      {clause?.examples.length ? <p class="muted">{clause.examples.length} examples are kept as they are.</p> : null}
+      {clause?.examples.length && !props.examplesElsewhere ? <p class="muted">{clause.examples.length} examples are kept as they are.</p> : null}
     </>
   );
 }

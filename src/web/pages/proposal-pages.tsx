@@ -1,22 +1,22 @@
 /**
- * Proposals and votes: a policy's proposals, the change-set builder a member
- * proposes with, one proposal (its diff, rule, tally, vote buttons, outcome
+ * Proposals and votes: a policy's proposals (the builder a member proposes
+ * with is ./proposal-builder-pages.tsx), one proposal (its diff, rule, tally, vote buttons, outcome
  * and discussion), and the community's decision rules for stewards.
  */
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
 import { DateTime, Field, FormError, PostForm, SectionTitle, Select, SignInLink, TextArea } from "../components.tsx";
-import { formFields, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
+import { formFields, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import { ChoiceButtons, TallyTable, communityOrThrow, pageCommunity, percent } from "../participation-components.tsx";
-import { findLocalPolicy, findVersionByIri, getPolicyById, headVersion, versionContent, type Policy } from "../../policies/policies.ts";
+import { findLocalPolicy, findVersionByIri, getPolicyById, versionContent, type Policy } from "../../policies/policies.ts";
 import { findCommunity, findCommunityById, type Community } from "../../communities.ts";
-import { AUTHORITY_LEVELS, type PolicyContent } from "../../policies/content.ts";
-import { applyChangeSet, changeSetSchema } from "../../policies/changeset.ts";
+import { AUTHORITY_LEVELS } from "../../policies/content.ts";
+import { applyChangeSet } from "../../policies/changeset.ts";
 import { PolicyDiffView } from "../diff-components.tsx";
 import { findProposal, proposalChanges } from "../../participation/proposals.ts";
 import { THRESHOLDS } from "../../participation/decision.ts";
-import { castVote, createProposal, decisionRules, DecisionRulesInput, NewProposalInput, VoteInput, policyProposals, proposalDetails, setDecisionRules, type ProposalDetails } from "../../app/proposals.ts";
+import { castVote, decisionRules, DecisionRulesInput, VoteInput, policyProposals, proposalDetails, setDecisionRules, type ProposalDetails } from "../../app/proposals.ts";
 import { isMember, isSteward } from "../../app/permissions.ts";
 import { annotate, annotationsOf } from "../../app/annotations.ts";
 import { NewAnnotation } from "../../app/social-inputs.ts";
@@ -33,155 +33,6 @@ const DISCUSSION_MOTIVATIONS = ["comment", "question", "endorse", "object"];
 
 function stateLabel(state: string): string {
   return state === "open" ? "Open" : state === "adopted" ? "Adopted" : "Rejected";
-}
-
-/** "2026-11-26T21:30" from a datetime-local field is read as UTC; a full ISO date keeps its offset. */
-function closesAtFromForm(value: string | undefined): string | undefined | null {
-  const given = optional(value);
-  if (!given) return undefined;
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(given) ? given : `${given.length === 16 ? `${given}:00` : given}Z`;
-  const date = new Date(withZone);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-interface BuilderValues {
-  title?: string;
-  summary?: string;
-  closesAt?: string;
-  editClause?: string;
-  editText?: string;
-  addId?: string;
-  addTitle?: string;
-  addSection?: string;
-  addAuthority?: string;
-  addText?: string;
-  addRationale?: string;
-  addAfter?: string;
-  removeClause?: string;
-}
-
-function excerpt(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-function NewProposalForm(props: { policy: Policy; content: PolicyContent; values: BuilderValues; errors: Record<string, string>; message?: string }) {
-  const { content, values, errors } = props;
-  const clauseOptions = content.clauses.map((clause) => ({ value: clause.id, label: `${clause.id} (${clause.authority}): ${excerpt(clause.title || clause.text)}` }));
-  return (
-    <>
-      <FormError message={props.message} />
-      <PostForm action={links.newProposal(props.policy.id)} label="New proposal">
-        <Field name="title" label="Title" required value={values.title} error={errors.title} hint="What the proposal is about, in a few words." />
-        <TextArea name="summary" label="Why" value={values.summary} error={errors.summary} rows={3} />
-        <Field
-          name="closesAt"
-          label="Voting closes at (UTC)"
-          type="datetime-local"
-          step="1"
-          value={values.closesAt}
-          error={errors.closesAt}
-          hint="Leave empty to close after the decision rule's minimum open time. A close earlier than that minimum is postponed to it."
-        />
-        <fieldset class="builder">
-          <legend>Edit a clause's text</legend>
-          <Select name="editClause" label="Clause" options={[{ value: "", label: "— no edit —" }, ...clauseOptions]} value={values.editClause} error={errors.editClause} />
-          <TextArea name="editText" label="New text" value={values.editText} error={errors.editText} rows={4} hint="The clause's whole new text; the other fields stay as they are." />
-        </fieldset>
-        <fieldset class="builder">
-          <legend>Add a clause</legend>
-          <Field name="addId" label="Clause id" value={values.addId} error={errors.addId} hint="Leave empty to add nothing. Letters, digits, _ . : and -, starting with a letter or digit, e.g. cite-sources." />
-          <Field name="addTitle" label="Clause title" value={values.addTitle} error={errors.addTitle} />
-          <Select
-            name="addSection"
-            label="Section"
-            options={[{ value: "", label: "(top level)" }, ...content.sections.map((section) => ({ value: section.id, label: section.title }))]}
-            value={values.addSection}
-            error={errors.addSection}
-          />
-          <Select name="addAuthority" label="Authority level" options={[...AUTHORITY_LEVELS]} value={values.addAuthority ?? "guideline"} error={errors.addAuthority} />
-          <TextArea name="addText" label="Clause text" value={values.addText} error={errors.addText} rows={4} />
-          <TextArea name="addRationale" label="Rationale" value={values.addRationale} error={errors.addRationale} rows={2} />
-          <Select
-            name="addAfter"
-            label="Place it after"
-            options={[{ value: "", label: "(at the end)" }, { value: "^", label: "(first)" }, ...clauseOptions]}
-            value={values.addAfter}
-            error={errors.addAfter}
-          />
-        </fieldset>
-        <fieldset class="builder">
-          <legend>Remove a clause</legend>
-          <Select name="removeClause" label="Clause to remove" options={[{ value: "", label: "— none —" }, ...clauseOptions]} value={values.removeClause} error={errors.removeClause} />
-        </fieldset>
-        {errors.changes ? <p class="field-error">{errors.changes}</p> : null}
-        <button type="submit">Open the proposal for votes</button>
-      </PostForm>
-    </>
-  );
-}
-
-/** Builds the change set from the builder's fields; `fields[i]` names the form field that operation i came from. */
-function buildChangeSet(content: PolicyContent, contentHash: string, values: BuilderValues) {
-  const operations: unknown[] = [];
-  const fieldOf: { prefix: "edit" | "add" | "remove" }[] = [];
-  const errors: Record<string, string> = {};
-  const byId = new Map(content.clauses.map((clause) => [clause.id, clause]));
-  if (values.editClause) {
-    const before = byId.get(values.editClause);
-    if (!before) errors.editClause = "choose a clause of the newest version";
-    else {
-      operations.push({ op: "edit", id: before.id, before, after: { ...before, text: values.editText ?? "" } });
-      fieldOf.push({ prefix: "edit" });
-    }
-  } else if (optional(values.editText)) {
-    errors.editClause = "choose the clause this new text is for";
-  }
-  const adding = optional(values.addId) ?? optional(values.addText);
-  if (adding) {
-    const after = values.addAfter === "^" ? null : optional(values.addAfter) ?? content.clauses.at(-1)?.id ?? null;
-    operations.push({
-      op: "add",
-      after,
-      clause: {
-        id: values.addId?.trim() ?? "",
-        title: values.addTitle?.trim() ?? "",
-        section: optional(values.addSection) ?? null,
-        authority: values.addAuthority ?? "guideline",
-        text: values.addText ?? "",
-        rationale: values.addRationale ?? "",
-      },
-    });
-    fieldOf.push({ prefix: "add" });
-  }
-  if (values.removeClause) {
-    const before = byId.get(values.removeClause);
-    if (!before) errors.removeClause = "choose a clause of the newest version";
-    else {
-      operations.push({ op: "remove", id: before.id, before });
-      fieldOf.push({ prefix: "remove" });
-    }
-  }
-  if (operations.length === 0 && Object.keys(errors).length === 0) errors.changes = "Make at least one change: edit, add or remove a clause.";
-  const candidate = { base: { contentHash }, operations };
-  const parsed = changeSetSchema.safeParse(candidate);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const [head, index, ...rest] = issue.path.map(String);
-      const source = head === "operations" && index !== undefined ? fieldOf[Number(index)] : undefined;
-      const field = source ? fieldFor(source.prefix, rest) : "changes";
-      errors[field] ??= issue.message;
-    }
-  }
-  return { changes: candidate, errors };
-}
-
-function fieldFor(prefix: "edit" | "add" | "remove", rest: string[]): string {
-  const last = rest.at(-1);
-  if (prefix === "edit") return last === "text" || rest.length === 0 ? "editText" : "editClause";
-  if (prefix === "remove") return "removeClause";
-  if (rest[0] === "after") return "addAfter";
-  const map: Record<string, string> = { id: "addId", title: "addTitle", section: "addSection", authority: "addAuthority", text: "addText", rationale: "addRationale" };
-  return (last && map[last]) ?? "addText";
 }
 
 export function proposalPages() {
@@ -258,63 +109,6 @@ export function proposalPages() {
       </>,
       { title: `Proposals for ${policy.title}`, community: pageCommunity(community) },
     );
-  });
-
-  const builderPage = async (c: Context<WebEnv>, values: BuilderValues, errors: Record<string, string>, message?: string) => {
-    const policy = await policyFor(c);
-    const community = localCommunityOf(c, policy);
-    if (!community) return remotePolicy(c, policy);
-    const head = headVersion(c.get("deps").db, policy);
-    if (!head) {
-      return c.render(
-        <>
-          <h1>Propose a change to {policy.title}</h1>
-          <p>This policy has no published version yet; proposals amend the newest published version.</p>
-        </>,
-        { title: "Propose a change", community: pageCommunity(community) },
-      );
-    }
-    return c.render(
-      <>
-        <p class="muted">
-          <a href={links.policyProposals(policy.id)}>Proposals for {policy.title}</a>
-        </p>
-        <h1>Propose a change to {policy.title}</h1>
-        <p>
-          Against version {head.number}. Edit, add or remove clauses (any of the three, in one proposal); members of {community.name} then vote.{" "}
-          <a href={links.decisionRules(community.handle)}>Decision rules</a>
-        </p>
-        <NewProposalForm policy={policy} content={versionContent(head)} values={values} errors={errors} message={message} />
-      </>,
-      { title: `Propose a change to ${policy.title}`, community: pageCommunity(community) },
-    );
-  };
-
-  pages.get("/policies/:id/proposals/new", async (c) => {
-    if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    return builderPage(c, {}, {});
-  });
-
-  pages.post("/policies/:id/proposals/new", async (c) => {
-    if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    const policy = await policyFor(c);
-    const values = (await formFields(c)) as BuilderValues;
-    const head = headVersion(c.get("deps").db, policy);
-    if (!head) return builderPage(c, values, {});
-    const { changes, errors } = buildChangeSet(versionContent(head), head.contentHash, values);
-    const closesAt = closesAtFromForm(values.closesAt);
-    if (closesAt === null) errors.closesAt = "must be a date and time, e.g. 2026-12-01 18:00";
-    if (Object.keys(errors).length > 0) {
-      c.status(400);
-      return builderPage(c, values, errors, "The proposal was not opened: see the fields marked below.");
-    }
-    const input = { title: values.title ?? "", summary: optional(values.summary), changes, closesAt: closesAt ?? undefined };
-    const result = await submitForm(NewProposalInput, input, (data) => createProposal(c.get("deps").context, c.get("session")?.user, policy.id, data));
-    if (!result.ok) {
-      c.status(result.status as 400);
-      return builderPage(c, values, builderErrors(result.fieldErrors), result.problem.detail || result.problem.title);
-    }
-    return redirectWithNotice(c, links.proposal(result.data.id), `Proposal opened: ${result.data.changes}.`);
   });
 
   const proposalPage = async (c: Context<WebEnv>, comment: { values: { motivation?: string; text?: string }; errors: Record<string, string>; message?: string }) => {
@@ -681,13 +475,6 @@ function proposalId(id: string | undefined): number {
   return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
-/** The use case's field paths ("changes.operations.0.clause.id") as the builder's fields. */
-function builderErrors(fieldErrors: Record<string, string>): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const [path, message] of Object.entries(fieldErrors)) errors[path.startsWith("changes") ? "changes" : path] ??= message;
-  return errors;
-}
-
 function authorName(iri: string): string {
   try {
     const url = new URL(iri);
@@ -697,17 +484,17 @@ function authorName(iri: string): string {
   }
 }
 
-async function policyFor(c: Context<WebEnv>): Promise<Policy> {
+export async function policyFor(c: Context<WebEnv>): Promise<Policy> {
   const id = Number(c.req.param("id"));
   return getPolicyById(c.get("deps").db, Number.isSafeInteger(id) ? id : 0);
 }
 
 /** The community of one of this instance's policies; undefined for a policy mirrored from elsewhere. */
-function localCommunityOf(c: Context<WebEnv>, policy: Policy): Community | undefined {
+export function localCommunityOf(c: Context<WebEnv>, policy: Policy): Community | undefined {
   return policy.communityId === null ? undefined : findCommunityById(c.get("deps").db, policy.communityId);
 }
 
-function remotePolicy(c: Context<WebEnv>, policy: Policy) {
+export function remotePolicy(c: Context<WebEnv>, policy: Policy) {
   return c.render(
     <>
       <h1>Proposals for {policy.title}</h1>
