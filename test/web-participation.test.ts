@@ -107,23 +107,24 @@ describe("participation pages", () => {
     expect(await m1.getByText("No proposal is open.").count()).toBe(1);
     await m1.getByRole("link", { name: "Propose a change" }).click();
 
-    // Nothing chosen: the builder says so and keeps what was typed.
-    await m1.getByLabel("Title", { exact: false }).first().fill("Warmer tone");
-    await m1.getByRole("button", { name: "Open the proposal for votes" }).click();
-    expect(await m1.getByText("Make at least one change: edit, add or remove a clause.").count()).toBe(1);
-    expect(await m1.getByLabel("Title", { exact: false }).first().inputValue()).toBe("Warmer tone");
     // A clause id the change-set schema refuses: the message sits under the field.
+    await m1.getByRole("link", { name: "Add a new clause" }).click();
     await m1.getByLabel("Clause id").fill("Bad Id!");
-    await m1.getByLabel("Clause text").fill("Cite sources.");
-    await m1.getByRole("button", { name: "Open the proposal for votes" }).click();
-    expect(await m1.locator("#addId-error").textContent()).toBeTruthy();
+    await m1.getByLabel("Text (Markdown)").fill("Cite sources.");
+    await m1.getByRole("button", { name: "Add this clause to the proposal" }).click();
+    expect(await m1.locator("#c-id-error").textContent()).toBeTruthy();
     expect(await m1.getByLabel("Clause id").getAttribute("aria-invalid")).toBe("true");
+    expect(await m1.getByLabel("Text (Markdown)").inputValue()).toBe("Cite sources.");
     await screenshot(m1, "participation-new-proposal");
-    await m1.getByLabel("Clause id").fill("");
-    await m1.getByLabel("Clause text").fill("");
 
-    await m1.getByLabel("Clause", { exact: true }).selectOption("tone");
-    await m1.getByLabel("New text").fill("Be respectful, plain and warm.");
+    // Start from the clause's current text and change it.
+    await m1.getByLabel("Start from the current text of").selectOption("tone");
+    await m1.getByRole("button", { name: "Edit this clause" }).click();
+    expect(await m1.getByLabel("Text (Markdown)").inputValue()).toBe("Be respectful.");
+    await m1.getByLabel("Text (Markdown)").fill("Be respectful, plain and warm.");
+    await m1.getByRole("button", { name: "Save this change" }).click();
+    await m1.getByRole("link", { name: "Preview and open the proposal" }).click();
+    await m1.getByLabel("Title", { exact: false }).first().fill("Warmer tone");
     // Closing in two hours (to the second), after the guideline rule's one-hour minimum.
     const close = new Date(clock.now().getTime() + 2 * 3_600_000);
     if (close.getUTCSeconds() === 0) close.setUTCSeconds(1);

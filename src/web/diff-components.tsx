@@ -244,7 +244,7 @@ export function AddedClause(props: { clause: Clause; sections: Sections; level: 
       <ClauseHeading clause={clause} change="added" level={props.level} />
       <ul class="facet-changes">
         <li>
-          Applies to: {contextInWords(clause.context)} · in section {sectionName(props.sections, clause.section)}
+          Applies to: {contextInWords(clause.context)} · {clause.section === null ? "at the top level" : `in section ${sectionName(props.sections, clause.section)}`}
           {props.place ? ` · ${props.place}` : ""}
         </li>
         {clause.examples.length ? <li>{plural(clause.examples.length, "example")}</li> : null}
