@@ -295,9 +295,11 @@ function sectionsOf(...contents: PolicyContent[]): Sections {
 /** Clause changes in reading order: where the clause is now, removed ones where they were. */
 function clauseEntries(diff: PolicyDiff, from: PolicyContent, to: PolicyContent) {
   const toIndex = new Map(to.clauses.map((clause, i) => [clause.id, i]));
+  const movedIds = new Set(diff.clauses.moved.map((move) => move.id));
+  // After the nearest clause before it that is still there and did not move.
   const removedKey = (index: number) => {
     for (let i = index - 1; i >= 0; i--) {
-      const at = toIndex.get(from.clauses[i]!.id);
+      const at = movedIds.has(from.clauses[i]!.id) ? undefined : toIndex.get(from.clauses[i]!.id);
       if (at !== undefined) return at + 0.5;
     }
     return -0.5;

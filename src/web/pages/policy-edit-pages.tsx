@@ -279,6 +279,9 @@ export function clauseFromForm(fields: Record<string, string>, base: Partial<Cla
   };
 }
 
+/** Tall enough to read a long clause without scrolling a small box (up to 24 rows). */
+const textRows = (text: string) => Math.min(24, Math.max(6, Math.ceil(text.length / 80) + text.split("\n").length));
+
 /** A clause's fields (exported: the proposal builder edits clauses with the same form). */
 export function ClauseFields(props: { prefix: string; clause?: Clause; content: PolicyContent; state?: FormState; withId?: boolean; examplesElsewhere?: boolean }) {
   const { clause, state } = props;
@@ -308,7 +311,7 @@ export function ClauseFields(props: { prefix: string; clause?: Clause; content: 
         value={v("authority", clause?.authority ?? "guideline")}
         error={e("authority")}
       />
-      <TextArea id={id("text")} name="text" label="Text (Markdown)" required rows={6} value={v("text", clause?.text ?? "")} error={e("text")} />
+      <TextArea id={id("text")} name="text" label="Text (Markdown)" required rows={textRows(v("text", clause?.text ?? ""))} value={v("text", clause?.text ?? "")} error={e("text")} />
       <TextArea id={id("rationale")} name="rationale" label="Rationale" rows={3} value={v("rationale", clause?.rationale ?? "")} error={e("rationale")} />
       {([
         ["principle", "Principle (optional)", "One short sentence for bundles' principles.json, such as “Choose the response that …”. Empty: derived from the title and first sentence.", 2],
