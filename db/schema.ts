@@ -376,10 +376,16 @@ export const preferenceTasks = sqliteTable(
     title: text("title").notNull().default(""),
     prompt: text("prompt", { mode: "json" }).$type<{ role: string; content: string }[]>().notNull(),
     responses: text("responses", { mode: "json" }).$type<{ content: string }[]>().notNull(),
+    /**
+     * What makes two tasks the same comparison (src/preferences/tasks.ts `taskKey`): creating a
+     * task again, even from two requests at once, finds this row instead of adding a duplicate.
+     * Null only for tasks made before keys existed, until their community next creates tasks.
+     */
+    taskKey: text("task_key"),
     createdAt: createdAt(),
     closedAt: integer("closed_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("preference_tasks_community").on(t.communityId)],
+  (t) => [index("preference_tasks_community").on(t.communityId), uniqueIndex("preference_tasks_community_key").on(t.communityId, t.taskKey)],
 );
 
 /**

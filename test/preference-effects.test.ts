@@ -117,7 +117,7 @@ describe("a member's answer and its consent", () => {
   beforeAll(() => {
     const [task] = createTasks(instance.db, community, { policyId: policy.id, versionIri: null }, [
       { title: "Tone", prompt: [{ role: "user", content: "Am I doing well?" }], responses: [{ content: "You are doing your best." }, { content: "No." }], clauseIds: [] },
-    ]);
+    ]).created;
     taskId = task!.id;
   });
 

@@ -115,8 +115,8 @@ describe("a policy's preference dataset", () => {
     const member = await a.createUser("mia");
     await a.api("PUT", "communities/hh/members/mia", { token: alice.token, body: { role: "member" } });
     const version = (await a.api<{ versions: { iri: string }[] }>("GET", `policies/${policyId}`)).body.versions[0]!.iri;
-    const tasks = await a.api<{ id: number }[]>("POST", "tasks", { token: alice.token, body: { community: "hh", fromVersion: version } });
-    const answered = await a.api("POST", `tasks/${tasks.body[0]!.id}/answer`, { token: member.token, body: { choice: 0, consent: { train: true, federate: true, breakdown: false } } });
+    const tasks = await a.api<{ created: { id: number }[] }>("POST", "tasks", { token: alice.token, body: { community: "hh", fromVersion: version } });
+    const answered = await a.api("POST", `tasks/${tasks.body.created[0]!.id}/answer`, { token: member.token, body: { choice: 0, consent: { train: true, federate: true, breakdown: false } } });
     expect(answered.status).toBe(200);
     await waitFor(async () => (await mirrored()).count === 4, { what: "B to receive the answer" });
 

@@ -135,7 +135,7 @@ describe("tasks answered by members", () => {
     const v1 = await a.api<{ iri: string }>("POST", `policies/${policyId}/publish`, { token: steward.token, body: {} });
     const created = await cli(steward.token, ["tasks", "create", "hh", "--from-version", v1.body.iri, "--json"]);
     expect(created.code, created.stderr).toBe(0);
-    taskId = JSON.parse(created.stdout)[0].id;
+    taskId = JSON.parse(created.stdout).created[0].id;
     await a.api("PATCH", "communities/hh", { token: steward.token, body: { minGroupSize: 3 } });
 
     // Five members in group "nurses" prefer response 1; two in "pharmacists" (too few to show) prefer response 2.

@@ -18,6 +18,7 @@ import {
   AnswerInput,
   AnswerResult,
   ConsentResult,
+  CreatedTasks,
   ExportQuery,
   ImportExamplesInput,
   ImportQuery,
@@ -28,8 +29,9 @@ import {
   PreferenceStats,
   StatsQuery,
   TaskDetail,
+  TaskList,
+  TaskListQuery,
   TaskResults,
-  TaskView,
 } from "./schemas/preferences.ts";
 
 const importExamplesRoute = createRoute({
@@ -136,18 +138,20 @@ const createTasksRoute = createRoute({
   path: "/tasks",
   tags: ["tasks"],
   summary: "Create comparison tasks, from a version's examples or from given prompts and responses (stewards)",
+  description: "Idempotent: a task the community already holds (same policy, prompt, responses and clauses) is not added again but listed in `existing`, even when two requests race.",
   security,
   request: { body: jsonBody(NewTasksInput) },
-  responses: { 201: jsonResponse(z.array(TaskView), "The tasks") },
+  responses: { 201: jsonResponse(CreatedTasks, "Some tasks were created"), 200: jsonResponse(CreatedTasks, "Every task asked for was already held") },
 });
 
 const listTasksRoute = createRoute({
   method: "get",
   path: "/tasks",
   tags: ["tasks"],
-  summary: "A community's comparison tasks",
-  request: { query: z.object({ community: z.string() }) },
-  responses: { 200: jsonResponse(z.array(TaskView), "Tasks") },
+  summary: "A community's comparison tasks, a page at a time, oldest first",
+  description: "With `unanswered=true` (signed in), only open tasks you have not answered. `nextUnanswered` is your first such task.",
+  request: { query: TaskListQuery },
+  responses: { 200: jsonResponse(TaskList, "A page of tasks") },
 });
 
 const taskRoute = createRoute({
@@ -183,8 +187,11 @@ const resultsRoute = createRoute({
 function taskRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   const app = new OpenAPIHono();
-  app.openapi(createTasksRoute, (c) => c.json(createPreferenceTasks(context, optionalUser(c, db), c.req.valid("json")), 201));
-  app.openapi(listTasksRoute, (c) => c.json(listCommunityTasks(context, c.req.valid("query").community), 200));
+  app.openapi(createTasksRoute, (c) => {
+    const result = createPreferenceTasks(context, optionalUser(c, db), c.req.valid("json"));
+    return result.created.length > 0 ? c.json(result, 201) : c.json(result, 200);
+  });
+  app.openapi(listTasksRoute, (c) => c.json(listCommunityTasks(context, optionalUser(c, db), c.req.valid("query")), 200));
   app.openapi(taskRoute, (c) => c.json(taskWithAnswer(context, optionalUser(c, db), c.req.valid("param").id), 200));
   app.openapi(answerRoute, (c) => c.json(answerPreferenceTask(context, optionalUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200));
   app.openapi(resultsRoute, (c) => c.json(taskResults(context, optionalUser(c, db), c.req.valid("param").id), 200));

@@ -12,13 +12,31 @@ import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { findVersionByIri, getPolicyById, versionContent } from "../policies/policies.ts";
 import { aggregateClause, aggregateComparison, judgementFromRecord, type ClauseSummary, type ComparisonSummary } from "../preferences/aggregate.ts";
 import type { Consent } from "../preferences/record.ts";
-import { answerSchema, answerTask, createTasks, findAnswer, getTask, listTasks, newTaskSchema, taskAnswers, tasksFromExamples, unknownClauseIds, type Answer, type ResultsAudience, type Task } from "../preferences/tasks.ts";
+import {
+  answerSchema,
+  answerTask,
+  answeredAmong,
+  countUnanswered,
+  createTasks,
+  findAnswer,
+  getTask,
+  listTasks,
+  listTasksPage,
+  newTaskSchema,
+  nextUnansweredTask,
+  taskAnswers,
+  tasksFromExamples,
+  unknownClauseIds,
+  type Answer,
+  type ResultsAudience,
+  type Task,
+} from "../preferences/tasks.ts";
 import { z } from "../zod.ts";
 import type { AppContext } from "./context.ts";
 import type { AnswerFields } from "./preferences.ts";
 import { recordEffect } from "./outbox.ts";
 import { datasetChanged, stewardOf } from "./preferences.ts";
-import { assertMember, isMember, type Viewer } from "./permissions.ts";
+import { assertMember, isMember, requireSignedIn, type Viewer } from "./permissions.ts";
 
 export const NewTasksInput = z
   .object({
@@ -32,6 +50,16 @@ export type NewTasksInput = z.output<typeof NewTasksInput>;
 
 export { answerSchema as AnswerInput };
 
+export const TASKS_PER_PAGE = 20;
+
+export const TaskListQuery = z.object({
+  community: z.string(),
+  page: z.coerce.number().int().min(1).default(1).openapi({ description: "1-based page number" }),
+  perPage: z.coerce.number().int().min(1).max(100).default(TASKS_PER_PAGE),
+  unanswered: z.enum(["true", "false"]).default("false").openapi({ description: "true: only open tasks you have not answered (signed in)" }),
+});
+export type TaskListQuery = z.output<typeof TaskListQuery>;
+
 export const StatsQuery = z.object({ community: z.string().optional(), policy: z.coerce.number().int().positive().optional() });
 
 export interface TaskView {
@@ -44,6 +72,29 @@ export interface TaskView {
   prompt: { role: string; content: string }[];
   responses: { content: string }[];
   closed: boolean;
+}
+
+/** A task in a list: `answered` says whether the viewer answered it (null signed out). */
+export type TaskListItem = TaskView & { answered: boolean | null };
+
+export interface TaskList {
+  tasks: TaskListItem[];
+  page: number;
+  perPage: number;
+  /** Tasks matching the filter, on every page. */
+  total: number;
+  pages: number;
+  unanswered: boolean;
+  /** The first open task the viewer has not answered, for members; null when none is left or they cannot answer. */
+  nextUnanswered: number | null;
+  /** How many open tasks the viewer has not answered (members only; else null). */
+  unansweredCount: number | null;
+}
+
+export interface CreatedTasks {
+  created: TaskView[];
+  /** Asked for again and already held: nothing was added for them. */
+  existing: TaskView[];
 }
 
 export interface AnswerView extends AnswerFields {
@@ -68,8 +119,12 @@ function fieldError(issues: { path: (string | number)[]; message: string }[]): z
   return new z.ZodError(issues.map((issue) => ({ code: "custom" as const, input: undefined, ...issue })));
 }
 
-/** Creates tasks from a version's examples and/or given prompts and responses (stewards). */
-export function createPreferenceTasks(ctx: AppContext, viewer: Viewer, input: NewTasksInput): TaskView[] {
+/**
+ * Creates tasks from a version's examples and/or given prompts and responses
+ * (stewards). Idempotent: a task the community already holds (the same
+ * prompt, responses and clauses of the same policy) is reported as existing.
+ */
+export function createPreferenceTasks(ctx: AppContext, viewer: Viewer, input: NewTasksInput): CreatedTasks {
   const community = stewardOf(ctx, viewer, input.community);
   if (!input.fromVersion && !input.tasks?.length) throw new InvalidInputError("Give fromVersion (a version IRI) or tasks.");
   if (input.fromVersion && input.version && input.fromVersion !== input.version) throw new InvalidInputError("Give fromVersion or version, not two different versions.");
@@ -86,17 +141,41 @@ export function createPreferenceTasks(ctx: AppContext, viewer: Viewer, input: Ne
   }
   const tasks = [...(version && input.fromVersion ? tasksFromExamples(versionContent(version)) : []), ...(input.tasks ?? [])];
   if (tasks.length === 0) throw new InvalidInputError("That version has no examples with two or more responses.");
-  const created = createTasks(ctx.db, community, { policyId: version?.policyId ?? null, versionIri: version?.iri ?? null }, tasks);
-  return created.map((task) => taskView(ctx, task));
+  const { created, existing } = createTasks(ctx.db, community, { policyId: version?.policyId ?? null, versionIri: version?.iri ?? null }, tasks);
+  return { created: created.map((task) => taskView(ctx, task)), existing: existing.map((task) => taskView(ctx, task)) };
 }
 
-export function listCommunityTasks(ctx: AppContext, handle: string): TaskView[] {
-  return listTasks(ctx.db, getCommunity(ctx.db, handle)).map((task) => taskView(ctx, task));
+/** A page of a community's tasks, optionally only those the viewer has not answered, and where their next unanswered task is. */
+export function listCommunityTasks(ctx: AppContext, viewer: Viewer, query: TaskListQuery): TaskList {
+  const community = getCommunity(ctx.db, query.community);
+  const unanswered = query.unanswered === "true";
+  if (unanswered) requireSignedIn(viewer);
+  const { tasks, total } = listTasksPage(ctx.db, community, { page: query.page, perPage: query.perPage, unansweredBy: unanswered ? viewer!.id : undefined });
+  const answered = viewer ? answeredAmong(ctx.db, viewer.id, tasks.map((task) => task.id)) : undefined;
+  const answering = isMember(ctx.db, community, viewer);
+  return {
+    tasks: tasks.map((task) => ({ ...taskView(ctx, task), answered: answered ? answered.has(task.id) : null })),
+    page: query.page,
+    perPage: query.perPage,
+    total,
+    pages: Math.max(1, Math.ceil(total / query.perPage)),
+    unanswered,
+    nextUnanswered: answering ? (nextUnansweredTask(ctx.db, community, viewer!.id)?.id ?? null) : null,
+    unansweredCount: answering ? countUnanswered(ctx.db, community, viewer!.id) : null,
+  };
 }
 
-/** One task, with the viewer's own answer to it (null when they have not answered, or are signed out). */
-export function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): TaskView & { answer: AnswerView | null } {
+export interface TaskDetail extends TaskView {
+  answer: AnswerView | null;
+  /** The viewer's next open unanswered task of the community after this one (members only; null when none is left). */
+  nextUnanswered: number | null;
+}
+
+/** One task, with the viewer's own answer to it (null when they have not answered, or are signed out) and their next unanswered task. */
+export function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): TaskDetail {
   const task = getTask(ctx.db, id);
+  const community = findCommunityById(ctx.db, task.communityId);
+  const next = viewer && community && isMember(ctx.db, community, viewer) ? nextUnansweredTask(ctx.db, community, viewer.id, task.id) : undefined;
   const mine = viewer ? findAnswer(ctx.db, task, viewer) : undefined;
   const answer = mine
     ? {
@@ -109,7 +188,7 @@ export function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): Tas
         updatedAt: mine.updatedAt.toISOString(),
       }
     : null;
-  return { ...taskView(ctx, task), answer };
+  return { ...taskView(ctx, task), answer, nextUnanswered: next?.id ?? null };
 }
 
 /**

@@ -9,7 +9,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FedalignError } from "../errors.ts";
 import type { z } from "zod";
-import type { AnswerResult, ConsentResult, ImportReport, MyRecord, PreferenceStats, TaskResults, TaskView } from "../api/schemas/preferences.ts";
+import type { AnswerResult, ConsentResult, CreatedTasks, ImportReport, MyRecord, PreferenceStats, TaskList, TaskResults } from "../api/schemas/preferences.ts";
 import { clientFor, type ApiClient, type Reply } from "./client.ts";
 import { printJson, printLine, printTable } from "./output.ts";
 import { startProgress } from "./progress.ts";
@@ -206,18 +206,23 @@ export function registerPreferenceCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async function (this: Command, community: string, options: { fromVersion?: string; file?: string; json?: boolean }) {
       const list = options.file ? (JSON.parse(readFileSync(options.file, "utf8")) as unknown[]) : undefined;
-      const created = await client(this).post<z.ZodArray<typeof TaskView>>("tasks", { community, fromVersion: options.fromVersion, tasks: list });
-      if (options.json) return printJson(created);
-      printLine(`Created ${created.length} task(s): ${created.map((t) => t.id).join(", ")}.`);
+      const result = await client(this).post<typeof CreatedTasks>("tasks", { community, fromVersion: options.fromVersion, tasks: list });
+      if (options.json) return printJson(result);
+      const ids = (tasks: { id: number }[]) => (tasks.length ? `: ${tasks.map((t) => t.id).join(", ")}` : "");
+      printLine(`Created ${result.created.length} task(s)${ids(result.created)}; ${result.existing.length} already existed${ids(result.existing)}.`);
     });
   tasks
     .command("list <community>")
-    .description("a community's tasks")
+    .description("a community's tasks, a page at a time")
+    .option("--page <n>", "which page (20 tasks each)", "1")
+    .option("--unanswered", "only open tasks you have not answered")
     .option("--json", "print the result as JSON")
-    .action(async function (this: Command, community: string, options: { json?: boolean }) {
-      const rows = await client(this, false).get<z.ZodArray<typeof TaskView>>("tasks", { community });
-      if (options.json) return printJson(rows);
-      printTable(["ID", "RESPONSES", "TITLE"], rows.map((t) => [String(t.id), String(t.responses.length), t.title]));
+    .action(async function (this: Command, community: string, options: { page: string; unanswered?: boolean; json?: boolean }) {
+      const query = { community, page: options.page, ...(options.unanswered ? { unanswered: "true" } : {}) };
+      const list = await client(this, options.unanswered === true).get<typeof TaskList>("tasks", query);
+      if (options.json) return printJson(list);
+      printTable(["ID", "RESPONSES", "TITLE"], list.tasks.map((t) => [String(t.id), String(t.responses.length), t.title]));
+      printLine(`Page ${list.page} of ${list.pages} (${list.total} task(s)).`);
     });
   tasks
     .command("answer <task>")

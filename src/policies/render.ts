@@ -112,6 +112,27 @@ export function renderMarkdownBlocks(md: string): RenderedBlock[] {
 }
 
 /**
+ * The words of Markdown, for places that show plain text (a title in a list,
+ * a page title): emphasis, code marks, links and raw HTML reduced to their
+ * text, paragraphs joined by a space. Longer than the render limit, the
+ * source is returned with its whitespace collapsed.
+ */
+export function markdownToText(md: string): string {
+  if (md.length > MARKDOWN_RENDER_LIMIT) return md.replace(/\s+/g, " ").trim();
+  const words: string[] = [];
+  for (const token of webMarkdown.parse(md, {})) {
+    if (token.type === "fence" || token.type === "code_block") words.push(token.content);
+    for (const child of token.children ?? []) {
+      if (child.type === "text" || child.type === "code_inline") words.push(child.content);
+      else if (child.type === "softbreak" || child.type === "hardbreak") words.push(" ");
+      else if (child.type === "image") words.push(child.content);
+    }
+    if (token.type.endsWith("_close") && token.block) words.push(" ");
+  }
+  return words.join("").replace(/\s+/g, " ").trim();
+}
+
+/**
  * Rendered Markdown by source, so that pages showing the same clauses again
  * (every view of a policy) do not parse and sanitise them again: at most
  * RENDER_CACHE_CHARS characters of source and HTML, least recently used

@@ -4,14 +4,17 @@
  * uploads; each member gives one answer per task, which they can change.
  * Answers are preference records with the member's pseudonym as rater.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { createHash } from "node:crypto";
+import { and, asc, count, eq, gt, inArray, isNull, lt, notExists, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { preferenceRecords, preferenceTasks } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import type { Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { z } from "../zod.ts";
-import { messageSchema, type PolicyContent } from "../policies/content.ts";
+import { messageSchema, type Clause, type PolicyContent } from "../policies/content.ts";
+import { canonicalJson } from "../policies/hash.ts";
+import { markdownToText } from "../policies/render.ts";
 import { consentSchema, preferenceRecordSchema, ratingsSchema, type PreferenceRecord } from "./record.ts";
 import { dedupKey, pseudonym } from "./store.ts";
 
@@ -41,16 +44,76 @@ export const answerSchema = z
   .openapi("TaskAnswer");
 export type Answer = z.output<typeof answerSchema>;
 
-export function createTasks(db: Db, community: Community, scope: { policyId: number | null; versionIri: string | null }, tasks: NewTask[]): Task[] {
-  return db.transaction((tx) =>
-    tasks.map((task) =>
-      tx
+/**
+ * What makes two tasks of a community the same comparison: the policy, the
+ * prompt, the responses and the clauses. Not the title, nor the version: an
+ * example a new version keeps unchanged is the task members already answered.
+ */
+export function taskKey(policyId: number | null, task: { prompt: { role: string; content: string }[]; responses: { content: string }[]; clauseIds: string[] }): string {
+  const same = { policy: policyId, prompt: task.prompt, responses: task.responses, clauseIds: [...task.clauseIds].sort() };
+  return createHash("sha256").update(canonicalJson(same)).digest("base64url");
+}
+
+export interface CreatedTasks {
+  created: Task[];
+  /** Asked for again: the tasks already held, each once. */
+  existing: Task[];
+}
+
+/**
+ * Creates the tasks the community does not hold yet. The unique key on
+ * (community, task key) makes this idempotent even for two requests at
+ * once, or two processes on one database: the second insert of a task does
+ * nothing and the held row is returned among `existing`.
+ */
+export function createTasks(db: Db, community: Community, scope: { policyId: number | null; versionIri: string | null }, tasks: NewTask[]): CreatedTasks {
+  return db.transaction(() => {
+    keyOlderTasks(db, community);
+    const result: CreatedTasks = { created: [], existing: [] };
+    const seen = new Set<string>();
+    for (const task of tasks) {
+      const key = taskKey(scope.policyId, task);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const row = db
         .insert(preferenceTasks)
-        .values({ communityId: community.id, policyId: scope.policyId, versionIri: scope.versionIri, clauseIds: task.clauseIds, title: task.title, prompt: task.prompt, responses: task.responses })
+        .values({ communityId: community.id, policyId: scope.policyId, versionIri: scope.versionIri, clauseIds: task.clauseIds, title: task.title, prompt: task.prompt, responses: task.responses, taskKey: key })
+        .onConflictDoNothing({ target: [preferenceTasks.communityId, preferenceTasks.taskKey] })
         .returning()
-        .get(),
-    ),
-  );
+        .get();
+      if (row) result.created.push(row);
+      else result.existing.push(db.select().from(preferenceTasks).where(and(eq(preferenceTasks.communityId, community.id), eq(preferenceTasks.taskKey, key))).get()!);
+    }
+    return result;
+  });
+}
+
+/**
+ * Tasks made before tasks had keys get theirs, so that creating them again
+ * finds them. Of duplicates made back then, the oldest gets the key; the
+ * others stay as they are (with their answers), keyless.
+ */
+function keyOlderTasks(db: Db, community: Community): void {
+  const keyless = db
+    .select()
+    .from(preferenceTasks)
+    .where(and(eq(preferenceTasks.communityId, community.id), isNull(preferenceTasks.taskKey)))
+    .orderBy(asc(preferenceTasks.id))
+    .all();
+  for (const task of keyless) {
+    const key = taskKey(task.policyId, task);
+    const held = db.select({ id: preferenceTasks.id }).from(preferenceTasks).where(and(eq(preferenceTasks.communityId, community.id), eq(preferenceTasks.taskKey, key))).get();
+    if (!held) db.update(preferenceTasks).set({ taskKey: key }).where(eq(preferenceTasks.id, task.id)).run();
+  }
+}
+
+/**
+ * A readable name for a clause, as plain text: its title, else the start of
+ * its text (members choose among tasks by it; a clause id says nothing).
+ */
+export function clauseName(clause: Pick<Clause, "title" | "text">): string {
+  const name = markdownToText(clause.title) || markdownToText(clause.text);
+  return name.length <= 80 ? name : `${name.slice(0, 79).trimEnd()}…`;
 }
 
 /**
@@ -61,11 +124,13 @@ export function createTasks(db: Db, community: Community, scope: { policyId: num
 export function tasksFromExamples(content: PolicyContent): NewTask[] {
   const tasks: NewTask[] = [];
   for (const clause of content.clauses) {
+    const name = clauseName(clause);
     clause.examples.forEach((example, i) => {
       if (example.responses.length < 2) return;
       const responses = [...example.responses].sort((a, b) => a.content.localeCompare(b.content)).map((r) => ({ content: r.content }));
+      const exampleTitle = example.title ? markdownToText(example.title) : "";
       tasks.push({
-        title: example.title ? `${clause.id}: ${example.title}` : `${clause.id}, example ${i + 1}`,
+        title: (exampleTitle ? `${name}: ${exampleTitle}` : clause.examples.length > 1 ? `${name}, example ${i + 1}` : name).slice(0, 500),
         prompt: example.prompt,
         responses,
         clauseIds: [clause.id],
@@ -77,6 +142,65 @@ export function tasksFromExamples(content: PolicyContent): NewTask[] {
 
 export function listTasks(db: Db, community: Community): Task[] {
   return db.select().from(preferenceTasks).where(eq(preferenceTasks.communityId, community.id)).orderBy(asc(preferenceTasks.id)).all();
+}
+
+export interface TaskPageQuery {
+  /** 1-based. */
+  page: number;
+  perPage: number;
+  /** Only open tasks this user has not answered. */
+  unansweredBy?: number;
+}
+
+/** Open tasks the user has not answered, of a community. */
+function unansweredBy(db: Db, community: Community, userId: number): SQL {
+  const answered = db
+    .select({ one: sql`1` })
+    .from(preferenceRecords)
+    .where(and(eq(preferenceRecords.taskId, preferenceTasks.id), eq(preferenceRecords.userId, userId)));
+  return and(eq(preferenceTasks.communityId, community.id), isNull(preferenceTasks.closedAt), notExists(answered))!;
+}
+
+/** One page of a community's tasks, oldest first, and how many there are in all. */
+export function listTasksPage(db: Db, community: Community, query: TaskPageQuery): { tasks: Task[]; total: number } {
+  const where = query.unansweredBy === undefined ? eq(preferenceTasks.communityId, community.id) : unansweredBy(db, community, query.unansweredBy);
+  const total = db.select({ n: count() }).from(preferenceTasks).where(where).get()?.n ?? 0;
+  const tasks = db
+    .select()
+    .from(preferenceTasks)
+    .where(where)
+    .orderBy(asc(preferenceTasks.id))
+    .limit(query.perPage)
+    .offset((query.page - 1) * query.perPage)
+    .all();
+  return { tasks, total };
+}
+
+/** How many open tasks of the community the user has not answered. */
+export function countUnanswered(db: Db, community: Community, userId: number): number {
+  return db.select({ n: count() }).from(preferenceTasks).where(unansweredBy(db, community, userId)).get()?.n ?? 0;
+}
+
+/**
+ * The open task the user has not answered that comes after `after` (by id),
+ * wrapping round to the first: a member who skips a task moves on instead
+ * of being sent back to it.
+ */
+export function nextUnansweredTask(db: Db, community: Community, userId: number, after = 0): Task | undefined {
+  const open = unansweredBy(db, community, userId);
+  const first = (where: SQL | undefined) => db.select().from(preferenceTasks).where(and(open, where)).orderBy(asc(preferenceTasks.id)).limit(1).get();
+  return first(gt(preferenceTasks.id, after)) ?? (after > 0 ? first(lt(preferenceTasks.id, after)) : undefined);
+}
+
+/** Of these tasks, the ones the user has answered. */
+export function answeredAmong(db: Db, userId: number, taskIds: number[]): Set<number> {
+  if (taskIds.length === 0) return new Set();
+  const rows = db
+    .select({ task: preferenceRecords.taskId })
+    .from(preferenceRecords)
+    .where(and(eq(preferenceRecords.userId, userId), inArray(preferenceRecords.taskId, taskIds)))
+    .all();
+  return new Set(rows.flatMap((row) => (row.task === null ? [] : [row.task])));
 }
 
 export function getTask(db: Db, id: number): Task {

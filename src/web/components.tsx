@@ -176,3 +176,28 @@ export function SignInLink(props: { children?: Child }) {
   const c = useRequestContext<WebEnv>();
   return <a href={signInPath(c)}>{props.children ?? "Sign in"}</a>;
 }
+
+/**
+ * Previous and next links between the pages of a long list, with where the
+ * reader is. `href(page)` keeps the list's other query parameters.
+ */
+export function Pager(props: { page: number; pages: number; href: (page: number) => string; label: string }) {
+  if (props.pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label={props.label}>
+      {props.page > 1 ? (
+        <a href={props.href(props.page - 1)} rel="prev">
+          ← Previous page
+        </a>
+      ) : null}
+      <span>
+        Page {props.page} of {props.pages}
+      </span>
+      {props.page < props.pages ? (
+        <a href={props.href(props.page + 1)} rel="next">
+          Next page →
+        </a>
+      ) : null}
+    </nav>
+  );
+}

@@ -52,6 +52,7 @@ form.inline { display: inline; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 .table-wrap { overflow-x: auto; }
+.pager { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: baseline; margin: 1rem 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: .8rem 0; background: #fff; }
 .panel { background: var(--panel); border-radius: 6px; padding: .8rem 1rem; margin: .8rem 0; }
 .tag { display: inline-block; font-size: .8rem; padding: .05rem .45rem; border-radius: 999px; border: 1px solid var(--line); background: var(--panel); color: var(--ink); margin-right: .3rem; }
@@ -166,6 +167,7 @@ svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted
 .prefs .option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .prefs .option input { margin-top: .35rem; flex: none; }
 .prefs .option label { font-weight: 600; } .prefs .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
 .prefs .task-list { list-style: none; padding: 0; } .prefs .task-list h2, .prefs .panel h2 { margin-top: 0; }
+.prefs .task-list h2 { font-size: 1.1rem; } .task-filter { margin: .8rem 0; } .task-filter a[aria-current] { font-weight: 700; color: var(--ink); text-decoration: none; }
 .prefs .option .hint { display: block; } svg.bar-chart { width: 100%; max-width: 40rem; }
 /* area: diffs and the proposal builder */
 .text-diff .md > :first-child { margin-top: .3rem; }

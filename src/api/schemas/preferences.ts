@@ -8,7 +8,7 @@ import { z } from "@hono/zod-openapi";
 import { consentSchema } from "../../preferences/record.ts";
 
 export { ExportQuery, ImportExamplesInput, ImportQuery } from "../../app/preferences.ts";
-export { AnswerInput, NewTasksInput, StatsQuery } from "../../app/preference-tasks.ts";
+export { AnswerInput, NewTasksInput, StatsQuery, TaskListQuery } from "../../app/preference-tasks.ts";
 
 const Ratings = z.object({ scale: z.object({ min: z.number(), max: z.number() }), values: z.array(z.number()) });
 
@@ -76,8 +76,33 @@ export type TaskView = z.infer<typeof TaskView>;
 
 export const AnswerView = z.object({ record: z.number().int(), ...answerFields }).openapi("TaskAnswerView");
 
-export const TaskDetail = TaskView.extend({ answer: AnswerView.nullable() }).openapi("TaskDetail");
+export const TaskDetail = TaskView.extend({
+  answer: AnswerView.nullable(),
+  nextUnanswered: z.number().int().nullable().openapi({ description: "Your next open task of the community you have not answered, after this one (members; null when none is left)" }),
+}).openapi("TaskDetail");
 export type TaskDetail = z.infer<typeof TaskDetail>;
+
+export const CreatedTasks = z
+  .object({
+    created: z.array(TaskView),
+    existing: z.array(TaskView).openapi({ description: "Tasks asked for that the community already held (the same prompt, responses and clauses of the same policy); nothing was added for them" }),
+  })
+  .openapi("CreatedTasks");
+export type CreatedTasks = z.infer<typeof CreatedTasks>;
+
+export const TaskList = z
+  .object({
+    tasks: z.array(TaskView.extend({ answered: z.boolean().nullable().openapi({ description: "Whether you answered it (null signed out)" }) })),
+    page: z.number().int(),
+    perPage: z.number().int(),
+    total: z.number().int().openapi({ description: "Tasks matching the filter, on all pages" }),
+    pages: z.number().int(),
+    unanswered: z.boolean(),
+    nextUnanswered: z.number().int().nullable().openapi({ description: "Your first open task you have not answered (members; null when none is left)" }),
+    unansweredCount: z.number().int().nullable().openapi({ description: "How many open tasks you have not answered (members; else null)" }),
+  })
+  .openapi("TaskList");
+export type TaskList = z.infer<typeof TaskList>;
 
 export const AnswerResult = z
   .object({ task: z.number().int(), raterId: z.string(), choice: z.number().int().nullable(), consent: consentSchema })

@@ -8,16 +8,19 @@
  */
 import { Hono, type Context } from "hono";
 import { isMember, isSteward } from "../../app/permissions.ts";
-import { changeRecordConsent, myPreferences, type MyRecord } from "../../app/preferences.ts";
+import { changeRecordConsent, type MyRecord, myPreferences } from "../../app/preferences.ts";
 import {
   AnswerInput,
   NewTasksInput,
+  TaskListQuery,
   answerPreferenceTask,
   createPreferenceTasks,
   listCommunityTasks,
   taskResults,
   taskWithAnswer,
   type AnswerView,
+  type CreatedTasks,
+  type TaskList,
   type TaskView,
 } from "../../app/preference-tasks.ts";
 import { findCommunity, type Community } from "../../communities.ts";
@@ -27,7 +30,7 @@ import type { ComparisonSummary } from "../../preferences/aggregate.ts";
 import type { ResultsAudience } from "../../preferences/tasks.ts";
 import { consentSchema, type Consent } from "../../preferences/record.ts";
 import { BarChart, percent } from "../charts.tsx";
-import { DateTime, Field, FormError, PostForm, Select, SignInLink, TextArea } from "../components.tsx";
+import { DateTime, Field, FormError, Pager, PostForm, Select, SignInLink, TextArea } from "../components.tsx";
 import type { PageCommunity, WebEnv } from "../context.ts";
 import { formFields, formValues, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
@@ -194,13 +197,83 @@ function versionOptions(c: Context<WebEnv>, community: Community) {
   });
 }
 
+/** The list's query string: page and filter as the API takes them, so a page of the list has a stable address. */
+function tasksHref(handle: string, filter: { page?: number; unanswered?: boolean }): string {
+  const params = new URLSearchParams();
+  if (filter.unanswered) params.set("unanswered", "true");
+  if (filter.page && filter.page > 1) params.set("page", String(filter.page));
+  const query = params.toString();
+  return `${links.communityTasks(handle)}${query ? `?${query}` : ""}`;
+}
+
+/** Where a member goes next: their next open task they have not answered, or word that there is none. */
+function NextTask(props: { next: number | null; left: number | null; communityName: string }) {
+  if (props.next === null) return <p class="muted">You have answered every open task of {props.communityName}.</p>;
+  return (
+    <p>
+      <a class="button" href={links.task(props.next)}>
+        Next unanswered task
+      </a>{" "}
+      {props.left !== null ? (
+        <span class="muted">
+          {props.left} open task{props.left === 1 ? "" : "s"} you have not answered
+        </span>
+      ) : null}
+    </p>
+  );
+}
+
+function TaskFilter(props: { handle: string; unanswered: boolean; total: number }) {
+  const here = (on: boolean) => (props.unanswered === on ? { "aria-current": "page" as const } : {});
+  return (
+    <nav class="task-filter" aria-label="Which tasks">
+      <a href={tasksHref(props.handle, {})} {...here(false)}>
+        All tasks
+      </a>
+      {" · "}
+      <a href={tasksHref(props.handle, { unanswered: true })} {...here(true)}>
+        Unanswered by me
+      </a>
+      <span class="muted"> ({props.total} shown in all)</span>
+    </nav>
+  );
+}
+
+function TaskItem(props: { task: TaskList["tasks"][number] }) {
+  const { task } = props;
+  return (
+    <li class="card">
+      <h2>
+        <a href={links.task(task.id)}>{task.title || `Task ${task.id}`}</a>
+      </h2>
+      <TaskMeta task={task} />
+      <p>
+        {task.answered ? (
+          <>
+            <span class="tag tag-user">answered</span> <a href={links.task(task.id)}>See or change your answer</a>
+          </>
+        ) : task.closed ? null : (
+          <a href={links.task(task.id)}>Compare and answer</a>
+        )}
+        {" · "}
+        <a href={links.taskResults(task.id)}>Results</a>
+      </p>
+    </li>
+  );
+}
+
+/** The list's page and filter from the query string; anything unreadable reads as the first page of all tasks. */
+function listQuery(c: Context<WebEnv>, community: Community): TaskListQuery {
+  const signedIn = !!c.get("session");
+  const asked = TaskListQuery.safeParse({ community: community.handle, page: c.req.query("page"), unanswered: signedIn ? c.req.query("unanswered") : undefined });
+  return asked.success ? asked.data : TaskListQuery.parse({ community: community.handle });
+}
+
 async function TasksPage(props: { c: Context<WebEnv>; community: Community; create?: NewTaskForm; fromExamples?: NewTaskForm }) {
   const { c, community } = props;
   const context = c.get("deps").context;
-  const tasks = listCommunityTasks(context, community.handle);
   const session = c.get("session");
-  const answered = new Set<number>();
-  if (session) for (const record of myPreferences(context, session.user)) if (record.task !== null) answered.add(record.task);
+  const list = listCommunityTasks(context, session?.user, listQuery(c, community));
   const role = roleIn(c, community);
   const versions = role === "steward" ? versionOptions(c, community) : [];
   const values = props.create?.values ?? {};
@@ -212,31 +285,24 @@ async function TasksPage(props: { c: Context<WebEnv>; community: Community; crea
         Each task puts two or more responses to the same prompt side by side. Members say which they prefer and why, and choose what their answer may be used for.
         Results show every group's view, never only one majority number.
       </p>
-      {tasks.length === 0 ? (
-        <p class="muted">No tasks yet.{role === "steward" ? " Create the first one below." : ""}</p>
+      {role !== undefined && list.total + (list.unansweredCount ?? 0) > 0 ? <NextTask next={list.nextUnanswered} left={list.unansweredCount} communityName={community.name} /> : null}
+      {session ? <TaskFilter handle={community.handle} unanswered={list.unanswered} total={list.total} /> : null}
+      {list.total === 0 ? (
+        <p class="muted">
+          {list.unanswered ? "No open task is waiting for your answer." : `No tasks yet.${role === "steward" ? " Create the first one below." : ""}`}
+        </p>
+      ) : list.tasks.length === 0 ? (
+        <p class="muted">
+          There is no page {list.page}. <a href={tasksHref(community.handle, { unanswered: list.unanswered })}>Go to the first page</a>.
+        </p>
       ) : (
         <ul class="task-list">
-          {tasks.map((task) => (
-            <li class="card">
-              <h2>
-                <a href={links.task(task.id)}>{task.title || `Task ${task.id}`}</a>
-              </h2>
-              <TaskMeta task={task} />
-              <p>
-                {answered.has(task.id) ? (
-                  <>
-                    <span class="tag tag-user">answered</span> <a href={links.task(task.id)}>See or change your answer</a>
-                  </>
-                ) : task.closed ? null : (
-                  <a href={links.task(task.id)}>Compare and answer</a>
-                )}
-                {" · "}
-                <a href={links.taskResults(task.id)}>Results</a>
-              </p>
-            </li>
+          {list.tasks.map((task) => (
+            <TaskItem task={task} />
           ))}
         </ul>
       )}
+      <Pager page={list.page} pages={list.pages} label="Pages of tasks" href={(page) => tasksHref(community.handle, { page, unanswered: list.unanswered })} />
       {!session ? (
         <p>
           <SignInLink /> to answer tasks.
@@ -290,6 +356,12 @@ async function TasksPage(props: { c: Context<WebEnv>; community: Community; crea
   );
 }
 
+/** "3 tasks created, 158 already existed." */
+function createdWords(result: CreatedTasks): string {
+  const created = `${result.created.length} task${result.created.length === 1 ? "" : "s"} created from the examples`;
+  return result.existing.length ? `${created}, ${result.existing.length} already existed.` : `${created}.`;
+}
+
 // ---------------------------------------------------------------------------
 // One task: the comparison and the answer form
 // ---------------------------------------------------------------------------
@@ -314,7 +386,7 @@ function answerFormFrom(answer: AnswerView | null | undefined): AnswerForm {
   };
 }
 
-function TaskPage(props: { task: TaskView & { answer?: AnswerView | null }; canAnswer: boolean; signedIn: boolean; communityName: string; form: AnswerForm; errors?: Record<string, string>; message?: string }) {
+function TaskPage(props: { task: TaskView & { answer?: AnswerView | null; nextUnanswered?: number | null }; canAnswer: boolean; signedIn: boolean; communityName: string; form: AnswerForm; errors?: Record<string, string>; message?: string }) {
   const { task, form } = props;
   const errors = props.errors ?? {};
   const answer = task.answer ?? null;
@@ -353,6 +425,12 @@ function TaskPage(props: { task: TaskView & { answer?: AnswerView | null }; canA
           <>
             {" · "}
             <a href={links.communityTasks(task.community)}>All tasks of {props.communityName}</a>
+            {props.canAnswer && !answer && task.nextUnanswered ? (
+              <>
+                {" · "}
+                <a href={links.task(task.nextUnanswered)}>Skip to the next unanswered task</a>
+              </>
+            ) : null}
           </>
         ) : null}
       </p>
@@ -363,6 +441,7 @@ function TaskPage(props: { task: TaskView & { answer?: AnswerView | null }; canA
           <p>
             You allowed: {consentWords(answer.consent)}. Saved <DateTime value={answer.updatedAt} />.
           </p>
+          {props.canAnswer ? <NextTask next={task.nextUnanswered ?? null} left={null} communityName={props.communityName} /> : null}
           <p>
             <a href="/settings/preferences">Narrow the consent of your answers</a>
           </p>
@@ -696,8 +775,10 @@ export function preferencePages() {
         { title: "Preference tasks", community: page },
       );
     }
-    const created = result.data[0]!;
-    return redirectWithNotice(c, links.task(created.id), `Task "${created.title || created.id}" created.`);
+    const [created] = result.data.created;
+    if (created) return redirectWithNotice(c, links.task(created.id), `Task "${created.title || created.id}" created.`);
+    const held = result.data.existing[0]!;
+    return redirectWithNotice(c, links.task(held.id), `This task already existed ("${held.title || held.id}"); nothing was added.`);
   });
 
   pages.post("/actors/:handle/tasks/from-examples", async (c) => {
@@ -712,7 +793,7 @@ export function preferencePages() {
         community: page,
       });
     }
-    return redirectWithNotice(c, links.communityTasks(community.handle), `${result.data.length} task${result.data.length === 1 ? "" : "s"} created from the examples.`);
+    return redirectWithNotice(c, links.communityTasks(community.handle), createdWords(result.data));
   });
 
   pages.get("/tasks/:id", async (c) => {
