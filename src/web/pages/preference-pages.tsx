@@ -234,7 +234,10 @@ function TaskFilter(props: { handle: string; unanswered: boolean; total: number 
       <a href={tasksHref(props.handle, { unanswered: true })} {...here(true)}>
         Unanswered by me
       </a>
-      <span class="muted"> ({props.total} shown in all)</span>
+      <span class="muted">
+        {" "}
+        ({props.total} task{props.total === 1 ? "" : "s"})
+      </span>
     </nav>
   );
 }
