@@ -71,8 +71,8 @@ describe("web: preference tasks", () => {
     taskId = Number(new URL(page.url()).pathname.split("/").pop());
     expect(await page.getByRole("status").textContent()).toBe('Task "Pain at 3 a.m." created.');
 
-    const listed = await instance.api<{ id: number; title: string; responses: unknown[] }[]>("GET", "/tasks?community=nurses");
-    expect(listed.body.map((t) => [t.id, t.title, t.responses.length])).toEqual([[taskId, "Pain at 3 a.m.", 2]]);
+    const listed = await instance.api<{ tasks: { id: number; title: string; responses: unknown[] }[] }>("GET", "/tasks?community=nurses");
+    expect(listed.body.tasks.map((t) => [t.id, t.title, t.responses.length])).toEqual([[taskId, "Pain at 3 a.m.", 2]]);
     await page.goto(`${instance.origin}/actors/nurses/tasks`);
     expect(await page.getByRole("link", { name: "Pain at 3 a.m." }).getAttribute("href")).toBe(`/tasks/${taskId}`);
     await screenshot(page, "preferences-tasks");

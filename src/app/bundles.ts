@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeBundle, type CommunityKey } from "../bundles/bundle.ts";
 import { parseTargetContext, targetContextSchema, toTargetContext, type EffectivePolicy, type TargetContext } from "../bundles/compose.ts";
-import { composeHeld, contextString, heldSources, objectionsFor, sourcesSchema, type HeldSource } from "../bundles/instance.ts";
+import { composeHeld, contextString, heldSources, objectionsFor, ownerOf, preferenceCounts, sourcesSchema, type HeldSource, type PreferenceCounts } from "../bundles/instance.ts";
 import { InvalidInputError } from "../errors.ts";
 import { getPolicyById, isLocal } from "../policies/policies.ts";
 import { multibaseFromPublicKey } from "../policies/proof.ts";
@@ -47,7 +47,10 @@ export const BundleQuery = z
 export type BundleQuery = z.output<typeof BundleQuery>;
 
 export interface BundlePreview extends EffectivePolicy {
-  chosen: { policyId: number; version: number; iri: string; versionIri: string; local: boolean }[];
+  /** The sources as chosen, named for people: policy title, and the community with its host when it is another instance's. */
+  chosen: { policyId: number; version: number; iri: string; versionIri: string; local: boolean; title: string; community: { name: string; host: string | null } }[];
+  /** What the preference files would hold, with and without preference data. */
+  preferences: PreferenceCounts;
 }
 
 export interface BundleFile {
@@ -73,7 +76,16 @@ export function previewBundle(ctx: AppContext, _viewer: Viewer, query: BundleQue
   const effective = composeHeld(ctx.db, held, targetOf(query));
   return {
     ...effective,
-    chosen: held.map((h) => ({ policyId: h.policy.id, version: h.version.number, iri: h.policy.iri, versionIri: h.version.iri, local: isLocal(h.policy) })),
+    chosen: held.map((h) => ({
+      policyId: h.policy.id,
+      version: h.version.number,
+      iri: h.policy.iri,
+      versionIri: h.version.iri,
+      local: isLocal(h.policy),
+      title: h.source.title,
+      community: ownerOf(ctx.db, h.policy),
+    })),
+    preferences: preferenceCounts(ctx.db, held, effective),
   };
 }
 

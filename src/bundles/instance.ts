@@ -6,11 +6,14 @@
  * Objections (annotations with motivation "object") held for a source's
  * version are passed to composition, so they show as conflicts.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { annotations } from "../../db/schema.ts";
+import { annotations, preferenceRecords } from "../../db/schema.ts";
+import { findFederatedActor } from "../actors/remote-actors.ts";
+import { findCommunityById } from "../communities.ts";
+import { consentFromLicence } from "../preferences/record.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
-import { findVersion, getPolicyById, headVersion, versionContent, type Policy, type PolicyVersion } from "../policies/policies.ts";
+import { findVersion, getPolicyById, headVersion, isLocal, versionContent, type Policy, type PolicyVersion } from "../policies/policies.ts";
 import { z } from "../zod.ts";
 import { composePolicies, formatTargetContext, type EffectivePolicy, type ObjectionAnnotation, type Source, type TargetContext } from "./compose.ts";
 
@@ -98,4 +101,54 @@ export function composeHeld(db: Db, held: HeldSource[], target: TargetContext): 
 export function contextString(target: TargetContext): string | null {
   const text = formatTargetContext(target);
   return text === "any context" ? null : text.replace(/, /g, ",");
+}
+
+/** Who a held policy belongs to, in words: the community's name, and the host it lives on when that is another instance. */
+export function ownerOf(db: Db, policy: Policy): { name: string; host: string | null } {
+  const local = policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
+  if (local) return { name: local.name, host: null };
+  const url = new URL(policy.ownerIri);
+  const handle = url.pathname.split("/").filter(Boolean).pop() ?? url.host;
+  return { name: findFederatedActor(db, policy.ownerIri)?.name || handle, host: url.host };
+}
+
+/** What a bundle's preference files would hold, counted before it is made. */
+export interface PreferenceCounts {
+  /**
+   * Pairs from the effective clauses' own GOOD/BAD examples (every good
+   * response against every bad one), where the source's licence allows
+   * training. In every bundle.
+   */
+  examplePairs: number;
+  /**
+   * Records of the chosen local policies' datasets (members' answers and
+   * imports) whose raters allowed training and sharing beyond the
+   * instance. Only in bundles that ask for preference data.
+   */
+  datasetRecords: number;
+  /** Chosen policies of this instance, whose datasets can be included. */
+  localSources: number;
+  /** Chosen followed policies: their datasets are their own instance's to give. */
+  followedSources: number;
+}
+
+export function preferenceCounts(db: Db, held: HeldSource[], effective: EffectivePolicy): PreferenceCounts {
+  const byVersion = new Map(held.map((h) => [h.version.iri, h.source.content]));
+  let examplePairs = 0;
+  for (const clause of effective.clauses) {
+    const content = byVersion.get(clause.provenance[0]!.versionIri);
+    if (!content || !consentFromLicence(content.licence).consent.train) continue;
+    for (const example of clause.examples) {
+      examplePairs += example.responses.filter((r) => r.label === "good").length * example.responses.filter((r) => r.label === "bad").length;
+    }
+  }
+  const local = held.filter((h) => isLocal(h.policy)).map((h) => h.policy.id);
+  const datasetRecords = local.length
+    ? (db
+        .select({ n: count() })
+        .from(preferenceRecords)
+        .where(and(inArray(preferenceRecords.policyId, local), eq(preferenceRecords.consentFederate, true), eq(preferenceRecords.consentTrain, true)))
+        .get()?.n ?? 0)
+    : 0;
+  return { examplePairs, datasetRecords, localSources: local.length, followedSources: held.length - local.length };
 }

@@ -152,7 +152,17 @@ label.choice { display: block; font-weight: 400; margin: .2rem 0; }
 .offer-accepted { background: var(--add); color: var(--add-ink); }
 .offer-rejected { background: var(--del); color: var(--del-ink); }
 .provenance { font-size: .9rem; color: var(--muted); overflow-wrap: anywhere; }
-.source-row select { width: auto; }
+.source-row select { width: auto; max-width: 100%; }
+fieldset.field { min-width: 0; }
+.source-list { list-style: none; padding: 0; margin: .4rem 0; }
+.source-row { padding: .4rem 0; border-bottom: 1px solid var(--line); }
+.source-options { display: flex; flex-wrap: wrap; gap: .3rem .6rem; align-items: center; margin-left: 1.6rem; }
+.field .source-options label { display: inline; font-weight: 400; margin: 0; }
+.source-row input.rank { width: 5rem; }
+.data-choice .option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .data-choice .option input { margin-top: .35rem; flex: none; }
+.field.data-choice .option label { display: block; font-weight: 600; } .data-choice .hint { display: block; font-weight: 400; color: var(--muted); font-size: .9rem; }
+.bundle-effective { overflow-wrap: anywhere; } .bundle-effective .md pre { overflow-x: auto; }
+.clause-id { font-size: .8rem; color: var(--muted); }
 /* area: preferences */
 .chart .series-0 { fill: var(--g0); } .chart .series-1 { fill: var(--g1); } .chart .series-2 { fill: var(--g2); } .chart .series-3 { fill: var(--g3); } .chart .series-4 { fill: var(--g4); }
 .chart .gridline { stroke: var(--line); } .chart .reference { stroke: var(--muted); stroke-dasharray: 4 3; }

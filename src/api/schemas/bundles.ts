@@ -53,7 +53,25 @@ export const BundlePreview = z
       conflicts: z.number().int(),
       conflictsByKind: countsBy(CONFLICT_KINDS as unknown as readonly ["same-id-different-text", "declared", "objection"]),
     }),
-    chosen: z.array(z.object({ policyId: z.number().int(), version: z.number().int(), iri: z.string(), versionIri: z.string(), local: z.boolean() })),
+    chosen: z.array(
+      z.object({
+        policyId: z.number().int(),
+        version: z.number().int(),
+        iri: z.string(),
+        versionIri: z.string(),
+        local: z.boolean(),
+        title: z.string(),
+        community: z.object({ name: z.string(), host: z.string().nullable().openapi({ description: "The other instance's host; null for this instance's own communities" }) }),
+      }),
+    ),
+    preferences: z
+      .object({
+        examplePairs: z.number().int().openapi({ description: "Pairs from the effective clauses' own GOOD/BAD examples whose licence allows training: in every bundle" }),
+        datasetRecords: z.number().int().openapi({ description: "Records of the chosen local policies' datasets whose raters allowed training and sharing: only with preferences=true" }),
+        localSources: z.number().int(),
+        followedSources: z.number().int().openapi({ description: "Followed policies' datasets are not included; pull them from their instance" }),
+      })
+      .openapi({ description: "What the bundle's preference files would hold" }),
   })
   .openapi("BundlePreview");
 export type BundlePreview = z.infer<typeof BundlePreview>;

@@ -2,8 +2,12 @@
  * The bundle page: choose sources among the policies this instance holds
  * (its own and followed ones, at any version), a target context, see the
  * effective policy (clauses in precedence order with their provenance) and
- * its conflicts, then download the signed bundle. Works signed out: bundles
- * are public. The preview and the download are the use cases the bundle API
+ * its conflicts, then download the signed bundle. Sources are named by
+ * policy title and community (with its host when it is another instance's),
+ * clauses are rendered as the policy pages render them, and what the bundle
+ * holds (the policy only, or with preference data) is a required choice
+ * that says beforehand what each would put in the preference files. Works
+ * signed out: bundles are public. The preview and the download are the use cases the bundle API
  * calls (src/app/bundles.ts), with its query schema.
  */
 import { Hono, type Context } from "hono";
@@ -11,17 +15,20 @@ import { BundleQuery, exportBundle, previewBundle, type BundlePreview } from "..
 import { Field, FormError } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { links } from "../links.ts";
-import { AuthorityTag } from "../policy-components.tsx";
+import { AuthorityTag, Markdown, authorOf } from "../policy-components.tsx";
 import { redirectWithNotice, submitForm } from "../forms.ts";
 import { listCommunities } from "../../communities.ts";
 import { listCommunityPolicies, listMirroredPolicies, listVersions, type Policy } from "../../policies/policies.ts";
 import { FACETS, type Conflict, type Provenance } from "../../bundles/compose.ts";
+import { ownerOf } from "../../bundles/instance.ts";
+import { markdownToText } from "../../policies/render.ts";
 
 type Errors = Record<string, string>;
 
 interface Held {
   policy: Policy;
   local: boolean;
+  owner: { name: string; host: string | null };
   versions: number[];
 }
 
@@ -49,6 +56,7 @@ function heldPolicies(c: Context<WebEnv>): Held[] {
     .map(({ policy, local: isLocal }) => ({
       policy,
       local: isLocal,
+      owner: ownerOf(db, policy),
       versions: listVersions(db, policy)
         .filter((v) => !v.retractedAt)
         .map((v) => v.number)
@@ -88,9 +96,9 @@ function bundleQuery(choice: Choice, extra: Record<string, string> = {}): Record
   return { sources, ...choice.facets, ...extra };
 }
 
-function ownerLabel(iri: string): string {
-  const url = new URL(iri);
-  return `${url.pathname.split("/").filter(Boolean).pop() ?? iri}@${url.host}`;
+/** "Nurses" for this instance's communities, "Nurses (care.example)" for another instance's. */
+function communityWords(community: { name: string; host: string | null }): string {
+  return community.host ? `${community.name} (${community.host})` : community.name;
 }
 
 function SourcesField(props: { held: Held[]; choice: Choice; error?: string }) {
@@ -103,53 +111,38 @@ function SourcesField(props: { held: Held[]; choice: Choice; error?: string }) {
         order listed.
       </p>
       {props.held.length === 0 ? <p class="muted">This instance holds no published policy yet.</p> : null}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Include</th>
-              <th scope="col">Version</th>
-              <th scope="col">Precedence</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.held.map(({ policy, local, versions }) => {
-              const chosen = checked.get(policy.id);
-              return (
-                <tr class="source-row">
-                  <td>
-                    <label class="choice">
-                      <input type="checkbox" name="source" value={String(policy.id)} checked={chosen !== undefined} /> {policy.title}{" "}
-                      <span class="muted">
-                        ({local ? "this instance" : "followed"}, {ownerLabel(policy.ownerIri)})
-                      </span>
-                    </label>
-                  </td>
-                  <td>
-                    <label for={`version-${policy.id}`} class="visually-hidden">
-                      Version of {policy.title}
-                    </label>
-                    <select id={`version-${policy.id}`} name={`version-${policy.id}`}>
-                      <option value="">Newest (v{versions[0]})</option>
-                      {versions.map((n) => (
-                        <option value={String(n)} selected={chosen?.version === n}>
-                          Version {n}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <label for={`rank-${policy.id}`} class="visually-hidden">
-                      Precedence of {policy.title}
-                    </label>
-                    <input type="number" min={1} class="rank" id={`rank-${policy.id}`} name={`rank-${policy.id}`} value={props.choice.raw[`rank-${policy.id}`] ?? ""} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <ul class="source-list">
+        {props.held.map(({ policy, local, versions, owner }) => {
+          const chosen = checked.get(policy.id);
+          return (
+            <li class="source-row">
+              <label class="choice">
+                <input type="checkbox" name="source" value={String(policy.id)} checked={chosen !== undefined} /> {policy.title}{" "}
+                <span class="muted">
+                  ({communityWords(owner)}, {local ? "this instance" : "followed"})
+                </span>
+              </label>
+              <span class="source-options">
+                <label for={`version-${policy.id}`}>
+                  Version<span class="visually-hidden"> of {policy.title}</span>
+                </label>{" "}
+                <select id={`version-${policy.id}`} name={`version-${policy.id}`}>
+                  <option value="">Newest (v{versions[0]})</option>
+                  {versions.map((n) => (
+                    <option value={String(n)} selected={chosen?.version === n}>
+                      Version {n}
+                    </option>
+                  ))}
+                </select>{" "}
+                <label for={`rank-${policy.id}`}>
+                  Precedence<span class="visually-hidden"> of {policy.title}</span>
+                </label>{" "}
+                <input type="number" min={1} class="rank" id={`rank-${policy.id}`} name={`rank-${policy.id}`} value={props.choice.raw[`rank-${policy.id}`] ?? ""} />
+              </span>
+            </li>
+          );
+        })}
+      </ul>
       {props.error ? (
         <p class="field-error" id="sources-error">
           {props.error}
@@ -159,56 +152,148 @@ function SourcesField(props: { held: Held[]; choice: Choice; error?: string }) {
   );
 }
 
-function ProvenanceList(props: { provenance: Provenance[]; preview: Preview; titles: Map<string, string> }) {
+type Chosen = Preview["chosen"][number];
+
+/** The chosen sources by policy IRI, to name provenance and conflicts in words. */
+function chosenByIri(preview: Preview): Map<string, Chosen> {
+  return new Map(preview.chosen.map((chosen) => [chosen.iri, chosen]));
+}
+
+/** "Care Policy v1, Nurses (care.example)": the policy (linked) and whose it is. */
+function SourceName(props: { sourceId: string; chosen: Map<string, Chosen>; withVersion?: boolean }) {
+  const chosen = props.chosen.get(props.sourceId);
+  if (!chosen) return <>{props.sourceId}</>;
   return (
-    <p class="provenance">
-      From{" "}
-      {props.provenance.map((p, i) => {
-        const chosen = props.preview.chosen.find((x) => x.versionIri === p.versionIri);
-        return (
-          <>
-            {i > 0 ? ", " : ""}
-            {chosen ? <a href={links.policy(chosen.policyId, chosen.version)}>{props.titles.get(p.sourceId) ?? p.sourceId} v{chosen.version}</a> : p.versionIri}{" "}
-            ({ownerLabel(p.community)})
-          </>
-        );
-      })}
-    </p>
+    <>
+      <a href={links.policy(chosen.policyId, chosen.version)}>
+        {chosen.title}
+        {props.withVersion ? ` v${chosen.version}` : ""}
+      </a>
+      <span class="muted">, {communityWords(chosen.community)}</span>
+    </>
   );
 }
 
-function ConflictItem(props: { conflict: Conflict; preview: Preview; titles: Map<string, string> }) {
-  const { conflict } = props;
-  const from = (provenance: Provenance[]) => provenance.map((p) => props.titles.get(p.sourceId) ?? p.sourceId).join(", ");
+function SourceNames(props: { provenance: Provenance[]; chosen: Map<string, Chosen>; withVersion?: boolean }) {
+  return (
+    <>
+      {props.provenance.map((p, i) => (
+        <>
+          {i > 0 ? " and " : ""}
+          <SourceName sourceId={p.sourceId} chosen={props.chosen} withVersion={props.withVersion} />
+        </>
+      ))}
+    </>
+  );
+}
+
+function ConflictItem(props: { conflict: Conflict; chosen: Map<string, Chosen>; author: (iri: string) => string }) {
+  const { conflict, chosen } = props;
   if (conflict.kind === "same-id-different-text") {
     return (
       <li>
         <strong>Same clause, different text:</strong> <code>{conflict.clauseId}</code> differs in {conflict.differs.join(", ")} between{" "}
-        {conflict.variants.map((v) => from(v.provenance)).join(" and ")}. Every variant is kept below.
+        {conflict.variants.map((v, i) => (
+          <>
+            {i > 0 ? " and " : ""}
+            <SourceNames provenance={v.provenance} chosen={chosen} />
+          </>
+        ))}
+        . Every variant is kept below.
       </li>
     );
   }
   if (conflict.kind === "declared") {
     return (
       <li>
-        <strong>Declared conflict:</strong> <code>{conflict.clauseId}</code> ({from(conflict.provenance)}) conflicts with <code>{conflict.withClauseId}</code> (
-        {from(conflict.withProvenance)}){conflict.mutual ? ", declared by both" : ""}.
+        <strong>Declared conflict:</strong> <code>{conflict.clauseId}</code> (<SourceNames provenance={conflict.provenance} chosen={chosen} />) conflicts with{" "}
+        <code>{conflict.withClauseId}</code> (<SourceNames provenance={conflict.withProvenance} chosen={chosen} />){conflict.mutual ? ", declared by both" : ""}.
       </li>
     );
   }
   return (
     <li>
-      <strong>Objection</strong> to <code>{conflict.clauseId}</code> ({from(conflict.provenance)}) by {conflict.objection.author}: {conflict.objection.text}
+      <strong>Objection</strong> to <code>{conflict.clauseId}</code> (<SourceNames provenance={conflict.provenance} chosen={chosen} />) by {props.author(conflict.objection.author)}:{" "}
+      {conflict.objection.text}
     </li>
   );
 }
 
-function EffectiveView(props: { preview: Preview; choice: Choice }) {
-  const { preview } = props;
-  const titles = new Map(preview.sources.map((s) => [s.id, s.title]));
-  for (const s of preview.excludedSources) titles.set(s.id, s.title);
+/** The required choice of what the bundle holds, each option saying what it would put in the preference files. */
+function DataChoice(props: { preview: Preview; picked?: string; error?: string }) {
+  const counts = props.preview.preferences;
+  const pairs = `${counts.examplePairs} preference pair${counts.examplePairs === 1 ? "" : "s"}`;
+  const records = `${counts.datasetRecords} record${counts.datasetRecords === 1 ? "" : "s"}`;
+  const emptyWithout = counts.examplePairs === 0;
+  const emptyWith = emptyWithout && counts.datasetRecords === 0;
   return (
-    <section aria-labelledby="effective">
+    <fieldset class="field data-choice" aria-describedby={props.error ? "preferences-error" : undefined}>
+      <legend>What the bundle holds</legend>
+      <div class="option">
+        <input type="radio" name="preferences" id="preferences-false" value="false" required checked={props.picked === "false"} aria-describedby="preferences-false-hint" />
+        <label for="preferences-false">
+          The policy only
+          <span class="hint" id="preferences-false-hint">
+            {" "}
+            The effective policy in every format
+            {emptyWithout ? "; its preference files are empty, since no chosen clause has an example with a good and a bad response." : `, and ${pairs} from its own examples.`}
+          </span>
+        </label>
+      </div>
+      <div class="option">
+        <input type="radio" name="preferences" id="preferences-true" value="true" required checked={props.picked === "true"} aria-describedby="preferences-true-hint" />
+        <label for="preferences-true">
+          The policy and preference data
+          <span class="hint" id="preferences-true-hint">
+            {" "}
+            Also {records} from members' answers and imports
+            {counts.localSources ? "" : " (none: no chosen policy is this instance's)"} whose raters allowed training and sharing
+            {emptyWith ? ": the preference files would still be empty." : counts.datasetRecords === 0 ? ": this adds nothing now." : "."}
+            {counts.followedSources ? " Followed policies' preference data is their own instance's to give: pull it from there." : ""}
+          </span>
+        </label>
+      </div>
+      {props.error ? (
+        <p class="field-error" id="preferences-error">
+          {props.error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function DownloadForm(props: { preview: Preview; choice: Choice; error?: string }) {
+  return (
+    <form method="get" action="/bundle/download" class="panel stacked" id="download" aria-label="Download the bundle">
+      {props.choice.sources.map((s) => (
+        <input type="hidden" name="source" value={String(s.policyId)} />
+      ))}
+      {Object.entries(props.choice.raw)
+        .filter(([key]) => !["source", "show", "preferences", "systemPrompt", "keepFlawed"].includes(key))
+        .map(([key, value]) => (
+          <input type="hidden" name={key} value={value} />
+        ))}
+      <DataChoice preview={props.preview} picked={props.choice.raw.preferences} error={props.error} />
+      <label class="choice">
+        <input type="checkbox" name="keepFlawed" value="true" /> Keep records a training pipeline would trip on (empty answers, turns out of order); they are reported either way
+      </label>
+      <label class="choice">
+        <input type="checkbox" name="systemPrompt" value="full" /> Full system prompt (titles, rationale and examples) instead of the compact one
+      </label>
+      <button type="submit">Download bundle (.tar.gz)</button>
+      <p class="hint muted">
+        Signed by this instance. Check it with <code>fedalign bundle verify &lt;dir&gt;</code> after unpacking.
+      </p>
+    </form>
+  );
+}
+
+function EffectiveView(props: { preview: Preview; choice: Choice; author: (iri: string) => string; dataError?: string }) {
+  const { preview } = props;
+  const chosen = chosenByIri(preview);
+  const titles = new Map(preview.excludedSources.map((s) => [s.id, s.title]));
+  return (
+    <section aria-labelledby="effective" class="bundle-effective">
       <h2 id="effective">Effective policy</h2>
       <p>
         {preview.summary.clauses} clause{preview.summary.clauses === 1 ? "" : "s"} from {preview.summary.includedSources} source
@@ -216,29 +301,14 @@ function EffectiveView(props: { preview: Preview; choice: Choice }) {
         {preview.summary.excludedClauses ? `; ${preview.summary.excludedClauses} left out for this context` : ""}
         {preview.summary.deduplicated ? `; ${preview.summary.deduplicated} identical copies folded` : ""}.
       </p>
-      <form method="get" action="/bundle/download" class="panel" aria-label="Download the bundle">
-        {props.choice.sources.map((s) => (
-          <input type="hidden" name="source" value={String(s.policyId)} />
+      <ol class="bundle-sources">
+        {preview.chosen.map((c) => (
+          <li>
+            <SourceName sourceId={c.iri} chosen={chosen} withVersion />
+          </li>
         ))}
-        {Object.entries(props.choice.raw)
-          .filter(([key]) => key !== "source" && key !== "preferences" && key !== "systemPrompt" && key !== "keepFlawed")
-          .map(([key, value]) => (
-            <input type="hidden" name={key} value={value} />
-          ))}
-        <label class="choice">
-          <input type="checkbox" name="preferences" value="true" /> Include preference records whose raters consented to training and sharing
-        </label>
-        <label class="choice">
-          <input type="checkbox" name="keepFlawed" value="true" /> Keep records a training pipeline would trip on (empty answers, turns out of order); they are reported either way
-        </label>
-        <label class="choice">
-          <input type="checkbox" name="systemPrompt" value="full" /> Full system prompt (titles, rationale and examples) instead of the compact one
-        </label>
-        <button type="submit">Download bundle (.tar.gz)</button>
-        <p class="hint muted">
-          Signed by this instance. Check it with <code>fedalign bundle verify &lt;dir&gt;</code> after unpacking.
-        </p>
-      </form>
+      </ol>
+      <DownloadForm preview={preview} choice={props.choice} error={props.dataError} />
       <h3 id="conflicts">
         Conflicts <span class="muted">({preview.conflicts.length})</span>
       </h3>
@@ -247,7 +317,7 @@ function EffectiveView(props: { preview: Preview; choice: Choice }) {
       ) : (
         <ul class="bundle-conflicts">
           {preview.conflicts.map((conflict) => (
-            <ConflictItem conflict={conflict} preview={preview} titles={titles} />
+            <ConflictItem conflict={conflict} chosen={chosen} author={props.author} />
           ))}
         </ul>
       )}
@@ -255,14 +325,17 @@ function EffectiveView(props: { preview: Preview; choice: Choice }) {
       <ol class="effective-clauses">
         {preview.clauses.map((clause) => (
           <li class="clause">
-            <p>
-              <AuthorityTag level={clause.authority} /> <code>{clause.id}</code>
-              {clause.title ? <strong> {clause.title}</strong> : null}
+            <p class="clause-head">
+              <AuthorityTag level={clause.authority} /> {clause.title ? <strong>{markdownToText(clause.title)}</strong> : null} <code class="clause-id">{clause.id}</code>
             </p>
-            <p>{clause.text}</p>
-            <ProvenanceList provenance={clause.provenance} preview={preview} titles={titles} />
+            <Markdown md={clause.text} />
+            <p class="provenance">
+              From <SourceNames provenance={clause.provenance} chosen={chosen} withVersion />
+            </p>
             {clause.objections.map((o) => (
-              <p class="notice notice-error">Objection by {o.author}: {o.text}</p>
+              <p class="notice notice-error">
+                Objection by {props.author(o.author)}: {o.text}
+              </p>
             ))}
           </li>
         ))}
@@ -278,7 +351,7 @@ function EffectiveView(props: { preview: Preview; choice: Choice }) {
             ))}
             {preview.excludedClauses.map((x) => (
               <li>
-                <code>{x.clauseId}</code> ({titles.get(x.sourceId) ?? x.sourceId}): {x.reason}
+                <code>{x.clauseId}</code> ({chosen.has(x.sourceId) ? <SourceName sourceId={x.sourceId} chosen={chosen} /> : (titles.get(x.sourceId) ?? x.sourceId)}): {x.reason}
               </li>
             ))}
           </ul>
@@ -288,63 +361,72 @@ function EffectiveView(props: { preview: Preview; choice: Choice }) {
   );
 }
 
+/** The page: the choice form and, once sources are chosen, the effective policy with the download form. */
+async function renderBundlePage(c: Context<WebEnv>, options: { dataError?: string } = {}) {
+  const held = heldPolicies(c);
+  const choice = readChoice(c);
+  const asked = c.req.query("show") !== undefined || choice.sources.length > 0;
+  let preview: Preview | undefined;
+  let errors: Errors = {};
+  let message: string | undefined;
+  if (asked) {
+    if (choice.sources.length === 0) errors = { sources: "Choose at least one policy." };
+    else {
+      const result = await submitForm(BundleQuery, bundleQuery(choice), (query) => previewBundle(c.get("deps").context, c.get("session")?.user, query));
+      if (result.ok) preview = result.data;
+      else {
+        errors = result.fieldErrors;
+        message = Object.keys(errors).length ? "Check the fields marked below." : result.problem.detail;
+        if (!Object.keys(errors).length && /context/i.test(result.problem.detail)) errors = { context: result.problem.detail };
+      }
+    }
+    if (Object.keys(errors).length || message || options.dataError) c.status(400);
+  }
+  const { db, origin } = c.get("deps");
+  const author = (iri: string) => {
+    const who = authorOf(db, origin, iri);
+    return who.host && !iri.startsWith(origin) ? `${who.name} (${who.host})` : who.name;
+  };
+  return c.render(
+    <>
+      <h1>Bundle</h1>
+      <p>
+        Compose policies held on this instance into one effective policy for a context of use, and download it as a signed bundle for training or deployment.
+      </p>
+      <FormError message={message} />
+      <form method="get" action={links.bundle()} class="stacked bundle-form" aria-label="Choose sources and context">
+        <SourcesField held={held} choice={choice} error={errors.sources} />
+        <fieldset class="field">
+          <legend>Context of use</legend>
+          <p class="hint">Leave a facet empty for any value. Clauses limited to other contexts are left out.</p>
+          {FACETS.map((facet) => (
+            <Field name={facet} label={facet[0]!.toUpperCase() + facet.slice(1)} hint={FACET_HINTS[facet]} value={choice.raw[facet] ?? ""} error={errors[facet]} />
+          ))}
+          {errors.context ? <p class="field-error">{errors.context}</p> : null}
+        </fieldset>
+        <button type="submit" name="show" value="1">
+          Show effective policy
+        </button>
+      </form>
+      {preview ? <EffectiveView preview={preview} choice={choice} author={author} dataError={options.dataError} /> : null}
+    </>,
+    { title: "Bundle" },
+  );
+}
+
 export function bundlePages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/bundle", async (c) => {
-    const held = heldPolicies(c);
-    const choice = readChoice(c);
-    const asked = c.req.query("show") !== undefined || choice.sources.length > 0;
-    let preview: Preview | undefined;
-    let errors: Errors = {};
-    let message: string | undefined;
-    if (asked) {
-      if (choice.sources.length === 0) errors = { sources: "Choose at least one policy." };
-      else {
-        const result = await submitForm(BundleQuery, bundleQuery(choice), (query) => previewBundle(c.get("deps").context, c.get("session")?.user, query));
-        if (result.ok) preview = result.data;
-        else {
-          errors = result.fieldErrors;
-          message = Object.keys(errors).length ? "Check the fields marked below." : result.problem.detail;
-          if (!Object.keys(errors).length && /context/i.test(result.problem.detail)) errors = { context: result.problem.detail };
-        }
-      }
-      if (Object.keys(errors).length || message) c.status(400);
-    }
-    return c.render(
-      <>
-        <h1>Bundle</h1>
-        <p>
-          Compose policies held on this instance into one effective policy for a context of use, and download it as a signed bundle for training or
-          deployment.
-        </p>
-        <FormError message={message} />
-        <form method="get" action={links.bundle()} class="stacked bundle-form" aria-label="Choose sources and context">
-          <SourcesField held={held} choice={choice} error={errors.sources} />
-          <fieldset class="field">
-            <legend>Context of use</legend>
-            <p class="hint">Leave a facet empty for any value. Clauses limited to other contexts are left out.</p>
-            {FACETS.map((facet) => (
-              <Field name={facet} label={facet[0]!.toUpperCase() + facet.slice(1)} hint={FACET_HINTS[facet]} value={choice.raw[facet] ?? ""} error={errors[facet]} />
-            ))}
-            {errors.context ? <p class="field-error">{errors.context}</p> : null}
-          </fieldset>
-          <button type="submit" name="show" value="1">
-            Show effective policy
-          </button>
-        </form>
-        {preview ? <EffectiveView preview={preview} choice={choice} /> : null}
-      </>,
-      { title: "Bundle" },
-    );
-  });
+  pages.get("/bundle", (c) => renderBundlePage(c));
 
   pages.get("/bundle/download", async (c) => {
     const choice = readChoice(c);
     const back = `${links.bundle()}?${new URL(c.req.url).search.slice(1)}`;
     if (choice.sources.length === 0) return redirectWithNotice(c, links.bundle(), "Choose at least one policy to bundle.", "error");
-    const extra: Record<string, string> = {};
-    if (c.req.query("preferences") === "true") extra.preferences = "true";
+    const data = c.req.query("preferences");
+    // A required choice: nobody downloads empty preference files by leaving a box unticked.
+    if (data !== "true" && data !== "false") return renderBundlePage(c, { dataError: "Choose whether the bundle holds the policy only or preference data too." });
+    const extra: Record<string, string> = { preferences: data };
     if (c.req.query("keepFlawed") === "true") extra.keepFlawed = "true";
     if (c.req.query("systemPrompt") === "full") extra.systemPrompt = "full";
     const result = await submitForm(BundleQuery, bundleQuery(choice, extra), (query) => exportBundle(c.get("deps").context, c.get("session")?.user, query));
