@@ -183,4 +183,18 @@ describe("web: preference tasks at scale", () => {
     await screenshot(page, "tasks-list-phone");
     await close();
   });
+
+  it("names the clause in words in the titles of tasks made before titles did", async () => {
+    // Titles as task creation wrote them before: "<clause id>: <example title>" and "<clause id>, example N".
+    const tasks = ["manner-3: A *night* visit", "manner-4, example 2"].map((title, i) => ({
+      title,
+      prompt: [{ role: "user", content: `Older question ${i}?` }],
+      responses: [{ content: "One." }, { content: "Two." }],
+      clauseIds: [title.split(/[:,]/)[0]!],
+    }));
+    const made = await instance.api<CreatedTasks>("POST", "/tasks", { token: tokens.sam, body: { community: "ward", version: versionIri, tasks } });
+    expect(made.body.created.map((t) => t.title)).toEqual(["Kindness rule 3: A night visit", "Kindness rule 4, example 2"]);
+    const shown = await instance.api<TaskDetail>("GET", `/tasks/${made.body.created[0]!.id}`);
+    expect(shown.body.title).toBe("Kindness rule 3: A night visit");
+  });
 });

@@ -19,7 +19,9 @@ import {
   countUnanswered,
   createTasks,
   findAnswer,
+  clauseName,
   getTask,
+  legacyTitle,
   listTasks,
   listTasksPage,
   newTaskSchema,
@@ -261,11 +263,33 @@ function summarise(ctx: AppContext, task: Task, audience: ResultsAudience): Comp
   return aggregateComparison(judgements, { responseCount: task.responses.length, minGroupSize: minGroupSize(ctx, task.communityId) });
 }
 
+/** Clause names by version IRI (versions never change), for the titles of tasks made before titles named clauses. */
+const clauseNames = new Map<string, Map<string, string>>();
+
+function clauseNameIn(ctx: AppContext, versionIri: string, clauseId: string): string | undefined {
+  let names = clauseNames.get(versionIri);
+  if (!names) {
+    const version = findVersionByIri(ctx.db, versionIri);
+    if (!version) return undefined;
+    names = new Map(versionContent(version).clauses.map((clause) => [clause.id, clauseName(clause)]));
+    if (clauseNames.size >= 32) clauseNames.delete(clauseNames.keys().next().value!);
+    clauseNames.set(versionIri, names);
+  }
+  return names.get(clauseId);
+}
+
+/** The task's title, with an older title's clause id replaced by the clause's name. */
+function readableTitle(ctx: AppContext, task: Task): string {
+  const legacy = legacyTitle(task);
+  const name = legacy && clauseNameIn(ctx, task.versionIri!, legacy.clauseId);
+  return legacy && name ? `${name}${legacy.rest}` : task.title;
+}
+
 function taskView(ctx: AppContext, task: Task): TaskView {
   return {
     id: task.id,
     community: findCommunityById(ctx.db, task.communityId)?.handle ?? null,
-    title: task.title,
+    title: readableTitle(ctx, task),
     policy: task.policyId,
     version: task.versionIri,
     clauseIds: task.clauseIds,

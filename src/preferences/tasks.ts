@@ -117,6 +117,20 @@ export function clauseName(clause: Pick<Clause, "title" | "text">): string {
 }
 
 /**
+ * Tasks made from examples before titles named clauses in words were titled
+ * "<clause id>: <example title>" or "<clause id>, example 2". For those,
+ * the clause id and the rest of the title as plain text, so that the clause
+ * id can be shown as the clause's name.
+ */
+export function legacyTitle(task: Pick<Task, "title" | "clauseIds" | "versionIri">): { clauseId: string; rest: string } | undefined {
+  const id = task.clauseIds.length === 1 ? task.clauseIds[0]! : undefined;
+  if (id === undefined || task.versionIri === null) return undefined;
+  if (task.title.startsWith(`${id}: `)) return { clauseId: id, rest: `: ${markdownToText(task.title.slice(id.length + 2))}` };
+  if (/^, example \d+$/.test(task.title.slice(id.length)) && task.title.startsWith(id)) return { clauseId: id, rest: task.title.slice(id.length) };
+  return undefined;
+}
+
+/**
  * One task per clause example that has at least two responses. The
  * responses are put in a fixed, label-blind order (by content) so members
  * are not told which one the policy calls good.
