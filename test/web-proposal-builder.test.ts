@@ -13,6 +13,8 @@ import type { Browser, Page } from "playwright-core";
 import { accessibilityProblems, launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
 import { waitFor, type FollowView } from "./harness.ts";
 import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
+import { changeSetFromContents } from "../src/policies/changeset.ts";
+import { policyContentSchema } from "../src/policies/content.ts";
 
 const ESCALATE = [
   "When someone describes chest pain, tell them to call emergency services at once.",
@@ -37,6 +39,7 @@ let b: LocalInstance;
 let browser: Browser;
 let policyId: number;
 let proposalUrl: string;
+let tokens: { steward: string; member: string };
 const pageErrors: string[][] = [];
 
 /** A signed-in page with JavaScript off: everything here must work without it. */
@@ -69,7 +72,7 @@ beforeAll(async () => {
   await waitFor(async () => (await b.api("GET", `policies/lookup?ref=${encodeURIComponent(`${a.origin}/actors/nurses/policies/ward`)}`)).status === 200, {
     what: "B to hold the policy",
   });
-  void member;
+  tokens = { steward: steward.token, member: member.token };
 }, 120_000);
 
 afterAll(async () => {
@@ -207,6 +210,53 @@ describe("the proposal builder", () => {
     await noProblems(page, "the proposal on a phone");
     await screenshot(page, "proposal-with-diff-phone");
     await page.context().close();
+    expect(pageErrors.flat()).toEqual([]);
+  });
+});
+
+describe("changes elsewhere", () => {
+  it("the API opens a proposal of several changes in one change set", async () => {
+    const base = policyContentSchema.parse(CONTENT);
+    const wanted = policyContentSchema.parse({
+      ...CONTENT,
+      clauses: [
+        { ...CONTENT.clauses[0], authority: "system" },
+        CONTENT.clauses[1],
+        { id: "handover", authority: "guideline", text: "Hand over to the nurse in charge." },
+        CONTENT.clauses[2],
+      ],
+    });
+    const opened = await a.api<{ changes: string }>("POST", `policies/${policyId}/proposals`, {
+      token: tokens.member,
+      body: { title: "Three at once", changes: changeSetFromContents(base, wanted) },
+    });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+    expect(opened.body.changes).toBe("1 clause edited, 1 added, 1 removed");
+  });
+
+  it("the diff page between versions marks one word, folds the rest and says what a context change means", async () => {
+    const v2 = {
+      ...CONTENT,
+      clauses: CONTENT.clauses.map((clause) =>
+        clause.id === "escalate" ? { ...clause, text: ESCALATE.replace("urgent symptoms", "serious symptoms") } : clause.id === "tone" ? { ...clause, context: { domain: ["health"], locale: ["en"] } } : clause,
+      ),
+    };
+    expect((await a.api("PUT", `policies/${policyId}/draft`, { token: tokens.steward, body: v2 })).status).toBe(200);
+    expect((await a.api("POST", `policies/${policyId}/publish`, { token: tokens.steward, body: {} })).status).toBe(201);
+    for (const phone of [false, true]) {
+      const context = await newContext(browser, { phone });
+      const page = await context.newPage();
+      pageErrors.push(watchPageErrors(page));
+      await page.goto(`${a.origin}/policies/${policyId}/diff?from=1&to=2`);
+      const escalate = page.locator('[id="diff-escalate"]');
+      expect(await escalate.locator("ins").allTextContents()).toEqual(["serious"]);
+      expect(await escalate.locator("details.diff-unchanged").count()).toBe(2);
+      expect(await page.locator('[id="diff-tone"] .facet-changes').textContent()).toContain("Now applies to: health, English (before: any context)");
+      expect(await page.locator(".diff-summary").textContent()).toContain("2 edited");
+      await noProblems(page, `the diff page${phone ? " on a phone" : ""}`);
+      await screenshot(page, phone ? "policy-diff-formatted-phone" : "policy-diff-formatted");
+      await context.close();
+    }
     expect(pageErrors.flat()).toEqual([]);
   });
 });
