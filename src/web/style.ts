@@ -177,7 +177,7 @@ svg.chart .row-note, svg.chart text.tick, svg.chart .no-data { fill: var(--muted
 .prefs .option { display: flex; gap: .5rem; align-items: flex-start; margin: .5rem 0; } .prefs .option input { margin-top: .35rem; flex: none; }
 .prefs .option label { font-weight: 600; } .prefs .option .hint { color: var(--muted); font-size: .9rem; margin: 0; font-weight: 400; }
 .prefs .task-list { list-style: none; padding: 0; } .prefs .task-list h2, .prefs .panel h2 { margin-top: 0; }
-.prefs .task-list h2 { font-size: 1.1rem; } .task-filter { margin: .8rem 0; } .task-filter a[aria-current] { font-weight: 700; color: var(--ink); text-decoration: none; }
+.prefs .task-list h2 { font-size: 1.1rem; margin-bottom: .2rem; } .prefs .task-list .card { padding: .5rem .9rem; margin: .5rem 0; } .prefs .task-list .card p { margin: .25rem 0; } .task-filter { margin: .8rem 0; } .task-filter a[aria-current] { font-weight: 700; color: var(--ink); text-decoration: none; }
 .prefs .option .hint { display: block; } svg.bar-chart { width: 100%; max-width: 40rem; }
 /* area: diffs and the proposal builder */
 .text-diff .md > :first-child { margin-top: .3rem; }
