@@ -25,7 +25,7 @@ import { changeSetFromContents } from "../src/policies/changeset.ts";
 import type { PolicyContent } from "../src/policies/content.ts";
 import { readerScope } from "../src/web/pages/home-pages.tsx";
 import { accessibilityProblems, launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
-import { waitFor } from "./harness.ts";
+import { runCli, waitFor } from "./harness.ts";
 import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const HOUR = 3_600_000;
@@ -157,6 +157,14 @@ describe("notifications", () => {
     expect(remote.map((n) => n.subject)).toEqual([v2.iri]);
     expect(await notificationsOf(a, stella, "version.published")).toEqual([]);
     expect(await notificationsOf(b, bea)).toEqual([]);
+
+    // The same from the command line: listing marks nothing read, --read-all does.
+    const listed = await runCli(["--server", a.origin, "--token", zed.token, "notifications", "--unread"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain("published version 2 of “Ward Assistant Policy”");
+    expect(listed.stdout).toContain("1 unread.");
+    const read = await runCli(["--server", a.origin, "--token", zed.token, "notifications", "--read-all"]);
+    expect(read.stdout.trim()).toBe("Marked 1 read; 0 unread.");
   });
 
   it("tells an annotation's author of replies from here and from another instance, not of their own", async () => {

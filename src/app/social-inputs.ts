@@ -56,7 +56,7 @@ export const FollowRequest = z
 
 export const NewAnnotation = z
   .object({
-    target: z.string().url().openapi({ description: "The clause IRI (…/versions/N/clauses/ID), or a proposal IRI to join its discussion" }),
+    target: z.string().url().openapi({ description: "The clause IRI (…/versions/N/clauses/ID), a proposal IRI to join its discussion, or an annotation IRI to reply to it (its author is notified)" }),
     motivation: z.enum(MOTIVATIONS),
     text: z.string(),
     quote: z.string().optional(),

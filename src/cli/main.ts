@@ -15,6 +15,7 @@ import { registerPreferenceCommands } from "./prefs.ts";
 import { registerBundleCommands } from "./bundle.ts";
 import { registerProposalCommands } from "./propose.ts";
 import { registerStatementCommands } from "./statements.ts";
+import { registerNotificationCommands } from "./notifications.ts";
 
 /** Commander's usage errors, on one line with where to find help. */
 const oneLineErrors = {
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerProposalCommands(program);
   registerStatementCommands(program);
+  registerNotificationCommands(program);
   program.commands.forEach(function configure(command: Command) {
     command.exitOverride().configureOutput(oneLineErrors);
     command.commands.forEach(configure);
