@@ -16,7 +16,7 @@ import { getPolicyById } from "../src/policies/policies.ts";
 import { findFederatedActor } from "./entities/actor.ts";
 import type { VoteCounts } from "../src/participation/decision.ts";
 import { refuseSentVote } from "../src/participation/sent-votes.ts";
-import { findPolicyByIri } from "../src/policies/policies.ts";
+import { findPolicyByIri, isLocal } from "../src/policies/policies.ts";
 import { lookupActor } from "./lookup.ts";
 import { persistActor, toRecipient } from "./entities/actor.ts";
 import type { Community } from "../src/communities.ts";
@@ -306,7 +306,9 @@ export async function receiveProposal(ctx: FedCtx, question: Question | null, qu
       counts: Object.fromEntries(poll.oneOf.map((option) => [option.name, option.replies?.totalItems ?? 0])),
       voters: poll.votersCount ?? null,
     });
-    // Whoever follows the policy or its community here hears of it opening, and of it closing.
+    // Whoever follows the policy or its community here hears of it opening, and of it closing
+    // (of our own proposals, which reach us too when someone here follows, the use cases told them).
+    if (isLocal(policy)) return;
     const followers = () => recipients.followers(db, ctx.canonicalOrigin, [policy.iri, policy.ownerIri]);
     const proposal = { iri: row.iri, title: row.name, closesAt: row.endTime };
     if (!before && !row.closedAt) notifyProposalOpened(db, followers(), proposal, policy, clock.now());

@@ -89,6 +89,11 @@ export const recipients = {
     return community ? recipients.stewards(db, community.id) : [];
   },
 
+  /** Who hears of a local community's proposals: its members, and people here following the policy or the community. */
+  ofProposal(db: Db, origin: string, policy: Pick<Policy, "iri" | "ownerIri">, communityId: number): number[] {
+    return [...recipients.members(db, communityId), ...recipients.followers(db, origin, [policy.iri, policy.ownerIri])];
+  },
+
   /** Local people following any of `iris` (accepted), themselves or through a community they belong to. */
   followers(db: Db, origin: string, iris: string[]): number[] {
     const followerIris = db
@@ -204,9 +209,10 @@ export function notifyOfferDecided(
 }
 
 /**
- * A proposal opened: in a local community its members hear of it (except
- * whoever opened it); a followed community's proposal on another instance
- * is told to whoever follows the policy or community here.
+ * A proposal opened: in a local community its members and followers here
+ * hear of it (except whoever opened it: recipients.ofProposal); a followed
+ * community's proposal on another instance is told to whoever follows the
+ * policy or community here.
  */
 export function notifyProposalOpened(
   db: Db,

@@ -161,6 +161,6 @@ function acceptAsProposal(ctx: AppContext, offer: Offer, policy: Policy, communi
     now,
   });
   recordEffect(ctx.db, { kind: "proposal.opened", proposalId: proposal.id }, now);
-  notifyProposalOpened(ctx.db, except(recipients.members(ctx.db, community.id), user.id), { ...proposal, iri: proposalIri(policy, proposal) }, policy, now);
+  notifyProposalOpened(ctx.db, except(recipients.ofProposal(ctx.db, ctx.origin, policy, community.id), user.id), { ...proposal, iri: proposalIri(policy, proposal) }, policy, now);
   return recordDecision(ctx.db, offer, "accepted", "Accepted as a proposal for the members to vote on.");
 }

@@ -263,7 +263,7 @@ function openProposal(
       now,
     });
     recordEffect(ctx.db, { kind: "proposal.opened", proposalId: row.id }, now);
-    notifyProposalOpened(ctx.db, except(recipients.members(ctx.db, community.id), author.id), { ...row, iri: proposalIri(policy, row) }, policy, now);
+    notifyProposalOpened(ctx.db, except(recipients.ofProposal(ctx.db, ctx.origin, policy, community.id), author.id), { ...row, iri: proposalIri(policy, row) }, policy, now);
     alongside?.();
     return row;
   });
@@ -458,7 +458,7 @@ async function closeOne(ctx: AppContext, due: Proposal, now: Date): Promise<Clos
           publishedVersion = commitPublication(ctx, { ...prepared, adopted: [closed.proposal] }).iri;
         }
         recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
-        notifyProposalClosed(ctx.db, recipients.members(ctx.db, community.id), { ...closed.proposal, iri: proposalIri(fresh, closed.proposal) }, fresh, now);
+        notifyProposalClosed(ctx.db, recipients.ofProposal(ctx.db, ctx.origin, fresh, community.id), { ...closed.proposal, iri: proposalIri(fresh, closed.proposal) }, fresh, now);
         return { id: due.id, state: closed.proposal.state as ClosedProposalSummary["state"], ...(publishedVersion ? { publishedVersion } : {}) };
       });
     } catch (error) {

@@ -7,6 +7,7 @@ export const links = {
   home: () => "/",
   feed: () => "/feed",
   notifications: () => "/notifications",
+  annotationReply: (iri: string) => `/reply?to=${encodeURIComponent(iri)}`,
   follow: () => "/follow",
   offers: () => "/offers",
   bundle: () => "/bundle",

@@ -261,7 +261,7 @@ export function groupClauses(content: PolicyContent): ClauseGroup[] {
   return groups;
 }
 
-export function AnnotationItem(props: { annotation: AnnotationView; author: AuthorInfo; versionLabel?: string; actions?: Child }) {
+export function AnnotationItem(props: { annotation: AnnotationView; author: AuthorInfo; versionLabel?: string; actions?: Child; replyLink?: boolean }) {
   const { annotation, author } = props;
   return (
     <li class={`annotation annotation-${annotation.motivation}`}>
@@ -284,6 +284,13 @@ export function AnnotationItem(props: { annotation: AnnotationView; author: Auth
           <RemoteHtml html={renderMarkdown(annotation.suggestedText)} />
         </div>
       ) : null}
+      {props.replyLink === false ? null : (
+        <p class="annotation-reply">
+          <a href={links.annotationReply(annotation.iri)}>
+            Reply<span class="visually-hidden"> to {author.name}</span>
+          </a>
+        </p>
+      )}
       {props.actions ? <div class="annotation-actions">{props.actions}</div> : null}
     </li>
   );

@@ -129,6 +129,7 @@ details > summary { cursor: pointer; }
 .tag-bad { background: var(--danger); color: #fff; border-color: var(--danger); text-transform: none; }
 .annotation-list { list-style: none; padding: 0; margin: .3rem 0; }
 .annotation { background: var(--panel); border-radius: 6px; padding: .4rem .7rem; margin: .4rem 0; }
+.annotation-reply { margin: .2rem 0; font-size: .9rem; }
 .annotation-head { margin: 0 0 .2rem; font-size: .9rem; }
 .annotation-quote { margin: .2rem 0; padding-left: .6rem; border-left: 3px solid var(--line); color: var(--muted); }
 .word-diff { white-space: pre-wrap; overflow-wrap: anywhere; }

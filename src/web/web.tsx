@@ -28,6 +28,7 @@ import { bundlePages } from "./pages/bundle-pages.tsx";
 import { preferencePages } from "./pages/preference-pages.tsx";
 import { participationPages } from "./pages/participation-pages.tsx";
 import { notificationPages } from "./pages/notification-pages.tsx";
+import { replyPages } from "./pages/reply-pages.tsx";
 
 const logger = getLogger(["fedalign", "web"]);
 const ANON_CSRF_COOKIE = "fedalign_csrf";
@@ -125,6 +126,7 @@ export function createWeb(deps: WebDeps) {
   web.route("/", preferencePages());
   web.route("/", participationPages());
   web.route("/", notificationPages());
+  web.route("/", replyPages());
 
   // Last of all the apps mounted on the server, so this is everyone's 404.
   web.all("*", (c) => {
