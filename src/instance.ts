@@ -9,6 +9,7 @@ import { setMaxListeners } from "node:events";
 import { Hono } from "hono";
 import { closeDatabase, type Db } from "../db/client.ts";
 import { openInstanceDatabase } from "../db/open.ts";
+import { ensureSearchIndex } from "./policies/search.ts";
 import { createInstanceData, type InstanceData } from "../federation/context.ts";
 import { createFedalignFederation } from "../federation/federation.ts";
 import type { DeliveryOptions } from "../federation/delivery-options.ts";
@@ -70,6 +71,8 @@ export interface Instance {
 export async function openInstance(options: InstanceOptions): Promise<Instance> {
   const db = options.db ?? openInstanceDatabase(options.dataDir, "create");
   await ensureInstanceActor(db, new URL(options.origin).host);
+  // Versions stored before the search index existed are indexed once, here.
+  ensureSearchIndex(db);
   const kv = options.kv ?? new SqliteKvStore(db);
   const loaders = createDocumentLoaders({ kv, allowPrivateAddress: options.allowPrivateAddress, userAgent: USER_AGENT });
   const clock = options.clock ?? systemClock;

@@ -3,9 +3,9 @@
  * imports the Model Spec (its first part, to keep the pages small), publishes
  * v1, edits a clause and publishes v2; on B, which follows the policy, a
  * reader sees v2, picks v1, and the diff page marks the edited words; an
- * annotation made in B's browser shows under its clause on A's page; and a
- * hostile annotation from B (script tags, javascript: links) renders inert
- * on A.
+ * annotation made in B's browser (on the clause's page) shows on the clause's
+ * page on A and is counted on A's policy page; and a hostile annotation from
+ * B (script tags, javascript: links) renders inert on A.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -173,24 +173,26 @@ describe("policy pages across two instances", () => {
     await context.close();
   });
 
-  it("an annotation made on B in the browser appears under its clause on A", async () => {
+  it("an annotation made on B in the browser appears on its clause's page on A", async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     await signIn(page, b.origin, "bob");
     await page.goto(`${b.origin}/policies/${policyB.id}`);
-    const clause = page.locator(`[id="clause-${edited.id}"]`);
-    await clause.getByText("Annotate this clause").click();
-    await clause.getByLabel("Motivation").selectOption("object");
-    await clause.getByLabel("Your annotation").fill("Quarterly is too often for a volunteer community.");
-    await clause.getByRole("button", { name: "Add annotation" }).click();
+    // Annotating happens on the clause's page, reached from the clause's title.
+    await page.locator(`[id="clause-${edited.id}"] .clause-title a`).first().click();
+    expect(new URL(page.url()).pathname).toBe(`/policies/${policyB.id}/clauses/${edited.id}`);
+    const form = page.locator("#annotate");
+    await form.getByLabel("Motivation").selectOption("object");
+    await form.getByLabel("Your annotation").fill("Quarterly is too often for a volunteer community.");
+    await form.getByRole("button", { name: "Add annotation" }).click();
     expect(await page.getByRole("status").textContent()).toContain("annotation was added");
-    expect(await page.locator(`[id="clause-${edited.id}"] .annotation`).textContent()).toContain("Quarterly is too often");
+    expect(await page.locator("#annotations .annotation").textContent()).toContain("Quarterly is too often");
 
     const pageA = await context.newPage();
-    const atA = pageA.locator(`[id="clause-${edited.id}"] .annotation`);
+    const atA = pageA.locator("#annotations .annotation");
     await waitFor(
       async () => {
-        await pageA.goto(`${a.origin}/policies/${policyA.id}`);
+        await pageA.goto(`${a.origin}/policies/${policyA.id}/clauses/${edited.id}`);
         return (await atA.count()) > 0;
       },
       { what: "A to show B's annotation" },
@@ -202,6 +204,9 @@ describe("policy pages across two instances", () => {
     expect(shown).toContain(`(${b.host})`);
     await atA.first().scrollIntoViewIfNeeded();
     await screenshot(pageA, "policy-annotations");
+    // The policy page counts it under the clause, linking to the clause's page.
+    await pageA.goto(`${a.origin}/policies/${policyA.id}`);
+    expect(await pageA.locator(`[id="clause-${edited.id}"] .clause-more`).textContent()).toContain("1 annotation");
     await context.close();
   });
 
@@ -230,8 +235,8 @@ describe("policy pages across two instances", () => {
       void dialog.dismiss();
     });
     const errors = watchPageErrors(page);
-    await page.goto(`${a.origin}/policies/${policyA.id}`);
-    const hostile = page.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "click me" });
+    await page.goto(`${a.origin}/policies/${policyA.id}/clauses/${edited.id}`);
+    const hostile = page.locator("#annotations .annotation").filter({ hasText: "click me" });
     expect(await hostile.count()).toBe(1);
     // The text arrived as text: shown, not run.
     expect(await hostile.textContent()).toContain("<script>window.pwned = 1;");
@@ -251,25 +256,27 @@ describe("policy pages across two instances", () => {
     const context = await newContext(browser);
     const pageA = await context.newPage();
     await signIn(pageA, a.origin, "alice");
-    await pageA.goto(`${a.origin}/policies/${policyA.id}`);
-    const hostile = pageA.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "click me" });
+    await pageA.goto(`${a.origin}/policies/${policyA.id}/clauses/${edited.id}`);
+    const hostile = pageA.locator("#annotations .annotation").filter({ hasText: "click me" });
     await hostile.getByRole("button", { name: "Hide from this policy" }).click();
     expect(await pageA.getByRole("status").textContent()).toBe("The annotation is hidden from this policy.");
-    expect(await pageA.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "click me" }).count()).toBe(0);
+    // Back on the page the button was on.
+    expect(new URL(pageA.url()).pathname).toBe(`/policies/${policyA.id}/clauses/${edited.id}`);
+    expect(await pageA.locator("#annotations .annotation").filter({ hasText: "click me" }).count()).toBe(0);
     // A steward cannot delete someone else's annotation, only hide it.
     expect(await pageA.getByRole("button", { name: "Delete my annotation" }).count()).toBe(0);
 
     const pageB = await context.newPage();
     await signIn(pageB, b.origin, "bob");
-    await pageB.goto(`${b.origin}/policies/${policyB.id}`);
-    const mine = pageB.locator(`[id="clause-${edited.id}"] .annotation`).filter({ hasText: "Quarterly is too often" });
+    await pageB.goto(`${b.origin}/policies/${policyB.id}/clauses/${edited.id}`);
+    const mine = pageB.locator("#annotations .annotation").filter({ hasText: "Quarterly is too often" });
     await mine.getByRole("button", { name: "Delete my annotation" }).click();
     expect(await pageB.getByRole("status").textContent()).toContain("deleted");
     expect(await pageB.locator(".annotation").filter({ hasText: "Quarterly is too often" }).count()).toBe(0);
     // The deletion reaches A.
     await waitFor(
       async () => {
-        await pageA.goto(`${a.origin}/policies/${policyA.id}`);
+        await pageA.goto(`${a.origin}/policies/${policyA.id}/clauses/${edited.id}`);
         return (await pageA.locator(".annotation").filter({ hasText: "Quarterly is too often" }).count()) === 0;
       },
       { what: "A to drop the deleted annotation" },

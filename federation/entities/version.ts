@@ -21,6 +21,7 @@ import { policyContentSchema } from "../../src/policies/content.ts";
 import { contentHash } from "../../src/policies/hash.ts";
 import { findVersionByIri, type Policy, type PolicyVersion } from "../../src/policies/policies.ts";
 import { verifyDocument } from "../../src/policies/proof.ts";
+import { reindexPolicy } from "../../src/policies/search.ts";
 import { isVersionType, receivedVersionSchema, type ReceivedVersion } from "../../src/policies/version-document.ts";
 import { REMOTE_LIMITS, versionOverLimit } from "../../src/limits.ts";
 import type { FedCtx } from "../context.ts";
@@ -144,6 +145,7 @@ function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: Receiv
       tx.update(policies).set({ title: content.title, summary: content.summary, licence: content.licence }).where(eq(policies.id, policy.id)).run();
       if (notifyFollowers) notifyVersionPublished(ctx.data.db, ctx.canonicalOrigin, { ...policy, title: content.title }, stored, ctx.data.clock.now());
     }
+    reindexPolicy(tx, policy.id);
     return stored;
   });
 }
@@ -221,7 +223,10 @@ export function retractReceivedVersion(ctx: FedCtx, iri: string, actorIri: strin
   if (!version || version.retractedAt) return false;
   const policy = ctx.data.db.select().from(policies).where(eq(policies.id, version.policyId)).get();
   if (!policy || policy.ownerIri !== actorIri || policy.communityId !== null) return false;
-  ctx.data.db.update(policyVersions).set({ retractedAt: new Date() }).where(eq(policyVersions.id, version.id)).run();
+  ctx.data.db.transaction((tx) => {
+    tx.update(policyVersions).set({ retractedAt: new Date() }).where(eq(policyVersions.id, version.id)).run();
+    reindexPolicy(tx, version.policyId);
+  });
   return true;
 }
 

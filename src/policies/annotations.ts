@@ -84,6 +84,8 @@ export function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: 
   if (filter.clauseId !== undefined) conditions.push(eq(annotations.clauseId, filter.clauseId));
   if (!filter.includeHidden) conditions.push(isNull(annotations.hiddenAt));
   const rows = db.select().from(annotations).where(and(...conditions)).orderBy(asc(annotations.published), asc(annotations.id)).all();
+  // No annotations, no need to read the head version (the largest row of a policy) to mark outdated ones.
+  if (rows.length === 0) return [];
   const policy = findPolicyByIri(db, filter.policyIri);
   const head = policy ? headVersion(db, policy) : undefined;
   const clauses = head ? new Map(versionContent(head).clauses.map((clause) => [clause.id, clause.text])) : undefined;

@@ -4,7 +4,7 @@
  * ./publish.ts. These functions know nothing of HTTP or ActivityPub; IRIs
  * come from ./iris.ts.
  */
-import { and, asc, count, desc, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { policies, policyVersions } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
@@ -130,6 +130,24 @@ export function saveDraft(db: Db, policy: Policy, content: PolicyContent): Polic
 
 export function listVersions(db: Db, policy: Policy): PolicyVersion[] {
   return db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id)).orderBy(asc(policyVersions.number)).all();
+}
+
+/** A version without its document (which can be half a megabyte to parse), and the upstream version it merged, if any. */
+export type VersionSummary = Omit<PolicyVersion, "document"> & { mergedFrom: string | null };
+
+/** The versions of a policy, oldest first, without their documents: for pages that list them. */
+export function listVersionSummaries(db: Db, policy: Policy): VersionSummary[] {
+  const { document: _document, ...columns } = getTableColumns(policyVersions);
+  return db
+    .select({
+      ...columns,
+      // A VersionRef ({id, contentHash}) or, in older documents, a bare IRI.
+      mergedFrom: sql<string | null>`coalesce(json_extract(${policyVersions.document}, '$.mergedFrom.id'), json_extract(${policyVersions.document}, '$.mergedFrom'))`,
+    })
+    .from(policyVersions)
+    .where(eq(policyVersions.policyId, policy.id))
+    .orderBy(asc(policyVersions.number))
+    .all();
 }
 
 export function headVersion(db: Db, policy: Policy, includeRetracted = false): PolicyVersion | undefined {

@@ -12,6 +12,7 @@ import { ConflictError } from "../errors.ts";
 import { diffContents, summariseDiff } from "./diff.ts";
 import { contentHash } from "./hash.ts";
 import { versionIri } from "./iris.ts";
+import { reindexPolicy } from "./search.ts";
 import type { PolicyContent } from "./content.ts";
 import { findVersionByIri, getDraft, headVersion, versionContent, type Policy, type PolicyVersion } from "./policies.ts";
 import { buildVersionDocument, type VersionRef } from "./version-document.ts";
@@ -125,6 +126,7 @@ export function commitVersion(db: Db, prepared: PreparedVersion): PolicyVersion 
       })
       .where(eq(policies.id, prepared.policyId))
       .run();
+    reindexPolicy(tx, prepared.policyId);
     return version;
   });
 }
@@ -144,10 +146,9 @@ function forkLineage(db: Db, policy: Policy): { forkedFrom: VersionRef | null; m
 
 export function retractVersion(db: Db, version: PolicyVersion, now: Date = new Date()): PolicyVersion {
   if (version.retractedAt) throw new ConflictError(`Version ${version.number} was already retracted.`);
-  return db
-    .update(policyVersions)
-    .set({ retractedAt: now })
-    .where(eq(policyVersions.id, version.id))
-    .returning()
-    .get();
+  return db.transaction((tx) => {
+    const retracted = tx.update(policyVersions).set({ retractedAt: now }).where(eq(policyVersions.id, version.id)).returning().get();
+    reindexPolicy(tx, version.policyId);
+    return retracted;
+  });
 }

@@ -21,6 +21,11 @@ export const links = {
   communityOpinions: (handle: string) => `/actors/${handle}/opinions`,
   decisionRules: (handle: string) => `/actors/${handle}/decision-rules`,
   policy: (id: number, version?: number) => (version === undefined ? `/policies/${id}` : `/policies/${id}?version=${version}`),
+  /** A clause of the newest version, or of version `version` (a pinned address that never changes). */
+  clause: (id: number, clauseId: string, version?: number) =>
+    version === undefined ? `/policies/${id}/clauses/${encodeURIComponent(clauseId)}` : `/policies/${id}/versions/${version}/clauses/${encodeURIComponent(clauseId)}`,
+  policySearch: (id: number, q?: string) => (q === undefined ? `/policies/${id}/search` : `/policies/${id}/search?q=${encodeURIComponent(q)}`),
+  search: (q?: string) => (q === undefined ? "/search" : `/search?q=${encodeURIComponent(q)}`),
   policyDraft: (id: number) => `/policies/${id}/draft`,
   policyDiff: (id: number, from?: number, to?: number) =>
     from === undefined || to === undefined ? `/policies/${id}/diff` : `/policies/${id}/diff?from=${from}&to=${to}`,

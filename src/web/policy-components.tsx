@@ -38,11 +38,35 @@ export function AuthorityTag(props: { level: AuthorityLevel }) {
   return <span class={`tag tag-${props.level}`}>{AUTHORITY_LABELS[props.level]}</span>;
 }
 
-/** Markdown from a policy, rendered and sanitised. */
-export function Markdown(props: { md: string; class?: string }) {
+/** Markdown from a policy, rendered and sanitised; `mark` highlights those words (a search's). */
+export function Markdown(props: { md: string; class?: string; mark?: string[] }) {
   if (!props.md.trim()) return null;
-  return <div class={props.class ?? "md"} dangerouslySetInnerHTML={{ __html: renderMarkdown(props.md) }} />;
+  const html = renderMarkdown(props.md);
+  return <div class={props.class ?? "md"} dangerouslySetInnerHTML={{ __html: props.mark?.length ? markTermsInHtml(html, props.mark) : html }} />;
 }
+
+/** Each term as a pattern that also finds its common English endings ("harm" finds "harmful", "harms"). */
+function termPattern(term: string): string {
+  const stem = term.length > 4 ? term.replace(/(ing|ed|es|s|ly|ful|ness|ion|ions|al|y)$/u, "") : term;
+  return stem
+    .split(" ")
+    .map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[\\s\\p{P}]+");
+}
+
+/**
+ * Marks the query's words in rendered (already sanitised) HTML: only text
+ * between tags is touched, never a tag, an attribute or an entity.
+ */
+export function markTermsInHtml(html: string, terms: string[]): string {
+  if (terms.length === 0) return html;
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.map(termPattern).join("|")})[\\p{L}\\p{N}]*`, "giu");
+  return html
+    .split(/(<[^>]*>|&[#\w]+;)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(pattern, (word) => `<mark>${word}</mark>`)))
+    .join("");
+}
+
 
 /** A community that owns a policy, for the page header: local (its page) or remote (its actor IRI). */
 export function policyCommunity(db: Db, policy: Policy): PageCommunity {
@@ -113,12 +137,12 @@ export function ContextOfUseView(props: { context: ContextOfUse }) {
   );
 }
 
-export function ExampleView(props: { example: Example; index: number }) {
+export function ExampleView(props: { example: Example; index: number; id?: string }) {
   const { example } = props;
   const good = example.responses.filter((r) => r.label === "good").length;
   const bad = example.responses.length - good;
   return (
-    <details class="example">
+    <details class="example" id={props.id}>
       <summary>
         {example.title || `Example ${props.index + 1}`}{" "}
         <span class="muted">
@@ -152,32 +176,56 @@ export function ExampleView(props: { example: Example; index: number }) {
   );
 }
 
-/** A clause as readers see it: title, authority, text, context, rationale, examples. */
-export function ClauseView(props: { clause: Clause; children?: Child; headingLevel?: 3 | 4 }) {
+/**
+ * A clause as readers see it: title, authority, text, context, commentary,
+ * notes, rationale, examples. `compact` (with `href`, its clause page) is
+ * how a long policy's page shows it: the title links to the clause page, and
+ * the examples, commentary and notes are links to it instead of being
+ * carried (the Model Spec's page stays under 150 KiB); the clause page, and
+ * the policy page with ?details=all, show everything, examples folded.
+ */
+export function ClauseView(props: {
+  clause: Clause;
+  children?: Child;
+  headingLevel?: 1 | 3 | 4;
+  href?: string;
+  compact?: boolean;
+  /** For compact clauses: how many annotations the clause page has, and whether to offer annotating. */
+  annotations?: number;
+  annotate?: boolean;
+  /** Words to mark in the clause's text (from a search). */
+  mark?: string[];
+}) {
   const { clause } = props;
-  const Heading = props.headingLevel === 3 ? "h3" : "h4";
+  const Heading = props.headingLevel === 1 ? "h1" : props.headingLevel === 3 ? "h3" : "h4";
+  const compact = props.compact && props.href !== undefined;
+  const anyContext = !(["domain", "audience", "locale", "deployment"] as const).some((facet) => clause.context[facet]?.length);
   return (
-    <article class="clause" id={`clause-${clause.id}`} aria-labelledby={`clause-${clause.id}-title`}>
-      <Heading id={`clause-${clause.id}-title`} class="clause-title">
-        {clause.title || clause.id} <AuthorityTag level={clause.authority} />
-        <a class="clause-anchor muted" href={`#clause-${clause.id}`} aria-label={`Link to clause ${clause.id}`}>
-          #{clause.id}
-        </a>
+    <article class="clause" id={`clause-${clause.id}`}>
+      <Heading class="clause-title">
+        {props.href ? <a href={props.href}>{clause.title || clause.id}</a> : clause.title || clause.id} <AuthorityTag level={clause.authority} />
+        {compact ? null : (
+          <a class="clause-anchor muted" href={`#clause-${clause.id}`} aria-label={`Link to clause ${clause.id} on this page`}>
+            #{clause.id}
+          </a>
+        )}
       </Heading>
-      <Markdown md={clause.text} class="md clause-text" />
-      <ContextOfUseView context={clause.context} />
-      <CommentaryView commentary={clause.commentary} notes={clause.notes} />
+      <Markdown md={clause.text} class="md clause-text" mark={props.mark} />
+      {compact && anyContext ? null : <ContextOfUseView context={clause.context} />}
+      {compact ? null : <CommentaryView commentary={clause.commentary} notes={clause.notes} anchors={props.headingLevel === 1} />}
       {clause.rationale.trim() ? (
         <details class="rationale">
           <summary>Rationale</summary>
           <Markdown md={clause.rationale} />
         </details>
       ) : null}
-      {clause.examples.length ? (
-        <div class="examples">
+      {compact ? (
+        <ClauseMore clause={clause} href={props.href!} annotations={props.annotations ?? 0} annotate={props.annotate ?? false} />
+      ) : clause.examples.length ? (
+        <div class="examples" id={props.headingLevel === 1 ? "examples" : undefined}>
           <p class="muted">Examples ({clause.examples.length})</p>
           {clause.examples.map((example, i) => (
-            <ExampleView example={example} index={i} />
+            <ExampleView example={example} index={i} id={props.headingLevel === 1 ? `example-${i + 1}` : undefined} />
           ))}
         </div>
       ) : null}
@@ -194,18 +242,46 @@ export function ClauseView(props: { clause: Clause; children?: Child; headingLev
   );
 }
 
+/**
+ * What a compact clause leaves to its page: its examples, commentary, notes
+ * and annotations, named in one link there, and a link to annotate it.
+ */
+function ClauseMore(props: { clause: Clause; href: string; annotations: number; annotate: boolean }) {
+  const { clause } = props;
+  const count = (n: number, one: string, many: string) => (n === 0 ? [] : [n === 1 ? `1 ${one}` : `${n} ${many}`]);
+  const parts = [
+    ...count(clause.examples.length, "example", "examples"),
+    ...(clause.commentary ? ["commentary"] : []),
+    ...count(clause.notes?.length ?? 0, "note", "notes"),
+    ...count(props.annotations, "annotation", "annotations"),
+  ];
+  if (parts.length === 0 && !props.annotate) return null;
+  const words = parts.length <= 1 ? (parts[0] ?? "") : `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}`;
+  return (
+    <p class="clause-more">
+      {words ? <a href={props.href}>{`${words[0]!.toUpperCase()}${words.slice(1)}`}</a> : null}
+      {props.annotate ? (
+        <>
+          {words ? " · " : ""}
+          <a href={`${props.href}#annotate`}>Annotate</a>
+        </>
+      ) : null}
+    </p>
+  );
+}
+
 /** Commentary (for readers, not normative: never in a system prompt) and footnotes of a clause or section. */
-export function CommentaryView(props: { commentary?: string; notes?: Note[] }) {
+export function CommentaryView(props: { commentary?: string; notes?: Note[]; /** ids for links from elsewhere (one clause per page) */ anchors?: boolean }) {
   return (
     <>
       {props.commentary ? (
-        <aside class="commentary" aria-label="Commentary">
+        <aside class="commentary" id={props.anchors ? "commentary" : undefined} aria-label="Commentary">
           <p class="muted">Commentary (not normative)</p>
           <Markdown md={props.commentary} />
         </aside>
       ) : null}
       {props.notes?.length ? (
-        <details class="notes">
+        <details class="notes" id={props.anchors ? "notes" : undefined}>
           <summary>Notes ({props.notes.length})</summary>
           <ol>
             {props.notes.map((note) => (
@@ -220,42 +296,56 @@ export function CommentaryView(props: { commentary?: string; notes?: Note[] }) {
   );
 }
 
-/** Clauses grouped by section (in the policy's order) and, within each, by authority level. */
+/**
+ * Clauses grouped by section, in the policy's order: sections as the author
+ * ordered them, and within each the clauses in the author's order (never
+ * re-sorted by authority level). `levels` lists the authority levels present,
+ * highest first, for the contents.
+ */
 export interface ClauseGroup {
   sectionId: string | null;
   title: string;
   text: string;
   commentary?: string;
   notes?: Note[];
-  levels: { level: AuthorityLevel; clauses: Clause[] }[];
+  clauses: Clause[];
+  levels: AuthorityLevel[];
+}
+
+/** "Parent › Child": a section's title with its ancestors'. */
+export function sectionTrail(content: PolicyContent, id: string): string {
+  const sections = new Map(content.sections.map((s) => [s.id, s]));
+  const titles: string[] = [];
+  const seen = new Set<string>();
+  for (let at: string | null = id; at !== null && !seen.has(at); at = sections.get(at)?.parent ?? null) {
+    seen.add(at);
+    titles.unshift(sections.get(at)?.title ?? at);
+  }
+  return titles.join(" › ");
 }
 
 export function groupClauses(content: PolicyContent): ClauseGroup[] {
   const sections = new Map(content.sections.map((s) => [s.id, s]));
-  const trail = (id: string): string => {
-    const titles: string[] = [];
-    const seen = new Set<string>();
-    for (let at: string | null = id; at !== null && !seen.has(at); at = sections.get(at)?.parent ?? null) {
-      seen.add(at);
-      titles.unshift(sections.get(at)?.title ?? at);
-    }
-    return titles.join(" › ");
-  };
+  const bySection = new Map<string | null, Clause[]>();
+  for (const clause of content.clauses) {
+    const list = bySection.get(clause.section) ?? [];
+    list.push(clause);
+    bySection.set(clause.section, list);
+  }
   const order: (string | null)[] = [null, ...content.sections.map((s) => s.id)];
   const groups: ClauseGroup[] = [];
   for (const sectionId of order) {
-    const clauses = content.clauses.filter((clause) => clause.section === sectionId);
+    const clauses = bySection.get(sectionId) ?? [];
     const section = sectionId === null ? undefined : sections.get(sectionId);
     if (clauses.length === 0 && !section?.text.trim() && !section?.commentary) continue;
     groups.push({
       sectionId,
-      title: sectionId === null ? "General" : trail(sectionId),
+      title: sectionId === null ? "General" : sectionTrail(content, sectionId),
       text: section?.text ?? "",
       ...(section?.commentary ? { commentary: section.commentary } : {}),
       ...(section?.notes ? { notes: section.notes } : {}),
-      levels: AUTHORITY_LEVELS.map((level) => ({ level, clauses: clauses.filter((clause) => clause.authority === level) })).filter(
-        (group) => group.clauses.length > 0,
-      ),
+      clauses,
+      levels: AUTHORITY_LEVELS.filter((level) => clauses.some((clause) => clause.authority === level)),
     });
   }
   return groups;
@@ -310,11 +400,13 @@ export function AnnotationForm(props: {
   target: string;
   asOptions: { value: string; label: string }[];
   state?: AnnotationFormState;
+  /** Unfolded (the clause page, where annotating is what the page is for). */
+  open?: boolean;
 }) {
   const state = props.state?.clauseId === props.clauseId ? props.state : undefined;
   const id = (name: string) => `annotate-${props.clauseId}-${name}`;
   return (
-    <details class="annotate" open={state ? true : undefined}>
+    <details class="annotate" open={state || props.open ? true : undefined}>
       <summary>Annotate this clause</summary>
       <PostForm action={`/policies/${props.policyId}/annotations`} label={`Annotate clause ${props.clauseId}`}>
         <FormError message={state?.message} />

@@ -139,6 +139,45 @@ ins.block, del.block { display: block; padding: .1rem .4rem; }
 .draft-clause summary { font-weight: 600; }
 .md table { display: block; overflow-x: auto; }
 .md img { max-width: 100%; }
+/* area: reading (contents sidebar, filters, clause pages, search) */
+main:has(.reading-layout) { max-width: 78rem; }
+.reading-layout { display: block; }
+.reading-sidebar { margin: .8rem 0; }
+.contents { background: var(--panel); border-radius: 6px; padding: .5rem .8rem; }
+.contents > summary { font-weight: 600; }
+.contents-count { margin: .3rem 0; font-size: .9rem; }
+.contents-sections { margin: .2rem 0; padding-left: 1.1rem; font-size: .92rem; }
+.contents-sections > li { margin: .35rem 0; }
+.contents-section { font-weight: 600; }
+.contents-clauses { padding-left: 1rem; margin: .15rem 0; }
+.contents-clauses li { margin: .1rem 0; }
+.search-form { display: flex; gap: .3rem; align-items: center; margin: .4rem 0; max-width: 36rem; }
+.search-form input { flex: 1; min-width: 0; font: inherit; padding: .4rem .5rem; border: 1px solid #8a9099; border-radius: 4px; }
+.search-form button { margin: 0; }
+@media (min-width: 62rem) {
+  .reading-layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); gap: 1.6rem; align-items: start; }
+  .reading-sidebar { position: sticky; top: .5rem; max-height: calc(100vh - 1rem); overflow-y: auto; margin: 0; }
+  /* Wide screens always show the contents: the summary goes, the folded content shows. */
+  .contents > summary { display: none; }
+  .contents::details-content { content-visibility: visible; display: block; }
+}
+.clause-filters > summary { padding: .1rem 0; }
+.clause-filters fieldset { border: 0; padding: 0; margin: .5rem 0; }
+.clause-filters legend { font-weight: 600; padding: 0; }
+.choice-inline { display: inline-flex; gap: .3rem; align-items: center; margin: .15rem 1rem .15rem 0; }
+.filter-facet { display: inline-block; min-width: 12rem; margin-right: 1rem; }
+.reading-hint { font-size: .9rem; }
+.clause-links { margin: .3rem 0; font-size: .95rem; }
+details.examples, details.annotations { margin: .4rem 0; }
+.breadcrumb { margin: .6rem 0 0; font-size: .95rem; overflow-wrap: anywhere; }
+.clause-neighbours { display: flex; justify-content: space-between; gap: 1rem; margin: 1rem 0; flex-wrap: wrap; }
+.clause-history li { margin: .3rem 0; }
+.search-results { list-style: none; padding: 0; }
+.search-results > li { border-left: 3px solid var(--line); padding: .1rem 0 .1rem .8rem; margin: 1rem 0; }
+.search-hit-title { font-size: 1.1rem; margin: 0; }
+.search-hit-where { margin: .1rem 0; font-size: .9rem; overflow-wrap: anywhere; }
+.search-snippet { margin: .2rem 0; overflow-wrap: anywhere; }
+mark { background: #fff0a8; color: var(--ink); padding: 0 .1em; }
 /* area: forks-offers-bundles */
 .merge-columns { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .6rem; }
 .merge-side { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .6rem; overflow-wrap: anywhere; }

@@ -10,7 +10,7 @@ import { Hono, type Context } from "hono";
 import { eq } from "drizzle-orm";
 import { policies as policiesTable } from "../../../db/schema.ts";
 import { findCommunity } from "../../communities.ts";
-import { listAnnotations, type AnnotationView } from "../../policies/annotations.ts";
+import { listAnnotations } from "../../policies/annotations.ts";
 import { listForks } from "../../policies/forks.ts";
 import {
   findLocalPolicy,
@@ -21,24 +21,22 @@ import {
   getDraft,
   listCommunityPolicies,
   listVersions,
+  listVersionSummaries,
   versionContent,
   type Policy,
   type PolicyVersion,
+  type VersionSummary,
 } from "../../policies/policies.ts";
 import type { PolicyContent } from "../../policies/content.ts";
-import { clauseIri } from "../../policies/iris.ts";
 import { annotate, hideAnnotation, removeAnnotation } from "../../app/annotations.ts";
-import { isMember, isSteward, stewardedCommunities } from "../../app/permissions.ts";
+import { isMember, isSteward } from "../../app/permissions.ts";
 import { NewAnnotation } from "../../app/social-inputs.ts";
 import { z } from "../../zod.ts";
-import { ActionButton, DateTime, SectionTitle, SignInLink } from "../components.tsx";
+import { DateTime, SectionTitle, SignInLink } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import {
-  AnnotationForm,
-  AnnotationItem,
-  AuthorityTag,
   ClauseView,
   CommentaryView,
   ContextOfUseView,
@@ -47,10 +45,12 @@ import {
   groupClauses,
   localCommunityOf,
   policyCommunity,
-  type AnnotationFormState,
 } from "../policy-components.tsx";
+import { policyAnnotations } from "../annotation-views.tsx";
+import { ClauseFilters, ContentsSidebar, clauseMatches, isFiltering, readClauseFilter, type ClauseFilter } from "../reading-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
 import { PolicyDiffView } from "../diff-components.tsx";
+import { readingPages, renderClausePage } from "./reading-pages.tsx";
 import { policyEditPages } from "./policy-edit-pages.tsx";
 
 type Ctx = Context<WebEnv>;
@@ -61,7 +61,16 @@ function notFound(c: Ctx, detail = "No such policy or version on this instance."
 }
 
 /** A version reference in a document (a VersionRef or an IRI), as a link to our page when we hold it. */
-function VersionLink(props: { db: WebEnv["Variables"]["deps"]["db"]; iri: string }) {
+function VersionLink(props: { db: WebEnv["Variables"]["deps"]["db"]; iri: string; of?: { policy: Policy; versions: VersionSummary[] } }) {
+  // A version of the policy on the page is named without reading its document.
+  const own = props.of?.versions.find((v) => v.iri === props.iri);
+  if (own && props.of) {
+    return (
+      <a href={links.policy(props.of.policy.id, own.number)}>
+        {props.of.policy.title}, version {own.number}
+      </a>
+    );
+  }
   const version = findVersionByIri(props.db, props.iri);
   const policy = version ? findPolicyById(props.db, version.policyId) : undefined;
   if (version && policy) {
@@ -84,18 +93,31 @@ function refIri(value: unknown): string | undefined {
   return undefined;
 }
 
-export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: number; annotationState?: AnnotationFormState } = {}) {
+export interface PolicyPageOptions {
+  version?: number;
+  filter?: ClauseFilter;
+  /** "all": every example in the page (folded), as before clause pages existed. */
+  details?: "all";
+}
+
+/** What the policy page reads from its query: filters and whether examples are in the page. */
+function pageOptions(c: Ctx, version: number | undefined): PolicyPageOptions {
+  return { version, filter: readClauseFilter(c.req.queries() ?? {}), ...(c.req.query("details") === "all" ? { details: "all" as const } : {}) };
+}
+
+export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOptions = {}) {
   const { db, origin } = c.get("deps");
   const user = c.get("session")?.user;
-  const versions = listVersions(db, policy);
+  const versions = listVersionSummaries(db, policy);
   const live = versions.filter((v) => !v.retractedAt);
   const community = policyCommunity(db, policy);
   const localCommunity = localCommunityOf(db, policy);
   const steward = isSteward(db, localCommunity, user);
   const requested = options.version;
-  const version: PolicyVersion | undefined = requested === undefined ? live.at(-1) : versions.find((v) => v.number === requested);
-  if (requested !== undefined && !version) return notFound(c, `${policy.title} has no version ${requested} here.`);
-  if (version?.retractedAt) {
+  const chosen = requested === undefined ? live.at(-1) : versions.find((v) => v.number === requested);
+  if (requested !== undefined && !chosen) return notFound(c, `${policy.title} has no version ${requested} here.`);
+  if (chosen?.retractedAt) {
+    const version = chosen;
     c.status(410);
     return c.render(
       <>
@@ -108,53 +130,25 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
       { title: policy.title, community },
     );
   }
+  // Only the version shown is read whole.
+  const version: PolicyVersion | undefined = chosen ? findVersion(db, policy, chosen.number) : undefined;
   const content: PolicyContent | undefined = version ? versionContent(version) : undefined;
   const document = (version?.document ?? {}) as Record<string, unknown>;
-  const annotations = listAnnotations(db, { policyIri: policy.iri }).filter((a) => !/\/proposals\/\d+$/.test(a.versionIri));
-  const byClause = new Map<string | null, AnnotationView[]>();
-  for (const annotation of annotations) {
-    const list = byClause.get(annotation.clauseId) ?? [];
-    list.push(annotation);
-    byClause.set(annotation.clauseId, list);
-  }
-  const versionNumberOf = new Map(versions.map((v) => [v.iri, v.number]));
-  const asOptions = user
-    ? [{ value: "", label: `Yourself (${user.username})` }, ...stewardedCommunities(db, user).map((cm) => ({ value: cm.handle, label: cm.name }))]
-    : [];
-
+  const pinned = version !== undefined && version.number !== live.at(-1)?.number ? version.number : undefined;
+  const filter = options.filter ?? { authority: [], context: {} };
+  const annotations = policyAnnotations(c, policy, versions, links.policy(policy.id, pinned));
   const forkedFromIri = policy.forkedFromIri ?? refIri(document.forkedFrom);
   const remoteForks = listForks(db, policy);
   const localForks = db.select().from(policiesTable).where(eq(policiesTable.upstreamIri, policy.iri)).all();
-  const merges = versions
-    .map((v) => ({ version: v, from: refIri((v.document as Record<string, unknown>).mergedFrom) }))
-    .filter((m): m is { version: PolicyVersion; from: string } => m.from !== undefined);
+  const merges = versions.flatMap((v) => (v.mergedFrom ? [{ version: v, from: v.mergedFrom }] : []));
   const previousIri = refIri(document.previousVersion);
-  const groups = content ? groupClauses(content) : [];
-
-  // Authors delete their own (or their community's) annotations; stewards of the owning community hide any.
-  const { actorIri } = c.get("deps").context.federation;
-  const ownIris = new Set(user ? [actorIri(user.username), ...stewardedCommunities(db, user).map((cm) => actorIri(cm.handle))] : []);
-  const canHide = isSteward(db, localCommunityOf(db, policy), user);
-  const moderation = (annotation: AnnotationView) => {
-    const fields = { iri: annotation.iri };
-    const own = annotation.local && ownIris.has(annotation.authorIri);
-    if (!own && !canHide) return undefined;
-    return (
-      <>
-        {own ? <ActionButton action={`/policies/${policy.id}/annotations/delete`} fields={fields} label="Delete my annotation" variant="secondary" /> : null}
-        {canHide ? <ActionButton action={`/policies/${policy.id}/annotations/hide`} fields={fields} label="Hide from this policy" variant="secondary" /> : null}
-      </>
-    );
-  };
-  const annotationsOf = (clauseId: string | null) =>
-    (byClause.get(clauseId) ?? []).map((annotation) => (
-      <AnnotationItem
-        annotation={annotation}
-        author={authorOf(db, origin, annotation.authorIri)}
-        versionLabel={versionNumberOf.has(annotation.versionIri) ? `on version ${versionNumberOf.get(annotation.versionIri)}` : undefined}
-        actions={moderation(annotation)}
-      />
-    ));
+  const allGroups = content ? groupClauses(content) : [];
+  // Filtering keeps a section's prose only while it still has clauses to show.
+  const groups = isFiltering(filter)
+    ? allGroups.map((group) => ({ ...group, clauses: group.clauses.filter((clause) => clauseMatches(clause, filter)) })).filter((group) => group.clauses.length > 0)
+    : allGroups;
+  const shown = groups.reduce((n, group) => n + group.clauses.length, 0);
+  const inline = options.details === "all";
 
   return c.render(
     <>
@@ -254,7 +248,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
           )}
           {previousIri ? (
             <li>
-              Previous version: <VersionLink db={db} iri={previousIri} />
+              Previous version: <VersionLink db={db} iri={previousIri} of={{ policy, versions }} />
             </li>
           ) : null}
           {merges.map((merge) => (
@@ -299,7 +293,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
         </ul>
       </section>
 
-      {content ? (
+      {content && version ? (
         <>
           {content.contexts.length ? (
             <section aria-labelledby="contexts">
@@ -309,76 +303,64 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: { version?: nu
               ))}
             </section>
           ) : null}
-          <nav class="panel toc" aria-label="Sections">
-            <p>
-              <strong>{content.clauses.length} clauses</strong> in {groups.length} {groups.length === 1 ? "section" : "sections"}
-            </p>
-            <ol>
+          <div class="reading-layout">
+            <ContentsSidebar groups={groups} total={content.clauses.length} policyId={policy.id} filtered={isFiltering(filter)} />
+            <div class="reading-body">
+              <ClauseFilters action={links.policy(policy.id)} content={content} filter={filter} version={pinned} shown={shown} />
+              {isFiltering(filter) && shown === 0 ? <p class="panel">No clause matches these filters.</p> : null}
+              <p class="muted reading-hint">
+                Examples, commentary and annotations are on each clause's page: follow its title{user ? ", and annotate it there" : ""}.{" "}
+                {inline ? (
+                  <a href={links.policy(policy.id, pinned)}>Fold examples into links again</a>
+                ) : (
+                  <a href={`${links.policy(policy.id, pinned)}${pinned === undefined ? "?" : "&"}details=all`}>Put every example in this page</a>
+                )}
+              </p>
               {groups.map((group, i) => (
-                <li>
-                  <a href={`#section-${i}`}>{group.title}</a>{" "}
-                  {group.levels.map((level) => (
-                    <AuthorityTag level={level.level} />
-                  ))}
-                </li>
-              ))}
-            </ol>
-          </nav>
-          {groups.map((group, i) => (
-            <section class="policy-section" aria-labelledby={`section-${i}`} id={group.sectionId ? `clause-${group.sectionId}` : undefined}>
-              <h2 id={`section-${i}`}>{group.title}</h2>
-              <Markdown md={group.text} class="md section-text" />
-              <CommentaryView commentary={group.commentary} notes={group.notes} />
-              {group.levels.map((level) => (
-                <div class={`authority-group authority-${level.level}`}>
-                  <h3>
-                    <AuthorityTag level={level.level} /> {level.clauses.length} {level.clauses.length === 1 ? "clause" : "clauses"}
-                  </h3>
-                  {level.clauses.map((clause) => {
-                    const notes = annotationsOf(clause.id);
+                <section class="policy-section" aria-labelledby={`section-${i}`} id={group.sectionId ? `clause-${group.sectionId}` : undefined}>
+                  <h2 id={`section-${i}`}>{group.title}</h2>
+                  <Markdown md={group.text} class="md section-text" />
+                  <CommentaryView commentary={group.commentary} notes={group.notes} />
+                  {group.clauses.map((clause) => {
+                    const href = links.clause(policy.id, clause.id, pinned);
+                    const count = annotations.countOf(clause.id);
                     return (
-                      <ClauseView clause={clause}>
-                        <section class="annotations" aria-label={`Annotations on ${clause.id}`}>
-                          {notes.length ? (
-                            <>
-                              <p class="muted">Annotations ({notes.length})</p>
-                              <ul class="annotation-list">{notes}</ul>
-                            </>
-                          ) : null}
-                          {user ? (
-                            <AnnotationForm
-                              policyId={policy.id}
-                              clauseId={clause.id}
-                              target={clauseIri(version!.iri, clause.id)}
-                              asOptions={asOptions}
-                              state={options.annotationState}
-                            />
-                          ) : null}
-                        </section>
+                      <ClauseView clause={clause} headingLevel={3} href={href} compact={!inline} annotations={count}>
+                        {inline && count ? (
+                          <details class="annotations" open>
+                            <summary>Annotations ({count})</summary>
+                            <ul class="annotation-list">{annotations.itemsOf(clause.id)}</ul>
+                          </details>
+                        ) : null}
+                        {inline && user ? (
+                          <p class="clause-links">
+                            <a href={`${href}#annotate`}>Annotate</a>
+                          </p>
+                        ) : null}
                       </ClauseView>
                     );
                   })}
-                </div>
+                </section>
               ))}
-            </section>
-          ))}
-          {(() => {
-            const present = new Set(content.clauses.map((clause) => clause.id));
-            const elsewhere = [...byClause.entries()].filter(([clauseId]) => clauseId === null || !present.has(clauseId));
-            if (elsewhere.length === 0) return null;
-            return (
-              <section aria-labelledby="other-annotations">
-                <h2 id="other-annotations">Other annotations</h2>
-                <p class="muted">On the whole policy, or on clauses this version does not have.</p>
-                <ul class="annotation-list">{elsewhere.flatMap(([clauseId]) => annotationsOf(clauseId))}</ul>
-              </section>
-            );
-          })()}
-          {user ? null : (
-            <p class="muted">
-              <SignInLink /> to annotate clauses.
-            </p>
-          )}
+              {(() => {
+                const present = new Set(content.clauses.map((clause) => clause.id));
+                const elsewhere = [...annotations.byClause.keys()].filter((clauseId) => clauseId === null || !present.has(clauseId));
+                if (elsewhere.length === 0) return null;
+                return (
+                  <section aria-labelledby="other-annotations">
+                    <h2 id="other-annotations">Other annotations</h2>
+                    <p class="muted">On the whole policy, or on clauses this version does not have.</p>
+                    <ul class="annotation-list">{elsewhere.flatMap((clauseId) => annotations.itemsOf(clauseId))}</ul>
+                  </section>
+                );
+              })()}
+              {user ? null : (
+                <p class="muted">
+                  <SignInLink /> to annotate clauses.
+                </p>
+              )}
+            </div>
+          </div>
         </>
       ) : null}
     </>,
@@ -510,6 +492,8 @@ export function policyPages() {
     );
   });
 
+  pages.route("/", readingPages());
+
   // Before /actors/:handle/policies/:slug, so "new" is the form, not a slug.
   pages.route("/", policyEditPages());
 
@@ -520,7 +504,7 @@ export function policyPages() {
     if (!policy) return notFound(c);
     const version = versionQuery(c);
     if (version === "bad") return notFound(c);
-    return renderPolicyPage(c, policy, { version });
+    return renderPolicyPage(c, policy, pageOptions(c, version));
   });
 
   pages.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", (c) => {
@@ -528,7 +512,7 @@ export function policyPages() {
     const community = findCommunity(db, c.req.param("handle"));
     const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
     if (!policy) return notFound(c);
-    return renderPolicyPage(c, policy, { version: Number(c.req.param("number")) });
+    return renderPolicyPage(c, policy, pageOptions(c, Number(c.req.param("number"))));
   });
 
   pages.get("/policies/:id{[0-9]+}", (c) => {
@@ -536,7 +520,7 @@ export function policyPages() {
     if (!policy) return notFound(c);
     const version = versionQuery(c);
     if (version === "bad") return notFound(c);
-    return renderPolicyPage(c, policy, { version });
+    return renderPolicyPage(c, policy, pageOptions(c, version));
   });
 
   pages.get("/policies/:id{[0-9]+}/diff", (c) => {
@@ -561,7 +545,7 @@ export function policyPages() {
     const result = await submitForm(NewAnnotation, input, (data) => annotate(c.get("deps").context, c.get("session")?.user, data));
     const versionNumber = findVersionByIri(c.get("deps").db, (fields.target ?? "").replace(/\/clauses\/[^/]*$/, ""))?.number;
     if (result.ok) {
-      return redirectWithNotice(c, `${links.policy(policy.id, versionNumber)}#clause-${clauseId}`, "Your annotation was added and sent to the policy's community.");
+      return redirectWithNotice(c, `${links.clause(policy.id, clauseId, versionNumber)}#annotations`, "Your annotation was added and sent to the policy's community.");
     }
     // The API checks the clause-level rules (quote present, suggestion only for edits) and names the field in its message.
     const errors: Record<string, string> = { ...result.fieldErrors };
@@ -577,7 +561,7 @@ export function policyPages() {
       if (Object.keys(errors).length === 0 && !named) message = detail;
     }
     c.status(result.status === 404 ? 404 : 400);
-    return renderPolicyPage(c, policy, {
+    return renderClausePage(c, policy, clauseId, {
       version: versionNumber,
       annotationState: { clauseId, values: fields, errors, message: message ?? "The annotation was not added; see the messages below." },
     });
@@ -588,9 +572,12 @@ export function policyPages() {
     const policy = byId(c);
     if (!policy) return notFound(c);
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    const iri = (await formFields(c)).iri ?? "";
+    const fields = await formFields(c);
+    const iri = fields.iri ?? "";
     const annotation = listAnnotations(c.get("deps").db, { policyIri: policy.iri }).find((a) => a.iri === iri);
-    const back = `${links.policy(policy.id)}${annotation?.clauseId ? `#clause-${annotation.clauseId}` : ""}`;
+    // Back to the page the button was on (only this policy's pages), at the annotation's clause.
+    const page = fields.back && fields.back.startsWith(`/policies/${policy.id}`) && !fields.back.startsWith("//") ? fields.back : links.policy(policy.id);
+    const back = `${page}${annotation?.clauseId ? (page.includes("/clauses/") ? "#annotations" : `#clause-${annotation.clauseId}`) : ""}`;
     const { context } = c.get("deps");
     const viewer = c.get("session")?.user;
     const result = await submitForm(z.string(), iri, (target) =>
