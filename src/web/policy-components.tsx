@@ -297,10 +297,12 @@ export function CommentaryView(props: { commentary?: string; notes?: Note[]; /**
 }
 
 /**
- * Clauses grouped by section, in the policy's order: sections as the author
- * ordered them, and within each the clauses in the author's order (never
- * re-sorted by authority level). `levels` lists the authority levels present,
- * highest first, for the contents.
+ * The policy in the author's order, as runs of consecutive clauses of one
+ * section (never re-sorted by authority level). A section's prose comes with
+ * its first run; when a section's clauses resume after a subsection, the
+ * later run is `continued` (same title, no prose). Sections without clauses
+ * but with prose keep their place. `levels` lists the authority levels
+ * present in a run, highest first.
  */
 export interface ClauseGroup {
   sectionId: string | null;
@@ -310,6 +312,7 @@ export interface ClauseGroup {
   notes?: Note[];
   clauses: Clause[];
   levels: AuthorityLevel[];
+  continued: boolean;
 }
 
 /** "Parent › Child": a section's title with its ancestors'. */
@@ -325,29 +328,44 @@ export function sectionTrail(content: PolicyContent, id: string): string {
 }
 
 export function groupClauses(content: PolicyContent): ClauseGroup[] {
-  const sections = new Map(content.sections.map((s) => [s.id, s]));
-  const bySection = new Map<string | null, Clause[]>();
-  for (const clause of content.clauses) {
-    const list = bySection.get(clause.section) ?? [];
-    list.push(clause);
-    bySection.set(clause.section, list);
-  }
-  const order: (string | null)[] = [null, ...content.sections.map((s) => s.id)];
+  const sections = new Map(content.sections.map((s, i) => [s.id, { section: s, index: i }]));
   const groups: ClauseGroup[] = [];
-  for (const sectionId of order) {
-    const clauses = bySection.get(sectionId) ?? [];
-    const section = sectionId === null ? undefined : sections.get(sectionId);
-    if (clauses.length === 0 && !section?.text.trim() && !section?.commentary) continue;
+  const started = new Set<string | null>();
+  let nextSection = 0;
+  const open = (sectionId: string | null) => {
+    const section = sectionId === null ? undefined : sections.get(sectionId)?.section;
+    const continued = started.has(sectionId);
+    started.add(sectionId);
     groups.push({
       sectionId,
       title: sectionId === null ? "General" : sectionTrail(content, sectionId),
-      text: section?.text ?? "",
-      ...(section?.commentary ? { commentary: section.commentary } : {}),
-      ...(section?.notes ? { notes: section.notes } : {}),
-      clauses,
-      levels: AUTHORITY_LEVELS.filter((level) => clauses.some((clause) => clause.authority === level)),
+      text: continued ? "" : (section?.text ?? ""),
+      ...(section?.commentary && !continued ? { commentary: section.commentary } : {}),
+      ...(section?.notes && !continued ? { notes: section.notes } : {}),
+      clauses: [],
+      levels: [],
+      continued,
     });
+  };
+  /** Sections listed before `index` that have not been shown: prose-only parents keep their place. */
+  const catchUp = (index: number) => {
+    for (; nextSection < index; nextSection++) {
+      const section = content.sections[nextSection]!;
+      if (!started.has(section.id) && (section.text.trim() || section.commentary)) open(section.id);
+    }
+  };
+  for (const clause of content.clauses) {
+    const current = groups.at(-1);
+    if (!current || current.sectionId !== clause.section) {
+      const index = clause.section === null ? -1 : (sections.get(clause.section)?.index ?? -1);
+      if (index >= 0) catchUp(index);
+      if (index >= nextSection) nextSection = index + 1;
+      open(clause.section);
+    }
+    groups.at(-1)!.clauses.push(clause);
   }
+  catchUp(content.sections.length);
+  for (const group of groups) group.levels = AUTHORITY_LEVELS.filter((level) => group.clauses.some((clause) => clause.authority === level));
   return groups;
 }
 

@@ -132,7 +132,7 @@ export function SearchForm(props: { policyId?: number; query?: string; id?: stri
       <label for={id} class="visually-hidden">
         {label}
       </label>
-      <input type="search" id={id} name="q" value={props.query ?? ""} placeholder={label} maxLength={200} />
+      <input type="search" id={id} name="q" value={props.query ?? ""} placeholder={props.policyId === undefined ? "Search all policies" : "Find in policy"} maxLength={200} />
       <button type="submit" class="secondary">
         Search
       </button>
@@ -162,6 +162,7 @@ export function ContentsSidebar(props: { groups: ClauseGroup[]; total: number; p
               <li>
                 <a href={`#section-${i}`} class="contents-section">
                   {group.title}
+                  {group.continued ? " (continued)" : ""}
                 </a>
                 {group.clauses.length ? (
                   <ol class="contents-clauses">

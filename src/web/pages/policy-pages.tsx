@@ -317,8 +317,11 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
                 )}
               </p>
               {groups.map((group, i) => (
-                <section class="policy-section" aria-labelledby={`section-${i}`} id={group.sectionId ? `clause-${group.sectionId}` : undefined}>
-                  <h2 id={`section-${i}`}>{group.title}</h2>
+                <section class="policy-section" aria-labelledby={`section-${i}`} id={group.sectionId && !group.continued ? `clause-${group.sectionId}` : undefined}>
+                  <h2 id={`section-${i}`}>
+                    {group.title}
+                    {group.continued ? <span class="muted"> (continued)</span> : null}
+                  </h2>
                   <Markdown md={group.text} class="md section-text" />
                   <CommentaryView commentary={group.commentary} notes={group.notes} />
                   {group.clauses.map((clause) => {
