@@ -47,6 +47,12 @@ export interface InstanceOptions {
   delivery?: DeliveryOptions;
   /** Where use cases and scheduled jobs read the time; tests pass one they advance. */
   clock?: Clock;
+  /**
+   * Run the scheduled jobs on their real-time timer (default true). A test
+   * that moves its own clock turns this off and calls runScheduledJobs(), so
+   * a pass never lands in the middle of what it checks.
+   */
+  scheduleJobs?: boolean;
   /** The database, already opened with openInstanceDatabase (serve opens it first, to fail fast); closed by close(). */
   db?: Db;
 }
@@ -121,7 +127,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
       queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
       outboxRunning ??= outbox.start(queueController.signal);
       pruneTimer ??= schedulePruning(db, outbox);
-      scheduler.start();
+      if (options.scheduleJobs ?? true) scheduler.start();
     },
     runScheduledJobs: () => scheduler.runDue(),
     async close() {

@@ -47,6 +47,7 @@ export interface LocalInstance {
 
 export async function startLocalInstance(
   options: {
+    /** A ManualClock also stops the scheduler's own timer: scheduled jobs then run only on runScheduledJobs(). */
     clock?: Clock;
     dataDir?: string;
     port?: number;
@@ -70,7 +71,7 @@ export async function startLocalInstance(
     instance: undefined as unknown as Instance,
     clock,
     async start() {
-      const instance = await openInstance({ dataDir, origin, allowPrivateAddress: options.allowPrivateAddress ?? true, clock, trustProxy: config.trustProxy, delivery: config.delivery });
+      const instance = await openInstance({ dataDir, origin, allowPrivateAddress: options.allowPrivateAddress ?? true, clock, scheduleJobs: !(clock instanceof ManualClock), trustProxy: config.trustProxy, delivery: config.delivery });
       local.instance = instance;
       // The same listen as `fedalign serve`: header and request timeouts, connection cap.
       try {
