@@ -40,7 +40,7 @@ function ReplyPage(props: { c: Context<WebEnv>; parent: Annotation; text?: strin
       <p>
         On {parent.clauseId ? <>clause <code>{parent.clauseId}</code></> : "the policy"}: <a href={threadHref(props.c, parent)}>see it in its place</a>.
       </p>
-      <ul class="annotations" aria-label="The annotation">
+      <ul class="annotation-list" aria-label="The annotation">
         <AnnotationItem annotation={{ ...parent, outdated: false }} author={authorOf(db, origin, parent.authorIri)} replyLink={false} />
       </ul>
       <PostForm action="/reply" label="Post a reply">
