@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runCli, startInstance, waitFor, type TestInstance } from "../test/harness.ts";
+import { TEST_PASSWORD, runCli, startInstance, waitFor, type TestInstance } from "../test/harness.ts";
+import { signInDetails, type DemoAccount } from "./demo-sign-in.ts";
 
 /** The project's shared data when present, else the copies the tests ship. */
 function dataFile(shared: string, fixture: string): string {
@@ -51,6 +52,12 @@ async function main(): Promise<void> {
   const [a, b, c] = await Promise.all([startInstance(), startInstance(), startInstance()]);
   instances.push(a!, b!, c!);
   const [alice, bea, carl] = await Promise.all([a!.createUser("alice", { admin: true }), b!.createUser("bea", { admin: true }), c!.createUser("carl", { admin: true })]);
+  const accounts: DemoAccount[] = [
+    { label: "A", origin: a!.origin, username: alice.username, role: "steward of the Model Spec readers" },
+    { label: "B", origin: b!.origin, username: bea.username, role: "steward of the Ubuntu ethics circle" },
+    { label: "C", origin: c!.origin, username: carl.username, role: "steward of the Riverside clinic" },
+  ];
+  process.stdout.write(`\n${signInDetails(accounts, TEST_PASSWORD)}`);
   const as = (instance: TestInstance, token: string, args: string[]) => runCli(["--server", instance.origin, "--token", token, ...args], { timeoutMs: 120_000 });
   await Promise.all([
     ok(a!.cli(["admin", "community", "create", "openai_readers", "--name", "Model Spec readers", "--steward", "alice", "--data", a!.dataDir]), "community"),
@@ -91,7 +98,8 @@ What to look at (the instances keep running until Ctrl-C):
   the annotation, as A lists it:   ${a!.origin}/api/v1/annotations?target=${encodeURIComponent(clause)}
   the bundle:                      ${bundleDir}
   the API of any instance:         ${a!.origin}/api/v1/openapi.json
-Press Ctrl-C to stop.
+
+${signInDetails(accounts, TEST_PASSWORD)}Press Ctrl-C to stop.
 `);
   await new Promise(() => {});
 }

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { ROOT } from "./harness.ts";
+import { ROOT, TEST_PASSWORD } from "./harness.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = join(ROOT, "test", "screenshots");
@@ -97,7 +97,7 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
 }
 
 /** Signs in through the form, as a person would. */
-export async function signIn(page: Page, origin: string, username: string, password = "correct horse battery staple"): Promise<void> {
+export async function signIn(page: Page, origin: string, username: string, password = TEST_PASSWORD): Promise<void> {
   await page.goto(`${origin}/login`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: false }).first().fill(password);

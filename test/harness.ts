@@ -23,6 +23,8 @@ import type { z } from "zod";
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // The compiled CLI, as installed users run it; test/build-once.ts rebuilds it when sources change.
 export const BIN = join(ROOT, "dist/src/bin/fedalign.js");
+/** The password of every user the tests and `npm run demo` create (the demo prints it). */
+export const TEST_PASSWORD = "correct horse battery staple";
 const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
 
 /** A follow relation as the JSON API returns it. */
@@ -202,7 +204,7 @@ export async function createTestUser(
   username: string,
   options: { admin?: boolean } = {},
 ): Promise<{ username: string; token: string; actor: string }> {
-  const user = await createUserRow(db, { username, password: "correct horse battery staple", isAdmin: options.admin ?? false });
+  const user = await createUserRow(db, { username, password: TEST_PASSWORD, isAdmin: options.admin ?? false });
   return { username, token: createToken(db, user.id, "test").token, actor: actorIri(origin, username) };
 }
 

@@ -73,7 +73,7 @@
  */
 import { InvalidInputError } from "../errors.ts";
 import { canonicalJson } from "../policies/hash.ts";
-import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type ContextOfUse, type PolicyContent } from "../policies/content.ts";
+import { AUTHORITY_LEVELS, AUTHORITY_NAMES, type AuthorityLevel, type Clause, type ContextOfUse, type PolicyContent } from "../policies/content.ts";
 import { z } from "../zod.ts";
 
 // ---------------------------------------------------------------------------
@@ -595,13 +595,7 @@ export function composePolicies(sources: Source[], target: TargetContext, option
 // ---------------------------------------------------------------------------
 // Renderers
 
-const LEVEL_NAMES: Record<AuthorityLevel, string> = {
-  root: "Root",
-  system: "System",
-  developer: "Developer",
-  user: "User",
-  guideline: "Guideline",
-};
+const LEVEL_NAMES = AUTHORITY_NAMES;
 
 function normaliseNewlines(text: string): string {
   return text.replace(/\r\n?/g, "\n").trim();

@@ -27,7 +27,8 @@ const ruleShape = {
   quorum: z
     .number({ error: "quorum must be a number: the share of members who must vote, from 0 to 1 (0.5 = half)" })
     .min(0, "quorum must be a share between 0 and 1 (0.5 = half of the members), not below 0")
-    .max(1, "quorum must be a share between 0 and 1 (0.5 = half of the members), not a percentage above 1"),
+    .max(1, "quorum must be a share between 0 and 1 (0.5 = half of the members), not a percentage above 1")
+    .openapi({ description: "Share of the members who must vote, from 0 to 1 (0.3 = 30%). The web pages show and take it as a percentage." }),
   threshold: z.enum(THRESHOLDS, { error: 'threshold must be "majority", "two-thirds" or "unanimity"' }),
   blocks: z.boolean({ error: "blocks must be true (any block stops the proposal) or false" }),
   minOpenHours: z

@@ -14,6 +14,15 @@ import { z } from "../zod.ts";
 export const AUTHORITY_LEVELS = ["root", "system", "developer", "user", "guideline"] as const;
 export type AuthorityLevel = (typeof AUTHORITY_LEVELS)[number];
 
+/** The levels as the Model Spec names them; every page, bundle and message spells them so. */
+export const AUTHORITY_NAMES: Record<AuthorityLevel, string> = {
+  root: "Root",
+  system: "System",
+  developer: "Developer",
+  user: "User",
+  guideline: "Guideline",
+};
+
 export const ROLES = ["system", "developer", "user", "assistant", "tool"] as const;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;

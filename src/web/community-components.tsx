@@ -7,6 +7,7 @@
 import type { FeedActor, FeedItem } from "../follows.ts";
 import { DateTime, RemoteHtml } from "./components.tsx";
 import { links } from "./links.ts";
+import { Avatar } from "./avatar.tsx";
 
 /** An http(s) URL from elsewhere, or undefined (no `javascript:` or other schemes as links). */
 export function safeHref(value: string | null | undefined): string | undefined {
@@ -39,6 +40,7 @@ export function ActorName(props: { actor: FeedActor | { iri: string; name: strin
   const name = actor.name ?? label;
   return (
     <span class="actor-name">
+      <Avatar seed={actor.iri} />
       {href ? <a href={href}>{name}</a> : name}
       {actor.name ? <span class="muted"> {label}</span> : null}
     </span>

@@ -5,7 +5,7 @@
  */
 import type { Child } from "hono/jsx";
 import { useRequestContext } from "hono/jsx-renderer";
-import type { WebEnv } from "./context.ts";
+import type { Notice, WebEnv } from "./context.ts";
 import { signInPath } from "./forms.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 
@@ -14,16 +14,24 @@ export function CsrfField() {
   return <input type="hidden" name="csrf" value={c.get("csrf")} />;
 }
 
-/** A POST form with the CSRF token; `stacked` lays fields out one per line. */
+/**
+ * A POST form with the CSRF token; `stacked` lays fields out one per line.
+ * `anchor` is the id of the block the form lives in: it is the action's
+ * fragment, so when the answer is the page again with this form's errors,
+ * the browser opens it scrolled to the block (no script needed) instead of
+ * at the top of a long page.
+ */
 export function PostForm(props: {
   action: string;
   children?: Child;
   class?: string;
   enctype?: "multipart/form-data";
   label?: string;
+  anchor?: string;
 }) {
+  const action = props.anchor ? `${props.action}#${encodeURIComponent(props.anchor)}` : props.action;
   return (
-    <form method="post" action={props.action} class={props.class ?? "stacked"} enctype={props.enctype} aria-label={props.label}>
+    <form method="post" action={action} class={props.class ?? "stacked"} enctype={props.enctype} aria-label={props.label}>
       <CsrfField />
       {props.children}
     </form>
@@ -141,13 +149,53 @@ export function Select(props: FieldBase & { options: (string | { value: string; 
   );
 }
 
-/** The summary of a failed submission; field messages appear beside the fields. */
-export function FormError(props: { message?: string }) {
-  return props.message ? (
-    <p class="notice notice-error" role="alert">
-      {props.message}
+/** A field's problem as a failed form's summary lists it: the field's id (to link to), its label and the message. */
+export interface FieldProblem {
+  id: string;
+  label: string;
+  message: string;
+}
+
+/**
+ * The summary of a failed submission, at the top of its form: the message,
+ * and with `fields` a list of the fields to fix, each a link to the field
+ * (whose own message sits beside it), so a long form's problem is in view.
+ */
+export function FormError(props: { message?: string; fields?: FieldProblem[] }) {
+  const fields = props.fields ?? [];
+  if (!props.message && fields.length === 0) return null;
+  return (
+    <div class="notice notice-error form-error" role="alert">
+      <p>{props.message ?? (fields.length === 1 ? "Not saved: one field needs a change." : `Not saved: ${fields.length} fields need a change.`)}</p>
+      {fields.length ? (
+        <ul>
+          {fields.map((field) => (
+            <li>
+              <a href={`#${field.id}`}>{field.label}</a>: {field.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** A one-shot notice (what the last form did), as the layout or NoticeHere shows it. */
+export function NoticeBox(props: { notice: Notice }) {
+  return (
+    <p class={`notice notice-${props.notice.kind}`} role={props.notice.kind === "error" ? "alert" : "status"}>
+      {props.notice.text}
     </p>
-  ) : null;
+  );
+}
+
+/**
+ * Where a notice about this block appears: the last request's notice when it
+ * was left `near` this id (redirectWithNotice), else nothing.
+ */
+export function NoticeHere(props: { id: string }) {
+  const notice = useRequestContext<WebEnv>().get("notice");
+  return notice?.near === props.id ? <NoticeBox notice={notice} /> : null;
 }
 
 /** HTML from another instance, sanitised; never pass it anywhere else raw. */

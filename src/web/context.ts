@@ -24,6 +24,12 @@ export interface WebSession {
 export interface Notice {
   kind: "success" | "error";
   text: string;
+  /**
+   * The id of the element the notice is about (a clause's block, a form):
+   * the page shows it there (NoticeHere) instead of at the top, and opens
+   * scrolled to it, so the reader keeps their place.
+   */
+  near?: string;
 }
 
 export type WebEnv = {

@@ -35,23 +35,36 @@ export async function formFileText(c: Context<WebEnv>, name: string): Promise<st
   return file.text();
 }
 
-/** Post/redirect/get: the next page shows `text` once. */
-export function redirectWithNotice(c: Context<WebEnv>, location: string, text: string, kind: Notice["kind"] = "success") {
-  setCookie(c, NOTICE_COOKIE, Buffer.from(JSON.stringify({ kind, text })).toString("base64url"), {
+/**
+ * Post/redirect/get: the next page shows `text` once. Without `near` the
+ * notice sits at the top of the page. With `near` (the id of the element it
+ * is about, e.g. "edit-clause_7") the page opens scrolled to that element
+ * (the id is added as the location's fragment) and shows the notice inside
+ * it, where the page renders `<NoticeHere id={near} />`: a page that
+ * redirects with `near` must render that slot.
+ */
+export function redirectWithNotice(c: Context<WebEnv>, location: string, text: string, kind: Notice["kind"] = "success", near?: string) {
+  const notice: Notice = near ? { kind, text, near } : { kind, text };
+  setCookie(c, NOTICE_COOKIE, Buffer.from(JSON.stringify(notice)).toString("base64url"), {
     httpOnly: true,
     sameSite: "Lax",
     path: "/",
     maxAge: 60,
   });
-  return c.redirect(location, 303);
+  const target = near && !location.includes("#") ? `${location}#${encodeURIComponent(near)}` : location;
+  return c.redirect(target, 303);
 }
+
+/** What an element id the notice points at may look like (clause ids use letters, digits and _ . : -). */
+const NEAR_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
 
 export function readNotice(value: string | undefined): Notice | undefined {
   if (!value) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Partial<Notice>;
     if ((parsed.kind === "success" || parsed.kind === "error") && typeof parsed.text === "string") {
-      return { kind: parsed.kind, text: parsed.text.slice(0, 1000) };
+      const near = typeof parsed.near === "string" && NEAR_ID.test(parsed.near) ? parsed.near : undefined;
+      return { kind: parsed.kind, text: parsed.text.slice(0, 1000), ...(near ? { near } : {}) };
     }
   } catch {
     // A mangled cookie is just no notice.

@@ -7,7 +7,7 @@
 import type { Child } from "hono/jsx";
 import { useRequestContext } from "hono/jsx-renderer";
 import type { PageProps, WebEnv } from "./context.ts";
-import { CsrfField, SignInLink } from "./components.tsx";
+import { CsrfField, NoticeBox, SignInLink } from "./components.tsx";
 import { links } from "./links.ts";
 import { unreadCount } from "../app/notifications.ts";
 
@@ -88,16 +88,13 @@ export function Layout(props: PageProps & { children?: Child }) {
           </div>
         </header>
         <main id="main">
-          {notice ? (
-            <p class={`notice notice-${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>
-              {notice.text}
-            </p>
-          ) : null}
+          {notice && !notice.near ? <NoticeBox notice={notice} /> : null}
           {props.children}
         </main>
         <footer class="site-footer">
           <p>
-            {instanceName} runs Fedalign, a federated alignment network. <a href="/api/v1/openapi.json">API</a>
+            {instanceName} runs Fedalign, a federated alignment network. <a href={links.glossary()}>Glossary</a> ·{" "}
+            <a href="/api/v1/openapi.json">API</a>
           </p>
         </footer>
       </body>

@@ -13,6 +13,7 @@ export const links = {
   bundle: () => "/bundle",
   settings: () => "/settings",
   admin: () => "/admin",
+  glossary: (term?: string) => (term ? `/glossary#${term}` : "/glossary"),
   newCommunity: () => "/communities/new",
   community: (handle: string) => `/actors/${handle}`,
   newPolicy: (handle: string) => `/actors/${handle}/policies/new`,

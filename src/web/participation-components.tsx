@@ -90,6 +90,21 @@ export function TallyTable(props: { counts: Counts; voters: number; members: num
   );
 }
 
+/** A share (0 to 1, as the API and the database keep quorums) as people read it: "30%". */
 export function percent(share: number): string {
   return `${Number((share * 100).toFixed(1))}%`;
+}
+
+/** A share as a percentage field shows it: 0.3 -> "30" (no float noise such as 30.000000000000004). */
+export function percentNumber(share: number): string {
+  return String(Number((share * 100).toFixed(1)));
+}
+
+/**
+ * A percentage typed in a form ("30", "30 %", "12.5") as the share the API
+ * takes (0.3); NaN when it is not a number, left for the schema to refuse.
+ */
+export function shareFromPercent(text: string | undefined): number {
+  const trimmed = (text ?? "").trim().replace(/\s*%$/, "");
+  return trimmed === "" ? Number.NaN : Number(trimmed) / 100;
 }

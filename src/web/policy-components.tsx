@@ -13,7 +13,7 @@ import type { Child } from "hono/jsx";
 import type { Db } from "../../db/client.ts";
 import { findActorByIdentifier } from "../actors/local-actors.ts";
 import { findCommunityById, type Community } from "../communities.ts";
-import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type ContextOfUse, type Example, type Note, type PolicyContent } from "../policies/content.ts";
+import { AUTHORITY_LEVELS, AUTHORITY_NAMES, type AuthorityLevel, type Clause, type ContextOfUse, type Example, type Note, type PolicyContent } from "../policies/content.ts";
 import { diffWords, type WordDiffPart } from "../policies/diff.ts";
 import { MOTIVATIONS, MOTIVATION_LABELS, type Motivation } from "../policies/annotation.ts";
 import type { AnnotationView } from "../policies/annotations.ts";
@@ -25,17 +25,31 @@ import { findFederatedActor } from "../actors/remote-actors.ts";
 import { DateTime, FormError, PostForm, RemoteHtml, Select, TextArea, Field } from "./components.tsx";
 import type { PageCommunity } from "./context.ts";
 import { links } from "./links.ts";
+import { Avatar } from "./avatar.tsx";
 
-export const AUTHORITY_LABELS: Record<AuthorityLevel, string> = {
-  root: "Root",
-  system: "System",
-  developer: "Developer",
-  user: "User",
-  guideline: "Guideline",
+export const AUTHORITY_LABELS = AUTHORITY_NAMES;
+
+/** What each level means, as the tag's tooltip (the glossary's "authority level" entry says more). */
+const AUTHORITY_MEANINGS: Record<AuthorityLevel, string> = {
+  root: "nobody can override it",
+  system: "set by whoever runs the model; developers and users cannot override it",
+  developer: "the app's developer may override it",
+  user: "the person using the model may override it",
+  guideline: "a default anyone may override",
 };
 
+/** A level's name from a stored string (a proposal's level), the string itself if it is no level. */
+export function authorityName(level: string): string {
+  return (AUTHORITY_LABELS as Record<string, string>)[level] ?? level;
+}
+
+/** A clause's authority level, spelled as the Model Spec does, with its meaning on hover. */
 export function AuthorityTag(props: { level: AuthorityLevel }) {
-  return <span class={`tag tag-${props.level}`}>{AUTHORITY_LABELS[props.level]}</span>;
+  return (
+    <span class={`tag tag-${props.level}`} title={`Authority level ${AUTHORITY_LABELS[props.level]}: ${AUTHORITY_MEANINGS[props.level]}`}>
+      {AUTHORITY_LABELS[props.level]}
+    </span>
+  );
 }
 
 /** Markdown from a policy, rendered and sanitised; `mark` highlights those words (a search's). */
@@ -376,6 +390,7 @@ export function AnnotationItem(props: { annotation: AnnotationView; author: Auth
       <p class="annotation-head">
         <span class="tag">{MOTIVATION_LABELS[annotation.motivation as Motivation] ?? annotation.motivation}</span>
         <a href={author.href} rel="nofollow noopener ugc" class="annotation-author">
+          <Avatar seed={annotation.authorIri} kind="person" />
           {author.name}
         </a>{" "}
         <span class="muted annotation-host">({author.host})</span> · <DateTime value={annotation.published} />

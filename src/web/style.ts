@@ -259,6 +259,23 @@ svg.opinion-map-svg { width: 100%; border-radius: 6px; }
 .opinion-legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; }
 svg.opinion-swatch { width: .9rem; height: .9rem; vertical-align: -.1rem; margin-right: .3rem; }
 .support-statement { font-weight: 400; min-width: 14rem; }
+/* area: onboarding (glossary, hints, first steps, avatars, notices in place) */
+a.term { color: inherit; text-decoration: underline dotted; text-underline-offset: .2em; text-decoration-thickness: 1px; }
+a.term:hover { color: var(--accent); }
+dl.glossary dt { font-weight: 700; margin-top: .9rem; scroll-margin-top: 1rem; }
+dl.glossary dt:target { background: #fff7e0; }
+dl.glossary dd { margin: .2rem 0 0; max-width: 42rem; }
+dl.glossary dfn { font-style: normal; }
+.form-error p { margin: 0; } .form-error ul { margin: .3rem 0 0; padding-left: 1.2rem; } .form-error a { color: var(--del-ink); }
+[id] { scroll-margin-top: .5rem; }
+.first-steps ol { list-style: none; padding: 0; margin: .4rem 0; }
+.first-steps li { margin: .35rem 0; padding-left: 1.8rem; position: relative; }
+.first-steps .step-mark { position: absolute; left: 0; top: .05rem; width: 1.3rem; height: 1.3rem; }
+.first-steps .step-done { color: var(--muted); }
+.first-steps .step-done .step-title { text-decoration: line-through; }
+.avatar { width: 1.6rem; height: 1.6rem; border-radius: 4px; vertical-align: middle; margin-right: .35rem; flex: none; }
+.avatar-large { width: 3rem; height: 3rem; border-radius: 6px; }
+.avatar-round { border-radius: 50%; }
 `;
 
 /** The site icon: two overlapping circles, for communities that agree in part. */

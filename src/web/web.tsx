@@ -29,6 +29,7 @@ import { preferencePages } from "./pages/preference-pages.tsx";
 import { participationPages } from "./pages/participation-pages.tsx";
 import { notificationPages } from "./pages/notification-pages.tsx";
 import { replyPages } from "./pages/reply-pages.tsx";
+import { glossaryPages } from "./pages/glossary-pages.tsx";
 
 const logger = getLogger(["fedalign", "web"]);
 const ANON_CSRF_COOKIE = "fedalign_csrf";
@@ -127,6 +128,7 @@ export function createWeb(deps: WebDeps) {
   web.route("/", participationPages());
   web.route("/", notificationPages());
   web.route("/", replyPages());
+  web.route("/", glossaryPages());
 
   // Last of all the apps mounted on the server, so this is everyone's 404.
   web.all("*", (c) => {

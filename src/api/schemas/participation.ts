@@ -42,7 +42,7 @@ export const ProposalView = z
     rule: z
       .object({
         level: z.string(),
-        quorum: z.number(),
+        quorum: z.number().openapi({ description: "Share of the members who must vote, from 0 to 1 (0.3 = 30%)" }),
         threshold: z.string().openapi({ description: "The threshold in words" }),
         blocks: z.boolean(),
         minOpenHours: z.number(),

@@ -14,7 +14,10 @@ import { UserView as UserViewSchema } from "../../api/schemas/social.ts";
 import type { z } from "zod";
 import { toInviteView, toUserView } from "../../api/views.ts";
 import { adminOnly } from "../accounts-components.tsx";
-import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select } from "../components.tsx";
+import { firstSteps, type FirstSteps } from "../../app/onboarding.ts";
+import { FirstStepsPanel } from "../first-steps.tsx";
+import { Avatar } from "../avatar.tsx";
+import { ActionButton, DateTime, Field, FormError, NoticeHere, PostForm, SectionTitle, Select } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 
@@ -38,6 +41,7 @@ const EXPIRY_CHOICES: { value: string; label: string; days?: number }[] = [
 ];
 
 function AdminPage(props: {
+  steps: FirstSteps | undefined;
   origin: string;
   mode: RegistrationMode;
   invites: InviteView[];
@@ -51,7 +55,9 @@ function AdminPage(props: {
   return (
     <>
       <h1>Administration</h1>
-      <FormError message={props.error} />
+      <FirstStepsPanel steps={props.steps} />
+      {/* A failed invite's error is shown with the invite form, where the page opens. */}
+      {props.inviteValues ? null : <FormError message={props.error} />}
       <section aria-labelledby="registration-heading" class="card">
         <SectionTitle id="registration-heading">Registrations</SectionTitle>
         <PostForm action="/admin/registration" label="Registration mode">
@@ -68,14 +74,16 @@ function AdminPage(props: {
         </p>
       </section>
 
-      <section aria-labelledby="invites-heading" class="card">
+      <section aria-labelledby="invites-heading" class="card" id="invites">
         <SectionTitle id="invites-heading" count={props.invites.length}>
           Invites
         </SectionTitle>
         {props.mode !== "invite" ? (
           <p class="muted">Invite codes are asked for only while registrations are by invitation.</p>
         ) : null}
-        <PostForm action="/admin/invites" label="Create an invite">
+        <NoticeHere id="invites" />
+        <PostForm action="/admin/invites" label="Create an invite" anchor="invites">
+          {props.inviteValues ? <FormError message={props.error} /> : null}
           <Field
             name="maxUses"
             label="Number of uses"
@@ -155,7 +163,10 @@ function AdminPage(props: {
             <tbody>
               {props.users.map((user) => (
                 <tr>
-                  <td>{user.handle}</td>
+                  <td>
+                    <Avatar seed={user.actor} kind="person" />
+                    {user.handle}
+                  </td>
                   <td>{user.displayName}</td>
                   <td>{user.isAdmin ? "admin" : "member"}</td>
                   <td>
@@ -180,7 +191,7 @@ export function adminPages() {
     const mode = registration(context).mode;
     const inviteRows = invites(context, viewer).map(toInviteView);
     const userRows = users(context, viewer).map((user) => toUserView(origin, user));
-    return c.render(<AdminPage origin={origin} mode={mode} invites={inviteRows} users={userRows} {...props} />, { title: "Administration" });
+    return c.render(<AdminPage steps={firstSteps(context, viewer)} origin={origin} mode={mode} invites={inviteRows} users={userRows} {...props} />, { title: "Administration" });
   };
 
   pages.get("/admin", async (c) => {
@@ -217,17 +228,17 @@ export function adminPages() {
       const error = Object.keys(result.fieldErrors).length ? "The invite was not created: see the fields below." : result.problem.detail;
       return renderAdmin(c, { inviteValues: form, inviteErrors: result.fieldErrors, error });
     }
-    return redirectWithNotice(c, "/admin", `Created the invite ${result.data.code}.`);
+    return redirectWithNotice(c, "/admin", `Created the invite ${result.data.code}.`, "success", "invites");
   });
 
   pages.post("/admin/invites/:id/revoke", async (c) => {
     const admin = adminOnly(c);
     if (!("user" in admin)) return admin;
     const id = c.req.param("id");
-    if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/admin", "No such invite.", "error");
+    if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/admin", "No such invite.", "error", "invites");
     const result = await submitForm(IdParam, { id }, (input) => withdrawInvite(c.get("deps").context, admin.user, input.id));
-    if (!result.ok) return redirectWithNotice(c, "/admin", result.problem.detail, "error");
-    return redirectWithNotice(c, "/admin", `Revoked the invite ${result.data.code}: it no longer works.`);
+    if (!result.ok) return redirectWithNotice(c, "/admin", result.problem.detail, "error", "invites");
+    return redirectWithNotice(c, "/admin", `Revoked the invite ${result.data.code}: it no longer works.`, "success", "invites");
   });
 
   return pages;

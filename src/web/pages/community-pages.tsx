@@ -27,6 +27,8 @@ import { isSteward } from "../../app/permissions.ts";
 import { IdParam } from "../../api/schemas.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, SectionTitle, Select, TextArea } from "../components.tsx";
 import { ActorName, safeHref } from "../community-components.tsx";
+import { Avatar } from "../avatar.tsx";
+import { Term } from "../glossary.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
@@ -65,7 +67,10 @@ function PersonPage(props: { actor: LocalActor; origin: string; followers: numbe
   const { actor, origin } = props;
   return (
     <>
-      <h1>{actor.name}</h1>
+      <h1>
+        <Avatar seed={actorIri(origin, actor.identifier)} kind={actor.kind === "user" ? "person" : "community"} large />
+        {actor.name}
+      </h1>
       <p class="muted">
         {fediverseHandle(origin, actor.identifier)} · {actor.kind === "user" ? "person" : actor.kind} · {props.followers === 1 ? "1 follower" : `${props.followers} followers`}
       </p>
@@ -97,7 +102,10 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
 
   return c.render(
     <>
-      <h1>{community.name}</h1>
+      <h1>
+        <Avatar seed={iri} kind="community" large />
+        {community.name}
+      </h1>
       <p class="muted">
         {handle} · community · {countFollowers(db, iri) === 1 ? "1 follower" : `${countFollowers(db, iri)} followers`}
         {community.manuallyApprovesFollowers ? " · approves followers by hand" : ""}
@@ -187,9 +195,12 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
               {members.map((m) => (
                 <tr>
                   <td>
+                    <Avatar seed={actorIri(origin, m.username)} kind="person" />
                     <a href={links.community(m.username)}>{m.displayName}</a> <span class="muted">@{m.username}</span>
                   </td>
-                  <td>{m.role}</td>
+                  <td>
+                    <Term name={m.role}>{m.role}</Term>
+                  </td>
                   <td><DateTime value={m.joinedAt} /></td>
                   {steward ? (
                     <td>

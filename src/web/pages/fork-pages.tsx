@@ -17,6 +17,7 @@ import { formFields, formValues, optional, redirectWithNotice, signInPath, submi
 import { links } from "../links.ts";
 import { ClauseSummary, MarkedText, policyCommunity } from "../policy-components.tsx";
 import { OperationDiff } from "../diff-components.tsx";
+import { Term } from "../glossary.tsx";
 import { findPolicyByIri, getPolicyById, listCommunityPolicies, listVersions, slugFromTitle, type Policy } from "../../policies/policies.ts";
 import { forkChanges } from "../../policies/offers.ts";
 import type { Conflict, MergeResult, MetadataValue } from "../../policies/merge.ts";
@@ -48,8 +49,8 @@ function ForkForm(props: { policy: Policy; communities: { handle: string; name: 
     <>
       <h1>Fork “{policy.title}”</h1>
       <p>
-        A fork is your community's own copy of this policy. It remembers where it came from, so you can take in later upstream versions and offer your
-        changes back. <a href={links.policy(policy.id)}>Back to the policy</a>.
+        A <Term name="fork">fork</Term> is your community's own copy of this policy. It remembers where it came from, so you can take in later{" "}
+        <Term name="upstream">upstream</Term> versions and offer your changes back. <a href={links.policy(policy.id)}>Back to the policy</a>.
       </p>
       <FormError message={props.message} />
       {props.communities.length === 0 ? (
@@ -322,7 +323,7 @@ function NewOfferPage(props: { policy: Policy; changes: ChangeSet | undefined; u
     <>
       <h1>Offer changes of “{policy.title}” upstream</h1>
       <p>
-        An offer sends your fork's published changes to the upstream community, whose stewards accept them into their draft or reject them with a reason.{" "}
+        An <Term name="offer">offer</Term> sends your fork's published changes to the <Term name="upstream">upstream</Term> community, whose stewards accept them into their draft or reject them with a reason.{" "}
         <a href={links.policy(policy.id)}>Back to the policy</a>.
       </p>
       <FormError message={props.message} />
@@ -541,7 +542,10 @@ export function forkPages() {
     return c.render(
       <>
         <h1>Offers</h1>
-        <p>Changes offered to the policies of communities you steward, and offers your communities made upstream.</p>
+        <p>
+          Changes offered to the policies of communities you <Term name="steward">steward</Term>, and <Term name="offer">offers</Term> your communities made
+          upstream.
+        </p>
         {communities.length === 0 ? <p class="muted">You steward no community on this instance.</p> : null}
         <h2>
           Incoming <span class="muted">({incoming.filter((x) => x.offer.state === "pending").length} pending)</span>

@@ -10,6 +10,9 @@ import { actorIri, fediverseHandle } from "../../actors/iris.ts";
 import { countMembers, listCommunities, listUserCommunities } from "../../communities.ts";
 import { followedVersions, localVersions, type FeedScope } from "../../follows.ts";
 import { listCommunityPolicies } from "../../policies/policies.ts";
+import { firstSteps } from "../../app/onboarding.ts";
+import { FirstStepsPanel } from "../first-steps.tsx";
+import { Avatar } from "../avatar.tsx";
 import type { Db } from "../../../db/client.ts";
 import { FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
@@ -43,6 +46,7 @@ export function homePages() {
           A Fedalign instance: communities here host alignment policies for language models and their members' preference
           data, and federate them over ActivityPub.
         </p>
+        <FirstStepsPanel steps={firstSteps(c.get("deps").context, session?.user)} />
         {firstRun ? (
           <div class="panel">
             <p>
@@ -70,6 +74,7 @@ export function homePages() {
               <ul class="community-list">
                 {mine.map((community) => (
                   <li>
+                    <Avatar seed={actorIri(origin, community.handle)} kind="community" />
                     <a href={links.community(community.handle)}>{community.name}</a>{" "}
                     <span class="muted">
                       {fediverseHandle(origin, community.handle)} · {community.role}
@@ -123,6 +128,7 @@ export function homePages() {
                   {communities.map((community) => (
                     <tr>
                       <td>
+                        <Avatar seed={actorIri(origin, community.handle)} kind="community" />
                         <a href={links.community(community.handle)}>{community.name}</a>
                       </td>
                       <td>{fediverseHandle(origin, community.handle)}</td>

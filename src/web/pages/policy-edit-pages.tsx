@@ -16,7 +16,8 @@ import { ImportRequest, NewPolicy, PublishRequest } from "../../app/policy-input
 import { FedalignError } from "../../errors.ts";
 import { clauseSchema, policyContentSchema } from "../../policies/content.ts";
 import { z } from "../../zod.ts";
-import { ActionButton, Field, FormError, PostForm, Select, TextArea } from "../components.tsx";
+import { ActionButton, Field, FormError, NoticeHere, PostForm, Select, TextArea, type FieldProblem } from "../components.tsx";
+import { Term } from "../glossary.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, formFileText, optional, redirectWithNotice, signInPath, submitForm, type FormOutcome } from "../forms.ts";
 import { links } from "../links.ts";
@@ -279,6 +280,45 @@ export function clauseFromForm(fields: Record<string, string>, base: Partial<Cla
   };
 }
 
+/** The clause form's fields by the names its errors use, with their labels (for the error summary's links). */
+const CLAUSE_FIELD_LABELS: Record<string, string> = {
+  id: "Clause id",
+  title: "Title",
+  section: "Section",
+  authority: "Authority level",
+  text: "Text",
+  rationale: "Rationale",
+  principle: "Principle",
+  commentary: "Commentary",
+  domain: "Domains",
+  audience: "Audiences",
+  locale: "Locales",
+  deployment: "Deployments",
+  tags: "Tags",
+};
+
+/**
+ * A failed form's field errors as its summary lists them, each linking to
+ * its field (`${prefix}-${name}`); an error on something the form has no
+ * field for links to the form's block.
+ */
+function problemsOf(state: FormState | undefined, prefix: string, labels: Record<string, string>, block: string): FieldProblem[] {
+  return Object.entries(state?.errors ?? {}).map(([name, message]) => ({
+    id: labels[name] ? `${prefix}-${name}` : block,
+    label: labels[name] ?? name,
+    message,
+  }));
+}
+
+/** The element ids of the draft page's blocks, which its forms and notices point at. */
+const draftBlock = {
+  publish: "draft-publish",
+  metadata: "draft-metadata",
+  clauses: "draft-clauses",
+  add: "add-clause",
+  clause: (id: string) => `edit-${id}`,
+};
+
 /** Tall enough to read a long clause without scrolling a small box (up to 24 rows). */
 const textRows = (text: string) => Math.min(24, Math.max(6, Math.ceil(text.length / 80) + text.split("\n").length));
 
@@ -355,10 +395,11 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
       {props.steward ? null : <p class="notice notice-error">Only stewards can edit the draft; you can read it.</p>}
 
       {props.steward ? (
-        <section aria-labelledby="publish-heading" class="card">
+        <section aria-labelledby="publish-heading" class="card" id={draftBlock.publish}>
           <h2 id="publish-heading">Publish</h2>
-          <PostForm action={`/policies/${policy.id}/publish`} label="Publish the draft">
-            <FormError message={publish?.message} />
+          <NoticeHere id={draftBlock.publish} />
+          <PostForm action={`/policies/${policy.id}/publish`} label="Publish the draft" anchor={draftBlock.publish}>
+            <FormError message={publish?.message} fields={problemsOf(publish, "publish", { message: "Changelog" }, draftBlock.publish)} />
             <TextArea
               id="publish-message"
               name="message"
@@ -373,11 +414,15 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
         </section>
       ) : null}
 
-      <section aria-labelledby="meta-heading">
+      <section aria-labelledby="meta-heading" id={draftBlock.metadata}>
         <h2 id="meta-heading">Title, summary and licence</h2>
+        <NoticeHere id={draftBlock.metadata} />
         {props.steward ? (
-          <PostForm action={`/policies/${policy.id}/draft/metadata`} label="Title, summary and licence">
-            <FormError message={meta?.message} />
+          <PostForm action={`/policies/${policy.id}/draft/metadata`} label="Title, summary and licence" anchor={draftBlock.metadata}>
+            <FormError
+              message={meta?.message}
+              fields={problemsOf(meta, "meta", { title: "Title", summary: "Summary", licence: "Licence" }, draftBlock.metadata)}
+            />
             <Field id="meta-title" name="title" label="Title" required value={meta?.values.title ?? draft.title} error={meta?.errors.title} />
             <TextArea id="meta-summary" name="summary" label="Summary" rows={3} value={meta?.values.summary ?? draft.summary} error={meta?.errors.summary} />
             <Field id="meta-licence" name="licence" label="Licence" required value={meta?.values.licence ?? draft.licence} error={meta?.errors.licence} />
@@ -390,16 +435,23 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
         )}
       </section>
 
-      <section aria-labelledby="clauses-heading">
+      <section aria-labelledby="clauses-heading" id={draftBlock.clauses}>
         <h2 id="clauses-heading">
           Clauses <span class="muted">({draft.clauses.length})</span>
         </h2>
+        <NoticeHere id={draftBlock.clauses} />
+        <p class="muted">
+          Each clause has an <Term name="authority-level">authority level</Term> (how strong it is) and a{" "}
+          <Term name="context-of-use">context of use</Term> (where it applies). Open a clause to edit it.
+        </p>
         {draft.clauses.length === 0 ? <p>No clauses yet: add the first one below.</p> : null}
         {draft.clauses.map((clause, i) => {
           const form = `clause:${clause.id}`;
           const own = stateFor(form);
+          const block = draftBlock.clause(clause.id);
           return (
-            <div class="clause draft-clause" id={`edit-${clause.id}`}>
+            <div class="clause draft-clause" id={block}>
+              <NoticeHere id={block} />
               <details open={own ? true : undefined}>
                 <summary>
                   <span class="muted">{i + 1}.</span> {clause.title || clause.id} <AuthorityTag level={clause.authority} />
@@ -407,8 +459,8 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
                 </summary>
                 {props.steward ? (
                   <>
-                    <PostForm action={`/policies/${policy.id}/draft/clauses`} label={`Edit clause ${clause.id}`}>
-                      <FormError message={own?.message} />
+                    <PostForm action={`/policies/${policy.id}/draft/clauses`} label={`Edit clause ${clause.id}`} anchor={block}>
+                      <FormError message={own?.message} fields={problemsOf(own, `c${i}`, CLAUSE_FIELD_LABELS, block)} />
                       <input type="hidden" name="clauseId" value={clause.id} />
                       <ClauseFields prefix={`c${i}`} clause={clause} content={draft} state={own} />
                       <button type="submit">Save clause</button>
@@ -430,10 +482,10 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
       </section>
 
       {props.steward ? (
-        <section aria-labelledby="add-heading" class="card">
+        <section aria-labelledby="add-heading" class="card" id={draftBlock.add}>
           <h2 id="add-heading">Add a clause</h2>
-          <PostForm action={`/policies/${policy.id}/draft/clauses/new`} label="Add a clause">
-            <FormError message={added?.message} />
+          <PostForm action={`/policies/${policy.id}/draft/clauses/new`} label="Add a clause" anchor={draftBlock.add}>
+            <FormError message={added?.message} fields={problemsOf(added, "new", CLAUSE_FIELD_LABELS, draftBlock.add)} />
             <ClauseFields prefix="new" content={draft} state={added} withId />
             <button type="submit">Add clause</button>
           </PostForm>
@@ -555,7 +607,7 @@ export function policyEditPages() {
     const content = { ...loaded.draft, title: fields.title ?? "", summary: fields.summary ?? "", licence: fields.licence ?? "" };
     const result = await submitForm(policyContentSchema, content, (data) => replaceDraft(c.get("deps").context, user(c), loaded.policy.id, data));
     if (!result.ok) return renderDraft(c, loaded, { form: "metadata", values: fields, ...fieldErrorsFor(result) });
-    return redirectWithNotice(c, links.policyDraft(loaded.policy.id), "Saved the title, summary and licence.");
+    return redirectWithNotice(c, links.policyDraft(loaded.policy.id), "Saved the title, summary and licence.", "success", draftBlock.metadata);
   });
 
   pages.post("/policies/:id{[0-9]+}/draft/clauses", async (c) => {
@@ -568,7 +620,7 @@ export function policyEditPages() {
     const clause = clauseFromForm(fields, existing);
     const result = await submitForm(clauseSchema, clause, (data) => putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
     if (!result.ok) return renderDraft(c, loaded, { form: `clause:${clauseId}`, values: fields, ...fieldErrorsFor(result) });
-    return redirectWithNotice(c, `${links.policyDraft(loaded.policy.id)}#edit-${clauseId}`, `Saved clause ${clauseId}.`);
+    return redirectWithNotice(c, links.policyDraft(loaded.policy.id), `Saved clause ${clauseId}.`, "success", draftBlock.clause(clauseId));
   });
 
   pages.post("/policies/:id{[0-9]+}/draft/clauses/new", async (c) => {
@@ -587,16 +639,21 @@ export function policyEditPages() {
       const mapped = fieldErrorsFor(result);
       return renderDraft(c, loaded, state(mapped.errors, mapped.message));
     }
-    return redirectWithNotice(c, `${links.policyDraft(loaded.policy.id)}#edit-${clauseId}`, `Added clause ${clauseId}.`);
+    return redirectWithNotice(c, links.policyDraft(loaded.policy.id), `Added clause ${clauseId}.`, "success", draftBlock.clause(clauseId));
   });
 
   pages.post("/policies/:id{[0-9]+}/draft/clauses/remove", async (c) => {
     const loaded = await loadDraft(c);
     if (loaded instanceof Response) return loaded;
     const clauseId = (await formFields(c)).clauseId ?? "";
+    const draftPage = links.policyDraft(loaded.policy.id);
     const result = await submitForm(z.string(), clauseId, (id) => removeClause(c.get("deps").context, user(c), loaded.policy.id, id));
-    if (!result.ok) return redirectWithNotice(c, links.policyDraft(loaded.policy.id), result.problem.detail, "error");
-    return redirectWithNotice(c, links.policyDraft(loaded.policy.id), `Removed clause ${clauseId}.`);
+    const here = loaded.draft.clauses.some((clause) => clause.id === clauseId) ? draftBlock.clause(clauseId) : draftBlock.clauses;
+    if (!result.ok) return redirectWithNotice(c, draftPage, result.problem.detail, "error", here);
+    // The reader stays where the clause was: next to the clause that now takes its place.
+    const at = loaded.draft.clauses.findIndex((clause) => clause.id === clauseId);
+    const neighbour = loaded.draft.clauses[at + 1] ?? loaded.draft.clauses[at - 1];
+    return redirectWithNotice(c, draftPage, `Removed clause ${clauseId}.`, "success", neighbour ? draftBlock.clause(neighbour.id) : draftBlock.clauses);
   });
 
   pages.post("/policies/:id{[0-9]+}/publish", async (c) => {

@@ -51,6 +51,7 @@ import { ClauseFilters, ContentsSidebar, clauseMatches, isFiltering, readClauseF
 import { ErrorPage } from "./error-page.tsx";
 import { PolicyDiffView } from "../diff-components.tsx";
 import { readingPages, renderClausePage } from "./reading-pages.tsx";
+import { Term } from "../glossary.tsx";
 import { policyEditPages } from "./policy-edit-pages.tsx";
 
 type Ctx = Context<WebEnv>;
@@ -219,10 +220,11 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
             <strong>Changes in version {version.number}:</strong> {version.changelog || "(no changelog)"}
           </p>
           <p class="muted">
-            Content hash <code class="hash">{version.contentHash}</code> ·{" "}
+            <Term name="content-hash" /> <code class="hash">{version.contentHash}</code> ·{" "}
             <a href={version.iri} rel="nofollow noopener">
-              version IRI
-            </a>
+              version address
+            </a>{" "}
+            (<Term name="iri" />)
           </p>
         </div>
       ) : (
@@ -237,11 +239,13 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
       )}
 
       <section aria-labelledby="lineage">
-        <SectionTitle id="lineage">Lineage</SectionTitle>
+        <SectionTitle id="lineage">
+          <Term name="lineage" />
+        </SectionTitle>
         <ul class="lineage">
           {forkedFromIri ? (
             <li>
-              Forked from <VersionLink db={db} iri={forkedFromIri} />
+              <Term name="fork">Forked</Term> from <VersionLink db={db} iri={forkedFromIri} />
             </li>
           ) : (
             <li>An original policy (not a fork).</li>

@@ -5,10 +5,12 @@
  */
 import { Hono, type Context } from "hono";
 import type { WebEnv } from "../context.ts";
-import { DateTime, Field, FormError, PostForm, SectionTitle, Select, SignInLink, TextArea } from "../components.tsx";
+import { DateTime, Field, FormError, NoticeHere, PostForm, SectionTitle, Select, SignInLink, TextArea } from "../components.tsx";
 import { formFields, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-import { ChoiceButtons, TallyTable, communityOrThrow, pageCommunity, percent } from "../participation-components.tsx";
+import { ChoiceButtons, TallyTable, communityOrThrow, pageCommunity, percent, percentNumber, shareFromPercent } from "../participation-components.tsx";
+import { AUTHORITY_LABELS, AuthorityTag, authorityName } from "../policy-components.tsx";
+import { Term } from "../glossary.tsx";
 import { findLocalPolicy, findVersionByIri, getPolicyById, versionContent, type Policy } from "../../policies/policies.ts";
 import { findCommunity, findCommunityById, type Community } from "../../communities.ts";
 import { AUTHORITY_LEVELS } from "../../policies/content.ts";
@@ -154,7 +156,7 @@ export function proposalPages() {
           </dd>
           <dt>Decision rule</dt>
           <dd>
-            The <span class={`tag tag-${rule.level}`}>{rule.level}</span> rule (the strictest level the changes touch): {percent(rule.quorum)} of members must vote (
+            The <span class={`tag tag-${rule.level}`}>{authorityName(rule.level)}</span> rule (the strictest level the changes touch): {percent(rule.quorum)} of members must vote (
             {rule.quorumNeeded} now), {rule.threshold} needed, {rule.blocks ? "any block stops it" : "a block counts as a no"}, open at least {rule.minOpenHours}{" "}
             hours. <a href={links.decisionRules(community.handle)}>All rules</a>
           </dd>
@@ -314,8 +316,9 @@ export function proposalPages() {
       <>
         <h1>How {community.name} decides</h1>
         <p>
-          A proposal is decided by the rule of the strictest authority level among the clauses it touches. Quorum is the share of members who must vote (abstentions and blocks
-          count); the threshold applies to yes against no.
+          A <Term name="proposal">proposal</Term> is decided by the rule of the strictest <Term name="authority-level">authority level</Term> among the clauses
+          it touches. The <Term name="quorum">quorum</Term> is the percentage of members who must vote (abstentions and blocks count); the{" "}
+          <Term name="threshold">threshold</Term> applies to yes against no.
         </p>
         <div class="table-wrap">
           <table>
@@ -323,9 +326,15 @@ export function proposalPages() {
             <thead>
               <tr>
                 <th scope="col">Level</th>
-                <th scope="col">Quorum</th>
-                <th scope="col">Threshold</th>
-                <th scope="col">Blocks</th>
+                <th scope="col">
+                  <Term name="quorum" />
+                </th>
+                <th scope="col">
+                  <Term name="threshold" />
+                </th>
+                <th scope="col">
+                  <Term name="block">Blocks</Term>
+                </th>
                 <th scope="col">Open at least</th>
               </tr>
             </thead>
@@ -335,7 +344,7 @@ export function proposalPages() {
                 return (
                   <tr>
                     <th scope="row">
-                      <span class={`tag tag-${level}`}>{level}</span>
+                      <AuthorityTag level={level} />
                     </th>
                     <td>{percent(rule.quorum)}</td>
                     <td>{rule.threshold}</td>
@@ -353,31 +362,34 @@ export function proposalPages() {
         </p>
         {steward ? (
           <>
-            <h2>Change the rules</h2>
+            <h2 id="change-rules">Change the rules</h2>
+            <NoticeHere id="change-rules" />
             <FormError message={message} />
-            <PostForm action={links.decisionRules(community.handle)} label="Decision rules">
+            <PostForm action={links.decisionRules(community.handle)} label="Decision rules" anchor="change-rules">
               {AUTHORITY_LEVELS.map((level) => {
                 const rule = settings.effective[level]!;
+                const name = AUTHORITY_LABELS[level];
                 return (
                   <fieldset class="builder">
                     <legend>
-                      <span class={`tag tag-${level}`}>{level}</span> clauses
+                      <AuthorityTag level={level} /> clauses
                     </legend>
                     <Field
                       id={`${level}-quorum`}
                       name={`${level}.quorum`}
-                      label={`Quorum for ${level} (share of members, 0 to 1)`}
+                      label={`Quorum for ${name} (% of members)`}
+                      hint="From 0 to 100: the percentage of members who must vote. 50 is half."
                       type="number"
-                      step="0.01"
+                      step="any"
                       min={0}
-                      max={1}
-                      value={value(`${level}.quorum`, String(rule.quorum))}
+                      max={100}
+                      value={value(`${level}.quorum`, percentNumber(rule.quorum))}
                       error={errors[`rules.${level}.quorum`]}
                     />
                     <Select
                       id={`${level}-threshold`}
                       name={`${level}.threshold`}
-                      label={`Threshold for ${level}`}
+                      label={`Threshold for ${name}`}
                       options={[...THRESHOLDS]}
                       value={value(`${level}.threshold`, rule.threshold)}
                       error={errors[`rules.${level}.threshold`]}
@@ -385,7 +397,7 @@ export function proposalPages() {
                     <Select
                       id={`${level}-blocks`}
                       name={`${level}.blocks`}
-                      label={`Blocks for ${level}`}
+                      label={`Blocks for ${name}`}
                       options={[
                         { value: "true", label: "Any block stops the proposal (consensus)" },
                         { value: "false", label: "A block counts as a no" },
@@ -396,7 +408,7 @@ export function proposalPages() {
                     <Field
                       id={`${level}-minOpenHours`}
                       name={`${level}.minOpenHours`}
-                      label={`Minimum open time for ${level} (hours)`}
+                      label={`Minimum open time for ${name} (hours)`}
                       type="number"
                       step="any"
                       min={0}
@@ -446,7 +458,8 @@ export function proposalPages() {
       AUTHORITY_LEVELS.map((level) => [
         level,
         {
-          quorum: number(values[`${level}.quorum`]),
+          // The form takes a percentage; the use case (like the API) a share from 0 to 1.
+          quorum: shareFromPercent(values[`${level}.quorum`]),
           threshold: values[`${level}.threshold`],
           blocks: values[`${level}.blocks`] === "true",
           minOpenHours: number(values[`${level}.minOpenHours`]),
@@ -461,12 +474,19 @@ export function proposalPages() {
     const result = await submitForm(DecisionRulesInput, input, (data) => setDecisionRules(c.get("deps").context, c.get("session")?.user, handle, data));
     if (!result.ok) {
       c.status(result.status as 400);
-      return rulesPage(c, values, result.fieldErrors, result.problem.status === 400 ? "The rules were not saved: see the fields marked below." : result.problem.detail);
+      return rulesPage(c, values, inPercent(result.fieldErrors), result.problem.status === 400 ? "The rules were not saved: see the fields marked below." : result.problem.detail);
     }
-    return redirectWithNotice(c, links.decisionRules(handle), "Decision rules saved.");
+    return redirectWithNotice(c, links.decisionRules(handle), "Decision rules saved.", "success", "change-rules");
   });
 
   return pages;
+}
+
+/** The schema speaks of quorums as shares from 0 to 1; the form asks for a percentage, so its messages do too. */
+function inPercent(fieldErrors: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fieldErrors).map(([path, message]) => [path, path.endsWith(".quorum") ? "Enter a percentage from 0 to 100 (50 is half of the members)." : message]),
+  );
 }
 
 /** A proposal id from the path; anything else is no proposal (404). */

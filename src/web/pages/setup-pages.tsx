@@ -154,7 +154,7 @@ export function setupPages() {
       return c.render(<SetupForm values={keep(form)} errors={result.fieldErrors} error={error} />, { title: "Set up this instance" });
     }
     const user = startSessionFor(c, result.data.username);
-    return redirectWithNotice(c, "/admin", `Welcome, ${user.displayName}: you are this instance's admin. Sign-up is closed until you open it below.`);
+    return redirectWithNotice(c, "/admin", `Welcome, ${user.displayName}: you are this instance's admin. The first steps below take you from here to a published policy; sign-up stays closed until you open it.`);
   });
 
   const renderSignup = (c: Context<WebEnv>, props: Omit<Parameters<typeof SignupForm>[0], "mode"> = {}) =>
