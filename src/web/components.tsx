@@ -19,7 +19,9 @@ export function CsrfField() {
  * `anchor` is the id of the block the form lives in: it is the action's
  * fragment, so when the answer is the page again with this form's errors,
  * the browser opens it scrolled to the block (no script needed) instead of
- * at the top of a long page.
+ * at the top of a long page. A redirect whose location has no fragment of
+ * its own keeps this one (browsers carry it over), so answer success with
+ * redirectWithNotice(..., near) to the same page, or leave `anchor` out.
  */
 export function PostForm(props: {
   action: string;

@@ -268,6 +268,8 @@ dl.glossary dd { margin: .2rem 0 0; max-width: 42rem; }
 dl.glossary dfn { font-style: normal; }
 .form-error p { margin: 0; } .form-error ul { margin: .3rem 0 0; padding-left: 1.2rem; } .form-error a { color: var(--del-ink); }
 [id] { scroll-margin-top: .5rem; }
+/* Visually hidden text in a scrolled table is positioned absolutely: keep it inside the scroll box, not widening the page. */
+.table-wrap { position: relative; }
 .first-steps ol { list-style: none; padding: 0; margin: .4rem 0; }
 .first-steps li { margin: .35rem 0; padding-left: 1.8rem; position: relative; }
 .first-steps .step-mark { position: absolute; left: 0; top: .05rem; width: 1.3rem; height: 1.3rem; }

@@ -398,7 +398,8 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
         <section aria-labelledby="publish-heading" class="card" id={draftBlock.publish}>
           <h2 id="publish-heading">Publish</h2>
           <NoticeHere id={draftBlock.publish} />
-          <PostForm action={`/policies/${policy.id}/publish`} label="Publish the draft" anchor={draftBlock.publish}>
+          {/* No anchor: it is at the top already, and success goes to the policy page (which would inherit the fragment). */}
+          <PostForm action={`/policies/${policy.id}/publish`} label="Publish the draft">
             <FormError message={publish?.message} fields={problemsOf(publish, "publish", { message: "Changelog" }, draftBlock.publish)} />
             <TextArea
               id="publish-message"
