@@ -68,26 +68,28 @@ describe("participation pages", () => {
     const page = await as("stella");
     await page.goto(`${a.origin}/actors/youth/decision-rules`);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("How Youth panel decides");
-    // A share above 1 is refused by the API's schema, next to the field.
-    await page.getByLabel("Quorum for guideline (share of members, 0 to 1)").fill("2");
-    await page.getByLabel("Quorum for guideline (share of members, 0 to 1)").evaluate((input) => input.removeAttribute("max"));
+    // A percentage above 100 is refused next to the field, in percent (the API itself takes a share from 0 to 1).
+    const quorum = page.getByLabel("Quorum for Guideline (% of members)");
+    expect(await quorum.inputValue()).toBe("20");
+    await quorum.fill("200");
+    await quorum.evaluate((input) => input.removeAttribute("max"));
     await page.getByRole("button", { name: "Save the decision rules" }).click();
-    expect(await page.locator("#guideline-quorum-error").textContent()).toContain("not a percentage above 1");
-    expect(await page.getByLabel("Quorum for guideline (share of members, 0 to 1)").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator("#guideline-quorum-error").textContent()).toContain("percentage from 0 to 100");
+    expect(await quorum.getAttribute("aria-invalid")).toBe("true");
 
-    await page.getByLabel("Quorum for guideline (share of members, 0 to 1)").fill("0.5");
-    await page.getByLabel("Threshold for guideline").selectOption("majority");
+    await quorum.fill("50");
+    await page.getByLabel("Threshold for Guideline").selectOption("majority");
     // A minimum open time of 0 would leave proposals without a closing time nothing to close at: refused here, in words for this page.
-    await page.getByLabel("Minimum open time for guideline (hours)").fill("0");
+    await page.getByLabel("Minimum open time for Guideline (hours)").fill("0");
     await page.getByRole("button", { name: "Save the decision rules" }).click();
     const minError = await page.locator("#guideline-minOpenHours-error").textContent();
     expect(minError).toContain("must be more than 0 hours");
     expect(minError).not.toContain("--");
-    await page.getByLabel("Minimum open time for guideline (hours)").fill("1");
+    await page.getByLabel("Minimum open time for Guideline (hours)").fill("1");
     await page.getByLabel("When a proposal is adopted").selectOption("publish");
     await page.getByRole("button", { name: "Save the decision rules" }).click();
     expect(await page.getByRole("status").textContent()).toBe("Decision rules saved.");
-    const row = page.getByRole("row").filter({ hasText: "guideline" });
+    const row = page.getByRole("row").filter({ hasText: "Guideline" });
     expect(await row.textContent()).toContain("50%");
     expect(await row.textContent()).toContain("1 h");
     expect(await page.getByText("are published as a new version at once").count()).toBe(1);
