@@ -66,6 +66,9 @@ export const users = sqliteTable("users", {
   createdAt: createdAt(),
 });
 
+export const JOIN_POLICIES = ["open", "approval", "invite"] as const;
+export type JoinPolicy = (typeof JOIN_POLICIES)[number];
+
 export const communities = sqliteTable("communities", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   actorId: integer("actor_id")
@@ -81,11 +84,64 @@ export const communities = sqliteTable("communities", {
   adoptMode: text("adopt_mode", { enum: ["draft", "publish"] }).notNull().default("draft"),
   /** Hosts of partner instances whose members may vote on this community's proposals. */
   partners: text("partners", { mode: "json" }).$type<string[]>().notNull().default([]),
+  /** How people join: at once ("open"), by a steward's approval ("approval"), or with an invite link ("invite"). */
+  joinPolicy: text("join_policy", { enum: JOIN_POLICIES }).notNull().default("approval"),
   createdAt: createdAt(),
 });
 
+
 export const MEMBER_ROLES = ["steward", "member"] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+export const JOIN_REQUEST_STATES = ["pending", "approved", "refused"] as const;
+export type JoinRequestState = (typeof JOIN_REQUEST_STATES)[number];
+
+/**
+ * Requests to join a community whose join policy is "approval": one row per
+ * person and community, pending until a steward approves (the person becomes
+ * a member) or refuses it. Withdrawing deletes the row.
+ */
+export const joinRequests = sqliteTable(
+  "join_requests",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    message: text("message").notNull().default(""),
+    state: text("state", { enum: JOIN_REQUEST_STATES }).notNull().default("pending"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
+    decidedBy: integer("decided_by").references(() => users.id, { onDelete: "set null" }),
+  },
+  (t) => [uniqueIndex("join_requests_person").on(t.communityId, t.userId), index("join_requests_state").on(t.communityId, t.state)],
+);
+
+/**
+ * Invite links to a community (any join policy). Only a SHA-256 of the
+ * high-entropy token is kept; `maxUses` 1 makes a single-use link, null one
+ * that works until it expires.
+ */
+export const communityInvites = sqliteTable(
+  "community_invites",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    communityId: integer("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdBy: integer("created_by").references(() => users.id, { onDelete: "set null" }),
+    maxUses: integer("max_uses"),
+    uses: integer("uses").notNull().default(0),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("community_invites_community").on(t.communityId)],
+);
 
 export const memberships = sqliteTable(
   "memberships",
@@ -136,6 +192,8 @@ export const federatedActors = sqliteTable("federated_actors", {
   type: text("type").notNull(),
   handle: text("handle"),
   name: text("name"),
+  /** The profile's summary as sent (HTML; sanitised when shown). */
+  summary: text("summary"),
   inboxUrl: text("inbox_url").notNull(),
   sharedInboxUrl: text("shared_inbox_url"),
   url: text("url"),

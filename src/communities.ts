@@ -2,10 +2,22 @@
  * Communities: `Group` actors that own policies and preference data. Members
  * are local users with a role; stewards administer the community.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { createHash, randomBytes } from "node:crypto";
+import { and, asc, count, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "./zod.ts";
 import { countRows, type Db } from "../db/client.ts";
-import { actors, communities, memberships, users, type MemberRole } from "../db/schema.ts";
+import {
+  actors,
+  communities,
+  communityInvites,
+  joinRequests,
+  memberships,
+  policies,
+  users,
+  type JoinPolicy,
+  type JoinRequestState,
+  type MemberRole,
+} from "../db/schema.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { identifierSchema, insertLocalActor, isReservedIdentifier, prepareActorKeys } from "./actors/local-actors.ts";
 import type { User } from "./accounts/users.ts";
@@ -21,6 +33,7 @@ export interface Community {
   name: string;
   summary: string;
   manuallyApprovesFollowers: boolean;
+  joinPolicy: JoinPolicy;
   createdAt: Date;
 }
 
@@ -39,6 +52,7 @@ const communityColumns = {
   name: actors.name,
   summary: actors.summary,
   manuallyApprovesFollowers: actors.manuallyApprovesFollowers,
+  joinPolicy: communities.joinPolicy,
   createdAt: communities.createdAt,
 };
 
@@ -80,6 +94,7 @@ export async function createCommunity(
       name: actor.name,
       summary: actor.summary,
       manuallyApprovesFollowers: actor.manuallyApprovesFollowers,
+      joinPolicy: row.joinPolicy,
       createdAt: row.createdAt,
     };
   });
@@ -181,11 +196,225 @@ export function removeMember(db: Db, community: Community, user: User): void {
 export function updateCommunity(
   db: Db,
   community: Community,
-  changes: { name?: string; summary?: string; manuallyApprovesFollowers?: boolean; minGroupSize?: number },
+  changes: { name?: string; summary?: string; manuallyApprovesFollowers?: boolean; minGroupSize?: number; joinPolicy?: JoinPolicy },
 ): Community {
-  const { minGroupSize, ...actorChanges } = changes;
+  const { minGroupSize, joinPolicy, ...actorChanges } = changes;
   const defined = Object.fromEntries(Object.entries(actorChanges).filter(([, value]) => value !== undefined));
   if (Object.keys(defined).length > 0) db.update(actors).set(defined).where(eq(actors.id, community.actorId)).run();
   if (minGroupSize !== undefined) db.update(communities).set({ minGroupSize }).where(eq(communities.id, community.id)).run();
+  if (joinPolicy !== undefined) db.update(communities).set({ joinPolicy }).where(eq(communities.id, community.id)).run();
   return getCommunity(db, community.handle);
+}
+
+/** Adds a local user as a plain member (joining); an existing membership is left as it is. */
+export function addMember(db: Db, community: Community, user: Pick<User, "id">): void {
+  db.insert(memberships).values({ communityId: community.id, userId: user.id, role: "member" }).onConflictDoNothing().run();
+}
+
+// ---- Directory -------------------------------------------------------------
+
+/** A LIKE pattern matching `text` anywhere, with the wildcards in it taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+function localMatch(query: string | undefined): SQL | undefined {
+  if (!query) return undefined;
+  const pattern = containsPattern(query);
+  return or(
+    sql`${communities.handle} LIKE ${pattern} ESCAPE '\\'`,
+    sql`${actors.name} LIKE ${pattern} ESCAPE '\\'`,
+    sql`${actors.summary} LIKE ${pattern} ESCAPE '\\'`,
+  );
+}
+
+export interface CommunityListing extends Community {
+  members: number;
+  policies: number;
+}
+
+/** Communities of this instance whose handle, name or summary contains `query`, by name, with member and policy counts. */
+export function searchCommunities(db: Db, query: string | undefined, page: { offset: number; limit: number }): { items: CommunityListing[]; total: number } {
+  const where = localMatch(query);
+  const total = db.select({ n: count() }).from(communities).innerJoin(actors, eq(actors.id, communities.actorId)).where(where).get()?.n ?? 0;
+  const items = db
+    .select({
+      ...communityColumns,
+      members: sql<number>`(SELECT count(*) FROM ${memberships} WHERE ${memberships.communityId} = ${communities.id})`,
+      policies: sql<number>`(SELECT count(*) FROM ${policies} WHERE ${policies.communityId} = ${communities.id})`,
+    })
+    .from(communities)
+    .innerJoin(actors, eq(actors.id, communities.actorId))
+    .where(where)
+    .orderBy(sql`lower(${actors.name})`, asc(communities.handle))
+    .limit(page.limit)
+    .offset(page.offset)
+    .all();
+  return { items, total };
+}
+
+// ---- Join requests ---------------------------------------------------------
+
+export interface JoinRequest {
+  id: number;
+  communityId: number;
+  userId: number;
+  username: string;
+  displayName: string;
+  message: string;
+  state: JoinRequestState;
+  createdAt: Date;
+  decidedAt: Date | null;
+}
+
+function selectJoinRequests(db: Pick<Db, "select">) {
+  return db
+    .select({
+      id: joinRequests.id,
+      communityId: joinRequests.communityId,
+      userId: joinRequests.userId,
+      username: users.username,
+      displayName: actors.name,
+      message: joinRequests.message,
+      state: joinRequests.state,
+      createdAt: joinRequests.createdAt,
+      decidedAt: joinRequests.decidedAt,
+    })
+    .from(joinRequests)
+    .innerJoin(users, eq(users.id, joinRequests.userId))
+    .innerJoin(actors, eq(actors.id, users.actorId));
+}
+
+export function findJoinRequest(db: Db, community: Community, user: User): JoinRequest | undefined {
+  return selectJoinRequests(db).where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.userId, user.id))).get();
+}
+
+export function findJoinRequestById(db: Db, community: Community, id: number): JoinRequest | undefined {
+  return selectJoinRequests(db).where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.id, id))).get();
+}
+
+export function listPendingJoinRequests(db: Db, community: Community): JoinRequest[] {
+  return selectJoinRequests(db)
+    .where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.state, "pending")))
+    .orderBy(asc(joinRequests.createdAt), asc(joinRequests.id))
+    .all();
+}
+
+export function countPendingJoinRequests(db: Db, community: Community): number {
+  return countRows(db, joinRequests, and(eq(joinRequests.communityId, community.id), eq(joinRequests.state, "pending")));
+}
+
+/** Records (or renews, after a refusal or leaving) a person's request to join. */
+export function saveJoinRequest(db: Db, community: Community, user: User, message: string, now: Date): JoinRequest {
+  const values = { message, state: "pending" as const, createdAt: now, decidedAt: null, decidedBy: null };
+  db.insert(joinRequests)
+    .values({ communityId: community.id, userId: user.id, ...values })
+    .onConflictDoUpdate({ target: [joinRequests.communityId, joinRequests.userId], set: values })
+    .run();
+  return findJoinRequest(db, community, user)!;
+}
+
+export function deleteJoinRequest(db: Db, id: number): void {
+  db.delete(joinRequests).where(eq(joinRequests.id, id)).run();
+}
+
+export function setJoinRequestState(db: Db, id: number, state: "approved" | "refused", decidedBy: User, now: Date): void {
+  db.update(joinRequests).set({ state, decidedAt: now, decidedBy: decidedBy.id }).where(eq(joinRequests.id, id)).run();
+}
+
+// ---- Invite links ----------------------------------------------------------
+
+export interface CommunityInvite {
+  id: number;
+  communityId: number;
+  maxUses: number | null;
+  uses: number;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+const INVITE_PREFIX = "fdi_";
+
+function hashInviteToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+const inviteColumns = {
+  id: communityInvites.id,
+  communityId: communityInvites.communityId,
+  maxUses: communityInvites.maxUses,
+  uses: communityInvites.uses,
+  expiresAt: communityInvites.expiresAt,
+  revokedAt: communityInvites.revokedAt,
+  createdAt: communityInvites.createdAt,
+};
+
+/** A new invite link's token (shown once; only its SHA-256 is kept) and its row. */
+export function insertInvite(
+  db: Db,
+  input: { community: Community; createdBy: User; maxUses: number | null; expiresAt: Date; now: Date },
+): { token: string; invite: CommunityInvite } {
+  const token = INVITE_PREFIX + randomBytes(24).toString("base64url");
+  const invite = db
+    .insert(communityInvites)
+    .values({
+      communityId: input.community.id,
+      tokenHash: hashInviteToken(token),
+      createdBy: input.createdBy.id,
+      maxUses: input.maxUses,
+      expiresAt: input.expiresAt,
+      createdAt: input.now,
+    })
+    .returning(inviteColumns)
+    .get();
+  return { token, invite };
+}
+
+export function findInviteByToken(db: Db, token: string): CommunityInvite | undefined {
+  return db.select(inviteColumns).from(communityInvites).where(eq(communityInvites.tokenHash, hashInviteToken(token))).get();
+}
+
+/** Why an invite cannot be used now, or undefined when it can. */
+export function inviteUnusableReason(invite: CommunityInvite, now: Date): string | undefined {
+  if (invite.revokedAt) return "This invite link was withdrawn by a steward.";
+  if (invite.expiresAt <= now) return "This invite link has expired; ask a steward for a new one.";
+  if (invite.maxUses !== null && invite.uses >= invite.maxUses) return "This invite link has already been used; ask a steward for a new one.";
+  return undefined;
+}
+
+/** Counts one use, unless the link was used up or withdrawn meanwhile; returns whether it was counted. */
+export function useInvite(db: Db, invite: CommunityInvite): boolean {
+  const result = db
+    .update(communityInvites)
+    .set({ uses: sql`${communityInvites.uses} + 1` })
+    .where(
+      and(
+        eq(communityInvites.id, invite.id),
+        isNull(communityInvites.revokedAt),
+        or(isNull(communityInvites.maxUses), gt(communityInvites.maxUses, communityInvites.uses)),
+      ),
+    )
+    .run();
+  return result.changes === 1;
+}
+
+/** Invite links that still work, newest first. */
+export function listUsableInvites(db: Db, community: Community, now: Date): CommunityInvite[] {
+  return db
+    .select(inviteColumns)
+    .from(communityInvites)
+    .where(and(eq(communityInvites.communityId, community.id), isNull(communityInvites.revokedAt), gt(communityInvites.expiresAt, now)))
+    .orderBy(sql`${communityInvites.id} DESC`)
+    .all()
+    .filter((invite) => invite.maxUses === null || invite.uses < invite.maxUses);
+}
+
+export function revokeInvite(db: Db, community: Community, id: number, now: Date): boolean {
+  const result = db
+    .update(communityInvites)
+    .set({ revokedAt: now })
+    .where(and(eq(communityInvites.id, id), eq(communityInvites.communityId, community.id), isNull(communityInvites.revokedAt)))
+    .run();
+  return result.changes === 1;
 }

@@ -43,6 +43,8 @@ function toValues(actor: Actor, id: URL, inbox: URL) {
     type: actorType(actor),
     handle: displayHandle(actor),
     name: actor.name?.toString() ?? actor.preferredUsername?.toString() ?? null,
+    // Shown in the community directory only; a longer one is cut rather than the actor refused.
+    summary: actor.summary?.toString().slice(0, REMOTE_LIMITS.summary) ?? null,
     inboxUrl: inbox.href,
     sharedInboxUrl: actor.endpoints?.sharedInbox?.href ?? null,
     url: actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null),

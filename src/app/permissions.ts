@@ -12,7 +12,7 @@
 import type { Db } from "../../db/client.ts";
 import type { User } from "../accounts/users.ts";
 import { listCommunities, listUserCommunities, memberRole, type Community } from "../communities.ts";
-import { ForbiddenError, UnauthorizedError } from "../errors.ts";
+import { ConflictError, ForbiddenError, UnauthorizedError } from "../errors.ts";
 
 /** The person acting: a signed-in user, or nobody. */
 export type Viewer = User | undefined;
@@ -64,4 +64,24 @@ export function stewardedCommunities(db: Db, user: Viewer): Community[] {
   if (!user) return [];
   if (user.isAdmin) return listCommunities(db);
   return listUserCommunities(db, user).filter((community) => community.role === "steward");
+}
+
+/**
+ * How a signed-in person who is not a member may join without an invite:
+ * at once ("open") or by asking the stewards ("approval"). Members are told
+ * they already are; an invite-only community is refused.
+ */
+export function assertMayJoin(db: Db, community: Community, user: Viewer): { user: User; way: "open" | "approval" } {
+  const actor = assertNotMember(db, community, user);
+  if (community.joinPolicy === "invite") {
+    throw new ForbiddenError(`"${community.name}" takes new members by invitation only; ask one of its stewards for an invite link.`);
+  }
+  return { user: actor, way: community.joinPolicy };
+}
+
+/** Joining (by request or invite) is for people who are not members yet. */
+export function assertNotMember(db: Db, community: Community, user: Viewer): User {
+  const actor = requireSignedIn(user);
+  if (memberRole(db, community, actor) !== undefined) throw new ConflictError(`You are already a member of "${community.name}".`);
+  return actor;
 }

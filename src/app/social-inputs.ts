@@ -4,7 +4,7 @@
  * them and web forms validate with the same ones (submitForm), so a field is
  * refused the same way everywhere.
  */
-import { MEMBER_ROLES } from "../../db/schema.ts";
+import { JOIN_POLICIES, MEMBER_ROLES } from "../../db/schema.ts";
 import { passwordSchema } from "../accounts/users.ts";
 import { identifierSchema } from "../actors/local-actors.ts";
 import { communityNameSchema, communitySummarySchema } from "../communities.ts";
@@ -37,9 +37,36 @@ export const CommunityChanges = z
     summary: communitySummarySchema.optional(),
     manuallyApprovesFollowers: z.boolean().optional(),
     minGroupSize: z.number().int().min(1).max(1000).optional().openapi({ description: "Smallest group shown in preference breakdowns" }),
+    joinPolicy: z
+      .enum(JOIN_POLICIES)
+      .optional()
+      .openapi({ description: "How people join: at once (open), by a steward's approval (approval), or only with an invite link (invite)" }),
   })
   .strict()
   .openapi("CommunityChanges");
+
+export const JoinBody = z
+  .object({ message: z.string().max(1000, "must be at most 1000 characters").optional().openapi({ description: "A note to the stewards (approval only)" }) })
+  .strict()
+  .openapi("JoinRequestBody");
+
+export const NewInvite = z
+  .object({
+    singleUse: z.boolean().default(true).openapi({ description: "Works once (true), or for anyone until it expires (false)" }),
+    validDays: z.number().int("must be a whole number of days").min(1, "must be at least 1 day").max(90, "must be at most 90 days").default(7),
+  })
+  .strict()
+  .openapi("NewInvite");
+
+export const InviteRedemption = z
+  .object({ token: z.string().trim().min(1, "must not be empty").max(200, "is not an invite link") })
+  .strict()
+  .openapi("InviteRedemption");
+
+export const DirectoryQuery = z.object({
+  q: z.string().trim().max(100, "must be at most 100 characters").optional().openapi({ description: "Words in the handle, name or summary" }),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+});
 
 export const MembershipBody = z.object({ role: z.enum(MEMBER_ROLES) }).strict().openapi("Membership");
 
