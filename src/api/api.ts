@@ -13,6 +13,7 @@ import { accountRoutes } from "./account-routes.ts";
 import { communityRoutes } from "./community-routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { followRoutes } from "./follow-routes.ts";
+import { membershipRoutes } from "./membership-routes.ts";
 import { forkRoutes } from "./fork-routes.ts";
 import { offerRoutes } from "./offer-routes.ts";
 import { annotationRoutes } from "./annotation-routes.ts";
@@ -59,6 +60,7 @@ export function createApi(deps: ApiDeps) {
 
   api.route("/", accountRoutes(deps));
   api.route("/", communityRoutes(deps));
+  api.route("/", membershipRoutes(deps));
   api.route("/", followRoutes(deps));
   // Before policyRoutes: /policies/fork must not be read as /policies/{id}.
   api.route("/", forkRoutes(deps));

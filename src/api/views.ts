@@ -2,7 +2,9 @@
 import type { Invite } from "../accounts/registration.ts";
 import type { ApiToken } from "../accounts/tokens.ts";
 import type { User } from "../accounts/users.ts";
-import type { Community, Member } from "../communities.ts";
+import type { Community, CommunityInvite, CommunityListing, JoinRequest, Member } from "../communities.ts";
+import type { RemoteCommunityListing } from "../actors/remote-actors.ts";
+import { sanitizeRemoteHtml } from "../remote-html.ts";
 import type { FollowWithActor } from "../follows.ts";
 import { countFollowers } from "../follows.ts";
 import type { Db } from "../../db/client.ts";
@@ -47,6 +49,7 @@ export function toCommunityView(db: Db, origin: string, community: Community) {
     actor,
     fediverseHandle: fediverseHandle(origin, community.handle),
     manuallyApprovesFollowers: community.manuallyApprovesFollowers,
+    joinPolicy: community.joinPolicy,
     followers: countFollowers(db, actor),
     createdAt: iso(community.createdAt),
   };
@@ -64,4 +67,38 @@ export function toFollowView(follow: FollowWithActor) {
     createdAt: iso(follow.createdAt),
     updatedAt: iso(follow.updatedAt),
   };
+}
+
+export function toDirectoryLocalEntry(db: Db, origin: string, community: CommunityListing) {
+  return { ...toCommunityView(db, origin, community), members: community.members, policies: community.policies };
+}
+
+export function toDirectoryRemoteEntry(actor: RemoteCommunityListing) {
+  return {
+    id: actor.id,
+    actor: actor.iri,
+    fediverseHandle: actor.handle,
+    name: actor.name,
+    summaryHtml: actor.summary ? sanitizeRemoteHtml(actor.summary) : null,
+    host: new URL(actor.iri).host,
+    url: actor.url,
+    policies: actor.policies,
+  };
+}
+
+export function toJoinRequestView(handle: string, request: JoinRequest) {
+  return {
+    id: request.id,
+    community: handle,
+    username: request.username,
+    displayName: request.displayName,
+    message: request.message,
+    state: request.state,
+    createdAt: iso(request.createdAt),
+    decidedAt: isoOrNull(request.decidedAt),
+  };
+}
+
+export function toCommunityInviteView(invite: CommunityInvite) {
+  return { id: invite.id, singleUse: invite.maxUses === 1, uses: invite.uses, expiresAt: iso(invite.expiresAt), createdAt: iso(invite.createdAt) };
 }

@@ -216,3 +216,8 @@ export function findVersionByIri(db: Db, iri: string): PolicyVersion | undefined
 export function versionContent(version: PolicyVersion): PolicyContent {
   return policyContentSchema.parse(version.document.normativeContent);
 }
+
+/** Policies of one owner (a remote community's, as followed or mirrored here), by title. */
+export function listPoliciesOwnedBy(db: Db, ownerIri: string): Policy[] {
+  return db.select().from(policies).where(eq(policies.ownerIri, ownerIri)).orderBy(asc(policies.title)).all();
+}

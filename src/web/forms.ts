@@ -102,6 +102,12 @@ export function safeNext(value: string | undefined | null): string | undefined {
   return url.pathname + url.search + url.hash;
 }
 
+/** The path and query of the page being shown: where a button on it comes back to after its post. */
+export function currentPath(c: Context<WebEnv>): string {
+  const here = new URL(c.req.url);
+  return here.pathname + here.search;
+}
+
 /**
  * Where to send someone who must sign in first: /login with the page they
  * were on (for a form post, the page the form was on) to come back to.

@@ -59,6 +59,7 @@ export function Layout(props: PageProps & { children?: Child }) {
             <nav class="site-nav" aria-label="Main">
               <ul>
                 <li><a href={links.home()}>Home</a></li>
+                <li><a href={links.directory()}>Communities</a></li>
                 <li><a href={links.search()}>Search</a></li>
                 {session ? (
                   <>

@@ -15,6 +15,15 @@ export const links = {
   admin: () => "/admin",
   glossary: (term?: string) => (term ? `/glossary#${term}` : "/glossary"),
   newCommunity: () => "/communities/new",
+  directory: (query?: { q?: string; page?: number }) => {
+    const params = new URLSearchParams();
+    if (query?.q) params.set("q", query.q);
+    if (query?.page && query.page > 1) params.set("page", String(query.page));
+    const search = params.toString();
+    return search ? `/communities?${search}` : "/communities";
+  },
+  remoteActor: (id: number) => `/remote-actors/${id}`,
+  joinRequests: (handle: string) => `/actors/${handle}/requests`,
   community: (handle: string) => `/actors/${handle}`,
   newPolicy: (handle: string) => `/actors/${handle}/policies/new`,
   communityTasks: (handle: string) => `/actors/${handle}/tasks`,

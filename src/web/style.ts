@@ -278,6 +278,19 @@ dl.glossary dfn { font-style: normal; }
 .avatar { width: 1.6rem; height: 1.6rem; border-radius: 4px; vertical-align: middle; margin-right: .35rem; flex: none; }
 .avatar-large { width: 3rem; height: 3rem; border-radius: 6px; }
 .avatar-round { border-radius: 50%; }
+/* area: directory and joining */
+ul.directory { list-style: none; padding: 0; margin: 0; }
+.directory-entry h3 { margin: 0 0 .2rem; }
+.directory-facts { margin: 0 0 .3rem; font-size: .92rem; overflow-wrap: anywhere; }
+.directory-summary { margin: .3rem 0; overflow-wrap: anywhere; }
+.directory-actions, .community-actions { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: center; }
+.directory-search { display: flex; flex-wrap: wrap; gap: 0 .6rem; align-items: end; max-width: 40rem; }
+.directory-search .field { flex: 1 1 16rem; margin: .4rem 0; }
+.directory-search input[type=search] { font: inherit; width: 100%; padding: .45rem .5rem; border: 1px solid #8a9099; border-radius: 4px; background: #fff; color: var(--ink); }
+.follow-control, .join-control { margin: .3rem 0; }
+.follow-state { font-weight: 600; margin-right: .2rem; }
+.join-form { margin: .3rem 0; }
+.join-form .field { margin: .2rem 0; }
 `;
 
 /** The site icon: two overlapping circles, for communities that agree in part. */

@@ -21,6 +21,7 @@ import { ErrorPage } from "./pages/error-page.tsx";
 import { accountPages } from "./pages/account-pages.tsx";
 import { homePages } from "./pages/home-pages.tsx";
 import { communityPages } from "./pages/community-pages.tsx";
+import { directoryPages } from "./pages/directory-pages.tsx";
 import { followPages } from "./pages/follow-pages.tsx";
 import { policyPages } from "./pages/policy-pages.tsx";
 import { forkPages } from "./pages/fork-pages.tsx";
@@ -120,6 +121,7 @@ export function createWeb(deps: WebDeps) {
   web.route("/", accountPages());
   web.route("/", homePages());
   web.route("/", communityPages());
+  web.route("/", directoryPages());
   web.route("/", followPages());
   web.route("/", policyPages());
   web.route("/", forkPages());

@@ -6,13 +6,25 @@
  * request schemas before calling the same use case as the route.
  */
 import { z } from "@hono/zod-openapi";
-import { FOLLOW_STATES, MEMBER_ROLES } from "../../../db/schema.ts";
+import { FOLLOW_STATES, JOIN_POLICIES, JOIN_REQUEST_STATES, MEMBER_ROLES } from "../../../db/schema.ts";
 import { identifierSchema } from "../../actors/local-actors.ts";
 import { MOTIVATIONS } from "../../policies/annotation.ts";
 import { HandleParam } from "../schemas.ts";
 
 // Request bodies the web forms validate with too live beside the use cases.
-export { AnnotationEdit, CommunityChanges, FollowRequest, MembershipBody, NewAnnotation, NewCommunity, NewUser } from "../../app/social-inputs.ts";
+export {
+  AnnotationEdit,
+  CommunityChanges,
+  DirectoryQuery,
+  FollowRequest,
+  InviteRedemption,
+  JoinBody,
+  MembershipBody,
+  NewAnnotation,
+  NewCommunity,
+  NewInvite,
+  NewUser,
+} from "../../app/social-inputs.ts";
 
 export const Instance = z
   .object({
@@ -69,6 +81,7 @@ export const CommunityView = z
     actor: z.string().url(),
     fediverseHandle: z.string(),
     manuallyApprovesFollowers: z.boolean(),
+    joinPolicy: z.enum(JOIN_POLICIES).openapi({ description: "open: join at once; approval: a steward approves requests; invite: invite links only" }),
     followers: z.number().int(),
     createdAt: z.string().datetime(),
   })
@@ -79,6 +92,72 @@ export const MemberView = z
   .openapi("Member");
 
 export const CommunityDetail = CommunityView.extend({ members: z.array(MemberView) }).openapi("CommunityDetail");
+
+export const DirectoryLocalEntry = CommunityView.extend({
+  members: z.number().int(),
+  policies: z.number().int(),
+}).openapi("DirectoryLocalEntry");
+
+export const DirectoryRemoteEntry = z
+  .object({
+    id: z.number().int().openapi({ description: "Its page on this instance is /remote-actors/{id}" }),
+    actor: z.string().url(),
+    fediverseHandle: z.string().nullable(),
+    name: z.string().nullable(),
+    summaryHtml: z.string().nullable().openapi({ description: "Its profile summary, sanitised" }),
+    host: z.string(),
+    url: z.string().nullable(),
+    policies: z.number().int().openapi({ description: "Its policies this instance holds" }),
+  })
+  .openapi("DirectoryRemoteEntry");
+
+export const DirectoryView = z
+  .object({
+    page: z.number().int(),
+    pages: z.number().int(),
+    total: z.number().int(),
+    local: z.array(DirectoryLocalEntry),
+    remote: z.array(DirectoryRemoteEntry),
+  })
+  .openapi("Directory");
+
+export const JoinRequestView = z
+  .object({
+    id: z.number().int(),
+    community: z.string(),
+    username: z.string(),
+    displayName: z.string(),
+    message: z.string(),
+    state: z.enum(JOIN_REQUEST_STATES),
+    createdAt: z.string().datetime(),
+    decidedAt: z.string().datetime().nullable(),
+  })
+  .openapi("JoinRequest");
+
+export const JoinResultView = z
+  .object({
+    state: z.enum(["member", "pending"]).openapi({ description: "member: you joined; pending: your request waits for a steward" }),
+    community: z.string(),
+    request: JoinRequestView.nullable(),
+  })
+  .openapi("JoinResult");
+
+export const CommunityInviteView = z
+  .object({
+    id: z.number().int(),
+    singleUse: z.boolean(),
+    uses: z.number().int(),
+    expiresAt: z.string().datetime(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi("CommunityInvite");
+
+export const NewCommunityInviteView = CommunityInviteView.extend({
+  token: z.string().openapi({ description: "Shown once; only its hash is kept" }),
+  url: z.string().url(),
+}).openapi("NewCommunityInvite");
+
+export const InviteIdParam = HandleParam.extend({ id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }) });
 
 
 

@@ -2,14 +2,17 @@
  * Community pages: the HTML view of a local actor (a community's page with
  * its members, policies, followers, what it follows and forks of its
  * policies; a person's short profile), creating a community, and the
- * stewards' forms (name and summary, members, follow requests). Every form
- * acts through the JSON API as the signed-in user.
+ * stewards' forms (name and summary, who may join, members, follow
+ * requests). Follow and Join buttons come from ../follow-button.tsx and
+ * ../membership-components.tsx. Every form calls a use case through
+ * submitForm as the signed-in user.
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { findActorByIdentifier, type LocalActor } from "../../actors/local-actors.ts";
 import { actorIri, fediverseHandle } from "../../actors/iris.ts";
 import {
+  countPendingJoinRequests,
   findCommunity,
   findCommunityByActorId,
   listMembers,
@@ -33,6 +36,8 @@ import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import { ErrorPage } from "./error-page.tsx";
+import { FollowButton } from "../follow-button.tsx";
+import { JOIN_POLICY_WORDS, JoinControl } from "../membership-components.tsx";
 
 type C = Context<WebEnv>;
 
@@ -75,6 +80,7 @@ function PersonPage(props: { actor: LocalActor; origin: string; followers: numbe
         {fediverseHandle(origin, actor.identifier)} · {actor.kind === "user" ? "person" : actor.kind} · {props.followers === 1 ? "1 follower" : `${props.followers} followers`}
       </p>
       {actor.summary ? <p>{actor.summary}</p> : null}
+      <FollowButton target={actorIri(origin, actor.identifier)} name={actor.name} />
       <p>
         Follow from any fediverse account by searching for <code>{fediverseHandle(origin, actor.identifier)}</code>.
       </p>
@@ -112,8 +118,12 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
         {role ? ` · you are a ${role}` : ""}
       </p>
       {community.summary ? <p class="feed-text">{community.summary}</p> : null}
-      <p>
-        Follow it from another instance with <code>{handle}</code>.
+      <div class="community-actions">
+        <FollowButton target={iri} name={community.name} />
+        <JoinControl community={community} detailed />
+      </div>
+      <p class="muted">
+        {JOIN_POLICY_WORDS[community.joinPolicy]}. Follow it from another instance with <code>{handle}</code>.
       </p>
       <nav aria-label="Community pages">
         <ul class="link-row">
@@ -213,6 +223,12 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
           </table>
         </div>
         {steward ? (
+          <p>
+            <a href={links.joinRequests(community.handle)}>Join requests and invite links</a>
+            {countPendingJoinRequests(db, community) > 0 ? <strong> ({countPendingJoinRequests(db, community)} waiting)</strong> : null}
+          </p>
+        ) : null}
+        {steward ? (
           <PostForm action={`${base}/members`} label="Add a member">
             <h3>Add a member or change a role</h3>
             <FormError message={member.message} />
@@ -296,6 +312,18 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
               value={settings.values?.manuallyApprovesFollowers ?? String(community.manuallyApprovesFollowers)}
               error={settings.errors?.manuallyApprovesFollowers}
             />
+            <Select
+              name="joinPolicy"
+              label="Who may join"
+              hint="Invite links work whatever you choose here."
+              options={[
+                { value: "open", label: "Anyone signed in here (they join at once)" },
+                { value: "approval", label: "People a steward approves (they ask to join)" },
+                { value: "invite", label: "Only people with an invite link" },
+              ]}
+              value={settings.values?.joinPolicy ?? community.joinPolicy}
+              error={settings.errors?.joinPolicy}
+            />
             <button type="submit">Save settings</button>
           </PostForm>
         </section>
@@ -368,8 +396,13 @@ export function communityPages() {
     const community = findCommunity(c.get("deps").db, c.req.param("handle"));
     if (!community) return notFound(c);
     const fields = await formFields(c);
-    const values = { name: fields.name ?? "", summary: fields.summary ?? "", manuallyApprovesFollowers: fields.manuallyApprovesFollowers ?? "false" };
-    const input = { name: values.name, summary: values.summary, manuallyApprovesFollowers: values.manuallyApprovesFollowers === "true" };
+    const values = {
+      name: fields.name ?? "",
+      summary: fields.summary ?? "",
+      manuallyApprovesFollowers: fields.manuallyApprovesFollowers ?? "false",
+      joinPolicy: fields.joinPolicy ?? community.joinPolicy,
+    };
+    const input = { name: values.name, summary: values.summary, manuallyApprovesFollowers: values.manuallyApprovesFollowers === "true", joinPolicy: values.joinPolicy };
     const result = await submitForm(CommunityChanges, input, (changes) =>
       updateCommunityProfile(c.get("deps").context, c.get("session")?.user, community.handle, changes),
     );

@@ -17,7 +17,7 @@ import { FollowRequest } from "../../app/social-inputs.ts";
 import { ActionButton, DateTime, Field, FormError, PostForm, Select } from "../components.tsx";
 import { ActorName, FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
-import { formFields, redirectWithNotice, signInPath, submitForm } from "../forms.ts";
+import { formFields, redirectWithNotice, safeNext, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import { readerScope } from "./home-pages.tsx";
 import { listSentVotes, type SentVote } from "../../participation/sent-votes.ts";
@@ -182,14 +182,17 @@ export function followPages() {
   pages.post("/follow", async (c) => {
     const fields = await formFields(c);
     const values = { target: (fields.target ?? "").trim(), as: fields.as ?? "" };
+    // A Follow button elsewhere (src/web/follow-button.tsx) comes back to its page.
+    const back = safeNext(fields.back);
     const result = await submitForm(FollowRequest, { target: values.target, as: values.as || undefined }, (input) =>
       followTarget(c.get("deps").context, c.get("session")?.user, input),
     );
     if (result.ok) {
       const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
       const text = result.data.state === "accepted" ? `You follow ${name}.` : `Asked to follow ${name}; it shows as pending until they accept.`;
-      return redirectWithNotice(c, links.follow(), text);
+      return redirectWithNotice(c, back ?? links.follow(), text);
     }
+    if (back) return redirectWithNotice(c, back, `Not followed: ${result.problem.detail}`, "error");
     c.status(result.status as 400);
     const errors = Object.keys(result.fieldErrors).length > 0 ? result.fieldErrors : { target: result.problem.detail };
     return c.render(<FollowPage c={c} values={values} errors={errors} message="Nothing was followed; see the field below." />, { title: "Follow" });
@@ -199,10 +202,11 @@ export function followPages() {
     const fields = await formFields(c);
     const id = Number(c.req.param("id"));
     if (!Number.isInteger(id) || id <= 0) return redirectWithNotice(c, links.follow(), "Nothing to unfollow there.", "error");
+    const back = safeNext(fields.back) ?? links.follow();
     const result = await submitForm(IdParam, { id }, (input) => unfollow(c.get("deps").context, c.get("session")?.user, input.id, fields.as || undefined));
-    if (!result.ok) return redirectWithNotice(c, links.follow(), result.problem.detail, "error");
+    if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
-    return redirectWithNotice(c, links.follow(), `Unfollowed ${name}.`);
+    return redirectWithNotice(c, back, `Unfollowed ${name}.`);
   });
 
   pages.get("/feed", (c) => {

@@ -52,6 +52,7 @@ import { ErrorPage } from "./error-page.tsx";
 import { PolicyDiffView } from "../diff-components.tsx";
 import { readingPages, renderClausePage } from "./reading-pages.tsx";
 import { Term } from "../glossary.tsx";
+import { FollowButton } from "../follow-button.tsx";
 import { policyEditPages } from "./policy-edit-pages.tsx";
 
 type Ctx = Context<WebEnv>;
@@ -164,6 +165,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
           </>
         ) : null}
       </p>
+      <FollowButton target={policy.iri} name={policy.title} />
       <nav class="policy-actions" aria-label="Policy actions">
         {steward ? (
           <a class="button" href={links.policyDraft(policy.id)}>
