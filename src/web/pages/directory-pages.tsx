@@ -233,7 +233,7 @@ function RequestsPage(props: { c: C; community: Community; invite?: InviteFormSt
             <p>
               <strong>New invite link</strong> ({invite.created.singleUse ? "works once" : "works for anyone"} until <DateTime value={invite.created.expiresAt} />):
             </p>
-            <label for="invite-url">Invite link</label>
+            <label for="invite-url">Link to copy</label>
             <input id="invite-url" class="token-value" type="text" readonly value={invite.created.url} />
           </div>
         ) : null}
