@@ -38,7 +38,7 @@ export function snapshot(instance: Pick<TestInstance, "dataDir">): Snapshot {
 }
 
 /** Rows of one table (for assertions on what did change in a legitimate case). */
-export function rows<T = Record<string, unknown>>(instance: TestInstance, sql: string, ...params: unknown[]): T[] {
+export function rows<T = Record<string, unknown>>(instance: Pick<TestInstance, "dataDir">, sql: string, ...params: unknown[]): T[] {
   const db = open(instance);
   try {
     return db.prepare(sql).all(...params) as T[];

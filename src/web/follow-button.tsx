@@ -44,7 +44,7 @@ export function FollowButton(props: { target: string; name: string }) {
   const back = currentPath(c);
   const unfollow = follow ? `/follow/${follow.id}/unfollow` : "";
   return (
-    <p class="follow-control">
+    <div class="follow-control">
       {!follow ? <FollowForm action="/follow" target={props.target} back={back} label="Follow" name={props.name} /> : null}
       {follow?.state === "pending" ? (
         <>
@@ -64,6 +64,6 @@ export function FollowButton(props: { target: string; name: string }) {
           <FollowForm action={unfollow} back={back} label="Withdraw" name={`the request to follow ${props.name}`} variant="secondary" />
         </>
       ) : null}
-    </p>
+    </div>
   );
 }

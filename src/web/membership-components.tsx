@@ -57,19 +57,19 @@ export function JoinControl(props: { community: Community; detailed?: boolean })
   const role = memberRole(db, community, session.user);
   if (role) {
     return (
-      <p class="join-control">
+      <div class="join-control">
         <span class="state-accepted">You are a {role}</span>
         {props.detailed ? <> <ActionButton action={`${base}/leave`} label="Leave community" variant="secondary" /></> : null}
-      </p>
+      </div>
     );
   }
   const request = findJoinRequest(db, community, session.user);
   if (request?.state === "pending") {
     return (
-      <p class="join-control">
+      <div class="join-control">
         <span class="state-pending">Request to join sent</span>{" "}
         <ActionButton action={`${base}/join/withdraw`} fields={{ back }} label="Withdraw request" variant="secondary" />
-      </p>
+      </div>
     );
   }
   if (community.joinPolicy === "invite") {

@@ -279,7 +279,7 @@ dl.glossary dfn { font-style: normal; }
 .avatar-large { width: 3rem; height: 3rem; border-radius: 6px; }
 .avatar-round { border-radius: 50%; }
 /* area: directory and joining */
-ul.directory { list-style: none; padding: 0; margin: 0; }
+ul.directory, ul.join-requests { list-style: none; padding: 0; margin: 0; }
 .directory-entry h3 { margin: 0 0 .2rem; }
 .directory-facts { margin: 0 0 .3rem; font-size: .92rem; overflow-wrap: anywhere; }
 .directory-summary { margin: .3rem 0; overflow-wrap: anywhere; }
