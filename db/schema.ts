@@ -736,6 +736,8 @@ export const NOTIFICATION_KINDS = [
   "proposal.closed",
   "version.published",
   "follow.requested",
+  "join.requested",
+  "join.decided",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -150,6 +150,14 @@ describe("the directory and joining on one instance", () => {
     await steward.page.getByRole("button", { name: "Approve dave" }).click();
     expect(await steward.page.getByRole("status").textContent()).toBe("dave is now a member.");
     expect(memberCount(a, "nurses", "dave")).toBe(1);
+    // The steward was told of each request, and dave of the answer.
+    const told = (username: string, kind: string) =>
+      rows<{ text: string }>(a, "SELECT n.text FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = ? AND n.kind = ?", username, kind).map((row) => row.text);
+    expect(told("alice", "join.requested")).toEqual([
+      "dave (@dave) asked to join Ward Nurses: “I work nights on ward 4.”",
+      "dave (@dave) asked to join Ward Nurses: “I work nights on ward 4.”",
+    ]);
+    expect(told("dave", "join.decided")).toEqual(["You are now a member of Ward Nurses."]);
     await page.goto(`${a.origin}/actors/nurses`);
     expect(await page.locator(".join-control").textContent()).toContain("You are a member");
     await steward.close();

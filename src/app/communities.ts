@@ -40,6 +40,7 @@ import {
 import { searchRemoteCommunities, type RemoteCommunityListing } from "../actors/remote-actors.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
 import type { AppContext } from "./context.ts";
+import { notifyJoinDecided, notifyJoinRequested } from "./notifications.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertMayJoin, assertNotMember, assertSteward, requireSignedIn, type Viewer } from "./permissions.ts";
 
@@ -136,6 +137,7 @@ export function joinCommunity(ctx: AppContext, viewer: Viewer, handle: string, i
       return { state: "member", community };
     }
     const request = saveJoinRequest(ctx.db, community, user, input.message?.trim() ?? "", ctx.clock.now());
+    notifyJoinRequested(ctx.db, ctx.origin, community, request, ctx.clock.now());
     return { state: "pending", community, request };
   });
 }
@@ -166,6 +168,7 @@ export function decideJoinRequest(ctx: AppContext, viewer: Viewer, handle: strin
   return ctx.db.transaction(() => {
     setJoinRequestState(ctx.db, request.id, decision === "approve" ? "approved" : "refused", steward, ctx.clock.now());
     if (decision === "approve") addMember(ctx.db, community, { id: request.userId });
+    notifyJoinDecided(ctx.db, ctx.origin, community, request, decision === "approve", ctx.clock.now());
     return findJoinRequestById(ctx.db, community, id)!;
   });
 }

@@ -282,6 +282,50 @@ export function notifyFollowRequested(db: Db, origin: string, follow: { activity
   );
 }
 
+/** Someone asked to join a local community that approves members: its stewards hear of it, once per request. */
+export function notifyJoinRequested(
+  db: Db,
+  origin: string,
+  community: { id: number; handle: string; name: string },
+  request: { id: number; username: string; displayName: string; message: string; createdAt: Date },
+  now: Date,
+): number {
+  const note = request.message ? `: ${quote(request.message)}` : ".";
+  return notify(
+    db,
+    recipients.stewards(db, community.id),
+    {
+      kind: "join.requested",
+      subjectIri: `${origin}/actors/${community.handle}/requests#${request.id}-${request.createdAt.getTime()}`,
+      text: `${request.displayName} (@${request.username}) asked to join ${community.name}${note}`,
+      url: `${origin}/actors/${community.handle}/requests`,
+    },
+    now,
+  );
+}
+
+/** A steward approved or refused a request to join: the person who asked hears of it. */
+export function notifyJoinDecided(
+  db: Db,
+  origin: string,
+  community: { handle: string; name: string },
+  request: { id: number; userId: number; createdAt: Date },
+  approved: boolean,
+  now: Date,
+): number {
+  return notify(
+    db,
+    [request.userId],
+    {
+      kind: "join.decided",
+      subjectIri: `${origin}/actors/${community.handle}/requests#${request.id}-${request.createdAt.getTime()}`,
+      text: approved ? `You are now a member of ${community.name}.` : `A steward of ${community.name} refused your request to join.`,
+      url: `${origin}/actors/${community.handle}`,
+    },
+    now,
+  );
+}
+
 // ---------------------------------------------------------------- reading and marking read
 
 export const NOTIFICATIONS_PAGE_SIZE = 20;

@@ -20,6 +20,8 @@ const KIND_LABELS: Record<NotificationView["kind"], string> = {
   "proposal.closed": "Proposal closed",
   "version.published": "New version",
   "follow.requested": "Follow request",
+  "join.requested": "Request to join",
+  "join.decided": "Request to join answered",
 };
 
 function pageHref(page: number, unread: boolean): string {
