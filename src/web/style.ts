@@ -284,6 +284,7 @@ ul.directory, ul.join-requests { list-style: none; padding: 0; margin: 0; }
 .directory-facts { margin: 0 0 .3rem; font-size: .92rem; overflow-wrap: anywhere; }
 .directory-summary { margin: .3rem 0; overflow-wrap: anywhere; }
 .directory-actions, .community-actions { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: center; }
+.community-actions { align-items: flex-end; }
 .directory-search { display: flex; flex-wrap: wrap; gap: 0 .6rem; align-items: end; max-width: 40rem; }
 .directory-search .field { flex: 1 1 16rem; margin: .4rem 0; }
 .directory-search input[type=search] { font: inherit; width: 100%; padding: .45rem .5rem; border: 1px solid #8a9099; border-radius: 4px; background: #fff; color: var(--ink); }
