@@ -314,8 +314,9 @@ describe("notifications", () => {
     const page = await context.newPage();
     const errors = watchPageErrors(page);
     await signIn(page, a.origin, "stella");
-    await page.goto(`${a.origin}/policies/${policy.id}?version=2`);
-    await page.getByRole("link", { name: "Reply to bob" }).first().click();
+    // Where annotations show (policy and clause pages), each has a "Reply" link to this page.
+    const fromBob = (await notificationsOf(a, stella, "annotation.replied")).find((n) => n.actor === b.actorUri("bob"))!;
+    await page.goto(`${a.origin}/reply?to=${encodeURIComponent(fromBob.subject)}`);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Reply to an annotation");
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByLabel("Your reply").fill("Warm it is.");
