@@ -9,10 +9,9 @@
 import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { annotations, preferenceRecords } from "../../db/schema.ts";
-import { findFederatedActor } from "../actors/remote-actors.ts";
-import { findCommunityById } from "../communities.ts";
 import { consentFromLicence } from "../preferences/record.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { policyOwner } from "../policies/owner.ts";
 import { findVersion, getPolicyById, headVersion, isLocal, versionContent, type Policy, type PolicyVersion } from "../policies/policies.ts";
 import { z } from "../zod.ts";
 import { composePolicies, formatTargetContext, type EffectivePolicy, type ObjectionAnnotation, type Source, type TargetContext } from "./compose.ts";
@@ -105,11 +104,8 @@ export function contextString(target: TargetContext): string | null {
 
 /** Who a held policy belongs to, in words: the community's name, and the host it lives on when that is another instance. */
 export function ownerOf(db: Db, policy: Policy): { name: string; host: string | null } {
-  const local = policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
-  if (local) return { name: local.name, host: null };
-  const url = new URL(policy.ownerIri);
-  const handle = url.pathname.split("/").filter(Boolean).pop() ?? url.host;
-  return { name: findFederatedActor(db, policy.ownerIri)?.name || handle, host: url.host };
+  const owner = policyOwner(db, policy);
+  return owner.local ? { name: owner.name, host: null } : { name: owner.name ?? owner.handle, host: owner.host };
 }
 
 /** What a bundle's preference files would hold, counted before it is made. */

@@ -18,6 +18,7 @@ import { diffWords, type WordDiffPart } from "../policies/diff.ts";
 import { MOTIVATIONS, MOTIVATION_LABELS, type Motivation } from "../policies/annotation.ts";
 import type { AnnotationView } from "../policies/annotations.ts";
 import type { Policy } from "../policies/policies.ts";
+import { policyOwner } from "../policies/owner.ts";
 import { renderMarkdown } from "../policies/render.ts";
 import { textToHtml } from "../text.ts";
 import { localActorIdentifier } from "../actors/iris.ts";
@@ -82,14 +83,12 @@ export function markTermsInHtml(html: string, terms: string[]): string {
 }
 
 
-/** A community that owns a policy, for the page header: local (its page) or remote (its actor IRI). */
+/** A community that owns a policy, for the page header: local (its page) or remote (its page here once seen, else its actor IRI). */
 export function policyCommunity(db: Db, policy: Policy): PageCommunity {
-  const local = policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
-  if (local) return { name: local.name, handle: local.handle, href: links.community(local.handle) };
-  const remote = findFederatedActor(db, policy.ownerIri);
-  const url = new URL(policy.ownerIri);
-  const handle = remote?.handle ?? url.pathname.split("/").filter(Boolean).pop() ?? url.host;
-  return { name: remote?.name || `${handle.replace(/^@/, "")}@${url.host}`, handle, href: policy.ownerIri };
+  const owner = policyOwner(db, policy);
+  if (owner.local) return { name: owner.name, handle: owner.handle, href: links.community(owner.handle) };
+  const href = owner.remoteActorId !== undefined ? links.remoteActor(owner.remoteActorId) : owner.iri;
+  return { name: owner.name ?? `${owner.handle.replace(/^@/, "")}@${owner.host}`, handle: owner.handle, href };
 }
 
 export function localCommunityOf(db: Db, policy: Policy): Community | undefined {
