@@ -22,19 +22,24 @@ function open(instance: Pick<TestInstance, "dataDir">) {
 export function snapshot(instance: Pick<TestInstance, "dataDir">): Snapshot {
   const db = open(instance);
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-    const result: Snapshot = {};
-    for (const { name } of tables) {
-      // The search index (an FTS5 table and its shadow tables) is derived from the versions.
-      if (IGNORED.has(name) || name.startsWith("clause_search")) continue;
-      const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Record<string, unknown>[];
-      const drop = IGNORED_COLUMNS[name] ?? [];
-      result[name] = rows.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => !drop.includes(column))));
-    }
-    return result;
+    return snapshotOf(db);
   } finally {
     db.close();
   }
+}
+
+/** The same, of a database handle the test already holds (an in-process instance's). */
+export function snapshotOf(db: Database.Database): Snapshot {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+  const result: Snapshot = {};
+  for (const { name } of tables) {
+    // The search index (an FTS5 table and its shadow tables) is derived from the versions.
+    if (IGNORED.has(name) || name.startsWith("clause_search")) continue;
+    const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Record<string, unknown>[];
+    const drop = IGNORED_COLUMNS[name] ?? [];
+    result[name] = rows.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => !drop.includes(column))));
+  }
+  return result;
 }
 
 /** Rows of one table (for assertions on what did change in a legitimate case). */

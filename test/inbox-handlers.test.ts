@@ -14,6 +14,7 @@ import { createContext, createInboxContext } from "@fedify/testing";
 import { Accept, Create, Delete, Follow, Note, Person, Reject, Tombstone, Undo } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { snapshotOf } from "./db-snapshot.ts";
 import type { Db } from "../db/client.ts";
 import { closeDatabase } from "../db/client.ts";
 import { openInstanceDatabase } from "../db/open.ts";
@@ -83,11 +84,8 @@ function inbox(recipient: string | null = null): InboxContext<InstanceData> {
 
 const actorIri = (identifier: string) => `${ORIGIN}/actors/${identifier}`;
 
-/** Every row of every table but Fedify's cache and queue: equal before and after a refused activity. */
-function snapshot(): Record<string, unknown[]> {
-  const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('fedify_kv', 'fedify_queue', 'sqlite_sequence') ORDER BY name").all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, db.$client.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
-}
+/** Every row the instance holds (test/db-snapshot.ts): equal before and after a refused activity. */
+const snapshot = () => snapshotOf(db.$client);
 
 const effects = () => db.select({ kind: outbox.kind, payload: outbox.payload }).from(outbox).all();
 
