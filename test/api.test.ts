@@ -528,7 +528,8 @@ describe("federation documents", () => {
     expect(reply.contentType).toMatch(/^text\/html/);
     expect(reply.text).toContain("Nurses&#39; Union (EU)");
     expect(reply.text).toContain(`@nurses@${HOST}`);
-    expect(reply.text).toMatch(/<a href="\/actors\/alice">Alice<\/a>.*<td>steward<\/td>/);
+    // The role links to its glossary entry.
+    expect(reply.text).toMatch(/<a href="\/actors\/alice">Alice<\/a>.*<td><a class="term" href="\/glossary#steward"[^>]*>steward<\/a><\/td>/);
     const missing = await request("GET", "/actors/nobody_here", { accept: "text/html" });
     expect(missing.status).toBe(404);
   });

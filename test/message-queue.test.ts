@@ -222,19 +222,22 @@ describe("SqliteMessageQueue", () => {
   });
 
   it("renews the lease of a slow handler so no other worker takes its message", async () => {
-    const options = { leaseMs: 150, pollIntervalMs: 20 };
+    // A lease of 500 ms rather than less: under a loaded CI the event loop
+    // can stall for a few hundred ms, which would let a short lease lapse
+    // before its renewal timer runs (a slow machine, not a queue fault).
+    const options = { leaseMs: 500, pollIntervalMs: 20 };
     const mq1 = queue(open(), options);
     const mq2 = queue(open(), options);
     let runs = 0;
     const slow = async () => {
       runs++;
-      await sleep(600); // four leases long
+      await sleep(2000); // four leases long
     };
     void mq1.listen(slow);
     void mq2.listen(slow);
     await mq1.enqueue("slow");
     await waitUntil(() => runs === 1);
-    await sleep(700);
+    await sleep(2200);
     expect(runs).toBe(1);
     expect(rows(connections[0]!)).toEqual([]);
   });
