@@ -57,12 +57,12 @@ beforeAll(async () => {
   for (const user of users.slice(2)) setMembership(instance.db, community, user, "member");
   for (const user of users) tokens[user.username] = createToken(instance.db, user.id, "test").token;
   await api("PATCH", "/communities/nurses", { token: tokens.stella, body: { minGroupSize: 2 } });
-  const created = await api<{ id: number }[]>("POST", "/tasks", {
+  const created = await api<{ created: { id: number }[] }>("POST", "/tasks", {
     token: tokens.stella,
     body: { community: "nurses", tasks: [{ title: "Night shifts", prompt: [{ role: "user", content: "Swap my shift?" }], responses: [{ content: "Yes" }, { content: "No" }] }] },
   });
   expect(created.status).toBe(201);
-  taskId = created.body[0]!.id;
+  taskId = created.body.created[0]!.id;
   for (const answer of ANSWERS) {
     const sent = await api("POST", `/tasks/${taskId}/answer`, {
       token: tokens[answer.name],

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import type { KvKey } from "@fedify/fedify";
+import { InProcessMessageQueue, type KvKey } from "@fedify/fedify";
 import { afterAll, expect, it } from "vitest";
 import { closeDatabase, openDatabase } from "../db/client.ts";
 import { MIGRATIONS_FOLDER, runMigrations } from "../db/migrate.ts";
@@ -36,7 +36,8 @@ it("clears remembered per-origin signature specs and keeps everything else", asy
   // The exact prefix Fedify uses, read from a federation rather than copied.
   const kv = new SqliteKvStore(db);
   const loaders = createDocumentLoaders({ kv, allowPrivateAddress: false, userAgent: USER_AGENT });
-  const federation = createFedalignFederation({ db, origin: "https://a.example", allowPrivateAddress: false, loaders, kv }) as unknown as {
+  // An in-process queue: this database's queue table is as old as its migrations.
+  const federation = createFedalignFederation({ db, origin: "https://a.example", allowPrivateAddress: false, loaders, kv, queue: new InProcessMessageQueue() }) as unknown as {
     kvPrefixes: { httpMessageSignaturesSpec: KvKey };
   };
   const prefix = federation.kvPrefixes.httpMessageSignaturesSpec;

@@ -147,21 +147,22 @@ describe("a community's policy, from sign-up to an annotation across instances",
     expect(await bob.locator(".diff-summary").textContent()).toContain("1 edited");
     await screenshot(bob, "e2e-diff-on-b");
 
-    // 6. Bob annotates that clause on B; it appears under the clause on A.
+    // 6. Bob annotates that clause on its page on B (reached from the clause's
+    // title); it appears on the clause's page on A, and the policy page counts it.
     const bobPolicyUrl = bob.url().replace(/\/diff.*$/, "");
     await bob.goto(bobPolicyUrl);
     expect(await bob.getByRole("heading", { level: 1 }).textContent()).toBe(policyTitle);
-    const clauseOnB = bob.locator(`[id="clause-${clauseId}"]`);
-    await clauseOnB.getByText("Annotate this clause").click();
-    await clauseOnB.getByLabel("Motivation").selectOption("question");
-    await clauseOnB.getByLabel("Your annotation").fill("Does this hold when the patient cannot speak?");
-    await clauseOnB.getByRole("button", { name: "Add annotation" }).click();
+    await bob.locator(`[id="clause-${clauseId}"] .clause-title a`).first().click();
+    const form = bob.locator("#annotate");
+    await form.getByLabel("Motivation").selectOption("question");
+    await form.getByLabel("Your annotation").fill("Does this hold when the patient cannot speak?");
+    await form.getByRole("button", { name: "Add annotation" }).click();
     expect(await bob.getByRole("status").textContent()).toContain("annotation was added");
 
-    const onA = alice.locator(`[id="clause-${clauseId}"] .annotation`);
+    const onA = alice.locator("#annotations .annotation");
     await waitFor(
       async () => {
-        await alice.goto(`${a.origin}/policies/${policyId}`);
+        await alice.goto(`${a.origin}/policies/${policyId}/clauses/${clauseId}`);
         return (await onA.count()) > 0;
       },
       { what: "Bob's annotation to reach A" },
@@ -171,6 +172,8 @@ describe("a community's policy, from sign-up to an annotation across instances",
     expect(shown).toContain(`(${b.host})`);
     await onA.first().scrollIntoViewIfNeeded();
     await screenshot(alice, "e2e-annotation-on-a", { fullPage: false });
+    await alice.goto(`${a.origin}/policies/${policyId}`);
+    expect(await alice.locator(`[id="clause-${clauseId}"] .clause-more`).textContent()).toContain("1 annotation");
 
     expect(aliceErrors).toEqual([]);
     expect(bobErrors).toEqual([]);
