@@ -30,8 +30,8 @@ import { Avatar } from "./avatar.tsx";
 
 export const AUTHORITY_LABELS = AUTHORITY_NAMES;
 
-/** What each level means, as the tag's tooltip (the glossary's "authority level" entry says more). */
-const AUTHORITY_MEANINGS: Record<AuthorityLevel, string> = {
+/** What each level means: the tag's tooltip and the policy page's filter (the glossary's "authority level" entry says more). */
+export const AUTHORITY_MEANINGS: Record<AuthorityLevel, string> = {
   root: "nobody can override it",
   system: "set by whoever runs the model; developers and users cannot override it",
   developer: "the app's developer may override it",
@@ -45,9 +45,11 @@ export function authorityName(level: string): string {
 }
 
 /** A clause's authority level, spelled as the Model Spec does, with its meaning on hover. */
-export function AuthorityTag(props: { level: AuthorityLevel }) {
+export function AuthorityTag(props: { level: AuthorityLevel; explain?: boolean }) {
+  // A policy page lists dozens of clauses; it explains the levels once, in its filter, instead of in every tag.
+  const title = props.explain === false ? undefined : `Authority level ${AUTHORITY_LABELS[props.level]}: ${AUTHORITY_MEANINGS[props.level]}`;
   return (
-    <span class={`tag tag-${props.level}`} title={`Authority level ${AUTHORITY_LABELS[props.level]}: ${AUTHORITY_MEANINGS[props.level]}`}>
+    <span class={`tag tag-${props.level}`} title={title}>
       {AUTHORITY_LABELS[props.level]}
     </span>
   );
@@ -216,7 +218,7 @@ export function ClauseView(props: {
   return (
     <article class="clause" id={`clause-${clause.id}`}>
       <Heading class="clause-title">
-        {props.href ? <a href={props.href}>{clause.title || clause.id}</a> : clause.title || clause.id} <AuthorityTag level={clause.authority} />
+        {props.href ? <a href={props.href}>{clause.title || clause.id}</a> : clause.title || clause.id} <AuthorityTag level={clause.authority} explain={!compact} />
         {compact ? null : (
           <a class="clause-anchor muted" href={`#clause-${clause.id}`} aria-label={`Link to clause ${clause.id} on this page`}>
             #{clause.id}

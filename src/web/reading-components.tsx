@@ -12,7 +12,8 @@ import { AUTHORITY_LEVELS, type AuthorityLevel, type Clause, type PolicyContent 
 import { MARK_END, MARK_START } from "../policies/search.ts";
 import { escapeHtml } from "../text.ts";
 import { links } from "./links.ts";
-import { AUTHORITY_LABELS, type ClauseGroup } from "./policy-components.tsx";
+import { AUTHORITY_LABELS, AUTHORITY_MEANINGS, type ClauseGroup } from "./policy-components.tsx";
+import { Term } from "./glossary.tsx";
 
 const FACET_LABELS: Record<Facet, string> = { domain: "Domain", audience: "Audience", locale: "Language", deployment: "Deployment" };
 
@@ -91,10 +92,13 @@ export function ClauseFilters(props: { action: string; content: PolicyContent; f
           </p>
         ) : null}
         <fieldset class="filter-levels">
-          <legend>Authority level</legend>
+          <legend>
+            <Term name="authority-level">Authority level</Term>
+          </legend>
           {AUTHORITY_LEVELS.map((level) => (
             <label class="choice-inline">
-              <input type="checkbox" name="authority" value={level} checked={filter.authority.includes(level)} /> {AUTHORITY_LABELS[level]}
+              <input type="checkbox" name="authority" value={level} checked={filter.authority.includes(level)} /> {AUTHORITY_LABELS[level]}{" "}
+              <span class="muted">({AUTHORITY_MEANINGS[level]})</span>
             </label>
           ))}
         </fieldset>
