@@ -138,10 +138,13 @@ describe("policy pages across two instances", () => {
     await page.goto(`${b.origin}/policies/${policyB.id}`);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(policyA.title);
     expect(await page.locator(".policy-meta").textContent()).toContain("version 2 of 2");
-    // The owning community, by name, linking to its actor on A.
+    // The owning community, by name, linking to its page on B (which names its handle on A).
     const headerCommunity = page.locator("header .brand-community");
     expect(await headerCommunity.textContent()).toBe("Nurses of the North");
-    expect(await headerCommunity.getAttribute("href")).toBe(a.actorUri("nurses"));
+    const communityHref = (await headerCommunity.getAttribute("href"))!;
+    expect(communityHref).toMatch(/^\/remote-actors\/\d+$/);
+    const communityPage = await (await context.newPage()).goto(`${b.origin}${communityHref}`);
+    expect(await communityPage!.text()).toContain(`@nurses@${a.host}`);
     const clause = page.locator(`[id="clause-${edited.id}"]`);
     expect(await clause.textContent()).toContain(ADDED);
     expect(await page.locator(".tag-root").count()).toBeGreaterThan(0);
