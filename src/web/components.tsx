@@ -228,24 +228,35 @@ export function SignInLink(props: { children?: Child }) {
 }
 
 /**
- * Previous and next links between the pages of a long list, with where the
- * reader is. `href(page)` keeps the list's other query parameters.
+ * Previous and next links between the pages of a long list. A counted list
+ * passes `pages` and also says where the reader is ("Page 2 of 5"); a list
+ * read newest first without a count (the feed, notifications) passes `more`
+ * and words of time ("Newer", "Older"). `href(page)` keeps the list's other
+ * query parameters. Nothing is shown when there is nowhere to go.
  */
-export function Pager(props: { page: number; pages: number; href: (page: number) => string; label: string }) {
-  if (props.pages <= 1) return null;
+/** The pager's words for lists read newest first. */
+export const NEWER_OLDER = ["Newer", "Older"] as const;
+
+export function Pager(props: { page: number; href: (page: number) => string; label: string; pages?: number; more?: boolean; words?: readonly [string, string] }) {
+  const { page, pages } = props;
+  const hasNext = props.more ?? (pages !== undefined && page < pages);
+  if (page <= 1 && !hasNext) return null;
+  const [previous, next] = props.words ?? ["← Previous page", "Next page →"];
   return (
     <nav class="pager" aria-label={props.label}>
-      {props.page > 1 ? (
-        <a href={props.href(props.page - 1)} rel="prev">
-          ← Previous page
+      {page > 1 ? (
+        <a href={props.href(page - 1)} rel="prev">
+          {previous}
         </a>
       ) : null}
-      <span>
-        Page {props.page} of {props.pages}
-      </span>
-      {props.page < props.pages ? (
-        <a href={props.href(props.page + 1)} rel="next">
-          Next page →
+      {pages !== undefined ? (
+        <span>
+          Page {page} of {pages}
+        </span>
+      ) : null}
+      {hasNext ? (
+        <a href={props.href(page + 1)} rel="next">
+          {next}
         </a>
       ) : null}
     </nav>

@@ -29,7 +29,7 @@ import { findCommunity, type Community, type CommunityListing } from "../../comm
 import { listPoliciesOwnedBy } from "../../policies/policies.ts";
 import { HandleParam, IdParam } from "../../api/schemas.ts";
 import { NotFoundError } from "../../errors.ts";
-import { ActionButton, DateTime, Field, FormError, PostForm, RemoteHtml, Select, SignInLink } from "../components.tsx";
+import { ActionButton, DateTime, Field, FormError, Pager, PostForm, RemoteHtml, Select, SignInLink } from "../components.tsx";
 import { safeHref } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
 import { FollowButton } from "../follow-button.tsx";
@@ -92,7 +92,6 @@ function DirectoryPage(props: { c: C; q: string; page: number; error?: string })
   const { c, q } = props;
   const { origin, context } = c.get("deps");
   const found = communityDirectory(context, { q: props.error ? undefined : q || undefined, page: props.page });
-  const shown = found.local.length + found.remote.length;
   return (
     <>
       <h1>Communities</h1>
@@ -133,14 +132,8 @@ function DirectoryPage(props: { c: C; q: string; page: number; error?: string })
           </ul>
         </section>
       ) : null}
-      {found.pages > 1 || shown === 0 ? (
-        <nav aria-label="Directory pages">
-          <ul class="link-row">
-            {found.page > 1 ? <li><a href={links.directory({ q, page: found.page - 1 })}>Previous page</a></li> : null}
-            {found.page < found.pages ? <li><a href={links.directory({ q, page: found.page + 1 })}>Next page</a></li> : null}
-          </ul>
-        </nav>
-      ) : null}
+      {/* The count is in the line above; the pager only links. */}
+      <Pager page={found.page} more={found.page < found.pages} label="Directory pages" words={["Previous page", "Next page"]} href={(page) => links.directory({ q, page })} />
       <p>
         Know a community's handle? <a href={links.follow()}>Follow it by @handle@host</a>.
       </p>

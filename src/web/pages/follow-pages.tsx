@@ -14,7 +14,7 @@ import { findPolicyByIri } from "../../policies/policies.ts";
 import { followTarget, unfollow } from "../../app/follows.ts";
 import { IdParam } from "../../api/schemas.ts";
 import { FollowRequest } from "../../app/social-inputs.ts";
-import { ActionButton, DateTime, Field, FormError, PostForm, Select } from "../components.tsx";
+import { ActionButton, DateTime, Field, FormError, NEWER_OLDER, Pager, PostForm, Select } from "../components.tsx";
 import { ActorName, FeedList } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, redirectWithNotice, safeNext, signInPath, submitForm } from "../forms.ts";
@@ -230,12 +230,7 @@ export function followPages() {
         ) : (
           <FeedList items={items} origin={origin} label="Updates" />
         )}
-        <nav aria-label="Feed pages">
-          <ul class="link-row">
-            {page > 1 ? <li><a href={page === 2 ? links.feed() : `${links.feed()}?page=${page - 1}`}>Newer</a></li> : null}
-            {more ? <li><a href={`${links.feed()}?page=${page + 1}`}>Older</a></li> : null}
-          </ul>
-        </nav>
+        <Pager page={page} more={more} label="Feed pages" words={NEWER_OLDER} href={(to) => (to === 1 ? links.feed() : `${links.feed()}?page=${to}`)} />
       </>,
       { title: "Feed" },
     );

@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from "hono";
 import { listNotifications, markNotificationsRead, MarkReadInput, NotificationsQuery, type NotificationView } from "../../app/notifications.ts";
-import { CsrfField, DateTime } from "../components.tsx";
+import { CsrfField, DateTime, NEWER_OLDER, Pager } from "../components.tsx";
 import type { WebEnv } from "../context.ts";
 import { formFields, redirectWithNotice, safeNext, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
@@ -90,12 +90,7 @@ function NotificationsPage(props: { page: number; unreadOnly: boolean; data: Ret
           ))}
         </ul>
       )}
-      <nav aria-label="Notification pages">
-        <ul class="link-row">
-          {page > 1 ? <li><a href={pageHref(page - 1, unreadOnly)}>Newer</a></li> : null}
-          {data.more ? <li><a href={pageHref(page + 1, unreadOnly)}>Older</a></li> : null}
-        </ul>
-      </nav>
+      <Pager page={page} more={data.more} label="Notification pages" words={NEWER_OLDER} href={(to) => pageHref(to, unreadOnly)} />
     </>
   );
 }
