@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // PostgreSQL tests need a server; `npm run test:postgres` runs them (test/postgres.config.ts).
+    exclude: ["test/postgres/**", "**/node_modules/**"],
     // Worker processes get the same JSON flag as every other entry point (README).
     pool: "forks",
     execArgv: Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [],
