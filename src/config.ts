@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { InvalidInputError } from "./errors.ts";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./http-edges.ts";
 import { DEFAULT_DELIVERY, type DeliveryOptions } from "../federation/delivery-options.ts";
+import { passwordHashCost } from "./accounts/passwords.ts";
 
 const booleanFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -58,6 +59,12 @@ export interface ServeConfig {
   limits: ServerLimits;
   /** How deliveries to other servers are spread (FEDALIGN_DELIVERY_*, FEDALIGN_CIRCUIT_*). */
   delivery: DeliveryOptions;
+  /**
+   * log2 of scrypt's N for new password hashes (FEDALIGN_PASSWORD_HASH_COST).
+   * src/accounts/passwords.ts reads the variable itself, since admin commands
+   * hash passwords too; it is checked here so that `serve` fails at start-up.
+   */
+  passwordHashCost: number;
 }
 
 export interface ServeFlags {
@@ -102,6 +109,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     },
     trustProxy: check(booleanFromEnv, (env.FEDALIGN_TRUST_PROXY ?? "").toLowerCase(), "FEDALIGN_TRUST_PROXY (true or false)"),
     delivery: resolveDelivery(env),
+    passwordHashCost: passwordHashCost(env),
   };
 }
 

@@ -56,6 +56,13 @@ describe("serve refuses bad input without touching data", () => {
     expectOneLineFailure(result, /FEDALIGN_PORT must be a number/);
   });
 
+  it("a password hash cost out of range, from the environment", async () => {
+    const data = tempDir();
+    const result = await runCli(["serve", "--port", String(await freePort()), "--data", data], { env: { FEDALIGN_PASSWORD_HASH_COST: "30" } });
+    expectOneLineFailure(result, /FEDALIGN_PASSWORD_HASH_COST must be a whole number from 10 to 20 .*; it is "30"\./);
+    expect(readdirSync(data)).toEqual([]);
+  });
+
   it("a port in use", async () => {
     const port = await freePort();
     const blocker: Server = createServer();

@@ -2,9 +2,9 @@
  * Issue 12, item 8: accounts. Password guessing is stopped per account and
  * per client address (429 with Retry-After, on the API and the web form);
  * `next=` leads only to a local path; passwords are hashed at OWASP's scrypt
- * strength and older hashes are raised on the next sign-in. In-process,
- * with the instance behind a trusted proxy so that requests can come from
- * several addresses.
+ * strength unless FEDALIGN_PASSWORD_HASH_COST says otherwise, and weaker
+ * hashes are raised on the next sign-in. In-process, with the instance
+ * behind a trusted proxy so that requests can come from several addresses.
  */
 import { randomBytes, scryptSync } from "node:crypto";
 import { mkdtempSync } from "node:fs";
@@ -13,9 +13,10 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { users } from "../db/schema.ts";
-import { hashPassword, needsRehash, verifyPassword } from "../src/accounts/passwords.ts";
+import { DEFAULT_PASSWORD_HASH_COST, hashPassword, needsRehash, passwordHashCost, verifyPassword } from "../src/accounts/passwords.ts";
 import { FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS } from "../src/accounts/sign-in.ts";
 import { createUser } from "../src/accounts/users.ts";
+import { resolveServeConfig } from "../src/config.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
 import { safeNext } from "../src/web/forms.ts";
 import { cleanupDir } from "./harness.ts";
@@ -127,26 +128,76 @@ describe("next= after signing in", () => {
 });
 
 describe("password hashing", () => {
-  it("hashes with scrypt N=2^17, r=8, p=1", async () => {
-    const stored = await hashPassword(PASSWORD);
+  /** Runs with FEDALIGN_PASSWORD_HASH_COST set to `cost` (undefined: unset), as an operator sets it. */
+  async function withCost<T>(cost: string | undefined, run: () => Promise<T>): Promise<T> {
+    const before = process.env.FEDALIGN_PASSWORD_HASH_COST;
+    if (cost === undefined) delete process.env.FEDALIGN_PASSWORD_HASH_COST;
+    else process.env.FEDALIGN_PASSWORD_HASH_COST = cost;
+    try {
+      return await run();
+    } finally {
+      if (before === undefined) delete process.env.FEDALIGN_PASSWORD_HASH_COST;
+      else process.env.FEDALIGN_PASSWORD_HASH_COST = before;
+    }
+  }
+  const storedHash = (username: string) => instance.db.select({ hash: users.passwordHash }).from(users).where(eq(users.username, username)).get()!.hash;
+
+  it("hashes with scrypt N=2^17, r=8, p=1 when FEDALIGN_PASSWORD_HASH_COST is not set", async () => {
+    const stored = await withCost(undefined, () => hashPassword(PASSWORD));
     expect(stored).toMatch(/^scrypt\$131072\$8\$1\$/);
-    expect(needsRehash(stored)).toBe(false);
+    expect(needsRehash(stored, DEFAULT_PASSWORD_HASH_COST)).toBe(false);
     expect(await verifyPassword(PASSWORD, stored)).toBe(true);
     expect(await verifyPassword("not it", stored)).toBe(false);
   });
 
-  it("raises an older, weaker hash on the next successful sign-in, not on a failed one", async () => {
+  it("takes the cost from FEDALIGN_PASSWORD_HASH_COST and refuses values outside 10 to 20, naming the variable", async () => {
+    expect(await withCost("11", () => hashPassword(PASSWORD))).toMatch(/^scrypt\$2048\$8\$1\$/);
+    for (const value of ["9", "21", "12.5", "high"]) {
+      const message = `FEDALIGN_PASSWORD_HASH_COST must be a whole number from 10 to 20 (log2 of scrypt's N; the default is 17); it is "${value}".`;
+      expect(() => passwordHashCost({ FEDALIGN_PASSWORD_HASH_COST: value })).toThrow(message);
+      expect(() => resolveServeConfig({ data: dataDir }, { FEDALIGN_PASSWORD_HASH_COST: value })).toThrow(message);
+    }
+    expect(resolveServeConfig({ data: dataDir }, { FEDALIGN_PASSWORD_HASH_COST: "15" }).passwordHashCost).toBe(15);
+    expect(resolveServeConfig({ data: dataDir }, {}).passwordHashCost).toBe(17);
+  });
+
+  it("verifies a hash made at one cost after the setting changes, and raises it on the next successful sign-in", async () => {
+    await withCost("10", () => createUser(instance.db, { username: "raised", password: PASSWORD }));
+    const made = storedHash("raised");
+    expect(made).toMatch(/^scrypt\$1024\$8\$1\$/);
+
+    await withCost("12", async () => {
+      expect(needsRehash(made)).toBe(true);
+      // A wrong password changes nothing.
+      expect((await tokenRequest("raised", "wrong guess", "192.0.2.71")).status).toBe(401);
+      expect(storedHash("raised")).toBe(made);
+      expect((await tokenRequest("raised", PASSWORD, "192.0.2.71")).status).toBe(201);
+    });
+    const raised = storedHash("raised");
+    expect(raised).toMatch(/^scrypt\$4096\$8\$1\$/);
+    expect(await verifyPassword(PASSWORD, raised)).toBe(true);
+
+    // Lowering the setting later keeps the stronger hash, which still verifies.
+    await withCost("10", async () => {
+      expect(needsRehash(raised)).toBe(false);
+      expect((await tokenRequest("raised", PASSWORD, "192.0.2.71")).status).toBe(201);
+    });
+    expect(storedHash("raised")).toBe(raised);
+  });
+
+  it("raises a hash from before the setting (N=2^15) on sign-in when the cost is the default", async () => {
     await createUser(instance.db, { username: "old", password: PASSWORD });
     const salt = randomBytes(16);
     const weak = ["scrypt", 2 ** 15, 8, 1, salt.toString("base64url"), scryptSync(PASSWORD, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("base64url")].join("$");
     instance.db.update(users).set({ passwordHash: weak }).where(eq(users.username, "old")).run();
-    const stored = () => instance.db.select({ hash: users.passwordHash }).from(users).where(eq(users.username, "old")).get()!.hash;
 
-    expect((await tokenRequest("old", "wrong guess", "192.0.2.70")).status).toBe(401);
-    expect(stored()).toBe(weak);
-    expect((await tokenRequest("old", PASSWORD, "192.0.2.70")).status).toBe(201);
-    expect(stored()).toMatch(/^scrypt\$131072\$8\$1\$/);
-    expect(await verifyPassword(PASSWORD, stored())).toBe(true);
+    await withCost(undefined, async () => {
+      expect((await tokenRequest("old", "wrong guess", "192.0.2.70")).status).toBe(401);
+      expect(storedHash("old")).toBe(weak);
+      expect((await tokenRequest("old", PASSWORD, "192.0.2.70")).status).toBe(201);
+    });
+    expect(storedHash("old")).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(await verifyPassword(PASSWORD, storedHash("old"))).toBe(true);
   });
 
   it("refuses a stored hash that asks for more memory than we would ever use", async () => {
