@@ -2,6 +2,8 @@
  * Drizzle schema of a Fedalign instance. SQLite is the embedded default; the
  * column types are kept to what PostgreSQL also has (text, integer, booleans
  * as integers, timestamps as epoch milliseconds) so the schema can move.
+ * db/postgres/schema.ts says the same for PostgreSQL: change both (README,
+ * "Layout"); test/schema-drift.test.ts fails when they drift apart.
  */
 import { sql } from "drizzle-orm";
 import {

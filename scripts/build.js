@@ -49,6 +49,7 @@ export function build() {
     throw new Error(`tsc failed (exit ${run.status ?? run.signal})`);
   }
   cpSync(join(ROOT, "db/migrations"), join(temporary, "db/migrations"), { recursive: true });
+  cpSync(join(ROOT, "db/postgres/migrations"), join(temporary, "db/postgres/migrations"), { recursive: true });
   chmodSync(join(temporary, "src/bin/fedalign.js"), 0o755);
   writeFileSync(join(temporary, STAMP), digest);
   rmSync(DIST, { recursive: true, force: true });
