@@ -42,15 +42,30 @@ describe("web: preference tasks", () => {
     await instance?.destroy();
   });
 
-  async function signedIn(username: string, phone = false): Promise<{ page: Page; close: () => Promise<void> }> {
-    const context = await newContext(browser, { phone });
-    const page = await context.newPage();
-    await signIn(page, instance.origin, username);
-    return { page, close: () => context.close() };
+  /**
+   * One signed-in page per person and screen size for the whole file (a new
+   * context and sign-in cost seconds on a busy machine): no test here depends
+   * on a fresh session, and each starts by navigating. afterAll's
+   * browser.close() closes them.
+   */
+  const sessions = new Map<string, Promise<Page>>();
+  function signedIn(username: string, phone = false): Promise<Page> {
+    const key = `${username}${phone ? " on a phone" : ""}`;
+    let session = sessions.get(key);
+    if (!session) {
+      session = (async () => {
+        const context = await newContext(browser, { phone });
+        const page = await context.newPage();
+        await signIn(page, instance.origin, username);
+        return page;
+      })();
+      sessions.set(key, session);
+    }
+    return session;
   }
 
   it("lets a steward create a task, showing the error beside a missing response", async () => {
-    const { page, close } = await signedIn("sam");
+    const page = await signedIn("sam");
     const errors = watchPageErrors(page);
     await page.goto(`${instance.origin}/actors/nurses/tasks`);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Preference tasks");
@@ -77,11 +92,10 @@ describe("web: preference tasks", () => {
     expect(await page.getByRole("link", { name: "Pain at 3 a.m." }).getAttribute("href")).toBe(`/tasks/${taskId}`);
     await screenshot(page, "preferences-tasks");
     expect(errors).toEqual([]);
-    await close();
   });
 
   it("lets a member compare the responses and answer with a rationale and consent terms", async () => {
-    const { page, close } = await signedIn("mia");
+    const page = await signedIn("mia");
     const errors = watchPageErrors(page);
     await page.goto(`${instance.origin}/tasks/${taskId}`);
     const [a, b] = [await page.getByRole("region", { name: "Response A" }).boundingBox(), await page.getByRole("region", { name: "Response B" }).boundingBox()];
@@ -116,11 +130,10 @@ describe("web: preference tasks", () => {
     expect(await page.getByRole("button", { name: "Save my new answer" }).isVisible()).toBe(true);
     await screenshot(page, "preferences-compare");
     expect(errors).toEqual([]);
-    await close();
   });
 
   it("fits the comparison on a phone, responses stacked, and takes ratings instead of a choice", async () => {
-    const { page, close } = await signedIn("mia", true);
+    const page = await signedIn("mia", true);
     await page.goto(`${instance.origin}/tasks/${taskId}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
@@ -135,7 +148,6 @@ describe("web: preference tasks", () => {
     expect(await page.locator("#your-answer + p").textContent()).toBe("You rated Response A 4, Response B 2 (on 1 to 5).");
     const stored = await instance.api<{ answer: { choice: number | null; ratings: unknown; consent: Record<string, boolean> } }>("GET", `/tasks/${taskId}`, { token: tokens.mia });
     expect(stored.body.answer).toMatchObject({ choice: null, ratings: { scale: { min: 1, max: 5 }, values: [4, 2] }, consent: { train: true, federate: false, breakdown: true } });
-    await close();
   });
 
   it("draws the API's aggregation per group as SVG bars with intervals, with the same numbers in a table", async () => {
@@ -158,7 +170,7 @@ describe("web: preference tasks", () => {
     expect(results.summary.byGroup.map((g) => g.group)).toEqual(["day shift", "night shift"]);
     expect(results.summary.suppressedGroups).toBe(1);
 
-    const { page, close } = await signedIn("mia");
+    const page = await signedIn("mia");
     const errors = watchPageErrors(page);
     await page.goto(`${instance.origin}/tasks/${taskId}/results`);
     const chart = page.locator("svg#shares-chart, #shares-chart svg").first();
@@ -189,11 +201,10 @@ describe("web: preference tasks", () => {
     expect(text).toContain(results.summary.disagreement.verdict.charAt(0).toUpperCase() + results.summary.disagreement.verdict.slice(1));
     await screenshot(page, "preferences-results");
     expect(errors).toEqual([]);
-    await close();
   });
 
   it("lets a member withdraw a use of their answer on their preferences page", async () => {
-    const { page, close } = await signedIn("mia");
+    const page = await signedIn("mia");
     await page.goto(`${instance.origin}/settings/preferences`);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Your preference answers");
     await page.getByLabel("Allow training models on my answer").uncheck();
@@ -201,6 +212,5 @@ describe("web: preference tasks", () => {
     expect(await page.getByRole("status").textContent()).toBe("Consent saved: you now allow group results.");
     const mine = await instance.api<{ task: number; consent: Record<string, boolean> }[]>("GET", "/preferences/mine", { token: tokens.mia });
     expect(mine.body).toEqual([expect.objectContaining({ task: taskId, consent: { train: false, federate: false, breakdown: true } })]);
-    await close();
   });
 });
