@@ -50,6 +50,9 @@ export function runMigrations(db: Db, file: string): void {
   try {
     migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   } catch (error) {
+    // Several processes started at once on a new database (a web process and
+    // its workers): one applies the migrations, the others' attempts roll back.
+    if (isSchemaCurrent(db)) return;
     const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     throw new FedalignError(
       `Migrating the database ${file} failed (${reason}); it was rolled back and left unchanged. Restore a backup or report this as a bug.`,

@@ -833,3 +833,25 @@ export const fedifyQueue = sqliteTable(
     index("fedify_queue_in_flight").on(t.queue, t.lockedUntil),
   ],
 );
+
+/**
+ * Failed sign-ins per account and per client address (src/accounts/sign-in.ts,
+ * through rate-limiter-flexible's Drizzle store), shared by every web process
+ * on the database so that running several does not multiply the guesses allowed.
+ */
+export const signInLimits = sqliteTable("sign_in_limits", {
+  key: text("key").primaryKey(),
+  points: integer("points").notNull(),
+  expire: integer("expire", { mode: "timestamp_ms" }),
+});
+
+/**
+ * Leases on work that exactly one process may do at a time (the scheduled
+ * jobs, src/app/job-leases.ts): a holder keeps its row by renewing it before
+ * it expires; a process that dies loses it when it does.
+ */
+export const jobLeases = sqliteTable("job_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});

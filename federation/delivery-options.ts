@@ -16,6 +16,12 @@ export interface DeliveryOptions {
   circuitFailures: number;
   /** How long an open circuit holds a host's deliveries back (they wait, they are not dropped) before one probe is sent. */
   circuitCooldownMs: number;
+  /**
+   * How long a worker's claim on a queued message (a delivery, an incoming
+   * activity) lasts; the worker renews it while it works, and when the worker
+   * dies another takes the message after this long.
+   */
+  leaseMs: number;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -23,4 +29,5 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   perHost: 4,
   circuitFailures: 5,
   circuitCooldownMs: 30 * 60_000,
+  leaseMs: 60_000,
 };

@@ -50,14 +50,15 @@ export interface FederationSetup {
 export function sqliteQueues(db: Db, delivery: DeliveryOptions = DEFAULT_DELIVERY): FederationQueueOptions {
   const codec = keyReferenceCodec(db);
   return {
-    inbox: new SqliteMessageQueue(db, { name: "inbox", concurrency: INBOX_CONCURRENCY, orderingKeyOf: inboxOrderingKey }),
+    inbox: new SqliteMessageQueue(db, { name: "inbox", concurrency: INBOX_CONCURRENCY, orderingKeyOf: inboxOrderingKey, leaseMs: delivery.leaseMs }),
     outbox: new SqliteMessageQueue(db, {
       name: "outbox",
       concurrency: delivery.concurrency,
       codec,
       hostLimit: { hostOf: deliveryHost, maxInFlight: delivery.perHost },
+      leaseMs: delivery.leaseMs,
     }),
-    fanout: new SqliteMessageQueue(db, { name: "fanout", concurrency: 2, codec }),
+    fanout: new SqliteMessageQueue(db, { name: "fanout", concurrency: 2, codec, leaseMs: delivery.leaseMs }),
   };
 }
 

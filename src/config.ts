@@ -45,6 +45,23 @@ const positiveInteger = z.coerce.number({ error: "must be a number" }).int("must
 
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 
+/**
+ * What a `serve` process does (README, "Running at scale"): `web` answers
+ * HTTP (pages, API, inboxes, which only queue what arrives); `worker` runs
+ * the queues, the outbox dispatcher, the scheduled jobs and pruning, and
+ * listens nowhere; `all`, the default, is both in one process.
+ */
+export const ROLES = ["web", "worker", "all"] as const;
+export type Role = (typeof ROLES)[number];
+
+export function servesHttp(role: Role): boolean {
+  return role !== "worker";
+}
+
+export function runsWork(role: Role): boolean {
+  return role !== "web";
+}
+
 export interface ServeConfig {
   port: number;
   /** Host name or address to listen on. */
@@ -53,6 +70,7 @@ export interface ServeConfig {
   dataDir: string;
   allowPrivateAddress: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
+  role: Role;
   /** Behind a reverse proxy: take the client's address from X-Forwarded-For (FEDALIGN_TRUST_PROXY). */
   trustProxy: boolean;
   /** Header and request timeouts and the connection cap of the HTTP server. */
@@ -74,6 +92,7 @@ export interface ServeFlags {
   data?: string;
   allowPrivateAddress?: boolean;
   logLevel?: string;
+  role?: string;
 }
 
 function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -95,6 +114,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     flags.allowPrivateAddress ??
     check(booleanFromEnv, (env.FEDALIGN_ALLOW_PRIVATE_ADDRESS ?? "").toLowerCase(), "FEDALIGN_ALLOW_PRIVATE_ADDRESS (true or false)");
   const logLevel = check(z.enum(LOG_LEVELS), flags.logLevel ?? env.FEDALIGN_LOG_LEVEL ?? "info", "--log-level (debug, info, warning or error)");
+  const role = check(z.enum(ROLES), flags.role ?? env.FEDALIGN_ROLE ?? "all", `${flags.role !== undefined ? "--role" : "FEDALIGN_ROLE"} (web, worker or all)`);
   return {
     port,
     host: flags.host ?? env.FEDALIGN_HOST ?? "0.0.0.0",
@@ -102,6 +122,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     dataDir: resolveDataDir(flags.data, env),
     allowPrivateAddress,
     logLevel,
+    role,
     limits: {
       headersTimeoutMs: check(positiveInteger, env.FEDALIGN_HEADERS_TIMEOUT_MS ?? DEFAULT_SERVER_LIMITS.headersTimeoutMs, "FEDALIGN_HEADERS_TIMEOUT_MS"),
       requestTimeoutMs: check(positiveInteger, env.FEDALIGN_REQUEST_TIMEOUT_MS ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs, "FEDALIGN_REQUEST_TIMEOUT_MS"),
@@ -120,5 +141,6 @@ function resolveDelivery(env: NodeJS.ProcessEnv): DeliveryOptions {
     perHost: setting("FEDALIGN_DELIVERIES_PER_HOST", DEFAULT_DELIVERY.perHost),
     circuitFailures: setting("FEDALIGN_CIRCUIT_FAILURES", DEFAULT_DELIVERY.circuitFailures),
     circuitCooldownMs: setting("FEDALIGN_CIRCUIT_COOLDOWN_SECONDS", DEFAULT_DELIVERY.circuitCooldownMs / 1000) * 1000,
+    leaseMs: setting("FEDALIGN_QUEUE_LEASE_SECONDS", DEFAULT_DELIVERY.leaseMs / 1000) * 1000,
   };
 }

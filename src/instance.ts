@@ -25,6 +25,7 @@ import { systemClock, type Clock } from "./app/clock.ts";
 import type { AppContext } from "./app/context.ts";
 import { Scheduler } from "./app/scheduler.ts";
 import { pruneRemoteRows } from "./retention.ts";
+import { pruneSignInLimits } from "./accounts/sign-in.ts";
 import { createApi } from "./api/api.ts";
 import { recordClientAddress } from "./client-address.ts";
 import { limitBodies, refuseControlCharacters } from "./http-edges.ts";
@@ -142,12 +143,13 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
 
 const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
-/** Prunes rows remote actors can create (src/retention.ts) and long-dispatched outbox rows, now and every six hours. */
+/** Prunes rows remote actors can create (src/retention.ts), long-dispatched outbox rows and expired sign-in counts, now and every six hours. */
 function schedulePruning(db: Db, outbox: OutboxDispatcher): NodeJS.Timeout {
   const prune = () => {
     const pruned = pruneRemoteRows(db);
     if (pruned.actors + pruned.undoneFollows > 0) logger.info("Pruned {actors} stale remote actors and {undone} expired early Undos.", { actors: pruned.actors, undone: pruned.undoneFollows });
     outbox.prune();
+    pruneSignInLimits(db, new Date()).catch((error) => logger.error("Pruning expired sign-in counts failed: {error}", { error }));
   };
   prune();
   return setInterval(prune, PRUNE_INTERVAL_MS).unref();

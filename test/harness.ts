@@ -25,7 +25,7 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BIN = join(ROOT, "dist/src/bin/fedalign.js");
 /** The password of every user the tests and `npm run demo` create (the demo prints it). */
 export const TEST_PASSWORD = "correct horse battery staple";
-const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
+export const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
 
 /** A follow relation as the JSON API returns it. */
 export type FollowView = z.output<typeof FollowViewSchema>;

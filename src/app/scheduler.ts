@@ -4,10 +4,15 @@
  * starts passes every `intervalMs` (src/instance.ts startQueue), and tests
  * run one directly after advancing their clock (`instance.runScheduledJobs()`).
  * A job that throws is logged; the next pass tries again.
+ *
+ * With several worker processes on one database, a pass runs in one of them
+ * at a time: each pass first takes (or renews) the "scheduled jobs" lease
+ * (./job-leases.ts), and a process that does not get it skips the pass.
  */
 import { getLogger } from "@logtape/logtape";
 import type { AppContext } from "./context.ts";
 import { closeDueProposals } from "./proposals.ts";
+import { newHolder, releaseLease, takeLease } from "./job-leases.ts";
 
 const logger = getLogger(["fedalign", "app", "scheduler"]);
 
@@ -21,12 +26,16 @@ export const scheduledJobs: readonly ScheduledJob[] = [{ name: "close due propos
 /** 15 s: a proposal closes (and its outcome federates) at most this long after its time. */
 export const SCHEDULER_INTERVAL_MS = 15_000;
 
+/** The lease a pass needs. It outlives a few intervals, so a holder that dies is replaced within a minute or so. */
+export const SCHEDULER_LEASE = "scheduled jobs";
+
 export class Scheduler {
   readonly #ctx: AppContext;
   readonly #jobs: readonly ScheduledJob[];
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #pass: Promise<void> | undefined;
+  readonly #holder = newHolder();
 
   constructor(ctx: AppContext, options: { jobs?: readonly ScheduledJob[]; intervalMs?: number } = {}) {
     this.#ctx = ctx;
@@ -42,6 +51,14 @@ export class Scheduler {
   }
 
   async #runAll(): Promise<void> {
+    const leaseMs = Math.max(4 * this.#intervalMs, 60_000);
+    try {
+      if (!(await takeLease(this.#ctx.db, SCHEDULER_LEASE, this.#holder, this.#ctx.clock.now(), leaseMs))) return;
+    } catch (error) {
+      if (!this.#ctx.db.$client.open) return;
+      logger.error("Could not take the scheduler's lease; the next pass tries again: {error}", { error });
+      return;
+    }
     for (const job of this.#jobs) {
       try {
         await job.run(this.#ctx);
@@ -62,10 +79,11 @@ export class Scheduler {
     this.#timer.unref();
   }
 
-  /** Stops the timer and waits for a pass in progress. */
+  /** Stops the timer, waits for a pass in progress and hands the lease back, so another worker takes over at once. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#pass;
+    if (this.#ctx.db.$client.open) await releaseLease(this.#ctx.db, SCHEDULER_LEASE, this.#holder).catch(() => {});
   }
 }

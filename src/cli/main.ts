@@ -41,6 +41,9 @@ export function buildProgram(): Command {
     .option("--data <dir>", "data directory (env FEDALIGN_DATA, default ./data)")
     .option("--allow-private-address", "allow fetching loopback and private addresses, for local multi-instance setups (env FEDALIGN_ALLOW_PRIVATE_ADDRESS=true)")
     .addOption(new Option("--log-level <level>", "log level (env FEDALIGN_LOG_LEVEL, default info)").choices(["debug", "info", "warning", "error"]))
+    .addOption(
+      new Option("--role <role>", "web: answer HTTP only; worker: run queues and jobs only, listening nowhere; all: both (env FEDALIGN_ROLE, default all)").choices(["web", "worker", "all"]),
+    )
     .action(async (options) => {
       // Only serve loads Fedify and the web layer; the shims Fedify needs on Node 20 go first.
       await import("../polyfills.ts");

@@ -10,7 +10,7 @@ import type { Server } from "node:http";
 import { createServer } from "node:net";
 import { serverOptions, type ServerLimits } from "../http-edges.ts";
 import { FedalignError } from "../errors.ts";
-import { resolveServeConfig, type ServeFlags } from "../config.ts";
+import { resolveServeConfig, runsWork, servesHttp, type ServeFlags } from "../config.ts";
 import { configureLogging } from "../logging.ts";
 
 const logger = getLogger(["fedalign", "server"]);
@@ -47,7 +47,8 @@ async function assertPortFree(port: number, host: string): Promise<void> {
 export async function runServe(flags: ServeFlags): Promise<void> {
   const config = resolveServeConfig(flags);
   configureLogging(config.logLevel);
-  if (config.port !== 0) await assertPortFree(config.port, config.host);
+  const listens = servesHttp(config.role);
+  if (listens && config.port !== 0) await assertPortFree(config.port, config.host);
   // Then the data directory: a missing parent or a database from a newer Fedalign fails before Fedify loads.
   const { openInstanceDatabase } = await import("../../db/open.ts");
   const db = openInstanceDatabase(config.dataDir, "create");
@@ -60,22 +61,32 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     trustProxy: config.trustProxy,
     delivery: config.delivery,
   });
-  let server: ServerType;
-  try {
-    server = await listen(instance.app.fetch, config.port, config.host, config.limits);
-  } catch (error) {
-    await instance.close();
-    throw error;
+  let server: ServerType | undefined;
+  if (listens) {
+    try {
+      server = await listen(instance.app.fetch, config.port, config.host, config.limits);
+    } catch (error) {
+      await instance.close();
+      throw error;
+    }
   }
-  instance.startQueue();
-  logger.info("Fedalign is serving {origin} on {host}:{port} with data in {dataDir}.", {
-    origin: config.origin,
-    host: config.host,
-    port: config.port,
-    dataDir: config.dataDir,
-  });
+  if (runsWork(config.role)) instance.startQueue();
+  if (config.role === "worker") {
+    logger.info("Fedalign worker is running the queues and scheduled jobs of {origin} with data in {dataDir}.", {
+      origin: config.origin,
+      dataDir: config.dataDir,
+    });
+  } else {
+    logger.info("Fedalign is serving {origin} on {host}:{port} with data in {dataDir}{roleNote}.", {
+      origin: config.origin,
+      host: config.host,
+      port: config.port,
+      dataDir: config.dataDir,
+      roleNote: config.role === "web" ? " (web only: worker processes run the queues)" : "",
+    });
+  }
   // First run: whoever reads this log (the person who started the server) can create the first admin.
-  const setupCode = issueSetupCode(instance.db);
+  const setupCode = listens ? issueSetupCode(instance.db) : undefined;
   if (setupCode) {
     logger.warning(
       "This instance has no users yet. Create the first admin at {setupUrl} with the one-time setup code {setupCode}, " +
@@ -92,7 +103,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("Received {signal}; stopping.", { signal });
-    server.close();
+    server?.close();
     await instance.close();
     process.exit(0);
   };
