@@ -33,7 +33,8 @@ interface Row {
 export const REMOTE_ENTRY_TTL = Temporal.Duration.from({ days: 7 });
 const REMOTE_PREFIXES = new Set(["publicKey", "httpMessageSignaturesSpec", "circuit", "remoteDocument", "remoteContext"]);
 
-function remoteEntryTtl(key: KvKey): Temporal.Duration | undefined {
+/** The TTL a key gets when Fedify sets none (shared with the PostgreSQL store). */
+export function remoteEntryTtl(key: KvKey): Temporal.Duration | undefined {
   return key[0] === "_fedify" && REMOTE_PREFIXES.has(String(key[1])) ? REMOTE_ENTRY_TTL : undefined;
 }
 
@@ -146,7 +147,8 @@ export class SqliteKvStore implements KvStore {
   }
 }
 
-function encodeKey(key: KvKey): string {
+/** A key as stored: its JSON array text (shared with the PostgreSQL store). */
+export function encodeKey(key: KvKey): string {
   return JSON.stringify(key);
 }
 

@@ -30,6 +30,9 @@
  * the same database file in this process; other processes are noticed by
  * polling. An idle listener sleeps until the earliest deliver_at or the poll
  * interval, whichever comes first.
+ *
+ * The listen loop, the options and the codec are shared with the PostgreSQL
+ * queue (federation/queue-listener.ts); this file is the SQLite side.
  */
 import type {
   MessageQueue,
@@ -37,93 +40,27 @@ import type {
   MessageQueueEnqueueOptions,
   MessageQueueListenOptions,
 } from "@fedify/fedify";
-import { getLogger } from "@logtape/logtape";
 import type Database from "better-sqlite3";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import type { Db } from "../db/client.ts";
+import {
+  delayMs,
+  Listener,
+  queuedRows,
+  resolveQueueOptions,
+  type Claimed,
+  type LeaseStore,
+  type QueueOptions,
+  type QueuedRow,
+  type ResolvedQueueOptions,
+  type WakeSource,
+} from "./queue-listener.ts";
 
-const logger = getLogger(["fedalign", "queue"]);
+export { UndeliverableMessage, type HostLimit, type MessageCodec } from "./queue-listener.ts";
 
-export interface SqliteMessageQueueOptions {
-  /**
-   * Which queue of the table this object reads and writes ("default" by
-   * default). Fedify can take separate inbox, outbox and fan-out queues, so
-   * each can have its own concurrency.
-   */
-  name?: string;
-  /** How often an idle listener looks for messages from other processes and expired leases. 1 s by default. */
-  pollIntervalMs?: number;
-  /** How long a claimed message stays invisible to other workers unless renewed. 60 s by default. */
-  leaseMs?: number;
-  /**
-   * Messages handled at the same time by one listen() call. 8 by default:
-   * Fedify's inbox and outbox handlers mostly wait on the network (fetching
-   * remote actors and keys, POSTing to inboxes), so a few in flight hide that
-   * latency, while the single SQLite writer and the signature checks (on the
-   * main thread) cap what more parallelism could bring. Concurrency lives in
-   * the queue rather than in Fedify's ParallelMessageQueue because the wrapper
-   * returns before the handler ends, so the message would be deleted too soon,
-   * and it cannot see our ordering keys.
-   *
-   * Fedify enqueues incoming activities without an ordering key, so with more
-   * than 1 two activities of one sender (Follow, then Undo) may be handled
-   * concurrently unless `orderingKeyOf` gives them a key; handlers are
-   * started in queue order. Use 1 for strict order.
-   */
-  concurrency?: number;
-  /**
-   * The ordering key of a message enqueued without one (Fedify 2.3.6 passes
-   * none for incoming activities): messages with the same key are handled
-   * one at a time, oldest first.
-   */
-  orderingKeyOf?: (message: unknown) => string | undefined;
-  /**
-   * Rewrites messages on their way into the table and back out (before the
-   * handler). The federation uses it to keep private keys out of queued rows.
-   * A `decode` that throws `UndeliverableMessage` drops the message.
-   */
-  codec?: MessageCodec;
-  /** At most this many messages per host in flight at once, over all workers (see the module comment). None by default. */
-  hostLimit?: HostLimit;
-  /** First delay before a message whose handler threw is offered again. 5 s by default. */
-  retryInitialDelayMs?: number;
-  /** Cap of the doubling retry delay. 1 h by default. */
-  retryMaxDelayMs?: number;
-}
-
-/**
- * Which host a message talks to, and how many of one host's messages may be
- * handled at once. A policy, not storage: another queue backend can apply
- * the same one in its own claim.
- */
-export interface HostLimit {
-  hostOf(message: unknown): string | undefined;
-  maxInFlight: number;
-}
-
-export interface MessageCodec {
-  encode(message: unknown): unknown;
-  decode(message: unknown): unknown | Promise<unknown>;
-}
-
-/** Thrown by a codec's `decode` for a message that can never be handled (it is dropped, with a log line). */
-export class UndeliverableMessage extends Error {}
-
-const IDENTITY: MessageCodec = { encode: (message) => message, decode: (message) => message };
-
-type ResolvedOptions = Required<Omit<SqliteMessageQueueOptions, "hostLimit">> & Pick<SqliteMessageQueueOptions, "hostLimit">;
-
-const DEFAULTS: ResolvedOptions = {
-  name: "default",
-  pollIntervalMs: 1_000,
-  leaseMs: 60_000,
-  concurrency: 8,
-  retryInitialDelayMs: 5_000,
-  retryMaxDelayMs: 3_600_000,
-  orderingKeyOf: () => undefined,
-  codec: IDENTITY,
-};
+/** See QueueOptions (federation/queue-listener.ts), shared with the PostgreSQL queue. */
+export type SqliteMessageQueueOptions = QueueOptions;
 
 export class SqliteMessageQueue implements MessageQueue {
   /** Fedify keeps its own retry policies; see the module comment. */
@@ -131,17 +68,21 @@ export class SqliteMessageQueue implements MessageQueue {
 
   readonly #store: QueueStore;
   readonly #channel: string;
-  readonly #options: ResolvedOptions;
+  readonly #wakes: WakeSource;
+  readonly #options: ResolvedQueueOptions;
   /** Aborted by close(): stops every listen() of this object. */
   readonly #closing = new AbortController();
   readonly #listening = new Set<Promise<void>>();
 
   constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
-    this.#options = { ...DEFAULTS, ...definedOnly(options) };
-    if (!(this.#options.concurrency >= 1)) throw new RangeError("concurrency must be at least 1");
-    if (options.hostLimit && !(options.hostLimit.maxInFlight >= 1)) throw new RangeError("hostLimit.maxInFlight must be at least 1");
+    this.#options = resolveQueueOptions(options);
     this.#store = new QueueStore(db.$client, this.#options.name, this.#options.hostLimit?.maxInFlight);
-    this.#channel = `${WakeChannel.keyFor(db.$client)}#${this.#options.name}`;
+    const channel = `${WakeChannel.keyFor(db.$client)}#${this.#options.name}`;
+    this.#channel = channel;
+    this.#wakes = {
+      subscribe: (wake) => WakeChannel.subscribe(channel, wake),
+      finished: () => WakeChannel.notify(channel),
+    };
   }
 
   enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -151,13 +92,8 @@ export class SqliteMessageQueue implements MessageQueue {
   /** All messages are inserted in one transaction: either all are queued or none. */
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
-    const { codec, orderingKeyOf, hostLimit } = this.#options;
     const now = Date.now();
-    const rows = messages.map((message) => ({
-      message: encodeMessage(codec.encode(message)),
-      orderingKey: options?.orderingKey ?? orderingKeyOf(message) ?? null,
-      host: hostLimit?.hostOf(message) ?? null,
-    }));
+    const rows = queuedRows(messages, this.#options, options);
     const held = heldEnqueues.getStore();
     if (held?.open) {
       if (held.client !== this.#store.client) throw new Error("A held enqueue must go to a queue on the outbox's own database.");
@@ -171,7 +107,7 @@ export class SqliteMessageQueue implements MessageQueue {
   /** Resolves once the signal (or close()) aborts and the messages in flight are done. Never rejects. */
   listen(handler: (message: any) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
     const signals = [this.#closing.signal, ...(options.signal ? [options.signal] : [])];
-    const listener = new Listener(this.#store, this.#channel, handler, AbortSignal.any(signals), this.#options);
+    const listener = new Listener(this.#store, this.#wakes, handler, AbortSignal.any(signals), this.#options);
     const running = listener.run();
     this.#listening.add(running);
     void running.finally(() => this.#listening.delete(running));
@@ -190,189 +126,6 @@ export class SqliteMessageQueue implements MessageQueue {
   }
 }
 
-/** A message claimed by this process; `lockedUntil` doubles as proof that the lease is still ours. */
-interface Claimed {
-  id: number;
-  message: string;
-  attempts: number;
-  lockedUntil: number;
-}
-
-/** One listen() call: a loop that keeps up to `concurrency` handlers busy. */
-class Listener {
-  readonly #inFlight = new Map<number, { row: Claimed; task: Promise<void> }>();
-  /** Ends the current sleep; set only while sleeping. */
-  #wake: (() => void) | undefined;
-  /** A wake-up arrived while not sleeping: the next sleep must not happen. */
-  #woken = false;
-  #renewTimer: ReturnType<typeof setInterval> | undefined;
-
-  readonly store: QueueStore;
-  readonly channel: string;
-  readonly handler: (message: unknown) => Promise<void> | void;
-  readonly signal: AbortSignal;
-  readonly options: ResolvedOptions;
-
-  constructor(
-    store: QueueStore,
-    channel: string,
-    handler: (message: unknown) => Promise<void> | void,
-    signal: AbortSignal,
-    options: ResolvedOptions,
-  ) {
-    this.store = store;
-    this.channel = channel;
-    this.handler = handler;
-    this.signal = signal;
-    this.options = options;
-  }
-
-  async run(): Promise<void> {
-    const unsubscribe = WakeChannel.subscribe(this.channel, this.#onWake);
-    this.signal.addEventListener("abort", this.#onWake);
-    try {
-      while (!this.signal.aborted) {
-        const sleepMs = this.#fill();
-        if (sleepMs === undefined) break;
-        await this.#sleep(sleepMs);
-      }
-      // Let the handlers in flight finish: they delete (or reschedule) their rows.
-      await Promise.all([...this.#inFlight.values()].map((f) => f.task));
-    } catch (error) {
-      logger.error("The queue listener stopped on an unexpected error: {error}", { error });
-    } finally {
-      unsubscribe();
-      this.signal.removeEventListener("abort", this.#onWake);
-      this.#stopRenewing();
-    }
-  }
-
-  /** Claims what fits and starts it; returns how long to sleep, or undefined to stop. */
-  #fill(): number | undefined {
-    const { concurrency, pollIntervalMs } = this.options;
-    const free = concurrency - this.#inFlight.size;
-    // Refill in batches (a quarter of the slots) rather than after every
-    // message: each claim is a write transaction. A finishing handler wakes us.
-    if (free <= 0 || (this.#inFlight.size > 0 && free < Math.max(1, Math.floor(concurrency / 4)))) return pollIntervalMs;
-    this.#woken = false; // this claim sees everything notified so far
-    // One `now` for the claim and the look-ahead below: a message that comes
-    // due in between must count as upcoming, or we would sleep past it.
-    const now = Date.now();
-    try {
-      const claimed = this.store.claim(free, now, this.options.leaseMs);
-      for (const row of claimed) this.#start(row);
-      if (claimed.length === free) return pollIntervalMs;
-      // Nothing else is due now: sleep until the next deliver_at, at most one poll interval.
-      const next = this.store.nextDeliverAt(now);
-      return next === undefined ? pollIntervalMs : Math.min(Math.max(next - Date.now(), 0), pollIntervalMs);
-    } catch (error) {
-      if (!this.store.isOpen()) {
-        logger.warn("The database connection was closed; the queue listener stops.");
-        return undefined;
-      }
-      logger.warn("Reading the queue failed; retrying after the poll interval: {error}", { error });
-      return pollIntervalMs;
-    }
-  }
-
-  #start(row: Claimed): void {
-    const task = this.#handle(row).finally(() => {
-      this.#inFlight.delete(row.id);
-      if (this.#inFlight.size === 0) this.#stopRenewing();
-      // Frees a slot here, and may unblock the next message of its ordering key for any listener.
-      WakeChannel.notify(this.channel);
-    });
-    this.#inFlight.set(row.id, { row, task });
-    this.#startRenewing();
-  }
-
-  async #handle(row: Claimed): Promise<void> {
-    let failed = false;
-    let failure: unknown;
-    try {
-      await this.handler(await this.options.codec.decode(JSON.parse(row.message)));
-    } catch (error) {
-      if (error instanceof UndeliverableMessage) {
-        logger.error("Dropping queued message {id}: {reason}", { id: row.id, reason: error.message });
-      } else {
-        failed = true;
-        failure = error;
-      }
-    }
-    try {
-      if (failed) this.#retryLater(row, failure);
-      else this.store.complete(row.id);
-    } catch (error) {
-      // The row keeps its lease, which runs out: the message will be handled again.
-      logger.error("Could not record the outcome of queued message {id}: {error}", { id: row.id, error });
-    }
-  }
-
-  #retryLater(row: Claimed, error: unknown): void {
-    const { retryInitialDelayMs, retryMaxDelayMs } = this.options;
-    const delay = Math.min(retryInitialDelayMs * 2 ** row.attempts, retryMaxDelayMs);
-    logger.warn("Handler failed for queued message {id} (attempt {attempt}); retrying in {delay} ms: {error}", {
-      id: row.id,
-      attempt: row.attempts + 1,
-      delay,
-      error,
-    });
-    this.store.fail(row, describeError(error), Date.now() + delay);
-  }
-
-  /** Renews the leases of running handlers every third of a lease, so slow handlers keep their messages. */
-  #startRenewing(): void {
-    if (this.#renewTimer !== undefined) return;
-    this.#renewTimer = setInterval(() => this.#renewLeases(), this.options.leaseMs / 3);
-    // The running handlers keep the process alive if they need to; this timer must not.
-    this.#renewTimer.unref();
-  }
-
-  #stopRenewing(): void {
-    clearInterval(this.#renewTimer);
-    this.#renewTimer = undefined;
-  }
-
-  #renewLeases(): void {
-    const rows = [...this.#inFlight.values()].map((f) => f.row);
-    try {
-      const lost = this.store.renew(rows, Date.now() + this.options.leaseMs);
-      for (const id of lost) logger.warn("Lost the lease of queued message {id}; another worker may handle it too.", { id });
-    } catch (error) {
-      logger.warn("Renewing message leases failed: {error}", { error });
-    }
-  }
-
-  #onWake = (): void => {
-    if (this.#wake) this.#wake();
-    else this.#woken = true;
-  };
-
-  /** Sleeps ms, or less if woken (enqueue, finished handler, abort). The timer is cleared on wake. */
-  #sleep(ms: number): Promise<void> {
-    if (this.#woken || this.signal.aborted) {
-      this.#woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-    });
-  }
-}
-
-/** A message on its way into the table. */
-interface QueuedRow {
-  message: string;
-  orderingKey: string | null;
-  host: string | null;
-}
-
 /** A claimable row as the claim scan sees it (from the covering index, without the message body). */
 interface Candidate {
   id: number;
@@ -385,7 +138,7 @@ const CLAIM_SCAN_PAGE = 256;
 const CLAIM_SCAN_MAX = 8_192;
 
 /** The SQL side of the queue: prepared statements, and the transactions that need atomicity. */
-class QueueStore {
+class QueueStore implements LeaseStore {
   readonly client: Database.Database;
   readonly #insert: Database.Statement<[string, string, string | null, number, number, string | null]>;
   readonly #selectCandidates: Database.Statement<[{ queue: string; now: number; afterDeliverAt: number; afterId: number; limit: number }], Candidate & { deliverAt: number }>;
@@ -502,8 +255,8 @@ class QueueStore {
     return picked;
   }
 
-  complete(id: number): void {
-    this.#delete.run(id);
+  complete(row: Claimed): void {
+    this.#delete.run(row.id);
   }
 
   fail(row: Claimed, error: string, deliverAt: number): void {
@@ -620,23 +373,3 @@ const WakeChannel = {
   },
 };
 
-function encodeMessage(message: unknown): string {
-  const json = message === undefined ? undefined : JSON.stringify(message);
-  if (json === undefined) throw new TypeError("A queued message must be JSON-serialisable.");
-  return json;
-}
-
-function delayMs(options?: MessageQueueEnqueueOptions): number {
-  if (options?.delay === undefined) return 0;
-  return Math.max(0, Math.round(options.delay.total("millisecond")));
-}
-
-function describeError(error: unknown): string {
-  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  return text.slice(0, 4_000);
-}
-
-/** Drops keys explicitly set to undefined, so they do not override the defaults. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
