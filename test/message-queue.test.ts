@@ -1,344 +1,50 @@
-import { Temporal } from "../federation/temporal.ts";
-import { testMessageQueue } from "@fedify/testing";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import { closeDatabase, openDatabase, type Db } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
-import { SqliteMessageQueue, type SqliteMessageQueueOptions } from "../federation/message-queue.ts";
+import { SqliteMessageQueue } from "../federation/message-queue.ts";
+import { describeQueueContract, type QueueRow } from "./queue-contract.ts";
 
+// The SQLite queue against the contract every queue meets (test/queue-contract.ts;
+// the PostgreSQL queue runs the same tests in test/postgres/message-queue.test.ts).
+// Each connection to the one file stands in for a worker process.
 let dir: string;
 let file: string;
-/** Everything opened by a test, closed after it (queues first, then connections). */
-let queues: SqliteMessageQueue[];
-let connections: Db[];
 
-function open(): Db {
-  const db = openDatabase(file);
-  runMigrations(db, file);
-  connections.push(db);
-  return db;
-}
-
-function queue(db: Db, options: SqliteMessageQueueOptions = {}): SqliteMessageQueue {
-  const mq = new SqliteMessageQueue(db, options);
-  queues.push(mq);
-  return mq;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seconds = (s: number) => Temporal.Duration.from({ milliseconds: Math.round(s * 1000) });
-
-async function waitUntil(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error("timed out waiting");
-    await sleep(5);
-  }
-}
-
-interface QueueRow {
-  id: number;
-  attempts: number;
-  last_error: string | null;
-  deliver_at: number;
-  locked_until: number | null;
-}
-
-function rows(db: Db): QueueRow[] {
-  return db.$client.prepare("SELECT id, attempts, last_error, deliver_at, locked_until FROM fedify_queue ORDER BY id").all() as QueueRow[];
-}
-
-beforeEach(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fedalign-mq-"));
   file = join(dir, "test.sqlite");
-  queues = [];
-  connections = [];
 });
 
-afterEach(async () => {
-  await Promise.all(queues.map((mq) => mq.close()));
-  for (const db of connections) closeDatabase(db);
+afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("SqliteMessageQueue", () => {
-  it("passes Fedify's message queue test suite with two queues on one file", async () => {
-    // Two connections, as two processes would have; testOrderingKey checks
-    // that same-key messages are handled in order across both listeners.
-    await testMessageQueue(
-      () => queue(open()),
-      async ({ mq1, mq2, controller }) => {
-        controller.abort();
-        await mq1.close();
-        await mq2.close();
-      },
-      { testOrderingKey: true },
-    );
-  }, 30_000);
-
-  it("hands each message to exactly one of two competing connections", async () => {
-    // Fedify's suite compares sets, which would hide a message handled twice.
-    const counts = new Map<number, number>();
-    const count = (n: number) => void counts.set(n, (counts.get(n) ?? 0) + 1);
-    const mq1 = queue(open(), { concurrency: 4 });
-    const mq2 = queue(open(), { concurrency: 4 });
-    void mq1.listen(count);
-    void mq2.listen(count);
-    const total = 300;
-    for (let n = 0; n < total; n += 10) {
-      await (n % 20 === 0 ? mq1 : mq2).enqueueMany(Array.from({ length: 10 }, (_, i) => n + i));
+describeQueueContract<Db>("SqliteMessageQueue", {
+  async connect() {
+    const db = openDatabase(file);
+    runMigrations(db, file);
+    return db;
+  },
+  queue: (db, options) => new SqliteMessageQueue(db, options),
+  async rows(db) {
+    return db.$client.prepare("SELECT id, attempts, last_error, deliver_at, locked_until FROM fedify_queue ORDER BY id").all() as QueueRow[];
+  },
+  async lease(db, lockedUntil) {
+    db.$client.prepare("UPDATE fedify_queue SET locked_until = ?").run(lockedUntil);
+  },
+  async disconnect(db) {
+    closeDatabase(db);
+  },
+  async reset() {
+    const db = openDatabase(file);
+    try {
+      runMigrations(db, file);
+      db.$client.prepare("DELETE FROM fedify_queue").run();
+    } finally {
+      closeDatabase(db);
     }
-    await waitUntil(() => counts.size === total);
-    await sleep(50);
-    expect([...counts.values()].every((c) => c === 1)).toBe(true);
-    expect(rows(connections[0]!)).toEqual([]);
-  });
-
-  it("keeps at most hostLimit messages of one host in flight over two connections, while other hosts' messages pass", async () => {
-    type Delivery = { host: string; n: number };
-    const hostLimit = { hostOf: (m: unknown) => (m as Delivery).host, maxInFlight: 2 };
-    const mq1 = queue(open(), { concurrency: 6, hostLimit });
-    const mq2 = queue(open(), { concurrency: 6, hostLimit });
-    let slowInFlight = 0;
-    let mostSlowInFlight = 0;
-    let releaseSlow!: () => void;
-    const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
-    const handled: Delivery[] = [];
-    const handle = async (m: unknown) => {
-      const delivery = m as Delivery;
-      if (delivery.host === "slow.example") {
-        mostSlowInFlight = Math.max(mostSlowInFlight, ++slowInFlight);
-        await slowReleased;
-        slowInFlight--;
-      }
-      handled.push(delivery);
-    };
-    void mq1.listen(handle);
-    void mq2.listen(handle);
-    // The slow host's messages come first in the queue, and there are more of them than both listeners' slots.
-    await mq1.enqueueMany([
-      ...Array.from({ length: 20 }, (_, n) => ({ host: "slow.example", n })),
-      ...Array.from({ length: 30 }, (_, n) => ({ host: `fast${n % 3}.example`, n })),
-    ]);
-    await waitUntil(() => handled.length === 30);
-    expect(handled.every((d) => d.host !== "slow.example")).toBe(true);
-    expect(mostSlowInFlight).toBe(2);
-    releaseSlow();
-    await waitUntil(() => handled.length === 50);
-    expect(mostSlowInFlight).toBe(2);
-    expect(rows(connections[0]!)).toEqual([]);
-  });
-
-  it("wakes listeners on the same file at once instead of waiting for the poll", async () => {
-    const listening = queue(open(), { pollIntervalMs: 60_000 });
-    const sending = queue(open(), { pollIntervalMs: 60_000 });
-    const handled: unknown[] = [];
-    void listening.listen((m) => void handled.push(m));
-    await sleep(50); // the listener is now asleep for a whole poll interval
-    const started = Date.now();
-    await sending.enqueue({ hello: "world" });
-    await waitUntil(() => handled.length === 1, 1_000);
-    expect(Date.now() - started).toBeLessThan(500); // the poll would take 60 s
-    expect(handled).toEqual([{ hello: "world" }]);
-  });
-
-  it("honours delay, waking at the due time rather than the poll interval", async () => {
-    const mq = queue(open(), { pollIntervalMs: 60_000 });
-    let handledAfter: number | undefined;
-    const started = Date.now();
-    void mq.listen(() => {
-      handledAfter = Date.now() - started;
-    });
-    await mq.enqueue("later", { delay: seconds(1.5) });
-    expect(await mq.getDepth()).toEqual({ queued: 1, ready: 0, delayed: 1 });
-    await sleep(1_300);
-    expect(handledAfter).toBeUndefined();
-    await waitUntil(() => handledAfter !== undefined, 2_000);
-    expect(handledAfter).toBeGreaterThanOrEqual(1_500);
-    expect(handledAfter).toBeLessThan(2_500); // the poll would take 60 s
-    expect(await mq.getDepth()).toEqual({ queued: 0, ready: 0, delayed: 0 });
-  });
-
-  it("keeps a message whose handler throws and retries it with a growing backoff", async () => {
-    const db = open();
-    const mq = queue(db, { retryInitialDelayMs: 200, pollIntervalMs: 60_000 });
-    const attemptsAt: number[] = [];
-    void mq.listen(() => {
-      attemptsAt.push(Date.now());
-      if (attemptsAt.length < 3) throw new Error(`boom ${attemptsAt.length}`);
-    });
-    await mq.enqueue({ type: "Create" });
-    await waitUntil(() => attemptsAt.length === 1);
-    await waitUntil(() => rows(db)[0]?.attempts === 1);
-    const [failed] = rows(db);
-    expect(failed?.last_error).toContain("boom 1");
-    expect(failed?.locked_until).toBeNull();
-    expect(failed!.deliver_at).toBeGreaterThan(Date.now());
-    expect(await mq.getDepth()).toEqual({ queued: 1, ready: 0, delayed: 1 });
-
-    await waitUntil(() => attemptsAt.length === 3, 3_000);
-    await waitUntil(() => rows(db).length === 0);
-    const [first, second, third] = attemptsAt as [number, number, number];
-    expect(second - first).toBeGreaterThanOrEqual(200);
-    expect(third - second).toBeGreaterThanOrEqual(400);
-  });
-
-  it("handles messages left by a closed connection after reopening the file", async () => {
-    const before = open();
-    await queue(before).enqueueMany(["one", "two"]);
-    await queue(before).enqueue("three", { orderingKey: "k" });
-    closeDatabase(before);
-
-    const after = open();
-    const mq = queue(after);
-    expect(await mq.getDepth()).toEqual({ queued: 3, ready: 3, delayed: 0 });
-    const handled: unknown[] = [];
-    void mq.listen((m) => void handled.push(m));
-    await waitUntil(() => handled.length === 3);
-    expect(new Set(handled)).toEqual(new Set(["one", "two", "three"]));
-    await waitUntil(() => rows(after).length === 0);
-  });
-
-  it("hands a message claimed by a dead worker to another once its lease expires", async () => {
-    const db = open();
-    const mq = queue(db, { pollIntervalMs: 50 });
-    await mq.enqueue("orphan");
-    // What a worker killed mid-handler leaves behind: a lease, no delete.
-    const leaseEnd = Date.now() + 600;
-    db.$client.prepare("UPDATE fedify_queue SET locked_until = ?").run(leaseEnd);
-    expect(await mq.getDepth()).toEqual({ queued: 0, ready: 0, delayed: 0 });
-
-    let handledAt: number | undefined;
-    void mq.listen(() => {
-      handledAt = Date.now();
-    });
-    await sleep(400);
-    expect(handledAt).toBeUndefined();
-    await waitUntil(() => handledAt !== undefined, 2_000);
-    expect(handledAt).toBeGreaterThanOrEqual(leaseEnd);
-    await waitUntil(() => rows(db).length === 0);
-  });
-
-  it("renews the lease of a slow handler so no other worker takes its message", async () => {
-    // A lease of 500 ms rather than less: under a loaded CI the event loop
-    // can stall for a few hundred ms, which would let a short lease lapse
-    // before its renewal timer runs (a slow machine, not a queue fault).
-    const options = { leaseMs: 500, pollIntervalMs: 20 };
-    const mq1 = queue(open(), options);
-    const mq2 = queue(open(), options);
-    let runs = 0;
-    const slow = async () => {
-      runs++;
-      await sleep(2000); // four leases long
-    };
-    void mq1.listen(slow);
-    void mq2.listen(slow);
-    await mq1.enqueue("slow");
-    await waitUntil(() => runs === 1);
-    await sleep(2200);
-    expect(runs).toBe(1);
-    expect(rows(connections[0]!)).toEqual([]);
-  });
-
-  it("runs several messages at once but one at a time per ordering key, in order", async () => {
-    const mq = queue(open(), { concurrency: 4 });
-    const running = new Map<string, number>();
-    let maxOverall = 0;
-    let maxPerKey = 0;
-    const order: Record<string, number[]> = { a: [], b: [] };
-    void mq.listen(async (m: { key: string; n: number }) => {
-      running.set(m.key, (running.get(m.key) ?? 0) + 1);
-      maxPerKey = Math.max(maxPerKey, ...running.values());
-      maxOverall = Math.max(maxOverall, [...running.values()].reduce((x, y) => x + y, 0));
-      await sleep(30);
-      order[m.key]?.push(m.n);
-      running.set(m.key, running.get(m.key)! - 1);
-    });
-    for (let n = 1; n <= 4; n++) {
-      await mq.enqueue({ key: "a", n }, { orderingKey: "a" });
-      await mq.enqueue({ key: "b", n }, { orderingKey: "b" });
-    }
-    await mq.enqueueMany([1, 2, 3, 4].map((n) => ({ key: `free${n}`, n })));
-    await waitUntil(() => order.a!.length === 4 && order.b!.length === 4);
-    expect(order).toEqual({ a: [1, 2, 3, 4], b: [1, 2, 3, 4] });
-    expect(maxPerKey).toBe(1);
-    expect(maxOverall).toBe(4);
-  });
-
-  it("does not let a later message of a key overtake one that failed", async () => {
-    const mq = queue(open(), { retryInitialDelayMs: 150, concurrency: 4 });
-    const seen: string[] = [];
-    let failedOnce = false;
-    void mq.listen((m: string) => {
-      if (m === "first" && !failedOnce) {
-        failedOnce = true;
-        throw new Error("transient");
-      }
-      seen.push(m);
-    });
-    await mq.enqueueMany(["first", "second"], { orderingKey: "object-1" });
-    await waitUntil(() => seen.length === 2);
-    expect(seen).toEqual(["first", "second"]);
-  });
-
-  it("lets a later message of a key pass one that is merely delayed", async () => {
-    // The behaviour of Fedify's in-process and PostgreSQL queues.
-    const mq = queue(open());
-    const seen: string[] = [];
-    void mq.listen((m: string) => void seen.push(m));
-    await mq.enqueue("delayed", { orderingKey: "k", delay: seconds(0.3) });
-    await mq.enqueue("now", { orderingKey: "k" });
-    await waitUntil(() => seen.length === 2);
-    expect(seen).toEqual(["now", "delayed"]);
-  });
-
-  it("inserts enqueueMany atomically and rejects messages without JSON form", async () => {
-    const db = open();
-    const mq = queue(db);
-    await expect(mq.enqueueMany(["ok", 10n])).rejects.toThrow(TypeError);
-    await expect(mq.enqueue(undefined)).rejects.toThrow(TypeError);
-    expect(rows(db)).toEqual([]);
-    await mq.enqueueMany([]);
-    expect(rows(db)).toEqual([]);
-  });
-
-  it("resolves listen on abort only after the handlers in flight finish", async () => {
-    const db = open();
-    const mq = queue(db, { pollIntervalMs: 60_000 });
-    const controller = new AbortController();
-    let finished = false;
-    const listening = mq.listen(
-      async () => {
-        await sleep(200);
-        finished = true;
-      },
-      { signal: controller.signal },
-    );
-    await mq.enqueue("in flight");
-    await sleep(50);
-    controller.abort();
-    await listening;
-    expect(finished).toBe(true);
-    expect(rows(db)).toEqual([]);
-    // Nothing is handled after the abort.
-    await mq.enqueue("after abort");
-    await sleep(50);
-    expect(rows(db)).toHaveLength(1);
-  });
-
-  it("resolves an idle listen promptly on abort, and on close()", async () => {
-    const mq = queue(open(), { pollIntervalMs: 60_000 });
-    const controller = new AbortController();
-    const aborted = mq.listen(() => {}, { signal: controller.signal });
-    const closed = mq.listen(() => {});
-    await sleep(20);
-    const started = Date.now();
-    controller.abort();
-    await aborted;
-    await mq.close();
-    await closed;
-    expect(Date.now() - started).toBeLessThan(1_000); // the poll would take 60 s
-  });
+  },
 });
