@@ -196,7 +196,7 @@ export interface OpinionGroupOptions {
   moderatedOut?: Iterable<string>;
   /** Base clusters (Polis' base-k). Default 100. */
   baseK?: number;
-  /** Initial centres of the base clusters. Default "polis". */
+  /** Initial centres of the base clusters: "polis" (default) is Polis' cold start, see {@link polisRowOrder}; "kmeans++" seeded k-means++. */
   baseInit?: "polis" | "kmeans++";
   /**
    * Initial centres of the groups: "polis" as Polis' cold start,
@@ -263,7 +263,7 @@ export interface OpinionGroupsResult {
  */
 export const SNAPSHOT_LIMITS = [
   "Polis changes k only after a new k has been best in 4 recomputations in a row (group-k-smoother); a snapshot has no past runs, so close calls are settled by the stability rule instead (kSelection).",
-  "Polis warm-starts base and group clusters and the PCA from the previous run; here base clusters start from the first distinct projections (Polis' cold start) and groups from seeded k-means++ with restarts.",
+  "Polis warm-starts base and group clusters and the PCA from the previous run; here base clusters start as Polis' cold start does (the first distinct projections in the order of its rating matrix, by first statement voted on) and groups from seeded k-means++ with restarts.",
   "Polis keeps a participant in the clustering once they qualified (including the most active 15 taken early in a conversation); a snapshot can only apply the vote threshold to the final votes.",
 ];
 
@@ -525,7 +525,7 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
 
   // Base clusters (Polis: about 100, by k-means on the projections), then
   // groups of base clusters by k-means weighted by their sizes, k by silhouette.
-  const base = baseClusters(xs, ys, options.baseK ?? 100, options.baseInit ?? "polis", seed);
+  const base = baseClusters(xs, ys, options.baseK ?? 100, options.baseInit ?? "polis", seed, polisRowOrder(m, rows));
   const nBase = base.size.length;
   const silhouettes: { k: number; silhouette: number }[] = [];
   const runs = new Map<number, { labels: Int32Array; score: number }>();
@@ -583,35 +583,54 @@ interface BaseClusterSet {
 }
 
 /**
- * Polis' base clusters: k-means with k = min(baseK, distinct points) on the
- * participants' projections. "polis" starts from the first k distinct points
- * in participant order (Polis' init-clusters on a first run); "kmeans++" from
- * seeded k-means++. Empty clusters are dropped.
+ * @internal The order of the clustered participants (indexes into `rows`) in
+ * Polis' rating matrix when a conversation is computed from scratch: Polis
+ * reads the votes ordered by statement, then participant, and adds a row for
+ * each participant when their first vote comes up, so rows go by the first
+ * statement a participant voted on (any vote, moderated out or not), then by
+ * participant id. Polis' cold start seeds the base clusters from the first
+ * distinct projections in this order.
  */
-function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "polis" | "kmeans++", seed: number): BaseClusterSet {
+export function polisRowOrder(m: VoteMatrix, rows: number[]): number[] {
+  const d = m.statements.length;
+  const first = rows.map((r) => (m.rowPtr[r + 1]! > m.rowPtr[r]! ? m.cols[m.rowPtr[r]!]! : d));
+  return rows.map((_, i) => i).sort((a, b) => first[a]! - first[b]! || rows[a]! - rows[b]!);
+}
+
+/**
+ * Polis' base clusters: k-means with k = min(baseK, distinct points) on the
+ * participants' projections. "polis" is Polis' cold start (init-clusters):
+ * the first k distinct points in `order` (Polis' row order, see
+ * {@link polisRowOrder}), then Polis' k-means steps (clusters left empty are
+ * dropped; at most 100 steps, stopping once no centre moves by 0.01);
+ * "kmeans++" starts from seeded k-means++ and runs Lloyd steps. Base clusters
+ * are numbered in the order of their starting centres, as Polis sorts them by
+ * id before clustering them into groups.
+ */
+function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "polis" | "kmeans++", seed: number, order: number[]): BaseClusterSet {
   const n = xs.length;
-  const points = Array.from({ length: n }, (_, i) => [xs[i]!, ys[i]!]);
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const distinct: number[][] = [];
-  for (const p of points) {
-    const key = `${p[0]},${p[1]}`;
+  for (const i of order) {
+    const key = `${xs[i]!},${ys[i]!}`;
     if (seen.has(key)) continue;
-    seen.add(key);
-    distinct.push(p);
+    seen.set(key, distinct.length);
+    distinct.push([xs[i]!, ys[i]!]);
   }
   const k = Math.min(baseK, distinct.length);
   let labels: Int32Array;
   if (k === distinct.length) {
     // Every distinct point is its own base cluster.
-    const index = new Map([...seen].map((key, i) => [key, i]));
-    labels = Int32Array.from(points, (p) => index.get(`${p[0]},${p[1]}`)!);
+    labels = Int32Array.from({ length: n }, (_, i) => seen.get(`${xs[i]!},${ys[i]!}`)!);
+  } else if (init === "polis") {
+    labels = polisKmeans(xs, ys, new Float64Array(n).fill(1), distinct.slice(0, k), 100).labels;
   } else {
-    const centres = init === "polis" ? distinct.slice(0, k) : kmeansPlusPlus(xs, ys, new Float64Array(n).fill(1), k, seededRandom(seed));
-    labels = lloyd(xs, ys, new Float64Array(n).fill(1), centres, 100);
+    labels = lloyd(xs, ys, new Float64Array(n).fill(1), kmeansPlusPlus(xs, ys, new Float64Array(n).fill(1), k, seededRandom(seed)), 100);
   }
   const used = new Int32Array(k).fill(-1);
+  for (let i = 0; i < n; i++) used[labels[i]!] = 0;
   let nb = 0;
-  for (let i = 0; i < n; i++) if (used[labels[i]!] === -1) used[labels[i]!] = nb++;
+  for (let c = 0; c < k; c++) if (used[c] === 0) used[c] = nb++;
   const cx = new Float64Array(nb);
   const cy = new Float64Array(nb);
   const size = new Float64Array(nb);
@@ -751,8 +770,12 @@ export function polisKmeans(
     for (let i = 0; i < n; i++) {
       let best = 0;
       let bestD = Infinity;
+      const x = xs[i]!;
+      const y = ys[i]!;
       for (let c = 0; c < k; c++) {
-        const d = (xs[i]! - cx[c]!) ** 2 + (ys[i]! - cy[c]!) ** 2;
+        const dx = x - cx[c]!;
+        const dy = y - cy[c]!;
+        const d = dx * dx + dy * dy;
         if (d < bestD) {
           bestD = d;
           best = c;
