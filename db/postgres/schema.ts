@@ -656,6 +656,20 @@ export const invites = pgTable("invites", {
   createdAt: createdAt(),
 });
 
+/** Failed sign-ins, shared by every web process (src/accounts/sign-in.ts). */
+export const signInLimits = pgTable("sign_in_limits", {
+  key: text("key").primaryKey(),
+  points: integer("points").notNull(),
+  expire: ts("expire"),
+});
+
+/** Leases on work exactly one process may do at a time (src/app/job-leases.ts). */
+export const jobLeases = pgTable("job_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+});
+
 /** Fedify's key-value store. Keys are JSON arrays; expiry in epoch ms. */
 export const fedifyKv = pgTable(
   "fedify_kv",
