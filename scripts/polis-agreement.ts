@@ -4,12 +4,14 @@
  * adjusted Rand index between our groups and the `group-id` column of its
  * participants-votes.csv (over participants both put in a group).
  *
- *   npm run polis:agreement [-- [--verbose] [--history] dir ...]
+ *   npm run polis:agreement [-- [--verbose] [--history] [--polis-math=2017] dir ...]
  *     default: every conversation under test/fixtures/polis; --verbose adds
  *     the silhouette of each k; --history also replays each conversation's
  *     votes in time order as Polis' recomputations would (opinion-history.ts,
  *     runs every 5 minutes of votes; slow: minutes for vtaiwan) and reports
- *     its k and ARI too.
+ *     its k and ARI too; --polis-math=2017 follows Polis' math as it ran
+ *     before 22 October 2017 (opinions.ts, option polisMath) instead of
+ *     today's, for exports whose groups were last computed then.
  */
 import "../src/polyfills.ts";
 import { existsSync, readdirSync } from "node:fs";
@@ -23,6 +25,9 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const dirs = args.length > 0 ? args : readdirSync(FIXTURES).map((d) => join(FIXTURES, d)).filter((d) => existsSync(join(d, "summary.csv")) || existsSync(join(d, "summary.csv.gz")));
 const verbose = process.argv.includes("--verbose");
 const history = process.argv.includes("--history");
+const polisMath = process.argv.includes("--polis-math=2017") ? "2017" : "current";
+const unknown = process.argv.slice(2).filter((a) => a.startsWith("--") && !["--verbose", "--history", "--polis-math=2017", "--polis-math=current"].includes(a));
+if (unknown.length > 0) throw new Error(`Unknown option ${unknown.join(", ")} (known: --verbose, --history, --polis-math=2017|current)`);
 
 /** ARI between our groups and Polis' group-id, over participants both put in a group. */
 function agreement(groups: { id: number; members: string[] }[], participants: { id: string; group: string | null }[]): number {
@@ -37,7 +42,7 @@ console.log(["conversation", "participants", "clustered", "our k", "Polis k", "A
 for (const dir of dirs) {
   const ex = readPolisExport(dir);
   const moderatedOut = ex.statements.filter((s) => s.moderated < 0).map((s) => s.id);
-  const result = opinionGroups(ex.votes, { moderatedOut });
+  const result = opinionGroups(ex.votes, { moderatedOut, polisMath });
   const ari = agreement(result.groups, ex.participants);
   const polisK = Number(ex.summary["groups"]);
   if (result.k !== polisK) failures++;

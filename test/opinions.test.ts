@@ -62,6 +62,15 @@ describe("opinion groups on the London Polis export", () => {
       expect(pow.projection[i]!.y).toBeCloseTo(p.y, 4);
     });
     expect(pow.groups).toEqual(lib.groups);
+    // Also with 0 imputed for missing votes (polisMath "2017"), where the
+    // sparse power iteration needs its rank-one correction.
+    const lib2017 = opinionGroups(ex.votes, { pca: "library", polisMath: "2017" });
+    const pow2017 = opinionGroups(ex.votes, { pca: "power", polisMath: "2017" });
+    lib2017.projection.forEach((p, i) => {
+      expect(pow2017.projection[i]!.x).toBeCloseTo(p.x, 4);
+      expect(pow2017.projection[i]!.y).toBeCloseTo(p.y, 4);
+    });
+    expect(lib2017.projection.map((p) => p.x)).not.toEqual(lib.projection.map((p) => p.x));
   });
 
   it("reports per-group support and consensus", () => {
@@ -209,6 +218,56 @@ describe("group structure like Polis' on five real conversations", () => {
     };
     expect(share("2")).toBeGreaterThan(0.95);
     expect(share("0")).toBeLessThan(0.05);
+  });
+});
+
+describe("scoop-hivemind.ubi: why its export cannot give Polis' 4 groups from a snapshot", () => {
+  const ex = readPolisExport("test/fixtures/polis/scoop-hivemind.ubi");
+  const rejected = ex.statements.filter((s) => s.moderated < 0).map((s) => s.id);
+  const neverAccepted = ex.statements.filter((s) => s.moderated === 0).map((s) => s.id);
+  const ari = (result: ReturnType<typeof opinionGroups>) => {
+    const ours = new Map(result.groups.flatMap((g) => g.members.map((p) => [p, g.id] as const)));
+    const both = ex.participants.filter((p) => p.group !== null && ours.has(p.id));
+    return adjustedRandIndex(both.map((p) => ours.get(p.id)!), both.map((p) => p.group!));
+  };
+
+  it("its groups were last computed by Polis' math of 2017, and with that math and the export's moderation a snapshot still finds 2", () => {
+    // Polis imputes statement means for missing votes since 22 October 2017
+    // (before: 0) and recomputes only when votes or moderation change; the
+    // last vote here is from 31 August 2017.
+    const last = Math.max(...ex.rawVotes.map((v) => v.timestamp!));
+    expect(last).toBeLessThan(Date.UTC(2017, 9, 22));
+    // Polis grouped every participant, 60 of them with fewer than 7 votes
+    // (none of the four other exports does this): neither Polis' rule then nor
+    // now clusters them with this moderation (one rejected statement, without
+    // votes).
+    const votes = new Map<string, number>();
+    for (const v of ex.votes) votes.set(v.participant, (votes.get(v.participant) ?? 0) + 1);
+    const grouped = ex.participants.filter((p) => p.group !== null);
+    expect(grouped).toHaveLength(234);
+    expect(grouped.filter((p) => (votes.get(p.id) ?? 0) < 7)).toHaveLength(60);
+    const result = opinionGroups(ex.votes, { moderatedOut: rejected, polisMath: "2017" });
+    expect(result.projection).toHaveLength(174);
+    expect(result.k).toBe(2);
+  });
+
+  it("if the 18 statements never accepted had been moderated out then, Polis' 2017 math clusters all 234 and finds groups close to Polis', with k a three-way tie", () => {
+    // Polis' 2017 math counted votes for its threshold on the matrix with
+    // moderated-out columns zeroed, so with these 18 out everyone qualifies.
+    // The export records them as unmoderated, so this is a hypothesis about
+    // the moderation at the time, not something the export lets us apply.
+    expect(neverAccepted).toHaveLength(18);
+    const result = opinionGroups(ex.votes, { moderatedOut: [...rejected, ...neverAccepted], polisMath: "2017" });
+    expect(result.projection).toHaveLength(234);
+    expect(ari(result)).toBeGreaterThan(0.45);
+    // Under the same math with the export's moderation, membership agrees far less.
+    expect(ari(opinionGroups(ex.votes, { moderatedOut: rejected, polisMath: "2017" }))).toBeLessThan(0.15);
+    // k = 3, 4 and 5 are within 0.01 of each other: which one Polis showed
+    // depends on its history (group-k smoother, warm starts).
+    const s = new Map(result.silhouettes.map((x) => [x.k, x.silhouette]));
+    const tied = [3, 4, 5].map((k) => s.get(k)!);
+    expect(Math.max(...tied) - Math.min(...tied)).toBeLessThan(0.01);
+    expect(s.get(2)!).toBeLessThan(Math.min(...tied));
   });
 });
 

@@ -214,6 +214,21 @@ export interface OpinionGroupOptions {
    * participants).
    */
   silhouetteWeighting?: "weighted" | "unweighted";
+  /**
+   * Which version of Polis' math to follow. "current" (default): Polis since
+   * 22 October 2017. "2017": Polis as it ran before, for exports whose groups
+   * were last computed then (Polis recomputes a conversation only when votes
+   * or moderation change, so an export whose last vote predates that day
+   * holds groups from this math, unless its moderation changed later). Three
+   * things differ: missing votes are imputed as 0 rather than the
+   * statement's mean (the centre is then each statement's sum of votes over
+   * all participants); a participant's number of votes, for the vote
+   * threshold, is counted on the matrix with moderated-out columns zeroed,
+   * so every statement moderated out counts as voted for everyone; and base
+   * clusters get at most 20 k-means steps (Polis passed its 100 under a key
+   * its k-means ignored until December 2017).
+   */
+  polisMath?: "current" | "2017";
 }
 
 /** How k was chosen: the best silhouette, or (on a close call) the modal best k over leave-one-fold-out runs. */
@@ -278,11 +293,23 @@ function moderatedOutMask(m: VoteMatrix, ids: Iterable<string> | undefined): Uin
   return mask;
 }
 
-/** Selects clustered participants (row indexes) by Polis' vote threshold. */
-function selectParticipants(m: VoteMatrix, minVotes: number, minParticipants: number): number[] {
+/**
+ * Selects clustered participants (row indexes) by Polis' vote threshold.
+ * Votes are counted as Polis does now (every vote, on any statement), or as
+ * it did before 22 October 2017 (`moderated`: on the matrix whose
+ * moderated-out columns are zeroed for everyone, so votes on those
+ * statements are replaced by one "vote" per statement moderated out).
+ */
+function selectParticipants(m: VoteMatrix, minVotes: number, minParticipants: number, moderated?: { out: Uint8Array; nOut: number }): number[] {
   const threshold = Math.min(minVotes, m.statements.length);
   const nP = m.participants.length;
-  const count = (r: number) => m.rowPtr[r + 1]! - m.rowPtr[r]!;
+  const count = (r: number) => {
+    const all = m.rowPtr[r + 1]! - m.rowPtr[r]!;
+    if (moderated === undefined || moderated.nOut === 0) return all;
+    let onOut = 0;
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) onOut += moderated.out[m.cols[k]!]!;
+    return all - onOut + moderated.nOut;
+  };
   const chosen: number[] = [];
   for (let r = 0; r < nP; r++) if (count(r) >= threshold) chosen.push(r);
   if (chosen.length < minParticipants) {
@@ -325,6 +352,7 @@ export function powerPca(
   seed: number,
   start?: [Float64Array, Float64Array],
   maxIterations = 1000,
+  zeroFilled = false,
 ): [Float64Array, Float64Array] {
   const d = m.statements.length;
   const b = Math.max(1, Math.min(4, d));
@@ -333,9 +361,13 @@ export function powerPca(
   start?.forEach((v, c) => {
     if (c < b && v.length === d && v.some((x) => x !== 0)) V[c]!.set(v);
   });
-  // Centred values at the voted cells, computed once.
+  // Centred values at the voted cells, computed once. With the mean imputed,
+  // unvoted cells are exactly 0 after centring. With 0 imputed (zeroFilled),
+  // X = S − 1 meansᵀ for the sparse votes S, and since Sᵀ1 = n·means (means
+  // being the column sums over these rows divided by n), XᵀX v = SᵀS v −
+  // n·means·(meansᵀv): the sparse product plus a rank-one correction.
   const centred = new Float64Array(m.values.length);
-  for (const r of rows) for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) centred[k] = m.values[k]! - means[m.cols[k]!]!;
+  for (const r of rows) for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) centred[k] = zeroFilled ? m.values[k]! : m.values[k]! - means[m.cols[k]!]!;
   const W = Array.from({ length: b }, () => new Float64Array(d));
   const proj = new Float64Array(b);
   const multiply = (): void => {
@@ -354,6 +386,12 @@ export function powerPca(
         const c = m.cols[k]!;
         const x = centred[k]!;
         for (let q = 0; q < b; q++) W[q]![c]! += x * proj[q]!;
+      }
+    }
+    if (zeroFilled) {
+      for (let q = 0; q < b; q++) {
+        const t = rows.length * dot(means, V[q]!);
+        for (let j = 0; j < d; j++) W[q]![j] = W[q]![j]! - t * means[j]!;
       }
     }
   };
@@ -413,11 +451,12 @@ export function powerPca(
   return [ritz[0]!, ritz[1]!];
 }
 
-function libraryPca(m: VoteMatrix, rows: number[], means: Float64Array): [Float64Array, Float64Array] {
+/** ml-pca on the dense matrix, missing votes imputed by `means` or, when `zeroFilled`, by 0 (Polis before 22 October 2017). */
+function libraryPca(m: VoteMatrix, rows: number[], means: Float64Array, zeroFilled = false): [Float64Array, Float64Array] {
   const d = m.statements.length;
   const data = new Matrix(rows.length, d);
   rows.forEach((r, i) => {
-    for (let j = 0; j < d; j++) data.set(i, j, means[j]!);
+    if (!zeroFilled) for (let j = 0; j < d; j++) data.set(i, j, means[j]!);
     for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) data.set(i, m.cols[k]!, m.values[k]!);
   });
   const pca = new PCA(data, { center: true, scale: false });
@@ -454,6 +493,17 @@ export function columnMeans(m: VoteMatrix): Float64Array {
   }
   const means = new Float64Array(d);
   for (let j = 0; j < d; j++) means[j] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
+  return means;
+}
+
+/** @internal Column sums over every participant (pass = 0, missing = 0) divided by the number of participants: the centre of the matrix with 0 imputed for missing votes (Polis before 22 October 2017). */
+export function zeroImputedMeans(m: VoteMatrix): Float64Array {
+  const d = m.statements.length;
+  const means = new Float64Array(d);
+  const n = m.participants.length;
+  if (n === 0) return means;
+  for (let k = 0; k < m.cols.length; k++) means[m.cols[k]!]! += m.values[k]!;
+  for (let j = 0; j < d; j++) means[j] = means[j]! / n;
   return means;
 }
 
@@ -500,24 +550,27 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
   const [kMin, kMax] = options.kRange ?? [2, 5];
   const restarts = options.restarts ?? 10;
   const m = isVoteMatrix(votes) ? votes : voteMatrix(votes);
-  const rows = selectParticipants(m, options.minVotes ?? 7, options.minParticipants ?? 15);
+  const polis2017 = options.polisMath === "2017";
+  // Statements moderated out stay in the matrix as Polis keeps them: the
+  // column is zeroed for everyone, so it adds nothing to the PCA but counts,
+  // for every participant, as a statement seen (in the sparsity scaling).
+  const { pm, out, nOut } = moderatedOutValues(m, options.moderatedOut);
+  const rows = selectParticipants(m, options.minVotes ?? 7, options.minParticipants ?? 15, polis2017 ? { out, nOut } : undefined);
   const chosen = new Set(rows);
   const excluded = m.participants.filter((_, r) => !chosen.has(r));
   const d = m.statements.length;
   const n = rows.length;
 
   // Column means over all participants' votes (pass = 0), imputed for missing
-  // cells; PCA is fitted on every participant who voted (as Polis, whose
-  // rating matrix holds everyone), clustering uses the selected ones only.
+  // cells (Polis before 22 October 2017: 0 imputed, so the centre is the
+  // column's sum over all participants); PCA is fitted on every participant
+  // who voted (as Polis, whose rating matrix holds everyone), clustering uses
+  // the selected ones only.
   const allRows = [...Array(m.participants.length).keys()];
-  // Statements moderated out stay in the matrix as Polis keeps them: the
-  // column is zeroed for everyone, so it adds nothing to the PCA but counts,
-  // for every participant, as a statement seen (in the sparsity scaling).
-  const { pm, out, nOut } = moderatedOutValues(m, options.moderatedOut);
-  const means = columnMeans(pm);
+  const means = polis2017 ? zeroImputedMeans(pm) : columnMeans(pm);
 
   const method = options.pca === "library" || options.pca === "power" ? options.pca : m.participants.length * d <= 250_000 ? "library" : "power";
-  const components = method === "library" ? libraryPca(pm, allRows, means) : powerPca(pm, allRows, means, seed);
+  const components = method === "library" ? libraryPca(pm, allRows, means, polis2017) : powerPca(pm, allRows, means, seed, undefined, 1000, polis2017);
   normaliseSign(components[0]);
   normaliseSign(components[1]);
 
@@ -525,7 +578,7 @@ export function opinionGroups(votes: Iterable<Vote> | VoteMatrix, options: Opini
 
   // Base clusters (Polis: about 100, by k-means on the projections), then
   // groups of base clusters by k-means weighted by their sizes, k by silhouette.
-  const base = baseClusters(xs, ys, options.baseK ?? 100, options.baseInit ?? "polis", seed, polisRowOrder(m, rows));
+  const base = baseClusters(xs, ys, options.baseK ?? 100, options.baseInit ?? "polis", seed, polisRowOrder(m, rows), polis2017 ? 20 : 100);
   const nBase = base.size.length;
   const silhouettes: { k: number; silhouette: number }[] = [];
   const runs = new Map<number, { labels: Int32Array; score: number }>();
@@ -602,12 +655,12 @@ export function polisRowOrder(m: VoteMatrix, rows: number[]): number[] {
  * participants' projections. "polis" is Polis' cold start (init-clusters):
  * the first k distinct points in `order` (Polis' row order, see
  * {@link polisRowOrder}), then Polis' k-means steps (clusters left empty are
- * dropped; at most 100 steps, stopping once no centre moves by 0.01);
+ * dropped; at most `maxSteps` (100) steps, stopping once no centre moves by 0.01);
  * "kmeans++" starts from seeded k-means++ and runs Lloyd steps. Base clusters
  * are numbered in the order of their starting centres, as Polis sorts them by
  * id before clustering them into groups.
  */
-function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "polis" | "kmeans++", seed: number, order: number[]): BaseClusterSet {
+function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "polis" | "kmeans++", seed: number, order: number[], maxSteps: number): BaseClusterSet {
   const n = xs.length;
   const seen = new Map<string, number>();
   const distinct: number[][] = [];
@@ -623,7 +676,7 @@ function baseClusters(xs: Float64Array, ys: Float64Array, baseK: number, init: "
     // Every distinct point is its own base cluster.
     labels = Int32Array.from({ length: n }, (_, i) => seen.get(`${xs[i]!},${ys[i]!}`)!);
   } else if (init === "polis") {
-    labels = polisKmeans(xs, ys, new Float64Array(n).fill(1), distinct.slice(0, k), 100).labels;
+    labels = polisKmeans(xs, ys, new Float64Array(n).fill(1), distinct.slice(0, k), maxSteps).labels;
   } else {
     labels = lloyd(xs, ys, new Float64Array(n).fill(1), kmeansPlusPlus(xs, ys, new Float64Array(n).fill(1), k, seededRandom(seed)), 100);
   }
