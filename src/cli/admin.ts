@@ -121,6 +121,18 @@ export function registerAdminCommands(program: Command): void {
       else printLine(mode ? `Registrations are now ${current}.` : `Registrations are ${current}.`);
     });
 
+  admin
+    .command("migrate")
+    .description("copy this instance's SQLite database whole into an empty PostgreSQL database (keys, signed documents, queued deliveries)")
+    .requiredOption("--to <url>", "the target database, postgres://user:password@host:5432/name; it must hold no Fedalign rows")
+    .option("--batch-size <n>", "rows read and written at a time", "1000")
+    .option("--data <dir>", DATA_HELP)
+    .option("--json", "print the per-table summary as JSON")
+    .action(async (options: { to: string; batchSize?: string; data?: string; json?: boolean }) => {
+      const { runMigrate } = await import("./migrate.ts");
+      await runMigrate(options);
+    });
+
   const invite = admin.command("invite").description("invite codes for sign-up when registrations are invite-only");
   invite
     .command("create")
