@@ -4,6 +4,7 @@
  * the database as it was. A database written by a newer Fedalign is refused
  * before anything is touched.
  */
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -26,11 +27,11 @@ export function latestKnownMigration(): number {
 }
 
 function latestAppliedMigration(db: Db): number | null {
-  const table = db.$client
+  const table = db.$client.raw
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
     .get();
   if (table === undefined) return null;
-  const row = db.$client
+  const row = db.$client.raw
     .prepare("SELECT MAX(CAST(created_at AS INTEGER)) AS latest FROM __drizzle_migrations")
     .get() as { latest: number | null };
   return row.latest;
@@ -48,7 +49,9 @@ export function assertSchemaNotNewer(db: Db, file: string): void {
 export function runMigrations(db: Db, file: string): void {
   assertSchemaNotNewer(db, file);
   try {
-    migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    // At open, before anything else uses the connection: drizzle's synchronous
+    // migrator on the raw connection, all pending migrations in one transaction.
+    migrate(drizzle(db.$client.raw), { migrationsFolder: MIGRATIONS_FOLDER });
   } catch (error) {
     // Several processes started at once on a new database (a web process and
     // its workers): one applies the migrations, the others' attempts roll back.

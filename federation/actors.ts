@@ -22,7 +22,7 @@ export const ACTOR_PATH = "/actors/{identifier}";
 export async function loadKeyPairs(ctx: FedCtx, actor: LocalActor): Promise<CryptoKeyPair[]> {
   const cached = ctx.data.keyPairCache.get(actor.id);
   if (cached) return cached;
-  const rows = ctx.data.db.select().from(actorKeys).where(eq(actorKeys.actorId, actor.id)).all();
+  const rows = await ctx.data.db.select().from(actorKeys).where(eq(actorKeys.actorId, actor.id));
   rows.sort((a, b) => (a.algorithm === b.algorithm ? 0 : a.algorithm === "RSASSA-PKCS1-v1_5" ? -1 : 1));
   const pairs = await Promise.all(rows.map(importKeyPair));
   ctx.data.keyPairCache.set(actor.id, pairs);
@@ -41,12 +41,12 @@ function actorClass(actor: LocalActor) {
 }
 
 async function dispatchActor(ctx: RequestContext<InstanceData>, identifier: string) {
-  return toActor(ctx, identifier);
+  return await toActor(ctx, identifier);
 }
 
 /** A local actor as an ActivityPub object (for its document and for `Update`s about it). */
 export async function toActor(ctx: FedCtx, identifier: string) {
-  const actor = findActorByIdentifier(ctx.data.db, identifier);
+  const actor = await findActorByIdentifier(ctx.data.db, identifier);
   if (!actor) return null;
   const keys = await ctx.getActorKeyPairs(identifier);
   const ActorClass = actorClass(actor);
@@ -75,7 +75,7 @@ export async function toActor(ctx: FedCtx, identifier: string) {
  */
 export async function sendActorUpdate(ctx: FedCtx, identifier: string): Promise<void> {
   const actor = await toActor(ctx, identifier);
-  const recipients = acceptedFollowersOf(ctx, ctx.getActorUri(identifier).href);
+  const recipients = await acceptedFollowersOf(ctx, ctx.getActorUri(identifier).href);
   if (!actor || recipients.length === 0) return;
   const update = new Update({
     id: newActivityIri(ctx, identifier, "update"),
@@ -90,10 +90,10 @@ export function registerActors(federation: Federation<InstanceData>): void {
   federation
     .setActorDispatcher(ACTOR_PATH, dispatchActor)
     .setKeyPairsDispatcher(async (ctx, identifier) => {
-      const actor = findActorByIdentifier(ctx.data.db, identifier);
-      return actor ? loadKeyPairs(ctx, actor) : [];
+      const actor = await findActorByIdentifier(ctx.data.db, identifier);
+      return actor ? await loadKeyPairs(ctx, actor) : [];
     })
     // WebFinger usernames are the identifiers themselves.
-    .mapHandle((ctx, username) => (findActorByIdentifier(ctx.data.db, username) ? username : null));
+    .mapHandle(async (ctx, username) => (await findActorByIdentifier(ctx.data.db, username) ? username : null));
 }
 

@@ -38,7 +38,7 @@ export {
 /** The community re-shares an annotation on its policy with its followers and the policy's. */
 export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation: Pick<Annotation, "iri" | "authorIri">): Promise<void> {
   const identifier = ownerIdentifier(ctx, policy);
-  const recipients = policyAudience(ctx, policy).filter((r) => r.id?.href !== annotation.authorIri);
+  const recipients = (await policyAudience(ctx, policy)).filter((r) => r.id?.href !== annotation.authorIri);
   if (!identifier || recipients.length === 0) return;
   const announce = new Announce({
     id: newActivityIri(ctx, identifier, "announce"),
@@ -54,13 +54,13 @@ export async function reshareAnnotation(ctx: FedCtx, policy: Policy, annotation:
 export async function forwardToAudience(ctx: InboxContext<InstanceData>, policy: Policy): Promise<void> {
   const identifier = ownerIdentifier(ctx, policy);
   if (!identifier) return;
-  const recipients = policyAudience(ctx, policy);
+  const recipients = await policyAudience(ctx, policy);
   if (recipients.length > 0) await ctx.forwardActivity({ identifier }, recipients, { skipIfUnsigned: true, preferSharedInbox: true });
 }
 
 async function ownerRecipient(ctx: FedCtx, policy: Policy): Promise<Recipient> {
   const owner = await lookupActor(ctx, policy.ownerIri);
-  const row = persistActor(ctx.data, owner);
+  const row = await persistActor(ctx.data, owner);
   if (!row) throw new Error(`${policy.ownerIri} has no inbox`);
   return toRecipient(row);
 }
@@ -91,7 +91,7 @@ export async function sendAnnotation(
   } else if (kind === "create") {
     await reshareAnnotation(ctx, policy, annotation);
   } else {
-    const audience = policyAudience(ctx, policy).filter((r) => r.id?.href !== actor.href);
+    const audience = (await policyAudience(ctx, policy)).filter((r) => r.id?.href !== actor.href);
     if (audience.length > 0) await ctx.sendActivity({ identifier }, audience, activity, { preferSharedInbox: true });
   }
   await ctx.sendActivity({ identifier }, "followers", activity, { preferSharedInbox: true });

@@ -26,7 +26,7 @@ export function createFederationPort(federation: Federation<InstanceData>, origi
     signerFor: (identifier) => communitySigner(ctx(), identifier),
     async lookupFollowTarget(target) {
       const found = await lookupFollowTarget(ctx(), target);
-      if (!persistActor(data, found.answerer)) {
+      if (!await persistActor(data, found.answerer)) {
         throw new RemoteError(`${found.followeeIri} cannot be followed: its inbox is not on its own server (see the server log).`);
       }
       return { followeeIri: found.followeeIri, answererIri: found.answerer.id!.href, policy: found.policy };
@@ -48,7 +48,7 @@ export function createFederationPort(federation: Federation<InstanceData>, origi
         throw new RemoteError((error as Error).message);
       }
     },
-    resolvePollOwner: (proposalIri) => resolvePollOwner(ctx(), proposalIri),
+    resolvePollOwner: async (proposalIri) => await resolvePollOwner(ctx(), proposalIri),
     proofKey: async (identifier) => {
       const key = await communityProofKey(ctx(), identifier);
       return { keyId: key.keyId.href, privateKey: key.privateKey, publicKey: key.publicKey };

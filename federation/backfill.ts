@@ -41,9 +41,9 @@ function refIri(ref: z.infer<typeof Ref> | undefined): string | undefined {
 
 /** What a newly accepted follow of `followeeIri` (a policy or an actor) brings in: the number of versions now held. */
 export async function backfillFollowed(ctx: FedCtx, followeeIri: string): Promise<number> {
-  const policy = findPolicyByIri(ctx.data.db, followeeIri);
-  if (policy) return isLocal(policy) ? 0 : backfillPolicy(ctx, policy.iri, policy.ownerIri);
-  return backfillOutbox(ctx, followeeIri);
+  const policy = await findPolicyByIri(ctx.data.db, followeeIri);
+  if (policy) return isLocal(policy) ? 0 : await backfillPolicy(ctx, policy.iri, policy.ownerIri);
+  return await backfillOutbox(ctx, followeeIri);
 }
 
 async function backfillPolicy(ctx: FedCtx, policyIri: string, ownerIri: string): Promise<number> {

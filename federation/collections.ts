@@ -29,24 +29,22 @@ function page<T>(all: T[], cursor: string | null): PageItems<T> {
   return { items, nextCursor: offset + PAGE_SIZE < all.length ? String(offset + PAGE_SIZE) : null };
 }
 
-function followerRecipients(ctx: FedCtx, identifier: string): Recipient[] {
-  const rows = ctx.data.db
+async function followerRecipients(ctx: FedCtx, identifier: string): Promise<Recipient[]> {
+  const rows = await ctx.data.db
     .select({ actor: federatedActors })
     .from(follows)
     .innerJoin(federatedActors, eq(federatedActors.iri, follows.followerIri))
     .where(and(eq(follows.followeeIri, ctx.getActorUri(identifier).href), eq(follows.state, "accepted")))
-    .orderBy(follows.id)
-    .all();
+    .orderBy(follows.id);
   return rows.map((row) => toRecipient(row.actor));
 }
 
-function followingIris(ctx: FedCtx, identifier: string): URL[] {
-  return ctx.data.db
+async function followingIris(ctx: FedCtx, identifier: string): Promise<URL[]> {
+  return (await ctx.data.db
     .select({ iri: follows.followeeIri })
     .from(follows)
     .where(and(eq(follows.followerIri, ctx.getActorUri(identifier).href), eq(follows.state, "accepted")))
-    .orderBy(follows.id)
-    .all()
+    .orderBy(follows.id))
     .map((row) => new URL(row.iri));
 }
 
@@ -56,33 +54,33 @@ function offsetOf(cursor: string | null): number {
 }
 
 /** One page of an actor's outbox; undefined for an unknown actor. */
-export function outboxPage(ctx: FedCtx, identifier: string, cursor: string | null): PageItems<Activity> | null {
-  if (!findActorByIdentifier(ctx.data.db, identifier)) return null;
+export async function outboxPage(ctx: FedCtx, identifier: string, cursor: string | null): Promise<PageItems<Activity> | null> {
+  if (!await findActorByIdentifier(ctx.data.db, identifier)) return null;
   const offset = offsetOf(cursor);
-  const rows = listPublished(ctx.data.db, { ownerIri: ctx.getActorUri(identifier).href }, { offset, limit: OUTBOX_PAGE_SIZE + 1 });
+  const rows = await listPublished(ctx.data.db, { ownerIri: ctx.getActorUri(identifier).href }, { offset, limit: OUTBOX_PAGE_SIZE + 1 });
   const items = rows.slice(0, OUTBOX_PAGE_SIZE).map((row) => versionCreate(ctx, row.policy, row.version));
   return { items, nextCursor: rows.length > OUTBOX_PAGE_SIZE ? String(offset + OUTBOX_PAGE_SIZE) : null };
 }
 
 export function registerCollections(federation: Federation<InstanceData>): void {
   federation
-    .setFollowersDispatcher("/actors/{identifier}/followers", (ctx, identifier, cursor) =>
-      findActorByIdentifier(ctx.data.db, identifier) ? page(followerRecipients(ctx, identifier), cursor) : null,
+    .setFollowersDispatcher("/actors/{identifier}/followers", async (ctx, identifier, cursor) =>
+      await findActorByIdentifier(ctx.data.db, identifier) ? page(await followerRecipients(ctx, identifier), cursor) : null,
     )
-    .setCounter((ctx, identifier) => countFollowers(ctx.data.db, ctx.getActorUri(identifier).href))
+    .setCounter(async (ctx, identifier) => await countFollowers(ctx.data.db, ctx.getActorUri(identifier).href))
     .setFirstCursor(() => "0");
 
   federation
-    .setFollowingDispatcher("/actors/{identifier}/following", (ctx, identifier, cursor) =>
-      findActorByIdentifier(ctx.data.db, identifier) ? page(followingIris(ctx, identifier), cursor) : null,
+    .setFollowingDispatcher("/actors/{identifier}/following", async (ctx, identifier, cursor) =>
+      await findActorByIdentifier(ctx.data.db, identifier) ? page(await followingIris(ctx, identifier), cursor) : null,
     )
-    .setCounter((ctx, identifier) => countFollowing(ctx.data.db, ctx.getActorUri(identifier).href))
+    .setCounter(async (ctx, identifier) => await countFollowing(ctx.data.db, ctx.getActorUri(identifier).href))
     .setFirstCursor(() => "0");
 
   federation
-    .setOutboxDispatcher("/actors/{identifier}/outbox", (ctx, identifier, cursor) => outboxPage(ctx, identifier, cursor))
-    .setCounter((ctx, identifier) =>
-      findActorByIdentifier(ctx.data.db, identifier) ? countPublished(ctx.data.db, { ownerIri: ctx.getActorUri(identifier).href }) : null,
+    .setOutboxDispatcher("/actors/{identifier}/outbox", async (ctx, identifier, cursor) => await outboxPage(ctx, identifier, cursor))
+    .setCounter(async (ctx, identifier) =>
+      await findActorByIdentifier(ctx.data.db, identifier) ? await countPublished(ctx.data.db, { ownerIri: ctx.getActorUri(identifier).href }) : null,
     )
     .setFirstCursor(() => "0");
 }

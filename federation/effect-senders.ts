@@ -23,7 +23,7 @@ import { recipientByIri as recipientOf } from "./entities/actor.ts";
 const logger = getLogger(["fedalign", "federation", "outbox"]);
 
 async function sendAnnotationEffect(ctx: FedCtx, effect: AnnotationRef, kind: "create" | "update" | "delete"): Promise<void> {
-  const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+  const policy = await findPolicyByIri(ctx.data.db, effect.policyIri);
   if (!policy) {
     logger.info("Not sending {kind} of {annotation}: its policy {policy} is no longer held.", { kind, annotation: effect.annotationIri, policy: effect.policyIri });
     return;
@@ -36,48 +36,48 @@ import { announceDatasetChanged, sendRecordWithdrawn } from "./preference-datase
 
 export const effectSenders: EffectSenders = {
   // Accounts and communities
-  "actor.updated": (ctx, effect) => sendActorUpdate(ctx, effect.identifier),
+  "actor.updated": async (ctx, effect) => await sendActorUpdate(ctx, effect.identifier),
 
   // Policies, versions, forks and merges
   "version.published": async (ctx, effect) => {
-    const policy = findPolicyById(ctx.data.db, effect.policyId);
-    const version = findVersionById(ctx.data.db, effect.versionId);
+    const policy = await findPolicyById(ctx.data.db, effect.policyId);
+    const version = await findVersionById(ctx.data.db, effect.versionId);
     if (policy && version) await sendVersionPublished(ctx, policy, version);
   },
   "version.retracted": async (ctx, effect) => {
-    const policy = findPolicyById(ctx.data.db, effect.policyId);
-    const version = findVersionById(ctx.data.db, effect.versionId);
+    const policy = await findPolicyById(ctx.data.db, effect.policyId);
+    const version = await findVersionById(ctx.data.db, effect.versionId);
     if (policy && version) await sendVersionRetracted(ctx, policy, version);
   },
   "fork.announced": async (ctx, effect) => {
-    const fork = findPolicyById(ctx.data.db, effect.forkId);
-    const community = findCommunity(ctx.data.db, effect.community);
+    const fork = await findPolicyById(ctx.data.db, effect.forkId);
+    const community = await findCommunity(ctx.data.db, effect.community);
     if (fork && community) await announceFork(ctx, fork, community);
   },
 
   // Proposals, votes and offers
-  "proposal.opened": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "create"),
-  "proposal.closed": (ctx, effect) => sendProposalById(ctx, effect.proposalId, "update"),
-  "vote.sent": (ctx, effect) => sendRecordedVote(ctx, effect.identifier, effect.sentVoteId),
-  "offer.sent": (ctx, effect) => sendOfferByIri(ctx, effect.identifier, effect.offerIri),
-  "offer.decided": (ctx, effect) => sendOfferDecisionByIri(ctx, effect.identifier, effect.offerIri),
+  "proposal.opened": async (ctx, effect) => await sendProposalById(ctx, effect.proposalId, "create"),
+  "proposal.closed": async (ctx, effect) => await sendProposalById(ctx, effect.proposalId, "update"),
+  "vote.sent": async (ctx, effect) => await sendRecordedVote(ctx, effect.identifier, effect.sentVoteId),
+  "offer.sent": async (ctx, effect) => await sendOfferByIri(ctx, effect.identifier, effect.offerIri),
+  "offer.decided": async (ctx, effect) => await sendOfferDecisionByIri(ctx, effect.identifier, effect.offerIri),
 
   // Follows, annotations and other social traffic
   "follow.sent": async (ctx, effect) => sendFollow(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri)),
   "follow.undone": async (ctx, effect) => sendUndoFollow(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri)),
   "follow.answered": async (ctx, effect) =>
     sendFollowAnswer(ctx, effect.identifier, effect, await recipientOf(ctx, effect.recipientIri), effect.answer),
-  "annotation.created": (ctx, effect) => sendAnnotationEffect(ctx, effect, "create"),
-  "annotation.updated": (ctx, effect) => sendAnnotationEffect(ctx, effect, "update"),
-  "annotation.deleted": (ctx, effect) => sendAnnotationEffect(ctx, effect, "delete"),
+  "annotation.created": async (ctx, effect) => await sendAnnotationEffect(ctx, effect, "create"),
+  "annotation.updated": async (ctx, effect) => await sendAnnotationEffect(ctx, effect, "update"),
+  "annotation.deleted": async (ctx, effect) => await sendAnnotationEffect(ctx, effect, "delete"),
 
   // Preference data and bundles (a policy that is gone has no audience left to tell)
   "preferences.dataset-changed": async (ctx, effect) => {
-    const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+    const policy = await findPolicyByIri(ctx.data.db, effect.policyIri);
     if (policy) await announceDatasetChanged(ctx, policy);
   },
   "preferences.record-withdrawn": async (ctx, effect) => {
-    const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+    const policy = await findPolicyByIri(ctx.data.db, effect.policyIri);
     if (policy) await sendRecordWithdrawn(ctx, policy, effect.recordId);
   },
 

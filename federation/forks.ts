@@ -22,13 +22,13 @@ export { receiveForkAnnouncement } from "./entities/fork.ts";
 
 /** After the fork is stored: follow the upstream policy and tell its community. */
 export async function announceFork(ctx: FedCtx, fork: Policy, community: Community): Promise<void> {
-  const upstream = fork.upstreamIri ? findPolicyByIri(ctx.data.db, fork.upstreamIri) : undefined;
+  const upstream = fork.upstreamIri ? await findPolicyByIri(ctx.data.db, fork.upstreamIri) : undefined;
   if (!upstream) return;
   const owner = await lookupActor(ctx, upstream.ownerIri);
-  const recipient = persistActor(ctx.data, owner);
+  const recipient = await persistActor(ctx.data, owner);
   if (!recipient) return;
   const communityIri = ctx.getActorUri(community.handle);
-  const follow = recordOutgoingFollow(ctx.data.db, {
+  const follow = await recordOutgoingFollow(ctx.data.db, {
     followerIri: communityIri.href,
     followeeIri: upstream.iri,
     activityIri: newActivityIri(ctx, community.handle, "follows").href,

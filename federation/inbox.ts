@@ -32,14 +32,14 @@ type Ctx = InboxContext<InstanceData>;
 
 /** An Accept answers one of our offers or one of our follows. */
 async function routeAccept(ctx: Ctx, accept: Accept): Promise<void> {
-  if (onOfferDecided(ctx, accept)) return;
-  onFollowAccepted(ctx, accept);
+  if (await onOfferDecided(ctx, accept)) return;
+  await onFollowAccepted(ctx, accept);
 }
 
 /** A Reject answers one of our offers, one of our members' votes, or one of our follows. */
 async function routeReject(ctx: Ctx, reject: Reject): Promise<void> {
-  if (onOfferDecided(ctx, reject) || onVoteRefused(ctx, reject)) return;
-  onFollowRejected(ctx, reject);
+  if (await onOfferDecided(ctx, reject) || await onVoteRefused(ctx, reject)) return;
+  await onFollowRejected(ctx, reject);
 }
 
 /**
@@ -48,15 +48,15 @@ async function routeReject(ctx: Ctx, reject: Reject): Promise<void> {
  */
 async function routeDelete(ctx: Ctx, del: Delete): Promise<void> {
   if (del.actorId == null || del.objectId == null) return;
-  if (del.objectId.href === del.actorId.href) return onActorDeleted(ctx, del);
-  if (onRecordWithdrawn(ctx, del)) return;
+  if (del.objectId.href === del.actorId.href) return await onActorDeleted(ctx, del);
+  if (await onRecordWithdrawn(ctx, del)) return;
   if (await onAnnotationDeleted(ctx, del)) return;
-  onVersionRetracted(ctx, del);
+  await onVersionRetracted(ctx, del);
 }
 
 /** A Note from its author: an edit when we hold it already. */
 async function routeNote(ctx: Ctx, noteIri: string, actorIri: string): Promise<void> {
-  if (isHeldAnnotation(ctx, noteIri, actorIri)) await onAnnotationEdited(ctx, noteIri, actorIri);
+  if (await isHeldAnnotation(ctx, noteIri, actorIri)) await onAnnotationEdited(ctx, noteIri, actorIri);
   else await onAnnotationCreated(ctx, noteIri, actorIri);
 }
 
@@ -65,25 +65,25 @@ async function routeCreate(ctx: Ctx, create: Create): Promise<void> {
   if (create.actorId == null || create.objectId == null) return;
   const object = await create.getObject(ctx);
   if (object instanceof Document) return onForkAnnounced(ctx, create);
-  if (object instanceof Question) return onProposalOpened(ctx, create, object);
+  if (object instanceof Question) return await onProposalOpened(ctx, create, object);
   if (object instanceof Note) {
     // A poll answer to one of our proposals is a vote; any other Note may be an annotation.
-    const vote = voteTarget(ctx, object);
-    if (vote) return onPartnerVote(ctx, create, object, vote);
-    return routeNote(ctx, create.objectId.href, create.actorId.href);
+    const vote = await voteTarget(ctx, object);
+    if (vote) return await onPartnerVote(ctx, create, object, vote);
+    return await routeNote(ctx, create.objectId.href, create.actorId.href);
   }
-  if (object instanceof Article) return onVersionPublished(ctx, create);
+  if (object instanceof Article) return await onVersionPublished(ctx, create);
 }
 
 /** An Update: of the actor itself (its profile), a Note, a proposal, a dataset, or a version. */
 async function routeUpdate(ctx: Ctx, update: Update): Promise<void> {
   if (update.actorId == null || update.objectId == null) return;
-  if (update.objectId.href === update.actorId.href) return onActorUpdated(ctx, update);
+  if (update.objectId.href === update.actorId.href) return await onActorUpdated(ctx, update);
   const object = await update.getObject(ctx);
-  if (object instanceof Note) return routeNote(ctx, update.objectId.href, update.actorId.href);
-  if (object instanceof Question) return onProposalUpdated(ctx, update, object);
-  if (object instanceof OrderedCollection) return onDatasetChanged(ctx, update);
-  if (object instanceof Article) return onVersionPublished(ctx, update);
+  if (object instanceof Note) return await routeNote(ctx, update.objectId.href, update.actorId.href);
+  if (object instanceof Question) return await onProposalUpdated(ctx, update, object);
+  if (object instanceof OrderedCollection) return await onDatasetChanged(ctx, update);
+  if (object instanceof Article) return await onVersionPublished(ctx, update);
 }
 
 /** Thrown instead of fetching: an object given only by IRI is not embedded, so it claims nothing here. */

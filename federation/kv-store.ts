@@ -52,8 +52,8 @@ export class SqliteKvStore implements KvStore {
   readonly #casTransaction: (key: string, expected: unknown, newValue: unknown, ttl?: Temporal.Duration) => boolean;
 
   constructor(db: Db, options: SqliteKvStoreOptions = {}) {
-    const client = db.$client;
-    this.#client = client;
+    this.#client = db.$client;
+    const client = db.$client.raw;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
     const live = "(expires_at IS NULL OR expires_at > ?)";
     this.#getStmt = client.prepare(`SELECT value FROM fedify_kv WHERE key = ? AND ${live}`);
@@ -74,20 +74,23 @@ export class SqliteKvStore implements KvStore {
     this.#casTransaction = client.transaction(this.#casInTransaction.bind(this)).immediate;
   }
 
-  get<T = unknown>(key: KvKey): Promise<T | undefined> {
-    const row = this.#getStmt.get(encodeKey(key), Date.now());
-    return Promise.resolve(row === undefined ? undefined : (JSON.parse(row.value) as T));
+  // Every statement runs with the connection lent to this flow
+  // (`exclusive`): otherwise it would land inside a transaction another
+  // request has open, and be rolled back or committed with it.
+  async get<T = unknown>(key: KvKey): Promise<T | undefined> {
+    const row = await this.#client.exclusive(() => this.#getStmt.get(encodeKey(key), Date.now()));
+    return row === undefined ? undefined : (JSON.parse(row.value) as T);
   }
 
-  set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
-    this.#write(encodeKey(key), value, options?.ttl ?? remoteEntryTtl(key));
-    this.#maybeSweep();
-    return Promise.resolve();
+  async set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
+    await this.#client.exclusive(() => {
+      this.#write(encodeKey(key), value, options?.ttl ?? remoteEntryTtl(key));
+      this.#maybeSweep();
+    });
   }
 
-  delete(key: KvKey): Promise<void> {
-    this.#deleteStmt.run(encodeKey(key));
-    return Promise.resolve();
+  async delete(key: KvKey): Promise<void> {
+    await this.#client.exclusive(() => this.#deleteStmt.run(encodeKey(key)));
   }
 
   /**
@@ -96,28 +99,31 @@ export class SqliteKvStore implements KvStore {
    * `newValue` of `undefined` deletes the key: Fedify consumes signature
    * nonces with cas(key, true, undefined).
    */
-  cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
-    const swapped = this.#casTransaction(encodeKey(key), expectedValue, newValue, options?.ttl ?? remoteEntryTtl(key));
-    this.#maybeSweep();
-    return Promise.resolve(swapped);
+  async cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
+    return await this.#client.exclusive(() => {
+      const swapped = this.#casTransaction(encodeKey(key), expectedValue, newValue, options?.ttl ?? remoteEntryTtl(key));
+      this.#maybeSweep();
+      return swapped;
+    });
   }
 
   async *list(prefix?: KvKey): AsyncIterable<KvStoreListEntry> {
     const now = Date.now();
     // Read everything first: a better-sqlite3 iterator kept open across
     // yields would block every other statement on this connection.
-    const rows =
+    const rows = await this.#client.exclusive(() =>
       prefix === undefined || prefix.length === 0
         ? this.#listAllStmt.all(now)
-        : this.#listRangeStmt.all(...prefixRange(prefix), now);
+        : this.#listRangeStmt.all(...prefixRange(prefix), now),
+    );
     for (const row of rows) {
       yield { key: JSON.parse(row.key) as KvKey, value: JSON.parse(row.value) as unknown };
     }
   }
 
   /** Deletes every expired row now (normally done by writes, at most once per interval). */
-  sweep(): void {
-    this.#sweepStmt.run(Date.now());
+  async sweep(): Promise<void> {
+    await this.#client.exclusive(() => this.#sweepStmt.run(Date.now()));
   }
 
   #casInTransaction(key: string, expected: unknown, newValue: unknown, ttl?: Temporal.Duration): boolean {
@@ -139,6 +145,7 @@ export class SqliteKvStore implements KvStore {
     this.#upsertStmt.run(key, json, expiresAt);
   }
 
+  /** Only with the connection held (inside `exclusive`). */
   #maybeSweep(): void {
     const now = Date.now();
     if (now < this.#nextSweepAt || !this.#client.open) return;

@@ -43,7 +43,7 @@ import type {
 import type Database from "better-sqlite3";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
-import type { Db } from "../db/client.ts";
+import type { Db, SqliteConnection } from "../db/client.ts";
 import {
   delayMs,
   Listener,
@@ -100,7 +100,7 @@ export class SqliteMessageQueue implements MessageQueue {
       held.writes.push({ store: this.#store, rows, deliverAt: now + delayMs(options), now, channel: this.#channel });
       return;
     }
-    this.#store.insert(rows, now + delayMs(options), now);
+    await this.#store.insert(rows, now + delayMs(options), now);
     WakeChannel.notify(this.#channel);
   }
 
@@ -137,9 +137,15 @@ interface Candidate {
 const CLAIM_SCAN_PAGE = 256;
 const CLAIM_SCAN_MAX = 8_192;
 
-/** The SQL side of the queue: prepared statements, and the transactions that need atomicity. */
+/**
+ * The SQL side of the queue: prepared statements, and the transactions that
+ * need atomicity. Every method runs its statements with the connection lent
+ * to the calling flow (`exclusive`, db/client.ts), so a claim or an insert
+ * never lands inside a transaction another flow has open; a flow that holds
+ * the connection (inside its own transaction) runs them at once, in it.
+ */
 class QueueStore implements LeaseStore {
-  readonly client: Database.Database;
+  readonly client: SqliteConnection;
   readonly #insert: Database.Statement<[string, string, string | null, number, number, string | null]>;
   readonly #selectCandidates: Database.Statement<[{ queue: string; now: number; afterDeliverAt: number; afterId: number; limit: number }], Candidate & { deliverAt: number }>;
   readonly #selectMessage: Database.Statement<[number], { message: string }>;
@@ -154,8 +160,9 @@ class QueueStore implements LeaseStore {
   readonly #queue: string;
   readonly #maxInFlightPerHost: number | undefined;
 
-  constructor(client: Database.Database, queue: string, maxInFlightPerHost?: number) {
-    this.client = client;
+  constructor(connection: SqliteConnection, queue: string, maxInFlightPerHost?: number) {
+    this.client = connection;
+    const client = connection.raw;
     this.#queue = queue;
     this.#maxInFlightPerHost = maxInFlightPerHost;
     this.#insert = client.prepare(
@@ -201,18 +208,24 @@ class QueueStore implements LeaseStore {
     return this.client.open;
   }
 
-  insert(rows: QueuedRow[], deliverAt: number, now: number): void {
-    this.client.transaction(() => {
-      for (const row of rows) this.#insert.run(this.#queue, row.message, row.orderingKey, deliverAt, now, row.host);
-    })();
+  async insert(rows: QueuedRow[], deliverAt: number, now: number): Promise<void> {
+    await this.client.exclusive(() => {
+      this.client.raw.transaction(() => {
+        for (const row of rows) this.#insert.run(this.#queue, row.message, row.orderingKey, deliverAt, now, row.host);
+      })();
+    });
   }
 
   /**
    * Leases up to `limit` due messages. IMMEDIATE takes the write lock before
    * the SELECT, so no other connection can claim the same rows in between.
    */
-  claim(limit: number, now: number, leaseMs: number): Claimed[] {
-    return this.client.transaction(() => {
+  async claim(limit: number, now: number, leaseMs: number): Promise<Claimed[]> {
+    return await this.client.exclusive(() => this.#claimNow(limit, now, leaseMs));
+  }
+
+  #claimNow(limit: number, now: number, leaseMs: number): Claimed[] {
+    return this.client.raw.transaction(() => {
       const picked = this.#pick(limit, now);
       const lockedUntil = now + leaseMs;
       return picked.map((row) => {
@@ -255,17 +268,21 @@ class QueueStore implements LeaseStore {
     return picked;
   }
 
-  complete(row: Claimed): void {
-    this.#delete.run(row.id);
+  async complete(row: Claimed): Promise<void> {
+    await this.client.exclusive(() => this.#delete.run(row.id));
   }
 
-  fail(row: Claimed, error: string, deliverAt: number): void {
-    this.#fail.run({ id: row.id, error, deliverAt, lockedUntil: row.lockedUntil });
+  async fail(row: Claimed, error: string, deliverAt: number): Promise<void> {
+    await this.client.exclusive(() => this.#fail.run({ id: row.id, error, deliverAt, lockedUntil: row.lockedUntil }));
   }
 
   /** Extends the leases still held; returns the ids whose lease was lost. */
-  renew(rows: Claimed[], lockedUntil: number): number[] {
-    return this.client.transaction(() => {
+  async renew(rows: Claimed[], lockedUntil: number): Promise<number[]> {
+    return await this.client.exclusive(() => this.#renewNow(rows, lockedUntil));
+  }
+
+  #renewNow(rows: Claimed[], lockedUntil: number): number[] {
+    return this.client.raw.transaction(() => {
       const lost: number[] = [];
       for (const row of rows) {
         if (this.#renew.run({ id: row.id, old: row.lockedUntil, lockedUntil }).changes === 1) {
@@ -278,12 +295,12 @@ class QueueStore implements LeaseStore {
     }).immediate();
   }
 
-  nextDeliverAt(now: number): number | undefined {
-    return this.#nextDeliverAt.get(this.#queue, now)?.next ?? undefined;
+  async nextDeliverAt(now: number): Promise<number | undefined> {
+    return await this.client.exclusive(() => this.#nextDeliverAt.get(this.#queue, now)?.next ?? undefined);
   }
 
-  depth(now: number): MessageQueueDepth {
-    const { queued, ready } = this.#depth.get({ queue: this.#queue, now }) ?? { queued: 0, ready: 0 };
+  async depth(now: number): Promise<MessageQueueDepth> {
+    const { queued, ready } = (await this.client.exclusive(() => this.#depth.get({ queue: this.#queue, now }))) ?? { queued: 0, ready: 0 };
     return { queued, ready, delayed: queued - ready };
   }
 }
@@ -305,7 +322,7 @@ class HeldEnqueues {
    * later enqueues must go straight to the table.
    */
   open = true;
-  constructor(readonly client: Database.Database) {}
+  constructor(readonly client: SqliteConnection) {}
 }
 
 const heldEnqueues = new AsyncLocalStorage<HeldEnqueues>();
@@ -319,7 +336,7 @@ const heldEnqueues = new AsyncLocalStorage<HeldEnqueues>();
  * happened and it is tried again: a crash never sends an effect twice.
  * If `produce` throws, nothing it enqueued is written.
  */
-export async function holdEnqueues<T>(db: Db, produce: () => Promise<T>, alsoWrite: (result: T) => void): Promise<T> {
+export async function holdEnqueues<T>(db: Db, produce: () => Promise<T>, alsoWrite: (result: T) => Promise<void> | void): Promise<T> {
   const held = new HeldEnqueues(db.$client);
   let result: T;
   try {
@@ -327,10 +344,11 @@ export async function holdEnqueues<T>(db: Db, produce: () => Promise<T>, alsoWri
   } finally {
     held.open = false;
   }
-  db.$client.transaction(() => {
-    for (const write of held.writes) write.store.insert(write.rows, write.deliverAt, write.now);
-    alsoWrite(result);
-  }).immediate();
+  // Only database work in this transaction: `produce` (the network side) has settled.
+  await db.transaction(async () => {
+    for (const write of held.writes) await write.store.insert(write.rows, write.deliverAt, write.now);
+    await alsoWrite(result);
+  });
   for (const channel of new Set(held.writes.map((write) => write.channel))) WakeChannel.notify(channel);
   return result;
 }
@@ -345,7 +363,8 @@ const WakeChannel = {
   memoryKeys: new WeakMap<Database.Database, string>(),
   nextMemoryId: 0,
 
-  keyFor(client: Database.Database): string {
+  keyFor(connection: SqliteConnection): string {
+    const client = connection.raw;
     if (!client.memory && client.name !== "") return `file:${resolve(client.name)}`;
     let key = this.memoryKeys.get(client);
     if (key === undefined) {

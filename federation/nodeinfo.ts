@@ -1,4 +1,4 @@
-import { countRows } from "../db/client.ts";
+import { first, countRows } from "../db/client.ts";
 /** NodeInfo 2.1: tells crawlers and other servers what software this is. */
 import type { Federation } from "@fedify/fedify";
 import { and, count, eq, isNull } from "drizzle-orm";
@@ -6,20 +6,22 @@ import { communities, policies, policyVersions, settings, users } from "../db/sc
 import { SOFTWARE_NAME, SOFTWARE_REPOSITORY, SOFTWARE_VERSION } from "../src/version.ts";
 import type { InstanceData } from "./context.ts";
 
-function mirroredVersions(db: InstanceData["db"]): number {
-  return db
-    .select({ n: count() })
-    .from(policyVersions)
-    .innerJoin(policies, eq(policies.id, policyVersions.policyId))
-    .where(and(isNull(policies.communityId), isNull(policyVersions.retractedAt)))
-    .get()?.n ?? 0;
+async function mirroredVersions(db: InstanceData["db"]): Promise<number> {
+  return (await first(
+    db
+      .select({ n: count() })
+      .from(policyVersions)
+      .innerJoin(policies, eq(policies.id, policyVersions.policyId))
+      .where(and(isNull(policies.communityId), isNull(policyVersions.retractedAt)))
+      .limit(1),
+  ))?.n ?? 0;
 }
 
 export function registerNodeInfo(federation: Federation<InstanceData>): void {
-  federation.setNodeInfoDispatcher("/nodeinfo/2.1", (ctx) => {
+  federation.setNodeInfoDispatcher("/nodeinfo/2.1", async (ctx) => {
     const db = ctx.data.db;
-    const nameRow = db.select().from(settings).where(eq(settings.key, "instance.name")).get();
-    const registrationRow = db.select().from(settings).where(eq(settings.key, "instance.registration")).get();
+    const nameRow = await first(db.select().from(settings).where(eq(settings.key, "instance.name")).limit(1));
+    const registrationRow = await first(db.select().from(settings).where(eq(settings.key, "instance.registration")).limit(1));
     return {
       software: {
         name: SOFTWARE_NAME,
@@ -30,15 +32,15 @@ export function registerNodeInfo(federation: Federation<InstanceData>): void {
       protocols: ["activitypub"],
       openRegistrations: registrationRow?.value === "open",
       usage: {
-        users: { total: countRows(db, users) },
+        users: { total: await countRows(db, users) },
         // Published policy versions are this software's posts.
-        localPosts: countRows(db, policyVersions, isNull(policyVersions.retractedAt)) - mirroredVersions(db),
+        localPosts: await countRows(db, policyVersions, isNull(policyVersions.retractedAt)) - await mirroredVersions(db),
         localComments: 0,
       },
       metadata: {
         nodeName: typeof nameRow?.value === "string" ? nameRow.value : ctx.host,
         nodeDescription: "A Fedalign instance: federated alignment policies and preference data for language models.",
-        communities: countRows(db, communities),
+        communities: await countRows(db, communities),
       },
     };
   });

@@ -39,7 +39,7 @@ export function offerDocument(offer: Offer): Record<string, unknown> {
 
 async function recipientFor(ctx: FedCtx, actorIri: string) {
   const actor = await lookupActor(ctx, actorIri);
-  const row = persistActor(ctx.data, actor);
+  const row = await persistActor(ctx.data, actor);
   if (!row) throw new Error(`${actorIri} has no inbox`);
   return toRecipient(row);
 }
@@ -60,14 +60,14 @@ export async function sendOffer(ctx: FedCtx, identifier: string, offer: Offer, u
 
 /** Sends a recorded offer (src/app/offers.ts) to its target's owner; nothing when it or its target is gone. */
 export async function sendOfferByIri(ctx: FedCtx, identifier: string, offerIri: string): Promise<void> {
-  const offer = findOffer(ctx.data.db, offerIri);
-  const upstream = offer ? findPolicyByIri(ctx.data.db, offer.targetIri) : undefined;
+  const offer = await findOffer(ctx.data.db, offerIri);
+  const upstream = offer ? await findPolicyByIri(ctx.data.db, offer.targetIri) : undefined;
   if (offer && upstream) await sendOffer(ctx, identifier, offer, upstream);
 }
 
 /** Sends the recorded decision on an offer received (src/app/offers.ts). */
 export async function sendOfferDecisionByIri(ctx: FedCtx, identifier: string, offerIri: string): Promise<void> {
-  const offer = findOffer(ctx.data.db, offerIri);
+  const offer = await findOffer(ctx.data.db, offerIri);
   if (offer && offer.state !== "pending") await sendOfferDecision(ctx, identifier, offer);
 }
 
@@ -85,9 +85,9 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
   const doc = document as { id?: unknown; type?: unknown; attributedTo?: unknown; target?: unknown; origin?: unknown; name?: unknown; changes?: unknown };
   const types = Array.isArray(doc?.type) ? doc.type : [doc?.type];
   if (!types.includes("ChangeSet") || doc.id !== objectIri || doc.attributedTo !== actorIri) return refuse("it is not a change set by its sender");
-  const target = typeof doc.target === "string" ? findPolicyByIri(ctx.data.db, doc.target) : undefined;
+  const target = typeof doc.target === "string" ? await findPolicyByIri(ctx.data.db, doc.target) : undefined;
   if (!target || !isLocal(target)) return refuse("its target is not one of our policies");
-  if (isBlocked(ctx.data.db, target.communityId!, actorIri)) return refuse(`${actorIri} is blocked by the community`);
+  if (await isBlocked(ctx.data.db, target.communityId!, actorIri)) return refuse(`${actorIri} is blocked by the community`);
   if (typeof doc.origin !== "string" || new URL(doc.origin).origin !== new URL(actorIri).origin) return refuse("its origin is not the sender's fork");
   const changes = changeSetSchema.safeParse(doc.changes);
   if (!changes.success) return refuse(`its changes are malformed (${changes.error.issues[0]?.message})`);
@@ -96,9 +96,9 @@ export async function receiveOffer(ctx: FedCtx, activity: OfferActivity): Promis
     (changes.data.operations.length > REMOTE_LIMITS.clausesPerVersion ? `${changes.data.operations.length} operations, over the limit of ${REMOTE_LIMITS.clausesPerVersion}` : undefined);
   if (tooBig) return refuse(tooBig);
   // The changes must be against one of our live versions.
-  const base = listVersions(ctx.data.db, target).find((v) => v.contentHash === changes.data.base.contentHash);
+  const base = (await listVersions(ctx.data.db, target)).find((v) => v.contentHash === changes.data.base.contentHash);
   if (!base || base.retractedAt) return refuse("it is based on an unknown or retracted version");
-  const offer = recordOffer(ctx.data.db, {
+  const offer = await recordOffer(ctx.data.db, {
     iri: objectIri,
     direction: "incoming",
     targetIri: target.iri,
@@ -119,16 +119,16 @@ export async function sendOfferDecision(ctx: FedCtx, identifier: string, offer: 
     actor: ctx.getActorUri(identifier),
     object: new URL(offer.iri),
     // An offer accepted as a proposal: the proposal (its poll) is the result, so the offering side can link to it.
-    result: resultProposal(ctx, offer) ?? null,
+    result: await resultProposal(ctx, offer) ?? null,
     content: offer.reason ?? null,
     to: new URL(offer.actorIri),
   });
   await ctx.sendActivity({ identifier }, await recipientFor(ctx, offer.actorIri), activity);
 }
 
-function resultProposal(ctx: FedCtx, offer: Offer): URL | undefined {
-  const proposal = offer.state === "accepted" ? findProposalFromOffer(ctx.data.db, offer.iri) : undefined;
-  const policy = proposal ? findPolicyByIri(ctx.data.db, offer.targetIri) : undefined;
+async function resultProposal(ctx: FedCtx, offer: Offer): Promise<URL | undefined> {
+  const proposal = offer.state === "accepted" ? await findProposalFromOffer(ctx.data.db, offer.iri) : undefined;
+  const policy = proposal ? await findPolicyByIri(ctx.data.db, offer.targetIri) : undefined;
   return proposal && policy ? new URL(proposalIri(policy, proposal)) : undefined;
 }
 
@@ -138,10 +138,10 @@ function resultProposal(ctx: FedCtx, offer: Offer): URL | undefined {
  * stewards are told (with the proposal it became, when the upstream names
  * one on its own origin), in one transaction.
  */
-export function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): boolean {
-  const offer = answer.objectId ? findOffer(ctx.data.db, answer.objectId.href) : undefined;
+export async function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): Promise<boolean> {
+  const offer = answer.objectId ? await findOffer(ctx.data.db, answer.objectId.href) : undefined;
   if (!offer || offer.direction !== "outgoing") return false;
-  const upstream = findPolicyByIri(ctx.data.db, offer.targetIri);
+  const upstream = await findPolicyByIri(ctx.data.db, offer.targetIri);
   if (!upstream || upstream.ownerIri !== answer.actorId?.href) {
     logger.info("Ignored an answer to {offer} from {actor}, who does not own its target.", { offer: offer.iri, actor: answer.actorId?.href });
     return true;
@@ -151,9 +151,9 @@ export function receiveOfferDecision(ctx: FedCtx, answer: Accept | Reject): bool
   const result = answer.resultId?.href;
   const proposal = result && new URL(result).origin === new URL(upstream.ownerIri).origin ? result : null;
   const { db, clock } = ctx.data;
-  db.transaction(() => {
-    if (recordDecision(db, offer, accepted ? "accepted" : "rejected", reason) === offer) return;
-    notifyOfferDecided(db, ctx.canonicalOrigin, offer, { deciderIri: upstream.ownerIri, accepted, reason, proposalIri: proposal }, clock.now());
+  await db.transaction(async () => {
+    if (await recordDecision(db, offer, accepted ? "accepted" : "rejected", reason) === offer) return;
+    await notifyOfferDecided(db, ctx.canonicalOrigin, offer, { deciderIri: upstream.ownerIri, accepted, reason, proposalIri: proposal }, clock.now());
   });
   return true;
 }

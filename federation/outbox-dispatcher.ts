@@ -18,7 +18,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { and, asc, eq, isNull, lt, lte } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import { first, type Db } from "../db/client.ts";
 import { outbox } from "../db/schema.ts";
 import { systemClock, type Clock } from "../src/app/clock.ts";
 import type { Effect, EffectKind } from "../src/app/effects.ts";
@@ -127,14 +127,14 @@ export class OutboxDispatcher {
   async #dispatchAll(): Promise<number> {
     let dispatched = 0;
     for (;;) {
-      const row = this.#claimNext();
+      const row = await this.#claimNext();
       if (!row) return dispatched;
       if (await this.#dispatch(row)) dispatched++;
     }
   }
 
   /** Leases the oldest due row, or returns undefined when none is due. One statement, so atomic across processes. */
-  #claimNext(): typeof outbox.$inferSelect | undefined {
+  async #claimNext(): Promise<typeof outbox.$inferSelect | undefined> {
     const now = this.#options.clock.now();
     const oldestDue = this.#db
       .select({ id: outbox.id })
@@ -142,12 +142,13 @@ export class OutboxDispatcher {
       .where(and(isNull(outbox.dispatchedAt), isNull(outbox.abandonedAt), lte(outbox.dueAt, now)))
       .orderBy(asc(outbox.id))
       .limit(1);
-    return this.#db
-      .update(outbox)
-      .set({ dueAt: new Date(now.getTime() + this.#options.leaseMs) })
-      .where(eq(outbox.id, oldestDue))
-      .returning()
-      .get();
+    return await first(
+      this.#db
+        .update(outbox)
+        .set({ dueAt: new Date(now.getTime() + this.#options.leaseMs) })
+        .where(eq(outbox.id, oldestDue))
+        .returning(),
+    );
   }
 
   async #dispatch(row: typeof outbox.$inferSelect): Promise<boolean> {
@@ -156,38 +157,37 @@ export class OutboxDispatcher {
     const effect = { ...row.payload, kind: row.kind } as Effect;
     const sender = (senders as Record<string, ((ctx: FedCtx, effect: Effect) => Promise<void>) | undefined>)[row.kind];
     if (!sender) {
-      this.#fail(row, new Error(`No sender for the effect kind "${row.kind}" (written by another version of Fedalign?)`), true);
+      await this.#fail(row, new Error(`No sender for the effect kind "${row.kind}" (written by another version of Fedalign?)`), true);
       return false;
     }
     try {
       await holdEnqueues(
         this.#db,
         () => sender(contextOf(), effect),
-        () => {
+        async () => {
           faults?.beforeCommit?.(row.id);
-          this.#db
+          await this.#db
             .update(outbox)
             .set({ dispatchedAt: clock.now(), attempts: row.attempts + 1, lastError: null })
-            .where(eq(outbox.id, row.id))
-            .run();
+            .where(eq(outbox.id, row.id));
         },
       );
       faults?.afterCommit?.(row.id);
       return true;
     } catch (error) {
-      this.#fail(row, error, false);
+      await this.#fail(row, error, false);
       return false;
     }
   }
 
-  #fail(row: typeof outbox.$inferSelect, error: unknown, permanent: boolean): void {
+  async #fail(row: typeof outbox.$inferSelect, error: unknown, permanent: boolean): Promise<void> {
     const { clock, maxAttempts, retryInitialDelayMs } = this.#options;
     const attempts = row.attempts + 1;
     const now = clock.now();
     const message = error instanceof Error ? error.message : String(error);
     const giveUp = permanent || attempts >= maxAttempts;
     const delay = Math.min(retryInitialDelayMs * 2 ** (attempts - 1), RETRY_MAX_DELAY_MS);
-    this.#db
+    await this.#db
       .update(outbox)
       .set({
         attempts,
@@ -195,8 +195,7 @@ export class OutboxDispatcher {
         dueAt: new Date(now.getTime() + delay),
         ...(giveUp ? { abandonedAt: now } : {}),
       })
-      .where(eq(outbox.id, row.id))
-      .run();
+      .where(eq(outbox.id, row.id));
     if (giveUp) {
       logger.error("Gave up on the effect {kind} #{id} after {attempts} attempts: {message}", { kind: row.kind, id: row.id, attempts, message });
     } else {
@@ -211,8 +210,8 @@ export class OutboxDispatcher {
   }
 
   /** Deletes rows dispatched longer ago than `keepDispatchedMs`; run with the instance's other pruning, not on every pass. */
-  prune(): number {
+  async prune(): Promise<number> {
     const before = new Date(this.#options.clock.now().getTime() - this.#options.keepDispatchedMs);
-    return this.#db.delete(outbox).where(lt(outbox.dispatchedAt, before)).run().changes;
+    return (await this.#db.delete(outbox).where(lt(outbox.dispatchedAt, before)).returning({ id: outbox.id })).length;
   }
 }

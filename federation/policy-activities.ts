@@ -22,20 +22,19 @@ import type { FedCtx } from "./context.ts";
 import { toRecipient } from "./entities/actor.ts";
 
 /** Actors whose follow of `iri` (an actor or a policy) was accepted. */
-export function acceptedFollowersOf(ctx: FedCtx, iri: string): Recipient[] {
-  return ctx.data.db
+export async function acceptedFollowersOf(ctx: FedCtx, iri: string): Promise<Recipient[]> {
+  return (await ctx.data.db
     .select({ actor: federatedActors })
     .from(follows)
     .innerJoin(federatedActors, eq(federatedActors.iri, follows.followerIri))
-    .where(and(eq(follows.followeeIri, iri), eq(follows.state, "accepted")))
-    .all()
+    .where(and(eq(follows.followeeIri, iri), eq(follows.state, "accepted"))))
     .map((row) => toRecipient(row.actor));
 }
 
 /** Followers of the community and of the policy, each actor once. */
-export function policyAudience(ctx: FedCtx, policy: Policy): Recipient[] {
+export async function policyAudience(ctx: FedCtx, policy: Policy): Promise<Recipient[]> {
   const byIri = new Map<string, Recipient>();
-  for (const recipient of [...acceptedFollowersOf(ctx, policy.ownerIri), ...acceptedFollowersOf(ctx, policy.iri)]) {
+  for (const recipient of [...await acceptedFollowersOf(ctx, policy.ownerIri), ...await acceptedFollowersOf(ctx, policy.iri)]) {
     if (recipient.id) byIri.set(recipient.id.href, recipient);
   }
   return [...byIri.values()];
@@ -85,14 +84,14 @@ export function versionCreate(ctx: FedCtx, policy: Policy, version: PolicyVersio
 }
 
 export async function sendVersionPublished(ctx: FedCtx, policy: Policy, version: PolicyVersion): Promise<void> {
-  const recipients = policyAudience(ctx, policy);
+  const recipients = await policyAudience(ctx, policy);
   if (recipients.length === 0) return;
   const identifier = communityIdentifier(ctx, policy);
   await ctx.sendActivity({ identifier }, recipients, versionCreate(ctx, policy, version), { preferSharedInbox: true });
 }
 
 export async function sendVersionRetracted(ctx: FedCtx, policy: Policy, version: PolicyVersion): Promise<void> {
-  const recipients = policyAudience(ctx, policy);
+  const recipients = await policyAudience(ctx, policy);
   if (recipients.length === 0) return;
   const identifier = communityIdentifier(ctx, policy);
   const activity = new Delete({

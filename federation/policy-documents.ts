@@ -51,8 +51,8 @@ function activityJson(c: Context, body: unknown, status: 200 | 410 = 200): Respo
   return c.body(JSON.stringify(body), status, { "Content-Type": "application/activity+json", Vary: "Accept" });
 }
 
-export function policyDocument(db: Db, policy: Policy): Record<string, unknown> {
-  const head = headVersion(db, policy);
+export async function policyDocument(db: Db, policy: Policy): Promise<Record<string, unknown>> {
+  const head = await headVersion(db, policy);
   return {
     "@context": DOCUMENT_CONTEXT,
     id: policy.iri,
@@ -76,22 +76,22 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
   // Only answer ActivityPub clients, and only for local communities and policies.
   app.use("/actors/:handle/policies/*", async (c, next) => {
     if (!wantsActivityJson(c)) return next();
-    const community = findCommunity(db, c.req.param("handle"));
+    const community = await findCommunity(db, c.req.param("handle"));
     if (!community) return next();
     c.set("community", community);
     const slug = c.req.path.split("/")[4];
     if (slug) {
-      const policy = findLocalPolicy(db, community, slug);
+      const policy = await findLocalPolicy(db, community, slug);
       if (!policy) return next();
       c.set("policy", policy);
     }
     return next();
   });
 
-  app.get("/actors/:handle/policies", (c, next) => {
-    const community = wantsActivityJson(c) ? findCommunity(db, c.req.param("handle")) : undefined;
+  app.get("/actors/:handle/policies", async (c, next) => {
+    const community = wantsActivityJson(c) ? await findCommunity(db, c.req.param("handle")) : undefined;
     if (!community) return next();
-    const items = listCommunityPolicies(db, community).map((policy) => policy.iri);
+    const items = (await listCommunityPolicies(db, community)).map((policy) => policy.iri);
     return activityJson(c, {
       "@context": "https://www.w3.org/ns/activitystreams",
       id: communityPoliciesIri(new URL(c.req.url).origin, community.handle),
@@ -101,15 +101,15 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     });
   });
 
-  app.get("/actors/:handle/policies/:slug", (c, next) => {
+  app.get("/actors/:handle/policies/:slug", async (c, next) => {
     const policy = c.get("policy");
-    return policy ? activityJson(c, policyDocument(db, policy)) : next();
+    return policy ? activityJson(c, await policyDocument(db, policy)) : next();
   });
 
-  app.get("/actors/:handle/policies/:slug/forks", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/forks", async (c, next) => {
     const policy = c.get("policy");
     if (!policy) return next();
-    const items = listForks(db, policy).map((fork) => fork.forkIri);
+    const items = (await listForks(db, policy)).map((fork) => fork.forkIri);
     return activityJson(c, {
       "@context": "https://www.w3.org/ns/activitystreams",
       id: `${policy.iri}/forks`,
@@ -119,16 +119,16 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     });
   });
 
-  app.get("/actors/:handle/policies/:slug/offers/:uuid", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/offers/:uuid", async (c, next) => {
     const policy = c.get("policy");
-    const offer = policy ? findOffer(db, `${policy.iri}/offers/${c.req.param("uuid")}`) : undefined;
+    const offer = policy ? await findOffer(db, `${policy.iri}/offers/${c.req.param("uuid")}`) : undefined;
     return offer && offer.direction === "outgoing" ? activityJson(c, offerDocument(offer)) : next();
   });
 
   // A clause of a version: what annotations reply to.
-  app.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}/clauses/:clauseId", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}/clauses/:clauseId", async (c, next) => {
     const policy = c.get("policy");
-    const version = policy ? findVersion(db, policy, Number(c.req.param("number"))) : undefined;
+    const version = policy ? await findVersion(db, policy, Number(c.req.param("number"))) : undefined;
     const clause = version && !version.retractedAt ? versionContent(version).clauses.find((x) => x.id === c.req.param("clauseId")) : undefined;
     if (!policy || !version || !clause) return next();
     return activityJson(c, {
@@ -146,10 +146,10 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
   });
 
   // Annotations of a clause, across versions (they stay with the clause id).
-  app.get("/actors/:handle/policies/:slug/clauses/:clauseId/annotations", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/clauses/:clauseId/annotations", async (c, next) => {
     const policy = c.get("policy");
     if (!policy) return next();
-    const items = listAnnotations(db, { policyIri: policy.iri, clauseId: decodeURIComponent(c.req.param("clauseId")) }).map((a) => a.iri);
+    const items = (await listAnnotations(db, { policyIri: policy.iri, clauseId: decodeURIComponent(c.req.param("clauseId")) })).map((a) => a.iri);
     return activityJson(c, {
       "@context": "https://www.w3.org/ns/activitystreams",
       id: `${policy.iri}/clauses/${c.req.param("clauseId")}/annotations`,
@@ -164,18 +164,18 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     const policy = c.get("policy");
     if (!policy) return next();
     const after = c.req.query("after");
-    if (after === undefined) return activityJson(c, datasetCollection(fedContext(), policy));
+    if (after === undefined) return activityJson(c, await datasetCollection(fedContext(), policy));
     const afterId = Number(after);
     const json = Number.isInteger(afterId) && afterId >= 0 ? await datasetPageJson(fedContext(), policy, afterId) : undefined;
     return json ? c.body(json, 200, { "Content-Type": "application/activity+json", Vary: "Accept" }) : next();
   });
 
-  app.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", async (c, next) => {
     const policy = c.get("policy");
-    const proposal = policy ? findProposal(db, Number(c.req.param("id"))) : undefined;
-    const community = policy?.communityId != null ? findCommunityById(db, policy.communityId) : undefined;
+    const proposal = policy ? await findProposal(db, Number(c.req.param("id"))) : undefined;
+    const community = policy?.communityId != null ? await findCommunityById(db, policy.communityId) : undefined;
     if (!policy || !proposal || proposal.policyId !== policy.id || !community) return next();
-    return activityJson(c, proposalDocument(policy, proposal, pollResults(db, proposal, community, fedContext().data.clock.now())));
+    return activityJson(c, proposalDocument(policy, proposal, await pollResults(db, proposal, community, fedContext().data.clock.now())));
   });
 
   // The policy's own outbox: the Create of each version, newest first, paged.
@@ -189,13 +189,13 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
         "@context": "https://www.w3.org/ns/activitystreams",
         id,
         type: "OrderedCollection",
-        totalItems: countPublished(db, { policyId: policy.id }),
+        totalItems: await countPublished(db, { policyId: policy.id }),
         first: `${id}?page=0`,
       });
     }
     const page = Number(pageParam);
     if (!Number.isSafeInteger(page) || page < 0) return next();
-    const rows = listPublished(db, { policyId: policy.id }, { offset: page * OUTBOX_PAGE, limit: OUTBOX_PAGE + 1 });
+    const rows = await listPublished(db, { policyId: policy.id }, { offset: page * OUTBOX_PAGE, limit: OUTBOX_PAGE + 1 });
     const ctx = fedContext();
     const items = await Promise.all(rows.slice(0, OUTBOX_PAGE).map((row) => versionCreate(ctx, row.policy, row.version).toJsonLd({ contextLoader: ctx.contextLoader })));
     return activityJson(c, {
@@ -208,10 +208,10 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     });
   });
 
-  app.get("/actors/:handle/policies/:slug/versions", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/versions", async (c, next) => {
     const policy = c.get("policy");
     if (!policy) return next();
-    const items = listVersions(db, policy).filter((v) => !v.retractedAt).map((v) => v.iri);
+    const items = (await listVersions(db, policy)).filter((v) => !v.retractedAt).map((v) => v.iri);
     return activityJson(c, {
       "@context": "https://www.w3.org/ns/activitystreams",
       id: versionsIri(policy.iri),
@@ -221,9 +221,9 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
     });
   });
 
-  app.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", (c, next) => {
+  app.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", async (c, next) => {
     const policy = c.get("policy");
-    const version = policy ? findVersion(db, policy, Number(c.req.param("number"))) : undefined;
+    const version = policy ? await findVersion(db, policy, Number(c.req.param("number"))) : undefined;
     if (!version) return next();
     if (version.retractedAt) {
       return activityJson(
@@ -242,9 +242,9 @@ export function createPolicyDocuments(db: Db, origin: string, fedContext: () => 
   });
 
   // Notes of annotations written here.
-  app.get("/annotations/:uuid", (c, next) => {
+  app.get("/annotations/:uuid", async (c, next) => {
     if (!wantsActivityJson(c)) return next();
-    const annotation = findAnnotation(db, new URL(`/annotations/${c.req.param("uuid")}`, origin).href);
+    const annotation = await findAnnotation(db, new URL(`/annotations/${c.req.param("uuid")}`, origin).href);
     return annotation?.local ? activityJson(c, annotation.note) : next();
   });
 

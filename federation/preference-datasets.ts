@@ -23,6 +23,7 @@ import { loadDocument } from "./fetch.ts";
 import { newActivityIri } from "./outgoing.ts";
 import { communityProofKey } from "./policy-signing.ts";
 import { ownerIdentifier, policyAudience } from "./policy-activities.ts";
+import { first } from "../db/client.ts";
 
 const logger = getLogger(["fedalign", "federation", "preferences"]);
 
@@ -53,22 +54,29 @@ interface Row {
 }
 
 /** Keyset paging (records after an id), so page N costs the same as page 1. */
-function federatedRows(ctx: FedCtx, policy: Policy, afterId: number, limit: number): Row[] {
-  return ctx.data.db.$client
-    .prepare("SELECT id, record, updated_at FROM preference_records WHERE policy_id = ? AND consent_federate = 1 AND id > ? ORDER BY id LIMIT ?")
-    .all(policy.id, afterId, limit) as Row[];
+async function federatedRows(ctx: FedCtx, policy: Policy, afterId: number, limit: number): Promise<Row[]> {
+  const client = ctx.data.db.$client;
+  return await client.exclusive(
+    () =>
+      client.raw
+        .prepare("SELECT id, record, updated_at FROM preference_records WHERE policy_id = ? AND consent_federate = 1 AND id > ? ORDER BY id LIMIT ?")
+        .all(policy.id, afterId, limit) as Row[],
+  );
 }
 
-function federatedCount(ctx: FedCtx, policy: Policy): number {
-  return (ctx.data.db.$client.prepare("SELECT COUNT(*) AS n FROM preference_records WHERE policy_id = ? AND consent_federate = 1").get(policy.id) as { n: number }).n;
+async function federatedCount(ctx: FedCtx, policy: Policy): Promise<number> {
+  const client = ctx.data.db.$client;
+  return await client.exclusive(
+    () => (client.raw.prepare("SELECT COUNT(*) AS n FROM preference_records WHERE policy_id = ? AND consent_federate = 1").get(policy.id) as { n: number }).n,
+  );
 }
 
 function itemsHash(items: unknown[]): string {
   return `sha256:${createHash("sha256").update(canonicalJson(items)).digest("hex")}`;
 }
 
-export function datasetCollection(ctx: FedCtx, policy: Policy): Record<string, unknown> {
-  const total = federatedCount(ctx, policy);
+export async function datasetCollection(ctx: FedCtx, policy: Policy): Promise<Record<string, unknown>> {
+  const total = await federatedCount(ctx, policy);
   return {
     "@context": DATASET_CONTEXT,
     id: datasetIri(policy),
@@ -131,7 +139,7 @@ export async function datasetPageJson(ctx: FedCtx, policy: Policy, afterId: numb
 }
 
 async function signedPage(ctx: FedCtx, policy: Policy, afterId: number): Promise<{ json: string; nextAfter: number | undefined } | undefined> {
-  const rows = federatedRows(ctx, policy, afterId, PAGE_SIZE + 1);
+  const rows = await federatedRows(ctx, policy, afterId, PAGE_SIZE + 1);
   if (rows.length === 0 && afterId > 0) return undefined;
   const handle = ownerIdentifier(ctx, policy);
   if (!handle) return undefined;
@@ -181,7 +189,7 @@ export async function* datasetPages(ctx: FedCtx, policy: Policy): AsyncGenerator
 
 /** Tells the policy's audience that its dataset changed; they sync again. */
 export async function announceDatasetChanged(ctx: FedCtx, policy: Policy): Promise<void> {
-  const recipients = policyAudience(ctx, policy);
+  const recipients = await policyAudience(ctx, policy);
   const handle = ownerIdentifier(ctx, policy);
   if (recipients.length === 0 || !handle) return;
   const update = new Update({
@@ -195,7 +203,7 @@ export async function announceDatasetChanged(ctx: FedCtx, policy: Policy): Promi
 
 /** A rater withdrew federation consent: mirrors must drop the record. */
 export async function sendRecordWithdrawn(ctx: FedCtx, policy: Policy, id: number): Promise<void> {
-  const recipients = policyAudience(ctx, policy);
+  const recipients = await policyAudience(ctx, policy);
   const handle = ownerIdentifier(ctx, policy);
   if (recipients.length === 0 || !handle) return;
   const del = new Delete({
@@ -226,7 +234,7 @@ class RefusedPage extends Error {}
  */
 export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer: string): Promise<number | undefined> {
   const policyIri = collectionIri.replace(/\/preferences$/, "");
-  const policy = findPolicyByIri(ctx.data.db, policyIri);
+  const policy = await findPolicyByIri(ctx.data.db, policyIri);
   if (!policy || isLocal(policy) || policy.ownerIri !== announcer || new URL(collectionIri).origin !== new URL(announcer).origin) {
     return undefined;
   }
@@ -256,7 +264,7 @@ export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer:
       }
       next = doc.next;
     }
-    storeMirror(ctx, policy, items);
+    await storeMirror(ctx, policy, items);
     logger.info("Mirrored {count} preference records of {policy}.", { count: items.length, policy: policy.iri });
     return items.length;
   } catch (error) {
@@ -268,9 +276,9 @@ export async function syncDataset(ctx: FedCtx, collectionIri: string, announcer:
   }
 }
 
-function storeMirror(ctx: FedCtx, policy: Policy, items: { iri: string; record: PreferenceRecord }[]): void {
+async function storeMirror(ctx: FedCtx, policy: Policy, items: { iri: string; record: PreferenceRecord }[]): Promise<void> {
   const db = ctx.data.db;
-  db.transaction((tx) => {
+  await db.transaction(async (tx) => {
     const now = new Date();
     for (const item of items) {
       const values = {
@@ -280,24 +288,24 @@ function storeMirror(ctx: FedCtx, policy: Policy, items: { iri: string; record: 
         consentBreakdown: Boolean(item.record.consent?.breakdown),
         receivedAt: now,
       };
-      tx.insert(mirroredPreferences).values({ iri: item.iri, ...values }).onConflictDoUpdate({ target: mirroredPreferences.iri, set: values }).run();
+      await tx.insert(mirroredPreferences).values({ iri: item.iri, ...values }).onConflictDoUpdate({ target: mirroredPreferences.iri, set: values });
     }
     const kept = items.map((item) => item.iri);
     const gone = kept.length > 0 ? and(eq(mirroredPreferences.policyIri, policy.iri), notInArray(mirroredPreferences.iri, kept)) : eq(mirroredPreferences.policyIri, policy.iri);
-    tx.delete(mirroredPreferences).where(gone).run();
+    await tx.delete(mirroredPreferences).where(gone);
   });
 }
 
 /** The owning community withdrew a record from its dataset. */
-export function dropMirroredRecord(ctx: FedCtx, iri: string, actorIri: string): boolean {
-  const row = ctx.data.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.iri, iri)).get();
+export async function dropMirroredRecord(ctx: FedCtx, iri: string, actorIri: string): Promise<boolean> {
+  const row = await first(ctx.data.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.iri, iri)).limit(1));
   if (!row) return false;
-  const policy = findPolicyByIri(ctx.data.db, row.policyIri);
+  const policy = await findPolicyByIri(ctx.data.db, row.policyIri);
   if (!policy || policy.ownerIri !== actorIri) return false;
-  ctx.data.db.delete(mirroredPreferences).where(eq(mirroredPreferences.id, row.id)).run();
+  await ctx.data.db.delete(mirroredPreferences).where(eq(mirroredPreferences.id, row.id));
   return true;
 }
 
-export function mirroredRecords(ctx: FedCtx, policyIri: string) {
-  return ctx.data.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.policyIri, policyIri)).all();
+export async function mirroredRecords(ctx: FedCtx, policyIri: string) {
+  return await ctx.data.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.policyIri, policyIri));
 }

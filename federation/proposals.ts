@@ -65,10 +65,10 @@ function changeList(lines: string[]): string {
  * while open (members may still change their votes). Mastodon shows each
  * option's `replies.totalItems` and `votersCount`.
  */
-export function pollResults(db: FedCtx["data"]["db"], proposal: Proposal, community: Community, now = new Date()): { counts: VoteCounts; voters: number } {
+export async function pollResults(db: FedCtx["data"]["db"], proposal: Proposal, community: Community, now = new Date()): Promise<{ counts: VoteCounts; voters: number }> {
   const stored = proposal.tally as { counts?: VoteCounts; voters?: number } | null;
   if (proposal.closedAt && stored?.counts) return { counts: stored.counts, voters: stored.voters ?? 0 };
-  const running = currentTally(db, proposal, community, now);
+  const running = await currentTally(db, proposal, community, now);
   return { counts: running.counts, voters: running.voters };
 }
 
@@ -92,11 +92,11 @@ export function proposalDocument(policy: Policy, proposal: Proposal, results: { 
 }
 
 export async function sendProposal(ctx: FedCtx, policy: Policy, community: Community, proposal: Proposal, kind: "create" | "update"): Promise<void> {
-  const recipients = policyAudience(ctx, policy);
+  const recipients = await policyAudience(ctx, policy);
   if (recipients.length === 0) return;
   const actor = ctx.getActorUri(community.handle);
   const Activity = kind === "create" ? Create : Update;
-  const results = pollResults(ctx.data.db, proposal, community, ctx.data.clock.now());
+  const results = await pollResults(ctx.data.db, proposal, community, ctx.data.clock.now());
   const activity = new Activity({
     id: newActivityIri(ctx, community.handle, kind),
     actor,
@@ -126,10 +126,10 @@ const PROPOSAL_IRI = /^(.+)\/proposals\/(\d+)$/;
  * instance's member. Returns whether it was a vote here at all, and why it
  * was refused if it was (the caller tells the voter's server).
  */
-export function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): { vote: false } | { vote: true; refused?: string } {
-  const target = voteTarget(ctx, note);
+export async function receivePartnerVote(ctx: FedCtx, note: Note, actorIri: string): Promise<{ vote: false } | { vote: true; refused?: string }> {
+  const target = await voteTarget(ctx, note);
   if (!target) return { vote: false };
-  const refused = persistPartnerVote(ctx, target, note, actorIri);
+  const refused = await persistPartnerVote(ctx, target, note, actorIri);
   return refused === undefined ? { vote: true } : { vote: true, refused };
 }
 
@@ -140,14 +140,14 @@ export interface VoteTarget {
   community: Community;
 }
 
-export function voteTarget(ctx: FedCtx, note: Note): VoteTarget | undefined {
+export async function voteTarget(ctx: FedCtx, note: Note): Promise<VoteTarget | undefined> {
   const target = note.replyTargetId?.href;
   const value = note.name?.toString();
   const match = target ? PROPOSAL_IRI.exec(target) : null;
   if (!target || !match || !value) return undefined;
-  const policy = findPolicyByIri(ctx.data.db, match[1]!);
-  const proposal = policy ? findProposal(ctx.data.db, Number(match[2])) : undefined;
-  const community = policy?.communityId != null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
+  const policy = await findPolicyByIri(ctx.data.db, match[1]!);
+  const proposal = policy ? await findProposal(ctx.data.db, Number(match[2])) : undefined;
+  const community = policy?.communityId != null ? await findCommunityById(ctx.data.db, policy.communityId) : undefined;
   if (!policy || !proposal || proposal.policyId !== policy.id || !community) return undefined;
   return { proposalIri: target, proposal, community };
 }
@@ -156,7 +156,7 @@ export function voteTarget(ctx: FedCtx, note: Note): VoteTarget | undefined {
  * Counts a partner's vote (a row per voter and proposal: a second vote
  * replaces the first). Returns why it was refused, or undefined when counted.
  */
-export function persistPartnerVote(ctx: FedCtx, { proposalIri: target, proposal, community }: VoteTarget, note: Note, actorIri: string): string | undefined {
+export async function persistPartnerVote(ctx: FedCtx, { proposalIri: target, proposal, community }: VoteTarget, note: Note, actorIri: string): Promise<string | undefined> {
   const value = note.name?.toString() ?? "";
   if (note.attributionId?.href !== actorIri) return "the vote is not attributed to the actor who sent it";
   if (!(VOTE_VALUES as readonly string[]).includes(value)) {
@@ -164,7 +164,7 @@ export function persistPartnerVote(ctx: FedCtx, { proposalIri: target, proposal,
     return `"${value}" is not an option; vote ${VOTE_VALUES.join(", ")}`;
   }
   try {
-    castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number], ctx.data.clock.now());
+    await castPartnerVote(ctx.data.db, proposal, community, actorIri, value as (typeof VOTE_VALUES)[number], ctx.data.clock.now());
     logger.info("{actor} voted {value} on {proposal}.", { actor: actorIri, value, proposal: target });
     return undefined;
   } catch (error) {
@@ -175,8 +175,8 @@ export function persistPartnerVote(ctx: FedCtx, { proposalIri: target, proposal,
 }
 
 /** The local community that answers for votes on a proposal (by the proposal's IRI), if any. */
-export function voteAnswerer(ctx: FedCtx, proposalIri: string): string | undefined {
-  const policy = findPolicyByIri(ctx.data.db, PROPOSAL_IRI.exec(proposalIri)?.[1] ?? "");
+export async function voteAnswerer(ctx: FedCtx, proposalIri: string): Promise<string | undefined> {
+  const policy = await findPolicyByIri(ctx.data.db, PROPOSAL_IRI.exec(proposalIri)?.[1] ?? "");
   return policy ? ownerIdentifier(ctx, policy) : undefined;
 }
 
@@ -184,7 +184,7 @@ export function voteAnswerer(ctx: FedCtx, proposalIri: string): string | undefin
 export async function sendVoteRefusal(ctx: FedCtx, create: Create, voter: Recipient, reason: string): Promise<void> {
   const note = await create.getObject(ctx);
   const target = note instanceof Note ? note.replyTargetId?.href : undefined;
-  const identifier = target ? voteAnswerer(ctx, target) : undefined;
+  const identifier = target ? await voteAnswerer(ctx, target) : undefined;
   if (!identifier || !create.id) return;
   await sendVoteRefusalAs(ctx, identifier, create.id.href, voter, reason);
 }
@@ -202,10 +202,10 @@ export async function sendVoteRefusalAs(ctx: FedCtx, identifier: string, createI
 }
 
 /** A community refused one of our members' votes: keep its reason for the voter to see. */
-export function receiveVoteRefusal(ctx: FedCtx, reject: Reject): boolean {
+export async function receiveVoteRefusal(ctx: FedCtx, reject: Reject): Promise<boolean> {
   if (!reject.objectId || !reject.actorId) return false;
   const reason = reject.summary?.toString() ?? reject.content?.toString() ?? "no reason given";
-  const refused = refuseSentVote(ctx.data.db, { objectIri: reject.objectId.href, actorIri: reject.actorId.href, reason });
+  const refused = await refuseSentVote(ctx.data.db, { objectIri: reject.objectId.href, actorIri: reject.actorId.href, reason });
   if (refused) logger.warning("{owner} refused a vote by {voter} on {proposal}: {reason}", { owner: refused.ownerIri, voter: refused.voterIri, proposal: refused.proposalIri, reason });
   return refused !== undefined;
 }
@@ -221,16 +221,16 @@ export async function resolvePollOwner(ctx: FedCtx, proposal: string): Promise<s
   const owner = (document as { attributedTo?: unknown }).attributedTo;
   if (typeof owner !== "string" || new URL(owner).origin !== new URL(proposal).origin) throw new Error(`${proposal} names no community on its own server`);
   const community = await lookupActor(ctx, owner);
-  const row = persistActor(ctx.data, community);
+  const row = await persistActor(ctx.data, community);
   if (!row) throw new Error(`${owner} has no inbox`);
   return owner;
 }
 
 /** Sends a recorded partner vote (src/app/proposals.ts sendPartnerVote): a Note answering the poll, in a Create. */
 export async function sendRecordedVote(ctx: FedCtx, identifier: string, sentVoteId: number): Promise<void> {
-  const sent = findSentVote(ctx.data.db, sentVoteId);
+  const sent = await findSentVote(ctx.data.db, sentVoteId);
   if (!sent) return;
-  const owner = findFederatedActor(ctx.data.db, sent.ownerIri) ?? persistActor(ctx.data, await lookupActor(ctx, sent.ownerIri));
+  const owner = await findFederatedActor(ctx.data.db, sent.ownerIri) ?? await persistActor(ctx.data, await lookupActor(ctx, sent.ownerIri));
   if (!owner) throw new Error(`${sent.ownerIri} has no inbox`);
   const actor = ctx.getActorUri(identifier);
   const vote = new Note({
@@ -246,10 +246,10 @@ export async function sendRecordedVote(ctx: FedCtx, identifier: string, sentVote
 
 /** A proposal opened (Create) or closed (Update) reaches the policy's followers; nothing is sent for a proposal that is gone. */
 export async function sendProposalById(ctx: FedCtx, proposalId: number, kind: "create" | "update"): Promise<void> {
-  const proposal = findProposal(ctx.data.db, proposalId);
+  const proposal = await findProposal(ctx.data.db, proposalId);
   if (!proposal) return;
-  const policy = getPolicyById(ctx.data.db, proposal.policyId);
-  const community = policy.communityId !== null ? findCommunityById(ctx.data.db, policy.communityId) : undefined;
+  const policy = await getPolicyById(ctx.data.db, proposal.policyId);
+  const community = policy.communityId !== null ? await findCommunityById(ctx.data.db, policy.communityId) : undefined;
   if (!community) return;
   await sendProposal(ctx, policy, community, proposal, kind);
 }
@@ -286,16 +286,16 @@ export async function receiveProposal(ctx: FedCtx, question: Question | null, qu
     return false;
   }
   const poll = parsed.data;
-  const policy = findPolicyByIri(ctx.data.db, poll.context);
+  const policy = await findPolicyByIri(ctx.data.db, poll.context);
   const sameOrigin = new URL(poll.id).origin === new URL(actorIri).origin && poll.id === questionIri;
   if (!sameOrigin || poll.attributedTo !== actorIri || !policy || policy.ownerIri !== actorIri) {
     logger.info("Refused the proposal {iri} from {actor}: not a proposal of a policy that actor owns and we hold.", { iri: questionIri, actor: actorIri });
     return false;
   }
   const { db, clock } = ctx.data;
-  db.transaction(() => {
-    const before = findRemoteProposal(db, poll.id);
-    const row = persistRemoteProposal(db, {
+  await db.transaction(async () => {
+    const before = await findRemoteProposal(db, poll.id);
+    const row = await persistRemoteProposal(db, {
       iri: poll.id,
       policyIri: policy.iri,
       ownerIri: actorIri,
@@ -309,10 +309,10 @@ export async function receiveProposal(ctx: FedCtx, question: Question | null, qu
     // Whoever follows the policy or its community here hears of it opening, and of it closing
     // (of our own proposals, which reach us too when someone here follows, the use cases told them).
     if (isLocal(policy)) return;
-    const followers = () => recipients.followers(db, ctx.canonicalOrigin, [policy.iri, policy.ownerIri]);
+    const followers = async () => await recipients.followers(db, ctx.canonicalOrigin, [policy.iri, policy.ownerIri]);
     const proposal = { iri: row.iri, title: row.name, closesAt: row.endTime };
-    if (!before && !row.closedAt) notifyProposalOpened(db, followers(), proposal, policy, clock.now());
-    if (row.closedAt && !before?.closedAt) notifyProposalClosed(db, followers(), proposal, policy, clock.now());
+    if (!before && !row.closedAt) await notifyProposalOpened(db, await followers(), proposal, policy, clock.now());
+    if (row.closedAt && !before?.closedAt) await notifyProposalClosed(db, await followers(), proposal, policy, clock.now());
   });
   return true;
 }

@@ -21,7 +21,7 @@
  * Outgoing deliveries are limited per remote host (see deliveryHost).
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import { first, type Db } from "../db/client.ts";
 import { actorKeys } from "../db/schema.ts";
 import { UndeliverableMessage, type MessageCodec } from "./message-queue.ts";
 
@@ -53,19 +53,21 @@ export function keyReferenceCodec(db: Db): MessageCodec {
   // A fan-out is thousands of deliveries signed with the same key: look each
   // key up once a minute, not once per delivery (the lookup scans actor_keys).
   const found = new Map<string, { privateKey: JsonWebKey | undefined; until: number }>();
-  const lookUp = (component: string, field: string): JsonWebKey | undefined =>
-    db
-      .select({ privateJwk: actorKeys.privateJwk })
-      .from(actorKeys)
-      .where(sql`json_extract(${actorKeys.publicJwk}, ${field}) = ${component}`)
-      .get()?.privateJwk;
-  const findPrivate = (publicKey: QueuedKey["publicKey"]): JsonWebKey | undefined => {
+  const lookUp = async (component: string, field: string): Promise<JsonWebKey | undefined> =>
+    (await first(
+      db
+        .select({ privateJwk: actorKeys.privateJwk })
+        .from(actorKeys)
+        .where(sql`json_extract(${actorKeys.publicJwk}, ${field}) = ${component}`)
+        .limit(1),
+    ))?.privateJwk;
+  const findPrivate = async (publicKey: QueuedKey["publicKey"]): Promise<JsonWebKey | undefined> => {
     const component = publicKey?.kty === "RSA" ? publicKey.n : publicKey?.x;
     if (!component) return undefined;
     const now = Date.now();
     const cached = found.get(component);
     if (cached && cached.until > now) return cached.privateKey;
-    const privateKey = lookUp(component, publicKey?.kty === "RSA" ? "$.n" : "$.x");
+    const privateKey = await lookUp(component, publicKey?.kty === "RSA" ? "$.n" : "$.x");
     if (found.size >= KEY_CACHE_SIZE) found.clear();
     found.set(component, { privateKey, until: now + KEY_CACHE_MS });
     return privateKey;
@@ -79,15 +81,19 @@ export function keyReferenceCodec(db: Db): MessageCodec {
         keys: keys.map((key) => (key.privateKey ? { keyId: key.keyId, publicKey: publicPart(key.privateKey) } : key)),
       };
     },
-    decode(message) {
+    async decode(message) {
       const keys = queuedKeys(message);
       if (!keys) return message;
-      const restored = keys.map((key) => {
-        if (key.privateKey) return key;
-        const privateKey = findPrivate(key.publicKey);
+      const restored = [];
+      for (const key of keys) {
+        if (key.privateKey) {
+          restored.push(key);
+          continue;
+        }
+        const privateKey = await findPrivate(key.publicKey);
         if (!privateKey) throw new UndeliverableMessage(`the signing key ${key.keyId} no longer exists`);
-        return { keyId: key.keyId, privateKey };
-      });
+        restored.push({ keyId: key.keyId, privateKey });
+      }
       return { ...(message as Record<string, unknown>), keys: restored };
     },
   };

@@ -63,12 +63,12 @@ async function backfillOnce(policyIri: string, ownerIri: string): Promise<{ docu
   const instance = await openInstance({ dataDir: dir, origin: "http://127.0.0.1:1", allowPrivateAddress: true });
   try {
     const ctx = instance.federation.createContext(new URL(instance.origin), instance.data);
-    const policy = persistPolicyPlaceholder(ctx, { id: policyIri, attributedTo: ownerIri });
+    const policy = await persistPolicyPlaceholder(ctx, { id: policyIri, attributedTo: ownerIri });
     // The state right after the community's Accept: a follow of the policy (versions nobody follows are refused).
-    const follow = recordOutgoingFollow(instance.db, { followerIri: `${instance.origin}/actors/bench`, followeeIri: policyIri, activityIri: `${instance.origin}/actors/bench#follow` });
-    setFollowState(instance.db, follow.id, "accepted");
+    const follow = await recordOutgoingFollow(instance.db, { followerIri: `${instance.origin}/actors/bench`, followeeIri: policyIri, activityIri: `${instance.origin}/actors/bench#follow` });
+    await setFollowState(instance.db, follow.id, "accepted");
     await backfillFollowed(ctx, policyIri);
-    const held = listVersions(instance.db, policy);
+    const held = await listVersions(instance.db, policy);
     return { documents: held.length + 1, bytes: held.reduce((sum, v) => sum + JSON.stringify(v.document).length, 0) };
   } finally {
     await instance.close();
@@ -143,7 +143,7 @@ async function prepareOrigin(count: number) {
 }
 
 async function main(): Promise<void> {
-  if (args.child) return child(args.child);
+  if (args.child) return await child(args.child);
   const runs = Number(args.runs);
   const count = Number(args.versions);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(count) || count < 1 || count > 21) {

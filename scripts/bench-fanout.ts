@@ -32,7 +32,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { ServerType } from "@hono/node-server";
-import { federatedActors, follows } from "../db/schema.ts";
+import { eq } from "drizzle-orm";
+import { countRows } from "../db/client.ts";
+import { fedifyQueue, federatedActors, follows } from "../db/schema.ts";
 import { DEFAULT_DELIVERY } from "../federation/delivery-options.ts";
 import { createUser } from "../src/accounts/users.ts";
 import { publishVersion } from "../src/app/policies.ts";
@@ -189,7 +191,7 @@ function send(message: FromSinks | FromWorker): void {
 
 /** A delivery worker: the instance's outbox queue only, on the shared database file. */
 async function runWorker(): Promise<void> {
-  await configureLogging("error");
+  configureLogging("error");
   const perHost = Number(args["per-host"]);
   const instance = await openInstance({
     dataDir: args.data!,
@@ -252,7 +254,7 @@ function median(values: number[]): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runMain(): Promise<void> {
-  await configureLogging("error");
+  configureLogging("error");
   const inboxes = Number(args.inboxes);
   const hostCount = Number(args.hosts);
   const runs = Number(args.runs);
@@ -283,29 +285,28 @@ async function runMain(): Promise<void> {
   });
   const steward = await createUser(instance.db, { username: "stella", password: "correct horse battery staple" });
   const community = await createCommunity(instance.db, { handle: "garden", name: "Garden", steward });
-  const policy = createPolicy(instance.db, { origin, community, slug: "bench", content });
+  const policy = await createPolicy(instance.db, { origin, community, slug: "bench", content });
   const now = new Date();
-  instance.db.transaction(() => {
+  await instance.db.transaction(async () => {
     for (let i = 0; i < inboxes; i++) {
       const iri = `http://127.0.0.1:${ports[i % hostCount]}/users/f${i}`;
-      instance.db.insert(federatedActors).values({ iri, type: "Person", handle: `f${i}`, inboxUrl: `${iri}/inbox`, fetchedAt: now }).run();
-      instance.db.insert(follows).values({ followerIri: iri, followeeIri: policy.ownerIri, activityIri: `${iri}#follow`, state: "accepted", updatedAt: now }).run();
+      await instance.db.insert(federatedActors).values({ iri, type: "Person", handle: `f${i}`, inboxUrl: `${iri}/inbox`, fetchedAt: now });
+      await instance.db.insert(follows).values({ followerIri: iri, followeeIri: policy.ownerIri, activityIri: `${iri}#follow`, state: "accepted", updatedAt: now });
     }
   });
-  const queuedDeliveries = instance.db.$client.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM fedify_queue WHERE queue = 'outbox'");
-  const countQueued = () => queuedDeliveries.get()!.n;
+  const countQueued = (): Promise<number> => countRows(instance.db, fedifyQueue, eq(fedifyQueue.queue, "outbox"));
 
   let edits = 0;
   async function publishAndEnqueue(): Promise<{ enqueueFanoutMs: number; enqueueAllMs: number; enqueueCpuMs: number }> {
     const draft = structuredClone(content);
     draft.clauses[0]!.text += ` (edit ${++edits})`;
-    saveDraft(instance.db, getPolicyById(instance.db, policy.id), draft);
+    await saveDraft(instance.db, await getPolicyById(instance.db, policy.id), draft);
     const cpu = process.cpuUsage();
     const started = performance.now();
     await publishVersion(instance.context, steward, policy.id, { message: `run ${edits}` });
     await instance.outbox.dispatchDue();
     const enqueueFanoutMs = performance.now() - started;
-    while (countQueued() < inboxes) await sleep(2);
+    while ((await countQueued()) < inboxes) await sleep(2);
     const enqueueAllMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
     return { enqueueFanoutMs, enqueueAllMs, enqueueCpuMs: (used.user + used.system) / 1000 };
@@ -349,7 +350,7 @@ async function runMain(): Promise<void> {
       }),
     );
     // What the slow host has not received yet is not part of the measure: clear it for the next run.
-    instance.db.$client.prepare("DELETE FROM fedify_queue WHERE queue = 'outbox'").run();
+    await instance.db.delete(fedifyQueue).where(eq(fedifyQueue.queue, "outbox"));
     const final = await countSinks(slowPort);
     return {
       ...enqueued,

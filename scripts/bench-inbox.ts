@@ -70,7 +70,7 @@ async function start(stack: Stack | "sender"): Promise<Running> {
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch, port, hostname: "127.0.0.1" }, () => resolve(s));
   });
-  instance.startQueue();
+  await instance.startQueue();
   return { instance, server, dataDir };
 }
 
@@ -89,11 +89,10 @@ interface Signer {
 async function signersOf(sender: Running, users: User[]): Promise<Signer[]> {
   return Promise.all(
     users.map(async (user) => {
-      const row = sender.instance.db
+      const row = (await sender.instance.db
         .select()
         .from(actorKeys)
-        .where(eq(actorKeys.actorId, user.actorId))
-        .all()
+        .where(eq(actorKeys.actorId, user.actorId)))
         .find((key) => key.algorithm === "RSASSA-PKCS1-v1_5")!;
       const actor = `${sender.instance.origin}/actors/${user.username}`;
       const pair = await importKeyPair(row);

@@ -51,7 +51,7 @@ function median(values: number[]): number {
 
 const peakRss = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
-await configureLogging("error");
+configureLogging("error");
 const dataDir = mkdtempSync(join(tmpdir(), "fedalign-bench-pages-"));
 const origin = "http://127.0.0.1:9";
 const instance = await openInstance({ dataDir, origin, allowPrivateAddress: true });
@@ -61,18 +61,18 @@ try {
   const community = await createCommunity(db, { handle: "spec", name: "Model Spec readers", steward });
 
   const setupStarted = performance.now();
-  const { policy } = importCommunityPolicy(context, steward, { community: "spec", source: readFileSync(SPEC, "utf8"), format: "modelspec" });
+  const { policy } = await importCommunityPolicy(context, steward, { community: "spec", source: readFileSync(SPEC, "utf8"), format: "modelspec" });
   const v1 = await publishVersion(context, steward, policy.id, { message: "Imported." });
-  const draft = getDraft(getPolicyById(db, policy.id));
+  const draft = getDraft(await getPolicyById(db, policy.id));
   const edited = draft.clauses[Math.floor(draft.clauses.length / 2)]!;
   edited.text = `${edited.text}\n\nStewards review this clause every quarter.`;
-  saveDraft(db, getPolicyById(db, policy.id), draft);
+  await saveDraft(db, await getPolicyById(db, policy.id), draft);
   const v2 = await publishVersion(context, steward, policy.id, { message: "Review every quarter." });
   for (const clause of draft.clauses.slice(0, 10)) {
     await annotate(context, steward, { target: clauseIri(v2.iri, clause.id), motivation: "comment", text: `A note on ${clause.id}: worth discussing with the ward.` });
   }
   const ex = readPolisExport(POLIS);
-  importStatements(context, steward, {
+  await importStatements(context, steward, {
     community: community.handle,
     conversation: "main",
     mustBeNew: false,
@@ -84,7 +84,7 @@ try {
   await instance.outbox.dispatchDue();
   const setupMs = performance.now() - setupStarted;
 
-  const cookie = `${SESSION_COOKIE}=${createSession(db, steward.id).cookieValue}`;
+  const cookie = `${SESSION_COOKIE}=${(await createSession(db, steward.id)).cookieValue}`;
   const get = async (path: string, signedIn: boolean) => {
     const started = performance.now();
     const response = await instance.app.fetch(new Request(`${origin}${path}`, { headers: signedIn ? { cookie } : {} }));

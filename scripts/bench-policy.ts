@@ -83,14 +83,14 @@ async function main() {
     let n = 0;
     const publishMs = await measure(async () => {
       // A fresh policy each time: publish = hash + render + sign + store.
-      const policy = createPolicy(db, { origin: "http://127.0.0.1", community, slug: `spec-${n++}`, content });
+      const policy = await createPolicy(db, { origin: "http://127.0.0.1", community, slug: `spec-${n++}`, content });
       await publishDraft(db, { policy, ownerFollowersIri: "http://127.0.0.1/actors/bench/followers", sign });
     });
     const republishMs = await measure(async () => {
       // Publishing v2 after v1 also computes the default changelog (a diff).
-      const policy = createPolicy(db, { origin: "http://127.0.0.1", community, slug: `spec-${n++}`, content });
+      const policy = await createPolicy(db, { origin: "http://127.0.0.1", community, slug: `spec-${n++}`, content });
       await publishDraft(db, { policy, ownerFollowersIri: "http://127.0.0.1/actors/bench/followers", sign });
-      await publishDraft(db, { policy: saveDraft(db, policy, edited), ownerFollowersIri: "http://127.0.0.1/actors/bench/followers", sign });
+      await publishDraft(db, { policy: await saveDraft(db, policy, edited), ownerFollowersIri: "http://127.0.0.1/actors/bench/followers", sign });
     });
     const diffMs = await measure(() => diffContents(content, edited));
     const diff = diffContents(content, edited);

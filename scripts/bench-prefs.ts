@@ -32,11 +32,11 @@ const { values: args } = parseArgs({
 const RECORDS = Number(args.records);
 
 /** Writes with back-pressure, so memory stays flat however large the output. */
-async function writeAll(file: string, lines: Iterable<string>): Promise<number> {
+async function writeAll(file: string, lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
   const out = createWriteStream(file);
   let count = 0;
   let chunk = "";
-  for (const line of lines) {
+  for await (const line of lines) {
     chunk += line;
     count++;
     if (chunk.length >= 1 << 16) {
@@ -77,9 +77,9 @@ async function phaseImport(dir: string): Promise<Record<string, number>> {
 
 async function phaseExport(dir: string): Promise<Record<string, number>> {
   const db = openDatabase(databasePath(join(dir, "data")), { mustExist: true });
-  const community = getCommunity(db, "bench");
-  function* lines() {
-    for (const record of trainableRecords(db, { communityId: community.id })) yield* toTrlLines(record);
+  const community = await getCommunity(db, "bench");
+  async function* lines() {
+    for await (const record of trainableRecords(db, { communityId: community.id })) yield* toTrlLines(record);
   }
   const start = performance.now();
   const count = await writeAll(join(dir, "export.trl.jsonl"), lines());
@@ -90,8 +90,17 @@ async function phaseExport(dir: string): Promise<Record<string, number>> {
 
 async function phaseBaseline(dir: string): Promise<Record<string, number>> {
   const db = openDatabase(databasePath(join(dir, "data")), { mustExist: true });
-  function* lines() {
-    for (const row of db.$client.prepare("SELECT * FROM preference_records").iterate()) yield `${JSON.stringify(row)}\n`;
+  // Raw rows in keyset pages, each read with the connection held (as the
+  // export reads them), so the baseline pays the same paging.
+  const page = db.$client.raw.prepare<[number], { id: number }>("SELECT * FROM preference_records WHERE id > ? ORDER BY id LIMIT 1000");
+  async function* lines() {
+    let after = 0;
+    for (;;) {
+      const rows = await db.$client.exclusive(() => page.all(after));
+      for (const row of rows) yield `${JSON.stringify(row)}\n`;
+      if (rows.length < 1000) return;
+      after = rows.at(-1)!.id;
+    }
   }
   const start = performance.now();
   const count = await writeAll(join(dir, "baseline.jsonl"), lines());
@@ -118,7 +127,7 @@ function child(phase: string, dir: string): Record<string, number> {
 }
 
 async function main(): Promise<void> {
-  if (args.phase && args.dir) return runPhase(args.phase, args.dir);
+  if (args.phase && args.dir) return await runPhase(args.phase, args.dir);
   const dir = mkdtempSync(join(tmpdir(), "fedalign-bench-prefs-"));
   try {
     console.log(`Preference data benchmark: ${RECORDS.toLocaleString("en")} synthetic records, Node ${process.version}.`);

@@ -33,6 +33,7 @@ import { policyContentSchema, type PolicyContent } from "../src/policies/content
 import { createPolicy, getPolicyById, saveDraft, type Policy } from "../src/policies/policies.ts";
 import { publishDraft } from "../src/policies/publish.ts";
 import { sendVersionPublished } from "../federation/policy-activities.ts";
+import { first } from "../db/client.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -77,31 +78,29 @@ async function setUp(): Promise<Setup> {
   const instance = await openInstance({ dataDir, origin: "http://127.0.0.1:9", allowPrivateAddress: true });
   const steward = await createUser(instance.db, { username: "stella", password: "correct horse battery staple" });
   const community = await createCommunity(instance.db, { handle: "garden", name: "Garden", steward });
-  const policy = createPolicy(instance.db, { origin: instance.origin, community, slug: "bench", content: baseContent });
+  const policy = await createPolicy(instance.db, { origin: instance.origin, community, slug: "bench", content: baseContent });
   const now = new Date();
-  instance.db.transaction(() => {
+  await instance.db.transaction(async () => {
     for (let i = 0; i < FOLLOWERS; i++) {
       const host = `127.0.${1 + (i % HOSTS)}.1:8${String(i % HOSTS).padStart(3, "0")}`;
       const iri = `http://${host}/users/f${i}`;
-      instance.db
+      await instance.db
         .insert(federatedActors)
-        .values({ iri, type: "Person", handle: `f${i}`, inboxUrl: `${iri}/inbox`, sharedInboxUrl: `http://${host}/inbox`, fetchedAt: now })
-        .run();
-      instance.db
+        .values({ iri, type: "Person", handle: `f${i}`, inboxUrl: `${iri}/inbox`, sharedInboxUrl: `http://${host}/inbox`, fetchedAt: now });
+      await instance.db
         .insert(follows)
-        .values({ followerIri: iri, followeeIri: policy.ownerIri, activityIri: `${iri}#follow`, state: "accepted", updatedAt: now })
-        .run();
+        .values({ followerIri: iri, followeeIri: policy.ownerIri, activityIri: `${iri}#follow`, state: "accepted", updatedAt: now });
     }
   });
   return { instance, steward, policy, dataDir };
 }
 
 let edits = 0;
-function changeDraft(setup: Setup): void {
+async function changeDraft(setup: Setup): Promise<void> {
   edits++;
   const content = structuredClone(baseContent);
   content.clauses[edits % content.clauses.length]!.text += ` (amendment ${edits})`;
-  saveDraft(setup.instance.db, getPolicyById(setup.instance.db, setup.policy.id), content);
+  await saveDraft(setup.instance.db, await getPolicyById(setup.instance.db, setup.policy.id), content);
 }
 
 async function publishThroughOutbox(setup: Setup): Promise<void> {
@@ -113,30 +112,30 @@ async function publishThroughOutbox(setup: Setup): Promise<void> {
 async function publishDirectly(setup: Setup): Promise<void> {
   const { instance, policy } = setup;
   const version = await publishDraft(instance.db, {
-    policy: getPolicyById(instance.db, policy.id),
+    policy: await getPolicyById(instance.db, policy.id),
     message: "bench",
     ownerFollowersIri: instance.context.federation.followersIri("garden"),
     sign: instance.context.federation.signerFor("garden"),
   });
   const ctx = instance.federation.createContext(new URL(instance.origin), instance.data);
-  await sendVersionPublished(ctx, getPolicyById(instance.db, policy.id), version);
+  await sendVersionPublished(ctx, await getPolicyById(instance.db, policy.id), version);
 }
 
 async function round(setup: Setup, publish: (setup: Setup) => Promise<void>): Promise<number> {
   // Warm-up publication (key import, JSON-LD contexts).
-  changeDraft(setup);
+  await changeDraft(setup);
   await publish(setup);
   const start = performance.now();
   for (let i = 0; i < VERSIONS; i++) {
-    changeDraft(setup);
+    await changeDraft(setup);
     await publish(setup);
   }
   return VERSIONS / ((performance.now() - start) / 1000);
 }
 
-const queued = (setup: Setup) => setup.instance.db.select({ n: count() }).from(fedifyQueue).get()?.n ?? 0;
+const queued = async (setup: Setup) => (await first(setup.instance.db.select({ n: count() }).from(fedifyQueue).limit(1)))?.n ?? 0;
 
-await configureLogging("error");
+configureLogging("error");
 console.log(
   `Publish benchmark: ${VERSIONS} versions per round, ${FOLLOWERS} followers on ${HOSTS} hosts, ${ROUNDS} rounds per way, Node ${process.version}.`,
 );
@@ -146,10 +145,10 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     // Alternate which way goes first, so neither always runs on a warmer process.
     for (const way of r % 2 === 1 ? (["outbox", "direct"] as const) : (["direct", "outbox"] as const)) {
-      const before = queued(setup);
+      const before = await queued(setup);
       const rate = await round(setup, way === "outbox" ? publishThroughOutbox : publishDirectly);
       rates[way].push(rate);
-      const messages = queued(setup) - before;
+      const messages = await queued(setup) - before;
       console.log(
         `round ${r} ${way.padEnd(6)} ${rate.toFixed(1).padStart(6)} versions/s  queue messages ${messages}  peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`,
       );

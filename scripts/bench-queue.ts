@@ -133,7 +133,7 @@ async function oneRun(backend: Backend, workers: number): Promise<RunResult> {
     runMigrations(db, target);
     enqueuer = {
       mq: new SqliteMessageQueue(db, queueOptions()),
-      left: async () => (db.$client.prepare("SELECT count(*) AS n FROM fedify_queue").get() as { n: number }).n,
+      left: async () => (db.$client.raw.prepare("SELECT count(*) AS n FROM fedify_queue").get() as { n: number }).n,
       close: async () => closeDatabase(db),
     };
     cleanup = async () => rmSync(dir, { recursive: true, force: true });

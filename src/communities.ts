@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, asc, count, eq, gt, isNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "./zod.ts";
-import { countRows, type Db } from "../db/client.ts";
+import { first, countRows, type Db, type Queryable } from "../db/client.ts";
 import {
   actors,
   communities,
@@ -73,8 +73,8 @@ export async function createCommunity(
   const name = communityNameSchema.safeParse(input.name);
   if (!name.success) throw new InvalidInputError(`Community name ${name.error.issues[0]?.message}.`);
   const keys = await prepareActorKeys();
-  return db.transaction((tx) => {
-    const actor = insertLocalActor(
+  return await db.transaction(async (tx) => {
+    const actor = await insertLocalActor(
       tx,
       {
         identifier: handle.data,
@@ -85,8 +85,9 @@ export async function createCommunity(
       },
       keys,
     );
-    const row = tx.insert(communities).values({ actorId: actor.id, handle: handle.data }).returning().get();
-    tx.insert(memberships).values({ communityId: row.id, userId: input.steward.id, role: "steward" }).run();
+    const [row] = await tx.insert(communities).values({ actorId: actor.id, handle: handle.data }).returning();
+    if (!row) throw new Error("The community row was not inserted.");
+    await tx.insert(memberships).values({ communityId: row.id, userId: input.steward.id, role: "steward" });
     return {
       id: row.id,
       actorId: actor.id,
@@ -100,115 +101,109 @@ export async function createCommunity(
   });
 }
 
-export function listCommunities(db: Db): Community[] {
-  return selectCommunities(db).orderBy(asc(communities.handle)).all();
+export async function listCommunities(db: Db): Promise<Community[]> {
+  return await selectCommunities(db).orderBy(asc(communities.handle));
 }
 
-export function findCommunity(db: Db, handle: string): Community | undefined {
-  return selectCommunities(db).where(eq(communities.handle, handle)).get();
+export async function findCommunity(db: Db, handle: string): Promise<Community | undefined> {
+  return await first(selectCommunities(db).where(eq(communities.handle, handle)).limit(1));
 }
 
-export function findCommunityById(db: Db, id: number): Community | undefined {
-  return selectCommunities(db).where(eq(communities.id, id)).get();
+export async function findCommunityById(db: Db, id: number): Promise<Community | undefined> {
+  return await first(selectCommunities(db).where(eq(communities.id, id)).limit(1));
 }
 
-export function findCommunityByActorId(db: Db, actorId: number): Community | undefined {
-  return selectCommunities(db).where(eq(communities.actorId, actorId)).get();
+export async function findCommunityByActorId(db: Db, actorId: number): Promise<Community | undefined> {
+  return await first(selectCommunities(db).where(eq(communities.actorId, actorId)).limit(1));
 }
 
-export function getCommunity(db: Db, handle: string): Community {
-  const community = findCommunity(db, handle);
+export async function getCommunity(db: Db, handle: string): Promise<Community> {
+  const community = await findCommunity(db, handle);
   if (!community) throw new NotFoundError(`No community "${handle}" on this instance.`);
   return community;
 }
 
-export function memberRole(db: Db, community: Community, user: User): MemberRole | undefined {
-  return db
+export async function memberRole(db: Db, community: Community, user: User): Promise<MemberRole | undefined> {
+  return (await first(db
     .select({ role: memberships.role })
     .from(memberships)
-    .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)))
-    .get()?.role;
+    .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id))).limit(1)))?.role;
 }
 
 /** The communities a user belongs to, with their role in each. */
-export function listUserCommunities(db: Db, user: User): (Community & { role: MemberRole })[] {
-  return db
+export async function listUserCommunities(db: Db, user: User): Promise<(Community & { role: MemberRole })[]> {
+  return await db
     .select({ ...communityColumns, role: memberships.role })
     .from(memberships)
     .innerJoin(communities, eq(communities.id, memberships.communityId))
     .innerJoin(actors, eq(actors.id, communities.actorId))
     .where(eq(memberships.userId, user.id))
-    .orderBy(asc(communities.handle))
-    .all();
+    .orderBy(asc(communities.handle));
 }
 
-export function countMembers(db: Db, community: Community): number {
-  return countRows(db, memberships, eq(memberships.communityId, community.id));
+export async function countMembers(db: Db, community: Community): Promise<number> {
+  return await countRows(db, memberships, eq(memberships.communityId, community.id));
 }
 
-export function listMembers(db: Db, community: Community): Member[] {
-  return db
+export async function listMembers(db: Db, community: Community): Promise<Member[]> {
+  return await db
     .select({ username: users.username, displayName: actors.name, role: memberships.role, joinedAt: memberships.createdAt })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .innerJoin(actors, eq(actors.id, users.actorId))
     .where(eq(memberships.communityId, community.id))
-    .orderBy(asc(users.username))
-    .all();
+    .orderBy(asc(users.username));
 }
 
-function assertNotLastSteward(tx: Pick<Db, "select">, community: Community, user: User, action: string): void {
-  const current = tx
+async function assertNotLastSteward(tx: Queryable, community: Community, user: User, action: string): Promise<void> {
+  const current = await first(tx
     .select({ role: memberships.role })
     .from(memberships)
-    .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)))
-    .get();
+    .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id))).limit(1));
   if (current?.role !== "steward") return;
-  const stewards = countRows(tx, memberships, and(eq(memberships.communityId, community.id), eq(memberships.role, "steward")));
+  const stewards = await countRows(tx, memberships, and(eq(memberships.communityId, community.id), eq(memberships.role, "steward")));
   if (stewards <= 1) {
     throw new ConflictError(`${user.username} is the last steward of "${community.handle}"; make someone else a steward before ${action}.`);
   }
 }
 
-export function setMembership(db: Db, community: Community, user: User, role: MemberRole): void {
-  db.transaction((tx) => {
-    if (role !== "steward") assertNotLastSteward(tx, community, user, "changing their role");
-    tx.insert(memberships)
+export async function setMembership(db: Db, community: Community, user: User, role: MemberRole): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (role !== "steward") await assertNotLastSteward(tx, community, user, "changing their role");
+    await tx.insert(memberships)
       .values({ communityId: community.id, userId: user.id, role })
-      .onConflictDoUpdate({ target: [memberships.communityId, memberships.userId], set: { role } })
-      .run();
+      .onConflictDoUpdate({ target: [memberships.communityId, memberships.userId], set: { role } });
   });
 }
 
-export function removeMember(db: Db, community: Community, user: User): void {
-  db.transaction((tx) => {
-    const current = tx
+export async function removeMember(db: Db, community: Community, user: User): Promise<void> {
+  await db.transaction(async (tx) => {
+    const current = await first(tx
       .select({ role: memberships.role })
       .from(memberships)
-      .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)))
-      .get();
+      .where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id))).limit(1));
     if (!current) throw new NotFoundError(`${user.username} is not a member of "${community.handle}".`);
-    assertNotLastSteward(tx, community, user, "removing them");
-    tx.delete(memberships).where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id))).run();
+    await assertNotLastSteward(tx, community, user, "removing them");
+    await tx.delete(memberships).where(and(eq(memberships.communityId, community.id), eq(memberships.userId, user.id)));
   });
 }
 
-export function updateCommunity(
+export async function updateCommunity(
   db: Db,
   community: Community,
   changes: { name?: string; summary?: string; manuallyApprovesFollowers?: boolean; minGroupSize?: number; joinPolicy?: JoinPolicy },
-): Community {
+): Promise<Community> {
   const { minGroupSize, joinPolicy, ...actorChanges } = changes;
   const defined = Object.fromEntries(Object.entries(actorChanges).filter(([, value]) => value !== undefined));
-  if (Object.keys(defined).length > 0) db.update(actors).set(defined).where(eq(actors.id, community.actorId)).run();
-  if (minGroupSize !== undefined) db.update(communities).set({ minGroupSize }).where(eq(communities.id, community.id)).run();
-  if (joinPolicy !== undefined) db.update(communities).set({ joinPolicy }).where(eq(communities.id, community.id)).run();
-  return getCommunity(db, community.handle);
+  if (Object.keys(defined).length > 0) await db.update(actors).set(defined).where(eq(actors.id, community.actorId));
+  if (minGroupSize !== undefined) await db.update(communities).set({ minGroupSize }).where(eq(communities.id, community.id));
+  if (joinPolicy !== undefined) await db.update(communities).set({ joinPolicy }).where(eq(communities.id, community.id));
+  return await getCommunity(db, community.handle);
 }
 
 /** Adds a local user as a plain member (joining); an existing membership is left as it is. */
-export function addMember(db: Db, community: Community, user: Pick<User, "id">): void {
-  db.insert(memberships).values({ communityId: community.id, userId: user.id, role: "member" }).onConflictDoNothing().run();
+export async function addMember(db: Db, community: Community, user: Pick<User, "id">): Promise<void> {
+  await db.insert(memberships).values({ communityId: community.id, userId: user.id, role: "member" }).onConflictDoNothing();
 }
 
 // ---- Directory -------------------------------------------------------------
@@ -234,10 +229,10 @@ export interface CommunityListing extends Community {
 }
 
 /** Communities of this instance whose handle, name or summary contains `query`, by name, with member and policy counts. */
-export function searchCommunities(db: Db, query: string | undefined, page: { offset: number; limit: number }): { items: CommunityListing[]; total: number } {
+export async function searchCommunities(db: Db, query: string | undefined, page: { offset: number; limit: number }): Promise<{ items: CommunityListing[]; total: number }> {
   const where = localMatch(query);
-  const total = db.select({ n: count() }).from(communities).innerJoin(actors, eq(actors.id, communities.actorId)).where(where).get()?.n ?? 0;
-  const items = db
+  const total = (await first(db.select({ n: count() }).from(communities).innerJoin(actors, eq(actors.id, communities.actorId)).where(where).limit(1)))?.n ?? 0;
+  const items = await db
     .select({
       ...communityColumns,
       members: sql<number>`(SELECT count(*) FROM ${memberships} WHERE ${memberships.communityId} = ${communities.id})`,
@@ -248,8 +243,7 @@ export function searchCommunities(db: Db, query: string | undefined, page: { off
     .where(where)
     .orderBy(sql`lower(${actors.name})`, asc(communities.handle))
     .limit(page.limit)
-    .offset(page.offset)
-    .all();
+    .offset(page.offset);
   return { items, total };
 }
 
@@ -285,41 +279,39 @@ function selectJoinRequests(db: Pick<Db, "select">) {
     .innerJoin(actors, eq(actors.id, users.actorId));
 }
 
-export function findJoinRequest(db: Db, community: Community, user: User): JoinRequest | undefined {
-  return selectJoinRequests(db).where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.userId, user.id))).get();
+export async function findJoinRequest(db: Db, community: Community, user: User): Promise<JoinRequest | undefined> {
+  return await first(selectJoinRequests(db).where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.userId, user.id))).limit(1));
 }
 
-export function findJoinRequestById(db: Db, community: Community, id: number): JoinRequest | undefined {
-  return selectJoinRequests(db).where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.id, id))).get();
+export async function findJoinRequestById(db: Db, community: Community, id: number): Promise<JoinRequest | undefined> {
+  return await first(selectJoinRequests(db).where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.id, id))).limit(1));
 }
 
-export function listPendingJoinRequests(db: Db, community: Community): JoinRequest[] {
-  return selectJoinRequests(db)
+export async function listPendingJoinRequests(db: Db, community: Community): Promise<JoinRequest[]> {
+  return await selectJoinRequests(db)
     .where(and(eq(joinRequests.communityId, community.id), eq(joinRequests.state, "pending")))
-    .orderBy(asc(joinRequests.createdAt), asc(joinRequests.id))
-    .all();
+    .orderBy(asc(joinRequests.createdAt), asc(joinRequests.id));
 }
 
-export function countPendingJoinRequests(db: Db, community: Community): number {
-  return countRows(db, joinRequests, and(eq(joinRequests.communityId, community.id), eq(joinRequests.state, "pending")));
+export async function countPendingJoinRequests(db: Db, community: Community): Promise<number> {
+  return await countRows(db, joinRequests, and(eq(joinRequests.communityId, community.id), eq(joinRequests.state, "pending")));
 }
 
 /** Records (or renews, after a refusal or leaving) a person's request to join. */
-export function saveJoinRequest(db: Db, community: Community, user: User, message: string, now: Date): JoinRequest {
+export async function saveJoinRequest(db: Db, community: Community, user: User, message: string, now: Date): Promise<JoinRequest> {
   const values = { message, state: "pending" as const, createdAt: now, decidedAt: null, decidedBy: null };
-  db.insert(joinRequests)
+  await db.insert(joinRequests)
     .values({ communityId: community.id, userId: user.id, ...values })
-    .onConflictDoUpdate({ target: [joinRequests.communityId, joinRequests.userId], set: values })
-    .run();
-  return findJoinRequest(db, community, user)!;
+    .onConflictDoUpdate({ target: [joinRequests.communityId, joinRequests.userId], set: values });
+  return (await findJoinRequest(db, community, user))!;
 }
 
-export function deleteJoinRequest(db: Db, id: number): void {
-  db.delete(joinRequests).where(eq(joinRequests.id, id)).run();
+export async function deleteJoinRequest(db: Db, id: number): Promise<void> {
+  await db.delete(joinRequests).where(eq(joinRequests.id, id));
 }
 
-export function setJoinRequestState(db: Db, id: number, state: "approved" | "refused", decidedBy: User, now: Date): void {
-  db.update(joinRequests).set({ state, decidedAt: now, decidedBy: decidedBy.id }).where(eq(joinRequests.id, id)).run();
+export async function setJoinRequestState(db: Db, id: number, state: "approved" | "refused", decidedBy: User, now: Date): Promise<void> {
+  await db.update(joinRequests).set({ state, decidedAt: now, decidedBy: decidedBy.id }).where(eq(joinRequests.id, id));
 }
 
 // ---- Invite links ----------------------------------------------------------
@@ -351,12 +343,12 @@ const inviteColumns = {
 };
 
 /** A new invite link's token (shown once; only its SHA-256 is kept) and its row. */
-export function insertInvite(
+export async function insertInvite(
   db: Db,
   input: { community: Community; createdBy: User; maxUses: number | null; expiresAt: Date; now: Date },
-): { token: string; invite: CommunityInvite } {
+): Promise<{ token: string; invite: CommunityInvite }> {
   const token = INVITE_PREFIX + randomBytes(24).toString("base64url");
-  const invite = db
+  const [invite] = await db
     .insert(communityInvites)
     .values({
       communityId: input.community.id,
@@ -366,13 +358,12 @@ export function insertInvite(
       expiresAt: input.expiresAt,
       createdAt: input.now,
     })
-    .returning(inviteColumns)
-    .get();
-  return { token, invite };
+    .returning(inviteColumns);
+  return { token, invite: invite! };
 }
 
-export function findInviteByToken(db: Db, token: string): CommunityInvite | undefined {
-  return db.select(inviteColumns).from(communityInvites).where(eq(communityInvites.tokenHash, hashInviteToken(token))).get();
+export async function findInviteByToken(db: Db, token: string): Promise<CommunityInvite | undefined> {
+  return await first(db.select(inviteColumns).from(communityInvites).where(eq(communityInvites.tokenHash, hashInviteToken(token))).limit(1));
 }
 
 /** Why an invite cannot be used now, or undefined when it can. */
@@ -384,8 +375,8 @@ export function inviteUnusableReason(invite: CommunityInvite, now: Date): string
 }
 
 /** Counts one use, unless the link was used up or withdrawn meanwhile; returns whether it was counted. */
-export function useInvite(db: Db, invite: CommunityInvite): boolean {
-  const result = db
+export async function useInvite(db: Db, invite: CommunityInvite): Promise<boolean> {
+  const result = await db
     .update(communityInvites)
     .set({ uses: sql`${communityInvites.uses} + 1` })
     .where(
@@ -395,26 +386,25 @@ export function useInvite(db: Db, invite: CommunityInvite): boolean {
         or(isNull(communityInvites.maxUses), gt(communityInvites.maxUses, communityInvites.uses)),
       ),
     )
-    .run();
-  return result.changes === 1;
+    .returning({ id: communityInvites.id });
+  return result.length === 1;
 }
 
 /** Invite links that still work, newest first. */
-export function listUsableInvites(db: Db, community: Community, now: Date): CommunityInvite[] {
-  return db
+export async function listUsableInvites(db: Db, community: Community, now: Date): Promise<CommunityInvite[]> {
+  return (await db
     .select(inviteColumns)
     .from(communityInvites)
     .where(and(eq(communityInvites.communityId, community.id), isNull(communityInvites.revokedAt), gt(communityInvites.expiresAt, now)))
-    .orderBy(sql`${communityInvites.id} DESC`)
-    .all()
+    .orderBy(sql`${communityInvites.id} DESC`))
     .filter((invite) => invite.maxUses === null || invite.uses < invite.maxUses);
 }
 
-export function revokeInvite(db: Db, community: Community, id: number, now: Date): boolean {
-  const result = db
+export async function revokeInvite(db: Db, community: Community, id: number, now: Date): Promise<boolean> {
+  const result = await db
     .update(communityInvites)
     .set({ revokedAt: now })
     .where(and(eq(communityInvites.id, id), eq(communityInvites.communityId, community.id), isNull(communityInvites.revokedAt)))
-    .run();
-  return result.changes === 1;
+    .returning({ id: communityInvites.id });
+  return result.length === 1;
 }

@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { countRows, type Db } from "../db/client.ts";
+import { first, countRows, type Db } from "../db/client.ts";
 import { annotations, federatedActors, follows, offers, policies, policyForks, policyVersions, remoteProposals, undoneFollows, type FollowState } from "../db/schema.ts";
 import { NotFoundError } from "./errors.ts";
 
@@ -17,17 +17,16 @@ export interface FollowWithActor extends Follow {
 }
 
 /** A local actor asks to follow `followeeIri`. Re-following keeps an accepted state. */
-export function recordOutgoingFollow(db: Db, input: { followerIri: string; followeeIri: string; activityIri: string }): Follow {
+export async function recordOutgoingFollow(db: Db, input: { followerIri: string; followeeIri: string; activityIri: string }): Promise<Follow> {
   const now = new Date();
-  return db
+  return (await first(db
     .insert(follows)
     .values({ ...input, state: "pending", updatedAt: now })
     .onConflictDoUpdate({
       target: [follows.followerIri, follows.followeeIri],
       set: { activityIri: input.activityIri, updatedAt: now },
     })
-    .returning()
-    .get();
+    .returning()))!;
 }
 
 /**
@@ -35,31 +34,30 @@ export function recordOutgoingFollow(db: Db, input: { followerIri: string; follo
  * changed its state (so a re-delivered Follow does not produce a second Accept
  * unless the relation was not accepted yet).
  */
-export function recordIncomingFollow(
+export async function recordIncomingFollow(
   db: Db,
   input: { followerIri: string; followeeIri: string; activityIri: string; autoAccept: boolean },
-): Follow {
+): Promise<Follow> {
   const now = new Date();
-  return db.transaction((tx) => {
-    const existing = tx
+  return await db.transaction(async (tx) => {
+    const existing = await first(tx
       .select()
       .from(follows)
-      .where(and(eq(follows.followerIri, input.followerIri), eq(follows.followeeIri, input.followeeIri)))
-      .get();
+      .where(and(eq(follows.followerIri, input.followerIri), eq(follows.followeeIri, input.followeeIri))).limit(1));
     const state: FollowState = existing?.state === "accepted" || input.autoAccept ? "accepted" : "pending";
     if (existing) {
-      return tx
+      const [updated] = await tx
         .update(follows)
         .set({ activityIri: input.activityIri, state, updatedAt: now })
         .where(eq(follows.id, existing.id))
-        .returning()
-        .get();
+        .returning();
+      return updated!;
     }
-    return tx
+    const [inserted] = await tx
       .insert(follows)
       .values({ followerIri: input.followerIri, followeeIri: input.followeeIri, activityIri: input.activityIri, state, updatedAt: now })
-      .returning()
-      .get();
+      .returning();
+    return inserted!;
   });
 }
 
@@ -70,55 +68,52 @@ export const UNDONE_FOLLOW_TTL_MS = 7 * 24 * 60 * 60 * 1000;
  * An Undo named a Follow we do not hold (yet): remember it, so that the
  * Follow arriving late does not revive the relation. Expired rows go first.
  */
-export function rememberUndoneFollow(db: Db, followIri: string, followerIri: string, now = new Date()): void {
-  db.transaction((tx) => {
-    tx.delete(undoneFollows).where(lte(undoneFollows.expiresAt, now)).run();
-    tx.insert(undoneFollows)
+export async function rememberUndoneFollow(db: Db, followIri: string, followerIri: string, now = new Date()): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(undoneFollows).where(lte(undoneFollows.expiresAt, now));
+    await tx.insert(undoneFollows)
       .values({ followIri, followerIri, expiresAt: new Date(now.getTime() + UNDONE_FOLLOW_TTL_MS) })
-      .onConflictDoNothing()
-      .run();
+      .onConflictDoNothing();
   });
 }
 
 /** Whether this Follow (by its IRI and its actor) was undone before it arrived. */
-export function wasUndone(db: Db, followIri: string, followerIri: string, now = new Date()): boolean {
-  const row = db
+export async function wasUndone(db: Db, followIri: string, followerIri: string, now = new Date()): Promise<boolean> {
+  const row = await first(db
     .select({ expiresAt: undoneFollows.expiresAt })
     .from(undoneFollows)
-    .where(and(eq(undoneFollows.followIri, followIri), eq(undoneFollows.followerIri, followerIri)))
-    .get();
+    .where(and(eq(undoneFollows.followIri, followIri), eq(undoneFollows.followerIri, followerIri))).limit(1));
   return row !== undefined && row.expiresAt > now;
 }
 
-export function findFollow(db: Db, followerIri: string, followeeIri: string): Follow | undefined {
-  return db
+export async function findFollow(db: Db, followerIri: string, followeeIri: string): Promise<Follow | undefined> {
+  return await first(db
     .select()
     .from(follows)
-    .where(and(eq(follows.followerIri, followerIri), eq(follows.followeeIri, followeeIri)))
-    .get();
+    .where(and(eq(follows.followerIri, followerIri), eq(follows.followeeIri, followeeIri))).limit(1));
 }
 
-export function findFollowByActivity(db: Db, activityIri: string): Follow | undefined {
-  return db.select().from(follows).where(eq(follows.activityIri, activityIri)).get();
+export async function findFollowByActivity(db: Db, activityIri: string): Promise<Follow | undefined> {
+  return await first(db.select().from(follows).where(eq(follows.activityIri, activityIri)).limit(1));
 }
 
-export function findFollowById(db: Db, id: number): Follow | undefined {
-  return db.select().from(follows).where(eq(follows.id, id)).get();
+export async function findFollowById(db: Db, id: number): Promise<Follow | undefined> {
+  return await first(db.select().from(follows).where(eq(follows.id, id)).limit(1));
 }
 
-export function setFollowState(db: Db, id: number, state: FollowState): Follow {
-  const row = db.update(follows).set({ state, updatedAt: new Date() }).where(eq(follows.id, id)).returning().get();
+export async function setFollowState(db: Db, id: number, state: FollowState): Promise<Follow> {
+  const row = await first(db.update(follows).set({ state, updatedAt: new Date() }).where(eq(follows.id, id)).returning());
   if (!row) throw new NotFoundError(`No follow relation with id ${id}.`);
   return row;
 }
 
-export function deleteFollow(db: Db, id: number): void {
-  db.delete(follows).where(eq(follows.id, id)).run();
+export async function deleteFollow(db: Db, id: number): Promise<void> {
+  await db.delete(follows).where(eq(follows.id, id));
 }
 
 /** Whether a remote actor's profile (and so its inbox) is cached here. */
-export function isKnownActor(db: Db, iri: string): boolean {
-  return db.select({ id: federatedActors.id }).from(federatedActors).where(eq(federatedActors.iri, iri)).get() !== undefined;
+export async function isKnownActor(db: Db, iri: string): Promise<boolean> {
+  return await first(db.select({ id: federatedActors.id }).from(federatedActors).where(eq(federatedActors.iri, iri)).limit(1)) !== undefined;
 }
 
 /**
@@ -126,12 +121,11 @@ export function isKnownActor(db: Db, iri: string): boolean {
  * arrived, so the community's Accept can be matched to it and versions
  * attach to it later. A policy held already is left as it is.
  */
-export function rememberFollowedPolicy(db: Db, doc: { id: string; attributedTo: string; name?: string; licence?: string }): void {
+export async function rememberFollowedPolicy(db: Db, doc: { id: string; attributedTo: string; name?: string; licence?: string }): Promise<void> {
   const slug = new URL(doc.id).pathname.split("/").filter(Boolean).pop() ?? "policy";
-  db.insert(policies)
+  await db.insert(policies)
     .values({ iri: doc.id, ownerIri: doc.attributedTo, communityId: null, slug, title: doc.name ?? slug, licence: doc.licence ?? "NOASSERTION" })
-    .onConflictDoNothing({ target: policies.iri })
-    .run();
+    .onConflictDoNothing({ target: policies.iri });
 }
 
 /** Follows joined with the other side's profile: an actor, or a followed policy. */
@@ -161,38 +155,36 @@ function toFollowWithActor(
 }
 
 /** One follow with the other side's profile. */
-export function followWithActor(db: Db, id: number, side: "follower" | "followee"): FollowWithActor | undefined {
-  const row = withActor(db, side).where(eq(follows.id, id)).get();
+export async function followWithActor(db: Db, id: number, side: "follower" | "followee"): Promise<FollowWithActor | undefined> {
+  const row = await first(withActor(db, side).where(eq(follows.id, id)).limit(1));
   return row ? toFollowWithActor(row, side === "follower" ? row.follow.followerIri : row.follow.followeeIri) : undefined;
 }
 
 /** What a local actor follows, with the followee's cached profile. */
-export function listFollowing(db: Db, followerIri: string): FollowWithActor[] {
-  return withActor(db, "followee")
+export async function listFollowing(db: Db, followerIri: string): Promise<FollowWithActor[]> {
+  return (await withActor(db, "followee")
     .where(eq(follows.followerIri, followerIri))
-    .orderBy(asc(follows.id))
-    .all()
+    .orderBy(asc(follows.id)))
     .map((row) => toFollowWithActor(row, row.follow.followeeIri));
 }
 
 /** Who follows a local actor (optionally only in one state), with their profiles. */
-export function listFollowers(db: Db, followeeIri: string, state?: FollowState): FollowWithActor[] {
+export async function listFollowers(db: Db, followeeIri: string, state?: FollowState): Promise<FollowWithActor[]> {
   const condition = state
     ? and(eq(follows.followeeIri, followeeIri), eq(follows.state, state))
     : eq(follows.followeeIri, followeeIri);
-  return withActor(db, "follower")
+  return (await withActor(db, "follower")
     .where(condition)
-    .orderBy(asc(follows.id))
-    .all()
+    .orderBy(asc(follows.id)))
     .map((row) => toFollowWithActor(row, row.follow.followerIri));
 }
 
-export function countFollowers(db: Db, followeeIri: string): number {
-  return countRows(db, follows, and(eq(follows.followeeIri, followeeIri), eq(follows.state, "accepted")));
+export async function countFollowers(db: Db, followeeIri: string): Promise<number> {
+  return await countRows(db, follows, and(eq(follows.followeeIri, followeeIri), eq(follows.state, "accepted")));
 }
 
-export function countFollowing(db: Db, followerIri: string): number {
-  return countRows(db, follows, and(eq(follows.followerIri, followerIri), eq(follows.state, "accepted")));
+export async function countFollowing(db: Db, followerIri: string): Promise<number> {
+  return await countRows(db, follows, and(eq(follows.followerIri, followerIri), eq(follows.state, "accepted")));
 }
 
 /* ------------------------------------------------------------------------ *
@@ -252,13 +244,12 @@ export interface FeedScope {
   communityIds: number[];
 }
 
-function followedIris(db: Db, followerIris: string[]): string[] {
+async function followedIris(db: Db, followerIris: string[]): Promise<string[]> {
   if (followerIris.length === 0) return [];
-  return db
+  return (await db
     .selectDistinct({ iri: follows.followeeIri })
     .from(follows)
-    .where(and(inArray(follows.followerIri, followerIris), eq(follows.state, "accepted")))
-    .all()
+    .where(and(inArray(follows.followerIri, followerIris), eq(follows.state, "accepted"))))
     .map((row) => row.iri);
 }
 
@@ -270,28 +261,27 @@ const actorColumns = { name: federatedActors.name, handle: federatedActors.handl
 const policyColumns = { policyId: policies.id, policyTitle: policies.title, policyIri: policies.iri, communityId: policies.communityId };
 
 /** Versions of policies the scope follows, directly or through their community, newest first. */
-export function followedVersions(db: Db, followerIris: string[], limit: number): FeedItem[] {
-  const followed = followedIris(db, followerIris);
+export async function followedVersions(db: Db, followerIris: string[], limit: number): Promise<FeedItem[]> {
+  const followed = await followedIris(db, followerIris);
   if (followed.length === 0) return [];
-  return versionItems(db, or(inArray(policies.iri, followed), inArray(policies.ownerIri, followed))!, limit);
+  return await versionItems(db, or(inArray(policies.iri, followed), inArray(policies.ownerIri, followed))!, limit);
 }
 
 /** The newest versions published by this instance's communities. */
-export function localVersions(db: Db, limit: number): FeedItem[] {
-  return versionItems(db, isNotNull(policies.communityId), limit);
+export async function localVersions(db: Db, limit: number): Promise<FeedItem[]> {
+  return await versionItems(db, isNotNull(policies.communityId), limit);
 }
 
-function versionItems(db: Db, condition: SQL, limit: number): FeedItem[] {
+async function versionItems(db: Db, condition: SQL, limit: number): Promise<FeedItem[]> {
   const at = publishedOrArrival(policyVersions.publishedAt, policyVersions.receivedAt);
-  return db
+  return (await db
     .select({ version: policyVersions, policy: policyColumns, owner: actorColumns, ownerIri: policies.ownerIri, at })
     .from(policyVersions)
     .innerJoin(policies, eq(policies.id, policyVersions.policyId))
     .leftJoin(federatedActors, eq(federatedActors.iri, policies.ownerIri))
     .where(and(condition, isNull(policyVersions.retractedAt)))
     .orderBy(desc(at), desc(policyVersions.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
     .map((row) => ({
       kind: "version" as const,
       ...row.policy,
@@ -303,18 +293,17 @@ function versionItems(db: Db, condition: SQL, limit: number): FeedItem[] {
     }));
 }
 
-function incomingAnnotations(db: Db, communityIds: number[], limit: number): FeedItem[] {
+async function incomingAnnotations(db: Db, communityIds: number[], limit: number): Promise<FeedItem[]> {
   if (communityIds.length === 0) return [];
   const at = publishedOrArrival(annotations.published, annotations.receivedAt);
-  return db
+  return (await db
     .select({ annotation: annotations, policy: policyColumns, author: actorColumns, at })
     .from(annotations)
     .innerJoin(policies, eq(policies.iri, annotations.policyIri))
     .leftJoin(federatedActors, eq(federatedActors.iri, annotations.authorIri))
     .where(and(inArray(policies.communityId, communityIds), eq(annotations.local, false), isNull(annotations.hiddenAt)))
     .orderBy(desc(at), desc(annotations.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
     .map((row) => ({
       kind: "annotation" as const,
       ...row.policy,
@@ -327,17 +316,16 @@ function incomingAnnotations(db: Db, communityIds: number[], limit: number): Fee
     }));
 }
 
-function incomingOffers(db: Db, communityIds: number[], limit: number): FeedItem[] {
+async function incomingOffers(db: Db, communityIds: number[], limit: number): Promise<FeedItem[]> {
   if (communityIds.length === 0) return [];
-  return db
+  return (await db
     .select({ offer: offers, policy: policyColumns, author: actorColumns })
     .from(offers)
     .innerJoin(policies, eq(policies.iri, offers.targetIri))
     .leftJoin(federatedActors, eq(federatedActors.iri, offers.actorIri))
     .where(and(inArray(policies.communityId, communityIds), eq(offers.direction, "incoming")))
     .orderBy(desc(offers.createdAt), desc(offers.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
     .map((row) => ({
       kind: "offer" as const,
       ...row.policy,
@@ -350,10 +338,10 @@ function incomingOffers(db: Db, communityIds: number[], limit: number): FeedItem
     }));
 }
 
-function incomingForks(db: Db, communityIds: number[], limit: number): FeedItem[] {
+async function incomingForks(db: Db, communityIds: number[], limit: number): Promise<FeedItem[]> {
   if (communityIds.length === 0) return [];
   const forkPolicy = alias(policies, "fork_policy");
-  return db
+  return (await db
     .select({ fork: policyForks, policy: policyColumns, owner: actorColumns, forkPolicyId: forkPolicy.id })
     .from(policyForks)
     .innerJoin(policies, eq(policies.id, policyForks.policyId))
@@ -361,8 +349,7 @@ function incomingForks(db: Db, communityIds: number[], limit: number): FeedItem[
     .leftJoin(forkPolicy, eq(forkPolicy.iri, policyForks.forkIri))
     .where(inArray(policies.communityId, communityIds))
     .orderBy(desc(policyForks.receivedAt), desc(policyForks.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
     .map((row) => ({
       kind: "fork" as const,
       ...row.policy,
@@ -374,31 +361,30 @@ function incomingForks(db: Db, communityIds: number[], limit: number): FeedItem[
 }
 
 /** One page of the feed, newest first, and whether there are older items. */
-export function feedPage(db: Db, scope: FeedScope, page: { offset: number; limit: number }): { items: FeedItem[]; more: boolean } {
+export async function feedPage(db: Db, scope: FeedScope, page: { offset: number; limit: number }): Promise<{ items: FeedItem[]; more: boolean }> {
   const wanted = page.offset + page.limit + 1;
   const merged = [
-    ...followedVersions(db, scope.followerIris, wanted),
-    ...incomingAnnotations(db, scope.communityIds, wanted),
-    ...incomingOffers(db, scope.communityIds, wanted),
-    ...incomingForks(db, scope.communityIds, wanted),
-    ...followedProposals(db, scope.followerIris, wanted),
+    ...await followedVersions(db, scope.followerIris, wanted),
+    ...await incomingAnnotations(db, scope.communityIds, wanted),
+    ...await incomingOffers(db, scope.communityIds, wanted),
+    ...await incomingForks(db, scope.communityIds, wanted),
+    ...await followedProposals(db, scope.followerIris, wanted),
   ].sort((a, b) => b.at.getTime() - a.at.getTime());
   return { items: merged.slice(page.offset, page.offset + page.limit), more: merged.length > page.offset + page.limit };
 }
 
 /** Proposals of policies the scope follows (directly or through their community), as their polls last reported. */
-function followedProposals(db: Db, followerIris: string[], limit: number): FeedItem[] {
-  const followed = followedIris(db, followerIris);
+async function followedProposals(db: Db, followerIris: string[], limit: number): Promise<FeedItem[]> {
+  const followed = await followedIris(db, followerIris);
   if (followed.length === 0) return [];
-  return db
+  return (await db
     .select({ proposal: remoteProposals, policy: policyColumns, owner: actorColumns })
     .from(remoteProposals)
     .innerJoin(policies, eq(policies.iri, remoteProposals.policyIri))
     .leftJoin(federatedActors, eq(federatedActors.iri, remoteProposals.ownerIri))
     .where(or(inArray(policies.iri, followed), inArray(policies.ownerIri, followed)))
     .orderBy(desc(remoteProposals.receivedAt), desc(remoteProposals.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
     .map((row) => ({
       kind: "proposal" as const,
       ...row.policy,

@@ -69,7 +69,7 @@ export interface Instance {
   outbox: OutboxDispatcher;
   app: Hono;
   /** Starts handling queued deliveries and inbox activities, and the scheduled jobs. */
-  startQueue(): void;
+  startQueue(): Promise<void>;
   /** Runs every scheduled job once now (closing due proposals), as the timer does; tests call it after advancing the clock. */
   runScheduledJobs(): Promise<void>;
   close(): Promise<void>;
@@ -79,12 +79,12 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   const db = options.db ?? openInstanceDatabase(options.dataDir, "create");
   await ensureInstanceActor(db, new URL(options.origin).host);
   // Versions stored before the search index existed are indexed once, here.
-  ensureSearchIndex(db);
+  await ensureSearchIndex(db);
   const kv = options.kv ?? new SqliteKvStore(db);
   const loaders = createDocumentLoaders({ kv, allowPrivateAddress: options.allowPrivateAddress, userAgent: USER_AGENT });
   const clock = options.clock ?? systemClock;
   const data = createInstanceData(db, loaders, options.allowPrivateAddress, clock);
-  const federation = createFedalignFederation({
+  const federation = await createFedalignFederation({
     db,
     origin: options.origin,
     allowPrivateAddress: options.allowPrivateAddress,
@@ -113,7 +113,7 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
   // Fedify's queues (inbox, outbox, fan-out, each with its listeners), the
   // outbox dispatcher and the scheduler all stop on this one signal.
   setMaxListeners(32, queueController.signal);
-  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Promise<NodeJS.Timeout> | undefined;
   let queueRunning: Promise<void> | undefined;
   let outboxRunning: Promise<void> | undefined;
   return {
@@ -124,16 +124,17 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
     context,
     outbox,
     app,
-    startQueue() {
+    async startQueue() {
       queueRunning ??= federation.startQueue(data, { signal: queueController.signal });
       outboxRunning ??= outbox.start(queueController.signal);
-      pruneTimer ??= schedulePruning(db, outbox);
+      pruning ??= schedulePruning(db, outbox);
+      await pruning;
       if (options.scheduleJobs ?? true) scheduler.start();
     },
     runScheduledJobs: () => scheduler.runDue(),
     async close() {
       queueController.abort();
-      clearInterval(pruneTimer);
+      if (pruning) clearInterval(await pruning.catch(() => undefined));
       // Let an in-flight queue message or job finish before the database goes away.
       await Promise.race([Promise.all([queueRunning, outboxRunning, scheduler.stop()]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       closeDatabase(db);
@@ -144,13 +145,14 @@ export async function openInstance(options: InstanceOptions): Promise<Instance> 
 const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
 /** Prunes rows remote actors can create (src/retention.ts), long-dispatched outbox rows and expired sign-in counts, now and every six hours. */
-function schedulePruning(db: Db, outbox: OutboxDispatcher): NodeJS.Timeout {
-  const prune = () => {
-    const pruned = pruneRemoteRows(db);
+async function schedulePruning(db: Db, outbox: OutboxDispatcher): Promise<NodeJS.Timeout> {
+  const prune = async () => {
+    const pruned = await pruneRemoteRows(db);
     if (pruned.actors + pruned.undoneFollows > 0) logger.info("Pruned {actors} stale remote actors and {undone} expired early Undos.", { actors: pruned.actors, undone: pruned.undoneFollows });
-    outbox.prune();
-    pruneSignInLimits(db, new Date()).catch((error) => logger.error("Pruning expired sign-in counts failed: {error}", { error }));
+    await outbox.prune();
+    await pruneSignInLimits(db, new Date());
   };
-  prune();
-  return setInterval(prune, PRUNE_INTERVAL_MS).unref();
+  await prune();
+  // A failed pass is logged; the next one runs as planned.
+  return setInterval(() => void prune().catch((error: unknown) => logger.error("Pruning failed: {error}", { error })), PRUNE_INTERVAL_MS).unref();
 }

@@ -17,11 +17,11 @@ export interface Pruned {
   actors: number;
 }
 
-export function pruneRemoteRows(db: Db, now = new Date()): Pruned {
-  return db.transaction((tx) => {
-    const undone = tx.delete(undoneFollows).where(lte(undoneFollows.expiresAt, now)).run().changes;
+export async function pruneRemoteRows(db: Db, now = new Date()): Promise<Pruned> {
+  return await db.transaction(async (tx) => {
+    const undone = (await tx.delete(undoneFollows).where(lte(undoneFollows.expiresAt, now)).returning({ id: undoneFollows.id })).length;
     const staleBefore = now.getTime() - ACTOR_RETENTION_MS;
-    const actors = tx
+    const actors = (await tx
       .delete(federatedActors)
       .where(
         sql`${federatedActors.fetchedAt} <= ${staleBefore}
@@ -32,7 +32,7 @@ export function pruneRemoteRows(db: Db, now = new Date()): Pruned {
           AND NOT EXISTS (SELECT 1 FROM remote_proposals r WHERE r.owner_iri = ${federatedActors.iri})
           AND NOT EXISTS (SELECT 1 FROM partner_votes v WHERE v.actor_iri = ${federatedActors.iri})`,
       )
-      .run().changes;
+      .returning({ id: federatedActors.id })).length;
     return { undoneFollows: undone, actors };
   });
 }

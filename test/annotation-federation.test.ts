@@ -47,16 +47,16 @@ let bobNote: string;
 let carolNote: string;
 const servers: Server[] = [];
 
-const queued = (instance: LocalInstance, queue: string) =>
-  instance.instance.db.select({ id: fedifyQueue.id }).from(fedifyQueue).where(eq(fedifyQueue.queue, queue)).all().length;
+const queued = async (instance: LocalInstance, queue: string) =>
+  (await instance.instance.db.select({ id: fedifyQueue.id }).from(fedifyQueue).where(eq(fedifyQueue.queue, queue))).length;
 
 /**
  * Whether what `from` sent has reached A and A has handled it: no effect
  * waits in `from`'s outbox, nothing in its delivery queues (a delivered
  * message is in A's inbox queue before A answers), and A's inbox is empty.
  */
-const handledByA = (from: LocalInstance) =>
-  pendingEffects(from.instance.db).length === 0 && queued(from, "outbox") + queued(from, "fanout") === 0 && queued(a, "inbox") === 0;
+const handledByA = async (from: LocalInstance) =>
+  (await pendingEffects(from.instance.db)).length === 0 && await queued(from, "outbox") + await queued(from, "fanout") === 0 && await queued(a, "inbox") === 0;
 
 const annotationsAt = async (instance: LocalInstance, target = clauseIri) =>
   (await instance.api<AnnotationView[]>("GET", `annotations?target=${encodeURIComponent(target)}`)).body;
@@ -173,7 +173,7 @@ describe("forged annotations are refused", () => {
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     const response = await deliver(bob.actor, await rsaKeyOf(b, "bob"), { id: fakeNote, type: "Note", attributedTo: bob.actor, inReplyTo: clauseIri, content: "<p>planted</p>" });
     expect(response.status).toBe(202);
-    await waitFor(() => queued(a, "inbox") === 0, { what: "A to handle the planted note" });
+    await waitFor(async () => await queued(a, "inbox") === 0, { what: "A to handle the planted note" });
     expect((await annotationsAt(a)).some((x) => x.iri === fakeNote)).toBe(false);
   });
 });
@@ -271,7 +271,7 @@ describe("moderation and edits", () => {
       body: { target: clauseIri, motivation: "question", text: "Are we still welcome?" },
     });
     expect(again.status).toBe(201);
-    await waitFor(() => handledByA(c), { what: "A to handle the blocked instance's annotation" });
+    await waitFor(async () => await handledByA(c), { what: "A to handle the blocked instance's annotation" });
     expect((await annotationsAt(a)).some((x) => x.iri === again.body.iri)).toBe(false);
   });
 });

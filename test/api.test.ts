@@ -102,10 +102,10 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "fedalign-api-"));
   instance = await openInstance({ dataDir, origin: ORIGIN, allowPrivateAddress: false });
   await Promise.all([
-    createUser(instance.db, { username: "ada", password: PASSWORD, isAdmin: true, displayName: "Ada" }),
-    createUser(instance.db, { username: "alice", password: PASSWORD, displayName: "Alice" }),
-    createUser(instance.db, { username: "bob", password: PASSWORD }),
-    createUser(instance.db, { username: "carol", password: PASSWORD }),
+    await createUser(instance.db, { username: "ada", password: PASSWORD, isAdmin: true, displayName: "Ada" }),
+    await createUser(instance.db, { username: "alice", password: PASSWORD, displayName: "Alice" }),
+    await createUser(instance.db, { username: "bob", password: PASSWORD }),
+    await createUser(instance.db, { username: "carol", password: PASSWORD }),
   ]);
   for (const name of Object.keys(tokens) as (keyof typeof tokens)[]) {
     const reply = await login(name);

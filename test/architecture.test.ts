@@ -133,3 +133,129 @@ describe("the JSON API", () => {
     expect(loose).toEqual([]);
   });
 });
+
+/**
+ * The database is reached asynchronously and in a form every dialect has
+ * (issue 19): no `.get()/.all()/.run()/.values()` on a drizzle query (the
+ * PostgreSQL driver has none of them; `await query`, `first(query)` and
+ * `.returning()` are the portable forms), and the better-sqlite3 handle
+ * (`$client.raw`) only in the SQLite-specific modules, always inside
+ * `$client.exclusive(...)` so it never runs inside another flow's transaction.
+ */
+describe("database access", () => {
+  /** The modules that are SQLite-specific by nature (see ASYNC conventions): they may use the raw handle. */
+  const RAW_ALLOWED = [
+    "federation/kv-store.ts",
+    "federation/message-queue.ts",
+    "federation/preference-datasets.ts",
+    "src/preferences/store.ts",
+    "src/policies/search.ts",
+  ];
+  /** Methods of drizzle's query builders: a chain through one of them is a query. */
+  const BUILDER = new Set([
+    "select", "selectDistinct", "insert", "update", "delete", "from", "where", "set", "values", "returning", "orderBy",
+    "limit", "offset", "groupBy", "having", "innerJoin", "leftJoin", "rightJoin", "fullJoin", "onConflictDoNothing", "onConflictDoUpdate",
+  ]);
+  const SYNC_RUNNERS = new Set(["get", "all", "run", "values"]);
+  const queryFiles = FILES.filter((file) => file.startsWith("src/") || file.startsWith("federation/"));
+
+  function sourceOf(file: string): ts.SourceFile {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    return ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith(".tsx") ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  }
+
+  /** True when the chain under `node` (a.b().c().d) calls a query-builder method. */
+  function isQueryChain(node: ts.Expression): boolean {
+    let current: ts.Expression = node;
+    for (;;) {
+      if (ts.isCallExpression(current)) {
+        const callee = current.expression;
+        if (ts.isPropertyAccessExpression(callee) && BUILDER.has(callee.name.text)) return true;
+        current = callee;
+      } else if (ts.isPropertyAccessExpression(current) || ts.isNonNullExpression(current) || ts.isParenthesizedExpression(current)) {
+        current = current.expression;
+      } else {
+        return false;
+      }
+    }
+  }
+
+  /** A drizzle database or transaction handle, as the code names it: db, tx, ctx.db, this.db, instance.db… */
+  const isDbHandle = (node: ts.Expression) => /^(?:db|tx|(?:[\w$]+\.)+db)$/.test(node.getText());
+
+  function violationsOf(file: string): string[] {
+    const source = sourceOf(file);
+    const found: string[] = [];
+    const where = (node: ts.Node) => `${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+    const visit = (node: ts.Node) => {
+      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && SYNC_RUNNERS.has(node.expression.name.text)) {
+        const receiver = node.expression.expression;
+        const method = node.expression.name.text;
+        if (node.arguments.length === 0 && isQueryChain(receiver)) found.push(`${where(node)}: .${method}() on a drizzle query`);
+        // db.run(sql`…`), db.all(sql`…`): SQLite-only runners of the database object (fine where SQLite is the point).
+        else if (node.arguments.length > 0 && isDbHandle(receiver) && !RAW_ALLOWED.includes(file)) found.push(`${where(node)}: ${receiver.getText()}.${method}(…) (SQLite-only)`);
+      }
+      if (ts.isPropertyAccessExpression(node) && node.name.text === "raw" && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === "$client") {
+        if (!RAW_ALLOWED.includes(file)) found.push(`${where(node)}: $client.raw outside the SQLite-specific modules`);
+        else if (!insideExclusive(node)) found.push(`${where(node)}: $client.raw outside $client.exclusive(…)`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+  }
+
+  /**
+   * Whether `node` is inside a function passed to `….exclusive(…)`, or in a
+   * constructor (which prepares statements once; preparing runs nothing).
+   */
+  function insideExclusive(node: ts.Node): boolean {
+    for (let current = node.parent; current; current = current.parent) {
+      if (ts.isConstructorDeclaration(current)) return true;
+      if (ts.isCallExpression(current) && ts.isPropertyAccessExpression(current.expression) && current.expression.name.text === "exclusive") {
+        return current.arguments.some((argument) => argument.pos <= node.pos && node.end <= argument.end);
+      }
+    }
+    return false;
+  }
+
+  it("runs no query with .get(), .all(), .run() or .values() (they do not exist on PostgreSQL)", () => {
+    const found = queryFiles.flatMap(violationsOf).filter((line) => !line.includes("$client.raw"));
+    expect(found).toEqual([]);
+  });
+
+  it("touches the raw SQLite handle only in the SQLite-specific modules, inside $client.exclusive", () => {
+    const found = queryFiles.flatMap(violationsOf).filter((line) => line.includes("$client.raw"));
+    expect(found).toEqual([]);
+  });
+
+  it("would catch each of those (the checks are not blind)", () => {
+    const probe = (code: string, file = "src/probe.ts") => {
+      const source = ts.createSourceFile(file, code, ts.ScriptTarget.Latest, true);
+      const found: string[] = [];
+      const visit = (node: ts.Node) => {
+        if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && SYNC_RUNNERS.has(node.expression.name.text)) {
+          const receiver = node.expression.expression;
+          if (node.arguments.length === 0 && isQueryChain(receiver)) found.push(node.expression.name.text);
+          else if (node.arguments.length > 0 && isDbHandle(receiver)) found.push(`db.${node.expression.name.text}`);
+        }
+        if (ts.isPropertyAccessExpression(node) && node.name.text === "raw" && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === "$client") {
+          found.push(insideExclusive(node) ? "raw-exclusive" : "raw");
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+      return found;
+    };
+    expect(probe("db.select().from(t).where(x).get();")).toEqual(["get"]);
+    expect(probe("const rows = tx.select().from(t).all();")).toEqual(["all"]);
+    expect(probe("ctx.db.insert(t).values({ a: 1 }).run();")).toEqual(["run"]);
+    expect(probe("db.select({ a: t.a }).from(t).values();")).toEqual(["values"]);
+    expect(probe("db.run(sql`DELETE FROM t`);")).toEqual(["db.run"]);
+    expect(probe("db.$client.raw.prepare('SELECT 1').get();")).toEqual(["raw"]);
+    expect(probe("await db.$client.exclusive(() => db.$client.raw.prepare('SELECT 1').get());")).toEqual(["raw-exclusive"]);
+    expect(probe("await db.$client.exclusive(noop); db.$client.raw.exec('DELETE FROM t');")).toEqual(["raw"]);
+    // Not queries: a Map, a URLSearchParams, an awaited query.
+    expect(probe("new Map().values(); params.get('a'); map.get(k); await first(db.select().from(t).limit(1));")).toEqual([]);
+  });
+});

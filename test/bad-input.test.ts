@@ -88,9 +88,9 @@ describe("serve refuses bad input without touching data", () => {
     const data = tempDir();
     closeDatabase(openInstanceDatabase(data, "create"));
     const db = openDatabase(databasePath(data));
-    db.$client.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)").run(Date.now() + 10 ** 11);
-    const before = db.$client.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
-    const migrationsBefore = db.$client.prepare("SELECT * FROM __drizzle_migrations ORDER BY id").all();
+    db.$client.raw.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)").run(Date.now() + 10 ** 11);
+    const before = db.$client.raw.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
+    const migrationsBefore = db.$client.raw.prepare("SELECT * FROM __drizzle_migrations ORDER BY id").all();
     closeDatabase(db);
 
     const result = await runCli(["serve", "--port", String(await freePort()), "--host", "127.0.0.1", "--data", data]);
@@ -99,10 +99,10 @@ describe("serve refuses bad input without touching data", () => {
     expectOneLineFailure(admin, /newer version of Fedalign/);
 
     const after = openDatabase(databasePath(data));
-    expect(after.$client.prepare("SELECT name FROM sqlite_master ORDER BY name").all()).toEqual(before);
-    expect(after.$client.prepare("SELECT * FROM __drizzle_migrations ORDER BY id").all()).toEqual(migrationsBefore);
+    expect(after.$client.raw.prepare("SELECT name FROM sqlite_master ORDER BY name").all()).toEqual(before);
+    expect(after.$client.raw.prepare("SELECT * FROM __drizzle_migrations ORDER BY id").all()).toEqual(migrationsBefore);
     // serve stopped before creating the instance actor.
-    expect(after.$client.prepare("SELECT COUNT(*) AS n FROM actors").get()).toEqual({ n: 0 });
+    expect(after.$client.raw.prepare("SELECT COUNT(*) AS n FROM actors").get()).toEqual({ n: 0 });
     closeDatabase(after);
   });
 });

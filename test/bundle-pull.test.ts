@@ -73,8 +73,8 @@ async function publish(instance: LocalInstance, token: string, community: string
 beforeAll(async () => {
   [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   const [alice, bea] = await Promise.all([a.createUser("alice"), b.createUser("bea")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
-  await createCommunity(b.instance.db, { handle: "teachers", name: "Teachers", steward: getUserByUsername(b.instance.db, "bea") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(b.instance.db, { handle: "teachers", name: "Teachers", steward: await getUserByUsername(b.instance.db, "bea") });
   const care = await publish(a, alice.token, "nurses", "care", CARE);
   careIri = care.iri;
   schoolIri = (await publish(b, bea.token, "teachers", "school", SCHOOL)).iri;

@@ -50,12 +50,12 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "fedalign-consent-"));
   instance = await openInstance({ dataDir, origin: ORIGIN, allowPrivateAddress: false });
   const names = ["stella", "outsider", ...ANSWERS.map((a) => a.name)];
-  const users: User[] = await Promise.all(names.map((username) => createUser(instance.db, { username, password: PASSWORD })));
+  const users: User[] = await Promise.all(names.map(async (username) => await createUser(instance.db, { username, password: PASSWORD })));
   const [stella] = users;
   const community = await createCommunity(instance.db, { handle: "nurses", name: "Nurses", steward: stella! });
   await createCommunity(instance.db, { handle: "elsewhere", name: "Elsewhere", steward: users[1]! });
-  for (const user of users.slice(2)) setMembership(instance.db, community, user, "member");
-  for (const user of users) tokens[user.username] = createToken(instance.db, user.id, "test").token;
+  for (const user of users.slice(2)) await setMembership(instance.db, community, user, "member");
+  for (const user of users) tokens[user.username] = (await createToken(instance.db, user.id, "test")).token;
   await api("PATCH", "/communities/nurses", { token: tokens.stella, body: { minGroupSize: 2 } });
   const created = await api<{ created: { id: number }[] }>("POST", "/tasks", {
     token: tokens.stella,

@@ -38,8 +38,8 @@ const payload = (community: Community, conversation: string, ex: PolisExport, mu
 });
 
 /** Opinion groups of a scope, members named by their Polis participant id. */
-function groupsOf(community: Community, scope: { conversation?: string; across?: boolean }) {
-  const input = opinionInput(db, resolveScope(db, community, scope));
+async function groupsOf(community: Community, scope: { conversation?: string; across?: boolean }) {
+  const input = await opinionInput(db, await resolveScope(db, community, scope));
   const result = opinionGroups(input.votes, { moderatedOut: input.moderatedOut });
   return { k: result.k, groups: result.groups.map((g) => g.members), participants: result.projection.length };
 }
@@ -50,59 +50,59 @@ beforeAll(async () => {
   const steward = await createUser(db, { username: "stella", password: "a long passphrase" });
   shared = await createCommunity(db, { handle: "civic", name: "Civic", steward });
   alone = [await createCommunity(db, { handle: "london", name: "London", steward }), await createCommunity(db, { handle: "seattle", name: "Seattle", steward })];
-  importConversation(db, shared, payload(shared, "london", LONDON));
-  importConversation(db, shared, payload(shared, "seattle", SEATTLE));
-  importConversation(db, alone[0]!, payload(alone[0]!, "london", LONDON));
-  importConversation(db, alone[1]!, payload(alone[1]!, "seattle", SEATTLE));
+  await importConversation(db, shared, payload(shared, "london", LONDON));
+  await importConversation(db, shared, payload(shared, "seattle", SEATTLE));
+  await importConversation(db, alone[0]!, payload(alone[0]!, "london", LONDON));
+  await importConversation(db, alone[1]!, payload(alone[1]!, "seattle", SEATTLE));
 });
 
-afterAll(() => {
+afterAll(async () => {
   closeDatabase(db);
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe("two conversations in one community", () => {
-  it("stay apart: 39 + 54 = 93 statements, votes per conversation", () => {
-    const [london, seattle] = listConversations(db, shared);
+  it("stay apart: 39 + 54 = 93 statements, votes per conversation", async () => {
+    const [london, seattle] = await listConversations(db, shared);
     expect([london!.name, seattle!.name]).toEqual(["london", "seattle"]);
-    expect(listStatements(db, [london!.id])).toHaveLength(39);
-    expect(listStatements(db, [seattle!.id])).toHaveLength(54);
-    expect(listStatements(db, [london!.id, seattle!.id])).toHaveLength(93);
-    expect(exportConversation(db, london!).votes).toHaveLength(LONDON.votes.length);
-    expect(exportConversation(db, seattle!).votes).toHaveLength(SEATTLE.votes.length);
+    expect(await listStatements(db, [london!.id])).toHaveLength(39);
+    expect(await listStatements(db, [seattle!.id])).toHaveLength(54);
+    expect(await listStatements(db, [london!.id, seattle!.id])).toHaveLength(93);
+    expect((await exportConversation(db, london!)).votes).toHaveLength(LONDON.votes.length);
+    expect((await exportConversation(db, seattle!)).votes).toHaveLength(SEATTLE.votes.length);
     expect(london!.topic).toBe(LONDON.summary["topic"]);
     expect(seattle!.url).toBe("https://pol.is/2demo");
   });
 
-  it("each conversation's opinions are what they are alone", () => {
+  it("each conversation's opinions are what they are alone", async () => {
     for (const [name, community] of [["london", alone[0]!], ["seattle", alone[1]!]] as const) {
-      const inShared = groupsOf(shared, { conversation: name });
-      const byItself = groupsOf(community, {});
+      const inShared = await groupsOf(shared, { conversation: name });
+      const byItself = await groupsOf(community, {});
       expect(inShared).toEqual(byItself);
       expect(inShared.k).toBe(Number((name === "london" ? LONDON : SEATTLE).summary["groups"]));
     }
   });
 
-  it("asks which conversation when there are several, and analyses all of them together on request", () => {
-    expect(() => resolveScope(db, shared, {})).toThrow(/2 conversations \(london, seattle\)/);
-    expect(() => resolveScope(db, shared, { conversation: "nope" })).toThrow(/no conversation "nope"/);
-    const across = groupsOf(shared, { across: true });
+  it("asks which conversation when there are several, and analyses all of them together on request", async () => {
+    await expect(resolveScope(db, shared, {})).rejects.toThrow(/2 conversations \(london, seattle\)/);
+    await expect(resolveScope(db, shared, { conversation: "nope" })).rejects.toThrow(/no conversation "nope"/);
+    const across = await groupsOf(shared, { across: true });
     // Participant ids restart in every Polis conversation: across, they stay two people.
-    expect(across.participants).toBe(groupsOf(shared, { conversation: "london" }).participants + groupsOf(shared, { conversation: "seattle" }).participants);
+    expect(across.participants).toBe((await groupsOf(shared, { conversation: "london" })).participants + (await groupsOf(shared, { conversation: "seattle" })).participants);
     expect(across.groups.flat().filter((p) => p === "london/1" || p === "seattle/1")).toHaveLength(2);
   });
 
-  it("refuses an import meant to start a conversation when the name is taken, changing nothing", () => {
-    expect(() => importConversation(db, shared, payload(shared, "london", SEATTLE))).toThrow(/already has a conversation named "london"/);
-    expect(listStatements(db, listConversations(db, shared).map((c) => c.id))).toHaveLength(93);
+  it("refuses an import meant to start a conversation when the name is taken, changing nothing", async () => {
+    await expect(importConversation(db, shared, payload(shared, "london", SEATTLE))).rejects.toThrow(/already has a conversation named "london"/);
+    expect(await listStatements(db, (await listConversations(db, shared)).map((c) => c.id))).toHaveLength(93);
   });
 });
 
 describe("export then re-import", () => {
-  it("gives the same matrix, groups, moderation, summary and timestamps", () => {
-    const [london] = listConversations(db, shared);
+  it("gives the same matrix, groups, moderation, summary and timestamps", async () => {
+    const [london] = await listConversations(db, shared);
     const out = join(dir, "export");
-    writePolisExport(out, exportConversation(db, london!));
+    writePolisExport(out, await exportConversation(db, london!));
     const back = readPolisExport(out);
     expect(back.skipped).toEqual([]);
     expect(denseVotes(voteMatrix(back.votes))).toEqual(denseVotes(voteMatrix(LONDON.votes)));
@@ -113,13 +113,13 @@ describe("export then re-import", () => {
     expect(back.summary).toEqual(LONDON.summary);
 
     // And into the database again: a new conversation with the same contents.
-    importConversation(db, shared, payload(shared, "london-again", back));
-    const again = listConversations(db, shared).find((c) => c.name === "london-again")!;
-    const strip = ({ conversation: _, ...rest }: ReturnType<typeof exportConversation>) => rest;
-    expect(strip(exportConversation(db, again))).toEqual(strip(exportConversation(db, london!)));
+    await importConversation(db, shared, payload(shared, "london-again", back));
+    const again = (await listConversations(db, shared)).find((c) => c.name === "london-again")!;
+    const strip = ({ conversation: _, ...rest }: Awaited<ReturnType<typeof exportConversation>>) => rest;
+    expect(strip(await exportConversation(db, again))).toEqual(strip(await exportConversation(db, london!)));
   });
 
-  it("writes an unknown timestamp empty, never 1970, and keeps Polis' unmoderated (0) apart from accepted (1)", () => {
+  it("writes an unknown timestamp empty, never 1970, and keeps Polis' unmoderated (0) apart from accepted (1)", async () => {
     const out = join(dir, "partial");
     writePolisExport(out, {
       statements: [
@@ -131,8 +131,8 @@ describe("export then re-import", () => {
     const back = readPolisExport(out);
     expect(back.statements.map((s) => [s.id, s.moderated, s.timestamp])).toEqual([["1", 1, 1_600_000_000_000], ["2", 0, undefined]]);
     expect(back.notes).toEqual([{ file: "comments.csv", line: 3, id: "2", problem: expect.stringMatching(/no timestamp/) }]);
-    importConversation(db, shared, payload(shared, "partial", back));
-    const exported = exportConversation(db, listConversations(db, shared).find((c) => c.name === "partial")!);
+    await importConversation(db, shared, payload(shared, "partial", back));
+    const exported = await exportConversation(db, (await listConversations(db, shared)).find((c) => c.name === "partial")!);
     expect(exported.statements.map((s) => [s.id, s.moderated, s.timestamp])).toEqual([["1", 1, 1_600_000_000_000], ["2", 0, undefined]]);
   });
 });

@@ -20,10 +20,10 @@ afterAll(async () => {
   await Promise.all([a?.destroy(), b?.destroy()]);
 });
 
-function delayedMessages(instance: TestInstance): number {
+async function delayedMessages(instance: TestInstance): Promise<number> {
   const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
   try {
-    return countRows(db, fedifyQueue, gt(fedifyQueue.deliverAt, Date.now()));
+    return await countRows(db, fedifyQueue, gt(fedifyQueue.deliverAt, Date.now()));
   } finally {
     closeDatabase(db);
   }
@@ -47,7 +47,7 @@ it("reaches B after A is killed with SIGKILL and both restart", async () => {
   const approved = await a.api<FollowView>("POST", `followers/${request.id}/accept?as=nurses`, { token: alice.token });
   expect(approved.status).toBe(200);
   // Wait until the first attempt has failed and a retry sits in A's queue.
-  await waitFor(() => delayedMessages(a) > 0, { what: "a retry to be queued" });
+  await waitFor(async () => await delayedMessages(a) > 0, { what: "a retry to be queued" });
 
   await a.stop("SIGKILL");
   await b.start();

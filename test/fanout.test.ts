@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getUserByUsername } from "../src/accounts/users.ts";
 import { createCommunity } from "../src/communities.ts";
 import { SqliteKvStore } from "../federation/kv-store.ts";
-import { waitFor } from "./harness.ts";
+import { rawSql, waitFor } from "./harness.ts";
 import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 import { PeerServer } from "./peers/peer-server.ts";
 import { StrictPeer } from "./peers/strict-peer.ts";
@@ -77,7 +77,7 @@ beforeAll(async () => {
   ]);
   deadPort = Number(new URL(dead.server.origin).port);
   alice = await a.createUser("alice");
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Night Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Night Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
   community = a.actorUri("nurses");
   policyId = (await a.api<{ id: number }>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "ward", content: CONTENT } })).body.id;
   for (const peer of [...sharers, live, dead]) await peer.follow(community);
@@ -116,11 +116,13 @@ describe("fan-out of a version to followers on several servers", () => {
     await waitFor(() => postsOf(live.server, v3).length > 0 && postsOf(sharedServer, v3).length > 0, { what: "v3 at the live servers", timeoutMs: 5_000 });
     expect(performance.now() - started).toBeLessThan(5_000);
     // v2 and v3 wait in the queue for the cool-down, marked as held by the circuit.
-    const held = () =>
-      (a.instance.db.$client
-        .prepare("SELECT COUNT(*) AS n FROM fedify_queue WHERE queue = 'outbox' AND host = ? AND json_extract(message, '$.circuitHeld') = 1")
-        .get(deadHost) as { n: number }).n;
-    await waitFor(() => held() === 2, { what: "v2 and v3 to be held for the dead server", timeoutMs: 5_000 });
+    const held = async () =>
+      (
+        (await rawSql(a.instance.db, (raw) =>
+          raw.prepare("SELECT COUNT(*) AS n FROM fedify_queue WHERE queue = 'outbox' AND host = ? AND json_extract(message, '$.circuitHeld') = 1").get(deadHost),
+        )) as { n: number }
+      ).n;
+    await waitFor(async () => await held() === 2, { what: "v2 and v3 to be held for the dead server", timeoutMs: 5_000 });
     expect(await circuitOf(deadHost)).toBe("open");
   });
 
@@ -139,7 +141,8 @@ describe("fan-out of a version to followers on several servers", () => {
     expect(new Set(verifiedVersions(dead))).toEqual(new Set(versions));
     expect(verifiedVersions(live)).toEqual(versions);
     for (const peer of [...sharers, live, dead]) expect(peer.signatureFailures()).toEqual([]);
-    const queued = () => (a.instance.db.$client.prepare("SELECT COUNT(*) AS n FROM fedify_queue WHERE queue = 'outbox'").get() as { n: number }).n;
-    await waitFor(() => queued() === 0, { what: "the outbox queue to be empty" });
+    const queued = async () =>
+      ((await rawSql(a.instance.db, (raw) => raw.prepare("SELECT COUNT(*) AS n FROM fedify_queue WHERE queue = 'outbox'").get())) as { n: number }).n;
+    await waitFor(async () => await queued() === 0, { what: "the outbox queue to be empty" });
   });
 });

@@ -110,12 +110,12 @@ describe("following on first contact", () => {
     const following = await b.api<FollowView[]>("GET", "follows", { token: bob.token });
     const follow = following.body.find((f) => f.actor.iri === policyIris.ward);
     expect(follow, JSON.stringify(following.body)).toBeDefined();
-    const followersOfWard = () =>
-      a.instance.db.select().from(follows).where(eq(follows.followeeIri, policyIris.ward!)).all().map((row) => row.followerIri);
-    expect(followersOfWard()).toEqual([b.actorUri("bob")]);
+    const followersOfWard = async () =>
+      (await a.instance.db.select().from(follows).where(eq(follows.followeeIri, policyIris.ward!))).map((row) => row.followerIri);
+    expect(await followersOfWard()).toEqual([b.actorUri("bob")]);
     expect((await b.api("DELETE", `follows/${follow!.id}`, { token: bob.token })).status).toBe(200);
     await b.flushOutbox();
-    await waitFor(() => followersOfWard().length === 0, { what: "A to drop B's follow of the policy" });
+    await waitFor(async () => (await followersOfWard()).length === 0, { what: "A to drop B's follow of the policy" });
   });
 
   it("mirrors every policy a followed community has published", async () => {

@@ -29,17 +29,17 @@ async function api<T = { detail: string }>(method: string, path: string, body?: 
   return { status: response.status, body: (await response.json()) as T };
 }
 
-const counts = () => ({
-  policies: countRows(instance.db, policies),
-  annotations: countRows(instance.db, annotations),
-  offers: countRows(instance.db, offers),
+const counts = async () => ({
+  policies: await countRows(instance.db, policies),
+  annotations: await countRows(instance.db, annotations),
+  offers: await countRows(instance.db, offers),
 });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "fedalign-fork-bad-"));
   instance = await openInstance({ dataDir, origin: ORIGIN, allowPrivateAddress: true });
   const user = await createUser(instance.db, { username: "alice", password: "long password" });
-  token = createToken(instance.db, user.id).token;
+  token = (await createToken(instance.db, user.id)).token;
   await api("POST", "communities", { handle: "nurses", name: "Nurses" });
   const created = await api<{ id: number }>("POST", "policies", {
     community: "nurses",
@@ -56,43 +56,43 @@ afterAll(async () => {
 
 describe("nothing half-written", () => {
   it("annotating a clause id the version does not have", async () => {
-    const before = counts();
+    const before = await counts();
     const reply = await api("POST", "annotations", { target: `${versionIri}/clauses/nope`, motivation: "comment", text: "Hello" });
     expect(reply.status).toBe(400);
     expect(reply.body.detail).toMatch(/this version has no clause "nope"/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("annotation text over the size limit", async () => {
-    const before = counts();
+    const before = await counts();
     const reply = await api("POST", "annotations", { target: `${versionIri}/clauses/a`, motivation: "comment", text: "x".repeat(5001) });
     expect(reply.status).toBe(400);
     expect(reply.body.detail).toMatch(/at most 5000 characters/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("a suggested edit without the suggestion, and a quote that is not in the clause", async () => {
-    const before = counts();
+    const before = await counts();
     const noSuggestion = await api("POST", "annotations", { target: `${versionIri}/clauses/a`, motivation: "suggest-edit", text: "Reword it" });
     expect(noSuggestion.status).toBe(400);
     expect(noSuggestion.body.detail).toMatch(/suggest-edit/);
     const badQuote = await api("POST", "annotations", { target: `${versionIri}/clauses/a`, motivation: "comment", text: "Hm", quote: "reckless" });
     expect(badQuote.status).toBe(400);
     expect(badQuote.body.detail).toMatch(/does not occur/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("forking a version whose server cannot be reached", async () => {
-    const before = counts();
+    const before = await counts();
     const port = await freePort();
     const reply = await api("POST", "policies/fork", { version: `http://127.0.0.1:${port}/actors/x/policies/y/versions/1`, into: "nurses" });
     expect(reply.status).toBe(502);
     expect(reply.body.detail).toMatch(/Cannot fetch/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("forking into one's own community, and offering from a policy that is not a fork", async () => {
-    const before = counts();
+    const before = await counts();
     const own = await api("POST", "policies/fork", { version: versionIri, into: "nurses" });
     expect(own.status).toBe(400);
     expect(own.body.detail).toMatch(/already belongs to nurses/);
@@ -101,7 +101,7 @@ describe("nothing half-written", () => {
     expect(offer.body.detail).toMatch(/not a fork/);
     const upstream = await api("GET", `policies/${policyId}/upstream`);
     expect(upstream.status).toBe(400);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("deciding on an offer that does not exist", async () => {

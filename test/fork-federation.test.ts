@@ -56,8 +56,8 @@ async function draftOf(instance: LocalInstance, token: string, id: number): Prom
 beforeAll(async () => {
   [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
-  await createCommunity(b.instance.db, { handle: "clinic", name: "Clinic", steward: getUserByUsername(b.instance.db, "bob") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(b.instance.db, { handle: "clinic", name: "Clinic", steward: await getUserByUsername(b.instance.db, "bob") });
   const created = await a.api<PolicyDetail>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "care", content: CONTENT } });
   expect(created.status).toBe(201);
   expect((await a.api("POST", `policies/${created.body.id}/publish`, { token: alice.token, body: {} })).status).toBe(201);

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { and, eq } from "drizzle-orm";
-import { closeDatabase, databasePath, openDatabase, type Db } from "../db/client.ts";
+import { first, closeDatabase, databasePath, openDatabase, type Db } from "../db/client.ts";
 import { actorIri } from "../src/actors/iris.ts";
 import { actorKeys, actors } from "../db/schema.ts";
 import { importKeyPair } from "../src/actors/keys.ts";
@@ -205,7 +205,7 @@ export async function createTestUser(
   options: { admin?: boolean } = {},
 ): Promise<{ username: string; token: string; actor: string }> {
   const user = await createUserRow(db, { username, password: TEST_PASSWORD, isAdmin: options.admin ?? false });
-  return { username, token: createToken(db, user.id, "test").token, actor: actorIri(origin, username) };
+  return { username, token: (await createToken(db, user.id, "test")).token, actor: actorIri(origin, username) };
 }
 
 /** One JSON API call over HTTP, with a bearer token when given; the body is parsed JSON (or undefined). */
@@ -257,12 +257,14 @@ export async function collectionItems(url: string): Promise<string[]> {
 export async function rsaKeyOf(instance: Pick<TestInstance, "dataDir" | "origin" | "actorUri">, identifier: string): Promise<{ keyId: URL; privateKey: CryptoKey }> {
   const db = openDatabase(databasePath(instance.dataDir), { mustExist: true });
   try {
-    const row = db
-      .select({ key: actorKeys })
-      .from(actorKeys)
-      .innerJoin(actors, eq(actors.id, actorKeys.actorId))
-      .where(and(eq(actors.identifier, identifier), eq(actorKeys.algorithm, "RSASSA-PKCS1-v1_5")))
-      .get();
+    const row = await first(
+      db
+        .select({ key: actorKeys })
+        .from(actorKeys)
+        .innerJoin(actors, eq(actors.id, actorKeys.actorId))
+        .where(and(eq(actors.identifier, identifier), eq(actorKeys.algorithm, "RSASSA-PKCS1-v1_5")))
+        .limit(1),
+    );
     if (!row) throw new Error(`${identifier} has no RSA key on ${instance.origin}`);
     const doc = await fetchAp<{ publicKey: { id: string } }>(instance.actorUri(identifier));
     return { keyId: new URL(doc.publicKey.id), privateKey: (await importKeyPair(row.key)).privateKey };
@@ -273,4 +275,12 @@ export async function rsaKeyOf(instance: Pick<TestInstance, "dataDir" | "origin"
 
 export function cleanupDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Raw SQL on an in-process instance's connection, with the connection held
+ * (so it never lands inside a transaction another flow has open).
+ */
+export function rawSql<T>(db: Db, fn: (raw: Db["$client"]["raw"]) => T): Promise<T> {
+  return db.$client.exclusive(() => fn(db.$client.raw));
 }

@@ -16,7 +16,7 @@ import { createUser } from "../src/accounts/users.ts";
 import { createCommunity } from "../src/communities.ts";
 import { BODY_LIMIT_BYTES, IMPORT_BODY_LIMIT_BYTES } from "../src/http-edges.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
-import { cleanupDir, waitFor } from "./harness.ts";
+import { cleanupDir, rawSql, waitFor } from "./harness.ts";
 import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const ORIGIN = "http://127.0.0.1:9";
@@ -52,10 +52,11 @@ async function signInForm(): Promise<{ cookie: string; csrf: string }> {
 }
 
 /** Row counts of every table but Fedify's cache and queue (which reads may fill). */
-function tableCounts(): Record<string, number> {
-  const client = instance.db.$client;
-  const tables = client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'fedify_%' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, (client.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n]));
+async function tableCounts(): Promise<Record<string, number>> {
+  return await rawSql(instance.db, (client) => {
+    const tables = client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'fedify_%' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
+    return Object.fromEntries(tables.map(({ name }) => [name, (client.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n]));
+  });
 }
 
 interface Probe {
@@ -99,7 +100,7 @@ beforeAll(async () => {
   instance = await openInstance({ dataDir, origin: ORIGIN, allowPrivateAddress: false });
   const alice = await createUser(instance.db, { username: "alice", password: "alice's password", isAdmin: true });
   await createCommunity(instance.db, { handle: "nurses", name: "Nurses", steward: alice });
-  token = createToken(instance.db, alice.id, "edges").token;
+  token = (await createToken(instance.db, alice.id, "edges")).token;
   session = await signInForm();
 });
 
@@ -110,7 +111,7 @@ afterAll(async () => {
 
 describe("control characters in parameters", () => {
   it("refuses CR, LF or NUL in any route's path or query with 400 and changes nothing", async () => {
-    const before = tableCounts();
+    const before = await tableCounts();
     const probes = routes("x%0D%0AX-Injected:%201");
     expect(probes.length).toBeGreaterThan(50);
     for (const probe of probes) {
@@ -123,7 +124,7 @@ describe("control characters in parameters", () => {
         expect([probe.method, probe.path, query, response.status]).toEqual([probe.method, probe.path, query, 400]);
       }
     }
-    expect(tableCounts()).toEqual(before);
+    expect(await tableCounts()).toEqual(before);
   });
 
   it("answers CRLF in every form field and API body field of every route without a server error", async () => {
@@ -138,10 +139,10 @@ describe("control characters in parameters", () => {
   });
 
   it("refuses other control characters in a form field with 400 and changes nothing", async () => {
-    const before = tableCounts();
+    const before = await tableCounts();
     const response = await send({ method: "POST", path: "/communities/new" }, { fields: { handle: "evil\u0000", name: "Evil\u001b[31m" } });
     expect(response.status).toBe(400);
-    expect(tableCounts()).toEqual(before);
+    expect(await tableCounts()).toEqual(before);
   });
 });
 
@@ -151,7 +152,7 @@ describe("request bodies", () => {
   const big = "x".repeat(BODY_LIMIT_BYTES + 1);
 
   it("refuses a body over 1 MiB on API, form and inbox routes with 413, and changes nothing", async () => {
-    const before = tableCounts();
+    const before = await tableCounts();
     const json = JSON.stringify({ handle: "big", name: big });
     for (const probe of routes().filter((p) => p.method === "POST" || p.method === "PUT" || p.method === "PATCH")) {
       if (probe.path === "/api/v1/preferences/import") continue;
@@ -179,7 +180,7 @@ describe("request bodies", () => {
       duplex: "half",
     } as RequestInit);
     expect(streamed.status).toBe(413);
-    expect(tableCounts()).toEqual(before);
+    expect(await tableCounts()).toEqual(before);
   });
 
   it("lets a whole-document import read more than 1 MiB (real Polis exports are larger)", async () => {
@@ -191,7 +192,7 @@ describe("request bodies", () => {
     const lines = Array.from({ length: 4_000 }, (_, i) => JSON.stringify({ prompt: `p${i} ${"w".repeat(300)}`, chosen: "a", rejected: "b" })).join("\n");
     expect(lines.length).toBeGreaterThan(BODY_LIMIT_BYTES);
     // The probes above revoked the token (DELETE /api/v1/tokens/1 is a route too).
-    token = createToken(instance.db, 1, "import").token;
+    token = (await createToken(instance.db, 1, "import")).token;
     const response = await send({ method: "POST", path: "/api/v1/preferences/import" }, { query: "?community=nurses&format=trl", body: lines });
     expect(response.status, await response.text()).toBe(200);
   });

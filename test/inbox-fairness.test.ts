@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getUserByUsername } from "../src/accounts/users.ts";
 import { createCommunity } from "../src/communities.ts";
-import { waitFor } from "./harness.ts";
+import { rawSql, waitFor } from "./harness.ts";
 import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
 import { peerActor, type PeerActor } from "./peers/peer-actor.ts";
 import { PeerServer } from "./peers/peer-server.ts";
@@ -21,19 +21,18 @@ let good: PeerActor;
 let release!: () => void;
 const held = new Promise<void>((resolve) => (release = resolve));
 
-function followersOf(identifier: string): string[] {
-  return (
-    instance.instance.db.$client
-      .prepare("SELECT follower_iri FROM follows WHERE followee_iri = ? AND state = 'accepted' ORDER BY follower_iri")
-      .all(instance.actorUri(identifier)) as { follower_iri: string }[]
-  ).map((row) => row.follower_iri);
+async function followersOf(identifier: string): Promise<string[]> {
+  const rows = await rawSql(instance.instance.db, (raw) =>
+    raw.prepare("SELECT follower_iri FROM follows WHERE followee_iri = ? AND state = 'accepted' ORDER BY follower_iri").all(instance.actorUri(identifier)),
+  );
+  return (rows as { follower_iri: string }[]).map((row) => row.follower_iri);
 }
 
 beforeAll(async () => {
   [instance, slowPeer, goodPeer] = await Promise.all([startLocalInstance(), new PeerServer().start(), new PeerServer().start()]);
   await instance.createUser("alice");
   const { db } = instance.instance;
-  await createCommunity(db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(db, "alice")! });
+  await createCommunity(db, { handle: "nurses", name: "Nurses", steward: (await getUserByUsername(db, "alice"))! });
   slow = peerActor(slowPeer, "slow");
   good = peerActor(goodPeer, "good");
   // The slow peer answers everything but this object, which it holds until the test ends.
@@ -68,7 +67,7 @@ describe("a slow peer", () => {
       { what: "the Accept for the good peer's Follow" },
     );
     expect(accepted.verified.ok).toBe(true);
-    expect(followersOf("nurses")).toEqual([good.id]);
+    expect(await followersOf("nurses")).toEqual([good.id]);
     // The slow fetch is still waiting: the Follow did not queue behind it.
     expect(slowPeer.received((r) => r.path === "/objects/never").length).toBeGreaterThan(0);
   });
@@ -85,13 +84,12 @@ describe("a slow peer", () => {
       async () => (await good.deliveries()).filter((d) => (d.request.json as { type?: string }).type === "Accept").length >= 2,
       { what: "the second Accept" },
     );
-    await waitFor(() => followersOf("nurses").length === 0, { what: "no follower left" });
+    await waitFor(async () => (await followersOf("nurses")).length === 0, { what: "no follower left" });
   });
 
-  it("stored nothing for the Create whose object never came", () => {
-    const db = instance.instance.db.$client;
+  it("stored nothing for the Create whose object never came", async () => {
     for (const table of ["policies", "policy_versions", "remote_proposals", "annotations", "policy_forks"]) {
-      const text = JSON.stringify(db.prepare(`SELECT * FROM "${table}"`).all());
+      const text = JSON.stringify(await rawSql(instance.instance.db, (raw) => raw.prepare(`SELECT * FROM "${table}"`).all()));
       expect([table, text.includes(slowPeer.origin)]).toEqual([table, false]);
     }
   });

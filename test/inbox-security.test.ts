@@ -48,7 +48,7 @@ const NOTHING = { listed: [], requests: [] };
 beforeAll(async () => {
   [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), b.createUser("carol")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
   bobKey = await rsaKeyOf(b, "bob");
   inbox = `${a.actorUri("nurses")}/inbox`;
 });

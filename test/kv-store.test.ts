@@ -30,7 +30,7 @@ describeKvStoreContract<Db>("SqliteKvStore", {
   },
   store: (db, options) => new SqliteKvStore(db, options),
   async rows(db) {
-    return db.$client.prepare("SELECT key, expires_at FROM fedify_kv ORDER BY key").all() as { key: string; expires_at: number | null }[];
+    return db.$client.raw.prepare("SELECT key, expires_at FROM fedify_kv ORDER BY key").all() as { key: string; expires_at: number | null }[];
   },
   async disconnect(db) {
     closeDatabase(db);
@@ -39,7 +39,7 @@ describeKvStoreContract<Db>("SqliteKvStore", {
     const db = openDatabase(file);
     try {
       runMigrations(db, file);
-      db.$client.prepare("DELETE FROM fedify_kv").run();
+      db.$client.raw.prepare("DELETE FROM fedify_kv").run();
     } finally {
       closeDatabase(db);
     }

@@ -42,7 +42,7 @@ export interface LocalInstance {
    * What `fedalign serve` prints on a first run: a new one-time setup code for
    * /setup while the instance has no users (replacing an earlier one), else undefined.
    */
-  setupCode(): string | undefined;
+  setupCode(): Promise<string | undefined>;
 }
 
 export async function startLocalInstance(
@@ -80,7 +80,7 @@ export async function startLocalInstance(
         await instance.close();
         throw error;
       }
-      instance.startQueue();
+      await instance.startQueue();
     },
     async stop() {
       if (!server) return;
@@ -97,11 +97,11 @@ export async function startLocalInstance(
       rmSync(dataDir, { recursive: true, force: true });
     },
     cli: (args, cliOptions) => runCli(args, cliOptions),
-    createUser: (username, userOptions) => createTestUser(local.instance.db, origin, username, userOptions),
+    createUser: async (username, userOptions) => await createTestUser(local.instance.db, origin, username, userOptions),
     api: (method, path, apiOptions) => apiCall(origin, method, path, apiOptions),
     actorUri: (identifier) => `${origin}/actors/${identifier}`,
-    flushOutbox: () => local.instance.outbox.dispatchDue(),
-    setupCode: () => issueSetupCode(local.instance.db),
+    flushOutbox: async () => await local.instance.outbox.dispatchDue(),
+    setupCode: async () => await issueSetupCode(local.instance.db),
   };
   await local.start();
   return local;

@@ -30,10 +30,10 @@ describeQueueContract<Db>("SqliteMessageQueue", {
   },
   queue: (db, options) => new SqliteMessageQueue(db, options),
   async rows(db) {
-    return db.$client.prepare("SELECT id, attempts, last_error, deliver_at, locked_until FROM fedify_queue ORDER BY id").all() as QueueRow[];
+    return db.$client.raw.prepare("SELECT id, attempts, last_error, deliver_at, locked_until FROM fedify_queue ORDER BY id").all() as QueueRow[];
   },
   async lease(db, lockedUntil) {
-    db.$client.prepare("UPDATE fedify_queue SET locked_until = ?").run(lockedUntil);
+    db.$client.raw.prepare("UPDATE fedify_queue SET locked_until = ?").run(lockedUntil);
   },
   async disconnect(db) {
     closeDatabase(db);
@@ -42,7 +42,7 @@ describeQueueContract<Db>("SqliteMessageQueue", {
     const db = openDatabase(file);
     try {
       runMigrations(db, file);
-      db.$client.prepare("DELETE FROM fedify_queue").run();
+      db.$client.raw.prepare("DELETE FROM fedify_queue").run();
     } finally {
       closeDatabase(db);
     }

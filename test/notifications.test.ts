@@ -14,7 +14,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { countRows } from "../db/client.ts";
+import { first, countRows } from "../db/client.ts";
 import { fedifyQueue, remoteProposals } from "../db/schema.ts";
 import type { NotificationPage, NotificationView } from "../src/app/notifications.ts";
 import { recordEffect } from "../src/app/outbox.ts";
@@ -25,7 +25,7 @@ import { changeSetFromContents } from "../src/policies/changeset.ts";
 import type { PolicyContent } from "../src/policies/content.ts";
 import { readerScope } from "../src/web/pages/home-pages.tsx";
 import { accessibilityProblems, launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
-import { runCli, waitFor } from "./harness.ts";
+import { rawSql, runCli, waitFor } from "./harness.ts";
 import { ManualClock, startLocalInstance, type LocalInstance } from "./local-instance.ts";
 
 const HOUR = 3_600_000;
@@ -67,7 +67,9 @@ async function arrives(instance: LocalInstance, user: Token, kind: NotificationV
 async function quiet(): Promise<void> {
   for (let round = 0; round < 2; round++) {
     await Promise.all([a, b, c].map((x) => x.flushOutbox()));
-    await waitFor(() => [a, b, c].every((x) => countRows(x.instance.db, fedifyQueue) === 0), { what: "the queues to drain" });
+    await waitFor(async () => (await Promise.all([a, b, c].map((x) => countRows(x.instance.db, fedifyQueue)))).every((n) => n === 0), {
+      what: "the queues to drain",
+    });
   }
 }
 
@@ -223,7 +225,7 @@ describe("notifications", () => {
       what: "the offer's proposal to reach bob",
     });
     expect(heard.text).toContain("Briefer");
-    const feed = feedPage(b.instance.db, readerScope(b.instance.db, b.origin, getUserByUsername(b.instance.db, "bob")), { offset: 0, limit: 20 });
+    const feed = await feedPage(b.instance.db, await readerScope(b.instance.db, b.origin, await getUserByUsername(b.instance.db, "bob")), { offset: 0, limit: 20 });
     expect(feed.items.some((item) => item.kind === "proposal" && item.proposalIri === fromOffer.iri)).toBe(true);
   });
 
@@ -247,14 +249,16 @@ describe("notifications", () => {
     const offerProposal = (await notificationsOf(b, bob, "proposal.opened")).at(0)!.subject;
     const proposalId = Number(offerProposal.split("/").pop());
     const reply = (await notificationsOf(a, stella, "annotation.replied")).find((n) => n.actor === b.actorUri("bob"))!;
-    const replyRow = b.instance.db.$client.prepare("SELECT note FROM annotations WHERE iri = ?").get(reply.subject) as { note: string };
-    const policyRow = a.instance.db.$client.prepare("SELECT id FROM policy_versions WHERE policy_id = ? ORDER BY number DESC").get(policy.id) as { id: number };
-    const receivedBefore = b.instance.db.select().from(remoteProposals).where(eq(remoteProposals.iri, offerProposal)).get()!.receivedAt;
-    const again = (instance: LocalInstance, effect: Effect) => instance.instance.db.transaction(() => recordEffect(instance.instance.db, effect, clock.now()));
+    const replyRow = (await rawSql(b.instance.db, (raw) => raw.prepare("SELECT note FROM annotations WHERE iri = ?").get(reply.subject))) as { note: string };
+    const policyRow = (await rawSql(a.instance.db, (raw) => raw.prepare("SELECT id FROM policy_versions WHERE policy_id = ? ORDER BY number DESC").get(policy.id))) as {
+      id: number;
+    };
+    const receivedBefore = (await first(b.instance.db.select().from(remoteProposals).where(eq(remoteProposals.iri, offerProposal)).limit(1)))!.receivedAt;
+    const again = async (instance: LocalInstance, effect: Effect) => await instance.instance.db.transaction(async () => await recordEffect(instance.instance.db, effect, clock.now()));
     // Sent again with new activity ids, so no inbox drops them as seen before.
-    again(a, { kind: "proposal.opened", proposalId });
-    again(a, { kind: "version.published", policyId: policy.id, versionId: policyRow.id });
-    again(b, {
+    await again(a, { kind: "proposal.opened", proposalId });
+    await again(a, { kind: "version.published", policyId: policy.id, versionId: policyRow.id });
+    await again(b, {
       kind: "annotation.created",
       identifier: "bob",
       policyIri: policy.iri,
@@ -263,7 +267,7 @@ describe("notifications", () => {
       note: JSON.parse(replyRow.note) as Record<string, unknown>,
     });
     await quiet();
-    await waitFor(() => b.instance.db.select().from(remoteProposals).where(eq(remoteProposals.iri, offerProposal)).get()!.receivedAt > receivedBefore, {
+    await waitFor(async () => (await first(b.instance.db.select().from(remoteProposals).where(eq(remoteProposals.iri, offerProposal)).limit(1)))!.receivedAt > receivedBefore, {
       what: "B to take the proposal again",
     });
     expect((await notificationsOf(a, stella)).length).toBe(before.stella);
@@ -344,7 +348,7 @@ describe("the feed", () => {
     clockC.set(new Date(t0 - 50 * 60_000));
     expect((await c.api("POST", `policies/${far.id}/publish`, { token: carl.token, body: {} })).status).toBe(201);
     const titles = async () => {
-      const feed = feedPage(b.instance.db, readerScope(b.instance.db, b.origin, getUserByUsername(b.instance.db, "bob")), { offset: 0, limit: 20 });
+      const feed = await feedPage(b.instance.db, await readerScope(b.instance.db, b.origin, await getUserByUsername(b.instance.db, "bob")), { offset: 0, limit: 20 });
       return feed.items.filter((item) => item.kind === "version").map((item) => `${item.policyTitle} ${(item as { number: number }).number}`);
     };
     await waitFor(async () => (await titles()).includes("Far Policy 1"), { what: "B to receive C's version" });

@@ -41,13 +41,13 @@ function runCrashingProcess(point: string, name: string): Promise<NodeJS.Signals
 }
 
 /** What the data directory holds while no process has it open. */
-function snapshot() {
+async function snapshot() {
   const db = openDatabase(databasePath(a.dataDir), { mustExist: true });
   try {
     return {
-      pending: db.select().from(outbox).where(isNull(outbox.dispatchedAt)).all().length,
-      dispatched: db.select().from(outbox).all().filter((row) => row.dispatchedAt).length,
-      queued: db.select().from(fedifyQueue).all().length,
+      pending: (await db.select().from(outbox).where(isNull(outbox.dispatchedAt))).length,
+      dispatched: (await db.select().from(outbox)).filter((row) => row.dispatchedAt).length,
+      queued: (await db.select().from(fedifyQueue)).length,
     };
   } finally {
     closeDatabase(db);
@@ -60,7 +60,7 @@ beforeAll(async () => {
   peer = await new StrictPeer("mia").start();
   a = await startLocalInstance();
   const steward = await a.createUser("stella");
-  await createCommunity(a.instance.db, { handle: "garden", name: "Garden", steward: getUserByUsername(a.instance.db, steward.username) });
+  await createCommunity(a.instance.db, { handle: "garden", name: "Garden", steward: await getUserByUsername(a.instance.db, steward.username) });
   communityIri = a.actorUri("garden");
   await peer.follow(communityIri);
   await waitFor(() => peer.following.get(communityIri)?.state === "accepted", { what: "the follow to be accepted" });
@@ -73,25 +73,25 @@ afterAll(async () => {
 describe("the transactional outbox", () => {
   it("sends a profile change to followers after the commit, and never from inside the request", async () => {
     const before = peer.verified("Update").length;
-    updateCommunityProfile(a.instance.context, getUserByUsername(a.instance.db, "stella"), "garden", { name: "Garden (live)" });
+    await updateCommunityProfile(a.instance.context, await getUserByUsername(a.instance.db, "stella"), "garden", { name: "Garden (live)" });
     await waitFor(() => peer.verified("Update").length === before + 1, { what: "the Update to reach the follower" });
     expect(profilesNamed("Garden (live)")).toBe(1);
-    expect(pendingEffects(a.instance.db)).toEqual([]);
+    expect(await pendingEffects(a.instance.db)).toEqual([]);
   });
 
-  it("refuses to record an effect outside the transaction of its change", () => {
-    expect(() => recordEffect(a.instance.db, { kind: "actor.updated", identifier: "garden" }, new Date())).toThrow(/inside the transaction/);
-    expect(pendingEffects(a.instance.db)).toEqual([]);
+  it("refuses to record an effect outside the transaction of its change", async () => {
+    await expect(recordEffect(a.instance.db, { kind: "actor.updated", identifier: "garden" }, new Date())).rejects.toThrow(/inside the transaction/);
+    expect(await pendingEffects(a.instance.db)).toEqual([]);
   });
 
-  it("rolls the effect back with a change that fails", () => {
-    expect(() =>
-      a.instance.db.transaction(() => {
-        recordEffect(a.instance.db, { kind: "actor.updated", identifier: "garden" }, new Date());
+  it("rolls the effect back with a change that fails", async () => {
+    await expect(
+      a.instance.db.transaction(async () => {
+        await recordEffect(a.instance.db, { kind: "actor.updated", identifier: "garden" }, new Date());
         throw new Error("the change failed");
       }),
-    ).toThrow("the change failed");
-    expect(pendingEffects(a.instance.db)).toEqual([]);
+    ).rejects.toThrow("the change failed");
+    expect(await pendingEffects(a.instance.db)).toEqual([]);
   });
 
   for (const point of CRASH_POINTS) {
@@ -102,7 +102,7 @@ describe("the transactional outbox", () => {
       await a.stop();
       expect(await runCrashingProcess(point, name)).toBe("SIGKILL");
 
-      const afterCrash = snapshot();
+      const afterCrash = await snapshot();
       if (point === "after-commit") {
         // The effect is marked and its message is in Fedify's queue: only the queue delivers it.
         expect(afterCrash).toMatchObject({ pending: 0, queued: 1 });
@@ -115,16 +115,16 @@ describe("the transactional outbox", () => {
       await a.start();
       if (point === "after-claim" || point === "before-commit") {
         // The lease is 5 minutes of the instance's clock: move its due time instead of waiting.
-        a.instance.db.update(outbox).set({ dueAt: new Date(0) }).where(isNull(outbox.dispatchedAt)).run();
+        await a.instance.db.update(outbox).set({ dueAt: new Date(0) }).where(isNull(outbox.dispatchedAt));
       }
       await a.flushOutbox();
-      await waitFor(() => peer.verified("Update").length > before && a.instance.db.select().from(fedifyQueue).all().length === 0, {
+      await waitFor(async () => peer.verified("Update").length > before && (await a.instance.db.select().from(fedifyQueue)).length === 0, {
         what: "the Update to be delivered",
       });
       await peer.settled();
       expect(peer.verified("Update").length).toBe(before + 1);
       expect(profilesNamed(name)).toBe(1);
-      expect(pendingEffects(a.instance.db)).toEqual([]);
+      expect(await pendingEffects(a.instance.db)).toEqual([]);
     });
   }
 });

@@ -377,7 +377,7 @@ describe("what followers see of a proposal", () => {
       // An offer accepted as a proposal federates like any proposal: followers get the poll, the offerer the Accept.
       const { base, wanted: after } = await wanted({ id: "tone", text: "Be respectful, patient and clear." });
       const offerIri = `${follower.actor}/offers/1`;
-      recordOffer(a.instance.db, {
+      await recordOffer(a.instance.db, {
         iri: offerIri,
         direction: "incoming",
         targetIri: (await a.api<{ iri: string }>("GET", `policies/${policyId}`)).body.iri,

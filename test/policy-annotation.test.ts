@@ -31,12 +31,12 @@ const CLAUSE_TEXT =
   "Be kind to patients. Explain each step in plain language,\nand check understanding.\n\nBe kind to colleagues too; be kind to yourself.";
 
 const lookup: AnnotationLookup = {
-  clauseFromIri(iri) {
+  async clauseFromIri(iri) {
     const match = /^(.*\/versions\/\d+)\/clauses\/([^/]+)$/.exec(iri);
     if (!match || !iri.startsWith(POLICY)) return undefined;
     return { versionIri: match[1]!, policyIri: POLICY, clauseId: match[2]! };
   },
-  versionFromIri(iri) {
+  async versionFromIri(iri) {
     if (iri === V1 || iri === V2) return { versionIri: iri, policyIri: POLICY };
     if (iri === POLICY) return { versionIri: V2, policyIri: POLICY };
     return undefined;
@@ -350,9 +350,9 @@ describe("buildAnnotationNote", () => {
 });
 
 describe("parseAnnotationNote: our own Notes", () => {
-  it("round-trips every field", () => {
+  it("round-trips every field", async () => {
     const note = buildAnnotationNote({ ...BASE, updated: new Date("2025-03-05T08:00:00Z") });
-    const result = parsed(parseAnnotationNote(JSON.parse(JSON.stringify(note)), lookup));
+    const result = parsed(await parseAnnotationNote(JSON.parse(JSON.stringify(note)), lookup));
     expect(result).toEqual({
       noteId: BASE.id,
       author: BASE.author,
@@ -370,52 +370,52 @@ describe("parseAnnotationNote: our own Notes", () => {
     });
   });
 
-  it("round-trips each motivation", () => {
+  it("round-trips each motivation", async () => {
     for (const motivation of MOTIVATIONS) {
       const suggestedText = motivation === "suggest-edit" ? "Kinder." : null;
-      const result = parsed(parseAnnotationNote(buildAnnotationNote({ ...BASE, motivation, suggestedText, selector: null }), lookup));
+      const result = parsed(await parseAnnotationNote(buildAnnotationNote({ ...BASE, motivation, suggestedText, selector: null }), lookup));
       expect([result.motivation, result.suggestedText, result.selector]).toEqual([motivation, suggestedText, null]);
     }
   });
 
-  it("reads full IRIs, and an unknown motivation as a comment", () => {
+  it("reads full IRIs, and an unknown motivation as a comment", async () => {
     const note = buildAnnotationNote({ ...BASE, motivation: "question", suggestedText: null });
-    expect(parsed(parseAnnotationNote({ ...note, motivation: "http://www.w3.org/ns/oa#questioning" }, lookup)).motivation).toBe("question");
-    expect(parsed(parseAnnotationNote({ ...note, motivation: "fedalign:praising" }, lookup)).motivation).toBe("comment");
-    expect(parsed(parseAnnotationNote({ ...note, motivation: undefined }, lookup)).motivation).toBe("comment");
+    expect(parsed(await parseAnnotationNote({ ...note, motivation: "http://www.w3.org/ns/oa#questioning" }, lookup)).motivation).toBe("question");
+    expect(parsed(await parseAnnotationNote({ ...note, motivation: "fedalign:praising" }, lookup)).motivation).toBe("comment");
+    expect(parsed(await parseAnnotationNote({ ...note, motivation: undefined }, lookup)).motivation).toBe("comment");
   });
 
-  it("takes the text from content when there is no source", () => {
+  it("takes the text from content when there is no source", async () => {
     const note = buildAnnotationNote({ ...BASE, motivation: "comment", suggestedText: null, selector: null, mentions: [] });
     delete note.source;
-    expect(parsed(parseAnnotationNote(note, lookup)).text).toBe(
+    expect(parsed(await parseAnnotationNote(note, lookup)).text).toBe(
       "Comment on clause kindness\n\nPlain language alone is not enough.\n\nAlso: use interpreters & check <b>twice</b>.",
     );
   });
 
-  it("ignores inconsistent or invalid terms", () => {
+  it("ignores inconsistent or invalid terms", async () => {
     const note = buildAnnotationNote(BASE);
-    expect(ignored(parseAnnotationNote({ ...note, clause: "other" }, lookup))).toBe('names clause "other" but replies to clause "kindness"');
-    expect(ignored(parseAnnotationNote({ ...note, annotates: V1 }, lookup))).toMatch(/annotates .*\/versions\/1 but replies to/);
-    expect(ignored(parseAnnotationNote({ ...note, policy: "https://a.example/actors/nurses/policies/other" }, lookup))).toMatch(/names policy/);
-    expect(ignored(parseAnnotationNote({ ...note, suggestedText: undefined }, lookup))).toBe("a suggested edit without suggestedText");
-    expect(ignored(parseAnnotationNote({ ...note, selector: { type: "TextPositionSelector", start: 1, end: 2 } }, lookup))).toMatch(
+    expect(ignored(await parseAnnotationNote({ ...note, clause: "other" }, lookup))).toBe('names clause "other" but replies to clause "kindness"');
+    expect(ignored(await parseAnnotationNote({ ...note, annotates: V1 }, lookup))).toMatch(/annotates .*\/versions\/1 but replies to/);
+    expect(ignored(await parseAnnotationNote({ ...note, policy: "https://a.example/actors/nurses/policies/other" }, lookup))).toMatch(/names policy/);
+    expect(ignored(await parseAnnotationNote({ ...note, suggestedText: undefined }, lookup))).toBe("a suggested edit without suggestedText");
+    expect(ignored(await parseAnnotationNote({ ...note, selector: { type: "TextPositionSelector", start: 1, end: 2 } }, lookup))).toMatch(
       /selector\.type: must be a TextQuoteSelector; selector\.exact/,
     );
-    expect(ignored(parseAnnotationNote({ ...note, source: { content: "x".repeat(5001), mediaType: "text/plain" } }, lookup))).toMatch(
+    expect(ignored(await parseAnnotationNote({ ...note, source: { content: "x".repeat(5001), mediaType: "text/plain" } }, lookup))).toMatch(
       /longer than 5000 characters/,
     );
   });
 
-  it("accepts a Note about a clause that replies to the policy, naming the version", () => {
+  it("accepts a Note about a clause that replies to the policy, naming the version", async () => {
     const note = buildAnnotationNote({ ...BASE, versionIri: V1, clauseIri: POLICY });
-    const result = parsed(parseAnnotationNote(note, lookup));
+    const result = parsed(await parseAnnotationNote(note, lookup));
     expect([result.versionIri, result.clauseId]).toEqual([V1, "kindness"]);
   });
 
-  it("drops suggestedText unless the motivation is suggest-edit", () => {
+  it("drops suggestedText unless the motivation is suggest-edit", async () => {
     const note = buildAnnotationNote({ ...BASE, motivation: "object", suggestedText: null });
-    expect(parsed(parseAnnotationNote({ ...note, suggestedText: "sneaky" }, lookup)).suggestedText).toBe(null);
+    expect(parsed(await parseAnnotationNote({ ...note, suggestedText: "sneaky" }, lookup)).suggestedText).toBe(null);
   });
 });
 
@@ -466,8 +466,8 @@ const MASTODON_REPLY = {
 };
 
 describe("parseAnnotationNote: plain replies", () => {
-  it("takes a Mastodon reply to a clause as a comment with clean text", () => {
-    const result = parsed(parseAnnotationNote(MASTODON_REPLY, lookup));
+  it("takes a Mastodon reply to a clause as a comment with clean text", async () => {
+    const result = parsed(await parseAnnotationNote(MASTODON_REPLY, lookup));
     expect(result).toEqual({
       noteId: MASTODON_REPLY.id,
       author: "https://mastodon.example/users/bob",
@@ -486,44 +486,44 @@ describe("parseAnnotationNote: plain replies", () => {
     expect(result.sourceHtml).not.toMatch(/target=|translate=/);
   });
 
-  it("takes a reply to the version or the policy article as a comment on the whole version", () => {
-    const toVersion = parsed(parseAnnotationNote({ ...MASTODON_REPLY, inReplyTo: V1 }, lookup));
+  it("takes a reply to the version or the policy article as a comment on the whole version", async () => {
+    const toVersion = parsed(await parseAnnotationNote({ ...MASTODON_REPLY, inReplyTo: V1 }, lookup));
     expect([toVersion.versionIri, toVersion.clauseId]).toEqual([V1, null]);
-    const toPolicy = parsed(parseAnnotationNote({ ...MASTODON_REPLY, inReplyTo: { type: "Article", id: POLICY } }, lookup));
+    const toPolicy = parsed(await parseAnnotationNote({ ...MASTODON_REPLY, inReplyTo: { type: "Article", id: POLICY } }, lookup));
     expect([toPolicy.versionIri, toPolicy.clauseId]).toEqual([V2, null]);
   });
 
-  it("ignores Fedalign-looking fields without our context", () => {
-    const result = parsed(parseAnnotationNote({ ...MASTODON_REPLY, motivation: "oa:editing", suggestedText: "x" }, lookup));
+  it("ignores Fedalign-looking fields without our context", async () => {
+    const result = parsed(await parseAnnotationNote({ ...MASTODON_REPLY, motivation: "oa:editing", suggestedText: "x" }, lookup));
     expect([result.motivation, result.suggestedText, result.format]).toEqual(["comment", null, "plain"]);
   });
 
-  it("uses contentMap when there is no content, and keeps script out", () => {
+  it("uses contentMap when there is no content, and keeps script out", async () => {
     const { content: _content, ...rest } = MASTODON_REPLY;
-    const result = parsed(parseAnnotationNote({ ...rest, contentMap: { en: "<p>Too <script>alert(1)</script>strict.</p><ul><li>one</li><li>two</li></ul>" } }, lookup));
+    const result = parsed(await parseAnnotationNote({ ...rest, contentMap: { en: "<p>Too <script>alert(1)</script>strict.</p><ul><li>one</li><li>two</li></ul>" } }, lookup));
     expect(result.text).toBe("Too strict.\n\n- one\n- two");
     expect(result.sourceHtml).toBe("<p>Too strict.</p><ul><li>one</li><li>two</li></ul>");
   });
 
-  it("ignores what is not an annotation", () => {
-    const reason = (note: unknown) => ignored(parseAnnotationNote(note, lookup));
-    expect(reason([MASTODON_REPLY])).toBe("not a JSON object");
-    expect(reason({ ...MASTODON_REPLY, type: "Question" })).toBe("not a Note");
-    expect(reason({ ...MASTODON_REPLY, id: undefined })).toBe("the Note has no http(s) id");
-    expect(reason({ ...MASTODON_REPLY, attributedTo: undefined })).toBe("the Note has no attributedTo");
-    expect(reason({ ...MASTODON_REPLY, attributedTo: "https://elsewhere.example/users/bob" })).toMatch(/not on the origin of its author/);
-    expect(reason({ ...MASTODON_REPLY, inReplyTo: undefined })).toBe("the Note replies to nothing");
-    expect(reason({ ...MASTODON_REPLY, inReplyTo: "https://mastodon.example/users/x/statuses/1" })).toMatch(/no clause, version or policy we know/);
-    expect(reason({ ...MASTODON_REPLY, to: [COMMUNITY], cc: [] })).toBe("the Note is not addressed to the public");
-    expect(reason({ ...MASTODON_REPLY, published: "yesterday" })).toBe("the Note has no valid published date");
-    expect(reason({ ...MASTODON_REPLY, content: '<p><span class="h-card"><a href="https://a.example/@nurses" class="u-url mention">@<span>nurses</span></a></span></p>' })).toBe(
+  it("ignores what is not an annotation", async () => {
+    const reason = async (note: unknown) => ignored(await parseAnnotationNote(note, lookup));
+    expect(await reason([MASTODON_REPLY])).toBe("not a JSON object");
+    expect(await reason({ ...MASTODON_REPLY, type: "Question" })).toBe("not a Note");
+    expect(await reason({ ...MASTODON_REPLY, id: undefined })).toBe("the Note has no http(s) id");
+    expect(await reason({ ...MASTODON_REPLY, attributedTo: undefined })).toBe("the Note has no attributedTo");
+    expect(await reason({ ...MASTODON_REPLY, attributedTo: "https://elsewhere.example/users/bob" })).toMatch(/not on the origin of its author/);
+    expect(await reason({ ...MASTODON_REPLY, inReplyTo: undefined })).toBe("the Note replies to nothing");
+    expect(await reason({ ...MASTODON_REPLY, inReplyTo: "https://mastodon.example/users/x/statuses/1" })).toMatch(/no clause, version or policy we know/);
+    expect(await reason({ ...MASTODON_REPLY, to: [COMMUNITY], cc: [] })).toBe("the Note is not addressed to the public");
+    expect(await reason({ ...MASTODON_REPLY, published: "yesterday" })).toBe("the Note has no valid published date");
+    expect(await reason({ ...MASTODON_REPLY, content: '<p><span class="h-card"><a href="https://a.example/@nurses" class="u-url mention">@<span>nurses</span></a></span></p>' })).toBe(
       "the Note has no text",
     );
-    expect(reason({ ...MASTODON_REPLY, content: `<p>${"long ".repeat(1001)}</p>` })).toMatch(/longer than 5000 characters/);
+    expect(await reason({ ...MASTODON_REPLY, content: `<p>${"long ".repeat(1001)}</p>` })).toMatch(/longer than 5000 characters/);
   });
 
-  it("accepts an unlisted reply (public in cc)", () => {
-    expect(parsed(parseAnnotationNote({ ...MASTODON_REPLY, to: [COMMUNITY], cc: ["as:Public"] }, lookup)).clauseId).toBe("kindness");
+  it("accepts an unlisted reply (public in cc)", async () => {
+    expect(parsed(await parseAnnotationNote({ ...MASTODON_REPLY, to: [COMMUNITY], cc: ["as:Public"] }, lookup)).clauseId).toBe("kindness");
   });
 });
 

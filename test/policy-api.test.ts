@@ -41,12 +41,12 @@ beforeAll(async () => {
   const db = instance.db;
   for (const name of ["steward", "member", "outsider"] as const) {
     const user = await createUser(db, { username: name, password: "long password" });
-    tokens[name] = createToken(db, user.id).token;
+    tokens[name] = (await createToken(db, user.id)).token;
   }
   const created = await api("POST", "communities", tokens.steward, { handle: "school", name: "School District" });
   expect(created.status).toBe(201);
   const { findUserByUsername } = await import("../src/accounts/users.ts");
-  setMembership(db, getCommunity(db, "school"), findUserByUsername(db, "member")!, "member");
+  await setMembership(db, await getCommunity(db, "school"), (await findUserByUsername(db, "member"))!, "member");
 });
 
 afterAll(async () => {

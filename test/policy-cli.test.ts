@@ -23,7 +23,7 @@ const cli = (args: string[]) => runCli(["--server", a.origin, "--token", token, 
 beforeAll(async () => {
   a = await startLocalInstance();
   token = (await a.createUser("alice")).token;
-  await createCommunity(a.instance.db, { handle: "openai", name: "Model Spec readers", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "openai", name: "Model Spec readers", steward: await getUserByUsername(a.instance.db, "alice") });
   work = mkdtempSync(join(tmpdir(), "fedalign-policy-cli-"));
 });
 

@@ -15,6 +15,7 @@ import { getUserByUsername } from "../src/accounts/users.ts";
 import { createCommunity } from "../src/communities.ts";
 import { fetchAp, freePort, rsaKeyOf, waitFor, type FollowView } from "./harness.ts";
 import { startLocalInstance, type LocalInstance } from "./local-instance.ts";
+import { first } from "../db/client.ts";
 
 interface VersionView {
   iri: string;
@@ -88,8 +89,8 @@ beforeAll(async () => {
   });
   [a, b, c] = await Promise.all([startLocalInstance(), startLocalInstance(), startLocalInstance()]);
   [alice, bob, carol] = await Promise.all([a.createUser("alice"), b.createUser("bob"), c.createUser("carol")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
-  await createCommunity(c.instance.db, { handle: "clinic", name: "Clinic", steward: getUserByUsername(c.instance.db, "carol") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(c.instance.db, { handle: "clinic", name: "Clinic", steward: await getUserByUsername(c.instance.db, "carol") });
   const imported = await a.api<{ policy: PolicyDetail }>("POST", "policies/import", {
     token: alice.token,
     body: { community: "nurses", format: "json", source: JSON.stringify(CONTENT), slug: "care" },
@@ -254,20 +255,19 @@ describe("tampered versions are refused", () => {
   }
 
   /** Writes a forged v3 into A's database, so A itself serves it. */
-  function plantOnA(number: number, mutate: (doc: Record<string, unknown>) => void) {
+  async function plantOnA(number: number, mutate: (doc: Record<string, unknown>) => void) {
     const { db } = a.instance;
     {
-      const policy = db.select().from(policies).where(eq(policies.iri, policyIri)).get()!;
-      const v2 = db.select().from(policyVersions).where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, 2))).get()!;
+      const policy = (await first(db.select().from(policies).where(eq(policies.iri, policyIri)).limit(1)))!;
+      const v2 = (await first(db.select().from(policyVersions).where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, 2))).limit(1)))!;
       const doc = structuredClone(v2.document);
       // A fresh IRI each time (after the genuine v1-v3), so no cache on B can answer for it.
       const iri = `${policyIri}/versions/${number}`;
       Object.assign(doc, { id: iri, url: iri, versionNumber: number, previousVersion: v2.iri });
       mutate(doc);
-      db.delete(policyVersions).where(eq(policyVersions.iri, iri)).run();
-      db.insert(policyVersions)
-        .values({ policyId: policy.id, iri, number, contentHash: String(doc.contentHash), changelog: "", document: doc, publishedAt: new Date(), receivedAt: new Date() })
-        .run();
+      await db.delete(policyVersions).where(eq(policyVersions.iri, iri));
+      await db.insert(policyVersions)
+        .values({ policyId: policy.id, iri, number, contentHash: String(doc.contentHash), changelog: "", document: doc, publishedAt: new Date(), receivedAt: new Date() });
       return iri;
     }
   }
@@ -283,7 +283,7 @@ describe("tampered versions are refused", () => {
   }
 
   it("refuses a version whose content does not match its hash", async () => {
-    const iri = plantOnA(4, (doc) => {
+    const iri = await plantOnA(4, (doc) => {
       const content = doc.normativeContent as { clauses: { text: string }[] };
       content.clauses[0]!.text = "Any dose is fine.";
     });
@@ -292,7 +292,7 @@ describe("tampered versions are refused", () => {
   });
 
   it("refuses a version whose hash was recomputed but whose proof was not", async () => {
-    const iri = plantOnA(5, (doc) => {
+    const iri = await plantOnA(5, (doc) => {
       const content = doc.normativeContent as { clauses: { text: string }[] };
       content.clauses[0]!.text = "Any dose is fine.";
       doc.contentHash = contentHash(content as never);

@@ -46,7 +46,7 @@ beforeAll(async () => {
   });
   [a, b] = await Promise.all([startLocalInstance(), startLocalInstance()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "hh", name: "HH", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "hh", name: "HH", steward: await getUserByUsername(a.instance.db, "alice") });
   const created = await a.api<{ id: number; iri: string }>("POST", "policies", {
     token: alice.token,
     body: {

@@ -57,7 +57,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "fedalign-prefs-"));
 });
 
-const newCommunity = (handle: string, name: string) => createCommunity(a.instance.db, { handle, name, steward: getUserByUsername(a.instance.db, "alice") });
+const newCommunity = async (handle: string, name: string) => await createCommunity(a.instance.db, { handle, name, steward: await getUserByUsername(a.instance.db, "alice") });
 
 afterAll(async () => {
   await a?.destroy();

@@ -197,7 +197,7 @@ describe("two web processes and two workers on one database", () => {
     expect(posts.every((n) => n >= 1 && n <= 3), JSON.stringify(posts)).toBe(true);
     const db = openDatabase(databasePath(dataDir), { mustExist: true });
     try {
-      await waitFor(() => (db.$client.prepare("SELECT COUNT(*) AS n FROM fedify_queue").get() as { n: number }).n === 0, {
+      await waitFor(() => (db.$client.raw.prepare("SELECT COUNT(*) AS n FROM fedify_queue").get() as { n: number }).n === 0, {
         what: "the queues to drain",
         timeoutMs: 30_000,
       });

@@ -37,7 +37,7 @@ describe.skipIf(process.platform === "win32")("file modes", () => {
     for (const path of [file, `${file}-wal`, `${file}-shm`]) expect([path, mode(path)]).toEqual([path, 0o600]);
   });
 
-  it("narrows wider modes left by hand or by an older version", () => {
+  it("narrows wider modes left by hand or by an older version", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fedalign-modes-"));
     try {
       const dataDir = join(dir, "data");

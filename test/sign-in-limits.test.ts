@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { users } from "../db/schema.ts";
+import { apiTokens, users } from "../db/schema.ts";
 import { DEFAULT_PASSWORD_HASH_COST, hashPassword, needsRehash, passwordHashCost, verifyPassword } from "../src/accounts/passwords.ts";
 import { FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS } from "../src/accounts/sign-in.ts";
 import { createUser } from "../src/accounts/users.ts";
@@ -20,6 +20,7 @@ import { resolveServeConfig } from "../src/config.ts";
 import { openInstance, type Instance } from "../src/instance.ts";
 import { safeNext } from "../src/web/forms.ts";
 import { cleanupDir } from "./harness.ts";
+import { countRows, first } from "../db/client.ts";
 
 const ORIGIN = "http://127.0.0.1:9";
 const PASSWORD = "a long enough passphrase";
@@ -29,7 +30,7 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "fedalign-sign-in-"));
   instance = await openInstance({ dataDir, origin: ORIGIN, allowPrivateAddress: false, trustProxy: true });
-  await Promise.all(["ada", "bea", "cy", "dee"].map((username) => createUser(instance.db, { username, password: PASSWORD })));
+  await Promise.all(["ada", "bea", "cy", "dee"].map(async (username) => await createUser(instance.db, { username, password: PASSWORD })));
 });
 
 afterAll(async () => {
@@ -47,8 +48,8 @@ function tokenRequest(username: string, password: string, address: string): Prom
   );
 }
 
-function tokenCount(): number {
-  return (instance.db.$client.prepare("SELECT COUNT(*) AS n FROM api_tokens").get() as { n: number }).n;
+async function tokenCount(): Promise<number> {
+  return await countRows(instance.db, apiTokens);
 }
 
 describe("sign-in rate limits", () => {
@@ -56,7 +57,7 @@ describe("sign-in rate limits", () => {
     for (let i = 0; i < FAILURES_PER_ACCOUNT; i++) {
       expect((await tokenRequest("ada", "wrong guess", `198.51.100.${i}`)).status).toBe(401);
     }
-    const before = tokenCount();
+    const before = await tokenCount();
     // Even the right password, from a fresh address, waits out the window.
     const locked = await tokenRequest("ada", PASSWORD, "198.51.100.200");
     expect(locked.status).toBe(429);
@@ -64,7 +65,7 @@ describe("sign-in rate limits", () => {
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(15 * 60);
     expect(((await locked.json()) as { detail: string }).detail).toMatch(/Too many failed sign-ins/);
-    expect(tokenCount()).toBe(before);
+    expect(await tokenCount()).toBe(before);
     // Other accounts are not affected.
     expect((await tokenRequest("bea", PASSWORD, "198.51.100.200")).status).toBe(201);
   });
@@ -140,7 +141,7 @@ describe("password hashing", () => {
       else process.env.FEDALIGN_PASSWORD_HASH_COST = before;
     }
   }
-  const storedHash = (username: string) => instance.db.select({ hash: users.passwordHash }).from(users).where(eq(users.username, username)).get()!.hash;
+  const storedHash = async (username: string) => (await first(instance.db.select({ hash: users.passwordHash }).from(users).where(eq(users.username, username)).limit(1)))!.hash;
 
   it("hashes with scrypt N=2^17, r=8, p=1 when FEDALIGN_PASSWORD_HASH_COST is not set", async () => {
     const stored = await withCost(undefined, () => hashPassword(PASSWORD));
@@ -163,17 +164,17 @@ describe("password hashing", () => {
 
   it("verifies a hash made at one cost after the setting changes, and raises it on the next successful sign-in", async () => {
     await withCost("10", () => createUser(instance.db, { username: "raised", password: PASSWORD }));
-    const made = storedHash("raised");
+    const made = await storedHash("raised");
     expect(made).toMatch(/^scrypt\$1024\$8\$1\$/);
 
     await withCost("12", async () => {
       expect(needsRehash(made)).toBe(true);
       // A wrong password changes nothing.
       expect((await tokenRequest("raised", "wrong guess", "192.0.2.71")).status).toBe(401);
-      expect(storedHash("raised")).toBe(made);
+      expect(await storedHash("raised")).toBe(made);
       expect((await tokenRequest("raised", PASSWORD, "192.0.2.71")).status).toBe(201);
     });
-    const raised = storedHash("raised");
+    const raised = await storedHash("raised");
     expect(raised).toMatch(/^scrypt\$4096\$8\$1\$/);
     expect(await verifyPassword(PASSWORD, raised)).toBe(true);
 
@@ -182,22 +183,22 @@ describe("password hashing", () => {
       expect(needsRehash(raised)).toBe(false);
       expect((await tokenRequest("raised", PASSWORD, "192.0.2.71")).status).toBe(201);
     });
-    expect(storedHash("raised")).toBe(raised);
+    expect(await storedHash("raised")).toBe(raised);
   });
 
   it("raises a hash from before the setting (N=2^15) on sign-in when the cost is the default", async () => {
     await createUser(instance.db, { username: "old", password: PASSWORD });
     const salt = randomBytes(16);
     const weak = ["scrypt", 2 ** 15, 8, 1, salt.toString("base64url"), scryptSync(PASSWORD, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("base64url")].join("$");
-    instance.db.update(users).set({ passwordHash: weak }).where(eq(users.username, "old")).run();
+    await instance.db.update(users).set({ passwordHash: weak }).where(eq(users.username, "old"));
 
     await withCost(undefined, async () => {
       expect((await tokenRequest("old", "wrong guess", "192.0.2.70")).status).toBe(401);
-      expect(storedHash("old")).toBe(weak);
+      expect(await storedHash("old")).toBe(weak);
       expect((await tokenRequest("old", PASSWORD, "192.0.2.70")).status).toBe(201);
     });
-    expect(storedHash("old")).toMatch(/^scrypt\$131072\$8\$1\$/);
-    expect(await verifyPassword(PASSWORD, storedHash("old"))).toBe(true);
+    expect(await storedHash("old")).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(await verifyPassword(PASSWORD, await storedHash("old"))).toBe(true);
   });
 
   it("refuses a stored hash that asks for more memory than we would ever use", async () => {

@@ -7,6 +7,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { InProcessMessageQueue, type KvKey } from "@fedify/fedify";
 import { afterAll, expect, it } from "vitest";
@@ -32,12 +33,12 @@ it("clears remembered per-origin signature specs and keeps everything else", asy
 
   const file = join(dir, "db.sqlite");
   const db = openDatabase(file);
-  migrate(db, { migrationsFolder: before });
+  migrate(drizzle(db.$client.raw), { migrationsFolder: before });
   // The exact prefix Fedify uses, read from a federation rather than copied.
   const kv = new SqliteKvStore(db);
   const loaders = createDocumentLoaders({ kv, allowPrivateAddress: false, userAgent: USER_AGENT });
   // An in-process queue: this database's queue table is as old as its migrations.
-  const federation = createFedalignFederation({ db, origin: "https://a.example", allowPrivateAddress: false, loaders, kv, queue: new InProcessMessageQueue() }) as unknown as {
+  const federation = (createFedalignFederation({ db, origin: "https://a.example", allowPrivateAddress: false, loaders, kv, queue: new InProcessMessageQueue() })) as unknown as {
     kvPrefixes: { httpMessageSignaturesSpec: KvKey };
   };
   const prefix = federation.kvPrefixes.httpMessageSignaturesSpec;

@@ -31,13 +31,13 @@ let ctx: AppContext;
 let alice: User;
 let bob: User;
 
-const effects = () => db.select({ kind: outbox.kind, payload: outbox.payload }).from(outbox).all();
-const state = () => ({ follows: db.select().from(follows).all(), effects: effects() });
+const effects = async () => await db.select({ kind: outbox.kind, payload: outbox.payload }).from(outbox);
+const state = async () => ({ follows: await db.select().from(follows), effects: await effects() });
 
 async function refused(action: () => unknown, status: number): Promise<void> {
-  const before = state();
+  const before = await state();
   await expect(Promise.resolve().then(action)).rejects.toSatisfy((error) => error instanceof FedalignError && error.status === status);
-  expect(state()).toEqual(before);
+  expect(await state()).toEqual(before);
 }
 
 beforeAll(async () => {
@@ -51,7 +51,7 @@ beforeAll(async () => {
       if (target !== "@nurses@care.example" && target !== `${ORIGIN}/actors/alice`) throw new FedalignError(`Nothing found at ${target}.`, 404);
       return target.startsWith("@") ? { followeeIri: REMOTE, answererIri: REMOTE } : { followeeIri: target, answererIri: target };
     },
-    annotationTargets: () => ({ clauseFromIri: () => undefined, versionFromIri: () => undefined }),
+    annotationTargets: () => ({ clauseFromIri: async () => undefined, versionFromIri: async () => undefined }),
   };
   const port = new Proxy(used, {
     get: (target, name: string) =>
@@ -65,11 +65,11 @@ beforeAll(async () => {
   bob = await createUser(db, { username: "bob", password: "correct horse battery staple" });
   await createNewCommunity(ctx, alice, { handle: "garden", name: "Garden" });
   for (const iri of [REMOTE, FOLLOWER]) {
-    db.insert(federatedActors).values({ iri, type: "Group", inboxUrl: `${iri}/inbox`, fetchedAt: new Date() }).run();
+    await db.insert(federatedActors).values({ iri, type: "Group", inboxUrl: `${iri}/inbox`, fetchedAt: new Date() });
   }
 });
 
-afterAll(() => {
+afterAll(async () => {
   closeDatabase(db);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -79,34 +79,34 @@ describe("follow use cases", () => {
     const follow = await followTarget(ctx, alice, { target: "@nurses@care.example", as: "garden" });
     expect(follow.state).toBe("pending");
     expect(follow.followerIri).toBe(`${ORIGIN}/actors/garden`);
-    const [sent] = effects();
+    const [sent] = await effects();
     expect(sent).toMatchObject({ kind: "follow.sent", payload: { identifier: "garden", followeeIri: REMOTE, recipientIri: REMOTE, activityIri: follow.activityIri } });
 
-    const removed = unfollow(ctx, alice, follow.id, "garden");
+    const removed = await unfollow(ctx, alice, follow.id, "garden");
     expect(removed.actor.iri).toBe(REMOTE);
-    expect(db.select().from(follows).all()).toEqual([]);
-    expect(effects()[1]).toMatchObject({ kind: "follow.undone", payload: { identifier: "garden", activityIri: follow.activityIri, recipientIri: REMOTE } });
+    expect(await db.select().from(follows)).toEqual([]);
+    expect((await effects())[1]).toMatchObject({ kind: "follow.undone", payload: { identifier: "garden", activityIri: follow.activityIri, recipientIri: REMOTE } });
   });
 
   it("refuse following yourself, acting for a community you do not steward, or signed out, changing nothing", async () => {
-    await refused(() => followTarget(ctx, alice, { target: `${ORIGIN}/actors/alice` }), 400);
-    await refused(() => followTarget(ctx, bob, { target: "@nurses@care.example", as: "garden" }), 403);
-    await refused(() => followTarget(ctx, undefined, { target: "@nurses@care.example" }), 401);
-    await refused(() => followTarget(ctx, alice, { target: "@nobody@care.example" }), 404);
+    await refused(async () => await followTarget(ctx, alice, { target: `${ORIGIN}/actors/alice` }), 400);
+    await refused(async () => await followTarget(ctx, bob, { target: "@nurses@care.example", as: "garden" }), 403);
+    await refused(async () => await followTarget(ctx, undefined, { target: "@nurses@care.example" }), 401);
+    await refused(async () => await followTarget(ctx, alice, { target: "@nobody@care.example" }), 404);
   });
 
   it("answer a follow request for a community only as its steward, and send the answer to the follower", async () => {
-    const request = recordIncomingFollow(db, {
+    const request = await recordIncomingFollow(db, {
       followerIri: FOLLOWER,
       followeeIri: `${ORIGIN}/actors/garden`,
       activityIri: `${FOLLOWER}#follow/1`,
       autoAccept: false,
     });
-    await refused(() => answerFollowRequest(ctx, bob, request.id, "accept", "garden"), 403);
-    await refused(() => answerFollowRequest(ctx, alice, request.id, "accept"), 404);
-    const accepted = answerFollowRequest(ctx, alice, request.id, "accept", "garden");
+    await refused(async () => await answerFollowRequest(ctx, bob, request.id, "accept", "garden"), 403);
+    await refused(async () => await answerFollowRequest(ctx, alice, request.id, "accept"), 404);
+    const accepted = await answerFollowRequest(ctx, alice, request.id, "accept", "garden");
     expect(accepted.state).toBe("accepted");
-    expect(effects().at(-1)).toMatchObject({
+    expect((await effects()).at(-1)).toMatchObject({
       kind: "follow.answered",
       payload: { answer: "accept", identifier: "garden", recipientIri: FOLLOWER, activityIri: `${FOLLOWER}#follow/1` },
     });
@@ -115,9 +115,9 @@ describe("follow use cases", () => {
 
 describe("profile use cases", () => {
   it("record an Update of the actor with a changed display name, and nothing for a refused one", async () => {
-    const before = effects().length;
-    expect(updateProfile(ctx, bob, { displayName: "Bob of the Night Shift" }).displayName).toBe("Bob of the Night Shift");
-    expect(effects().slice(before)).toEqual([{ kind: "actor.updated", payload: { identifier: "bob" } }]);
-    await refused(() => updateProfile(ctx, undefined, { displayName: "Nobody" }), 401);
+    const before = (await effects()).length;
+    expect((await updateProfile(ctx, bob, { displayName: "Bob of the Night Shift" })).displayName).toBe("Bob of the Night Shift");
+    expect((await effects()).slice(before)).toEqual([{ kind: "actor.updated", payload: { identifier: "bob" } }]);
+    await refused(async () => await updateProfile(ctx, undefined, { displayName: "Nobody" }), 401);
   });
 });

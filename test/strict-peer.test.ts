@@ -66,7 +66,7 @@ beforeAll(async () => {
   });
   [a, peer] = await Promise.all([startLocalInstance(), new StrictPeer("mia").start()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), a.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Night Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Night Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
   community = a.actorUri("nurses");
   policyId = (await a.api<{ id: number }>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "ward", content: CONTENT } })).body.id;
   // Version 1 exists before the peer follows: it must come from the outbox.

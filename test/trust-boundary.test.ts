@@ -79,7 +79,7 @@ beforeAll(async () => {
   });
   [a, b, hostile] = await Promise.all([startInstance(), startInstance(), HostilePeer.start()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
   nurses = a.actorUri("nurses");
   inbox = `${nurses}/inbox`;
   // The victim: Bob on B really follows the community on A.

@@ -114,7 +114,7 @@ describe("3. an instance that refuses private addresses, as in production", () =
     [local, hostile] = await Promise.all([startLocalInstance({ allowPrivateAddress: false }), HostilePeer.start()]);
     strict = Object.assign(local, { log: () => captured.join("\n") });
     alice = await strict.createUser("alice");
-    await createCommunity(strict.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(strict.instance.db, "alice") });
+    await createCommunity(strict.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(strict.instance.db, "alice") });
   });
   afterAll(async () => {
     await Promise.all([strict?.destroy(), hostile?.stop()]);
@@ -133,9 +133,11 @@ describe("3. an instance that refuses private addresses, as in production", () =
   it("drops a delivery to a follower whose inbox is on a private address, and never POSTs it", async () => {
     // A follower row as an older version (or a DNS change since) could have left it.
     const victim = hostile.actor("follower");
-    const db = strict.instance.db.$client;
-    db.prepare("INSERT INTO federated_actors (iri, type, handle, name, inbox_url, shared_inbox_url, url, fetched_at) VALUES (?, 'Person', NULL, 'f', ?, NULL, NULL, ?)").run(victim.id, victim.inbox, Date.now());
-    db.prepare("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at, updated_at) VALUES (?, ?, ?, 'accepted', ?, ?)").run(victim.id, strict.actorUri("nurses"), `${victim.id}#f`, Date.now(), Date.now());
+    const client = strict.instance.db.$client;
+    await client.exclusive(() => {
+      client.raw.prepare("INSERT INTO federated_actors (iri, type, handle, name, inbox_url, shared_inbox_url, url, fetched_at) VALUES (?, 'Person', NULL, 'f', ?, NULL, NULL, ?)").run(victim.id, victim.inbox, Date.now());
+      client.raw.prepare("INSERT INTO follows (follower_iri, followee_iri, activity_iri, state, created_at, updated_at) VALUES (?, ?, ?, 'accepted', ?, ?)").run(victim.id, strict.actorUri("nurses"), `${victim.id}#f`, Date.now(), Date.now());
+    });
     const renamed = await strict.api("PATCH", "communities/nurses", { token: alice.token, body: { name: "Nurses of the North" } });
     expect(renamed.status).toBe(200);
     await logged(strict, /Refused delivery of .* to .*users\/follower\/inbox/);

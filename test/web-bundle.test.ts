@@ -43,7 +43,7 @@ const versions: Record<string, string> = {};
 beforeAll(async () => {
   [instance, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   const ada = await instance.createUser("ada");
-  await createCommunity(instance.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(instance.instance.db, "ada") });
+  await createCommunity(instance.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(instance.instance.db, "ada") });
   ids.care = await publish(ada.token, "care", {
     title: "Care Policy",
     licence: "CC-BY-4.0",
@@ -185,7 +185,7 @@ describe("bundle page across two instances", () => {
 
   it("names a followed policy by its community, title and host on B, never by URL, and fits a phone", async () => {
     const bob = await b.createUser("bob");
-    await createCommunity(b.instance.db, { handle: "clinic", name: "Harbour Clinic", steward: getUserByUsername(b.instance.db, "bob") });
+    await createCommunity(b.instance.db, { handle: "clinic", name: "Harbour Clinic", steward: await getUserByUsername(b.instance.db, "bob") });
     await publish(
       bob.token,
       "rules",

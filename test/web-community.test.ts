@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchBrowser, newContext, screenshot, signIn, watchPageErrors } from "./browser.ts";
 import { eq } from "drizzle-orm";
-import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
+import { first, closeDatabase, databasePath, openDatabase } from "../db/client.ts";
 import { policies, policyVersions } from "../db/schema.ts";
 import { freePort, startInstance, waitFor, type TestInstance } from "./harness.ts";
 
@@ -58,7 +58,7 @@ describe("communities, follows and the feed in the browser", () => {
     [pageA, pageB] = await Promise.all([contextA.newPage(), contextB.newPage()]);
     errorsA = watchPageErrors(pageA);
     errorsB = watchPageErrors(pageB);
-    await Promise.all([signIn(pageA, a.origin, "alice"), signIn(pageB, b.origin, "bob")]);
+    await Promise.all([await signIn(pageA, a.origin, "alice"), await signIn(pageB, b.origin, "bob")]);
   });
 
   afterAll(async () => {
@@ -181,14 +181,13 @@ describe("communities, follows and the feed in the browser", () => {
     // Fifty to a page: with 55 more versions recorded on B, the feed pages back with "Older".
     const db = openDatabase(databasePath(b.dataDir), { mustExist: true });
     try {
-      const mirror = db.select().from(policies).where(eq(policies.iri, imported.body.policy.iri)).get()!;
-      const v2Row = db.select().from(policyVersions).where(eq(policyVersions.iri, v2Iri)).get()!;
+      const mirror = (await first(db.select().from(policies).where(eq(policies.iri, imported.body.policy.iri)).limit(1)))!;
+      const v2Row = (await first(db.select().from(policyVersions).where(eq(policyVersions.iri, v2Iri)).limit(1)))!;
       const base = Date.now() + 1000;
       for (let number = 3; number <= 57; number++) {
         const iri = `${mirror.iri}/versions/${number}`;
-        db.insert(policyVersions)
-          .values({ ...v2Row, id: undefined, iri, number, changelog: `Step ${number}.`, publishedAt: new Date(base + number), receivedAt: new Date(base + number) })
-          .run();
+        await db.insert(policyVersions)
+          .values({ ...v2Row, id: undefined, iri, number, changelog: `Step ${number}.`, publishedAt: new Date(base + number), receivedAt: new Date(base + number) });
       }
     } finally {
       closeDatabase(db);

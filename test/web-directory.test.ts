@@ -60,11 +60,11 @@ beforeAll(async () => {
   [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   [alice, , erin, frank] = await Promise.all([a.createUser("alice"), a.createUser("dave"), a.createUser("erin"), a.createUser("frank")]);
   await Promise.all([b.createUser("bob"), b.createUser("bea")]);
-  const steward = getUserByUsername(a.instance.db, "alice");
+  const steward = await getUserByUsername(a.instance.db, "alice");
   await createCommunity(a.instance.db, { handle: "club", name: "Open Club", summary: "Anyone may come in.", steward });
   await createCommunity(a.instance.db, { handle: "nurses", name: "Ward Nurses", summary: "Nurses of the night ward.", steward });
   await createCommunity(a.instance.db, { handle: "secret", name: "Secret Circle", summary: "By invitation.", steward });
-  updateCommunity(a.instance.db, getCommunity(a.instance.db, "club"), { joinPolicy: "open" });
+  await updateCommunity(a.instance.db, await getCommunity(a.instance.db, "club"), { joinPolicy: "open" });
   // The join policy is also set through the API, as stewards' scripts do.
   const patched = await a.api<{ joinPolicy: string }>("PATCH", "communities/secret", { token: alice.token, body: { joinPolicy: "invite" } });
   expect(patched.body.joinPolicy).toBe("invite");

@@ -78,7 +78,7 @@ describe("a community's policy, from sign-up to an annotation across instances",
     const bobErrors = watchPageErrors(bob);
 
     // 0. A's first admin sets the instance up with the one-time code a first run prints, and opens sign-up.
-    const setupCode = a.setupCode();
+    const setupCode = await a.setupCode();
     expect(setupCode).toMatch(/^[0-9a-f]{4}(?:-[0-9a-f]{4}){4}$/);
     await alice.goto(a.origin);
     await alice.getByRole("link", { name: "Set up this instance" }).click();

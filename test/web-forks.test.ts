@@ -68,8 +68,8 @@ async function signedIn(instance: LocalInstance, username: string): Promise<{ pa
 beforeAll(async () => {
   [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: getUserByUsername(a.instance.db, "alice") });
-  await createCommunity(b.instance.db, { handle: "clinic", name: "Clinic", steward: getUserByUsername(b.instance.db, "bob") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses", steward: await getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(b.instance.db, { handle: "clinic", name: "Clinic", steward: await getUserByUsername(b.instance.db, "bob") });
   const created = await a.api<PolicyDetail>("POST", "policies", { token: alice.token, body: { community: "nurses", slug: "care", content: CONTENT } });
   expect(created.status).toBe(201);
   upstreamId = created.body.id;

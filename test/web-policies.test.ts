@@ -45,7 +45,7 @@ const ADDED = "Stewards review this clause every quarter.";
 beforeAll(async () => {
   [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   [alice, bob] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses of the North", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses of the North", steward: await getUserByUsername(a.instance.db, "alice") });
   // The Model Spec's first half (up to "Seek the truth together"): 27 clauses at four authority levels, with examples.
   const spec = readFileSync(new URL("./fixtures/model_spec/model_spec.md", import.meta.url), "utf8");
   fixtureDir = mkdtempSync(join(tmpdir(), "fedalign-web-policies-"));

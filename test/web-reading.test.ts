@@ -37,24 +37,24 @@ beforeAll(async () => {
   [a, b, browser] = await Promise.all([startLocalInstance(), startLocalInstance(), launchBrowser()]);
   const [, bobUser] = await Promise.all([a.createUser("alice"), b.createUser("bob")]);
   bob = bobUser;
-  const alice = getUserByUsername(a.instance.db, "alice")!;
+  const alice = (await getUserByUsername(a.instance.db, "alice"))!;
   await createCommunity(a.instance.db, { handle: "nurses", name: "Nurses of the North", steward: alice });
   const source = readFileSync(new URL("./fixtures/model_spec/model_spec.md", import.meta.url), "utf8");
-  const { policy } = importCommunityPolicy(a.instance.context, alice, { community: "nurses", format: "modelspec", source });
+  const { policy } = await importCommunityPolicy(a.instance.context, alice, { community: "nurses", format: "modelspec", source });
   policyIri = policy.iri;
   await publishVersion(a.instance.context, alice, policy.id, { message: "Imported." });
   // B follows before version 2, so version 2 (and with it version 1) reaches B.
   await b.api("POST", "follows", { token: bob.token, body: { target: policy.iri } });
   await waitFor(async () => (await b.api<{ state: string }[]>("GET", "follows", { token: bob.token })).body[0]?.state === "accepted", { what: "B's follow to be accepted" });
 
-  const draft = getDraft(getPolicyById(a.instance.db, policy.id));
+  const draft = getDraft(await getPolicyById(a.instance.db, policy.id));
   for (const clause of draft.clauses) {
     if (HEALTH.includes(clause.id)) clause.context = { domain: ["health"] };
   }
   draft.clauses.find((clause) => clause.id === "be_clear")!.context = { domain: ["education"] };
   edited = draft.clauses[10]!.id;
   draft.clauses[10]!.text += `\n\n${ADDED}`;
-  saveDraft(a.instance.db, getPolicyById(a.instance.db, policy.id), draft);
+  await saveDraft(a.instance.db, await getPolicyById(a.instance.db, policy.id), draft);
   await publishVersion(a.instance.context, alice, policy.id, { message: "Contexts, and a quarterly review." });
   content = draft;
   policyB = await waitFor(

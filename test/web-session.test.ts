@@ -110,7 +110,7 @@ describe("web sign-in", () => {
     await instance.app.request(`${ORIGIN}/`);
     const { createCommunity } = await import("../src/communities.ts");
     const { findUserByUsername } = await import("../src/accounts/users.ts");
-    await createCommunity(instance.db, { handle: "xss", name: "<script>alert(1)</script>", steward: findUserByUsername(instance.db, "alice")! });
+    await createCommunity(instance.db, { handle: "xss", name: "<script>alert(1)</script>", steward: (await findUserByUsername(instance.db, "alice"))! });
     const html = await (await instance.app.request(`${ORIGIN}/`)).text();
     expect(html).not.toContain("<script>alert(1)</script>");
     expect(html).toContain("&lt;script&gt;");

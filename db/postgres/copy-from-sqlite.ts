@@ -277,25 +277,29 @@ export async function copySqliteToPostgres(db: Db, pool: pg.Pool, options: CopyO
   const { applied } = await runPostgresMigrations(pool, options.label);
 
   const client = await pool.connect();
-  // One snapshot of SQLite for the whole copy (raw: drizzle's SQLite transactions cannot span awaits).
-  db.$client.exec("BEGIN");
-  try {
-    await client.query("BEGIN");
+  // One snapshot of SQLite for the whole copy: a read transaction begun on
+  // the raw connection, which this flow keeps to itself (exclusive) until the
+  // copy ends, so the reads below run in it and nobody else's writes do.
+  return await db.$client.exclusive(async () => {
+    db.$client.raw.exec("BEGIN");
     try {
-      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [COPY_LOCK_KEY]);
-      const late = await tablesWithRows(client);
-      if (late.length > 0) throw refuseNonEmpty(options.label, late);
-      const tables: TableCopied[] = [];
-      for (const source of plan) tables.push(await copyTable(db, client, source, settings));
-      await resetSequences(db, client);
-      await client.query("COMMIT");
-      return { tables, migrationsApplied: applied, ms: performance.now() - started };
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
+      await client.query("BEGIN");
+      try {
+        await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [COPY_LOCK_KEY]);
+        const late = await tablesWithRows(client);
+        if (late.length > 0) throw refuseNonEmpty(options.label, late);
+        const tables: TableCopied[] = [];
+        for (const source of plan) tables.push(await copyTable(db, client, source, settings));
+        await resetSequences(db, client);
+        await client.query("COMMIT");
+        return { tables, migrationsApplied: applied, ms: performance.now() - started };
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      if (db.$client.raw.inTransaction) db.$client.raw.exec("ROLLBACK");
+      client.release();
     }
-  } finally {
-    if (db.$client.inTransaction) db.$client.exec("ROLLBACK");
-    client.release();
-  }
+  });
 }

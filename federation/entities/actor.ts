@@ -11,7 +11,7 @@
  */
 import { isActor, type Actor, type Recipient } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import type { FedCtx } from "../context.ts";
 import { federatedActors } from "../../db/schema.ts";
 import { REMOTE_LIMITS, overLimit } from "../../src/limits.ts";
@@ -68,7 +68,7 @@ function refusal(values: ReturnType<typeof toValues>, id: URL, allowPrivateAddre
   );
 }
 
-export function persistActor(data: { db: Db; allowPrivateAddress: boolean }, actor: Actor): FederatedActor | undefined {
+export async function persistActor(data: { db: Db; allowPrivateAddress: boolean }, actor: Actor): Promise<FederatedActor | undefined> {
   if (actor.id == null || actor.inboxId == null) return undefined;
   const values = toValues(actor, actor.id, actor.inboxId);
   const reason = refusal(values, actor.id, data.allowPrivateAddress);
@@ -76,12 +76,13 @@ export function persistActor(data: { db: Db; allowPrivateAddress: boolean }, act
     logger.info("Refused actor {actor}: {reason}.", { actor: actor.id.href, reason });
     return undefined;
   }
-  return data.db
-    .insert(federatedActors)
-    .values(values)
-    .onConflictDoUpdate({ target: federatedActors.iri, set: values })
-    .returning()
-    .get();
+  return (await first(
+    data.db
+      .insert(federatedActors)
+      .values(values)
+      .onConflictDoUpdate({ target: federatedActors.iri, set: values })
+      .returning(),
+  ))!;
 }
 
 /** How long a cached actor document is used before it is fetched again. */
@@ -98,11 +99,11 @@ export async function resolveSender(
   iri: URL,
   fetchActor: () => Promise<unknown>,
 ): Promise<FederatedActor | undefined> {
-  const cached = findFederatedActor(ctx.data.db, iri.href);
+  const cached = await findFederatedActor(ctx.data.db, iri.href);
   if (cached && Date.now() - cached.fetchedAt.getTime() < ACTOR_CACHE_MS) return cached;
   const actor = await fetchActor();
   if (!isActor(actor) || actor.id?.href !== iri.href) return undefined;
-  return persistActor(ctx.data, actor);
+  return await persistActor(ctx.data, actor);
 }
 
 /**
@@ -111,9 +112,9 @@ export async function resolveSender(
  * Throws when it cannot be found (the outbox dispatcher retries).
  */
 export async function recipientByIri(ctx: FedCtx, iri: string): Promise<Recipient> {
-  const cached = findFederatedActor(ctx.data.db, iri);
+  const cached = await findFederatedActor(ctx.data.db, iri);
   if (cached) return toRecipient(cached);
-  const row = persistActor(ctx.data, await lookupActor(ctx, iri));
+  const row = await persistActor(ctx.data, await lookupActor(ctx, iri));
   if (!row) throw new Error(`${iri} cannot receive activities: its inbox is not on its own server`);
   return toRecipient(row);
 }

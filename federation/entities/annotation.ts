@@ -29,32 +29,32 @@ export { clauseIri };
 /** Resolves reply targets to versions and clauses this instance holds. */
 export function annotationLookup(ctx: FedCtx): AnnotationLookup {
   const db = ctx.data.db;
-  const versionOf = (iri: string) => {
-    const version = findVersionByIri(db, iri);
-    if (version) return { versionIri: version.iri, policyIri: getPolicyById(db, version.policyId).iri };
+  const versionOf = async (iri: string) => {
+    const version = await findVersionByIri(db, iri);
+    if (version) return { versionIri: version.iri, policyIri: (await getPolicyById(db, version.policyId)).iri };
     // A reply to a proposal is part of its discussion: the proposal IRI stands for the version.
     const proposal = PROPOSAL_IRI.exec(iri);
     if (proposal) {
-      const owner = findPolicyByIri(db, proposal[1]!);
-      const row = owner ? findProposal(db, Number(proposal[2])) : undefined;
+      const owner = await findPolicyByIri(db, proposal[1]!);
+      const row = owner ? await findProposal(db, Number(proposal[2])) : undefined;
       return owner && row && row.policyId === owner.id ? { versionIri: iri, policyIri: owner.iri } : undefined;
     }
     // A reply to the policy itself annotates its newest version.
-    const policy = findPolicyByIri(db, iri);
-    const head = policy ? headVersion(db, policy) : undefined;
+    const policy = await findPolicyByIri(db, iri);
+    const head = policy ? await headVersion(db, policy) : undefined;
     if (policy && head) return { versionIri: head.iri, policyIri: policy.iri };
     // A reply to an annotation on a whole version (or in a proposal's discussion) joins it there.
-    const parent = findAnnotation(db, iri);
+    const parent = await findAnnotation(db, iri);
     return parent && parent.clauseId === null ? { versionIri: parent.versionIri, policyIri: parent.policyIri } : undefined;
   };
   return {
     versionFromIri: versionOf,
-    clauseFromIri(iri) {
+    async clauseFromIri(iri) {
       const match = CLAUSE_IRI.exec(iri);
-      const version = match ? versionOf(match[1]!) : undefined;
+      const version = match ? await versionOf(match[1]!) : undefined;
       if (match && version) return { ...version, clauseId: decodeURIComponent(match[2]!) };
       // A reply to an annotation on a clause is on that clause too.
-      const parent = match ? undefined : findAnnotation(db, iri);
+      const parent = match ? undefined : await findAnnotation(db, iri);
       return parent?.clauseId != null ? { versionIri: parent.versionIri, policyIri: parent.policyIri, clauseId: parent.clauseId } : undefined;
     },
   };
@@ -66,12 +66,12 @@ export function annotationLookup(ctx: FedCtx): AnnotationLookup {
  * origin and verified like a pushed one (federation/entities/version.ts), then
  * kept. Undefined when the IRI is not a clause IRI at all.
  */
-export async function resolveClause(ctx: FedCtx, iri: string): Promise<ReturnType<AnnotationLookup["clauseFromIri"]>> {
-  const held = annotationLookup(ctx).clauseFromIri(iri);
+export async function resolveClause(ctx: FedCtx, iri: string): Promise<Awaited<ReturnType<AnnotationLookup["clauseFromIri"]>>> {
+  const held = await annotationLookup(ctx).clauseFromIri(iri);
   const match = CLAUSE_IRI.exec(iri);
   if (held || !match) return held;
   await fetchVerifiedVersion(ctx, match[1]!, null);
-  return annotationLookup(ctx).clauseFromIri(iri);
+  return await annotationLookup(ctx).clauseFromIri(iri);
 }
 
 /** A Note fetched from its author's origin and checked, ready to be kept (persistAnnotation). */
@@ -97,7 +97,7 @@ export async function receiveAnnotation(
   expectedAuthor: string | null,
 ): Promise<{ annotation: Annotation; created: boolean; policy: Policy } | undefined> {
   const fetched = await fetchAnnotation(ctx, noteIri, expectedAuthor);
-  return fetched ? persistAnnotation(ctx, fetched) : undefined;
+  return fetched ? await persistAnnotation(ctx, fetched) : undefined;
 }
 
 /**
@@ -106,9 +106,9 @@ export async function receiveAnnotation(
  * author. Synchronous, so a handler can run it in the transaction that
  * records what the annotation causes.
  */
-export function persistAnnotation(ctx: FedCtx, fetched: FetchedAnnotation): { annotation: Annotation; created: boolean; policy: Policy } | undefined {
+export async function persistAnnotation(ctx: FedCtx, fetched: FetchedAnnotation): Promise<{ annotation: Annotation; created: boolean; policy: Policy } | undefined> {
   const { parsed, document, policy } = fetched;
-  const stored = storeAnnotation(ctx.data.db, parsed, document, false);
+  const stored = await storeAnnotation(ctx.data.db, parsed, document, false);
   if (!stored) return refuseAnnotation(parsed.noteId, parsed.author, `${parsed.noteId} is already held for another author`);
   return { ...stored, policy };
 }
@@ -125,24 +125,24 @@ export async function fetchAnnotation(ctx: FedCtx, noteIri: string, expectedAuth
     document = (await loadDocument(ctx, noteIri, { fresh: true })).document;
   } catch (error) {
     if (isGone(error)) {
-      dropGoneAnnotation(ctx, noteIri);
+      await dropGoneAnnotation(ctx, noteIri);
       return undefined;
     }
     throw error;
   }
-  const parsed = parseAnnotationNote(document, annotationLookup(ctx));
+  const parsed = await parseAnnotationNote(document, annotationLookup(ctx));
   if ("ignored" in parsed) {
     logger.debug("Ignored a Note {note}: {reason}", { note: noteIri, reason: parsed.ignored });
     return undefined;
   }
   if (parsed.noteId !== noteIri) return refuse(`it names itself ${parsed.noteId}`);
   if (expectedAuthor !== null && parsed.author !== expectedAuthor) return refuse(`it is by ${parsed.author}, not ${expectedAuthor}`);
-  if (parsed.clauseId !== null && clauseTextIn(ctx.data.db, parsed.versionIri, parsed.clauseId) === undefined) {
+  if (parsed.clauseId !== null && await clauseTextIn(ctx.data.db, parsed.versionIri, parsed.clauseId) === undefined) {
     return refuse(`version ${parsed.versionIri} has no clause "${parsed.clauseId}"`);
   }
-  const policy = findPolicyByIri(ctx.data.db, parsed.policyIri)!;
+  const policy = (await findPolicyByIri(ctx.data.db, parsed.policyIri))!;
   const community = policy.communityId;
-  if (community !== null && isBlocked(ctx.data.db, community, parsed.author)) return refuse(`${parsed.author} is blocked by the community`);
+  if (community !== null && await isBlocked(ctx.data.db, community, parsed.author)) return refuse(`${parsed.author} is blocked by the community`);
   return { parsed, document: document as Record<string, unknown>, policy };
 }
 
@@ -154,11 +154,11 @@ function isGone(error: unknown): boolean {
 }
 
 /** The source of an annotation we hold answers 404 or 410 on re-check: the annotation goes too. */
-function dropGoneAnnotation(ctx: FedCtx, noteIri: string): void {
-  const held = findAnnotation(ctx.data.db, noteIri);
+async function dropGoneAnnotation(ctx: FedCtx, noteIri: string): Promise<void> {
+  const held = await findAnnotation(ctx.data.db, noteIri);
   // Only a Note on its author's own origin can be gone from under us.
   if (!held || held.local || new URL(held.authorIri).origin !== new URL(noteIri).origin) return;
-  deleteAnnotation(ctx.data.db, noteIri, held.authorIri);
+  await deleteAnnotation(ctx.data.db, noteIri, held.authorIri);
   logger.info("Removed annotation {note}: its source is gone.", { note: noteIri });
 }
 
@@ -167,8 +167,8 @@ function dropGoneAnnotation(ctx: FedCtx, noteIri: string): void {
  * (anyone else's is ignored). `then` runs in the transaction that keeps a
  * new one, for what it causes.
  */
-export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: string, then?: (annotation: Annotation) => void): Promise<void> {
-  const known = findAnnotation(ctx.data.db, noteIri);
+export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: string, then?: (annotation: Annotation) => Promise<unknown> | void): Promise<void> {
+  const known = await findAnnotation(ctx.data.db, noteIri);
   if (known) return;
   const fetched = await fetchAnnotation(ctx, noteIri, null);
   if (!fetched) return;
@@ -176,9 +176,10 @@ export async function receiveReshare(ctx: FedCtx, noteIri: string, announcer: st
     logger.info("Ignored a re-share of {note} by {actor}, who does not own {policy}.", { note: noteIri, actor: announcer, policy: fetched.policy.iri });
     return;
   }
-  ctx.data.db.transaction(() => {
-    const received = persistAnnotation(ctx, fetched);
-    if (received?.created) then?.(received.annotation);
+  await ctx.data.db.transaction(async () => {
+    const received = await persistAnnotation(ctx, fetched);
+    // Database work only (it runs in the transaction): a notification, say.
+    if (received?.created) await then?.(received.annotation);
   });
 }
 

@@ -25,6 +25,6 @@ export function toFollow(follow: FollowActivityRef): Follow {
  * A received Follow of `followeeIri` (one of our actors or policies) into
  * its row. `autoAccept`: the followee takes followers without approval.
  */
-export function persistFollow(db: Db, follow: { activityIri: string; followerIri: string }, followeeIri: string, autoAccept: boolean): FollowRow {
-  return recordIncomingFollow(db, { ...follow, followeeIri, autoAccept });
+export async function persistFollow(db: Db, follow: { activityIri: string; followerIri: string }, followeeIri: string, autoAccept: boolean): Promise<FollowRow> {
+  return await recordIncomingFollow(db, { ...follow, followeeIri, autoAccept });
 }

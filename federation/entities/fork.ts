@@ -41,8 +41,8 @@ export async function receiveForkAnnouncement(ctx: FedCtx, forkIri: string, anno
   const { document } = await loadDocument(ctx, forkIri, { fresh: true });
   const claim = document as ForkClaim;
   if (!isPolicyType(claim?.type) || claim.id !== forkIri || claim.attributedTo !== announcedBy) return false;
-  const forkedFrom = typeof claim.forkedFrom?.id === "string" ? findVersionByIri(ctx.data.db, claim.forkedFrom.id) : undefined;
-  const upstream = forkedFrom ? findPolicyById(ctx.data.db, forkedFrom.policyId) : undefined;
+  const forkedFrom = typeof claim.forkedFrom?.id === "string" ? await findVersionByIri(ctx.data.db, claim.forkedFrom.id) : undefined;
+  const upstream = forkedFrom ? await findPolicyById(ctx.data.db, forkedFrom.policyId) : undefined;
   if (!forkedFrom || !upstream || !isLocal(upstream)) {
     logger.debug("Ignored a policy {fork} that is not a fork of ours.", { fork: forkIri });
     return false;
@@ -56,7 +56,7 @@ export async function receiveForkAnnouncement(ctx: FedCtx, forkIri: string, anno
     });
     return false;
   }
-  recordFork(ctx.data.db, { policy: upstream, forkIri, forkOwnerIri: announcedBy, forkedFromIri: forkedFrom.iri });
+  await recordFork(ctx.data.db, { policy: upstream, forkIri, forkOwnerIri: announcedBy, forkedFromIri: forkedFrom.iri });
   logger.info("{fork} forked {version}.", { fork: forkIri, version: forkedFrom.iri });
   return true;
 }

@@ -26,6 +26,7 @@ import { isVersionType, receivedVersionSchema, type ReceivedVersion } from "../.
 import { REMOTE_LIMITS, versionOverLimit } from "../../src/limits.ts";
 import type { FedCtx } from "../context.ts";
 import { loadDocument } from "../fetch.ts";
+import { first } from "../../db/client.ts";
 
 const logger = getLogger(["fedalign", "federation", "policies"]);
 
@@ -92,60 +93,66 @@ function lastSegment(iri: string): string {
 }
 
 /** Keeps a checked version; with `notifyFollowers`, the people here who follow it hear of it (in the same transaction) unless a newer one is held already. */
-function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: ReceivedVersion, notifyFollowers = false): PolicyVersion {
+async function storeVersion(ctx: FedCtx, raw: Record<string, unknown>, version: ReceivedVersion, notifyFollowers = false): Promise<PolicyVersion> {
   const content = policyContentSchema.parse(version.normativeContent);
-  return ctx.data.db.transaction((tx) => {
-    const existing = tx.select().from(policyVersions).where(eq(policyVersions.iri, version.id)).get();
+  return await ctx.data.db.transaction(async (tx) => {
+    const existing = await first(tx.select().from(policyVersions).where(eq(policyVersions.iri, version.id)).limit(1));
     if (existing) return existing;
-    let policy: Policy | undefined = tx.select().from(policies).where(eq(policies.iri, version.policy)).get();
+    let policy: Policy | undefined = await first(tx.select().from(policies).where(eq(policies.iri, version.policy)).limit(1));
     if (policy && policy.ownerIri !== version.attributedTo) {
       throw new RefusedVersion(`${version.id}: policy ${version.policy} belongs to ${policy.ownerIri}`);
     }
     if (policy?.communityId != null) throw new RefusedVersion(`${version.id}: ${version.policy} is one of our own policies`);
-    policy ??= tx
-      .insert(policies)
-      .values({
-        iri: version.policy,
-        ownerIri: version.attributedTo,
-        communityId: null,
-        slug: lastSegment(version.policy),
-        title: content.title,
-        summary: content.summary,
-        licence: content.licence,
-      })
-      .returning()
-      .get();
-    const clash = tx
-      .select({ iri: policyVersions.iri })
-      .from(policyVersions)
-      .where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, version.versionNumber)))
-      .get();
+    policy ??= (await first(
+      tx
+        .insert(policies)
+        .values({
+          iri: version.policy,
+          ownerIri: version.attributedTo,
+          communityId: null,
+          slug: lastSegment(version.policy),
+          title: content.title,
+          summary: content.summary,
+          licence: content.licence,
+        })
+        .returning(),
+    ))!;
+    const clash = await first(
+      tx
+        .select({ iri: policyVersions.iri })
+        .from(policyVersions)
+        .where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, version.versionNumber)))
+        .limit(1),
+    );
     if (clash) throw new RefusedVersion(`${version.id}: we already hold another version ${version.versionNumber} (${clash.iri})`);
-    const stored = tx
-      .insert(policyVersions)
-      .values({
-        policyId: policy.id,
-        iri: version.id,
-        number: version.versionNumber,
-        contentHash: version.contentHash,
-        changelog: version.changelog,
-        document: raw,
-        publishedAt: new Date(version.published),
-        receivedAt: ctx.data.clock.now(),
-      })
-      .returning()
-      .get();
+    const stored = (await first(
+      tx
+        .insert(policyVersions)
+        .values({
+          policyId: policy.id,
+          iri: version.id,
+          number: version.versionNumber,
+          contentHash: version.contentHash,
+          changelog: version.changelog,
+          document: raw,
+          publishedAt: new Date(version.published),
+          receivedAt: ctx.data.clock.now(),
+        })
+        .returning(),
+    ))!;
     // The policy row shows the newest version's metadata.
-    const newer = tx
-      .select({ id: policyVersions.id })
-      .from(policyVersions)
-      .where(and(eq(policyVersions.policyId, policy.id), gt(policyVersions.number, version.versionNumber)))
-      .get();
+    const newer = await first(
+      tx
+        .select({ id: policyVersions.id })
+        .from(policyVersions)
+        .where(and(eq(policyVersions.policyId, policy.id), gt(policyVersions.number, version.versionNumber)))
+        .limit(1),
+    );
     if (!newer) {
-      tx.update(policies).set({ title: content.title, summary: content.summary, licence: content.licence }).where(eq(policies.id, policy.id)).run();
-      if (notifyFollowers) notifyVersionPublished(ctx.data.db, ctx.canonicalOrigin, { ...policy, title: content.title }, stored, ctx.data.clock.now());
+      await tx.update(policies).set({ title: content.title, summary: content.summary, licence: content.licence }).where(eq(policies.id, policy.id));
+      if (notifyFollowers) await notifyVersionPublished(ctx.data.db, ctx.canonicalOrigin, { ...policy, title: content.title }, stored, ctx.data.clock.now());
     }
-    reindexPolicy(tx, policy.id);
+    await reindexPolicy(tx, policy.id);
     return stored;
   });
 }
@@ -175,7 +182,7 @@ export async function receivePolicyVersion(ctx: FedCtx, iri: string, announcedBy
 
 /** Like receivePolicyVersion, but a refusal is thrown (for requests made here). */
 export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy: string | null, options: { notifyFollowers?: boolean } = {}): Promise<PolicyVersion> {
-  const known = findVersionByIri(ctx.data.db, iri);
+  const known = await findVersionByIri(ctx.data.db, iri);
   if (known) return known;
   if (announcedBy !== null && new URL(iri).origin !== new URL(announcedBy).origin) {
     throw new RefusedVersion(`${iri} is not on the origin of ${announcedBy}, who announced it`);
@@ -184,48 +191,50 @@ export async function fetchVerifiedVersion(ctx: FedCtx, iri: string, announcedBy
   const version = parseVersion(raw, iri);
   const owner = announcedBy ?? version.attributedTo;
   if (version.attributedTo !== owner) throw new RefusedVersion(`${iri} is attributed to ${version.attributedTo}, not ${owner}`);
-  if (announcedBy !== null && !isFollowedHere(ctx, version)) {
+  if (announcedBy !== null && !await isFollowedHere(ctx, version)) {
     throw new RefusedVersion(`${iri} is unsolicited: nobody here follows ${version.policy} or ${version.attributedTo}`);
   }
   await verifyIntegrity(ctx, raw, version);
-  const stored = storeVersion(ctx, raw, version, options.notifyFollowers);
+  const stored = await storeVersion(ctx, raw, version, options.notifyFollowers);
   logger.info("Stored version {number} of {policy} ({hash}).", { number: stored.number, policy: version.policy, hash: stored.contentHash });
   await backfill(ctx, version, owner);
   return stored;
 }
 
 /** Someone here follows the policy or its community (a pending follow counts: its Accept may be on the way). */
-function isFollowedHere(ctx: FedCtx, version: ReceivedVersion): boolean {
-  const row = ctx.data.db
-    .select({ id: follows.id })
-    .from(follows)
-    .where(inArray(follows.followeeIri, [version.policy, version.attributedTo]))
-    .get();
+async function isFollowedHere(ctx: FedCtx, version: ReceivedVersion): Promise<boolean> {
+  const row = await first(
+    ctx.data.db
+      .select({ id: follows.id })
+      .from(follows)
+      .where(inArray(follows.followeeIri, [version.policy, version.attributedTo]))
+      .limit(1),
+  );
   return row !== undefined;
 }
 
 async function backfill(ctx: FedCtx, version: ReceivedVersion, owner: string): Promise<void> {
   let previous = version.previousVersion ?? null;
   for (let i = 0; previous && i < MAX_BACKFILL; i++) {
-    if (findVersionByIri(ctx.data.db, previous)) return;
+    if (await findVersionByIri(ctx.data.db, previous)) return;
     const raw = await fetchDocument(ctx, previous);
     const earlier = parseVersion(raw, previous);
     if (earlier.attributedTo !== owner || earlier.policy !== version.policy) return;
     await verifyIntegrity(ctx, raw, earlier);
-    storeVersion(ctx, raw, earlier);
+    await storeVersion(ctx, raw, earlier);
     previous = earlier.previousVersion ?? null;
   }
 }
 
 /** A Delete from the owning community marks the version retracted; nothing is erased. */
-export function retractReceivedVersion(ctx: FedCtx, iri: string, actorIri: string): boolean {
-  const version = findVersionByIri(ctx.data.db, iri);
+export async function retractReceivedVersion(ctx: FedCtx, iri: string, actorIri: string): Promise<boolean> {
+  const version = await findVersionByIri(ctx.data.db, iri);
   if (!version || version.retractedAt) return false;
-  const policy = ctx.data.db.select().from(policies).where(eq(policies.id, version.policyId)).get();
+  const policy = await first(ctx.data.db.select().from(policies).where(eq(policies.id, version.policyId)).limit(1));
   if (!policy || policy.ownerIri !== actorIri || policy.communityId !== null) return false;
-  ctx.data.db.transaction((tx) => {
-    tx.update(policyVersions).set({ retractedAt: new Date() }).where(eq(policyVersions.id, version.id)).run();
-    reindexPolicy(tx, version.policyId);
+  await ctx.data.db.transaction(async (tx) => {
+    await tx.update(policyVersions).set({ retractedAt: new Date() }).where(eq(policyVersions.id, version.id));
+    await reindexPolicy(tx, version.policyId);
   });
   return true;
 }
@@ -236,21 +245,22 @@ export function retractReceivedVersion(ctx: FedCtx, iri: string, actorIri: strin
  * arrived, so the community's Accept can be matched to it and versions
  * attach to it later.
  */
-export function persistPolicyPlaceholder(ctx: FedCtx, doc: { id: string; attributedTo: string; name?: string; licence?: string }): Policy {
-  const existing = ctx.data.db.select().from(policies).where(eq(policies.iri, doc.id)).get();
+export async function persistPolicyPlaceholder(ctx: FedCtx, doc: { id: string; attributedTo: string; name?: string; licence?: string }): Promise<Policy> {
+  const existing = await first(ctx.data.db.select().from(policies).where(eq(policies.iri, doc.id)).limit(1));
   if (existing) return existing;
-  return ctx.data.db
-    .insert(policies)
-    .values({
-      iri: doc.id,
-      ownerIri: doc.attributedTo,
-      communityId: null,
-      slug: lastSegment(doc.id),
-      title: doc.name ?? lastSegment(doc.id),
-      licence: doc.licence ?? "NOASSERTION",
-    })
-    .returning()
-    .get();
+  return (await first(
+    ctx.data.db
+      .insert(policies)
+      .values({
+        iri: doc.id,
+        ownerIri: doc.attributedTo,
+        communityId: null,
+        slug: lastSegment(doc.id),
+        title: doc.name ?? lastSegment(doc.id),
+        licence: doc.licence ?? "NOASSERTION",
+      })
+      .returning(),
+  ))!;
 }
 
 export function isPolicyType(type: unknown): boolean {
@@ -263,8 +273,8 @@ export function isPolicyType(type: unknown): boolean {
  * entity-module name. Its followers here are notified; the versions a
  * backfill or a fork fetches are history, not news, and notify nobody.
  */
-export function persistVersion(ctx: FedCtx, iri: string, announcedBy: string): Promise<PolicyVersion | undefined> {
-  return receivePolicyVersion(ctx, iri, announcedBy, { notifyFollowers: true });
+export async function persistVersion(ctx: FedCtx, iri: string, announcedBy: string): Promise<PolicyVersion | undefined> {
+  return await receivePolicyVersion(ctx, iri, announcedBy, { notifyFollowers: true });
 }
 
 /** The owning community's Delete of a version, into its row (see retractReceivedVersion). */

@@ -14,16 +14,16 @@ type Ctx = InboxContext<InstanceData>;
 /** Only actors we already hold are refreshed (an Update is no way to make us store one). */
 export async function onActorUpdated(ctx: Ctx, update: Update): Promise<void> {
   if (update.actorId == null) return;
-  if (!findFederatedActor(ctx.data.db, update.actorId.href)) return;
+  if (!await findFederatedActor(ctx.data.db, update.actorId.href)) return;
   const actor = await update.getObject(ctx);
-  if (isActor(actor) && actor.id?.href === update.actorId.href) persistActor(ctx.data, actor);
+  if (isActor(actor) && actor.id?.href === update.actorId.href) await persistActor(ctx.data, actor);
 }
 
-export function onActorDeleted(ctx: Ctx, del: Delete): void {
+export async function onActorDeleted(ctx: Ctx, del: Delete): Promise<void> {
   if (del.actorId == null) return;
   const iri = del.actorId.href;
-  ctx.data.db.transaction((tx) => {
-    tx.delete(follows).where(or(eq(follows.followerIri, iri), eq(follows.followeeIri, iri))).run();
-    tx.delete(federatedActors).where(eq(federatedActors.iri, iri)).run();
+  await ctx.data.db.transaction(async (tx) => {
+    await tx.delete(follows).where(or(eq(follows.followerIri, iri), eq(follows.followeeIri, iri)));
+    await tx.delete(federatedActors).where(eq(federatedActors.iri, iri));
   });
 }

@@ -25,8 +25,8 @@ import { policyAudience } from "../policy-activities.ts";
 type Ctx = InboxContext<InstanceData>;
 
 /** Whether the activity's author has a Note by this IRI here already (so a Create or Update of it is an edit). */
-export function isHeldAnnotation(ctx: Ctx, noteIri: string, actorIri: string): boolean {
-  return findAnnotation(ctx.data.db, noteIri)?.authorIri === actorIri;
+export async function isHeldAnnotation(ctx: Ctx, noteIri: string, actorIri: string): Promise<boolean> {
+  return (await findAnnotation(ctx.data.db, noteIri))?.authorIri === actorIri;
 }
 
 /** A new annotation: kept, and re-shared by the owning community when the policy is ours. */
@@ -34,12 +34,12 @@ export async function onAnnotationCreated(ctx: Ctx, noteIri: string, actorIri: s
   const fetched = await fetchAnnotation(ctx, noteIri, actorIri);
   if (!fetched) return;
   const { db, clock } = ctx.data;
-  db.transaction(() => {
-    const received = persistAnnotation(ctx, fetched);
+  await db.transaction(async () => {
+    const received = await persistAnnotation(ctx, fetched);
     if (!received?.created) return;
-    notifyIfReply(db, ctx.canonicalOrigin, received.annotation, clock.now());
+    await notifyIfReply(db, ctx.canonicalOrigin, received.annotation, clock.now());
     if (!isLocal(received.policy)) return;
-    recordEffect(db, { kind: "inbox.annotation.reshare", policyIri: received.policy.iri, noteIri: received.annotation.iri, authorIri: received.annotation.authorIri }, clock.now());
+    await recordEffect(db, { kind: "inbox.annotation.reshare", policyIri: received.policy.iri, noteIri: received.annotation.iri, authorIri: received.annotation.authorIri }, clock.now());
   });
 }
 
@@ -48,10 +48,10 @@ export async function onAnnotationEdited(ctx: Ctx, noteIri: string, actorIri: st
   const fetched = await fetchAnnotation(ctx, noteIri, actorIri);
   if (!fetched) return;
   if (!isLocal(fetched.policy)) {
-    persistAnnotation(ctx, fetched);
+    await persistAnnotation(ctx, fetched);
     return;
   }
-  await forwardWith(ctx, fetched.policy, () => persistAnnotation(ctx, fetched) !== undefined);
+  await forwardWith(ctx, fetched.policy, async () => (await persistAnnotation(ctx, fetched)) !== undefined);
 }
 
 /** The author deleted an annotation: it goes, and so does its re-share where the policy is ours. */
@@ -60,31 +60,32 @@ export async function onAnnotationDeleted(ctx: Ctx, del: Delete): Promise<boolea
   const { db } = ctx.data;
   const noteIri = del.objectId.href;
   const authorIri = del.actorId.href;
-  const held = findAnnotation(db, noteIri);
+  const held = await findAnnotation(db, noteIri);
   // Only the author can delete an annotation.
   if (!held || held.authorIri !== authorIri) return false;
-  const policy = findPolicyByIri(db, held.policyIri);
-  if (!policy || !isLocal(policy)) return deleteAnnotation(db, noteIri, authorIri) !== undefined;
-  return forwardWith(ctx, policy, () => deleteAnnotation(db, noteIri, authorIri) !== undefined);
+  const policy = await findPolicyByIri(db, held.policyIri);
+  if (!policy || !isLocal(policy)) return (await deleteAnnotation(db, noteIri, authorIri)) !== undefined;
+  return await forwardWith(ctx, policy, async () => (await deleteAnnotation(db, noteIri, authorIri)) !== undefined);
 }
 
 /**
  * Runs `change` and forwards the received activity to the policy's audience
  * in one transaction; when `change` finds nothing to do, nothing is sent.
  */
-async function forwardWith(ctx: Ctx, policy: Policy, change: () => boolean): Promise<boolean> {
+async function forwardWith(ctx: Ctx, policy: Policy, change: () => Promise<boolean>): Promise<boolean> {
   const { db } = ctx.data;
-  if (policyAudience(ctx, policy).length === 0) return change();
+  if ((await policyAudience(ctx, policy)).length === 0) return await change();
   let changed = false;
   await holdEnqueues(
     db,
-    () => forwardToAudience(ctx, policy),
-    () => {
-      changed = change();
+    async () => await forwardToAudience(ctx, policy),
+    // In the transaction that writes the held messages: database work only.
+    async () => {
+      changed = await change();
       // Rolls the held forward back with the (empty) change.
       if (!changed) throw new NothingChanged();
     },
-  ).catch((error) => {
+  ).catch((error: unknown) => {
     if (!(error instanceof NothingChanged)) throw error;
   });
   return changed;
@@ -96,5 +97,5 @@ class NothingChanged extends Error {}
 export async function onAnnotationReshared(ctx: Ctx, announce: Announce): Promise<void> {
   if (announce.actorId == null || announce.objectId == null) return;
   const { db, clock } = ctx.data;
-  await receiveReshare(ctx, announce.objectId.href, announce.actorId.href, (annotation) => notifyIfReply(db, ctx.canonicalOrigin, annotation, clock.now()));
+  await receiveReshare(ctx, announce.objectId.href, announce.actorId.href, async (annotation) => await notifyIfReply(db, ctx.canonicalOrigin, annotation, clock.now()));
 }

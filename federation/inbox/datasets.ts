@@ -15,7 +15,7 @@ export async function onDatasetChanged(ctx: Ctx, update: Update): Promise<void> 
   await syncDataset(ctx, update.objectId.href, update.actorId.href);
 }
 
-export function onRecordWithdrawn(ctx: Ctx, del: Delete): boolean {
+export async function onRecordWithdrawn(ctx: Ctx, del: Delete): Promise<boolean> {
   if (del.actorId == null || del.objectId == null) return false;
-  return dropMirroredRecord(ctx, del.objectId.href, del.actorId.href);
+  return await dropMirroredRecord(ctx, del.objectId.href, del.actorId.href);
 }

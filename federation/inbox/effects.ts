@@ -33,7 +33,7 @@ export async function refuseVote(ctx: FedCtx, effect: Of<"inbox.vote.refuse">): 
 }
 
 export async function reshareReceivedAnnotation(ctx: FedCtx, effect: Of<"inbox.annotation.reshare">): Promise<void> {
-  const policy = findPolicyByIri(ctx.data.db, effect.policyIri);
+  const policy = await findPolicyByIri(ctx.data.db, effect.policyIri);
   if (!policy || !isLocal(policy)) return;
   await reshareAnnotation(ctx, policy, { iri: effect.noteIri, authorIri: effect.authorIri });
 }

@@ -35,16 +35,16 @@ type Ctx = InboxContext<InstanceData>;
  * What a Follow is for: one of our actors, or one of our communities'
  * policies (then the community answers). Undefined when it is neither.
  */
-function followTarget(ctx: Ctx, object: URL): { answerer: LocalActor; followeeIri: string } | undefined {
+async function followTarget(ctx: Ctx, object: URL): Promise<{ answerer: LocalActor; followeeIri: string } | undefined> {
   const parsed = ctx.parseUri(object);
   if (parsed?.type === "actor") {
-    const actor = findActorByIdentifier(ctx.data.db, parsed.identifier);
+    const actor = await findActorByIdentifier(ctx.data.db, parsed.identifier);
     return actor ? { answerer: actor, followeeIri: object.href } : undefined;
   }
-  const policy = findPolicyByIri(ctx.data.db, object.href);
+  const policy = await findPolicyByIri(ctx.data.db, object.href);
   if (!policy || !isLocal(policy)) return undefined;
   const owner = ctx.parseUri(new URL(policy.ownerIri));
-  const community = owner?.type === "actor" ? findActorByIdentifier(ctx.data.db, owner.identifier) : undefined;
+  const community = owner?.type === "actor" ? await findActorByIdentifier(ctx.data.db, owner.identifier) : undefined;
   return community ? { answerer: community, followeeIri: policy.iri } : undefined;
 }
 
@@ -56,11 +56,11 @@ function followTarget(ctx: Ctx, object: URL): { answerer: LocalActor; followeeIr
 export async function onFollowRequested(ctx: Ctx, follow: Follow): Promise<void> {
   if (follow.id == null || follow.actorId == null || follow.objectId == null) return;
   const { db, clock } = ctx.data;
-  if (wasUndone(db, follow.id.href, follow.actorId.href, clock.now())) {
+  if (await wasUndone(db, follow.id.href, follow.actorId.href, clock.now())) {
     logger.info("Ignored Follow {id} from {actor}: it was undone before it arrived.", { id: follow.id.href, actor: follow.actorId.href });
     return;
   }
-  const target = followTarget(ctx, follow.objectId);
+  const target = await followTarget(ctx, follow.objectId);
   if (!target) return;
   const { answerer } = target;
   // The follower's inbox, cached for the answer (the signature proved who sent it).
@@ -71,9 +71,9 @@ export async function onFollowRequested(ctx: Ctx, follow: Follow): Promise<void>
   }
   const followerIri = follow.actorId.href;
   const activityIri = follow.id.href;
-  db.transaction(() => {
+  await db.transaction(async () => {
     // The instance actor never takes followers; the others accept unless set to approve by hand.
-    const row = persistFollow(db, { activityIri, followerIri }, target.followeeIri, answerer.kind !== "instance" && !answerer.manuallyApprovesFollowers);
+    const row = await persistFollow(db, { activityIri, followerIri }, target.followeeIri, answerer.kind !== "instance" && !answerer.manuallyApprovesFollowers);
     const answer = (kind: "accept" | "reject"): Effect => ({
       kind: "follow.answered",
       identifier: answerer.identifier,
@@ -84,12 +84,12 @@ export async function onFollowRequested(ctx: Ctx, follow: Follow): Promise<void>
       answer: kind,
     });
     if (answerer.kind === "instance") {
-      setFollowState(db, row.id, "rejected");
-      recordEffect(db, answer("reject"), clock.now());
+      await setFollowState(db, row.id, "rejected");
+      await recordEffect(db, answer("reject"), clock.now());
     } else if (row.state === "accepted") {
-      recordEffect(db, answer("accept"), clock.now());
+      await recordEffect(db, answer("accept"), clock.now());
     } else if (row.state === "pending") {
-      notifyFollowRequested(db, ctx.canonicalOrigin, row, ctx.getActorUri(answerer.identifier).href, clock.now());
+      await notifyFollowRequested(db, ctx.canonicalOrigin, row, ctx.getActorUri(answerer.identifier).href, clock.now());
     }
   });
 }
@@ -98,20 +98,20 @@ export async function onFollowRequested(ctx: Ctx, follow: Follow): Promise<void>
  * Finds the Follow an Accept or Reject answers. Its actor must be the
  * followee: an actor can only answer follows of itself.
  */
-export function answeredFollow(ctx: Ctx, answer: Accept | Reject): FollowRow | undefined {
+export async function answeredFollow(ctx: Ctx, answer: Accept | Reject): Promise<FollowRow | undefined> {
   if (answer.actorId == null) return undefined;
-  const byId = answer.objectId ? findFollowByActivity(ctx.data.db, answer.objectId.href) : undefined;
-  if (byId) return answersFor(ctx, byId.followeeIri, answer.actorId.href) ? byId : undefined;
+  const byId = answer.objectId ? await findFollowByActivity(ctx.data.db, answer.objectId.href) : undefined;
+  if (byId) return await answersFor(ctx, byId.followeeIri, answer.actorId.href) ? byId : undefined;
   // Some servers answer with their own id for our Follow; fall back to the pair.
   if (ctx.recipient == null) return undefined;
-  const pending = findFollow(ctx.data.db, ctx.getActorUri(ctx.recipient).href, answer.actorId.href);
+  const pending = await findFollow(ctx.data.db, ctx.getActorUri(ctx.recipient).href, answer.actorId.href);
   return pending?.state === "pending" ? pending : undefined;
 }
 
 /** An actor answers for itself, and a community for its policies. */
-function answersFor(ctx: Ctx, followeeIri: string, actorIri: string): boolean {
+async function answersFor(ctx: Ctx, followeeIri: string, actorIri: string): Promise<boolean> {
   if (followeeIri === actorIri) return true;
-  return findPolicyByIri(ctx.data.db, followeeIri)?.ownerIri === actorIri;
+  return (await findPolicyByIri(ctx.data.db, followeeIri))?.ownerIri === actorIri;
 }
 
 /**
@@ -119,23 +119,23 @@ function answersFor(ctx: Ctx, followeeIri: string, actorIri: string): boolean {
  * taken now (not at its next publish), and a followed policy's preference
  * dataset is mirrored. Both are fetches the outbox retries until they work.
  */
-export function onFollowAccepted(ctx: Ctx, accept: Accept): void {
+export async function onFollowAccepted(ctx: Ctx, accept: Accept): Promise<void> {
   const { db, clock } = ctx.data;
-  const follow = answeredFollow(ctx, accept);
+  const follow = await answeredFollow(ctx, accept);
   if (!follow || follow.state === "accepted") return;
-  const policy = findPolicyByIri(db, follow.followeeIri);
-  db.transaction(() => {
-    setFollowState(db, follow.id, "accepted");
+  const policy = await findPolicyByIri(db, follow.followeeIri);
+  await db.transaction(async () => {
+    await setFollowState(db, follow.id, "accepted");
     const effects: Effect[] = [{ kind: "inbox.follow.backfill", followeeIri: follow.followeeIri }];
     if (policy && !isLocal(policy)) effects.push({ kind: "inbox.dataset.mirror", datasetIri: datasetIri(policy), ownerIri: policy.ownerIri });
-    recordEffect(db, effects, clock.now());
+    await recordEffect(db, effects, clock.now());
   });
 }
 
-export function onFollowRejected(ctx: Ctx, reject: Reject): boolean {
-  const follow = answeredFollow(ctx, reject);
+export async function onFollowRejected(ctx: Ctx, reject: Reject): Promise<boolean> {
+  const follow = await answeredFollow(ctx, reject);
   if (!follow) return false;
-  setFollowState(ctx.data.db, follow.id, "rejected");
+  await setFollowState(ctx.data.db, follow.id, "rejected");
   return true;
 }
 
@@ -143,20 +143,20 @@ export function onFollowRejected(ctx: Ctx, reject: Reject): boolean {
 export async function onFollowUndone(ctx: Ctx, undo: Undo): Promise<void> {
   if (undo.actorId == null || undo.objectId == null) return;
   const { db, clock } = ctx.data;
-  let follow = findFollowByActivity(db, undo.objectId.href);
+  let follow = await findFollowByActivity(db, undo.objectId.href);
   if (!follow) {
     // The Undo may name a Follow we stored under another id; the embedded
     // object (same origin as the Undo, so Fedify does not re-fetch) says which.
     const object = await undo.getObject({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader, suppressError: true });
     if (object instanceof FollowActivity && object.objectId) {
-      follow = findFollow(db, undo.actorId.href, object.objectId.href);
+      follow = await findFollow(db, undo.actorId.href, object.objectId.href);
     }
     if (!follow && (object == null || object instanceof FollowActivity)) {
       // An Undo overtaking its Follow (deliveries are not ordered): remember it, see onFollowRequested.
-      rememberUndoneFollow(db, undo.objectId.href, undo.actorId.href, clock.now());
+      await rememberUndoneFollow(db, undo.objectId.href, undo.actorId.href, clock.now());
       return;
     }
   }
   // Only the follower can undo its own follow.
-  if (follow && follow.followerIri === undo.actorId.href) deleteFollow(db, follow.id);
+  if (follow && follow.followerIri === undo.actorId.href) await deleteFollow(db, follow.id);
 }

@@ -30,23 +30,23 @@ export async function onProposalUpdated(ctx: Ctx, update: Update, question: Ques
  * A partner's member answered the poll of one of our proposals. Counted, or
  * refused; a refusal is told to the voter's server (a recorded effect).
  */
-export function onPartnerVote(ctx: Ctx, create: Create, note: Note, target: VoteTarget): void {
+export async function onPartnerVote(ctx: Ctx, create: Create, note: Note, target: VoteTarget): Promise<void> {
   if (create.actorId == null || create.id == null) return;
   const { db, clock } = ctx.data;
   const voterIri = create.actorId.href;
   const createIri = create.id.href;
-  db.transaction(() => {
-    const refused = persistPartnerVote(ctx, target, note, voterIri);
-    const identifier = refused === undefined ? undefined : voteAnswerer(ctx, target.proposalIri);
+  await db.transaction(async () => {
+    const refused = await persistPartnerVote(ctx, target, note, voterIri);
+    const identifier = refused === undefined ? undefined : await voteAnswerer(ctx, target.proposalIri);
     if (refused !== undefined && identifier) {
-      recordEffect(db, { kind: "inbox.vote.refuse", identifier, createIri, voterIri, reason: refused }, clock.now());
+      await recordEffect(db, { kind: "inbox.vote.refuse", identifier, createIri, voterIri, reason: refused }, clock.now());
     }
   });
 }
 
 /** A community refused one of our members' votes: its reason is kept for the voter to see. */
-export function onVoteRefused(ctx: Ctx, reject: Reject): boolean {
-  return receiveVoteRefusal(ctx, reject);
+export async function onVoteRefused(ctx: Ctx, reject: Reject): Promise<boolean> {
+  return await receiveVoteRefusal(ctx, reject);
 }
 
 /** A fork's community offers changes to one of our policies. */
@@ -55,6 +55,6 @@ export async function onOfferReceived(ctx: Ctx, offer: Offer): Promise<void> {
 }
 
 /** Upstream accepted or rejected one of our offers. */
-export function onOfferDecided(ctx: Ctx, answer: Accept | Reject): boolean {
-  return receiveOfferDecision(ctx, answer);
+export async function onOfferDecided(ctx: Ctx, answer: Accept | Reject): Promise<boolean> {
+  return await receiveOfferDecision(ctx, answer);
 }

@@ -23,9 +23,9 @@ export async function onVersionPublished(ctx: Ctx, activity: Create | Update): P
 }
 
 /** The owning community retracted a version: it is marked retracted, nothing is erased. */
-export function onVersionRetracted(ctx: Ctx, del: Delete): boolean {
+export async function onVersionRetracted(ctx: Ctx, del: Delete): Promise<boolean> {
   if (del.actorId == null || del.objectId == null) return false;
-  return persistRetraction(ctx, del.objectId.href, del.actorId.href);
+  return await persistRetraction(ctx, del.objectId.href, del.actorId.href);
 }
 
 /** A community says it forked one of our versions (a Create of its policy `Document`). */

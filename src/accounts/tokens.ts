@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { apiTokens } from "../../db/schema.ts";
 import { NotFoundError } from "../errors.ts";
 import { findUserById, type User } from "./users.ts";
@@ -24,10 +24,10 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export function createToken(db: Db, userId: number, label = "cli"): { token: string; record: ApiToken } {
+export async function createToken(db: Db, userId: number, label = "cli"): Promise<{ token: string; record: ApiToken }> {
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
-  const row = db.insert(apiTokens).values({ userId, label, tokenHash: hashToken(token) }).returning().get();
-  return { token, record: toApiToken(row) };
+  const [row] = await db.insert(apiTokens).values({ userId, label, tokenHash: hashToken(token) }).returning();
+  return { token, record: toApiToken(row!) };
 }
 
 function toApiToken(row: typeof apiTokens.$inferSelect): ApiToken {
@@ -35,38 +35,33 @@ function toApiToken(row: typeof apiTokens.$inferSelect): ApiToken {
 }
 
 /** Resolves a bearer token to its user, or undefined when unknown or revoked. */
-export function userForToken(db: Db, token: string): User | undefined {
-  const row = db
-    .select()
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-    .get();
+export async function userForToken(db: Db, token: string): Promise<User | undefined> {
+  const row = await first(
+    db
+      .select()
+      .from(apiTokens)
+      .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt))),
+  );
   if (!row) return undefined;
   // Coarse last-use tracking: one write per token per minute at most.
   const now = Date.now();
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
-    db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, row.id)).run();
+    await db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, row.id));
   }
-  return findUserById(db, row.userId);
+  return await findUserById(db, row.userId);
 }
 
-export function listTokens(db: Db, userId: number): ApiToken[] {
-  return db
-    .select()
-    .from(apiTokens)
-    .where(eq(apiTokens.userId, userId))
-    .orderBy(desc(apiTokens.id))
-    .all()
-    .map(toApiToken);
+export async function listTokens(db: Db, userId: number): Promise<ApiToken[]> {
+  const rows = await db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(desc(apiTokens.id));
+  return rows.map(toApiToken);
 }
 
-export function revokeToken(db: Db, userId: number, tokenId: number): ApiToken {
-  const row = db
+export async function revokeToken(db: Db, userId: number, tokenId: number): Promise<ApiToken> {
+  const [row] = await db
     .update(apiTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
-    .returning()
-    .get();
+    .returning();
   if (!row) throw new NotFoundError(`You have no active token with id ${tokenId}.`);
   return toApiToken(row);
 }

@@ -1,7 +1,7 @@
 /** Local user accounts. Each user is also a `Person` actor. */
 import { and, eq } from "drizzle-orm";
 import { z } from "../zod.ts";
-import { countRows, type Db } from "../../db/client.ts";
+import { countRows, first, type Db } from "../../db/client.ts";
 import { actors, users } from "../../db/schema.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { identifierSchema, insertLocalActor, isReservedIdentifier, prepareActorKeys } from "../actors/local-actors.ts";
@@ -39,14 +39,13 @@ export async function createUser(
   if (!password.success) throw new InvalidInputError(`Password ${firstIssue(password)}.`);
   const [passwordHash, keys] = await Promise.all([hashPassword(password.data), prepareActorKeys()]);
   const displayName = input.displayName?.trim() || username.data;
-  return db.transaction((tx) => {
-    const actor = insertLocalActor(tx, { identifier: username.data, kind: "user", name: displayName }, keys);
-    const row = tx
+  return await db.transaction(async (tx) => {
+    const actor = await insertLocalActor(tx, { identifier: username.data, kind: "user", name: displayName }, keys);
+    const [row] = await tx
       .insert(users)
       .values({ actorId: actor.id, username: username.data, passwordHash, isAdmin: input.isAdmin ?? false })
-      .returning()
-      .get();
-    return { ...row, displayName };
+      .returning();
+    return { ...row!, displayName };
   });
 }
 
@@ -65,27 +64,27 @@ export function selectUsers(db: Db) {
     .innerJoin(actors, eq(actors.id, users.actorId));
 }
 
-export function findUserByUsername(db: Db, username: string): User | undefined {
-  return selectUsers(db).where(eq(users.username, username)).get();
+export async function findUserByUsername(db: Db, username: string): Promise<User | undefined> {
+  return first(selectUsers(db).where(eq(users.username, username)));
 }
 
-export function findUserById(db: Db, id: number): User | undefined {
-  return selectUsers(db).where(eq(users.id, id)).get();
+export async function findUserById(db: Db, id: number): Promise<User | undefined> {
+  return first(selectUsers(db).where(eq(users.id, id)));
 }
 
-export function getUserByUsername(db: Db, username: string): User {
-  const user = findUserByUsername(db, username);
+export async function getUserByUsername(db: Db, username: string): Promise<User> {
+  const user = await findUserByUsername(db, username);
   if (!user) throw new NotFoundError(`No user "${username}" on this instance.`);
   return user;
 }
 
-export function countUsers(db: Db): number {
-  return countRows(db, users);
+export async function countUsers(db: Db): Promise<number> {
+  return await countRows(db, users);
 }
 
 /** Checks a username and password; undefined when either is wrong (same answer for both). */
 export async function authenticate(db: Db, username: string, password: string): Promise<User | undefined> {
-  const row = db.select().from(users).where(eq(users.username, username)).get();
+  const row = await first(db.select().from(users).where(eq(users.username, username)));
   if (!row) {
     // Spend the same time as a real check so response times do not reveal which usernames exist.
     await hashPassword(password);
@@ -95,7 +94,7 @@ export async function authenticate(db: Db, username: string, password: string): 
   if (needsRehash(row.passwordHash)) {
     // The only moment the password is at hand: bring an old hash up to today's cost.
     const passwordHash = await hashPassword(password);
-    db.update(users).set({ passwordHash }).where(and(eq(users.id, row.id), eq(users.passwordHash, row.passwordHash))).run();
+    await db.update(users).set({ passwordHash }).where(and(eq(users.id, row.id), eq(users.passwordHash, row.passwordHash)));
   }
-  return findUserById(db, row.id);
+  return await findUserById(db, row.id);
 }

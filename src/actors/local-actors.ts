@@ -5,7 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import { z } from "../zod.ts";
-import type { Db } from "../../db/client.ts";
+import { first, type Db, type Queryable } from "../../db/client.ts";
 import { actorKeys, actors, type ActorKind } from "../../db/schema.ts";
 import { ConflictError } from "../errors.ts";
 import { generateActorKeys } from "./keys.ts";
@@ -55,16 +55,16 @@ export async function prepareActorKeys() {
 }
 
 /** Inserts an actor and its keys; call inside the caller's transaction. */
-export function insertLocalActor(
-  tx: Pick<Db, "insert" | "select">,
+export async function insertLocalActor(
+  tx: Queryable,
   actor: NewLocalActor,
   keys: Awaited<ReturnType<typeof prepareActorKeys>>,
-): LocalActor {
-  const taken = tx.select({ id: actors.id }).from(actors).where(eq(actors.identifier, actor.identifier)).get();
+): Promise<LocalActor> {
+  const taken = await first(tx.select({ id: actors.id }).from(actors).where(eq(actors.identifier, actor.identifier)));
   if (taken !== undefined) {
     throw new ConflictError(`The name "${actor.identifier}" is already taken on this instance by a user or community; choose another.`);
   }
-  const row = tx
+  const [row] = await tx
     .insert(actors)
     .values({
       identifier: actor.identifier,
@@ -73,22 +73,21 @@ export function insertLocalActor(
       summary: actor.summary ?? "",
       manuallyApprovesFollowers: actor.manuallyApprovesFollowers ?? false,
     })
-    .returning()
-    .get();
-  tx.insert(actorKeys).values(keys.map((key) => ({ actorId: row.id, ...key }))).run();
-  return row;
+    .returning();
+  await tx.insert(actorKeys).values(keys.map((key) => ({ actorId: row!.id, ...key })));
+  return row!;
 }
 
-export function findActorByIdentifier(db: Db, identifier: string): LocalActor | undefined {
-  return db.select().from(actors).where(eq(actors.identifier, identifier)).get();
+export async function findActorByIdentifier(db: Db, identifier: string): Promise<LocalActor | undefined> {
+  return first(db.select().from(actors).where(eq(actors.identifier, identifier)));
 }
 
 /** The instance actor is created on first start. */
 export async function ensureInstanceActor(db: Db, name: string): Promise<LocalActor> {
-  const existing = findActorByIdentifier(db, INSTANCE_ACTOR_IDENTIFIER);
+  const existing = await findActorByIdentifier(db, INSTANCE_ACTOR_IDENTIFIER);
   if (existing) return existing;
   const keys = await prepareActorKeys();
-  return db.transaction((tx) =>
-    insertLocalActor(tx, { identifier: INSTANCE_ACTOR_IDENTIFIER, kind: "instance", name }, keys),
+  return await db.transaction(async (tx) =>
+    await insertLocalActor(tx, { identifier: INSTANCE_ACTOR_IDENTIFIER, kind: "instance", name }, keys),
   );
 }

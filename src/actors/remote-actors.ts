@@ -1,16 +1,16 @@
 /** Remote actors this instance has seen, as the federation layer cached them (federation/entities/actor.ts writes them). */
-import { and, count, eq, not, or, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { and, eq, not, or, sql, type SQL } from "drizzle-orm";
+import { countRows, first, type Db } from "../../db/client.ts";
 import { federatedActors, policies } from "../../db/schema.ts";
 
 export type FederatedActor = typeof federatedActors.$inferSelect;
 
-export function findFederatedActor(db: Db, iri: string): FederatedActor | undefined {
-  return db.select().from(federatedActors).where(eq(federatedActors.iri, iri)).get();
+export async function findFederatedActor(db: Db, iri: string): Promise<FederatedActor | undefined> {
+  return first(db.select().from(federatedActors).where(eq(federatedActors.iri, iri)));
 }
 
-export function findFederatedActorById(db: Db, id: number): FederatedActor | undefined {
-  return db.select().from(federatedActors).where(eq(federatedActors.id, id)).get();
+export async function findFederatedActorById(db: Db, id: number): Promise<FederatedActor | undefined> {
+  return first(db.select().from(federatedActors).where(eq(federatedActors.id, id)));
 }
 
 export interface RemoteCommunityListing extends FederatedActor {
@@ -33,16 +33,16 @@ function remoteCommunityFilter(localOrigin: string, pattern: string | undefined)
 }
 
 /** Known remote communities, by name, with how many of their policies this instance holds. */
-export function searchRemoteCommunities(
+export async function searchRemoteCommunities(
   db: Db,
   localOrigin: string,
   pattern: string | undefined,
   page: { offset: number; limit: number },
-): { items: RemoteCommunityListing[]; total: number } {
+): Promise<{ items: RemoteCommunityListing[]; total: number }> {
   const where = remoteCommunityFilter(localOrigin, pattern);
-  const total = db.select({ n: count() }).from(federatedActors).where(where).get()?.n ?? 0;
+  const total = await countRows(db, federatedActors, where);
   if (page.limit <= 0) return { items: [], total };
-  const items = db
+  const items = await db
     .select({
       id: federatedActors.id,
       iri: federatedActors.iri,
@@ -60,7 +60,6 @@ export function searchRemoteCommunities(
     .where(where)
     .orderBy(sql`lower(coalesce(${federatedActors.name}, ${federatedActors.handle}, ${federatedActors.iri}))`)
     .limit(page.limit)
-    .offset(page.offset)
-    .all();
+    .offset(page.offset);
   return { items, total };
 }

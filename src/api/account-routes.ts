@@ -118,9 +118,9 @@ const signupRoute = createRoute({
 function publicAccountRoutes(deps: ApiDeps) {
   const { origin, context } = deps;
   const app = new OpenAPIHono();
-  app.openapi(instanceRoute, (c) =>
+  app.openapi(instanceRoute, async (c) =>
     c.json(
-      { name: new URL(origin).host, origin, software: { name: SOFTWARE_NAME, version: SOFTWARE_VERSION }, actor: actorIri(origin, "instance"), ...instanceCounts(context) },
+      { name: new URL(origin).host, origin, software: { name: SOFTWARE_NAME, version: SOFTWARE_VERSION }, actor: actorIri(origin, "instance"), ...await instanceCounts(context) },
       200,
     ),
   );
@@ -129,7 +129,7 @@ function publicAccountRoutes(deps: ApiDeps) {
     return c.json({ ...toTokenView(record), token }, 201);
   });
   app.openapi(setupRoute, (c) => answer(async () => c.json(toUserView(origin, await setUpInstance(context, c.req.valid("json"))), 201)));
-  app.openapi(registrationRoute, (c) => c.json(registration(context), 200));
+  app.openapi(registrationRoute, async (c) => c.json(await registration(context), 200));
   app.openapi(signupRoute, (c) => answer(async () => c.json(toUserView(origin, await signUpUser(context, c.req.valid("json"))), 201)));
   return app;
 }
@@ -197,21 +197,21 @@ const ownTokenRoute = createRoute({
 function ownAccountRoutes(deps: ApiDeps) {
   const { db, origin, context } = deps;
   const app = new OpenAPIHono();
-  app.openapi(meRoute, (c) => {
-    const { user, communities } = whoAmI(context, optionalUser(c, db));
+  app.openapi(meRoute, async (c) => {
+    const { user, communities } = await whoAmI(context, await optionalUser(c, db));
     return c.json({ ...toUserView(origin, user), communities }, 200);
   });
-  app.openapi(profileRoute, (c) => answer(() => c.json(toUserView(origin, updateProfile(context, optionalUser(c, db), c.req.valid("json"))), 200)));
+  app.openapi(profileRoute, (c) => answer(async () => c.json(toUserView(origin, await updateProfile(context, await optionalUser(c, db), c.req.valid("json"))), 200)));
   app.openapi(passwordRoute, (c) =>
     answer(async () => {
-      await changeOwnPassword(context, optionalUser(c, db), c.req.valid("json"));
+      await changeOwnPassword(context, await optionalUser(c, db), c.req.valid("json"));
       return c.body(null, 204);
     }),
   );
-  app.openapi(listTokensRoute, (c) => c.json(ownTokens(context, optionalUser(c, db)).map(toTokenView), 200));
-  app.openapi(revokeTokenRoute, (c) => c.json(toTokenView(revokeOwnToken(context, optionalUser(c, db), c.req.valid("param").id)), 200));
-  app.openapi(ownTokenRoute, (c) => {
-    const { token, record } = createOwnToken(context, optionalUser(c, db), c.req.valid("json").label);
+  app.openapi(listTokensRoute, async (c) => c.json((await ownTokens(context, await optionalUser(c, db))).map(toTokenView), 200));
+  app.openapi(revokeTokenRoute, async (c) => c.json(toTokenView(await revokeOwnToken(context, await optionalUser(c, db), c.req.valid("param").id)), 200));
+  app.openapi(ownTokenRoute, async (c) => {
+    const { token, record } = await createOwnToken(context, await optionalUser(c, db), c.req.valid("json").label);
     return c.json({ ...toTokenView(record), token }, 201);
   });
   return app;
@@ -285,11 +285,11 @@ const revokeInviteRoute = createRoute({
 function adminRoutes(deps: ApiDeps) {
   const { db, origin, context } = deps;
   const app = new OpenAPIHono();
-  app.openapi(createUserRoute, async (c) => c.json(toUserView(origin, await addUser(context, optionalUser(c, db), c.req.valid("json"))), 201));
-  app.openapi(listUsersRoute, (c) => c.json(users(context, optionalUser(c, db)).map((user) => toUserView(origin, user)), 200));
-  app.openapi(setRegistrationRoute, (c) => c.json({ mode: setRegistration(context, optionalUser(c, db), c.req.valid("json").mode) }, 200));
-  app.openapi(listInvitesRoute, (c) => c.json(invites(context, optionalUser(c, db)).map(toInviteView), 200));
-  app.openapi(createInviteRoute, (c) => answer(() => c.json(toInviteView(issueInvite(context, optionalUser(c, db), c.req.valid("json"))), 201)));
-  app.openapi(revokeInviteRoute, (c) => c.json(toInviteView(withdrawInvite(context, optionalUser(c, db), c.req.valid("param").id)), 200));
+  app.openapi(createUserRoute, async (c) => c.json(toUserView(origin, await addUser(context, await optionalUser(c, db), c.req.valid("json"))), 201));
+  app.openapi(listUsersRoute, async (c) => c.json((await users(context, await optionalUser(c, db))).map((user) => toUserView(origin, user)), 200));
+  app.openapi(setRegistrationRoute, async (c) => c.json({ mode: await setRegistration(context, await optionalUser(c, db), c.req.valid("json").mode) }, 200));
+  app.openapi(listInvitesRoute, async (c) => c.json((await invites(context, await optionalUser(c, db))).map(toInviteView), 200));
+  app.openapi(createInviteRoute, (c) => answer(async () => c.json(toInviteView(await issueInvite(context, await optionalUser(c, db), c.req.valid("json"))), 201)));
+  app.openapi(revokeInviteRoute, async (c) => c.json(toInviteView(await withdrawInvite(context, await optionalUser(c, db), c.req.valid("param").id)), 200));
   return app;
 }

@@ -126,32 +126,32 @@ export function annotationRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   const app = new OpenAPIHono();
 
-  app.openapi(create, async (c) => c.json(toAnnotationView(await annotate(context, optionalUser(c, db), c.req.valid("json"))), 201));
+  app.openapi(create, async (c) => c.json(toAnnotationView(await annotate(context, await optionalUser(c, db), c.req.valid("json"))), 201));
 
-  app.openapi(list, (c) => {
+  app.openapi(list, async (c) => {
     const query = c.req.valid("query");
-    return c.json(annotationsOf(context, optionalUser(c, db), query.target, query.hidden === "true").map(toAnnotationView), 200);
+    return c.json((await annotationsOf(context, await optionalUser(c, db), query.target, query.hidden === "true")).map(toAnnotationView), 200);
   });
 
-  app.openapi(edit, (c) => c.json(toAnnotationView(editAnnotation(context, optionalUser(c, db), c.req.valid("json"))), 200));
+  app.openapi(edit, async (c) => c.json(toAnnotationView(await editAnnotation(context, await optionalUser(c, db), c.req.valid("json"))), 200));
 
-  app.openapi(remove, (c) => c.json(toAnnotationView(removeAnnotation(context, optionalUser(c, db), c.req.valid("json").iri)), 200));
+  app.openapi(remove, async (c) => c.json(toAnnotationView(await removeAnnotation(context, await optionalUser(c, db), c.req.valid("json").iri)), 200));
 
-  app.openapi(hide, (c) => {
+  app.openapi(hide, async (c) => {
     const body = c.req.valid("json");
-    return c.json(toAnnotationView(hideAnnotation(context, optionalUser(c, db), body.iri, body.hidden)), 200);
+    return c.json(toAnnotationView(await hideAnnotation(context, await optionalUser(c, db), body.iri, body.hidden)), 200);
   });
 
-  app.openapi(listBlocks, (c) => c.json(communityBlocks(context, optionalUser(c, db), c.req.valid("param").handle), 200));
+  app.openapi(listBlocks, async (c) => c.json(await communityBlocks(context, await optionalUser(c, db), c.req.valid("param").handle), 200));
 
-  app.openapi(addBlock, (c) => {
-    const blocked = block(context, optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json").target);
+  app.openapi(addBlock, async (c) => {
+    const blocked = await block(context, await optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json").target);
     return c.json({ target: blocked.target, blocked: true }, 200);
   });
 
-  app.openapi(liftBlock, (c) => {
+  app.openapi(liftBlock, async (c) => {
     const target = c.req.valid("json").target;
-    unblock(context, optionalUser(c, db), c.req.valid("param").handle, target);
+    await unblock(context, await optionalUser(c, db), c.req.valid("param").handle, target);
     return c.json({ target, blocked: false }, 200);
   });
 

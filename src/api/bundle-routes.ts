@@ -37,10 +37,10 @@ export function bundleRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   const app = new OpenAPIHono();
 
-  app.openapi(previewRoute, (c) => c.json(previewBundle(context, optionalUser(c, db), c.req.valid("query")), 200));
+  app.openapi(previewRoute, async (c) => c.json(await previewBundle(context, await optionalUser(c, db), c.req.valid("query")), 200));
 
   app.openapi(bundleRoute, async (c) => {
-    const file = await exportBundle(context, optionalUser(c, db), c.req.valid("query"));
+    const file = await exportBundle(context, await optionalUser(c, db), c.req.valid("query"));
     return c.body(file.bytes, 200, {
       "Content-Type": "application/gzip",
       "Content-Disposition": `attachment; filename="${file.fileName}"`,

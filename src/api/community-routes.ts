@@ -74,37 +74,37 @@ const deleteMember = createRoute({
   },
 });
 
-function detail(db: Db, origin: string, handle: string) {
-  const community = getCommunity(db, handle);
-  return { ...toCommunityView(db, origin, community), members: listMembers(db, community).map(toMemberView) };
+async function detail(db: Db, origin: string, handle: string) {
+  const community = await getCommunity(db, handle);
+  return { ...await toCommunityView(db, origin, community), members: (await listMembers(db, community)).map(toMemberView) };
 }
 
 export function communityRoutes(deps: ApiDeps) {
   const { db, origin, context } = deps;
   const app = new OpenAPIHono();
 
-  app.openapi(list, (c) => c.json(listCommunities(db).map((community) => toCommunityView(db, origin, community)), 200));
+  app.openapi(list, async (c) => c.json(await Promise.all((await listCommunities(db)).map((community) => toCommunityView(db, origin, community))), 200));
 
   app.openapi(create, async (c) => {
-    const community = await createNewCommunity(context, optionalUser(c, db), c.req.valid("json"));
-    return c.json(detail(db, origin, community.handle), 201);
+    const community = await createNewCommunity(context, await optionalUser(c, db), c.req.valid("json"));
+    return c.json(await detail(db, origin, community.handle), 201);
   });
 
-  app.openapi(show, (c) => c.json(detail(db, origin, c.req.valid("param").handle), 200));
+  app.openapi(show, async (c) => c.json(await detail(db, origin, c.req.valid("param").handle), 200));
 
-  app.openapi(update, (c) => {
-    const community = updateCommunityProfile(context, optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json"));
-    return c.json(detail(db, origin, community.handle), 200);
+  app.openapi(update, async (c) => {
+    const community = await updateCommunityProfile(context, await optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json"));
+    return c.json(await detail(db, origin, community.handle), 200);
   });
 
-  app.openapi(putMember, (c) => {
+  app.openapi(putMember, async (c) => {
     const { handle, username } = c.req.valid("param");
-    return c.json(setMemberRole(context, optionalUser(c, db), handle, username, c.req.valid("json").role).map(toMemberView), 200);
+    return c.json((await setMemberRole(context, await optionalUser(c, db), handle, username, c.req.valid("json").role)).map(toMemberView), 200);
   });
 
-  app.openapi(deleteMember, (c) => {
+  app.openapi(deleteMember, async (c) => {
     const { handle, username } = c.req.valid("param");
-    return c.json(removeMemberFrom(context, optionalUser(c, db), handle, username).map(toMemberView), 200);
+    return c.json((await removeMemberFrom(context, await optionalUser(c, db), handle, username)).map(toMemberView), 200);
   });
 
   return app;

@@ -73,22 +73,22 @@ export function followRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   const app = new OpenAPIHono();
 
-  app.openapi(listFollowing, (c) => c.json(listFollowingOf(context, optionalUser(c, db), c.req.valid("query").as).map(toFollowView), 200));
+  app.openapi(listFollowing, async (c) => c.json((await listFollowingOf(context, await optionalUser(c, db), c.req.valid("query").as)).map(toFollowView), 200));
 
-  app.openapi(follow, async (c) => c.json(toFollowView(await followTarget(context, optionalUser(c, db), c.req.valid("json"))), 202));
+  app.openapi(follow, async (c) => c.json(toFollowView(await followTarget(context, await optionalUser(c, db), c.req.valid("json"))), 202));
 
-  app.openapi(unfollowRoute, (c) =>
-    c.json(toFollowView(unfollow(context, optionalUser(c, db), c.req.valid("param").id, c.req.valid("query").as)), 200),
+  app.openapi(unfollowRoute, async (c) =>
+    c.json(toFollowView(await unfollow(context, await optionalUser(c, db), c.req.valid("param").id, c.req.valid("query").as)), 200),
   );
 
-  app.openapi(listFollowers, (c) => {
+  app.openapi(listFollowers, async (c) => {
     const { as, state } = c.req.valid("query");
-    return c.json(listFollowersOf(context, optionalUser(c, db), as, state).map(toFollowView), 200);
+    return c.json((await listFollowersOf(context, await optionalUser(c, db), as, state)).map(toFollowView), 200);
   });
 
   for (const answer of ["accept", "reject"] as const) {
-    app.openapi(answerRoutes[answer], (c) =>
-      c.json(toFollowView(answerFollowRequest(context, optionalUser(c, db), c.req.valid("param").id, answer, c.req.valid("query").as)), 200),
+    app.openapi(answerRoutes[answer], async (c) =>
+      c.json(toFollowView(await answerFollowRequest(context, await optionalUser(c, db), c.req.valid("param").id, answer, c.req.valid("query").as)), 200),
     );
   }
 

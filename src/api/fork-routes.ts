@@ -66,22 +66,22 @@ export function forkRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   return new OpenAPIHono()
     .openapi(forkRoute, async (c) => {
-      const fork = await forkPolicyVersion(context, requireUser(c, db), c.req.valid("json"));
+      const fork = await forkPolicyVersion(context, await requireUser(c, db), c.req.valid("json"));
       const forkedFrom = { id: fork.forkedFromIri, contentHash: fork.forkedFromHash };
       return c.json({ id: fork.id, iri: fork.iri, forkedFrom, upstream: fork.upstreamIri }, 201);
     })
-    .openapi(upstreamRoute, (c) => c.json(forkUpstream(context, c.req.valid("param").id), 200))
-    .openapi(mergeRoute, (c) => {
+    .openapi(upstreamRoute, async (c) => c.json(await forkUpstream(context, c.req.valid("param").id), 200))
+    .openapi(mergeRoute, async (c) => {
       try {
-        const { policy, result } = mergeUpstreamIntoFork(context, requireUser(c, db), c.req.valid("param").id, c.req.valid("json").resolutions);
+        const { policy, result } = await mergeUpstreamIntoFork(context, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json").resolutions);
         return c.json({ pendingMerge: policy.pendingMergeIri, clean: result.clean, resolved: result.conflicts.map((x) => x.key) }, 200);
       } catch (error) {
         if (!(error instanceof MergeConflictsError)) throw error;
         return problem(409, "Merge conflicts", error.message, { conflicts: error.result.conflicts, clean: error.result.clean }) as never;
       }
     })
-    .openapi(forksRoute, (c) => {
-      const forks = announcedForks(context, c.req.valid("param").id).map((fork) => ({
+    .openapi(forksRoute, async (c) => {
+      const forks = (await announcedForks(context, c.req.valid("param").id)).map((fork) => ({
         iri: fork.forkIri,
         community: fork.forkOwnerIri,
         forkedFrom: fork.forkedFromIri,

@@ -150,55 +150,55 @@ export function membershipRoutes(deps: ApiDeps) {
   const { db, origin, context } = deps;
   const app = new OpenAPIHono();
 
-  app.openapi(directory, (c) => {
-    const found = communityDirectory(context, c.req.valid("query"));
+  app.openapi(directory, async (c) => {
+    const found = await communityDirectory(context, c.req.valid("query"));
     return c.json(
-      { ...found, local: found.local.map((entry) => toDirectoryLocalEntry(db, origin, entry)), remote: found.remote.map(toDirectoryRemoteEntry) },
+      { ...found, local: await Promise.all(found.local.map((entry) => toDirectoryLocalEntry(db, origin, entry))), remote: found.remote.map(toDirectoryRemoteEntry) },
       200,
     );
   });
 
-  app.openapi(join, (c) => {
+  app.openapi(join, async (c) => {
     const handle = c.req.valid("param").handle;
-    const outcome = joinCommunity(context, optionalUser(c, db), handle, c.req.valid("json"));
+    const outcome = await joinCommunity(context, await optionalUser(c, db), handle, c.req.valid("json"));
     const request = outcome.state === "pending" ? toJoinRequestView(handle, outcome.request) : null;
     return c.json({ state: outcome.state, community: handle, request }, 200);
   });
 
-  app.openapi(withdraw, (c) => {
+  app.openapi(withdraw, async (c) => {
     const handle = c.req.valid("param").handle;
-    return c.json(toJoinRequestView(handle, withdrawJoinRequest(context, optionalUser(c, db), handle)), 200);
+    return c.json(toJoinRequestView(handle, await withdrawJoinRequest(context, await optionalUser(c, db), handle)), 200);
   });
 
-  app.openapi(leave, (c) => c.json(toCommunityView(db, origin, leaveCommunity(context, optionalUser(c, db), c.req.valid("param").handle)), 200));
+  app.openapi(leave, async (c) => c.json(await toCommunityView(db, origin, await leaveCommunity(context, await optionalUser(c, db), c.req.valid("param").handle)), 200));
 
-  app.openapi(requests, (c) => {
+  app.openapi(requests, async (c) => {
     const handle = c.req.valid("param").handle;
-    return c.json(listJoinRequests(context, optionalUser(c, db), handle).map((request) => toJoinRequestView(handle, request)), 200);
+    return c.json((await listJoinRequests(context, await optionalUser(c, db), handle)).map((request) => toJoinRequestView(handle, request)), 200);
   });
 
   for (const decision of ["approve", "refuse"] as const) {
-    app.openapi(decisions[decision], (c) => {
+    app.openapi(decisions[decision], async (c) => {
       const { handle, id } = c.req.valid("param");
-      return c.json(toJoinRequestView(handle, decideJoinRequest(context, optionalUser(c, db), handle, id, decision)), 200);
+      return c.json(toJoinRequestView(handle, await decideJoinRequest(context, await optionalUser(c, db), handle, id, decision)), 200);
     });
   }
 
-  app.openapi(invites, (c) => c.json(listInvites(context, optionalUser(c, db), c.req.valid("param").handle).map(toCommunityInviteView), 200));
+  app.openapi(invites, async (c) => c.json((await listInvites(context, await optionalUser(c, db), c.req.valid("param").handle)).map(toCommunityInviteView), 200));
 
-  app.openapi(newInvite, (c) => {
-    const created = createInvite(context, optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json"));
+  app.openapi(newInvite, async (c) => {
+    const created = await createInvite(context, await optionalUser(c, db), c.req.valid("param").handle, c.req.valid("json"));
     return c.json({ ...toCommunityInviteView(created.invite), token: created.token, url: created.url }, 201);
   });
 
-  app.openapi(revoke, (c) => {
+  app.openapi(revoke, async (c) => {
     const { handle, id } = c.req.valid("param");
-    const user = optionalUser(c, db);
-    withdrawInvite(context, user, handle, id);
-    return c.json(listInvites(context, user, handle).map(toCommunityInviteView), 200);
+    const user = await optionalUser(c, db);
+    await withdrawInvite(context, user, handle, id);
+    return c.json((await listInvites(context, user, handle)).map(toCommunityInviteView), 200);
   });
 
-  app.openapi(redeem, (c) => c.json(toCommunityView(db, origin, redeemInvite(context, optionalUser(c, db), c.req.valid("json").token)), 200));
+  app.openapi(redeem, async (c) => c.json(await toCommunityView(db, origin, await redeemInvite(context, await optionalUser(c, db), c.req.valid("json").token)), 200));
 
   return app;
 }

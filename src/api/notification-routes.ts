@@ -32,7 +32,7 @@ const markRead = createRoute({
 export function notificationRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   const app = new OpenAPIHono();
-  app.openapi(list, (c) => c.json(listNotifications(context, optionalUser(c, db), c.req.valid("query")), 200));
-  app.openapi(markRead, (c) => c.json(markNotificationsRead(context, optionalUser(c, db), c.req.valid("json")), 200));
+  app.openapi(list, async (c) => c.json(await listNotifications(context, await optionalUser(c, db), c.req.valid("query")), 200));
+  app.openapi(markRead, async (c) => c.json(await markNotificationsRead(context, await optionalUser(c, db), c.req.valid("json")), 200));
   return app;
 }

@@ -39,10 +39,10 @@ const decide = (decision: "accept" | "reject") =>
 export function offerRoutes(deps: ApiDeps) {
   const { db, context: ctx } = deps;
   const app = new OpenAPIHono();
-  app.openapi(offer, (c) => c.json(makeOffer(ctx, requireUser(c, db), c.req.valid("param").id, c.req.valid("json")), 201));
-  app.openapi(list, (c) => c.json(policyOffers(ctx, c.req.valid("param").id), 200));
+  app.openapi(offer, async (c) => c.json(await makeOffer(ctx, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json")), 201));
+  app.openapi(list, async (c) => c.json(await policyOffers(ctx, c.req.valid("param").id), 200));
   for (const decision of ["accept", "reject"] as const) {
-    app.openapi(decide(decision), (c) => c.json(decideOffer(ctx, requireUser(c, db), decision, c.req.valid("json")), 200));
+    app.openapi(decide(decision), async (c) => c.json(await decideOffer(ctx, await requireUser(c, db), decision, c.req.valid("json")), 200));
   }
   return app;
 }

@@ -47,8 +47,8 @@ import {
   type VersionViewOutput,
 } from "./schemas/policies.ts";
 
-export function toPolicyView(db: Db, policy: Policy): PolicyViewOutput {
-  const versions = listVersions(db, policy).filter((v) => !v.retractedAt);
+export async function toPolicyView(db: Db, policy: Policy): Promise<PolicyViewOutput> {
+  const versions = (await listVersions(db, policy)).filter((v) => !v.retractedAt);
   return {
     id: policy.id,
     iri: policy.iri,
@@ -77,8 +77,8 @@ export function toVersionView(version: PolicyVersion): VersionViewOutput {
   };
 }
 
-export function toPolicyDetail(db: Db, policy: Policy): PolicyDetailOutput {
-  return { ...toPolicyView(db, policy), versions: listVersions(db, policy).map(toVersionView) };
+export async function toPolicyDetail(db: Db, policy: Policy): Promise<PolicyDetailOutput> {
+  return { ...await toPolicyView(db, policy), versions: (await listVersions(db, policy)).map(toVersionView) };
 }
 
 const tags = ["policies"];
@@ -145,25 +145,25 @@ const getRoute = createRoute({
 function policyCollectionRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   return new OpenAPIHono()
-    .openapi(listRoute, (c) => {
+    .openapi(listRoute, async (c) => {
       const query = c.req.valid("query");
-      const rows = listPolicies(context, { community: query.community, mirrored: query.mirrored === "true" });
-      return c.json(rows.map((policy) => toPolicyView(db, policy)), 200);
+      const rows = await listPolicies(context, { community: query.community, mirrored: query.mirrored === "true" });
+      return c.json(await Promise.all(rows.map((policy) => toPolicyView(db, policy))), 200);
     })
     .openapi(schemaRoute, (c) => c.json(policyJsonSchema(), 200))
-    .openapi(createPolicyRoute, (c) => {
-      const policy = createCommunityPolicy(context, requireUser(c, db), c.req.valid("json"));
-      return c.json(toPolicyDetail(db, policy), 201);
+    .openapi(createPolicyRoute, async (c) => {
+      const policy = await createCommunityPolicy(context, await requireUser(c, db), c.req.valid("json"));
+      return c.json(await toPolicyDetail(db, policy), 201);
     })
-    .openapi(importRoute, (c) => {
-      const { policy, report } = importCommunityPolicy(context, requireUser(c, db), c.req.valid("json"));
-      return c.json({ policy: toPolicyDetail(db, policy), report }, 201);
+    .openapi(importRoute, async (c) => {
+      const { policy, report } = await importCommunityPolicy(context, await requireUser(c, db), c.req.valid("json"));
+      return c.json({ policy: await toPolicyDetail(db, policy), report }, 201);
     })
-    .openapi(lookupRoute, (c) => {
-      const { policy, version } = resolvePolicyRef(context, c.req.valid("query").ref);
-      return c.json({ ...toPolicyDetail(db, policy), version: version?.number ?? null }, 200);
+    .openapi(lookupRoute, async (c) => {
+      const { policy, version } = await resolvePolicyRef(context, c.req.valid("query").ref);
+      return c.json({ ...await toPolicyDetail(db, policy), version: version?.number ?? null }, 200);
     })
-    .openapi(getRoute, (c) => c.json(toPolicyDetail(db, getPolicyById(db, c.req.valid("param").id)), 200));
+    .openapi(getRoute, async (c) => c.json(await toPolicyDetail(db, await getPolicyById(db, c.req.valid("param").id)), 200));
 }
 
 const readDraftRoute = createRoute({
@@ -210,16 +210,16 @@ const removeClauseRoute = createRoute({
 function draftRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   return new OpenAPIHono()
-    .openapi(readDraftRoute, (c) => c.json(readDraft(context, requireUser(c, db), c.req.valid("param").id), 200))
-    .openapi(replaceDraftRoute, (c) => c.json(replaceDraft(context, requireUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200))
-    .openapi(putClauseRoute, (c) => {
+    .openapi(readDraftRoute, async (c) => c.json(await readDraft(context, await requireUser(c, db), c.req.valid("param").id), 200))
+    .openapi(replaceDraftRoute, async (c) => c.json(await replaceDraft(context, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200))
+    .openapi(putClauseRoute, async (c) => {
       const { id, clauseId } = c.req.valid("param");
-      const draft = putClause(context, requireUser(c, db), id, clauseId, c.req.valid("json"), c.req.valid("query").position);
+      const draft = await putClause(context, await requireUser(c, db), id, clauseId, c.req.valid("json"), c.req.valid("query").position);
       return c.json(draft, 200);
     })
-    .openapi(removeClauseRoute, (c) => {
+    .openapi(removeClauseRoute, async (c) => {
       const { id, clauseId } = c.req.valid("param");
-      return c.json(removeClause(context, requireUser(c, db), id, clauseId), 200);
+      return c.json(await removeClause(context, await requireUser(c, db), id, clauseId), 200);
     });
 }
 
@@ -266,23 +266,23 @@ function versionRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   return new OpenAPIHono()
     .openapi(publishRoute, async (c) => {
-      const version = await publishVersion(context, requireUser(c, db), c.req.valid("param").id, c.req.valid("json"));
+      const version = await publishVersion(context, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json"));
       return c.json(toVersionView(version), 201);
     })
-    .openapi(versionRoute, (c) => {
+    .openapi(versionRoute, async (c) => {
       const { id, number } = c.req.valid("param");
-      const policy = getPolicyById(db, id);
-      const version = getVersion(db, policy, number);
-      const view = { ...toVersionView(version), policy: toPolicyView(db, policy), content: versionContent(version), document: version.document };
+      const policy = await getPolicyById(db, id);
+      const version = await getVersion(db, policy, number);
+      const view = { ...toVersionView(version), policy: await toPolicyView(db, policy), content: versionContent(version), document: version.document };
       return c.json(view, 200);
     })
-    .openapi(retractRoute, (c) => {
+    .openapi(retractRoute, async (c) => {
       const { id, number } = c.req.valid("param");
-      return c.json(toVersionView(retractPolicyVersion(context, requireUser(c, db), id, number)), 200);
+      return c.json(toVersionView(await retractPolicyVersion(context, await requireUser(c, db), id, number)), 200);
     })
-    .openapi(diffRoute, (c) => {
+    .openapi(diffRoute, async (c) => {
       const { from, to } = c.req.valid("query");
-      const diff = diffPolicy(context, optionalUser(c, db), c.req.valid("param").id, from, to);
+      const diff = await diffPolicy(context, await optionalUser(c, db), c.req.valid("param").id, from, to);
       return c.json({ from, to, ...diff }, 200);
     });
 }

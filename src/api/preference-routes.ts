@@ -110,24 +110,24 @@ export function preferenceRoutes(deps: ApiDeps) {
     const query = ImportQuery.safeParse(c.req.query());
     if (!query.success) throw new InvalidInputError(query.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     const body = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : null;
-    const report: ImportReport = await importPreferences(context, optionalUser(c, db), query.data, body);
+    const report: ImportReport = await importPreferences(context, await optionalUser(c, db), query.data, body);
     return c.json(report, 200);
   });
 
-  app.openapi(importExamplesRoute, async (c) => c.json(await importPolicyExamples(context, optionalUser(c, db), c.req.valid("json")), 200));
+  app.openapi(importExamplesRoute, async (c) => c.json(await importPolicyExamples(context, await optionalUser(c, db), c.req.valid("json")), 200));
 
-  app.openapi(exportRoute, (c) => {
-    const chunks = exportPreferences(context, optionalUser(c, db), c.req.valid("query"));
+  app.openapi(exportRoute, async (c) => {
+    const chunks = await exportPreferences(context, await optionalUser(c, db), c.req.valid("query"));
     c.header("Content-Type", "application/x-ndjson; charset=utf-8");
     return stream(c, async (out) => {
-      for (const chunk of chunks) await out.write(chunk);
+      for await (const chunk of chunks) await out.write(chunk);
     }) as never;
   });
 
-  app.openapi(consentRoute, (c) => c.json(changeRecordConsent(context, optionalUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200));
-  app.openapi(mineRoute, (c) => c.json(myPreferences(context, optionalUser(c, db)), 200));
-  app.openapi(mirroredRoute, (c) => c.json(mirroredPreferenceRecords(context, c.req.valid("query").policy), 200));
-  app.openapi(statsRoute, (c) => c.json(preferenceStats(context, optionalUser(c, db), c.req.valid("query")), 200));
+  app.openapi(consentRoute, async (c) => c.json(await changeRecordConsent(context, await optionalUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200));
+  app.openapi(mineRoute, async (c) => c.json(await myPreferences(context, await optionalUser(c, db)), 200));
+  app.openapi(mirroredRoute, async (c) => c.json(await mirroredPreferenceRecords(context, c.req.valid("query").policy), 200));
+  app.openapi(statsRoute, async (c) => c.json(await preferenceStats(context, await optionalUser(c, db), c.req.valid("query")), 200));
 
   app.route("/", taskRoutes(deps));
   return app;
@@ -187,13 +187,13 @@ const resultsRoute = createRoute({
 function taskRoutes(deps: ApiDeps) {
   const { db, context } = deps;
   const app = new OpenAPIHono();
-  app.openapi(createTasksRoute, (c) => {
-    const result = createPreferenceTasks(context, optionalUser(c, db), c.req.valid("json"));
+  app.openapi(createTasksRoute, async (c) => {
+    const result = await createPreferenceTasks(context, await optionalUser(c, db), c.req.valid("json"));
     return result.created.length > 0 ? c.json(result, 201) : c.json(result, 200);
   });
-  app.openapi(listTasksRoute, (c) => c.json(listCommunityTasks(context, optionalUser(c, db), c.req.valid("query")), 200));
-  app.openapi(taskRoute, (c) => c.json(taskWithAnswer(context, optionalUser(c, db), c.req.valid("param").id), 200));
-  app.openapi(answerRoute, (c) => c.json(answerPreferenceTask(context, optionalUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200));
-  app.openapi(resultsRoute, (c) => c.json(taskResults(context, optionalUser(c, db), c.req.valid("param").id), 200));
+  app.openapi(listTasksRoute, async (c) => c.json(await listCommunityTasks(context, await optionalUser(c, db), c.req.valid("query")), 200));
+  app.openapi(taskRoute, async (c) => c.json(await taskWithAnswer(context, await optionalUser(c, db), c.req.valid("param").id), 200));
+  app.openapi(answerRoute, async (c) => c.json(await answerPreferenceTask(context, await optionalUser(c, db), c.req.valid("param").id, c.req.valid("json")), 200));
+  app.openapi(resultsRoute, async (c) => c.json(await taskResults(context, await optionalUser(c, db), c.req.valid("param").id), 200));
   return app;
 }

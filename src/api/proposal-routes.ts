@@ -94,14 +94,14 @@ const putRules = createRoute({
 export function proposalRoutes(deps: ApiDeps) {
   const { db, context: ctx } = deps;
   const app = new OpenAPIHono();
-  app.openapi(propose, (c) => c.json(createProposal(ctx, requireUser(c, db), c.req.valid("param").id, c.req.valid("json")), 201));
-  app.openapi(listForPolicy, (c) => c.json(policyProposals(ctx, c.req.valid("param").id), 200));
+  app.openapi(propose, async (c) => c.json(await createProposal(ctx, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json")), 201));
+  app.openapi(listForPolicy, async (c) => c.json(await policyProposals(ctx, c.req.valid("param").id), 200));
   // Before /proposals/{id}, which would otherwise take "remote-votes" for an id.
-  app.openapi(listRemoteVotes, (c) => c.json(remoteVotes(ctx, requireUser(c, db), c.req.valid("query").proposal), 200));
-  app.openapi(getOne, (c) => c.json(proposalDetails(ctx, c.req.valid("param").id, optionalUser(c, db)), 200));
-  app.openapi(getRules, (c) => c.json(decisionRules(ctx, c.req.valid("param").handle), 200));
-  app.openapi(vote, (c) => c.json(castVote(ctx, requireUser(c, db), c.req.valid("param").id, c.req.valid("json").value), 200));
-  app.openapi(remoteVote, async (c) => c.json(await sendPartnerVote(ctx, requireUser(c, db), c.req.valid("json")), 202));
-  app.openapi(putRules, (c) => c.json(setDecisionRules(ctx, requireUser(c, db), c.req.valid("param").handle, c.req.valid("json")), 200));
+  app.openapi(listRemoteVotes, async (c) => c.json(await remoteVotes(ctx, await requireUser(c, db), c.req.valid("query").proposal), 200));
+  app.openapi(getOne, async (c) => c.json(await proposalDetails(ctx, c.req.valid("param").id, await optionalUser(c, db)), 200));
+  app.openapi(getRules, async (c) => c.json(await decisionRules(ctx, c.req.valid("param").handle), 200));
+  app.openapi(vote, async (c) => c.json(await castVote(ctx, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json").value), 200));
+  app.openapi(remoteVote, async (c) => c.json(await sendPartnerVote(ctx, await requireUser(c, db), c.req.valid("json")), 202));
+  app.openapi(putRules, async (c) => c.json(await setDecisionRules(ctx, await requireUser(c, db), c.req.valid("param").handle, c.req.valid("json")), 200));
   return app;
 }

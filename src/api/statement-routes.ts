@@ -101,13 +101,13 @@ const opinionsRoute = createRoute({
 export function statementRoutes(deps: ApiDeps) {
   const { db, context: ctx } = deps;
   const app = new OpenAPIHono();
-  app.openapi(importRoute, (c) => c.json(importStatements(ctx, requireUser(c, db), c.req.valid("json")), 200));
-  app.openapi(conversations, (c) => c.json(communityConversations(ctx, c.req.valid("query").community), 200));
-  app.openapi(exportRoute, (c) => c.json(exportStatements(ctx, requireUser(c, db), c.req.valid("query")), 200));
-  app.openapi(submit, (c) => c.json(submitStatement(ctx, requireUser(c, db), c.req.valid("json")), 201));
-  app.openapi(list, (c) => c.json(communityStatements(ctx, optionalUser(c, db), c.req.valid("query")), 200));
-  app.openapi(moderate, (c) => c.json(moderateStatement(ctx, requireUser(c, db), c.req.valid("param").id, c.req.valid("json").decision), 200));
-  app.openapi(vote, (c) => c.json(voteOnStatementAs(ctx, requireUser(c, db), c.req.valid("param").id, c.req.valid("json").value), 200));
-  app.openapi(opinionsRoute, (c) => c.json(opinions(ctx, c.req.valid("query")), 200));
+  app.openapi(importRoute, async (c) => c.json(await importStatements(ctx, await requireUser(c, db), c.req.valid("json")), 200));
+  app.openapi(conversations, async (c) => c.json(await communityConversations(ctx, c.req.valid("query").community), 200));
+  app.openapi(exportRoute, async (c) => c.json(await exportStatements(ctx, await requireUser(c, db), c.req.valid("query")), 200));
+  app.openapi(submit, async (c) => c.json(await submitStatement(ctx, await requireUser(c, db), c.req.valid("json")), 201));
+  app.openapi(list, async (c) => c.json(await communityStatements(ctx, await optionalUser(c, db), c.req.valid("query")), 200));
+  app.openapi(moderate, async (c) => c.json(await moderateStatement(ctx, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json").decision), 200));
+  app.openapi(vote, async (c) => c.json(await voteOnStatementAs(ctx, await requireUser(c, db), c.req.valid("param").id, c.req.valid("json").value), 200));
+  app.openapi(opinionsRoute, async (c) => c.json(await opinions(ctx, c.req.valid("query")), 200));
   return app;
 }

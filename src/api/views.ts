@@ -40,7 +40,7 @@ export function toInviteView(invite: Invite) {
   return { ...invite, expiresAt: isoOrNull(invite.expiresAt), revokedAt: isoOrNull(invite.revokedAt), createdAt: iso(invite.createdAt) };
 }
 
-export function toCommunityView(db: Db, origin: string, community: Community) {
+export async function toCommunityView(db: Db, origin: string, community: Community) {
   const actor = actorIri(origin, community.handle);
   return {
     handle: community.handle,
@@ -50,7 +50,7 @@ export function toCommunityView(db: Db, origin: string, community: Community) {
     fediverseHandle: fediverseHandle(origin, community.handle),
     manuallyApprovesFollowers: community.manuallyApprovesFollowers,
     joinPolicy: community.joinPolicy,
-    followers: countFollowers(db, actor),
+    followers: await countFollowers(db, actor),
     createdAt: iso(community.createdAt),
   };
 }
@@ -69,8 +69,8 @@ export function toFollowView(follow: FollowWithActor) {
   };
 }
 
-export function toDirectoryLocalEntry(db: Db, origin: string, community: CommunityListing) {
-  return { ...toCommunityView(db, origin, community), members: community.members, policies: community.policies };
+export async function toDirectoryLocalEntry(db: Db, origin: string, community: CommunityListing) {
+  return { ...await toCommunityView(db, origin, community), members: community.members, policies: community.policies };
 }
 
 export function toDirectoryRemoteEntry(actor: RemoteCommunityListing) {

@@ -37,24 +37,24 @@ export interface NewApiToken {
 }
 
 /** Counts shown on the instance's description. */
-export function instanceCounts(ctx: AppContext): { users: number; communities: number } {
-  return { users: countUsers(ctx.db), communities: listCommunities(ctx.db).length };
+export async function instanceCounts(ctx: AppContext): Promise<{ users: number; communities: number }> {
+  return { users: await countUsers(ctx.db), communities: (await listCommunities(ctx.db)).length };
 }
 
 /** The signed-in user with their roles in communities. */
-export function whoAmI(ctx: AppContext, viewer: Viewer): { user: User; communities: { handle: string; role: MemberRole }[] } {
+export async function whoAmI(ctx: AppContext, viewer: Viewer): Promise<{ user: User; communities: { handle: string; role: MemberRole }[] }> {
   const user = requireSignedIn(viewer);
-  return { user, communities: listUserCommunities(ctx.db, user).map((community) => ({ handle: community.handle, role: community.role })) };
+  return { user, communities: (await listUserCommunities(ctx.db, user)).map((community) => ({ handle: community.handle, role: community.role })) };
 }
 
 /** The first admin of an instance without users, with the setup code the server printed. */
-export function setUpInstance(ctx: AppContext, input: SetupInput): Promise<User> {
-  return completeSetup(ctx.db, input);
+export async function setUpInstance(ctx: AppContext, input: SetupInput): Promise<User> {
+  return await completeSetup(ctx.db, input);
 }
 
 /** An account, as the registration mode allows. */
-export function signUpUser(ctx: AppContext, input: SignupInput): Promise<User> {
-  return signUp(ctx.db, input);
+export async function signUpUser(ctx: AppContext, input: SignupInput): Promise<User> {
+  return await signUp(ctx.db, input);
 }
 
 /** A personal API token for a username and password (attempts are limited per account and address). */
@@ -64,73 +64,73 @@ export async function signInForToken(
 ): Promise<NewApiToken> {
   const user = await signIn(ctx.db, input);
   if (!user) throw new UnauthorizedError("Wrong username or password.");
-  return createToken(ctx.db, user.id, input.label);
+  return await createToken(ctx.db, user.id, input.label);
 }
 
 /** Another token for the signed-in user. */
-export function createOwnToken(ctx: AppContext, viewer: Viewer, label: string): NewApiToken {
-  return createToken(ctx.db, requireSignedIn(viewer).id, label);
+export async function createOwnToken(ctx: AppContext, viewer: Viewer, label: string): Promise<NewApiToken> {
+  return await createToken(ctx.db, requireSignedIn(viewer).id, label);
 }
 
-export function ownTokens(ctx: AppContext, viewer: Viewer): ApiToken[] {
-  return listTokens(ctx.db, requireSignedIn(viewer).id);
+export async function ownTokens(ctx: AppContext, viewer: Viewer): Promise<ApiToken[]> {
+  return await listTokens(ctx.db, requireSignedIn(viewer).id);
 }
 
-export function revokeOwnToken(ctx: AppContext, viewer: Viewer, id: number): ApiToken {
-  return revokeToken(ctx.db, requireSignedIn(viewer).id, id);
+export async function revokeOwnToken(ctx: AppContext, viewer: Viewer, id: number): Promise<ApiToken> {
+  return await revokeToken(ctx.db, requireSignedIn(viewer).id, id);
 }
 
 /** Changes your display name; your followers hear of it. */
-export function updateProfile(ctx: AppContext, viewer: Viewer, changes: { displayName: string }): User {
+export async function updateProfile(ctx: AppContext, viewer: Viewer, changes: { displayName: string }): Promise<User> {
   const user = requireSignedIn(viewer);
-  return ctx.db.transaction(() => {
-    const updated = changeDisplayName(ctx.db, user, changes.displayName);
-    recordEffect(ctx.db, { kind: "actor.updated", identifier: user.username }, ctx.clock.now());
+  return await ctx.db.transaction(async () => {
+    const updated = await changeDisplayName(ctx.db, user, changes.displayName);
+    await recordEffect(ctx.db, { kind: "actor.updated", identifier: user.username }, ctx.clock.now());
     return updated;
   });
 }
 
 /** Changes your password (the current one is required); API tokens stay valid. */
-export function changeOwnPassword(ctx: AppContext, viewer: Viewer, input: z.output<typeof PasswordChange>): Promise<void> {
-  return changePassword(ctx.db, requireSignedIn(viewer), input.currentPassword, input.newPassword);
+export async function changeOwnPassword(ctx: AppContext, viewer: Viewer, input: z.output<typeof PasswordChange>): Promise<void> {
+  return await changePassword(ctx.db, requireSignedIn(viewer), input.currentPassword, input.newPassword);
 }
 
-export function registration(ctx: AppContext): { mode: RegistrationMode; needsSetup: boolean } {
-  return { mode: getRegistrationMode(ctx.db), needsSetup: needsSetup(ctx.db) };
+export async function registration(ctx: AppContext): Promise<{ mode: RegistrationMode; needsSetup: boolean }> {
+  return { mode: await getRegistrationMode(ctx.db), needsSetup: await needsSetup(ctx.db) };
 }
 
 // Instance admins
 
-export function setRegistration(ctx: AppContext, viewer: Viewer, mode: RegistrationMode): RegistrationMode {
+export async function setRegistration(ctx: AppContext, viewer: Viewer, mode: RegistrationMode): Promise<RegistrationMode> {
   assertAdmin(viewer);
-  return setRegistrationMode(ctx.db, mode);
+  return await setRegistrationMode(ctx.db, mode);
 }
 
-export function addUser(ctx: AppContext, viewer: Viewer, input: z.output<typeof NewUser>): Promise<User> {
+export async function addUser(ctx: AppContext, viewer: Viewer, input: z.output<typeof NewUser>): Promise<User> {
   assertAdmin(viewer);
-  return createUser(ctx.db, { username: input.username, password: input.password, displayName: input.displayName, isAdmin: input.admin });
+  return await createUser(ctx.db, { username: input.username, password: input.password, displayName: input.displayName, isAdmin: input.admin });
 }
 
-export function users(ctx: AppContext, viewer: Viewer): User[] {
+export async function users(ctx: AppContext, viewer: Viewer): Promise<User[]> {
   assertAdmin(viewer);
-  return listUsers(ctx.db);
+  return await listUsers(ctx.db);
 }
 
-export function invites(ctx: AppContext, viewer: Viewer): Invite[] {
+export async function invites(ctx: AppContext, viewer: Viewer): Promise<Invite[]> {
   assertAdmin(viewer);
-  return listInvites(ctx.db);
+  return await listInvites(ctx.db);
 }
 
-export function issueInvite(ctx: AppContext, viewer: Viewer, input: z.output<typeof NewInvite>): Invite {
+export async function issueInvite(ctx: AppContext, viewer: Viewer, input: z.output<typeof NewInvite>): Promise<Invite> {
   const admin = assertAdmin(viewer);
-  return createInvite(ctx.db, {
+  return await createInvite(ctx.db, {
     createdBy: admin,
     maxUses: input.maxUses,
     expiresAt: input.expiresAt === undefined ? undefined : new Date(input.expiresAt),
   });
 }
 
-export function withdrawInvite(ctx: AppContext, viewer: Viewer, id: number): Invite {
+export async function withdrawInvite(ctx: AppContext, viewer: Viewer, id: number): Promise<Invite> {
   assertAdmin(viewer);
-  return revokeInvite(ctx.db, id);
+  return await revokeInvite(ctx.db, id);
 }

@@ -15,17 +15,17 @@ export interface LocalActorRef {
 }
 
 /** The user, or (`as`) a community they steward; refused otherwise. */
-export function actingAs(ctx: AppContext, viewer: Viewer, as: string | undefined): LocalActorRef {
+export async function actingAs(ctx: AppContext, viewer: Viewer, as: string | undefined): Promise<LocalActorRef> {
   const user = requireSignedIn(viewer);
   if (as === undefined) return { user, identifier: user.username, iri: ctx.federation.actorIri(user.username) };
-  const community = getCommunity(ctx.db, as);
-  assertSteward(ctx.db, community, user);
+  const community = await getCommunity(ctx.db, as);
+  await assertSteward(ctx.db, community, user);
   return { user, identifier: community.handle, iri: ctx.federation.actorIri(community.handle) };
 }
 
 /** Whether the viewer may act as the local actor `identifier` (themself, or a community they steward). */
-export function canActAs(ctx: AppContext, viewer: Viewer, identifier: string): boolean {
+export async function canActAs(ctx: AppContext, viewer: Viewer, identifier: string): Promise<boolean> {
   if (!viewer) return false;
-  return identifier === viewer.username || isSteward(ctx.db, findCommunity(ctx.db, identifier), viewer);
+  return identifier === viewer.username || await isSteward(ctx.db, await findCommunity(ctx.db, identifier), viewer);
 }
 

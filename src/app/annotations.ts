@@ -50,18 +50,20 @@ export type AnnotationEditInput = z.output<typeof AnnotationEdit>;
 
 /** Annotates a clause (fetched from its origin if not held here), or comments on a proposal. */
 export async function annotate(ctx: AppContext, viewer: Viewer, input: NewAnnotationInput): Promise<Annotation> {
-  const me = actingAs(ctx, viewer, input.as);
+  const me = await actingAs(ctx, viewer, input.as);
   // A proposal's discussion, or a reply to an annotation that is on no clause (in a discussion, or on a whole version).
-  const parent = findAnnotation(ctx.db, input.target);
-  if (PROPOSAL_TARGET.test(input.target) || parent?.clauseId === null) return commentOnProposal(ctx, me, input);
+  const parent = await findAnnotation(ctx.db, input.target);
+  if (PROPOSAL_TARGET.test(input.target) || parent?.clauseId === null) return await commentOnProposal(ctx, me, input);
   const target = await ctx.federation.resolveClause(input.target);
   if (!target) throw new NotFoundError(`${input.target} is not a clause of a policy version; check the clause IRI.`);
+  // The clause's text is read first: parseAnnotationInput checks against it synchronously.
+  const clauseText = await clauseTextIn(ctx.db, target.versionIri, target.clauseId);
   const checked = parseAnnotationInput(
     { clauseId: target.clauseId, motivation: input.motivation, text: input.text, quote: input.quote, suggestedText: input.suggestedText },
-    (id) => clauseTextIn(ctx.db, target.versionIri, id),
+    (id) => (id === target.clauseId ? clauseText : undefined),
   );
   if (!checked.ok) throw new InvalidInputError(checked.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; "));
-  const policy = heldPolicy(ctx, target.policyIri);
+  const policy = await heldPolicy(ctx, target.policyIri);
   const owner = new URL(policy.ownerIri);
   const note = buildAnnotationNote({
     id: new URL(`/annotations/${randomUUID()}`, ctx.origin).href,
@@ -79,18 +81,18 @@ export async function annotate(ctx: AppContext, viewer: Viewer, input: NewAnnota
     cc: [ctx.federation.followersIri(me.identifier), policy.ownerIri],
     mentions: [{ href: policy.ownerIri, name: `@${owner.pathname.split("/").pop()}@${owner.host}` }],
   });
-  return store(ctx, me.identifier, parse(ctx, note, "The annotation could not be built"), note, "annotation.created");
+  return await store(ctx, me.identifier, await parse(ctx, note, "The annotation could not be built"), note, "annotation.created");
 }
 
 /** A comment in a proposal's discussion: a plain reply Note, as Mastodon would send. */
-function commentOnProposal(ctx: AppContext, me: LocalActorRef, input: NewAnnotationInput): Annotation {
+async function commentOnProposal(ctx: AppContext, me: LocalActorRef, input: NewAnnotationInput): Promise<Annotation> {
   if (!DISCUSSION_MOTIVATIONS.includes(input.motivation)) {
     throw new InvalidInputError("In a proposal's discussion, use comment, question, endorse or object.");
   }
   const text = checkedText(input.text);
-  const target = ctx.federation.annotationTargets().versionFromIri(input.target);
+  const target = await ctx.federation.annotationTargets().versionFromIri(input.target);
   if (!target) throw new NotFoundError(`${input.target} is not a proposal held here.`);
-  const policy = heldPolicy(ctx, target.policyIri);
+  const policy = await heldPolicy(ctx, target.policyIri);
   const note = {
     "@context": "https://www.w3.org/ns/activitystreams",
     id: new URL(`/annotations/${randomUUID()}`, ctx.origin).href,
@@ -102,14 +104,14 @@ function commentOnProposal(ctx: AppContext, me: LocalActorRef, input: NewAnnotat
     to: [PUBLIC_AUDIENCE],
     cc: [ctx.federation.followersIri(me.identifier), policy.ownerIri],
   };
-  const parsed = parse(ctx, note, "The comment could not be built");
-  return store(ctx, me.identifier, { ...parsed, motivation: input.motivation as ParsedAnnotation["motivation"] }, note, "annotation.created");
+  const parsed = await parse(ctx, note, "The comment could not be built");
+  return await store(ctx, me.identifier, { ...parsed, motivation: input.motivation as ParsedAnnotation["motivation"] }, note, "annotation.created");
 }
 
 /** Edits the text (or suggested text) of your annotation; the edit federates as Update. */
-export function editAnnotation(ctx: AppContext, viewer: Viewer, input: AnnotationEditInput): Annotation {
-  const annotation = getAnnotation(ctx.db, input.iri);
-  const identifier = authorIdentifier(ctx, viewer, annotation, "Only the author can edit an annotation.");
+export async function editAnnotation(ctx: AppContext, viewer: Viewer, input: AnnotationEditInput): Promise<Annotation> {
+  const annotation = await getAnnotation(ctx.db, input.iri);
+  const identifier = await authorIdentifier(ctx, viewer, annotation, "Only the author can edit an annotation.");
   const text = checkedText(input.text ?? annotation.text);
   const note = buildAnnotationNote({
     ...noteInputOf(annotation),
@@ -117,82 +119,82 @@ export function editAnnotation(ctx: AppContext, viewer: Viewer, input: Annotatio
     suggestedText: annotation.motivation === "suggest-edit" ? (input.suggestedText ?? annotation.suggestedText) : null,
     updated: ctx.clock.now(),
   });
-  return store(ctx, identifier, parse(ctx, note, "The edit could not be applied"), note, "annotation.updated");
+  return await store(ctx, identifier, await parse(ctx, note, "The edit could not be applied"), note, "annotation.updated");
 }
 
 /** Deletes your annotation; the deletion federates to everywhere it was shared. Returns what was deleted. */
-export function removeAnnotation(ctx: AppContext, viewer: Viewer, iri: string): Annotation {
-  const annotation = getAnnotation(ctx.db, iri);
-  const identifier = authorIdentifier(ctx, viewer, annotation, "Only the author can delete an annotation; stewards can hide it.");
-  heldPolicy(ctx, annotation.policyIri);
-  return ctx.db.transaction(() => {
-    deleteAnnotation(ctx.db, annotation.iri, annotation.authorIri);
-    recordEffect(ctx.db, { kind: "annotation.deleted", ...refOf(identifier, annotation) }, ctx.clock.now());
+export async function removeAnnotation(ctx: AppContext, viewer: Viewer, iri: string): Promise<Annotation> {
+  const annotation = await getAnnotation(ctx.db, iri);
+  const identifier = await authorIdentifier(ctx, viewer, annotation, "Only the author can delete an annotation; stewards can hide it.");
+  await heldPolicy(ctx, annotation.policyIri);
+  return await ctx.db.transaction(async () => {
+    await deleteAnnotation(ctx.db, annotation.iri, annotation.authorIri);
+    await recordEffect(ctx.db, { kind: "annotation.deleted", ...refOf(identifier, annotation) }, ctx.clock.now());
     return annotation;
   });
 }
 
 /** Hides (or shows again) an annotation on your community's policy; it stays stored. */
-export function hideAnnotation(ctx: AppContext, viewer: Viewer, iri: string, hidden: boolean): Annotation {
-  const annotation = getAnnotation(ctx.db, iri);
-  moderatorOf(ctx, viewer, heldPolicy(ctx, annotation.policyIri));
-  return setHidden(ctx.db, annotation, hidden);
+export async function hideAnnotation(ctx: AppContext, viewer: Viewer, iri: string, hidden: boolean): Promise<Annotation> {
+  const annotation = await getAnnotation(ctx.db, iri);
+  await moderatorOf(ctx, viewer, await heldPolicy(ctx, annotation.policyIri));
+  return await setHidden(ctx.db, annotation, hidden);
 }
 
 /**
  * Annotations of a policy, a version or a clause (by IRI), oldest first.
  * Hidden ones only for the stewards of the policy's community.
  */
-export function annotationsOf(ctx: AppContext, viewer: Viewer, target: string, includeHidden = false): AnnotationView[] {
+export async function annotationsOf(ctx: AppContext, viewer: Viewer, target: string, includeHidden = false): Promise<AnnotationView[]> {
   const lookup = ctx.federation.annotationTargets();
-  const clause = lookup.clauseFromIri(target);
-  const version = clause ?? lookup.versionFromIri(target);
+  const clause = await lookup.clauseFromIri(target);
+  const version = clause ?? (await lookup.versionFromIri(target));
   if (!version) throw new NotFoundError(`${target} is not a policy, version or clause held here.`);
-  if (includeHidden) moderatorOf(ctx, viewer, heldPolicy(ctx, version.policyIri));
+  if (includeHidden) await moderatorOf(ctx, viewer, await heldPolicy(ctx, version.policyIri));
   // A proposal's discussion is its own thread; a version or policy lists all its annotations.
   const thread = PROPOSAL_TARGET.test(target) ? target : undefined;
-  return listAnnotations(ctx.db, { policyIri: version.policyIri, clauseId: clause?.clauseId, versionIri: thread, includeHidden });
+  return await listAnnotations(ctx.db, { policyIri: version.policyIri, clauseId: clause?.clauseId, versionIri: thread, includeHidden });
 }
 
 /** Actors and instances a community does not accept annotations or offers from (stewards). */
-export function communityBlocks(ctx: AppContext, viewer: Viewer, handle: string): { target: string; kind: string }[] {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  return listBlocks(ctx.db, community).map((block) => ({ target: block.target, kind: block.kind }));
+export async function communityBlocks(ctx: AppContext, viewer: Viewer, handle: string): Promise<{ target: string; kind: string }[]> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  return (await listBlocks(ctx.db, community)).map((block) => ({ target: block.target, kind: block.kind }));
 }
 
 /** Blocks an actor (IRI) or a whole instance (host) from a community's policies (stewards). */
-export function block(ctx: AppContext, viewer: Viewer, handle: string, target: string): { target: string; kind: string } {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  return blockTarget(ctx.db, community, target);
+export async function block(ctx: AppContext, viewer: Viewer, handle: string, target: string): Promise<{ target: string; kind: string }> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  return await blockTarget(ctx.db, community, target);
 }
 
 /** Lifts a block (stewards). */
-export function unblock(ctx: AppContext, viewer: Viewer, handle: string, target: string): void {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  if (!unblockTarget(ctx.db, community, target)) throw new NotFoundError(`${target} is not blocked.`);
+export async function unblock(ctx: AppContext, viewer: Viewer, handle: string, target: string): Promise<void> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  if (!await unblockTarget(ctx.db, community, target)) throw new NotFoundError(`${target} is not blocked.`);
 }
 
-function store(
+async function store(
   ctx: AppContext,
   identifier: string,
   parsed: ParsedAnnotation,
   note: Record<string, unknown>,
   kind: "annotation.created" | "annotation.updated",
-): Annotation {
-  return ctx.db.transaction(() => {
-    const stored = storeAnnotation(ctx.db, parsed, note, true);
+): Promise<Annotation> {
+  return await ctx.db.transaction(async () => {
+    const stored = await storeAnnotation(ctx.db, parsed, note, true);
     if (!stored) throw new InvalidInputError(`${parsed.noteId} is held already for another author.`);
-    recordEffect(ctx.db, { kind, ...refOf(identifier, stored.annotation) }, ctx.clock.now());
-    if (stored.created) notifyIfReply(ctx.db, ctx.origin, stored.annotation, ctx.clock.now());
+    await recordEffect(ctx.db, { kind, ...refOf(identifier, stored.annotation) }, ctx.clock.now());
+    if (stored.created) await notifyIfReply(ctx.db, ctx.origin, stored.annotation, ctx.clock.now());
     return stored.annotation;
   });
 }
 
-function parse(ctx: AppContext, note: Record<string, unknown>, failure: string): ParsedAnnotation {
-  const parsed = parseAnnotationNote(note, ctx.federation.annotationTargets());
+async function parse(ctx: AppContext, note: Record<string, unknown>, failure: string): Promise<ParsedAnnotation> {
+  const parsed = await parseAnnotationNote(note, ctx.federation.annotationTargets());
   if ("ignored" in parsed) throw new InvalidInputError(`${failure}: ${parsed.ignored}.`);
   return parsed;
 }
@@ -207,27 +209,27 @@ function checkedText(text: string): string {
   return trimmed;
 }
 
-function heldPolicy(ctx: AppContext, iri: string): Policy {
-  const policy = findPolicyByIri(ctx.db, iri);
+async function heldPolicy(ctx: AppContext, iri: string): Promise<Policy> {
+  const policy = await findPolicyByIri(ctx.db, iri);
   if (!policy) throw new NotFoundError(`The policy ${iri} is no longer held here.`);
   return policy;
 }
 
 /** The local author the viewer acts as (themself, or a community they steward); refused otherwise. */
-function authorIdentifier(ctx: AppContext, viewer: Viewer, annotation: Annotation, refusal: string): string {
+async function authorIdentifier(ctx: AppContext, viewer: Viewer, annotation: Annotation, refusal: string): Promise<string> {
   const identifier = annotation.local ? localActorIdentifier(ctx.origin, annotation.authorIri) : undefined;
-  if (!identifier || !canActAs(ctx, viewer, identifier)) {
-    if (!viewer) actingAs(ctx, viewer, undefined);
+  if (!identifier || !await canActAs(ctx, viewer, identifier)) {
+    if (!viewer) await actingAs(ctx, viewer, undefined);
     throw new ForbiddenError(refusal);
   }
   return identifier;
 }
 
 /** The stewards of the community that owns the policy moderate its annotations. */
-function moderatorOf(ctx: AppContext, viewer: Viewer, policy: Policy): Community {
-  const community = policy.communityId !== null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+async function moderatorOf(ctx: AppContext, viewer: Viewer, policy: Policy): Promise<Community> {
+  const community = policy.communityId !== null ? await findCommunityById(ctx.db, policy.communityId) : undefined;
   if (!community) throw new ForbiddenError("Only the stewards of the community that owns the policy can moderate its annotations.");
-  assertSteward(ctx.db, community, viewer);
+  await assertSteward(ctx.db, community, viewer);
   return community;
 }
 

@@ -63,29 +63,29 @@ function targetOf(query: BundleQuery): TargetContext {
   return toTargetContext({ domain: query.domain, audience: query.audience, locale: query.locale, deployment: query.deployment });
 }
 
-function sourcesOf(ctx: AppContext, query: BundleQuery): HeldSource[] {
+async function sourcesOf(ctx: AppContext, query: BundleQuery): Promise<HeldSource[]> {
   if (query.sources) return heldSources(ctx.db, query.sources);
-  const policy = getPolicyById(ctx.db, query.policy!);
+  const policy = await getPolicyById(ctx.db, query.policy!);
   if (!isLocal(policy)) throw new InvalidInputError(`${policy.iri} belongs to another instance: pull it with \`fedalign bundle pull ${policy.iri}\`.`);
   return heldSources(ctx.db, [{ policyId: policy.id }]);
 }
 
 /** The effective policy a bundle would hold: clauses in precedence order with provenance, conflicts, and what was left out. */
-export function previewBundle(ctx: AppContext, _viewer: Viewer, query: BundleQuery): BundlePreview {
-  const held = sourcesOf(ctx, query);
-  const effective = composeHeld(ctx.db, held, targetOf(query));
+export async function previewBundle(ctx: AppContext, _viewer: Viewer, query: BundleQuery): Promise<BundlePreview> {
+  const held = await sourcesOf(ctx, query);
+  const effective = await composeHeld(ctx.db, held, targetOf(query));
   return {
     ...effective,
-    chosen: held.map((h) => ({
+    chosen: await Promise.all(held.map(async (h) => ({
       policyId: h.policy.id,
       version: h.version.number,
       iri: h.policy.iri,
       versionIri: h.version.iri,
       local: isLocal(h.policy),
       title: h.source.title,
-      community: ownerOf(ctx.db, h.policy),
-    })),
-    preferences: preferenceCounts(ctx.db, held, effective),
+      community: await ownerOf(ctx.db, h.policy),
+    }))),
+    preferences: await preferenceCounts(ctx.db, held, effective),
   };
 }
 
@@ -96,7 +96,7 @@ export function previewBundle(ctx: AppContext, _viewer: Viewer, query: BundleQue
  * whose raters allow them to leave the instance, so anyone may download it).
  */
 export async function exportBundle(ctx: AppContext, _viewer: Viewer, query: BundleQuery): Promise<BundleFile> {
-  const held = sourcesOf(ctx, query);
+  const held = await sourcesOf(ctx, query);
   const target = targetOf(query);
   const instanceKey = await ctx.federation.proofKey("instance");
   const keys: (CommunityKey | undefined)[] = [];
@@ -115,7 +115,7 @@ export async function exportBundle(ctx: AppContext, _viewer: Viewer, query: Bund
         precedence: held.map((h) => h.policy.iri),
         systemPrompt: query.systemPrompt ?? "compact",
         keepFlawed: query.keepFlawed === "true",
-        annotations: objectionsFor(ctx.db, held),
+        annotations: await objectionsFor(ctx.db, held),
         ...(query.preferences === "true" ? { pages: (n: number) => signedPages(ctx, held[n - 1]!) } : {}),
         title: held.map((h) => h.source.title).join(" + "),
       },

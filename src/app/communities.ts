@@ -48,43 +48,43 @@ export type CommunityChangesInput = z.output<typeof CommunityChanges>;
 export type NewCommunityInput = z.output<typeof NewCommunity>;
 
 /** Creates a community; the viewer becomes its first steward. */
-export function createNewCommunity(ctx: AppContext, viewer: Viewer, input: NewCommunityInput): Promise<Community> {
-  return createCommunity(ctx.db, { ...input, steward: requireSignedIn(viewer) });
+export async function createNewCommunity(ctx: AppContext, viewer: Viewer, input: NewCommunityInput): Promise<Community> {
+  return await createCommunity(ctx.db, { ...input, steward: requireSignedIn(viewer) });
 }
 
 /** Changes a community's profile; its followers hear of it (an Update of the actor). */
-export function updateCommunityProfile(ctx: AppContext, viewer: Viewer, handle: string, changes: CommunityChangesInput): Community {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  return ctx.db.transaction(() => {
-    const updated = updateCommunity(ctx.db, community, changes);
-    recordEffect(ctx.db, { kind: "actor.updated", identifier: community.handle }, ctx.clock.now());
+export async function updateCommunityProfile(ctx: AppContext, viewer: Viewer, handle: string, changes: CommunityChangesInput): Promise<Community> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  return await ctx.db.transaction(async () => {
+    const updated = await updateCommunity(ctx.db, community, changes);
+    await recordEffect(ctx.db, { kind: "actor.updated", identifier: community.handle }, ctx.clock.now());
     return updated;
   });
 }
 
 /** Adds a local user as member or steward, or changes their role (stewards). Returns all members. */
-export function setMemberRole(ctx: AppContext, viewer: Viewer, handle: string, username: string, role: MemberRole): Member[] {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  setMembership(ctx.db, community, getUserByUsername(ctx.db, username), role);
-  return listMembers(ctx.db, community);
+export async function setMemberRole(ctx: AppContext, viewer: Viewer, handle: string, username: string, role: MemberRole): Promise<Member[]> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  await setMembership(ctx.db, community, await getUserByUsername(ctx.db, username), role);
+  return await listMembers(ctx.db, community);
 }
 
 /** Removes a member (stewards), or leaves (the member themself). Returns the remaining members. */
-export function removeMemberFrom(ctx: AppContext, viewer: Viewer, handle: string, username: string): Member[] {
+export async function removeMemberFrom(ctx: AppContext, viewer: Viewer, handle: string, username: string): Promise<Member[]> {
   const user = requireSignedIn(viewer);
-  const community = getCommunity(ctx.db, handle);
-  if (username !== user.username) assertSteward(ctx.db, community, user);
-  removeMember(ctx.db, community, getUserByUsername(ctx.db, username));
-  return listMembers(ctx.db, community);
+  const community = await getCommunity(ctx.db, handle);
+  if (username !== user.username) await assertSteward(ctx.db, community, user);
+  await removeMember(ctx.db, community, await getUserByUsername(ctx.db, username));
+  return await listMembers(ctx.db, community);
 }
 
 /** Leaves a community (a last steward cannot: they must make someone else a steward first). */
-export function leaveCommunity(ctx: AppContext, viewer: Viewer, handle: string): Community {
+export async function leaveCommunity(ctx: AppContext, viewer: Viewer, handle: string): Promise<Community> {
   const user = requireSignedIn(viewer);
-  const community = getCommunity(ctx.db, handle);
-  removeMember(ctx.db, community, user);
+  const community = await getCommunity(ctx.db, handle);
+  await removeMember(ctx.db, community, user);
   return community;
 }
 
@@ -107,12 +107,12 @@ export interface DirectoryPage {
  * has seen (followed, followers, owners of policies held here), filtered by
  * words in their handle, name or summary, twenty to a page.
  */
-export function communityDirectory(ctx: AppContext, input: z.output<typeof DirectoryQuery>): DirectoryPage {
+export async function communityDirectory(ctx: AppContext, input: z.output<typeof DirectoryQuery>): Promise<DirectoryPage> {
   const pattern = input.q ? containsPattern(input.q) : undefined;
   const offset = (input.page - 1) * DIRECTORY_PAGE_SIZE;
-  const local = searchCommunities(ctx.db, input.q || undefined, { offset, limit: DIRECTORY_PAGE_SIZE });
+  const local = await searchCommunities(ctx.db, input.q || undefined, { offset, limit: DIRECTORY_PAGE_SIZE });
   const remoteOffset = Math.max(0, offset - local.total);
-  const remote = searchRemoteCommunities(ctx.db, ctx.origin, pattern, { offset: remoteOffset, limit: DIRECTORY_PAGE_SIZE - local.items.length });
+  const remote = await searchRemoteCommunities(ctx.db, ctx.origin, pattern, { offset: remoteOffset, limit: DIRECTORY_PAGE_SIZE - local.items.length });
   const total = local.total + remote.total;
   return { local: local.items, remote: remote.items, total, page: input.page, pages: Math.max(1, Math.ceil(total / DIRECTORY_PAGE_SIZE)) };
 }
@@ -126,50 +126,50 @@ export type JoinOutcome = { state: "member"; community: Community } | { state: "
  * when it approves members (asking again renews the request), never when it
  * is invite-only.
  */
-export function joinCommunity(ctx: AppContext, viewer: Viewer, handle: string, input: z.output<typeof JoinBody>): JoinOutcome {
-  const community = getCommunity(ctx.db, handle);
-  const { user, way } = assertMayJoin(ctx.db, community, viewer);
-  return ctx.db.transaction(() => {
+export async function joinCommunity(ctx: AppContext, viewer: Viewer, handle: string, input: z.output<typeof JoinBody>): Promise<JoinOutcome> {
+  const community = await getCommunity(ctx.db, handle);
+  const { user, way } = await assertMayJoin(ctx.db, community, viewer);
+  return await ctx.db.transaction(async () => {
     if (way === "open") {
-      addMember(ctx.db, community, user);
-      const earlier = findJoinRequest(ctx.db, community, user);
-      if (earlier) deleteJoinRequest(ctx.db, earlier.id);
+      await addMember(ctx.db, community, user);
+      const earlier = await findJoinRequest(ctx.db, community, user);
+      if (earlier) await deleteJoinRequest(ctx.db, earlier.id);
       return { state: "member", community };
     }
-    const request = saveJoinRequest(ctx.db, community, user, input.message?.trim() ?? "", ctx.clock.now());
-    notifyJoinRequested(ctx.db, ctx.origin, community, request, ctx.clock.now());
+    const request = await saveJoinRequest(ctx.db, community, user, input.message?.trim() ?? "", ctx.clock.now());
+    await notifyJoinRequested(ctx.db, ctx.origin, community, request, ctx.clock.now());
     return { state: "pending", community, request };
   });
 }
 
 /** Withdraws your pending request to join. */
-export function withdrawJoinRequest(ctx: AppContext, viewer: Viewer, handle: string): JoinRequest {
+export async function withdrawJoinRequest(ctx: AppContext, viewer: Viewer, handle: string): Promise<JoinRequest> {
   const user = requireSignedIn(viewer);
-  const community = getCommunity(ctx.db, handle);
-  const request = findJoinRequest(ctx.db, community, user);
+  const community = await getCommunity(ctx.db, handle);
+  const request = await findJoinRequest(ctx.db, community, user);
   if (request?.state !== "pending") throw new NotFoundError(`You have no pending request to join "${community.name}".`);
-  deleteJoinRequest(ctx.db, request.id);
+  await deleteJoinRequest(ctx.db, request.id);
   return request;
 }
 
 /** Pending requests to join (stewards). */
-export function listJoinRequests(ctx: AppContext, viewer: Viewer, handle: string): JoinRequest[] {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  return listPendingJoinRequests(ctx.db, community);
+export async function listJoinRequests(ctx: AppContext, viewer: Viewer, handle: string): Promise<JoinRequest[]> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  return await listPendingJoinRequests(ctx.db, community);
 }
 
 /** Approves (the person becomes a member) or refuses a pending request (stewards). */
-export function decideJoinRequest(ctx: AppContext, viewer: Viewer, handle: string, id: number, decision: "approve" | "refuse"): JoinRequest {
-  const community = getCommunity(ctx.db, handle);
-  const steward = assertSteward(ctx.db, community, viewer);
-  const request = findJoinRequestById(ctx.db, community, id);
+export async function decideJoinRequest(ctx: AppContext, viewer: Viewer, handle: string, id: number, decision: "approve" | "refuse"): Promise<JoinRequest> {
+  const community = await getCommunity(ctx.db, handle);
+  const steward = await assertSteward(ctx.db, community, viewer);
+  const request = await findJoinRequestById(ctx.db, community, id);
   if (request?.state !== "pending") throw new NotFoundError(`No pending request ${id} to join "${community.name}".`);
-  return ctx.db.transaction(() => {
-    setJoinRequestState(ctx.db, request.id, decision === "approve" ? "approved" : "refused", steward, ctx.clock.now());
-    if (decision === "approve") addMember(ctx.db, community, { id: request.userId });
-    notifyJoinDecided(ctx.db, ctx.origin, community, request, decision === "approve", ctx.clock.now());
-    return findJoinRequestById(ctx.db, community, id)!;
+  return await ctx.db.transaction(async () => {
+    await setJoinRequestState(ctx.db, request.id, decision === "approve" ? "approved" : "refused", steward, ctx.clock.now());
+    if (decision === "approve") await addMember(ctx.db, community, { id: request.userId });
+    await notifyJoinDecided(ctx.db, ctx.origin, community, request, decision === "approve", ctx.clock.now());
+    return (await findJoinRequestById(ctx.db, community, id))!;
   });
 }
 
@@ -178,16 +178,16 @@ export function decideJoinRequest(ctx: AppContext, viewer: Viewer, handle: strin
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Creates an invite link (stewards); its token is returned once and only its hash is kept. */
-export function createInvite(
+export async function createInvite(
   ctx: AppContext,
   viewer: Viewer,
   handle: string,
   input: z.output<typeof NewInvite>,
-): { token: string; url: string; invite: CommunityInvite } {
-  const community = getCommunity(ctx.db, handle);
-  const steward = assertSteward(ctx.db, community, viewer);
+): Promise<{ token: string; url: string; invite: CommunityInvite }> {
+  const community = await getCommunity(ctx.db, handle);
+  const steward = await assertSteward(ctx.db, community, viewer);
   const now = ctx.clock.now();
-  const { token, invite } = insertInvite(ctx.db, {
+  const { token, invite } = await insertInvite(ctx.db, {
     community,
     createdBy: steward,
     maxUses: input.singleUse ? 1 : null,
@@ -202,41 +202,41 @@ export function inviteUrl(origin: string, token: string): string {
 }
 
 /** Invite links that still work (stewards). */
-export function listInvites(ctx: AppContext, viewer: Viewer, handle: string): CommunityInvite[] {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  return listUsableInvites(ctx.db, community, ctx.clock.now());
+export async function listInvites(ctx: AppContext, viewer: Viewer, handle: string): Promise<CommunityInvite[]> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  return await listUsableInvites(ctx.db, community, ctx.clock.now());
 }
 
 /** Withdraws an invite link (stewards). */
-export function withdrawInvite(ctx: AppContext, viewer: Viewer, handle: string, id: number): void {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
-  if (!revokeInvite(ctx.db, community, id, ctx.clock.now())) throw new NotFoundError(`No invite link ${id} to withdraw.`);
+export async function withdrawInvite(ctx: AppContext, viewer: Viewer, handle: string, id: number): Promise<void> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
+  if (!await revokeInvite(ctx.db, community, id, ctx.clock.now())) throw new NotFoundError(`No invite link ${id} to withdraw.`);
 }
 
 /** The community an invite link leads to, and why it cannot be used now (if so), for the page that offers to redeem it. */
-export function inspectInvite(ctx: AppContext, token: string): { community: Community; problem?: string } {
-  const invite = findInviteByToken(ctx.db, token);
-  const community = invite ? findCommunityById(ctx.db, invite.communityId) : undefined;
+export async function inspectInvite(ctx: AppContext, token: string): Promise<{ community: Community; problem?: string }> {
+  const invite = await findInviteByToken(ctx.db, token);
+  const community = invite ? await findCommunityById(ctx.db, invite.communityId) : undefined;
   if (!invite || !community) throw new NotFoundError("This invite link is not valid; check that it was copied whole.");
   return { community, problem: inviteUnusableReason(invite, ctx.clock.now()) };
 }
 
 /** Joins with an invite link: one use of it; a used-up, expired or withdrawn link changes nothing. */
-export function redeemInvite(ctx: AppContext, viewer: Viewer, token: string): Community {
+export async function redeemInvite(ctx: AppContext, viewer: Viewer, token: string): Promise<Community> {
   const user = requireSignedIn(viewer);
-  const invite = findInviteByToken(ctx.db, token);
-  const community = invite ? findCommunityById(ctx.db, invite.communityId) : undefined;
+  const invite = await findInviteByToken(ctx.db, token);
+  const community = invite ? await findCommunityById(ctx.db, invite.communityId) : undefined;
   if (!invite || !community) throw new NotFoundError("This invite link is not valid; check that it was copied whole.");
-  assertNotMember(ctx.db, community, user);
+  await assertNotMember(ctx.db, community, user);
   const problem = inviteUnusableReason(invite, ctx.clock.now());
   if (problem) throw new ForbiddenError(problem);
-  return ctx.db.transaction(() => {
-    if (!useInvite(ctx.db, invite)) throw new ConflictError("This invite link has just been used up; ask a steward for a new one.");
-    addMember(ctx.db, community, user);
-    const earlier = findJoinRequest(ctx.db, community, user);
-    if (earlier) deleteJoinRequest(ctx.db, earlier.id);
+  return await ctx.db.transaction(async () => {
+    if (!await useInvite(ctx.db, invite)) throw new ConflictError("This invite link has just been used up; ask a steward for a new one.");
+    await addMember(ctx.db, community, user);
+    const earlier = await findJoinRequest(ctx.db, community, user);
+    if (earlier) await deleteJoinRequest(ctx.db, earlier.id);
     return community;
   });
 }

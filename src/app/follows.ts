@@ -25,60 +25,60 @@ import { recordEffect } from "./outbox.ts";
 import type { Viewer } from "./permissions.ts";
 
 /** What you (or a community you steward) follow. */
-export function listFollowingOf(ctx: AppContext, viewer: Viewer, as?: string): FollowWithActor[] {
-  return listFollowing(ctx.db, actingAs(ctx, viewer, as).iri);
+export async function listFollowingOf(ctx: AppContext, viewer: Viewer, as?: string): Promise<FollowWithActor[]> {
+  return await listFollowing(ctx.db, (await actingAs(ctx, viewer, as)).iri);
 }
 
 /** Who follows you (or a community you steward), pending requests included. */
-export function listFollowersOf(ctx: AppContext, viewer: Viewer, as?: string, state?: FollowState): FollowWithActor[] {
-  return listFollowers(ctx.db, actingAs(ctx, viewer, as).iri, state);
+export async function listFollowersOf(ctx: AppContext, viewer: Viewer, as?: string, state?: FollowState): Promise<FollowWithActor[]> {
+  return await listFollowers(ctx.db, (await actingAs(ctx, viewer, as)).iri, state);
 }
 
 /** Follows an actor (by @handle@host or URL) or a remote policy; pending until the other side accepts. */
 export async function followTarget(ctx: AppContext, viewer: Viewer, input: { target: string; as?: string }): Promise<FollowWithActor> {
-  const me = actingAs(ctx, viewer, input.as);
+  const me = await actingAs(ctx, viewer, input.as);
   const target = await ctx.federation.lookupFollowTarget(input.target);
   if (target.followeeIri === me.iri) throw new InvalidInputError("An actor cannot follow itself.");
-  return ctx.db.transaction(() => {
-    if (target.policy) rememberFollowedPolicy(ctx.db, target.policy);
-    const follow = recordOutgoingFollow(ctx.db, {
+  return await ctx.db.transaction(async () => {
+    if (target.policy) await rememberFollowedPolicy(ctx.db, target.policy);
+    const follow = await recordOutgoingFollow(ctx.db, {
       followerIri: me.iri,
       followeeIri: target.followeeIri,
       activityIri: `${me.iri}#follows/${crypto.randomUUID()}`,
     });
-    recordEffect(ctx.db, { kind: "follow.sent", identifier: me.identifier, ...refOf(follow), recipientIri: target.answererIri }, ctx.clock.now());
-    return followWithActor(ctx.db, follow.id, "followee")!;
+    await recordEffect(ctx.db, { kind: "follow.sent", identifier: me.identifier, ...refOf(follow), recipientIri: target.answererIri }, ctx.clock.now());
+    return (await followWithActor(ctx.db, follow.id, "followee"))!;
   });
 }
 
 /** Stops following (an Undo goes to the followee, or a followed policy's community, when known). Returns the removed follow. */
-export function unfollow(ctx: AppContext, viewer: Viewer, id: number, as?: string): FollowWithActor {
-  const me = actingAs(ctx, viewer, as);
-  const follow = findFollowById(ctx.db, id);
+export async function unfollow(ctx: AppContext, viewer: Viewer, id: number, as?: string): Promise<FollowWithActor> {
+  const me = await actingAs(ctx, viewer, as);
+  const follow = await findFollowById(ctx.db, id);
   if (!follow || follow.followerIri !== me.iri) throw new NotFoundError(`You do not follow anything with id ${id}; see \`fedalign following\`.`);
-  return ctx.db.transaction(() => {
-    const removed = followWithActor(ctx.db, follow.id, "followee")!;
-    deleteFollow(ctx.db, follow.id);
-    const recipientIri = undoRecipient(ctx, follow.followeeIri);
-    if (recipientIri) recordEffect(ctx.db, { kind: "follow.undone", identifier: me.identifier, ...refOf(follow), recipientIri }, ctx.clock.now());
+  return await ctx.db.transaction(async () => {
+    const removed = (await followWithActor(ctx.db, follow.id, "followee"))!;
+    await deleteFollow(ctx.db, follow.id);
+    const recipientIri = await undoRecipient(ctx, follow.followeeIri);
+    if (recipientIri) await recordEffect(ctx.db, { kind: "follow.undone", identifier: me.identifier, ...refOf(follow), recipientIri }, ctx.clock.now());
     return removed;
   });
 }
 
 /** Accepts or refuses a follow request (refusing an accepted follower removes them). */
-export function answerFollowRequest(ctx: AppContext, viewer: Viewer, id: number, answer: "accept" | "reject", as?: string): FollowWithActor {
-  const me = actingAs(ctx, viewer, as);
-  const follow = findFollowById(ctx.db, id);
+export async function answerFollowRequest(ctx: AppContext, viewer: Viewer, id: number, answer: "accept" | "reject", as?: string): Promise<FollowWithActor> {
+  const me = await actingAs(ctx, viewer, as);
+  const follow = await findFollowById(ctx.db, id);
   if (!follow || follow.followeeIri !== me.iri) throw new NotFoundError(`No follow request with id ${id}; see \`fedalign followers\`.`);
-  if (!isKnownActor(ctx.db, follow.followerIri)) throw new ForbiddenError("The follower's profile is unknown; ask them to follow again.");
-  return ctx.db.transaction(() => {
-    const updated = setFollowState(ctx.db, follow.id, answer === "accept" ? "accepted" : "rejected");
-    recordEffect(
+  if (!await isKnownActor(ctx.db, follow.followerIri)) throw new ForbiddenError("The follower's profile is unknown; ask them to follow again.");
+  return await ctx.db.transaction(async () => {
+    const updated = await setFollowState(ctx.db, follow.id, answer === "accept" ? "accepted" : "rejected");
+    await recordEffect(
       ctx.db,
       { kind: "follow.answered", answer, identifier: me.identifier, ...refOf(updated), recipientIri: updated.followerIri },
       ctx.clock.now(),
     );
-    return followWithActor(ctx.db, updated.id, "follower")!;
+    return (await followWithActor(ctx.db, updated.id, "follower"))!;
   });
 }
 
@@ -87,10 +87,10 @@ export function answerFollowRequest(ctx: AppContext, viewer: Viewer, id: number,
  * community that owns it (which answered the Follow). Nobody when we never
  * learnt who that is.
  */
-function undoRecipient(ctx: AppContext, followeeIri: string): string | undefined {
-  if (isKnownActor(ctx.db, followeeIri)) return followeeIri;
-  const owner = findPolicyByIri(ctx.db, followeeIri)?.ownerIri;
-  return owner && isKnownActor(ctx.db, owner) ? owner : undefined;
+async function undoRecipient(ctx: AppContext, followeeIri: string): Promise<string | undefined> {
+  if (await isKnownActor(ctx.db, followeeIri)) return followeeIri;
+  const owner = (await findPolicyByIri(ctx.db, followeeIri))?.ownerIri;
+  return owner && await isKnownActor(ctx.db, owner) ? owner : undefined;
 }
 
 function refOf(follow: { followerIri: string; followeeIri: string; activityIri: string }) {

@@ -37,14 +37,14 @@ async function upstreamVersion(ctx: AppContext, iri: string): Promise<PolicyVers
 
 /** Forks a version into a community the viewer stewards; the upstream hears of it. */
 export async function forkPolicyVersion(ctx: AppContext, viewer: Viewer, input: ForkInput): Promise<Policy> {
-  const community = getCommunity(ctx.db, input.into);
-  assertSteward(ctx.db, community, viewer);
+  const community = await getCommunity(ctx.db, input.into);
+  await assertSteward(ctx.db, community, viewer);
   const upstream = await upstreamVersion(ctx, input.version);
   const title = (upstream.document.normativeContent as { title?: string }).title ?? "fork";
-  return ctx.db.transaction(() => {
-    const slug = input.slug ?? freeSlug(ctx.db, community, slugFromTitle(title));
-    const fork = forkVersion(ctx.db, { origin: ctx.origin, community, upstream, slug });
-    recordEffect(ctx.db, { kind: "fork.announced", forkId: fork.id, community: community.handle }, ctx.clock.now());
+  return await ctx.db.transaction(async () => {
+    const slug = input.slug ?? await freeSlug(ctx.db, community, slugFromTitle(title));
+    const fork = await forkVersion(ctx.db, { origin: ctx.origin, community, upstream, slug });
+    await recordEffect(ctx.db, { kind: "fork.announced", forkId: fork.id, community: community.handle }, ctx.clock.now());
     return fork;
   });
 }
@@ -54,22 +54,22 @@ export async function forkPolicyVersion(ctx: AppContext, viewer: Viewer, input: 
  * Throws MergeConflictsError (409, with the conflicts) when conflicts need
  * resolutions; nothing is written then. Publishing makes the merge a version.
  */
-export function mergeUpstreamIntoFork(
+export async function mergeUpstreamIntoFork(
   ctx: AppContext,
   viewer: Viewer,
   forkId: number,
   resolutions: Resolutions | undefined,
-): { policy: Policy; result: MergeResult } {
-  const { policy } = stewardPolicy(ctx, viewer, forkId);
-  return mergeUpstream(ctx.db, policy, resolutions);
+): Promise<{ policy: Policy; result: MergeResult }> {
+  const { policy } = await stewardPolicy(ctx, viewer, forkId);
+  return await mergeUpstream(ctx.db, policy, resolutions);
 }
 
 /** A fork's upstream: its changes since the last merge and what merging would do. */
-export function forkUpstream(ctx: AppContext, forkId: number): UpstreamStatus {
-  return upstreamStatus(ctx.db, getPolicyById(ctx.db, forkId));
+export async function forkUpstream(ctx: AppContext, forkId: number): Promise<UpstreamStatus> {
+  return await upstreamStatus(ctx.db, await getPolicyById(ctx.db, forkId));
 }
 
 /** Forks of a policy that other communities announced. */
-export function announcedForks(ctx: AppContext, policyId: number): PolicyFork[] {
-  return listForks(ctx.db, getPolicyById(ctx.db, policyId));
+export async function announcedForks(ctx: AppContext, policyId: number): Promise<PolicyFork[]> {
+  return await listForks(ctx.db, await getPolicyById(ctx.db, policyId));
 }

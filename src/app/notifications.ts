@@ -16,8 +16,8 @@
  *
  * Reading never marks anything read: that is a POST (`markNotificationsRead`).
  */
-import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { countRows, first, type Db } from "../../db/client.ts";
 import { communities, federatedActors, follows, memberships, notifications, policies, users, type NotificationKind } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import { localActorIdentifier } from "../actors/iris.ts";
@@ -51,13 +51,13 @@ const BATCH = 500;
  * transaction: a notification written apart from its event could tell of
  * something that was rolled back.
  */
-export function notify(db: Db, recipients: Iterable<number>, notice: NewNotification, now: Date): number {
+export async function notify(db: Db, recipients: Iterable<number>, notice: NewNotification, now: Date): Promise<number> {
   if (!db.$client.inTransaction) throw new Error("notify must run inside the transaction of the event it tells of");
   const ids = [...new Set(recipients)];
   let told = 0;
   for (let i = 0; i < ids.length; i += BATCH) {
     const rows = ids.slice(i, i + BATCH).map((userId) => ({ userId, ...notice, actorIri: notice.actorIri ?? null, createdAt: now }));
-    told += db.insert(notifications).values(rows).onConflictDoNothing().run().changes;
+    told += (await db.insert(notifications).values(rows).onConflictDoNothing().returning({ id: notifications.id })).length;
   }
   return told;
 }
@@ -65,51 +65,49 @@ export function notify(db: Db, recipients: Iterable<number>, notice: NewNotifica
 /** Who hears of what: user ids of this instance. */
 export const recipients = {
   /** Every member of a local community, stewards included. */
-  members(db: Db, communityId: number): number[] {
-    return db.select({ id: memberships.userId }).from(memberships).where(eq(memberships.communityId, communityId)).all().map((row) => row.id);
+  async members(db: Db, communityId: number): Promise<number[]> {
+    return (await db.select({ id: memberships.userId }).from(memberships).where(eq(memberships.communityId, communityId))).map((row) => row.id);
   },
 
   /** The stewards of a local community (who answer for it). */
-  stewards(db: Db, communityId: number): number[] {
-    return db
-      .select({ id: memberships.userId })
-      .from(memberships)
-      .where(and(eq(memberships.communityId, communityId), eq(memberships.role, "steward")))
-      .all()
-      .map((row) => row.id);
+  async stewards(db: Db, communityId: number): Promise<number[]> {
+    return (
+      await db
+        .select({ id: memberships.userId })
+        .from(memberships)
+        .where(and(eq(memberships.communityId, communityId), eq(memberships.role, "steward")))
+    ).map((row) => row.id);
   },
 
   /** Who speaks for a local actor: the user, or a community's stewards. None for a remote actor. */
-  speakersFor(db: Db, origin: string, actorIri: string): number[] {
+  async speakersFor(db: Db, origin: string, actorIri: string): Promise<number[]> {
     const identifier = localActorIdentifier(origin, actorIri);
     if (!identifier) return [];
-    const user = db.select({ id: users.id }).from(users).where(eq(users.username, identifier)).get();
+    const user = await first(db.select({ id: users.id }).from(users).where(eq(users.username, identifier)));
     if (user) return [user.id];
-    const community = db.select({ id: communities.id }).from(communities).where(eq(communities.handle, identifier)).get();
-    return community ? recipients.stewards(db, community.id) : [];
+    const community = await first(db.select({ id: communities.id }).from(communities).where(eq(communities.handle, identifier)));
+    return community ? await recipients.stewards(db, community.id) : [];
   },
 
   /** Who hears of a local community's proposals: its members, and people here following the policy or the community. */
-  ofProposal(db: Db, origin: string, policy: Pick<Policy, "iri" | "ownerIri">, communityId: number): number[] {
-    return [...recipients.members(db, communityId), ...recipients.followers(db, origin, [policy.iri, policy.ownerIri])];
+  async ofProposal(db: Db, origin: string, policy: Pick<Policy, "iri" | "ownerIri">, communityId: number): Promise<number[]> {
+    return [...(await recipients.members(db, communityId)), ...(await recipients.followers(db, origin, [policy.iri, policy.ownerIri]))];
   },
 
   /** Local people following any of `iris` (accepted), themselves or through a community they belong to. */
-  followers(db: Db, origin: string, iris: string[]): number[] {
-    const followerIris = db
+  async followers(db: Db, origin: string, iris: string[]): Promise<number[]> {
+    const followerIris = await db
       .selectDistinct({ iri: follows.followerIri })
       .from(follows)
-      .where(and(inArray(follows.followeeIri, iris), eq(follows.state, "accepted")))
-      .all();
+      .where(and(inArray(follows.followeeIri, iris), eq(follows.state, "accepted")));
     const identifiers = followerIris.map((row) => localActorIdentifier(origin, row.iri)).filter((id): id is string => id !== undefined);
     if (identifiers.length === 0) return [];
-    const direct = db.select({ id: users.id }).from(users).where(inArray(users.username, identifiers)).all();
-    const throughCommunities = db
+    const direct = await db.select({ id: users.id }).from(users).where(inArray(users.username, identifiers));
+    const throughCommunities = await db
       .select({ id: memberships.userId })
       .from(memberships)
       .innerJoin(communities, eq(communities.id, memberships.communityId))
-      .where(inArray(communities.handle, identifiers))
-      .all();
+      .where(inArray(communities.handle, identifiers));
     return [...direct, ...throughCommunities].map((row) => row.id);
   },
 };
@@ -120,8 +118,10 @@ export function except(ids: number[], userId: number | null | undefined): number
 }
 
 /** How an actor is named in a notification: its handle or name as we know it, else its IRI's last segment and host. */
-export function actorLabel(db: Db, iri: string): string {
-  const known = db.select({ name: federatedActors.name, handle: federatedActors.handle }).from(federatedActors).where(eq(federatedActors.iri, iri)).get();
+export async function actorLabel(db: Db, iri: string): Promise<string> {
+  const known = await first(
+    db.select({ name: federatedActors.name, handle: federatedActors.handle }).from(federatedActors).where(eq(federatedActors.iri, iri)),
+  );
   if (known?.name) return known.name;
   if (known?.handle) return known.handle;
   try {
@@ -140,13 +140,13 @@ function quote(text: string, max = 80): string {
 // ---------------------------------------------------------------- the events
 
 /** When a new annotation's Note replies to an annotation held here, its local author hears of it (see notifyReply). */
-export function notifyIfReply(db: Db, origin: string, annotation: Annotation, now: Date): number {
+export async function notifyIfReply(db: Db, origin: string, annotation: Annotation, now: Date): Promise<number> {
   const inReplyTo = (annotation.note as { inReplyTo?: unknown }).inReplyTo;
   for (const target of Array.isArray(inReplyTo) ? inReplyTo : [inReplyTo]) {
     const iri = typeof target === "string" ? target : (target as { id?: unknown } | null)?.id;
-    const parent = typeof iri === "string" ? findAnnotation(db, iri) : undefined;
-    const policy = parent ? findPolicyByIri(db, annotation.policyIri) : undefined;
-    if (parent && policy) return notifyReply(db, origin, annotation, parent, policy, now);
+    const parent = typeof iri === "string" ? await findAnnotation(db, iri) : undefined;
+    const policy = parent ? await findPolicyByIri(db, annotation.policyIri) : undefined;
+    if (parent && policy) return await notifyReply(db, origin, annotation, parent, policy, now);
   }
   return 0;
 }
@@ -156,19 +156,26 @@ export function notifyIfReply(db: Db, origin: string, annotation: Annotation, no
  * author: the user, or the stewards of the community that wrote it. Nobody
  * is told of their own reply.
  */
-export function notifyReply(db: Db, origin: string, reply: Annotation, parent: Annotation, policy: Pick<Policy, "title">, now: Date): number {
+export async function notifyReply(
+  db: Db,
+  origin: string,
+  reply: Annotation,
+  parent: Annotation,
+  policy: Pick<Policy, "title">,
+  now: Date,
+): Promise<number> {
   if (!parent.local || parent.authorIri === reply.authorIri) return 0;
-  const speakers = recipients.speakersFor(db, origin, parent.authorIri);
-  const replier = recipients.speakersFor(db, origin, reply.authorIri);
+  const speakers = await recipients.speakersFor(db, origin, parent.authorIri);
+  const replier = await recipients.speakersFor(db, origin, reply.authorIri);
   const where = parent.clauseId ? `clause ${parent.clauseId} of “${policy.title}”` : `“${policy.title}”`;
-  return notify(
+  return await notify(
     db,
     speakers.filter((id) => !replier.includes(id)),
     {
       kind: "annotation.replied",
       subjectIri: reply.iri,
       actorIri: reply.authorIri,
-      text: `${actorLabel(db, reply.authorIri)} replied to your annotation on ${where}: ${quote(reply.text)}`,
+      text: `${await actorLabel(db, reply.authorIri)} replied to your annotation on ${where}: ${quote(reply.text)}`,
       url: parent.clauseId ? `${parent.versionIri}/clauses/${encodeURIComponent(parent.clauseId)}` : parent.versionIri,
     },
     now,
@@ -180,23 +187,23 @@ export function notifyReply(db: Db, origin: string, reply: Annotation, parent: A
  * on an offer a local community made: its stewards hear of it, with the
  * proposal it became when it was accepted as one.
  */
-export function notifyOfferDecided(
+export async function notifyOfferDecided(
   db: Db,
   origin: string,
   offer: Offer,
   decision: { deciderIri: string; accepted: boolean; reason: string | null; proposalIri?: string | null },
   now: Date,
-): number {
-  const upstream = actorLabel(db, decision.deciderIri);
+): Promise<number> {
+  const upstream = await actorLabel(db, decision.deciderIri);
   const what = offer.message ? `your offer ${quote(offer.message)}` : "your offer";
   const text = !decision.accepted
     ? `${upstream} rejected ${what}${decision.reason ? `: ${quote(decision.reason)}` : "."}`
     : decision.proposalIri
       ? `${upstream} accepted ${what} as a proposal for its members to vote on.`
       : `${upstream} accepted ${what} into its draft.`;
-  return notify(
+  return await notify(
     db,
-    recipients.speakersFor(db, origin, offer.actorIri),
+    await recipients.speakersFor(db, origin, offer.actorIri),
     {
       kind: decision.accepted ? "offer.accepted" : "offer.rejected",
       subjectIri: offer.iri,
@@ -214,15 +221,15 @@ export function notifyOfferDecided(
  * community's proposal on another instance is told to whoever follows the
  * policy or community here.
  */
-export function notifyProposalOpened(
+export async function notifyProposalOpened(
   db: Db,
   to: number[],
   proposal: { iri: string; title: string; closesAt: Date | null },
   policy: Pick<Policy, "title">,
   now: Date,
-): number {
+): Promise<number> {
   const closes = proposal.closesAt ? ` Voting closes ${proposal.closesAt.toISOString().slice(0, 16).replace("T", " ")} UTC.` : "";
-  return notify(
+  return await notify(
     db,
     to,
     { kind: "proposal.opened", subjectIri: proposal.iri, text: `New proposal on “${policy.title}”: ${quote(proposal.title)}.${closes}`, url: proposal.iri },
@@ -231,9 +238,15 @@ export function notifyProposalOpened(
 }
 
 /** A proposal closed (told to the same people as its opening): how it ended, when known. */
-export function notifyProposalClosed(db: Db, to: number[], proposal: { iri: string; title: string; state?: string }, policy: Pick<Policy, "title">, now: Date): number {
+export async function notifyProposalClosed(
+  db: Db,
+  to: number[],
+  proposal: { iri: string; title: string; state?: string },
+  policy: Pick<Policy, "title">,
+  now: Date,
+): Promise<number> {
   const outcome = proposal.state === "adopted" ? "was adopted" : proposal.state === "rejected" ? "was rejected" : "has closed";
-  return notify(
+  return await notify(
     db,
     to,
     { kind: "proposal.closed", subjectIri: proposal.iri, text: `The proposal ${quote(proposal.title)} on “${policy.title}” ${outcome}.`, url: proposal.iri },
@@ -242,16 +255,22 @@ export function notifyProposalClosed(db: Db, to: number[], proposal: { iri: stri
 }
 
 /** A new version of a policy: whoever follows it or its community here (themselves or through a community) hears of it. */
-export function notifyVersionPublished(db: Db, origin: string, policy: Policy, version: Pick<PolicyVersion, "iri" | "number" | "changelog">, now: Date): number {
+export async function notifyVersionPublished(
+  db: Db,
+  origin: string,
+  policy: Policy,
+  version: Pick<PolicyVersion, "iri" | "number" | "changelog">,
+  now: Date,
+): Promise<number> {
   const changelog = version.changelog.trim() ? `: ${quote(version.changelog)}` : ".";
-  return notify(
+  return await notify(
     db,
-    recipients.followers(db, origin, [policy.iri, policy.ownerIri]),
+    await recipients.followers(db, origin, [policy.iri, policy.ownerIri]),
     {
       kind: "version.published",
       subjectIri: version.iri,
       actorIri: policy.ownerIri,
-      text: `${actorLabel(db, policy.ownerIri)} published version ${version.number} of “${policy.title}”${changelog}`,
+      text: `${await actorLabel(db, policy.ownerIri)} published version ${version.number} of “${policy.title}”${changelog}`,
       url: version.iri,
     },
     now,
@@ -263,19 +282,25 @@ export function notifyVersionPublished(db: Db, origin: string, policy: Policy, v
  * approves followers by hand: whoever answers for it (the user, or the
  * community's stewards) hears of it.
  */
-export function notifyFollowRequested(db: Db, origin: string, follow: { activityIri: string; followerIri: string; followeeIri: string }, answererIri: string, now: Date): number {
+export async function notifyFollowRequested(
+  db: Db,
+  origin: string,
+  follow: { activityIri: string; followerIri: string; followeeIri: string },
+  answererIri: string,
+  now: Date,
+): Promise<number> {
   const identifier = localActorIdentifier(origin, answererIri) ?? answererIri;
-  const policy = db.select({ title: policies.title }).from(policies).where(eq(policies.iri, follow.followeeIri)).get();
-  const isUser = db.select({ id: users.id }).from(users).where(eq(users.username, identifier)).get() !== undefined;
+  const policy = await first(db.select({ title: policies.title }).from(policies).where(eq(policies.iri, follow.followeeIri)));
+  const isUser = (await first(db.select({ id: users.id }).from(users).where(eq(users.username, identifier)))) !== undefined;
   const target = policy ? `“${policy.title}”` : isUser ? "you" : `@${identifier}`;
-  return notify(
+  return await notify(
     db,
-    recipients.speakersFor(db, origin, answererIri),
+    await recipients.speakersFor(db, origin, answererIri),
     {
       kind: "follow.requested",
       subjectIri: follow.activityIri,
       actorIri: follow.followerIri,
-      text: `${actorLabel(db, follow.followerIri)} asks to follow ${target}; approve or refuse the request.`,
+      text: `${await actorLabel(db, follow.followerIri)} asks to follow ${target}; approve or refuse the request.`,
       url: `${answererIri}#followers`,
     },
     now,
@@ -283,17 +308,17 @@ export function notifyFollowRequested(db: Db, origin: string, follow: { activity
 }
 
 /** Someone asked to join a local community that approves members: its stewards hear of it, once per request. */
-export function notifyJoinRequested(
+export async function notifyJoinRequested(
   db: Db,
   origin: string,
   community: { id: number; handle: string; name: string },
   request: { id: number; username: string; displayName: string; message: string; createdAt: Date },
   now: Date,
-): number {
+): Promise<number> {
   const note = request.message ? `: ${quote(request.message)}` : ".";
-  return notify(
+  return await notify(
     db,
-    recipients.stewards(db, community.id),
+    await recipients.stewards(db, community.id),
     {
       kind: "join.requested",
       subjectIri: `${origin}/actors/${community.handle}/requests#${request.id}-${request.createdAt.getTime()}`,
@@ -305,15 +330,15 @@ export function notifyJoinRequested(
 }
 
 /** A steward approved or refused a request to join: the person who asked hears of it. */
-export function notifyJoinDecided(
+export async function notifyJoinDecided(
   db: Db,
   origin: string,
   community: { handle: string; name: string },
   request: { id: number; userId: number; createdAt: Date },
   approved: boolean,
   now: Date,
-): number {
-  return notify(
+): Promise<number> {
+  return await notify(
     db,
     [request.userId],
     {
@@ -366,41 +391,46 @@ export interface NotificationPage {
 }
 
 /** How many notifications the person has not marked read (the header's count). */
-export function unreadCount(db: Db, user: Pick<User, "id">): number {
-  return db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, user.id), isNull(notifications.readAt))).get()?.n ?? 0;
+export async function unreadCount(db: Db, user: Pick<User, "id">): Promise<number> {
+  return await countRows(db, notifications, and(eq(notifications.userId, user.id), isNull(notifications.readAt)));
 }
 
 /** One page of the viewer's notifications, newest first (only unread ones when asked). Reads only. */
-export function listNotifications(ctx: AppContext, viewer: Viewer, query: z.output<typeof NotificationsQuery> = {}): NotificationPage {
+export async function listNotifications(ctx: AppContext, viewer: Viewer, query: z.output<typeof NotificationsQuery> = {}): Promise<NotificationPage> {
   const user = requireSignedIn(viewer);
   const page = query.page ?? 1;
   const mine = eq(notifications.userId, user.id);
-  const rows = ctx.db
+  const rows = await ctx.db
     .select()
     .from(notifications)
     .where(query.unread === "true" ? and(mine, isNull(notifications.readAt)) : mine)
     .orderBy(desc(notifications.id))
     .limit(NOTIFICATIONS_PAGE_SIZE + 1)
-    .offset((page - 1) * NOTIFICATIONS_PAGE_SIZE)
-    .all();
+    .offset((page - 1) * NOTIFICATIONS_PAGE_SIZE);
   return {
     items: rows.slice(0, NOTIFICATIONS_PAGE_SIZE).map(toView),
     page,
     more: rows.length > NOTIFICATIONS_PAGE_SIZE,
-    unread: unreadCount(ctx.db, user),
+    unread: await unreadCount(ctx.db, user),
   };
 }
 
 /** Marks some (by id) or all of the viewer's notifications read; returns how many changed and how many stay unread. */
-export function markNotificationsRead(ctx: AppContext, viewer: Viewer, input: z.output<typeof MarkReadInput>): { marked: number; unread: number } {
+export async function markNotificationsRead(
+  ctx: AppContext,
+  viewer: Viewer,
+  input: z.output<typeof MarkReadInput>,
+): Promise<{ marked: number; unread: number }> {
   const user = requireSignedIn(viewer);
   const unreadMine = and(eq(notifications.userId, user.id), isNull(notifications.readAt));
-  const marked = ctx.db
-    .update(notifications)
-    .set({ readAt: ctx.clock.now() })
-    .where(input.ids ? and(unreadMine, inArray(notifications.id, input.ids)) : unreadMine)
-    .run().changes;
-  return { marked, unread: unreadCount(ctx.db, user) };
+  const marked = (
+    await ctx.db
+      .update(notifications)
+      .set({ readAt: ctx.clock.now() })
+      .where(input.ids ? and(unreadMine, inArray(notifications.id, input.ids)) : unreadMine)
+      .returning({ id: notifications.id })
+  ).length;
+  return { marked, unread: await unreadCount(ctx.db, user) };
 }
 
 function toView(row: typeof notifications.$inferSelect): NotificationView {

@@ -54,8 +54,8 @@ export interface OfferDetails {
 }
 
 /** An offer with the diff it would make to the target's draft (incoming) or what it changes (outgoing). */
-export function offerDetails(ctx: AppContext, offer: Offer): OfferDetails {
-  const target = findPolicyByIri(ctx.db, offer.targetIri);
+export async function offerDetails(ctx: AppContext, offer: Offer): Promise<OfferDetails> {
+  const target = await findPolicyByIri(ctx.db, offer.targetIri);
   const changes = offerChanges(offer);
   let preview: OfferDetails["preview"] = null;
   if (offer.direction === "incoming" && target?.draft && offer.state === "pending") {
@@ -81,25 +81,25 @@ export function offerDetails(ctx: AppContext, offer: Offer): OfferDetails {
 }
 
 /** Offers received for a policy and offers made from it, newest first. */
-export function policyOffers(ctx: AppContext, policyId: number): OfferDetails[] {
-  return listOffers(ctx.db, getPolicyById(ctx.db, policyId)).map((offer) => offerDetails(ctx, offer));
+export async function policyOffers(ctx: AppContext, policyId: number): Promise<OfferDetails[]> {
+  return await Promise.all((await listOffers(ctx.db, await getPolicyById(ctx.db, policyId))).map((offer) => offerDetails(ctx, offer)));
 }
 
-function stewardedCommunityOf(ctx: AppContext, viewer: Viewer, policy: Policy): { community: Community; user: User } {
-  const community = policy.communityId !== null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+async function stewardedCommunityOf(ctx: AppContext, viewer: Viewer, policy: Policy): Promise<{ community: Community; user: User }> {
+  const community = policy.communityId !== null ? await findCommunityById(ctx.db, policy.communityId) : undefined;
   if (!community) throw new InvalidInputError(`${policy.iri} is not one of this instance's policies.`);
-  return { community, user: assertSteward(ctx.db, community, viewer) };
+  return { community, user: await assertSteward(ctx.db, community, viewer) };
 }
 
 /** A fork's stewards offer its published changes (or some clauses' changes) to the upstream community. */
-export function makeOffer(ctx: AppContext, viewer: Viewer, forkId: number, input: z.output<typeof OfferRequest>): OfferDetails {
-  const fork = getPolicyById(ctx.db, forkId);
-  const { community } = stewardedCommunityOf(ctx, viewer, fork);
-  const changes = forkChanges(ctx.db, fork, input.clauses);
-  const upstream = fork.upstreamIri ? findPolicyByIri(ctx.db, fork.upstreamIri) : undefined;
+export async function makeOffer(ctx: AppContext, viewer: Viewer, forkId: number, input: z.output<typeof OfferRequest>): Promise<OfferDetails> {
+  const fork = await getPolicyById(ctx.db, forkId);
+  const { community } = await stewardedCommunityOf(ctx, viewer, fork);
+  const changes = await forkChanges(ctx.db, fork, input.clauses);
+  const upstream = fork.upstreamIri ? await findPolicyByIri(ctx.db, fork.upstreamIri) : undefined;
   if (!upstream) throw new NotFoundError(`The upstream policy ${fork.upstreamIri} is not known here.`);
-  const offer = ctx.db.transaction(() => {
-    const row = recordOffer(ctx.db, {
+  const offer = await ctx.db.transaction(async () => {
+    const row = await recordOffer(ctx.db, {
       iri: `${fork.iri}/offers/${randomUUID()}`,
       direction: "outgoing",
       targetIri: upstream.iri,
@@ -108,10 +108,10 @@ export function makeOffer(ctx: AppContext, viewer: Viewer, forkId: number, input
       changes,
       message: input.message?.trim() ?? "",
     });
-    recordEffect(ctx.db, { kind: "offer.sent", offerIri: row.iri, identifier: community.handle }, ctx.clock.now());
+    await recordEffect(ctx.db, { kind: "offer.sent", offerIri: row.iri, identifier: community.handle }, ctx.clock.now());
     return row;
   });
-  return offerDetails(ctx, offer);
+  return await offerDetails(ctx, offer);
 }
 
 /**
@@ -120,37 +120,37 @@ export function makeOffer(ctx: AppContext, viewer: Viewer, forkId: number, input
  * vote on (its changes rebased onto the newest version). The decision, and
  * the proposal, federate from the outbox.
  */
-export function decideOffer(ctx: AppContext, viewer: Viewer, decision: "accept" | "reject", input: z.output<typeof OfferDecisionInput>): OfferDetails {
-  const offer = getOffer(ctx.db, input.offer);
+export async function decideOffer(ctx: AppContext, viewer: Viewer, decision: "accept" | "reject", input: z.output<typeof OfferDecisionInput>): Promise<OfferDetails> {
+  const offer = await getOffer(ctx.db, input.offer);
   if (offer.direction !== "incoming") throw new InvalidInputError("This is an offer you made; only its recipient can decide on it.");
-  const policy = findPolicyByIri(ctx.db, offer.targetIri);
+  const policy = await findPolicyByIri(ctx.db, offer.targetIri);
   if (!policy) throw new NotFoundError(`The policy ${offer.targetIri} no longer exists.`);
-  const { community, user } = stewardedCommunityOf(ctx, viewer, policy);
+  const { community, user } = await stewardedCommunityOf(ctx, viewer, policy);
   if (offer.state !== "pending") throw new ConflictError(`This offer was already ${offer.state}.`);
   const now = ctx.clock.now();
-  const decided = ctx.db.transaction(() => {
+  const decided = await ctx.db.transaction(async () => {
     const row =
       decision === "reject"
-        ? rejectOffer(ctx.db, offer, input.reason?.trim() || "No reason given.")
+        ? await rejectOffer(ctx.db, offer, input.reason?.trim() || "No reason given.")
         : input.asProposal
-          ? acceptAsProposal(ctx, offer, policy, community, user, now)
-          : acceptOffer(ctx.db, offer, policy).offer;
-    recordEffect(ctx.db, { kind: "offer.decided", offerIri: row.iri, identifier: community.handle }, now);
+          ? await acceptAsProposal(ctx, offer, policy, community, user, now)
+          : (await acceptOffer(ctx.db, offer, policy)).offer;
+    await recordEffect(ctx.db, { kind: "offer.decided", offerIri: row.iri, identifier: community.handle }, now);
     return row;
   });
-  return offerDetails(ctx, decided);
+  return await offerDetails(ctx, decided);
 }
 
 /** The offer's changes, rebased onto the newest version, become a proposal; inside decideOffer's transaction. */
-function acceptAsProposal(ctx: AppContext, offer: Offer, policy: Policy, community: Community, user: User, now: Date): Offer {
-  const head = headVersion(ctx.db, policy);
+async function acceptAsProposal(ctx: AppContext, offer: Offer, policy: Policy, community: Community, user: User, now: Date): Promise<Offer> {
+  const head = await headVersion(ctx.db, policy);
   if (!head) throw new InvalidInputError(`"${policy.title}" has no published version to propose changes to.`);
   const base = versionContent(head);
   const applied = applyChangeSet(base, offerChanges(offer));
   if (applied.conflicts.length > 0) {
     throw new ConflictError(`The offer does not apply to version ${head.number}: ${applied.conflicts.map((x) => `${x.id} (${x.reason})`).join("; ")}.`);
   }
-  const proposal = createProposal(ctx.db, {
+  const proposal = await createProposal(ctx.db, {
     policy,
     community,
     author: user,
@@ -160,7 +160,7 @@ function acceptAsProposal(ctx: AppContext, offer: Offer, policy: Policy, communi
     offerIri: offer.iri,
     now,
   });
-  recordEffect(ctx.db, { kind: "proposal.opened", proposalId: proposal.id }, now);
-  notifyProposalOpened(ctx.db, except(recipients.ofProposal(ctx.db, ctx.origin, policy, community.id), user.id), { ...proposal, iri: proposalIri(policy, proposal) }, policy, now);
-  return recordDecision(ctx.db, offer, "accepted", "Accepted as a proposal for the members to vote on.");
+  await recordEffect(ctx.db, { kind: "proposal.opened", proposalId: proposal.id }, now);
+  await notifyProposalOpened(ctx.db, except(await recipients.ofProposal(ctx.db, ctx.origin, policy, community.id), user.id), { ...proposal, iri: proposalIri(policy, proposal) }, policy, now);
+  return await recordDecision(ctx.db, offer, "accepted", "Accepted as a proposal for the members to vote on.");
 }

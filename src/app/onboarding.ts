@@ -6,7 +6,7 @@
  * and undoing it (deleting the only community) unticks it.
  */
 import { and, count, eq, gte, isNotNull, sql, type SQL } from "drizzle-orm";
-import { countRows } from "../../db/client.ts";
+import { first, countRows } from "../../db/client.ts";
 import { follows, invites, memberships, policies, policyVersions } from "../../db/schema.ts";
 import { listCommunities } from "../communities.ts";
 import type { AppContext } from "./context.ts";
@@ -25,39 +25,40 @@ export interface FirstSteps {
 }
 
 /** The instance's first steps and which are done; undefined for anyone but an admin (they are the admin's to take). */
-export function firstSteps(ctx: AppContext, viewer: Viewer): FirstSteps | undefined {
+export async function firstSteps(ctx: AppContext, viewer: Viewer): Promise<FirstSteps | undefined> {
   if (!isAdmin(viewer)) return undefined;
   const { db, origin } = ctx;
-  const community = listCommunities(db)[0];
-  const local = db.select({ id: policies.id }).from(policies).where(isNotNull(policies.communityId)).all();
+  const community = (await listCommunities(db))[0];
+  const local = await db.select({ id: policies.id }).from(policies).where(isNotNull(policies.communityId));
   const published = new Set(
-    db
+    (await db
       .selectDistinct({ id: policyVersions.policyId })
       .from(policyVersions)
       .innerJoin(policies, eq(policies.id, policyVersions.policyId))
-      .where(isNotNull(policies.communityId))
-      .all()
+      .where(isNotNull(policies.communityId)))
       .map((row) => row.id),
   );
-  const busyCommunity = db
-    .select({ n: count() })
-    .from(memberships)
-    .groupBy(memberships.communityId)
-    .having(({ n }) => gte(n, 2))
-    .get();
+  const busyCommunity = await first(
+    db
+      .select({ n: count() })
+      .from(memberships)
+      .groupBy(memberships.communityId)
+      .having(({ n }) => gte(n, 2))
+      .limit(1),
+  );
   // A follow from someone here (a user or a community) of something elsewhere; rejected ones do not count.
   const here = (iri: typeof follows.followerIri | typeof follows.followeeIri): SQL => sql`substr(${iri}, 1, ${origin.length + 1}) = ${`${origin}/`}`;
-  const outward = (state: "accepted" | "pending") =>
-    countRows(db, follows, and(here(follows.followerIri), sql`not ${here(follows.followeeIri)}`, eq(follows.state, state))) > 0;
+  const outward = async (state: "accepted" | "pending") =>
+    await countRows(db, follows, and(here(follows.followerIri), sql`not ${here(follows.followeeIri)}`, eq(follows.state, state))) > 0;
   return {
     done: {
       community: community !== undefined,
       policy: local.length > 0,
       publish: published.size > 0,
-      invite: countRows(db, invites) > 0 || busyCommunity !== undefined,
-      follow: outward("accepted"),
+      invite: await countRows(db, invites) > 0 || busyCommunity !== undefined,
+      follow: await outward("accepted"),
     },
-    followPending: outward("pending"),
+    followPending: await outward("pending"),
     community: community?.handle,
     policyId: (local.find((policy) => !published.has(policy.id)) ?? local[0])?.id,
   };

@@ -7,6 +7,7 @@
  * another server.
  */
 import { and, asc, isNull } from "drizzle-orm";
+import { AsyncResource } from "node:async_hooks";
 import type { Db } from "../../db/client.ts";
 import { outbox } from "../../db/schema.ts";
 import type { Effect } from "./effects.ts";
@@ -20,14 +21,14 @@ const listeners = new WeakMap<object, Set<Listener>>();
  * one: an effect written apart from its change could be lost (or announce a
  * change that was rolled back), which is the bug the outbox exists to stop.
  */
-export function recordEffect(db: Db, effects: Effect | readonly Effect[], now: Date): void {
+export async function recordEffect(db: Db, effects: Effect | readonly Effect[], now: Date): Promise<void> {
   if (!db.$client.inTransaction) throw new Error("recordEffect must run inside the transaction that makes the change");
   const list = Array.isArray(effects) ? effects : [effects as Effect];
   if (list.length === 0) return;
-  db.insert(outbox)
-    .values(list.map(({ kind, ...payload }) => ({ kind, payload, createdAt: now, dueAt: now })))
-    .run();
-  // After the current synchronous transaction has committed (or rolled back).
+  await db.insert(outbox).values(list.map(({ kind, ...payload }) => ({ kind, payload, createdAt: now, dueAt: now })));
+  // Later, not now: the transaction is still open. A woken dispatcher's
+  // queries wait for the connection, so they run after its COMMIT (or
+  // ROLLBACK) and see exactly what was committed.
   const set = listeners.get(db.$client);
   if (set) setImmediate(() => set.forEach((listener) => listener()));
 }
@@ -36,16 +37,19 @@ export function recordEffect(db: Db, effects: Effect | readonly Effect[], now: D
 export function onEffectRecorded(db: Db, listener: Listener): () => void {
   let set = listeners.get(db.$client);
   if (!set) listeners.set(db.$client, (set = new Set()));
-  set.add(listener);
-  return () => set.delete(listener);
+  // Run in the dispatcher's own async context, not in the recording flow's:
+  // that flow holds the connection (its transaction), and work started
+  // from its context would run inside that transaction.
+  const bound = AsyncResource.bind(listener);
+  set.add(bound);
+  return () => set.delete(bound);
 }
 
 /** Effects not yet dispatched (nor abandoned), oldest first: for status pages and tests. */
-export function pendingEffects(db: Db): { id: number; kind: string; attempts: number; lastError: string | null }[] {
-  return db
+export async function pendingEffects(db: Db): Promise<{ id: number; kind: string; attempts: number; lastError: string | null }[]> {
+  return await db
     .select({ id: outbox.id, kind: outbox.kind, attempts: outbox.attempts, lastError: outbox.lastError })
     .from(outbox)
     .where(and(isNull(outbox.dispatchedAt), isNull(outbox.abandonedAt)))
-    .orderBy(asc(outbox.id))
-    .all();
+    .orderBy(asc(outbox.id));
 }

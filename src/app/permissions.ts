@@ -22,15 +22,15 @@ export function isAdmin(user: Viewer): user is User {
 }
 
 /** Stewards and instance admins may administer a community. */
-export function isSteward(db: Db, community: Community | undefined, user: Viewer): boolean {
+export async function isSteward(db: Db, community: Community | undefined, user: Viewer): Promise<boolean> {
   if (!community || !user) return false;
-  return user.isAdmin || memberRole(db, community, user) === "steward";
+  return user.isAdmin || await memberRole(db, community, user) === "steward";
 }
 
 /** Members (of any role) and instance admins may take part in a community. */
-export function isMember(db: Db, community: Community | undefined, user: Viewer): boolean {
+export async function isMember(db: Db, community: Community | undefined, user: Viewer): Promise<boolean> {
   if (!community || !user) return false;
-  return user.isAdmin || memberRole(db, community, user) !== undefined;
+  return user.isAdmin || await memberRole(db, community, user) !== undefined;
 }
 
 export function requireSignedIn(user: Viewer): User {
@@ -38,15 +38,15 @@ export function requireSignedIn(user: Viewer): User {
   return user;
 }
 
-export function assertSteward(db: Db, community: Community, user: Viewer): User {
+export async function assertSteward(db: Db, community: Community, user: Viewer): Promise<User> {
   const actor = requireSignedIn(user);
-  if (isSteward(db, community, actor)) return actor;
+  if (await isSteward(db, community, actor)) return actor;
   throw new ForbiddenError(`Only stewards of "${community.handle}" can do this; ask one of them.`);
 }
 
-export function assertMember(db: Db, community: Community, user: Viewer): User {
+export async function assertMember(db: Db, community: Community, user: Viewer): Promise<User> {
   const actor = requireSignedIn(user);
-  if (isMember(db, community, actor)) return actor;
+  if (await isMember(db, community, actor)) return actor;
   throw new ForbiddenError(`Only members of "${community.handle}" can do this; ask a steward to add you.`);
 }
 
@@ -60,10 +60,10 @@ export function assertAdmin(user: Viewer): User {
  * Communities a user may speak for (act as, fork into, offer from): the ones
  * they steward, or every community of the instance for an admin.
  */
-export function stewardedCommunities(db: Db, user: Viewer): Community[] {
+export async function stewardedCommunities(db: Db, user: Viewer): Promise<Community[]> {
   if (!user) return [];
-  if (user.isAdmin) return listCommunities(db);
-  return listUserCommunities(db, user).filter((community) => community.role === "steward");
+  if (user.isAdmin) return await listCommunities(db);
+  return (await listUserCommunities(db, user)).filter((community) => community.role === "steward");
 }
 
 /**
@@ -71,8 +71,8 @@ export function stewardedCommunities(db: Db, user: Viewer): Community[] {
  * at once ("open") or by asking the stewards ("approval"). Members are told
  * they already are; an invite-only community is refused.
  */
-export function assertMayJoin(db: Db, community: Community, user: Viewer): { user: User; way: "open" | "approval" } {
-  const actor = assertNotMember(db, community, user);
+export async function assertMayJoin(db: Db, community: Community, user: Viewer): Promise<{ user: User; way: "open" | "approval" }> {
+  const actor = await assertNotMember(db, community, user);
   if (community.joinPolicy === "invite") {
     throw new ForbiddenError(`"${community.name}" takes new members by invitation only; ask one of its stewards for an invite link.`);
   }
@@ -80,8 +80,8 @@ export function assertMayJoin(db: Db, community: Community, user: Viewer): { use
 }
 
 /** Joining (by request or invite) is for people who are not members yet. */
-export function assertNotMember(db: Db, community: Community, user: Viewer): User {
+export async function assertNotMember(db: Db, community: Community, user: Viewer): Promise<User> {
   const actor = requireSignedIn(user);
-  if (memberRole(db, community, actor) !== undefined) throw new ConflictError(`You are already a member of "${community.name}".`);
+  if (await memberRole(db, community, actor) !== undefined) throw new ConflictError(`You are already a member of "${community.name}".`);
   return actor;
 }

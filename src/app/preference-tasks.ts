@@ -39,6 +39,7 @@ import type { AnswerFields } from "./preferences.ts";
 import { recordEffect } from "./outbox.ts";
 import { datasetChanged, stewardOf } from "./preferences.ts";
 import { assertMember, isMember, requireSignedIn, type Viewer } from "./permissions.ts";
+import { first } from "../../db/client.ts";
 
 export const NewTasksInput = z
   .object({
@@ -126,12 +127,12 @@ function fieldError(issues: { path: (string | number)[]; message: string }[]): z
  * (stewards). Idempotent: a task the community already holds (the same
  * prompt, responses and clauses of the same policy) is reported as existing.
  */
-export function createPreferenceTasks(ctx: AppContext, viewer: Viewer, input: NewTasksInput): CreatedTasks {
-  const community = stewardOf(ctx, viewer, input.community);
+export async function createPreferenceTasks(ctx: AppContext, viewer: Viewer, input: NewTasksInput): Promise<CreatedTasks> {
+  const community = await stewardOf(ctx, viewer, input.community);
   if (!input.fromVersion && !input.tasks?.length) throw new InvalidInputError("Give fromVersion (a version IRI) or tasks.");
   if (input.fromVersion && input.version && input.fromVersion !== input.version) throw new InvalidInputError("Give fromVersion or version, not two different versions.");
   const versionIri = input.fromVersion ?? input.version;
-  const version = versionIri ? findVersionByIri(ctx.db, versionIri) : undefined;
+  const version = versionIri ? await findVersionByIri(ctx.db, versionIri) : undefined;
   if (versionIri && !version) throw fieldError([{ path: [input.fromVersion ? "fromVersion" : "version"], message: "is not a version held here" }]);
   if (version) {
     const content = versionContent(version);
@@ -143,27 +144,30 @@ export function createPreferenceTasks(ctx: AppContext, viewer: Viewer, input: Ne
   }
   const tasks = [...(version && input.fromVersion ? tasksFromExamples(versionContent(version)) : []), ...(input.tasks ?? [])];
   if (tasks.length === 0) throw new InvalidInputError("That version has no examples with two or more responses.");
-  const { created, existing } = createTasks(ctx.db, community, { policyId: version?.policyId ?? null, versionIri: version?.iri ?? null }, tasks);
-  return { created: created.map((task) => taskView(ctx, task)), existing: existing.map((task) => taskView(ctx, task)) };
+  const { created, existing } = await createTasks(ctx.db, community, { policyId: version?.policyId ?? null, versionIri: version?.iri ?? null }, tasks);
+  return {
+    created: await Promise.all(created.map((task) => taskView(ctx, task))),
+    existing: await Promise.all(existing.map((task) => taskView(ctx, task))),
+  };
 }
 
 /** A page of a community's tasks, optionally only those the viewer has not answered, and where their next unanswered task is. */
-export function listCommunityTasks(ctx: AppContext, viewer: Viewer, query: TaskListQuery): TaskList {
-  const community = getCommunity(ctx.db, query.community);
+export async function listCommunityTasks(ctx: AppContext, viewer: Viewer, query: TaskListQuery): Promise<TaskList> {
+  const community = await getCommunity(ctx.db, query.community);
   const unanswered = query.unanswered === "true";
   if (unanswered) requireSignedIn(viewer);
-  const { tasks, total } = listTasksPage(ctx.db, community, { page: query.page, perPage: query.perPage, unansweredBy: unanswered ? viewer!.id : undefined });
-  const answered = viewer ? answeredAmong(ctx.db, viewer.id, tasks.map((task) => task.id)) : undefined;
-  const answering = isMember(ctx.db, community, viewer);
+  const { tasks, total } = await listTasksPage(ctx.db, community, { page: query.page, perPage: query.perPage, unansweredBy: unanswered ? viewer!.id : undefined });
+  const answered = viewer ? await answeredAmong(ctx.db, viewer.id, tasks.map((task) => task.id)) : undefined;
+  const answering = await isMember(ctx.db, community, viewer);
   return {
-    tasks: tasks.map((task) => ({ ...taskView(ctx, task), answered: answered ? answered.has(task.id) : null })),
+    tasks: await Promise.all(tasks.map(async (task) => ({ ...(await taskView(ctx, task)), answered: answered ? answered.has(task.id) : null }))),
     page: query.page,
     perPage: query.perPage,
     total,
     pages: Math.max(1, Math.ceil(total / query.perPage)),
     unanswered,
-    nextUnanswered: answering ? (nextUnansweredTask(ctx.db, community, viewer!.id)?.id ?? null) : null,
-    unansweredCount: answering ? countUnanswered(ctx.db, community, viewer!.id) : null,
+    nextUnanswered: answering ? ((await nextUnansweredTask(ctx.db, community, viewer!.id))?.id ?? null) : null,
+    unansweredCount: answering ? await countUnanswered(ctx.db, community, viewer!.id) : null,
   };
 }
 
@@ -174,11 +178,11 @@ export interface TaskDetail extends TaskView {
 }
 
 /** One task, with the viewer's own answer to it (null when they have not answered, or are signed out) and their next unanswered task. */
-export function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): TaskDetail {
-  const task = getTask(ctx.db, id);
-  const community = findCommunityById(ctx.db, task.communityId);
-  const next = viewer && community && isMember(ctx.db, community, viewer) ? nextUnansweredTask(ctx.db, community, viewer.id, task.id) : undefined;
-  const mine = viewer ? findAnswer(ctx.db, task, viewer) : undefined;
+export async function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): Promise<TaskDetail> {
+  const task = await getTask(ctx.db, id);
+  const community = await findCommunityById(ctx.db, task.communityId);
+  const next = viewer && community && await isMember(ctx.db, community, viewer) ? await nextUnansweredTask(ctx.db, community, viewer.id, task.id) : undefined;
+  const mine = viewer ? await findAnswer(ctx.db, task, viewer) : undefined;
   const answer = mine
     ? {
         record: mine.id,
@@ -190,7 +194,7 @@ export function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): Tas
         updatedAt: mine.updatedAt.toISOString(),
       }
     : null;
-  return { ...taskView(ctx, task), answer, nextUnanswered: next?.id ?? null };
+  return { ...await taskView(ctx, task), answer, nextUnanswered: next?.id ?? null };
 }
 
 /**
@@ -198,44 +202,44 @@ export function taskWithAnswer(ctx: AppContext, viewer: Viewer, id: number): Tas
  * answer is (or was) shared with instances following the task's policy,
  * they hear that the dataset changed, in the same transaction.
  */
-export function answerPreferenceTask(ctx: AppContext, viewer: Viewer, id: number, input: Answer): { task: number; raterId: string; choice: number | null; consent: Consent } {
-  const task = getTask(ctx.db, id);
-  const community = communityOfTask(ctx, task);
-  const user = assertMember(ctx.db, community, viewer);
+export async function answerPreferenceTask(ctx: AppContext, viewer: Viewer, id: number, input: Answer): Promise<{ task: number; raterId: string; choice: number | null; consent: Consent }> {
+  const task = await getTask(ctx.db, id);
+  const community = await communityOfTask(ctx, task);
+  const user = await assertMember(ctx.db, community, viewer);
   const now = ctx.clock.now();
-  return ctx.db.transaction(() => {
-    const wasFederated = findAnswer(ctx.db, task, user)?.record.consent.federate ?? false;
-    const record = answerTask(ctx.db, task, user, input, now);
-    if (task.policyId !== null && (record.consent.federate || wasFederated)) recordEffect(ctx.db, datasetChanged(getPolicyById(ctx.db, task.policyId)), now);
+  return await ctx.db.transaction(async () => {
+    const wasFederated = (await findAnswer(ctx.db, task, user))?.record.consent.federate ?? false;
+    const record = await answerTask(ctx.db, task, user, input, now);
+    if (task.policyId !== null && (record.consent.federate || wasFederated)) await recordEffect(ctx.db, datasetChanged(await getPolicyById(ctx.db, task.policyId)), now);
     return { task: task.id, raterId: record.raterId, choice: record.choice, consent: record.consent };
   });
 }
 
-export function taskResults(ctx: AppContext, viewer: Viewer, id: number): TaskResults {
-  const task = getTask(ctx.db, id);
-  const audience = audienceOf(ctx, viewer, communityOfTask(ctx, task));
-  return { task: taskView(ctx, task), audience, summary: summarise(ctx, task, audience) };
+export async function taskResults(ctx: AppContext, viewer: Viewer, id: number): Promise<TaskResults> {
+  const task = await getTask(ctx.db, id);
+  const audience = await audienceOf(ctx, viewer, await communityOfTask(ctx, task));
+  return { task: await taskView(ctx, task), audience, summary: await summarise(ctx, task, audience) };
 }
 
 /** Per task and per clause results of a policy's tasks, or all of a community's. */
-export function preferenceStats(ctx: AppContext, viewer: Viewer, query: z.output<typeof StatsQuery>): PreferenceStats {
-  const policy = query.policy !== undefined ? getPolicyById(ctx.db, query.policy) : undefined;
+export async function preferenceStats(ctx: AppContext, viewer: Viewer, query: z.output<typeof StatsQuery>): Promise<PreferenceStats> {
+  const policy = query.policy !== undefined ? await getPolicyById(ctx.db, query.policy) : undefined;
   const community = query.community
-    ? getCommunity(ctx.db, query.community)
+    ? await getCommunity(ctx.db, query.community)
     : policy?.communityId != null
-      ? findCommunityById(ctx.db, policy.communityId)
+      ? await findCommunityById(ctx.db, policy.communityId)
       : undefined;
   if (!community) throw new InvalidInputError("Give a community, or a policy of a community of this instance.");
-  const tasks = listTasks(ctx.db, community).filter((t) => query.policy === undefined || t.policyId === query.policy);
-  const audience = audienceOf(ctx, viewer, community);
-  const perTask = tasks.map((task) => ({ task: taskView(ctx, task), summary: summarise(ctx, task, audience) }));
+  const tasks = (await listTasks(ctx.db, community)).filter((t) => query.policy === undefined || t.policyId === query.policy);
+  const audience = await audienceOf(ctx, viewer, community);
+  const perTask = await Promise.all(tasks.map(async (task) => ({ task: await taskView(ctx, task), summary: await summarise(ctx, task, audience) })));
   const clauses = new Map<string, ComparisonSummary[]>();
   for (const { task, summary } of perTask) {
     for (const clause of task.clauseIds) clauses.set(clause, [...(clauses.get(clause) ?? []), summary]);
   }
   return {
     audience,
-    minGroupSize: minGroupSize(ctx, community.id),
+    minGroupSize: await minGroupSize(ctx, community.id),
     tasks: perTask,
     clauses: [...clauses].map(([clause, summaries]) => ({ clause, ...aggregateClause(summaries) })),
   };
@@ -243,33 +247,33 @@ export function preferenceStats(ctx: AppContext, viewer: Viewer, query: z.output
 
 // ---------------------------------------------------------------------------
 
-function communityOfTask(ctx: AppContext, task: Task): Community {
-  const community = findCommunityById(ctx.db, task.communityId);
+async function communityOfTask(ctx: AppContext, task: Task): Promise<Community> {
+  const community = await findCommunityById(ctx.db, task.communityId);
   if (!community) throw new NotFoundError(`No task ${task.id}.`);
   return community;
 }
 
 /** Members (and admins) see every answer; anyone else only those allowed to leave the community. */
-function audienceOf(ctx: AppContext, viewer: Viewer, community: Community): ResultsAudience {
-  return isMember(ctx.db, community, viewer) ? "members" : "public";
+async function audienceOf(ctx: AppContext, viewer: Viewer, community: Community): Promise<ResultsAudience> {
+  return await isMember(ctx.db, community, viewer) ? "members" : "public";
 }
 
-function minGroupSize(ctx: AppContext, communityId: number): number {
-  return ctx.db.select({ k: communities.minGroupSize }).from(communities).where(eq(communities.id, communityId)).get()?.k ?? 5;
+async function minGroupSize(ctx: AppContext, communityId: number): Promise<number> {
+  return (await first(ctx.db.select({ k: communities.minGroupSize }).from(communities).where(eq(communities.id, communityId)).limit(1)))?.k ?? 5;
 }
 
-function summarise(ctx: AppContext, task: Task, audience: ResultsAudience): ComparisonSummary {
-  const judgements = taskAnswers(ctx.db, task, audience).map(({ record, breakdown }) => ({ ...judgementFromRecord(record), breakdown }));
-  return aggregateComparison(judgements, { responseCount: task.responses.length, minGroupSize: minGroupSize(ctx, task.communityId) });
+async function summarise(ctx: AppContext, task: Task, audience: ResultsAudience): Promise<ComparisonSummary> {
+  const judgements = (await taskAnswers(ctx.db, task, audience)).map(({ record, breakdown }) => ({ ...judgementFromRecord(record), breakdown }));
+  return aggregateComparison(judgements, { responseCount: task.responses.length, minGroupSize: await minGroupSize(ctx, task.communityId) });
 }
 
 /** Clause names by version IRI (versions never change), for the titles of tasks made before titles named clauses. */
 const clauseNames = new Map<string, Map<string, string>>();
 
-function clauseNameIn(ctx: AppContext, versionIri: string, clauseId: string): string | undefined {
+async function clauseNameIn(ctx: AppContext, versionIri: string, clauseId: string): Promise<string | undefined> {
   let names = clauseNames.get(versionIri);
   if (!names) {
-    const version = findVersionByIri(ctx.db, versionIri);
+    const version = await findVersionByIri(ctx.db, versionIri);
     if (!version) return undefined;
     names = new Map(versionContent(version).clauses.map((clause) => [clause.id, clauseName(clause)]));
     if (clauseNames.size >= 32) clauseNames.delete(clauseNames.keys().next().value!);
@@ -279,17 +283,17 @@ function clauseNameIn(ctx: AppContext, versionIri: string, clauseId: string): st
 }
 
 /** The task's title, with an older title's clause id replaced by the clause's name. */
-function readableTitle(ctx: AppContext, task: Task): string {
+async function readableTitle(ctx: AppContext, task: Task): Promise<string> {
   const legacy = legacyTitle(task);
-  const name = legacy && clauseNameIn(ctx, task.versionIri!, legacy.clauseId);
+  const name = legacy && await clauseNameIn(ctx, task.versionIri!, legacy.clauseId);
   return legacy && name ? `${name}${legacy.rest}` : task.title;
 }
 
-function taskView(ctx: AppContext, task: Task): TaskView {
+async function taskView(ctx: AppContext, task: Task): Promise<TaskView> {
   return {
     id: task.id,
-    community: findCommunityById(ctx.db, task.communityId)?.handle ?? null,
-    title: readableTitle(ctx, task),
+    community: (await findCommunityById(ctx.db, task.communityId))?.handle ?? null,
+    title: await readableTitle(ctx, task),
     policy: task.policyId,
     version: task.versionIri,
     clauseIds: task.clauseIds,

@@ -75,10 +75,10 @@ export interface MyRecord extends AnswerFields {
 // ---------------------------------------------------------------------------
 
 /** The community a steward acts in; signed-out callers hear that first. */
-export function stewardOf(ctx: AppContext, viewer: Viewer, handle: string): Community {
+export async function stewardOf(ctx: AppContext, viewer: Viewer, handle: string): Promise<Community> {
   requireSignedIn(viewer);
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
   return community;
 }
 
@@ -99,8 +99,8 @@ export function datasetChanged(policy: Pick<Policy, "iri">): Effect {
  * so mirrors hear of the records exactly when they exist.
  */
 export async function importPreferences(ctx: AppContext, viewer: Viewer, query: ImportQueryInput, body: Readable | null): Promise<ImportResult> {
-  const community = stewardOf(ctx, viewer, query.community);
-  const policy = query.policy ? getPolicyById(ctx.db, query.policy) : undefined;
+  const community = await stewardOf(ctx, viewer, query.community);
+  const policy = query.policy ? await getPolicyById(ctx.db, query.policy) : undefined;
   if (policy && policy.communityId !== community.id && policy.communityId !== null) {
     throw new InvalidInputError(`Policy ${policy.id} belongs to another community.`);
   }
@@ -123,8 +123,8 @@ export async function importPreferences(ctx: AppContext, viewer: Viewer, query: 
     policyId: policy?.id ?? null,
     onError: query.onError,
     now,
-    inFinalTransaction: (imported) => {
-      if (policy && imported > 0 && consent.federate) recordEffect(ctx.db, datasetChanged(policy), now);
+    inFinalTransaction: async (imported) => {
+      if (policy && imported > 0 && consent.federate) await recordEffect(ctx.db, datasetChanged(policy), now);
     },
   });
   return { ...report, consent, consentNote, source };
@@ -132,8 +132,8 @@ export async function importPreferences(ctx: AppContext, viewer: Viewer, query: 
 
 /** Turns a policy version's GOOD/BAD examples into preference records (stewards). */
 export async function importPolicyExamples(ctx: AppContext, viewer: Viewer, input: z.output<typeof ImportExamplesInput>): Promise<ImportResult> {
-  const community = stewardOf(ctx, viewer, input.community);
-  const version = findVersionByIri(ctx.db, input.version);
+  const community = await stewardOf(ctx, viewer, input.community);
+  const version = await findVersionByIri(ctx.db, input.version);
   if (!version) throw new InvalidInputError(`${input.version} is not a version held here.`);
   const content = versionContent(version);
   let consent: Consent;
@@ -147,14 +147,14 @@ export async function importPolicyExamples(ctx: AppContext, viewer: Viewer, inpu
     for (const record of records) yield { ok: true as const, record };
   }
   const now = ctx.clock.now();
-  const policy = getPolicyById(ctx.db, version.policyId);
+  const policy = await getPolicyById(ctx.db, version.policyId);
   const report = await importRecords(ctx.db, asLines(), {
     communityId: community.id,
     policyId: version.policyId,
     onError: "stop",
     now,
-    inFinalTransaction: (imported) => {
-      if (imported > 0 && consent.federate) recordEffect(ctx.db, datasetChanged(policy), now);
+    inFinalTransaction: async (imported) => {
+      if (imported > 0 && consent.federate) await recordEffect(ctx.db, datasetChanged(policy), now);
     },
   });
   return { ...report, consent };
@@ -170,13 +170,13 @@ export async function importPolicyExamples(ctx: AppContext, viewer: Viewer, inpu
  * community get every such record; anyone else only those that may also
  * leave the instance.
  */
-export function exportPreferences(ctx: AppContext, viewer: Viewer, query: z.output<typeof ExportQuery>): Generator<string> {
-  const policy = getPolicyById(ctx.db, query.policy);
-  const member = isMember(ctx.db, policy.communityId === null ? undefined : findCommunityById(ctx.db, policy.communityId), viewer);
+export async function exportPreferences(ctx: AppContext, viewer: Viewer, query: z.output<typeof ExportQuery>): Promise<AsyncGenerator<string>> {
+  const policy = await getPolicyById(ctx.db, query.policy);
+  const member = await isMember(ctx.db, policy.communityId === null ? undefined : await findCommunityById(ctx.db, policy.communityId), viewer);
   const write = query.format === "trl" ? toTrlLines : toOpenAiLines;
-  return (function* () {
+  return (async function* () {
     let chunk = "";
-    for (const record of trainableRecords(ctx.db, { policyId: policy.id })) {
+    for await (const record of trainableRecords(ctx.db, { policyId: policy.id })) {
       if (!member && !record.consent.federate) continue;
       chunk += write(record).join("");
       if (chunk.length > 64 * 1024) {
@@ -189,16 +189,15 @@ export function exportPreferences(ctx: AppContext, viewer: Viewer, query: z.outp
 }
 
 /** The viewer's own judgements (answers to tasks), with their consent. */
-export function myPreferences(ctx: AppContext, viewer: Viewer): MyRecord[] {
+export async function myPreferences(ctx: AppContext, viewer: Viewer): Promise<MyRecord[]> {
   const user = requireSignedIn(viewer);
-  const rows = ctx.db
+  const rows = await ctx.db
     .select({ row: preferenceRecords, taskTitle: preferenceTasks.title, community: communities.handle })
     .from(preferenceRecords)
     .leftJoin(preferenceTasks, eq(preferenceTasks.id, preferenceRecords.taskId))
     .innerJoin(communities, eq(communities.id, preferenceRecords.communityId))
     .where(eq(preferenceRecords.userId, user.id))
-    .orderBy(preferenceRecords.id)
-    .all();
+    .orderBy(preferenceRecords.id);
   return rows.map(({ row, taskTitle, community }) => {
     const record = row.record as { choice?: number | null; ratings?: MyRecord["ratings"]; rationale?: string; groups?: string[] };
     return {
@@ -217,8 +216,8 @@ export function myPreferences(ctx: AppContext, viewer: Viewer): MyRecord[] {
 }
 
 /** Records this instance mirrors of another instance's policy. */
-export function mirroredPreferenceRecords(ctx: AppContext, policyIri: string) {
-  const rows = ctx.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.policyIri, policyIri)).all();
+export async function mirroredPreferenceRecords(ctx: AppContext, policyIri: string) {
+  const rows = await ctx.db.select().from(mirroredPreferences).where(eq(mirroredPreferences.policyIri, policyIri));
   return {
     policy: policyIri,
     count: rows.length,
@@ -236,16 +235,16 @@ export function mirroredPreferenceRecords(ctx: AppContext, policyIri: string) {
  * same transaction: a withdrawal of federation as a Delete of the record
  * (`sendRecordWithdrawn`), any other narrowing as a changed dataset.
  */
-export function changeRecordConsent(ctx: AppContext, viewer: Viewer, id: number, requested: Consent): { id: number; consent: Consent } {
+export async function changeRecordConsent(ctx: AppContext, viewer: Viewer, id: number, requested: Consent): Promise<{ id: number; consent: Consent }> {
   const user = requireSignedIn(viewer);
   const now = ctx.clock.now();
-  return ctx.db.transaction(() => {
-    const wasFederated = findRecord(ctx.db, id).consentFederate;
-    const row = narrowRecordConsent(ctx.db, id, user.id, requested, now);
+  return await ctx.db.transaction(async () => {
+    const wasFederated = (await findRecord(ctx.db, id)).consentFederate;
+    const row = await narrowRecordConsent(ctx.db, id, user.id, requested, now);
     if (row.policyId !== null && wasFederated) {
-      const policy = getPolicyById(ctx.db, row.policyId);
+      const policy = await getPolicyById(ctx.db, row.policyId);
       const effect: Effect = row.consentFederate ? datasetChanged(policy) : { kind: "preferences.record-withdrawn", policyIri: policy.iri, recordId: row.id };
-      recordEffect(ctx.db, effect, now);
+      await recordEffect(ctx.db, effect, now);
     }
     return { id: row.id, consent: { train: row.consentTrain, federate: row.consentFederate, breakdown: row.consentBreakdown } };
   });

@@ -43,6 +43,7 @@ import type { AppContext } from "./context.ts";
 import { except, notifyProposalClosed, notifyProposalOpened, recipients } from "./notifications.ts";
 import { recordEffect } from "./outbox.ts";
 import { assertMember, assertSteward, requireSignedIn, type Viewer } from "./permissions.ts";
+import { first } from "../../db/client.ts";
 
 const logger = getLogger(["fedalign", "app", "proposals"]);
 
@@ -129,14 +130,14 @@ export interface ProposalDetails {
 }
 
 /** The community that decides on a policy's proposals; a mirrored policy's community is elsewhere. */
-export function deciderOf(ctx: AppContext, policy: Policy): Community {
-  const community = policy.communityId !== null ? findCommunityById(ctx.db, policy.communityId) : undefined;
+export async function deciderOf(ctx: AppContext, policy: Policy): Promise<Community> {
+  const community = policy.communityId !== null ? await findCommunityById(ctx.db, policy.communityId) : undefined;
   if (!community) throw new InvalidInputError(`${policy.iri} belongs to another instance; propose changes there (or offer them from a fork).`);
   return community;
 }
 
-function details(ctx: AppContext, policy: Policy, community: Community, proposal: Proposal, viewer?: Viewer): ProposalDetails {
-  const tally = currentTally(ctx.db, proposal, community, ctx.clock.now());
+async function details(ctx: AppContext, policy: Policy, community: Community, proposal: Proposal, viewer?: Viewer): Promise<ProposalDetails> {
+  const tally = await currentTally(ctx.db, proposal, community, ctx.clock.now());
   const stored = proposal.tally as ProposalDetails["tally"] | null;
   return {
     id: proposal.id,
@@ -157,28 +158,28 @@ function details(ctx: AppContext, policy: Policy, community: Community, proposal
     resultVersion: proposal.resultVersionIri,
     rule: { level: proposal.level, ...tally.rule, quorumNeeded: tally.quorumNeeded, threshold: tally.threshold },
     effectiveClosesAt: tally.closesAt.toISOString(),
-    ...(viewer ? { myVote: myVote(ctx.db, proposal, viewer) ?? null } : {}),
+    ...(viewer ? { myVote: await myVote(ctx.db, proposal, viewer) ?? null } : {}),
   };
 }
 
 /** A policy's proposals with their (provisional or final) tallies, oldest first. */
-export function policyProposals(ctx: AppContext, policyId: number): ProposalDetails[] {
-  const policy = getPolicyById(ctx.db, policyId);
-  const community = deciderOf(ctx, policy);
-  return listProposals(ctx.db, policy).map((proposal) => details(ctx, policy, community, proposal));
+export async function policyProposals(ctx: AppContext, policyId: number): Promise<ProposalDetails[]> {
+  const policy = await getPolicyById(ctx.db, policyId);
+  const community = await deciderOf(ctx, policy);
+  return await Promise.all((await listProposals(ctx.db, policy)).map((proposal) => details(ctx, policy, community, proposal)));
 }
 
-export function findProposalOrThrow(ctx: AppContext, id: number): Proposal {
-  const proposal = findProposal(ctx.db, id);
+export async function findProposalOrThrow(ctx: AppContext, id: number): Promise<Proposal> {
+  const proposal = await findProposal(ctx.db, id);
   if (!proposal) throw new NotFoundError(`No proposal ${id}.`);
   return proposal;
 }
 
 /** One proposal with its tally, the rule that decides it and (signed in) the viewer's vote. */
-export function proposalDetails(ctx: AppContext, id: number, viewer?: Viewer): ProposalDetails {
-  const proposal = findProposalOrThrow(ctx, id);
-  const policy = getPolicyById(ctx.db, proposal.policyId);
-  return details(ctx, policy, deciderOf(ctx, policy), proposal, viewer);
+export async function proposalDetails(ctx: AppContext, id: number, viewer?: Viewer): Promise<ProposalDetails> {
+  const proposal = await findProposalOrThrow(ctx, id);
+  const policy = await getPolicyById(ctx.db, proposal.policyId);
+  return await details(ctx, policy, await deciderOf(ctx, policy), proposal, viewer);
 }
 
 export interface DecisionRulesView {
@@ -189,14 +190,16 @@ export interface DecisionRulesView {
 }
 
 /** The community's overrides, the effective rule per authority level, adoption mode and partner instances. */
-export function decisionRules(ctx: AppContext, handle: string): DecisionRulesView {
-  const community = getCommunity(ctx.db, handle);
-  const row = ctx.db
-    .select({ rules: communities.decisionRules, adoptMode: communities.adoptMode, partners: communities.partners })
-    .from(communities)
-    .where(eq(communities.id, community.id))
-    .get()!;
-  const overrides = communityRules(ctx.db, community);
+export async function decisionRules(ctx: AppContext, handle: string): Promise<DecisionRulesView> {
+  const community = await getCommunity(ctx.db, handle);
+  const row = (await first(
+    ctx.db
+      .select({ rules: communities.decisionRules, adoptMode: communities.adoptMode, partners: communities.partners })
+      .from(communities)
+      .where(eq(communities.id, community.id))
+      .limit(1),
+  ))!;
+  const overrides = await communityRules(ctx.db, community);
   return {
     rules: (row.rules ?? {}) as Record<string, unknown>,
     effective: Object.fromEntries(AUTHORITY_LEVELS.map((level) => [level, rulesFor(level, overrides)])) as Record<AuthorityLevel, DecisionRule>,
@@ -226,33 +229,33 @@ function sentVoteView(vote: SentVote): SentVoteView {
 }
 
 /** The viewer's votes on other instances' proposals, newest first: sent, or refused with the community's reason. */
-export function remoteVotes(ctx: AppContext, viewer: Viewer, proposal?: string): SentVoteView[] {
+export async function remoteVotes(ctx: AppContext, viewer: Viewer, proposal?: string): Promise<SentVoteView[]> {
   const user = requireSignedIn(viewer);
-  return listSentVotes(ctx.db, ctx.federation.actorIri(user.username), proposal).map(sentVoteView);
+  return (await listSentVotes(ctx.db, ctx.federation.actorIri(user.username), proposal)).map(sentVoteView);
 }
 
 // ---------------------------------------------------------------- changes
 
 /** A member proposes a change set against the policy's newest version; followers see the poll open. */
-export function createProposal(ctx: AppContext, viewer: Viewer, policyId: number, input: z.output<typeof NewProposalInput>): ProposalDetails {
-  const policy = getPolicyById(ctx.db, policyId);
-  const community = deciderOf(ctx, policy);
-  const author = assertMember(ctx.db, community, viewer);
-  return openProposal(ctx, policy, community, author, input);
+export async function createProposal(ctx: AppContext, viewer: Viewer, policyId: number, input: z.output<typeof NewProposalInput>): Promise<ProposalDetails> {
+  const policy = await getPolicyById(ctx.db, policyId);
+  const community = await deciderOf(ctx, policy);
+  const author = await assertMember(ctx.db, community, viewer);
+  return await openProposal(ctx, policy, community, author, input);
 }
 
 /** Opens the proposal with its effect in one transaction, plus whatever `alongside` must commit with it. */
-function openProposal(
+async function openProposal(
   ctx: AppContext,
   policy: Policy,
   community: Community,
   author: User,
   input: z.output<typeof NewProposalInput>,
-  alongside?: () => void,
-): ProposalDetails {
+  alongside?: () => Promise<unknown> | void,
+): Promise<ProposalDetails> {
   const now = ctx.clock.now();
-  const proposal = ctx.db.transaction(() => {
-    const row = createProposalRow(ctx.db, {
+  const proposal = await ctx.db.transaction(async () => {
+    const row = await createProposalRow(ctx.db, {
       policy,
       community,
       author,
@@ -262,12 +265,13 @@ function openProposal(
       closesAt: input.closesAt ? new Date(input.closesAt) : undefined,
       now,
     });
-    recordEffect(ctx.db, { kind: "proposal.opened", proposalId: row.id }, now);
-    notifyProposalOpened(ctx.db, except(recipients.ofProposal(ctx.db, ctx.origin, policy, community.id), author.id), { ...row, iri: proposalIri(policy, row) }, policy, now);
-    alongside?.();
+    await recordEffect(ctx.db, { kind: "proposal.opened", proposalId: row.id }, now);
+    await notifyProposalOpened(ctx.db, except(await recipients.ofProposal(ctx.db, ctx.origin, policy, community.id), author.id), { ...row, iri: proposalIri(policy, row) }, policy, now);
+    // In the same transaction (database work only): the draft goes with the proposal it became.
+    await alongside?.();
     return row;
   });
-  return details(ctx, policy, community, proposal);
+  return await details(ctx, policy, community, proposal);
 }
 
 // ---------------------------------------------------------------- building a proposal
@@ -287,11 +291,11 @@ export interface ProposalDraftView {
 }
 
 /** The member's draft against the newest version: a draft begun on an older one is carried over, change by change. */
-function loadDraft(ctx: AppContext, policy: Policy, user: User): ProposalDraftView {
-  const head = headVersion(ctx.db, policy);
+async function loadDraft(ctx: AppContext, policy: Policy, user: User): Promise<ProposalDraftView> {
+  const head = await headVersion(ctx.db, policy);
   if (!head) throw new InvalidInputError(`"${policy.title}" has no published version yet; proposals amend the newest published version.`);
   const base = versionContent(head);
-  const draft = findProposalDraft(ctx.db, policy.id, user.id);
+  const draft = await findProposalDraft(ctx.db, policy.id, user.id);
   const applied = draft ? applyChangeSet(base, draftChanges(draft)) : undefined;
   const working = applied?.content ?? base;
   const changes = changeSetFromContents(base, working);
@@ -306,50 +310,50 @@ function loadDraft(ctx: AppContext, policy: Policy, user: User): ProposalDraftVi
   };
 }
 
-function draftOwner(ctx: AppContext, viewer: Viewer, policyId: number) {
-  const policy = getPolicyById(ctx.db, policyId);
-  const community = deciderOf(ctx, policy);
-  return { policy, community, user: assertMember(ctx.db, community, viewer) };
+async function draftOwner(ctx: AppContext, viewer: Viewer, policyId: number) {
+  const policy = await getPolicyById(ctx.db, policyId);
+  const community = await deciderOf(ctx, policy);
+  return { policy, community, user: await assertMember(ctx.db, community, viewer) };
 }
 
 /** The proposal a member is building for a policy (empty when they have not started). */
-export function proposalDraft(ctx: AppContext, viewer: Viewer, policyId: number): ProposalDraftView {
-  const { policy, user } = draftOwner(ctx, viewer, policyId);
-  return loadDraft(ctx, policy, user);
+export async function proposalDraft(ctx: AppContext, viewer: Viewer, policyId: number): Promise<ProposalDraftView> {
+  const { policy, user } = await draftOwner(ctx, viewer, policyId);
+  return await loadDraft(ctx, policy, user);
 }
 
 /** One step of building: the draft is stored at once, so nothing is lost between pages. */
-export function changeProposalDraft(ctx: AppContext, viewer: Viewer, policyId: number, step: z.output<typeof ProposalDraftStep>): ProposalDraftView {
-  const { policy, user } = draftOwner(ctx, viewer, policyId);
-  const view = loadDraft(ctx, policy, user);
+export async function changeProposalDraft(ctx: AppContext, viewer: Viewer, policyId: number, step: z.output<typeof ProposalDraftStep>): Promise<ProposalDraftView> {
+  const { policy, user } = await draftOwner(ctx, viewer, policyId);
+  const view = await loadDraft(ctx, policy, user);
   const working = applyDraftStep(view.base, view.working, step);
   const changes = changeSetSchema.parse(changeSetFromContents(view.base, working));
-  storeProposalDraft(ctx.db, { policyId: policy.id, userId: user.id, baseVersionIri: view.baseVersion.iri, changes, now: ctx.clock.now() });
-  return loadDraft(ctx, policy, user);
+  await storeProposalDraft(ctx.db, { policyId: policy.id, userId: user.id, baseVersionIri: view.baseVersion.iri, changes, now: ctx.clock.now() });
+  return await loadDraft(ctx, policy, user);
 }
 
 /** Drops the whole draft. */
-export function discardProposalDraft(ctx: AppContext, viewer: Viewer, policyId: number): void {
-  const { policy, user } = draftOwner(ctx, viewer, policyId);
-  deleteProposalDraft(ctx.db, policy.id, user.id);
+export async function discardProposalDraft(ctx: AppContext, viewer: Viewer, policyId: number): Promise<void> {
+  const { policy, user } = await draftOwner(ctx, viewer, policyId);
+  await deleteProposalDraft(ctx.db, policy.id, user.id);
 }
 
 /** Opens the proposal built so far; the draft goes in the same transaction. */
-export function openDraftProposal(ctx: AppContext, viewer: Viewer, policyId: number, input: z.output<typeof DraftProposalInput>): ProposalDetails {
-  const { policy, community, user } = draftOwner(ctx, viewer, policyId);
-  const view = loadDraft(ctx, policy, user);
+export async function openDraftProposal(ctx: AppContext, viewer: Viewer, policyId: number, input: z.output<typeof DraftProposalInput>): Promise<ProposalDetails> {
+  const { policy, community, user } = await draftOwner(ctx, viewer, policyId);
+  const view = await loadDraft(ctx, policy, user);
   if (view.changes.operations.length === 0) throw new InvalidInputError("Make at least one change before opening the proposal: edit, add, remove or move a clause.");
-  return openProposal(ctx, policy, community, user, { ...input, changes: view.changes }, () => deleteProposalDraft(ctx.db, policy.id, user.id));
+  return await openProposal(ctx, policy, community, user, { ...input, changes: view.changes }, async () => await deleteProposalDraft(ctx.db, policy.id, user.id));
 }
 
 /** A member votes (or changes their vote) while the proposal is open. */
-export function castVote(ctx: AppContext, viewer: Viewer, proposalId: number, value: (typeof VOTE_VALUES)[number]): ProposalDetails {
+export async function castVote(ctx: AppContext, viewer: Viewer, proposalId: number, value: (typeof VOTE_VALUES)[number]): Promise<ProposalDetails> {
   const user = requireSignedIn(viewer);
-  const proposal = findProposalOrThrow(ctx, proposalId);
-  const policy = getPolicyById(ctx.db, proposal.policyId);
-  const community = deciderOf(ctx, policy);
-  castVoteRow(ctx.db, proposal, community, user, value, ctx.clock.now());
-  return details(ctx, policy, community, findProposal(ctx.db, proposal.id)!, user);
+  const proposal = await findProposalOrThrow(ctx, proposalId);
+  const policy = await getPolicyById(ctx.db, proposal.policyId);
+  const community = await deciderOf(ctx, policy);
+  await castVoteRow(ctx.db, proposal, community, user, value, ctx.clock.now());
+  return await details(ctx, policy, community, (await findProposal(ctx.db, proposal.id))!, user);
 }
 
 /**
@@ -368,33 +372,32 @@ export async function sendPartnerVote(ctx: AppContext, viewer: Viewer, input: z.
   }
   const actor = ctx.federation.actorIri(user.username);
   const now = ctx.clock.now();
-  const sent = ctx.db.transaction(() => {
-    const row = recordSentVote(
+  const sent = await ctx.db.transaction(async () => {
+    const row = await recordSentVote(
       ctx.db,
       { activityIri: `${actor}#create/${randomUUID()}`, noteIri: `${actor}#vote/${randomUUID()}`, voterIri: actor, proposalIri: input.proposal, ownerIri: owner, value: input.value },
       now,
     );
-    recordEffect(ctx.db, { kind: "vote.sent", sentVoteId: row.id, identifier: user.username }, now);
+    await recordEffect(ctx.db, { kind: "vote.sent", sentVoteId: row.id, identifier: user.username }, now);
     return row;
   });
   return sentVoteView(sent);
 }
 
 /** Stewards set the decision rules per authority level, the adoption mode and partner instances. */
-export function setDecisionRules(ctx: AppContext, viewer: Viewer, handle: string, input: z.output<typeof DecisionRulesInput>): DecisionRulesView {
-  const community = getCommunity(ctx.db, handle);
-  assertSteward(ctx.db, community, viewer);
+export async function setDecisionRules(ctx: AppContext, viewer: Viewer, handle: string, input: z.output<typeof DecisionRulesInput>): Promise<DecisionRulesView> {
+  const community = await getCommunity(ctx.db, handle);
+  await assertSteward(ctx.db, community, viewer);
   if (input.rules) communityRulesSchema.parse(input.rules); // what is stored must read back
-  ctx.db
+  await ctx.db
     .update(communities)
     .set({
       ...(input.rules ? { decisionRules: input.rules as Record<string, unknown> } : {}),
       ...(input.adoptMode ? { adoptMode: input.adoptMode } : {}),
       ...(input.partners ? { partners: input.partners.map((host) => host.toLowerCase()) } : {}),
     })
-    .where(eq(communities.id, community.id))
-    .run();
-  return decisionRules(ctx, handle);
+    .where(eq(communities.id, community.id));
+  return await decisionRules(ctx, handle);
 }
 
 // ---------------------------------------------------------------- the scheduled job
@@ -416,7 +419,7 @@ export interface ClosedProposalSummary {
 export async function closeDueProposals(ctx: AppContext): Promise<ClosedProposalSummary[]> {
   const now = ctx.clock.now();
   const closed: ClosedProposalSummary[] = [];
-  for (const due of dueProposals(ctx.db, now)) {
+  for (const due of await dueProposals(ctx.db, now)) {
     try {
       const summary = await closeOne(ctx, due, now);
       if (summary) closed.push(summary);
@@ -438,27 +441,27 @@ class StaleDraft extends Error {}
  */
 async function closeOne(ctx: AppContext, due: Proposal, now: Date): Promise<ClosedProposalSummary | undefined> {
   for (let attempt = 1; ; attempt++) {
-    const policy = findPolicyById(ctx.db, due.policyId);
-    const community = policy?.communityId != null ? findCommunityById(ctx.db, policy.communityId) : undefined;
-    const current = findProposal(ctx.db, due.id);
+    const policy = await findPolicyById(ctx.db, due.policyId);
+    const community = policy?.communityId != null ? await findCommunityById(ctx.db, policy.communityId) : undefined;
+    const current = await findProposal(ctx.db, due.id);
     if (!policy || !community || !current) return undefined;
-    const outcome = closingOutcome(ctx.db, current, policy, community, now);
+    const outcome = await closingOutcome(ctx.db, current, policy, community, now);
     if (!outcome) return undefined;
     const prepared = outcome.publish
       ? await preparePublication(ctx, { ...policy, draft: outcome.draft! }, { message: `Adopted proposal ${due.id}: ${due.title}`, decisions: [{ proposal: proposalIri(policy, due), tally: outcome.record }] })
       : undefined;
     try {
-      return ctx.db.transaction(() => {
-        const fresh = getPolicyById(ctx.db, policy.id);
-        const closed = closeProposal(ctx.db, due.id, fresh, community, now);
+      return await ctx.db.transaction(async () => {
+        const fresh = await getPolicyById(ctx.db, policy.id);
+        const closed = await closeProposal(ctx.db, due.id, fresh, community, now);
         if (!closed) return undefined;
         let publishedVersion: string | undefined;
         if (prepared) {
           if (!closed.outcome.draft || contentHash(closed.outcome.draft) !== prepared.version.contentHash) throw new StaleDraft();
-          publishedVersion = commitPublication(ctx, { ...prepared, adopted: [closed.proposal] }).iri;
+          publishedVersion = (await commitPublication(ctx, { ...prepared, adopted: [closed.proposal] })).iri;
         }
-        recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
-        notifyProposalClosed(ctx.db, recipients.ofProposal(ctx.db, ctx.origin, fresh, community.id), { ...closed.proposal, iri: proposalIri(fresh, closed.proposal) }, fresh, now);
+        await recordEffect(ctx.db, { kind: "proposal.closed", proposalId: due.id }, now);
+        await notifyProposalClosed(ctx.db, await recipients.ofProposal(ctx.db, ctx.origin, fresh, community.id), { ...closed.proposal, iri: proposalIri(fresh, closed.proposal) }, fresh, now);
         return { id: due.id, state: closed.proposal.state as ClosedProposalSummary["state"], ...(publishedVersion ? { publishedVersion } : {}) };
       });
     } catch (error) {

@@ -72,9 +72,13 @@ export class Scheduler {
   /** Runs a pass now and then every interval, until stop(). */
   start(): void {
     if (this.#timer) return;
-    void this.runDue();
+    // runDue logs each job's failure; these catch anything else, so a
+    // failed pass is never a silent unhandled rejection.
+    const pass = (): void =>
+      void this.runDue().catch((error: unknown) => logger.error("A scheduler pass failed: {error}", { error }));
+    pass();
     this.#timer = setInterval(() => {
-      if (!this.#pass) void this.runDue();
+      if (!this.#pass) pass();
     }, this.#intervalMs);
     this.#timer.unref();
   }

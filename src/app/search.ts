@@ -28,17 +28,16 @@ export interface SearchResult {
 
 export const SEARCH_LIMIT = 50;
 
-export function searchPolicies(ctx: AppContext, input: SearchInput): SearchResult {
-  if (input.policy !== undefined && !findPolicyById(ctx.db, input.policy)) throw new NotFoundError(`No policy with id ${input.policy} on this instance.`);
+export async function searchPolicies(ctx: AppContext, input: SearchInput): Promise<SearchResult> {
+  if (input.policy !== undefined && !await findPolicyById(ctx.db, input.policy)) throw new NotFoundError(`No policy with id ${input.policy} on this instance.`);
   const terms = queryTerms(input.q);
-  const { hits, total } = searchClauses(ctx.db, terms, { policyId: input.policy, limit: SEARCH_LIMIT });
+  const { hits, total } = await searchClauses(ctx.db, terms, { policyId: input.policy, limit: SEARCH_LIMIT });
   if (hits.length === 0) return { terms, total, hits: [] };
-  const policyRows = ctx.db.select().from(policies).where(inArray(policies.id, [...new Set(hits.map((hit) => hit.policyId))])).all();
-  const versionRows = ctx.db
+  const policyRows = await ctx.db.select().from(policies).where(inArray(policies.id, [...new Set(hits.map((hit) => hit.policyId))]));
+  const versionRows = await ctx.db
     .select({ id: policyVersions.id, number: policyVersions.number })
     .from(policyVersions)
-    .where(inArray(policyVersions.id, [...new Set(hits.map((hit) => hit.versionId))]))
-    .all();
+    .where(inArray(policyVersions.id, [...new Set(hits.map((hit) => hit.versionId))]));
   const policyOf = new Map(policyRows.map((row) => [row.id, row]));
   const numberOf = new Map(versionRows.map((row) => [row.id, row.number]));
   return {

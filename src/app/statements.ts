@@ -35,17 +35,17 @@ export const ModerationInput = z.object({ decision: z.enum(["accepted", "rejecte
 
 const VOTE = { agree: 1, disagree: -1, pass: 0 } as const;
 
-function communityOf(ctx: AppContext, id: number): Community {
-  const community = findCommunityById(ctx.db, id);
+async function communityOf(ctx: AppContext, id: number): Promise<Community> {
+  const community = await findCommunityById(ctx.db, id);
   if (!community) throw new NotFoundError("The community of this statement no longer exists.");
   return community;
 }
 
 /** Stewards import a Polis conversation (as read from its export) into a new or named conversation. */
-export function importStatements(ctx: AppContext, viewer: Viewer, data: z.output<typeof conversationImportSchema>) {
-  const community = getCommunity(ctx.db, data.community);
-  assertSteward(ctx.db, community, viewer);
-  return importConversation(ctx.db, community, data);
+export async function importStatements(ctx: AppContext, viewer: Viewer, data: z.output<typeof conversationImportSchema>) {
+  const community = await getCommunity(ctx.db, data.community);
+  await assertSteward(ctx.db, community, viewer);
+  return await importConversation(ctx.db, community, data);
 }
 
 export interface ConversationSummary {
@@ -56,16 +56,16 @@ export interface ConversationSummary {
   description: string | null;
 }
 
-export function communityConversations(ctx: AppContext, handle: string): ConversationSummary[] {
-  return listConversations(ctx.db, getCommunity(ctx.db, handle)).map((x) => ({ name: x.name, source: x.source, topic: x.topic, url: x.url, description: x.description }));
+export async function communityConversations(ctx: AppContext, handle: string): Promise<ConversationSummary[]> {
+  return (await listConversations(ctx.db, await getCommunity(ctx.db, handle))).map((x) => ({ name: x.name, source: x.source, topic: x.topic, url: x.url, description: x.description }));
 }
 
 /** Members (and admins) export the votes of one conversation, or of all. */
-export function exportStatements(ctx: AppContext, viewer: Viewer, query: Scope) {
-  const community = getCommunity(ctx.db, query.community);
+export async function exportStatements(ctx: AppContext, viewer: Viewer, query: Scope) {
+  const community = await getCommunity(ctx.db, query.community);
   const user = requireSignedIn(viewer);
-  if (!isMember(ctx.db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" can export its votes.`);
-  const exports = resolveScope(ctx.db, community, query).map((x) => exportConversation(ctx.db, x));
+  if (!await isMember(ctx.db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" can export its votes.`);
+  const exports = await Promise.all((await resolveScope(ctx.db, community, query)).map((x) => exportConversation(ctx.db, x)));
   if (query.across) return { conversations: exports };
   if (exports.length === 0) throw new NotFoundError(`"${community.handle}" has no statements yet.`);
   return exports[0]!;
@@ -89,12 +89,12 @@ export interface StatementRow {
  * A community's statements with vote counts and (for members) the viewer's
  * vote; stewards also see those awaiting moderation.
  */
-export function communityStatements(ctx: AppContext, viewer: Viewer, query: Scope): StatementRow[] {
-  const community = getCommunity(ctx.db, query.community);
-  const role = viewer ? memberRole(ctx.db, community, viewer) : undefined;
-  const steward = isSteward(ctx.db, community, viewer);
-  const names = new Map(resolveScope(ctx.db, community, query).map((x) => [x.id, x.name]));
-  return statementTallies(ctx.db, community, [...names.keys()], role ? viewer : undefined)
+export async function communityStatements(ctx: AppContext, viewer: Viewer, query: Scope): Promise<StatementRow[]> {
+  const community = await getCommunity(ctx.db, query.community);
+  const role = viewer ? await memberRole(ctx.db, community, viewer) : undefined;
+  const steward = await isSteward(ctx.db, community, viewer);
+  const names = new Map((await resolveScope(ctx.db, community, query)).map((x) => [x.id, x.name]));
+  return (await statementTallies(ctx.db, community, [...names.keys()], role ? viewer : undefined))
     .filter((row) => row.moderation === "accepted" || steward)
     .map((row) => ({
       id: row.id,
@@ -112,25 +112,25 @@ export function communityStatements(ctx: AppContext, viewer: Viewer, query: Scop
 }
 
 /** A member submits a statement; stewards moderate it before it is voted on. */
-export function submitStatement(ctx: AppContext, viewer: Viewer, input: z.output<typeof NewStatementInput>) {
+export async function submitStatement(ctx: AppContext, viewer: Viewer, input: z.output<typeof NewStatementInput>) {
   const user = requireSignedIn(viewer);
-  const statement = submitRow(ctx.db, getCommunity(ctx.db, input.community), user, input.body, input.clauseId, input.conversation);
+  const statement = await submitRow(ctx.db, await getCommunity(ctx.db, input.community), user, input.body, input.clauseId, input.conversation);
   return { id: statement.id, body: statement.body, moderation: statement.moderation };
 }
 
 /** Stewards accept or reject a submitted statement. */
-export function moderateStatement(ctx: AppContext, viewer: Viewer, id: number, decision: "accepted" | "rejected") {
-  const statement = getStatement(ctx.db, id);
-  assertSteward(ctx.db, communityOf(ctx, statement.communityId), viewer);
-  const updated = moderateRow(ctx.db, statement, decision);
+export async function moderateStatement(ctx: AppContext, viewer: Viewer, id: number, decision: "accepted" | "rejected") {
+  const statement = await getStatement(ctx.db, id);
+  await assertSteward(ctx.db, await communityOf(ctx, statement.communityId), viewer);
+  const updated = await moderateRow(ctx.db, statement, decision);
   return { id: updated.id, moderation: updated.moderation };
 }
 
 /** A member agrees, disagrees or passes (and may change their vote). */
-export function voteOnStatementAs(ctx: AppContext, viewer: Viewer, id: number, value: "agree" | "disagree" | "pass") {
+export async function voteOnStatementAs(ctx: AppContext, viewer: Viewer, id: number, value: "agree" | "disagree" | "pass") {
   const user = requireSignedIn(viewer);
-  const statement = getStatement(ctx.db, id);
-  voteOnStatement(ctx.db, communityOf(ctx, statement.communityId), statement, user, VOTE[value]);
+  const statement = await getStatement(ctx.db, id);
+  await voteOnStatement(ctx.db, await communityOf(ctx, statement.communityId), statement, user, VOTE[value]);
   return { id: statement.id, recorded: value };
 }
 
@@ -139,16 +139,16 @@ export function voteOnStatementAs(ctx: AppContext, viewer: Viewer, id: number, v
  * groups as Polis computes them, each statement's support per group,
  * group-informed consensus and bridging scores.
  */
-export function opinions(ctx: AppContext, query: Scope & { seed?: number }) {
-  const community = getCommunity(ctx.db, query.community);
-  const scope = resolveScope(ctx.db, community, query);
-  const { votes, moderatedOut } = opinionInput(ctx.db, scope);
+export async function opinions(ctx: AppContext, query: Scope & { seed?: number }) {
+  const community = await getCommunity(ctx.db, query.community);
+  const scope = await resolveScope(ctx.db, community, query);
+  const { votes, moderatedOut } = await opinionInput(ctx.db, scope);
   const conversations = scope.map((x) => x.name);
   const hidden = new Set(moderatedOut);
   const shown = votes.filter((v) => !hidden.has(v.statement));
   if (shown.length === 0) return { conversations, participants: 0, groups: [], projection: [], statements: [], consensus: [], bridging: [] };
   const labels = new Map(
-    listStatements(ctx.db, scope.map((x) => x.id)).map((s) => [String(s.id), { statement: s.externalId ?? `f${s.id}`, body: s.body, conversation: scope.find((x) => x.id === s.conversationId)?.name }]),
+    (await listStatements(ctx.db, scope.map((x) => x.id))).map((s) => [String(s.id), { statement: s.externalId ?? `f${s.id}`, body: s.body, conversation: scope.find((x) => x.id === s.conversationId)?.name }]),
   );
   const seed = query.seed ?? 42;
   const groups = opinionGroups(votes, { seed, moderatedOut });

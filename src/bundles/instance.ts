@@ -7,7 +7,7 @@
  * version are passed to composition, so they show as conflicts.
  */
 import { and, count, eq, inArray, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { annotations, preferenceRecords } from "../../db/schema.ts";
 import { consentFromLicence } from "../preferences/record.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
@@ -49,14 +49,16 @@ export interface HeldSource {
 }
 
 /** The versions named, as composition sources, in the order given. */
-export function heldSources(db: Db, specs: { policyId: number; version?: number }[]): HeldSource[] {
-  return specs.map(({ policyId, version: number }) => {
-    const policy = getPolicyById(db, policyId);
-    const version = number === undefined ? headVersion(db, policy) : findVersion(db, policy, number);
+export async function heldSources(db: Db, specs: { policyId: number; version?: number }[]): Promise<HeldSource[]> {
+  const held: HeldSource[] = [];
+  // One after another: the first source that cannot be used is the one reported.
+  for (const { policyId, version: number } of specs) {
+    const policy = await getPolicyById(db, policyId);
+    const version = number === undefined ? await headVersion(db, policy) : await findVersion(db, policy, number);
     if (!version) throw new NotFoundError(number === undefined ? `"${policy.title}" has no published version held here.` : `"${policy.title}" has no version ${number} held here.`);
     if (version.retractedAt) throw new InvalidInputError(`Version ${version.number} of "${policy.title}" was retracted.`);
     const content = versionContent(version);
-    return {
+    held.push({
       policy,
       version,
       source: {
@@ -68,19 +70,19 @@ export function heldSources(db: Db, specs: { policyId: number; version?: number 
         title: content.title,
         content,
       },
-    };
-  });
+    });
+  }
+  return held;
 }
 
 /** Objections held here against the sources' versions. */
-export function objectionsFor(db: Db, held: HeldSource[]): ObjectionAnnotation[] {
+export async function objectionsFor(db: Db, held: HeldSource[]): Promise<ObjectionAnnotation[]> {
   const out: ObjectionAnnotation[] = [];
   for (const { policy, version } of held) {
-    const rows = db
+    const rows = await db
       .select()
       .from(annotations)
-      .where(and(eq(annotations.versionIri, version.iri), eq(annotations.motivation, "object"), isNull(annotations.hiddenAt)))
-      .all();
+      .where(and(eq(annotations.versionIri, version.iri), eq(annotations.motivation, "object"), isNull(annotations.hiddenAt)));
     for (const row of rows) {
       if (row.clauseId) out.push({ clauseId: row.clauseId, sourceId: policy.iri, motivation: "object", text: row.text, author: row.authorIri });
     }
@@ -88,11 +90,11 @@ export function objectionsFor(db: Db, held: HeldSource[]): ObjectionAnnotation[]
   return out;
 }
 
-export function composeHeld(db: Db, held: HeldSource[], target: TargetContext): EffectivePolicy {
+export async function composeHeld(db: Db, held: HeldSource[], target: TargetContext): Promise<EffectivePolicy> {
   return composePolicies(
     held.map((h) => h.source),
     target,
-    { precedence: held.map((h) => h.policy.iri), annotations: objectionsFor(db, held) },
+    { precedence: held.map((h) => h.policy.iri), annotations: await objectionsFor(db, held) },
   );
 }
 
@@ -103,8 +105,8 @@ export function contextString(target: TargetContext): string | null {
 }
 
 /** Who a held policy belongs to, in words: the community's name, and the host it lives on when that is another instance. */
-export function ownerOf(db: Db, policy: Policy): { name: string; host: string | null } {
-  const owner = policyOwner(db, policy);
+export async function ownerOf(db: Db, policy: Policy): Promise<{ name: string; host: string | null }> {
+  const owner = await policyOwner(db, policy);
   return owner.local ? { name: owner.name, host: null } : { name: owner.name ?? owner.handle, host: owner.host };
 }
 
@@ -128,7 +130,7 @@ export interface PreferenceCounts {
   followedSources: number;
 }
 
-export function preferenceCounts(db: Db, held: HeldSource[], effective: EffectivePolicy): PreferenceCounts {
+export async function preferenceCounts(db: Db, held: HeldSource[], effective: EffectivePolicy): Promise<PreferenceCounts> {
   const byVersion = new Map(held.map((h) => [h.version.iri, h.source.content]));
   let examplePairs = 0;
   for (const clause of effective.clauses) {
@@ -140,11 +142,10 @@ export function preferenceCounts(db: Db, held: HeldSource[], effective: Effectiv
   }
   const local = held.filter((h) => isLocal(h.policy)).map((h) => h.policy.id);
   const datasetRecords = local.length
-    ? (db
+    ? ((await first(db
         .select({ n: count() })
         .from(preferenceRecords)
-        .where(and(inArray(preferenceRecords.policyId, local), eq(preferenceRecords.consentFederate, true), eq(preferenceRecords.consentTrain, true)))
-        .get()?.n ?? 0)
+        .where(and(inArray(preferenceRecords.policyId, local), eq(preferenceRecords.consentFederate, true), eq(preferenceRecords.consentTrain, true))).limit(1)))?.n ?? 0)
     : 0;
   return { examplePairs, datasetRecords, localSources: local.length, followedSources: held.length - local.length };
 }

@@ -60,7 +60,7 @@ export function registerAdminCommands(program: Command): void {
     .option("--data <dir>", DATA_HELP)
     .action(async (username: string, options: { label: string; data?: string }) => {
       const [{ createToken }, { getUserByUsername }] = await Promise.all([import("../accounts/tokens.ts"), import("../accounts/users.ts")]);
-      const created = await withData(options.data, (db) => createToken(db, getUserByUsername(db, username).id, options.label));
+      const created = await withData(options.data, async (db) => createToken(db, (await getUserByUsername(db, username)).id, options.label));
       printLine(created.token);
     });
 
@@ -80,12 +80,12 @@ export function registerAdminCommands(program: Command): void {
         options: { name: string; steward: string; summary: string; approveFollowers?: boolean; data?: string; json?: boolean },
       ) => {
         const [{ createCommunity }, { getUserByUsername }] = await Promise.all([import("../communities.ts"), import("../accounts/users.ts")]);
-        const created = await withData(options.data, (db) =>
+        const created = await withData(options.data, async (db) =>
           createCommunity(db, {
             handle,
             name: options.name,
             summary: options.summary,
-            steward: getUserByUsername(db, options.steward),
+            steward: await getUserByUsername(db, options.steward),
             manuallyApprovesFollowers: options.approveFollowers ?? false,
           }),
         );

@@ -70,7 +70,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       throw error;
     }
   }
-  if (runsWork(config.role)) instance.startQueue();
+  if (runsWork(config.role)) await instance.startQueue();
   if (config.role === "worker") {
     logger.info("Fedalign worker is running the queues and scheduled jobs of {origin} with data in {dataDir}.", {
       origin: config.origin,
@@ -86,7 +86,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     });
   }
   // First run: whoever reads this log (the person who started the server) can create the first admin.
-  const setupCode = listens ? issueSetupCode(instance.db) : undefined;
+  const setupCode = listens ? await issueSetupCode(instance.db) : undefined;
   if (setupCode) {
     logger.warning(
       "This instance has no users yet. Create the first admin at {setupUrl} with the one-time setup code {setupCode}, " +

@@ -7,7 +7,7 @@
  * conversation (Polis participant ids restart in every conversation).
  */
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { conversationParticipants, conversations, statementVotes, statements } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
@@ -48,26 +48,25 @@ export const conversationImportSchema = z
 
 export type ConversationImport = z.output<typeof conversationImportSchema>;
 
-export function listConversations(db: Db, community: Community): Conversation[] {
-  return db.select().from(conversations).where(eq(conversations.communityId, community.id)).orderBy(asc(conversations.id)).all();
+export async function listConversations(db: Db, community: Community): Promise<Conversation[]> {
+  return await db.select().from(conversations).where(eq(conversations.communityId, community.id)).orderBy(asc(conversations.id));
 }
 
-export function findConversation(db: Queryable, community: Community, name: string): Conversation | undefined {
-  return db.select().from(conversations).where(and(eq(conversations.communityId, community.id), eq(conversations.name, name))).get();
+export async function findConversation(db: Queryable, community: Community, name: string): Promise<Conversation | undefined> {
+  return await first(db.select().from(conversations).where(and(eq(conversations.communityId, community.id), eq(conversations.name, name))).limit(1));
 }
 
-function createConversation(db: Queryable, community: Community, name: string, source: Conversation["source"], summary?: [string, string][]): Conversation {
+async function createConversation(db: Queryable, community: Community, name: string, source: Conversation["source"], summary?: [string, string][]): Promise<Conversation> {
   const get = (key: string) => summary?.find(([k]) => k === key)?.[1] || null;
-  return db
+  return (await first(db
     .insert(conversations)
     .values({ communityId: community.id, name, source, topic: get("topic"), url: get("url"), description: get("conversation-description"), summary: summary ?? null, createdAt: new Date() })
-    .returning()
-    .get();
+    .returning()))!;
 }
 
 /** The named conversation, created (as a members' conversation) when it does not exist yet. */
-export function conversationForSubmission(db: Queryable, community: Community, name = MAIN_CONVERSATION): Conversation {
-  return findConversation(db, community, name) ?? createConversation(db, community, name, "local");
+export async function conversationForSubmission(db: Queryable, community: Community, name = MAIN_CONVERSATION): Promise<Conversation> {
+  return await findConversation(db, community, name) ?? await createConversation(db, community, name, "local");
 }
 
 /** Polis moderation to ours: -1 was moderated out; 1 and 0 (unmoderated) are shown, as Polis shows them by default. */
@@ -82,45 +81,42 @@ function moderationOf(polis: number): "accepted" | "rejected" {
  * conversation updates statements and votes by their Polis ids. One
  * transaction.
  */
-export function importConversation(db: Db, community: Community, data: ConversationImport) {
-  return db.transaction((tx) => {
-    let conversation = findConversation(tx, community, data.conversation);
+export async function importConversation(db: Db, community: Community, data: ConversationImport) {
+  return await db.transaction(async (tx) => {
+    let conversation = await findConversation(tx, community, data.conversation);
     if (conversation && data.mustBeNew) {
       throw new ConflictError(`"${community.handle}" already has a conversation named "${data.conversation}"; name another (--conversation) or import into it explicitly.`);
     }
     const created = conversation === undefined;
-    conversation ??= createConversation(tx, community, data.conversation, "polis", data.summary);
+    conversation ??= await createConversation(tx, community, data.conversation, "polis", data.summary);
     if (!created && data.summary) {
-      tx.update(conversations).set({ summary: data.summary }).where(eq(conversations.id, conversation.id)).run();
+      await tx.update(conversations).set({ summary: data.summary }).where(eq(conversations.id, conversation.id));
     }
     const ids = new Map<string, number>();
     for (const s of data.statements) {
       const values = { body: s.body, author: s.author, moderation: moderationOf(s.moderated), polisModerated: s.moderated, createdAt: s.timestamp === undefined ? null : new Date(s.timestamp) };
-      const row = tx
+      const row = await first(tx
         .insert(statements)
         .values({ communityId: community.id, conversationId: conversation.id, externalId: s.id, ...values })
         .onConflictDoUpdate({ target: [statements.conversationId, statements.externalId], set: values })
-        .returning({ id: statements.id })
-        .get();
-      ids.set(s.id, row.id);
+        .returning({ id: statements.id }));
+      ids.set(s.id, row!.id);
     }
     let votes = 0;
     for (const v of data.votes) {
       const statementId = ids.get(v.statement);
       if (statementId === undefined) throw new InvalidInputError(`A vote names comment ${v.statement}, which is not among the imported statements.`);
       const at = v.timestamp === undefined ? null : new Date(v.timestamp);
-      tx.insert(statementVotes)
+      await tx.insert(statementVotes)
         .values({ statementId, participant: v.participant, value: v.value, at })
-        .onConflictDoUpdate({ target: [statementVotes.statementId, statementVotes.participant], set: { value: v.value, at } })
-        .run();
+        .onConflictDoUpdate({ target: [statementVotes.statementId, statementVotes.participant], set: { value: v.value, at } });
       votes++;
     }
     for (const p of data.participants) {
       const values = { polisGroup: p.group, xid: p.xid ?? null };
-      tx.insert(conversationParticipants)
+      await tx.insert(conversationParticipants)
         .values({ conversationId: conversation.id, participant: p.id, ...values })
-        .onConflictDoUpdate({ target: [conversationParticipants.conversationId, conversationParticipants.participant], set: values })
-        .run();
+        .onConflictDoUpdate({ target: [conversationParticipants.conversationId, conversationParticipants.participant], set: values });
     }
     return { conversation: conversation.name, created, statements: ids.size, votes, participants: data.participants.length };
   });
@@ -137,8 +133,8 @@ export interface ConversationScope {
  * community with one conversation means that one; with several, the caller
  * must choose (the error lists them).
  */
-export function resolveScope(db: Db, community: Community, scope: ConversationScope): Conversation[] {
-  const all = listConversations(db, community);
+export async function resolveScope(db: Db, community: Community, scope: ConversationScope): Promise<Conversation[]> {
+  const all = await listConversations(db, community);
   if (scope.conversation !== undefined) {
     const found = all.find((c) => c.name === scope.conversation);
     if (!found) throw new NotFoundError(`"${community.handle}" has no conversation "${scope.conversation}"${all.length ? ` (it has: ${all.map((c) => c.name).join(", ")})` : ""}.`);
@@ -160,17 +156,16 @@ export interface OpinionInput {
  * with their conversation's name; members (pseudonyms) stay one participant
  * across the community's own conversations.
  */
-export function opinionInput(db: Db, conversationsInScope: Conversation[]): OpinionInput {
+export async function opinionInput(db: Db, conversationsInScope: Conversation[]): Promise<OpinionInput> {
   const ids = conversationsInScope.map((c) => c.id);
   if (ids.length === 0) return { votes: [], moderatedOut: [] };
   const byId = new Map(conversationsInScope.map((c) => [c.id, c]));
   const prefix = conversationsInScope.length > 1;
-  const rows = db
+  const rows = await db
     .select({ participant: statementVotes.participant, statement: statementVotes.statementId, value: statementVotes.value, moderation: statements.moderation, conversationId: statements.conversationId })
     .from(statementVotes)
     .innerJoin(statements, eq(statements.id, statementVotes.statementId))
-    .where(inArray(statements.conversationId, ids))
-    .all();
+    .where(inArray(statements.conversationId, ids));
   const moderatedOut = new Set<string>();
   const votes = rows.map((row) => {
     const conversation = byId.get(row.conversationId!)!;
@@ -182,15 +177,14 @@ export function opinionInput(db: Db, conversationsInScope: Conversation[]): Opin
 }
 
 /** One conversation in the shape of a Polis export (ids: Polis id, else ours as f<id>). */
-export function exportConversation(db: Db, conversation: Conversation) {
-  const rows = db.select().from(statements).where(eq(statements.conversationId, conversation.id)).orderBy(asc(statements.id)).all();
+export async function exportConversation(db: Db, conversation: Conversation) {
+  const rows = await db.select().from(statements).where(eq(statements.conversationId, conversation.id)).orderBy(asc(statements.id));
   const idOf = new Map(rows.map((row) => [row.id, row.externalId ?? `f${row.id}`]));
-  const votes = db
+  const votes = (await db
     .select({ v: statementVotes })
     .from(statementVotes)
     .innerJoin(statements, eq(statements.id, statementVotes.statementId))
-    .where(eq(statements.conversationId, conversation.id))
-    .all()
+    .where(eq(statements.conversationId, conversation.id)))
     .map(({ v }) => ({ participant: v.participant, statement: idOf.get(v.statementId)!, value: v.value as 1 | -1 | 0, ...(v.at ? { timestamp: v.at.getTime() } : {}) }));
   const counts = new Map<string, [number, number]>();
   for (const v of votes) {
@@ -199,11 +193,10 @@ export function exportConversation(db: Db, conversation: Conversation) {
     else if (v.value === -1) c[1]++;
     counts.set(v.statement, c);
   }
-  const participants = db
+  const participants = (await db
     .select()
     .from(conversationParticipants)
-    .where(eq(conversationParticipants.conversationId, conversation.id))
-    .all()
+    .where(eq(conversationParticipants.conversationId, conversation.id)))
     .map((p) => ({ id: p.participant, group: p.polisGroup, xid: p.xid }));
   const summary = conversation.summary ?? [
     ["topic", conversation.topic ?? conversation.name],

@@ -7,7 +7,7 @@
  * twice is one edit, and undoing a change leaves no trace.
  */
 import { and, eq } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { proposalDrafts } from "../../db/schema.ts";
 import { InvalidInputError } from "../errors.ts";
 import { changeSetSchema, type ChangeSet } from "../policies/changeset.ts";
@@ -22,12 +22,11 @@ export type DraftStep =
   | { action: "move"; id: string; after: string | null }
   | { action: "undo"; id: string };
 
-export function findProposalDraft(db: Db, policyId: number, userId: number): ProposalDraft | undefined {
-  return db
+export async function findProposalDraft(db: Db, policyId: number, userId: number): Promise<ProposalDraft | undefined> {
+  return await first(db
     .select()
     .from(proposalDrafts)
-    .where(and(eq(proposalDrafts.policyId, policyId), eq(proposalDrafts.userId, userId)))
-    .get();
+    .where(and(eq(proposalDrafts.policyId, policyId), eq(proposalDrafts.userId, userId))).limit(1));
 }
 
 export function draftChanges(draft: ProposalDraft): ChangeSet {
@@ -35,19 +34,17 @@ export function draftChanges(draft: ProposalDraft): ChangeSet {
 }
 
 /** Stores the draft's changes (replacing earlier ones); a draft with no changes left is removed. */
-export function storeProposalDraft(db: Db, input: { policyId: number; userId: number; baseVersionIri: string; changes: ChangeSet; now: Date }): void {
-  if (input.changes.operations.length === 0) return deleteProposalDraft(db, input.policyId, input.userId);
+export async function storeProposalDraft(db: Db, input: { policyId: number; userId: number; baseVersionIri: string; changes: ChangeSet; now: Date }): Promise<void> {
+  if (input.changes.operations.length === 0) return await deleteProposalDraft(db, input.policyId, input.userId);
   const values = { baseVersionIri: input.baseVersionIri, changes: input.changes as unknown as Record<string, unknown>, updatedAt: input.now };
-  db.insert(proposalDrafts)
+  await db.insert(proposalDrafts)
     .values({ policyId: input.policyId, userId: input.userId, ...values })
-    .onConflictDoUpdate({ target: [proposalDrafts.policyId, proposalDrafts.userId], set: values })
-    .run();
+    .onConflictDoUpdate({ target: [proposalDrafts.policyId, proposalDrafts.userId], set: values });
 }
 
-export function deleteProposalDraft(db: Db, policyId: number, userId: number): void {
-  db.delete(proposalDrafts)
-    .where(and(eq(proposalDrafts.policyId, policyId), eq(proposalDrafts.userId, userId)))
-    .run();
+export async function deleteProposalDraft(db: Db, policyId: number, userId: number): Promise<void> {
+  await db.delete(proposalDrafts)
+    .where(and(eq(proposalDrafts.policyId, policyId), eq(proposalDrafts.userId, userId)));
 }
 
 // ---------------------------------------------------------------- steps

@@ -7,7 +7,7 @@
  * directly, whose provenance names the proposal and its tally.
  */
 import { and, asc, eq, lte } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { communities, partnerVotes, proposalVotes, proposals } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import type { Community } from "../communities.ts";
@@ -45,23 +45,23 @@ export function levelsTouched(changes: ChangeSet, base: { clauses: { id: string;
 }
 
 /** The community's overrides of the default decision rules. */
-export function communityRules(db: Db, community: Community) {
-  const row = db.select({ rules: communities.decisionRules }).from(communities).where(eq(communities.id, community.id)).get();
+export async function communityRules(db: Db, community: Community) {
+  const row = await first(db.select({ rules: communities.decisionRules }).from(communities).where(eq(communities.id, community.id)).limit(1));
   return communityRulesSchema.parse(row?.rules ?? {});
 }
 
-export function createProposal(
+export async function createProposal(
   db: Db,
   input: { policy: Policy; community: Community; author: User; title: string; summary?: string; changes: unknown; closesAt?: Date; offerIri?: string; now?: Date },
-): Proposal {
-  if (!memberRole(db, input.community, input.author) && !input.author.isAdmin) {
+): Promise<Proposal> {
+  if (!await memberRole(db, input.community, input.author) && !input.author.isAdmin) {
     throw new ForbiddenError(`Only members of "${input.community.handle}" can propose changes to its policies.`);
   }
   const parsed = changeSetSchema.safeParse(input.changes);
   if (!parsed.success) {
     throw new InvalidInputError(`changes: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
-  const head = headVersion(db, input.policy);
+  const head = await headVersion(db, input.policy);
   if (!head) throw new InvalidInputError(`"${input.policy.title}" has no published version to propose changes to.`);
   if (parsed.data.base.contentHash !== head.contentHash) {
     throw new ConflictError(`The changes are based on ${parsed.data.base.contentHash}, but the newest version (${head.number}) is ${head.contentHash}: rebase them.`);
@@ -72,13 +72,13 @@ export function createProposal(
     throw new ConflictError(`The changes do not apply to version ${head.number}: ${trial.conflicts.map((c) => `${c.id} (${c.reason})`).join("; ")}.`);
   }
   const level = strictestLevel(levelsTouched(parsed.data, base));
-  const rule = rulesFor(level, communityRules(db, input.community));
+  const rule = rulesFor(level, await communityRules(db, input.community));
   const now = input.now ?? new Date();
   const closesAt = input.closesAt ?? defaultClosesAt(level, rule.minOpenHours, now);
   if (closesAt.getTime() <= now.getTime()) {
     throw new InvalidInputError(`The closing time must be in the future (it was ${closesAt.toISOString()}, and it is now ${now.toISOString()}).`);
   }
-  return db
+  return (await first(db
     .insert(proposals)
     .values({
       policyId: input.policy.id,
@@ -92,8 +92,7 @@ export function createProposal(
       closesAt,
       offerIri: input.offerIri ?? null,
     })
-    .returning()
-    .get();
+    .returning()))!;
 }
 
 /**
@@ -112,31 +111,29 @@ export function proposalChanges(proposal: Proposal): ChangeSet {
   return changeSetSchema.parse(proposal.changes);
 }
 
-export function listProposals(db: Db, policy: Policy): Proposal[] {
-  return db.select().from(proposals).where(eq(proposals.policyId, policy.id)).orderBy(asc(proposals.id)).all();
+export async function listProposals(db: Db, policy: Policy): Promise<Proposal[]> {
+  return await db.select().from(proposals).where(eq(proposals.policyId, policy.id)).orderBy(asc(proposals.id));
 }
 
-export function findProposal(db: Db, id: number): Proposal | undefined {
-  return db.select().from(proposals).where(eq(proposals.id, id)).get();
+export async function findProposal(db: Db, id: number): Promise<Proposal | undefined> {
+  return await first(db.select().from(proposals).where(eq(proposals.id, id)).limit(1));
 }
 
 /** The proposal an offer received was accepted as, if it was. */
-export function findProposalFromOffer(db: Db, offerIri: string): Proposal | undefined {
-  return db.select().from(proposals).where(eq(proposals.offerIri, offerIri)).get();
+export async function findProposalFromOffer(db: Db, offerIri: string): Promise<Proposal | undefined> {
+  return await first(db.select().from(proposals).where(eq(proposals.offerIri, offerIri)).limit(1));
 }
 
-function votesOf(db: Db, proposal: Proposal) {
-  const local = db
+async function votesOf(db: Db, proposal: Proposal) {
+  const local = (await db
     .select()
     .from(proposalVotes)
-    .where(eq(proposalVotes.proposalId, proposal.id))
-    .all()
+    .where(eq(proposalVotes.proposalId, proposal.id)))
     .map((vote) => ({ member: String(vote.userId), value: vote.value, at: vote.at }));
-  const partners = db
+  const partners = (await db
     .select()
     .from(partnerVotes)
-    .where(eq(partnerVotes.proposalId, proposal.id))
-    .all()
+    .where(eq(partnerVotes.proposalId, proposal.id)))
     .map((vote) => ({ member: vote.actorIri, value: vote.value, at: vote.at }));
   return { votes: [...local, ...partners], partnerVoters: partners.length };
 }
@@ -146,51 +143,48 @@ function votesOf(db: Db, proposal: Proposal) {
  * partner instances who voted count as eligible members too (their
  * instances' member lists are not ours to know).
  */
-export function currentTally(db: Db, proposal: Proposal, community: Community, now = new Date()): Tally {
-  const rule = rulesFor(proposal.level as AuthorityLevel, communityRules(db, community));
-  const { votes, partnerVoters } = votesOf(db, proposal);
-  return tally(votes, { members: listMembers(db, community).length + partnerVoters, rule, openedAt: proposal.openedAt, closesAt: proposal.closesAt, now });
+export async function currentTally(db: Db, proposal: Proposal, community: Community, now = new Date()): Promise<Tally> {
+  const rule = rulesFor(proposal.level as AuthorityLevel, await communityRules(db, community));
+  const { votes, partnerVoters } = await votesOf(db, proposal);
+  return tally(votes, { members: (await listMembers(db, community)).length + partnerVoters, rule, openedAt: proposal.openedAt, closesAt: proposal.closesAt, now });
 }
 
-export function communityPartners(db: Db, community: Community): string[] {
-  return db.select({ partners: communities.partners }).from(communities).where(eq(communities.id, community.id)).get()?.partners ?? [];
+export async function communityPartners(db: Db, community: Community): Promise<string[]> {
+  return (await first(db.select({ partners: communities.partners }).from(communities).where(eq(communities.id, community.id)).limit(1)))?.partners ?? [];
 }
 
 /** A vote signed by a member of a partner instance; refused unless the instance is a partner. */
-export function castPartnerVote(db: Db, proposal: Proposal, community: Community, actorIri: string, value: VoteValue, now = new Date()): Tally {
+export async function castPartnerVote(db: Db, proposal: Proposal, community: Community, actorIri: string, value: VoteValue, now = new Date()): Promise<Tally> {
   const host = new URL(actorIri).host.toLowerCase();
-  if (!communityPartners(db, community).map((p) => p.toLowerCase()).includes(host)) {
+  if (!(await communityPartners(db, community)).map((p) => p.toLowerCase()).includes(host)) {
     throw new ForbiddenError(`${host} is not a partner instance of "${community.handle}".`);
   }
-  const current = currentTally(db, proposal, community, now);
+  const current = await currentTally(db, proposal, community, now);
   if (proposal.state !== "open" || current.state !== "open") throw new ConflictError(`Voting on proposal ${proposal.id} is closed.`);
-  db.insert(partnerVotes)
+  await db.insert(partnerVotes)
     .values({ proposalId: proposal.id, actorIri, value, at: now })
-    .onConflictDoUpdate({ target: [partnerVotes.proposalId, partnerVotes.actorIri], set: { value, at: now } })
-    .run();
-  return currentTally(db, proposal, community, now);
+    .onConflictDoUpdate({ target: [partnerVotes.proposalId, partnerVotes.actorIri], set: { value, at: now } });
+  return await currentTally(db, proposal, community, now);
 }
 
-export function castVote(db: Db, proposal: Proposal, community: Community, user: User, value: VoteValue, now = new Date()): Tally {
-  if (!memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" vote on its proposals.`);
-  const current = currentTally(db, proposal, community, now);
+export async function castVote(db: Db, proposal: Proposal, community: Community, user: User, value: VoteValue, now = new Date()): Promise<Tally> {
+  if (!await memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" vote on its proposals.`);
+  const current = await currentTally(db, proposal, community, now);
   if (proposal.state !== "open" || current.state !== "open") {
     throw new ConflictError(`Voting on proposal ${proposal.id} closed at ${(proposal.closedAt ?? proposal.closesAt).toISOString()}.`);
   }
-  db.insert(proposalVotes)
+  await db.insert(proposalVotes)
     .values({ proposalId: proposal.id, userId: user.id, value, at: now })
-    .onConflictDoUpdate({ target: [proposalVotes.proposalId, proposalVotes.userId], set: { value, at: now } })
-    .run();
-  return currentTally(db, proposal, community, now);
+    .onConflictDoUpdate({ target: [proposalVotes.proposalId, proposalVotes.userId], set: { value, at: now } });
+  return await currentTally(db, proposal, community, now);
 }
 
 /** The user's own (local) vote on a proposal, if any. */
-export function myVote(db: Db, proposal: Proposal, user: User): VoteValue | undefined {
-  return db
+export async function myVote(db: Db, proposal: Proposal, user: User): Promise<VoteValue | undefined> {
+  return (await first(db
     .select({ value: proposalVotes.value })
     .from(proposalVotes)
-    .where(and(eq(proposalVotes.proposalId, proposal.id), eq(proposalVotes.userId, user.id)))
-    .get()?.value;
+    .where(and(eq(proposalVotes.proposalId, proposal.id), eq(proposalVotes.userId, user.id))).limit(1)))?.value;
 }
 
 /** What closing a proposal now would do; nothing is written. */
@@ -210,9 +204,9 @@ export interface ClosingOutcome {
  * is already closed. Adopted changes that no longer apply to the draft are
  * recorded as adopted but not applied, with the reason.
  */
-export function closingOutcome(db: Db, proposal: Proposal, policy: Policy, community: Community, now: Date): ClosingOutcome | undefined {
+export async function closingOutcome(db: Db, proposal: Proposal, policy: Policy, community: Community, now: Date): Promise<ClosingOutcome | undefined> {
   if (proposal.state !== "open" || proposal.closesAt.getTime() > now.getTime()) return undefined;
-  const result = currentTally(db, proposal, community, now);
+  const result = await currentTally(db, proposal, community, now);
   if (result.state === "open") return undefined;
   const record = tallyRecord(result) as unknown as Record<string, unknown>;
   let draft: PolicyContent | undefined;
@@ -221,13 +215,13 @@ export function closingOutcome(db: Db, proposal: Proposal, policy: Policy, commu
     if (applied.conflicts.length > 0) record.notApplied = applied.conflicts.map((c) => `${c.id}: ${c.reason}`);
     else draft = applied.content;
   }
-  const mode = db.select({ mode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).get()?.mode;
+  const mode = (await first(db.select({ mode: communities.adoptMode }).from(communities).where(eq(communities.id, community.id)).limit(1)))?.mode;
   return { tally: result, record, draft, publish: draft !== undefined && mode === "publish" };
 }
 
 /** Open proposals (of any policy) whose closing time has come, oldest first. */
-export function dueProposals(db: Db, now: Date): Proposal[] {
-  return db.select().from(proposals).where(and(eq(proposals.state, "open"), lte(proposals.closesAt, now))).orderBy(asc(proposals.id)).all();
+export async function dueProposals(db: Db, now: Date): Promise<Proposal[]> {
+  return await db.select().from(proposals).where(and(eq(proposals.state, "open"), lte(proposals.closesAt, now))).orderBy(asc(proposals.id));
 }
 
 /**
@@ -235,30 +229,35 @@ export function dueProposals(db: Db, now: Date): Proposal[] {
  * transaction: adopted changes go into the draft, the tally is recorded.
  * Returns undefined when it does not close now.
  */
-export function closeProposal(db: Db, proposalId: number, policy: Policy, community: Community, now: Date): { proposal: Proposal; outcome: ClosingOutcome } | undefined {
-  return db.transaction(() => {
-    const current = findProposal(db, proposalId);
-    const outcome = current ? closingOutcome(db, current, policy, community, now) : undefined;
+export async function closeProposal(
+  db: Db,
+  proposalId: number,
+  policy: Policy,
+  community: Community,
+  now: Date,
+): Promise<{ proposal: Proposal; outcome: ClosingOutcome } | undefined> {
+  return await db.transaction(async () => {
+    const current = await findProposal(db, proposalId);
+    const outcome = current ? await closingOutcome(db, current, policy, community, now) : undefined;
     if (!current || !outcome) return undefined;
-    if (outcome.draft) saveDraft(db, policy, outcome.draft);
-    const updated = db.update(proposals).set({ state: outcome.tally.state, tally: outcome.record, closedAt: now }).where(eq(proposals.id, current.id)).returning().get();
-    return { proposal: updated, outcome };
+    if (outcome.draft) await saveDraft(db, policy, outcome.draft);
+    const [updated] = await db.update(proposals).set({ state: outcome.tally.state, tally: outcome.record, closedAt: now }).where(eq(proposals.id, current.id)).returning();
+    return { proposal: updated!, outcome };
   });
 }
 
 /** Adopted proposals already in the draft, not yet in a published version. */
-export function adoptedUnpublished(db: Db, policy: Policy): Proposal[] {
-  return db
+export async function adoptedUnpublished(db: Db, policy: Policy): Promise<Proposal[]> {
+  return (await db
     .select()
     .from(proposals)
     .where(and(eq(proposals.policyId, policy.id), eq(proposals.state, "adopted")))
-    .orderBy(asc(proposals.id))
-    .all()
+    .orderBy(asc(proposals.id)))
     .filter((p) => p.resultVersionIri === null && !(p.tally as { notApplied?: unknown } | null)?.notApplied);
 }
 
-export function recordResultVersion(db: Db, proposal: Proposal, versionIri: string): void {
-  db.update(proposals).set({ resultVersionIri: versionIri }).where(eq(proposals.id, proposal.id)).run();
+export async function recordResultVersion(db: Db, proposal: Proposal, versionIri: string): Promise<void> {
+  await db.update(proposals).set({ resultVersionIri: versionIri }).where(eq(proposals.id, proposal.id));
 }
 
 export { AUTHORITY_LEVELS };

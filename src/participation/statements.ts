@@ -5,7 +5,7 @@
  * are computed from their votes (./opinions.ts).
  */
 import { asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { statementVotes, statements } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import { memberRole, type Community } from "../communities.ts";
@@ -16,57 +16,54 @@ import { conversationForSubmission } from "./conversations.ts";
 export type Statement = typeof statements.$inferSelect;
 
 /** A member's statement, into the named conversation of the community ("main" by default), awaiting moderation. */
-export function submitStatement(db: Db, community: Community, user: User, body: string, clauseId?: string, conversation?: string): Statement {
-  if (!memberRole(db, community, user) && !user.isAdmin) throw new ForbiddenError(`Only members of "${community.handle}" submit statements.`);
-  const target = conversationForSubmission(db, community, conversation);
-  return db
+export async function submitStatement(db: Db, community: Community, user: User, body: string, clauseId?: string, conversation?: string): Promise<Statement> {
+  if (!await memberRole(db, community, user) && !user.isAdmin) throw new ForbiddenError(`Only members of "${community.handle}" submit statements.`);
+  const target = await conversationForSubmission(db, community, conversation);
+  return (await first(db
     .insert(statements)
-    .values({ communityId: community.id, conversationId: target.id, body, clauseId: clauseId ?? null, author: pseudonym(db, community.id, user.id), moderation: "pending", createdAt: new Date() })
-    .returning()
-    .get();
+    .values({ communityId: community.id, conversationId: target.id, body, clauseId: clauseId ?? null, author: await pseudonym(db, community.id, user.id), moderation: "pending", createdAt: new Date() })
+    .returning()))!;
 }
 
-export function getStatement(db: Db, id: number): Statement {
-  const row = db.select().from(statements).where(eq(statements.id, id)).get();
+export async function getStatement(db: Db, id: number): Promise<Statement> {
+  const row = await first(db.select().from(statements).where(eq(statements.id, id)).limit(1));
   if (!row) throw new NotFoundError(`No statement ${id}.`);
   return row;
 }
 
-export function moderateStatement(db: Db, statement: Statement, decision: "accepted" | "rejected"): Statement {
+export async function moderateStatement(db: Db, statement: Statement, decision: "accepted" | "rejected"): Promise<Statement> {
   // A steward's decision replaces the moderation an import brought.
-  return db.update(statements).set({ moderation: decision, polisModerated: null }).where(eq(statements.id, statement.id)).returning().get();
+  return (await first(db.update(statements).set({ moderation: decision, polisModerated: null }).where(eq(statements.id, statement.id)).returning()))!;
 }
 
-export function voteOnStatement(db: Db, community: Community, statement: Statement, user: User, value: 1 | -1 | 0): void {
-  if (!memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" vote on its statements.`);
+export async function voteOnStatement(db: Db, community: Community, statement: Statement, user: User, value: 1 | -1 | 0): Promise<void> {
+  if (!await memberRole(db, community, user)) throw new ForbiddenError(`Only members of "${community.handle}" vote on its statements.`);
   if (statement.moderation !== "accepted") throw new ConflictError("This statement is not open for votes (awaiting moderation, or rejected).");
-  const participant = pseudonym(db, community.id, user.id);
+  const participant = await pseudonym(db, community.id, user.id);
   const at = new Date();
-  db.insert(statementVotes)
+  await db.insert(statementVotes)
     .values({ statementId: statement.id, participant, value, at })
-    .onConflictDoUpdate({ target: [statementVotes.statementId, statementVotes.participant], set: { value, at } })
-    .run();
+    .onConflictDoUpdate({ target: [statementVotes.statementId, statementVotes.participant], set: { value, at } });
 }
 
 export type StatementTally = Statement & { agrees: number; disagrees: number; passes: number; myVote: number | null };
 
 /** The statements of the given conversations, oldest first. */
-export function listStatements(db: Db, conversationIds: number[]): Statement[] {
+export async function listStatements(db: Db, conversationIds: number[]): Promise<Statement[]> {
   if (conversationIds.length === 0) return [];
-  return db.select().from(statements).where(inArray(statements.conversationId, conversationIds)).orderBy(asc(statements.id)).all();
+  return await db.select().from(statements).where(inArray(statements.conversationId, conversationIds)).orderBy(asc(statements.id));
 }
 
 /** Every statement of the conversations with its vote counts and, given a member, that member's vote. */
-export function statementTallies(db: Db, community: Community, conversationIds: number[], user?: User): StatementTally[] {
-  const rows = listStatements(db, conversationIds);
+export async function statementTallies(db: Db, community: Community, conversationIds: number[], user?: User): Promise<StatementTally[]> {
+  const rows = await listStatements(db, conversationIds);
   if (rows.length === 0) return [];
-  const votes = db
+  const votes = await db
     .select({ statementId: statementVotes.statementId, participant: statementVotes.participant, value: statementVotes.value })
     .from(statementVotes)
     .innerJoin(statements, eq(statements.id, statementVotes.statementId))
-    .where(inArray(statements.conversationId, conversationIds))
-    .all();
-  const me = user ? pseudonym(db, community.id, user.id) : undefined;
+    .where(inArray(statements.conversationId, conversationIds));
+  const me = user ? await pseudonym(db, community.id, user.id) : undefined;
   const counts = new Map<number, { agrees: number; disagrees: number; passes: number; myVote: number | null }>();
   for (const row of rows) counts.set(row.id, { agrees: 0, disagrees: 0, passes: 0, myVote: null });
   for (const vote of votes) {

@@ -496,9 +496,9 @@ export function buildAnnotationNote(input: AnnotationNoteInput): Record<string, 
 
 export interface AnnotationLookup {
   /** A clause IRI we know (local, or of a policy we mirror). */
-  clauseFromIri(iri: string): { versionIri: string; policyIri: string; clauseId: string } | undefined;
+  clauseFromIri(iri: string): Promise<{ versionIri: string; policyIri: string; clauseId: string } | undefined>;
   /** A version IRI we know; the caller may also map a policy IRI (or article URL) to its head version. */
-  versionFromIri(iri: string): { versionIri: string; policyIri: string } | undefined;
+  versionFromIri(iri: string): Promise<{ versionIri: string; policyIri: string } | undefined>;
 }
 
 export interface ParsedAnnotation {
@@ -616,7 +616,7 @@ function motivationFromWire(value: string | undefined): Motivation | undefined {
  * "comment" (a newer Fedalign may have more motivations), and `suggestedText`
  * is dropped unless the motivation is "suggest-edit".
  */
-export function parseAnnotationNote(json: unknown, lookup: AnnotationLookup): ParsedAnnotation | { ignored: string } {
+export async function parseAnnotationNote(json: unknown, lookup: AnnotationLookup): Promise<ParsedAnnotation | { ignored: string }> {
   if (!isRecord(json)) return { ignored: "not a JSON object" };
   if (!hasType(json.type, "Note")) return { ignored: "not a Note" };
   const noteId = typeof json.id === "string" && isHttpUrl(json.id) ? json.id : null;
@@ -634,7 +634,7 @@ export function parseAnnotationNote(json: unknown, lookup: AnnotationLookup): Pa
   const replyTargets = iris(json.inReplyTo);
   let target: { versionIri: string; policyIri: string; clauseId: string | null } | undefined;
   for (const iri of replyTargets) {
-    target = lookup.clauseFromIri(iri) ?? withNullClause(lookup.versionFromIri(iri));
+    target = (await lookup.clauseFromIri(iri)) ?? withNullClause(await lookup.versionFromIri(iri));
     if (target) break;
   }
   if (!target) {
@@ -653,7 +653,7 @@ export function parseAnnotationNote(json: unknown, lookup: AnnotationLookup): Pa
     }
     const terms = parsed.data;
     if (terms.annotates !== undefined && terms.annotates !== target.versionIri) {
-      const annotated = lookup.versionFromIri(terms.annotates);
+      const annotated = await lookup.versionFromIri(terms.annotates);
       if (!annotated) return { ignored: `annotates ${terms.annotates}, a version we do not know` };
       // A reply to a clause fixes the version; a reply to a policy may name any of its versions.
       if (target.clauseId !== null || annotated.policyIri !== target.policyIri) {

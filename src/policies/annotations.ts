@@ -4,7 +4,7 @@
  * the wire format live in ./annotation.ts.
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { annotations, blocks } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
@@ -18,8 +18,8 @@ export type Annotation = typeof annotations.$inferSelect;
  * Stores a new annotation, or applies an edit by its author. Returns
  * undefined when the IRI is held already for another author (a forgery).
  */
-export function storeAnnotation(db: Db, parsed: ParsedAnnotation, note: Record<string, unknown>, local: boolean): { annotation: Annotation; created: boolean } | undefined {
-  const existing = db.select().from(annotations).where(eq(annotations.iri, parsed.noteId)).get();
+export async function storeAnnotation(db: Db, parsed: ParsedAnnotation, note: Record<string, unknown>, local: boolean): Promise<{ annotation: Annotation; created: boolean } | undefined> {
+  const existing = await first(db.select().from(annotations).where(eq(annotations.iri, parsed.noteId)).limit(1));
   const values = {
     authorIri: parsed.author,
     policyIri: parsed.policyIri,
@@ -35,37 +35,36 @@ export function storeAnnotation(db: Db, parsed: ParsedAnnotation, note: Record<s
     if (existing.authorIri !== parsed.author) return undefined;
     const unchanged = (parsed.updated?.getTime() ?? 0) <= (existing.updatedAt?.getTime() ?? 0);
     if (unchanged) return { annotation: existing, created: false };
-    const annotation = db.update(annotations).set({ ...values, updatedAt: parsed.updated }).where(eq(annotations.id, existing.id)).returning().get();
-    return { annotation, created: false };
+    const [annotation] = await db.update(annotations).set({ ...values, updatedAt: parsed.updated }).where(eq(annotations.id, existing.id)).returning();
+    return { annotation: annotation!, created: false };
   }
-  const annotation = db
+  const [annotation] = await db
     .insert(annotations)
     .values({ iri: parsed.noteId, ...values, local, published: parsed.published, updatedAt: parsed.updated, receivedAt: new Date() })
-    .returning()
-    .get();
-  return { annotation, created: true };
+    .returning();
+  return { annotation: annotation!, created: true };
 }
 
-export function findAnnotation(db: Db, iri: string): Annotation | undefined {
-  return db.select().from(annotations).where(eq(annotations.iri, iri)).get();
+export async function findAnnotation(db: Db, iri: string): Promise<Annotation | undefined> {
+  return await first(db.select().from(annotations).where(eq(annotations.iri, iri)).limit(1));
 }
 
-export function getAnnotation(db: Db, iri: string): Annotation {
-  const annotation = findAnnotation(db, iri);
+export async function getAnnotation(db: Db, iri: string): Promise<Annotation> {
+  const annotation = await findAnnotation(db, iri);
   if (!annotation) throw new NotFoundError(`No annotation ${iri} here.`);
   return annotation;
 }
 
 /** Only the author may delete; returns what was deleted. */
-export function deleteAnnotation(db: Db, iri: string, authorIri: string): Annotation | undefined {
-  const annotation = findAnnotation(db, iri);
+export async function deleteAnnotation(db: Db, iri: string, authorIri: string): Promise<Annotation | undefined> {
+  const annotation = await findAnnotation(db, iri);
   if (!annotation || annotation.authorIri !== authorIri) return undefined;
-  db.delete(annotations).where(eq(annotations.id, annotation.id)).run();
+  await db.delete(annotations).where(eq(annotations.id, annotation.id));
   return annotation;
 }
 
-export function setHidden(db: Db, annotation: Annotation, hidden: boolean): Annotation {
-  return db.update(annotations).set({ hiddenAt: hidden ? new Date() : null }).where(eq(annotations.id, annotation.id)).returning().get();
+export async function setHidden(db: Db, annotation: Annotation, hidden: boolean): Promise<Annotation> {
+  return (await first(db.update(annotations).set({ hiddenAt: hidden ? new Date() : null }).where(eq(annotations.id, annotation.id)).returning()))!;
 }
 
 export interface AnnotationView extends Annotation {
@@ -78,16 +77,16 @@ export interface AnnotationView extends Annotation {
  * outdated against the newest version held: they stay attached to the
  * clause id across versions.
  */
-export function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: string; versionIri?: string; includeHidden?: boolean }): AnnotationView[] {
+export async function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: string; versionIri?: string; includeHidden?: boolean }): Promise<AnnotationView[]> {
   const conditions = [eq(annotations.policyIri, filter.policyIri)];
   if (filter.versionIri !== undefined) conditions.push(eq(annotations.versionIri, filter.versionIri));
   if (filter.clauseId !== undefined) conditions.push(eq(annotations.clauseId, filter.clauseId));
   if (!filter.includeHidden) conditions.push(isNull(annotations.hiddenAt));
-  const rows = db.select().from(annotations).where(and(...conditions)).orderBy(asc(annotations.published), asc(annotations.id)).all();
+  const rows = await db.select().from(annotations).where(and(...conditions)).orderBy(asc(annotations.published), asc(annotations.id));
   // No annotations, no need to read the head version (the largest row of a policy) to mark outdated ones.
   if (rows.length === 0) return [];
-  const policy = findPolicyByIri(db, filter.policyIri);
-  const head = policy ? headVersion(db, policy) : undefined;
+  const policy = await findPolicyByIri(db, filter.policyIri);
+  const head = policy ? await headVersion(db, policy) : undefined;
   const clauses = head ? new Map(versionContent(head).clauses.map((clause) => [clause.id, clause.text])) : undefined;
   return rows.map((row) => ({
     ...row,
@@ -96,8 +95,8 @@ export function listAnnotations(db: Db, filter: { policyIri: string; clauseId?: 
 }
 
 /** The clause's text in the version an annotation targets (for validation). */
-export function clauseTextIn(db: Db, versionIri: string, clauseId: string): string | undefined {
-  const version = findVersionByIri(db, versionIri);
+export async function clauseTextIn(db: Db, versionIri: string, clauseId: string): Promise<string | undefined> {
+  const version = await findVersionByIri(db, versionIri);
   return version ? versionContent(version).clauses.find((clause) => clause.id === clauseId)?.text : undefined;
 }
 
@@ -109,25 +108,29 @@ function blockKey(target: string): { target: string; kind: "actor" | "instance" 
   return { target: normalised, kind };
 }
 
-export function blockTarget(db: Db, community: Community, target: string): { target: string; kind: "actor" | "instance" } {
+export async function blockTarget(db: Db, community: Community, target: string): Promise<{ target: string; kind: "actor" | "instance" }> {
   const key = blockKey(target);
-  db.insert(blocks).values({ communityId: community.id, ...key }).onConflictDoNothing().run();
+  await db.insert(blocks).values({ communityId: community.id, ...key }).onConflictDoNothing();
   return key;
 }
 
-export function unblockTarget(db: Db, community: Community, target: string): boolean {
+export async function unblockTarget(db: Db, community: Community, target: string): Promise<boolean> {
   const { target: normalised } = blockKey(target);
-  return db.delete(blocks).where(and(eq(blocks.communityId, community.id), eq(blocks.target, normalised))).run().changes > 0;
+  const deleted = await db
+    .delete(blocks)
+    .where(and(eq(blocks.communityId, community.id), eq(blocks.target, normalised)))
+    .returning({ target: blocks.target });
+  return deleted.length > 0;
 }
 
-export function listBlocks(db: Db, community: Community) {
-  return db.select().from(blocks).where(eq(blocks.communityId, community.id)).orderBy(asc(blocks.target)).all();
+export async function listBlocks(db: Db, community: Community) {
+  return await db.select().from(blocks).where(eq(blocks.communityId, community.id)).orderBy(asc(blocks.target));
 }
 
 /** Blocked by the actor's IRI, or by its host (the whole instance). */
-export function isBlocked(db: Db, communityId: number, actorIri: string): boolean {
+export async function isBlocked(db: Db, communityId: number, actorIri: string): Promise<boolean> {
   const host = canonicalHost(actorIri);
-  const rows = db.select({ target: blocks.target, kind: blocks.kind }).from(blocks).where(eq(blocks.communityId, communityId)).all();
+  const rows = await db.select({ target: blocks.target, kind: blocks.kind }).from(blocks).where(eq(blocks.communityId, communityId));
   // Rows stored before hosts were canonical are compared in canonical form too.
   return rows.some((row) => row.target === actorIri || (row.kind === "instance" && canonicalHost(row.target) === host));
 }

@@ -5,7 +5,7 @@
  * point; ours = the fork's draft; theirs = upstream's newest version).
  */
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { policies, policyForks, policyVersions } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
@@ -21,16 +21,16 @@ export function isFork(policy: Policy): boolean {
 }
 
 /** Creates the fork as a new local policy whose draft is the upstream version's content. */
-export function forkVersion(db: Db, input: { origin: string; community: Community; upstream: PolicyVersion; slug: string }): Policy {
-  const upstreamPolicy = db.select().from(policies).where(eq(policies.id, input.upstream.policyId)).get();
+export async function forkVersion(db: Db, input: { origin: string; community: Community; upstream: PolicyVersion; slug: string }): Promise<Policy> {
+  const upstreamPolicy = await first(db.select().from(policies).where(eq(policies.id, input.upstream.policyId)).limit(1));
   if (!upstreamPolicy) throw new NotFoundError(`The policy of ${input.upstream.iri} is unknown here.`);
   if (input.upstream.retractedAt) throw new InvalidInputError(`${input.upstream.iri} was retracted; fork another version.`);
   if (upstreamPolicy.communityId === input.community.id) {
     throw new InvalidInputError(`"${upstreamPolicy.title}" already belongs to ${input.community.handle}; publish a new version instead of forking it.`);
   }
-  return db.transaction(() => {
-    const fork = createPolicy(db, { origin: input.origin, community: input.community, slug: input.slug, content: versionContent(input.upstream) });
-    return db
+  return await db.transaction(async () => {
+    const fork = await createPolicy(db, { origin: input.origin, community: input.community, slug: input.slug, content: versionContent(input.upstream) });
+    return (await first(db
       .update(policies)
       .set({
         forkedFromIri: input.upstream.iri,
@@ -39,22 +39,20 @@ export function forkVersion(db: Db, input: { origin: string; community: Communit
         mergeBaseIri: input.upstream.iri,
       })
       .where(eq(policies.id, fork.id))
-      .returning()
-      .get();
+      .returning()))!;
   });
 }
 
 /** The newest live version we hold of the fork's upstream. */
-function upstreamHead(db: Db, fork: Policy): PolicyVersion | undefined {
-  const upstream = fork.upstreamIri ? findPolicyByIri(db, fork.upstreamIri) : undefined;
+async function upstreamHead(db: Db, fork: Policy): Promise<PolicyVersion | undefined> {
+  const upstream = fork.upstreamIri ? await findPolicyByIri(db, fork.upstreamIri) : undefined;
   if (!upstream) return undefined;
-  return db
+  return await first(db
     .select()
     .from(policyVersions)
     .where(and(eq(policyVersions.policyId, upstream.id), isNull(policyVersions.retractedAt)))
     .orderBy(desc(policyVersions.number))
-    .limit(1)
-    .get();
+    .limit(1));
 }
 
 export interface UpstreamStatus {
@@ -70,16 +68,16 @@ export interface UpstreamStatus {
   merge: MergeResult | null;
 }
 
-function baseVersion(db: Db, fork: Policy): PolicyVersion {
-  const base = fork.mergeBaseIri ? findVersionByIri(db, fork.mergeBaseIri) : undefined;
+async function baseVersion(db: Db, fork: Policy): Promise<PolicyVersion> {
+  const base = fork.mergeBaseIri ? await findVersionByIri(db, fork.mergeBaseIri) : undefined;
   if (!base) throw new NotFoundError(`The fork point of "${fork.title}" (${fork.mergeBaseIri}) is not held here.`);
   return base;
 }
 
-export function upstreamStatus(db: Db, fork: Policy): UpstreamStatus {
+export async function upstreamStatus(db: Db, fork: Policy): Promise<UpstreamStatus> {
   if (!isFork(fork)) throw new InvalidInputError(`"${fork.title}" is not a fork, so it has no upstream.`);
-  const base = baseVersion(db, fork);
-  const head = upstreamHead(db, fork);
+  const base = await baseVersion(db, fork);
+  const head = await upstreamHead(db, fork);
   const upToDate = !head || head.number <= base.number;
   const theirs = head && !upToDate ? versionContent(head) : null;
   return {
@@ -98,8 +96,8 @@ export function upstreamStatus(db: Db, fork: Policy): UpstreamStatus {
  * resolved (`resolutions`), or nothing is written and the conflicts are
  * reported. The merged draft publishes as a version naming both parents.
  */
-export function mergeUpstream(db: Db, fork: Policy, resolutions: Parameters<typeof resolveMerge>[1] | undefined): { policy: Policy; result: MergeResult } {
-  const status = upstreamStatus(db, fork);
+export async function mergeUpstream(db: Db, fork: Policy, resolutions: Parameters<typeof resolveMerge>[1] | undefined): Promise<{ policy: Policy; result: MergeResult }> {
+  const status = await upstreamStatus(db, fork);
   if (status.upToDate || !status.merge || !status.head) {
     throw new ConflictError(`"${fork.title}" is up to date with its upstream (version ${status.base.number}); nothing to merge.`);
   }
@@ -115,8 +113,8 @@ export function mergeUpstream(db: Db, fork: Policy, resolutions: Parameters<type
     if (error instanceof MergeResolutionError) throw new InvalidInputError(error.message);
     throw error;
   }
-  const saved = saveDraft(db, fork, merged);
-  const policy = db.update(policies).set({ pendingMergeIri: status.head.iri }).where(eq(policies.id, saved.id)).returning().get();
+  const saved = await saveDraft(db, fork, merged);
+  const policy = (await first(db.update(policies).set({ pendingMergeIri: status.head.iri }).where(eq(policies.id, saved.id)).returning()))!;
   return { policy, result };
 }
 
@@ -133,16 +131,15 @@ export class MergeConflictsError extends ConflictError {
 }
 
 /** Upstream side: a fork another community told us about. Idempotent on the fork's IRI. */
-export function recordFork(db: Db, input: { policy: Policy; forkIri: string; forkOwnerIri: string; forkedFromIri: string }): PolicyFork {
-  const existing = db.select().from(policyForks).where(eq(policyForks.forkIri, input.forkIri)).get();
+export async function recordFork(db: Db, input: { policy: Policy; forkIri: string; forkOwnerIri: string; forkedFromIri: string }): Promise<PolicyFork> {
+  const existing = await first(db.select().from(policyForks).where(eq(policyForks.forkIri, input.forkIri)).limit(1));
   if (existing) return existing;
-  return db
+  return (await first(db
     .insert(policyForks)
     .values({ policyId: input.policy.id, forkIri: input.forkIri, forkOwnerIri: input.forkOwnerIri, forkedFromIri: input.forkedFromIri, receivedAt: new Date() })
-    .returning()
-    .get();
+    .returning()))!;
 }
 
-export function listForks(db: Db, policy: Policy): PolicyFork[] {
-  return db.select().from(policyForks).where(eq(policyForks.policyId, policy.id)).orderBy(asc(policyForks.id)).all();
+export async function listForks(db: Db, policy: Policy): Promise<PolicyFork[]> {
+  return await db.select().from(policyForks).where(eq(policyForks.policyId, policy.id)).orderBy(asc(policyForks.id));
 }

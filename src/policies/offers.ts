@@ -6,7 +6,7 @@
  * reason.
  */
 import { and, desc, eq } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { offers } from "../../db/schema.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { applyChangeSet, changeSetFromContents, changeSetSchema, describeChangeSet, type ChangeSet } from "./changeset.ts";
@@ -15,14 +15,14 @@ import { findVersionByIri, getDraft, headVersion, saveDraft, versionContent, typ
 export type Offer = typeof offers.$inferSelect;
 
 /** What a fork has changed since the upstream version it last merged (or forked). */
-export function forkChanges(db: Db, fork: Policy, clauseIds?: string[]): ChangeSet {
+export async function forkChanges(db: Db, fork: Policy, clauseIds?: string[]): Promise<ChangeSet> {
   if (!fork.upstreamIri || !fork.mergeBaseIri) throw new InvalidInputError(`"${fork.title}" is not a fork, so it has no upstream to offer changes to.`);
-  const base = findVersionByIri(db, fork.mergeBaseIri);
+  const base = await findVersionByIri(db, fork.mergeBaseIri);
   if (!base) throw new NotFoundError(`The upstream version ${fork.mergeBaseIri} is not held here.`);
   if (base.retractedAt) {
     throw new InvalidInputError(`Upstream retracted version ${base.number}, which your changes are based on; merge a newer upstream version first.`);
   }
-  const head = headVersion(db, fork);
+  const head = await headVersion(db, fork);
   if (!head) throw new InvalidInputError(`Publish a version of "${fork.title}" first: offers carry published changes.`);
   const changes = changeSetFromContents(versionContent(base), versionContent(head), clauseIds ? { onlyClauseIds: clauseIds } : undefined);
   if (changes.operations.length === 0) {
@@ -33,33 +33,32 @@ export function forkChanges(db: Db, fork: Policy, clauseIds?: string[]): ChangeS
   return changes;
 }
 
-export function recordOffer(
+export async function recordOffer(
   db: Db,
   input: { iri: string; direction: "incoming" | "outgoing"; targetIri: string; originIri: string; actorIri: string; changes: ChangeSet; message: string },
-): Offer {
-  const existing = db.select().from(offers).where(eq(offers.iri, input.iri)).get();
+): Promise<Offer> {
+  const existing = await first(db.select().from(offers).where(eq(offers.iri, input.iri)).limit(1));
   if (existing) return existing;
-  return db
+  return (await first(db
     .insert(offers)
     .values({ ...input, changes: input.changes as unknown as Record<string, unknown> })
-    .returning()
-    .get();
+    .returning()))!;
 }
 
-export function findOffer(db: Db, iri: string): Offer | undefined {
-  return db.select().from(offers).where(eq(offers.iri, iri)).get();
+export async function findOffer(db: Db, iri: string): Promise<Offer | undefined> {
+  return await first(db.select().from(offers).where(eq(offers.iri, iri)).limit(1));
 }
 
-export function getOffer(db: Db, iri: string): Offer {
-  const offer = findOffer(db, iri);
+export async function getOffer(db: Db, iri: string): Promise<Offer> {
+  const offer = await findOffer(db, iri);
   if (!offer) throw new NotFoundError(`No offer ${iri} here; see \`fedalign offers <policy>\`.`);
   return offer;
 }
 
 /** Offers to a policy (incoming) or made from it (outgoing), newest first. */
-export function listOffers(db: Db, policy: Policy): Offer[] {
-  const incoming = db.select().from(offers).where(and(eq(offers.direction, "incoming"), eq(offers.targetIri, policy.iri))).orderBy(desc(offers.id)).all();
-  const outgoing = db.select().from(offers).where(and(eq(offers.direction, "outgoing"), eq(offers.originIri, policy.iri))).orderBy(desc(offers.id)).all();
+export async function listOffers(db: Db, policy: Policy): Promise<Offer[]> {
+  const incoming = await db.select().from(offers).where(and(eq(offers.direction, "incoming"), eq(offers.targetIri, policy.iri))).orderBy(desc(offers.id));
+  const outgoing = await db.select().from(offers).where(and(eq(offers.direction, "outgoing"), eq(offers.originIri, policy.iri))).orderBy(desc(offers.id));
   return [...incoming, ...outgoing];
 }
 
@@ -76,7 +75,7 @@ export function describeOffer(offer: Offer): string {
  * longer applies (the clause changed upstream since), nothing is written and
  * the conflicts are reported: edit the draft by hand, or reject the offer.
  */
-export function acceptOffer(db: Db, offer: Offer, policy: Policy): { offer: Offer; applied: string[] } {
+export async function acceptOffer(db: Db, offer: Offer, policy: Policy): Promise<{ offer: Offer; applied: string[] }> {
   assertPending(offer);
   const result = applyChangeSet(getDraft(policy), offerChanges(offer));
   if (result.conflicts.length > 0) {
@@ -84,27 +83,27 @@ export function acceptOffer(db: Db, offer: Offer, policy: Policy): { offer: Offe
       `The offer no longer applies cleanly: ${result.conflicts.map((c) => `${c.id} (${c.reason})`).join("; ")}. Edit the draft by hand, or reject the offer.`,
     );
   }
-  return db.transaction(() => {
-    saveDraft(db, policy, result.content);
-    return { offer: decide(db, offer, "accepted", null), applied: result.applied };
+  return await db.transaction(async () => {
+    await saveDraft(db, policy, result.content);
+    return { offer: await decide(db, offer, "accepted", null), applied: result.applied };
   });
 }
 
-export function rejectOffer(db: Db, offer: Offer, reason: string): Offer {
+export async function rejectOffer(db: Db, offer: Offer, reason: string): Promise<Offer> {
   assertPending(offer);
-  return decide(db, offer, "rejected", reason);
+  return await decide(db, offer, "rejected", reason);
 }
 
 /** The other side's decision on an offer we made. */
-export function recordDecision(db: Db, offer: Offer, state: "accepted" | "rejected", reason: string | null): Offer {
+export async function recordDecision(db: Db, offer: Offer, state: "accepted" | "rejected", reason: string | null): Promise<Offer> {
   if (offer.state !== "pending") return offer;
-  return decide(db, offer, state, reason);
+  return await decide(db, offer, state, reason);
 }
 
 function assertPending(offer: Offer): void {
   if (offer.state !== "pending") throw new ConflictError(`This offer was already ${offer.state}.`);
 }
 
-function decide(db: Db, offer: Offer, state: "accepted" | "rejected", reason: string | null): Offer {
-  return db.update(offers).set({ state, reason, decidedAt: new Date() }).where(eq(offers.id, offer.id)).returning().get();
+async function decide(db: Db, offer: Offer, state: "accepted" | "rejected", reason: string | null): Promise<Offer> {
+  return (await first(db.update(offers).set({ state, reason, decidedAt: new Date() }).where(eq(offers.id, offer.id)).returning()))!;
 }

@@ -23,10 +23,10 @@ export type PolicyOwner =
       remoteActorId: number | undefined;
     };
 
-export function policyOwner(db: Db, policy: Policy): PolicyOwner {
-  const community = policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
+export async function policyOwner(db: Db, policy: Policy): Promise<PolicyOwner> {
+  const community = policy.communityId !== null ? await findCommunityById(db, policy.communityId) : undefined;
   if (community) return { local: true, community, name: community.name, handle: community.handle };
-  const remote = findFederatedActor(db, policy.ownerIri);
+  const remote = await findFederatedActor(db, policy.ownerIri);
   const url = new URL(policy.ownerIri);
   const handle = remote?.handle ?? url.pathname.split("/").filter(Boolean).pop() ?? url.host;
   return { local: false, name: remote?.name || undefined, handle, host: url.host, iri: policy.ownerIri, remoteActorId: remote?.id };

@@ -5,7 +5,7 @@
  * come from ./iris.ts.
  */
 import { and, asc, count, desc, eq, getTableColumns, isNotNull, isNull, sql } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { policies, policyVersions } from "../../db/schema.ts";
 import type { Community } from "../communities.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
@@ -39,21 +39,20 @@ export function isLocal(policy: Policy): boolean {
   return policy.communityId !== null;
 }
 
-export function createPolicy(
+export async function createPolicy(
   db: Db,
   input: { origin: string; community: Community; slug: string; content: PolicyContent },
-): Policy {
+): Promise<Policy> {
   const slug = slugSchema.safeParse(input.slug);
   if (!slug.success) throw new InvalidInputError(`Policy slug "${input.slug}" ${slug.error.issues[0]?.message}.`);
-  const taken = db
+  const taken = await first(db
     .select({ id: policies.id })
     .from(policies)
-    .where(and(eq(policies.communityId, input.community.id), eq(policies.slug, slug.data)))
-    .get();
+    .where(and(eq(policies.communityId, input.community.id), eq(policies.slug, slug.data))).limit(1));
   if (taken) {
     throw new ConflictError(`Community "${input.community.handle}" already has a policy "${slug.data}"; choose another slug.`);
   }
-  return db
+  return (await first(db
     .insert(policies)
     .values({
       iri: policyIri(input.origin, input.community.handle, slug.data),
@@ -66,46 +65,44 @@ export function createPolicy(
       draft: input.content,
       draftUpdatedAt: new Date(),
     })
-    .returning()
-    .get();
+    .returning()))!;
 }
 
 /** A free slug for a community, derived from the title when none is given. */
-export function freeSlug(db: Db, community: Community, wanted: string): string {
+export async function freeSlug(db: Db, community: Community, wanted: string): Promise<string> {
   let candidate = wanted;
   for (let n = 2; ; n++) {
-    const taken = db
+    const taken = await first(db
       .select({ id: policies.id })
       .from(policies)
-      .where(and(eq(policies.communityId, community.id), eq(policies.slug, candidate)))
-      .get();
+      .where(and(eq(policies.communityId, community.id), eq(policies.slug, candidate))).limit(1));
     if (!taken) return candidate;
     candidate = `${wanted.slice(0, 55)}-${n}`;
   }
 }
 
-export function listCommunityPolicies(db: Db, community: Community): Policy[] {
-  return db.select().from(policies).where(eq(policies.communityId, community.id)).orderBy(asc(policies.slug)).all();
+export async function listCommunityPolicies(db: Db, community: Community): Promise<Policy[]> {
+  return await db.select().from(policies).where(eq(policies.communityId, community.id)).orderBy(asc(policies.slug));
 }
 
-export function listMirroredPolicies(db: Db): Policy[] {
-  return db.select().from(policies).where(isNull(policies.communityId)).orderBy(asc(policies.iri)).all();
+export async function listMirroredPolicies(db: Db): Promise<Policy[]> {
+  return await db.select().from(policies).where(isNull(policies.communityId)).orderBy(asc(policies.iri));
 }
 
-export function findPolicyById(db: Db, id: number): Policy | undefined {
-  return db.select().from(policies).where(eq(policies.id, id)).get();
+export async function findPolicyById(db: Db, id: number): Promise<Policy | undefined> {
+  return await first(db.select().from(policies).where(eq(policies.id, id)).limit(1));
 }
 
-export function findPolicyByIri(db: Db, iri: string): Policy | undefined {
-  return db.select().from(policies).where(eq(policies.iri, iri)).get();
+export async function findPolicyByIri(db: Db, iri: string): Promise<Policy | undefined> {
+  return await first(db.select().from(policies).where(eq(policies.iri, iri)).limit(1));
 }
 
-export function findLocalPolicy(db: Db, community: Community, slug: string): Policy | undefined {
-  return db.select().from(policies).where(and(eq(policies.communityId, community.id), eq(policies.slug, slug))).get();
+export async function findLocalPolicy(db: Db, community: Community, slug: string): Promise<Policy | undefined> {
+  return await first(db.select().from(policies).where(and(eq(policies.communityId, community.id), eq(policies.slug, slug))).limit(1));
 }
 
-export function getPolicyById(db: Db, id: number): Policy {
-  const policy = findPolicyById(db, id);
+export async function getPolicyById(db: Db, id: number): Promise<Policy> {
+  const policy = await findPolicyById(db, id);
   if (!policy) throw new NotFoundError(`No policy with id ${id} on this instance.`);
   return policy;
 }
@@ -118,27 +115,26 @@ export function getDraft(policy: Policy): PolicyContent {
   return policyContentSchema.parse(policy.draft);
 }
 
-export function saveDraft(db: Db, policy: Policy, content: PolicyContent): Policy {
+export async function saveDraft(db: Db, policy: Policy, content: PolicyContent): Promise<Policy> {
   getDraft(policy);
-  return db
+  return (await first(db
     .update(policies)
     .set({ draft: content, draftUpdatedAt: new Date() })
     .where(eq(policies.id, policy.id))
-    .returning()
-    .get();
+    .returning()))!;
 }
 
-export function listVersions(db: Db, policy: Policy): PolicyVersion[] {
-  return db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id)).orderBy(asc(policyVersions.number)).all();
+export async function listVersions(db: Db, policy: Policy): Promise<PolicyVersion[]> {
+  return await db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id)).orderBy(asc(policyVersions.number));
 }
 
 /** A version without its document (which can be half a megabyte to parse), and the upstream version it merged, if any. */
 export type VersionSummary = Omit<PolicyVersion, "document"> & { mergedFrom: string | null };
 
 /** The versions of a policy, oldest first, without their documents: for pages that list them. */
-export function listVersionSummaries(db: Db, policy: Policy): VersionSummary[] {
+export async function listVersionSummaries(db: Db, policy: Policy): Promise<VersionSummary[]> {
   const { document: _document, ...columns } = getTableColumns(policyVersions);
-  return db
+  return await db
     .select({
       ...columns,
       // A VersionRef ({id, contentHash}) or, in older documents, a bare IRI.
@@ -146,15 +142,14 @@ export function listVersionSummaries(db: Db, policy: Policy): VersionSummary[] {
     })
     .from(policyVersions)
     .where(eq(policyVersions.policyId, policy.id))
-    .orderBy(asc(policyVersions.number))
-    .all();
+    .orderBy(asc(policyVersions.number));
 }
 
-export function headVersion(db: Db, policy: Policy, includeRetracted = false): PolicyVersion | undefined {
+export async function headVersion(db: Db, policy: Policy, includeRetracted = false): Promise<PolicyVersion | undefined> {
   const condition = includeRetracted
     ? eq(policyVersions.policyId, policy.id)
     : and(eq(policyVersions.policyId, policy.id), isNull(policyVersions.retractedAt));
-  return db.select().from(policyVersions).where(condition).orderBy(desc(policyVersions.number)).limit(1).get();
+  return await first(db.select().from(policyVersions).where(condition).orderBy(desc(policyVersions.number)).limit(1));
 }
 
 /** Whose published versions: one policy's, or those of every policy a local community owns. */
@@ -167,49 +162,46 @@ function publishedCondition(scope: PublishedScope) {
 }
 
 /** Published (not retracted) versions, newest first, one page at a time: what an outbox lists. */
-export function listPublished(db: Db, scope: PublishedScope, page: { offset: number; limit: number }): { policy: Policy; version: PolicyVersion }[] {
-  return db
+export async function listPublished(db: Db, scope: PublishedScope, page: { offset: number; limit: number }): Promise<{ policy: Policy; version: PolicyVersion }[]> {
+  return await db
     .select({ policy: policies, version: policyVersions })
     .from(policyVersions)
     .innerJoin(policies, eq(policies.id, policyVersions.policyId))
     .where(publishedCondition(scope))
     .orderBy(desc(policyVersions.publishedAt), desc(policyVersions.id))
     .limit(page.limit)
-    .offset(page.offset)
-    .all();
+    .offset(page.offset);
 }
 
-export function countPublished(db: Db, scope: PublishedScope): number {
+export async function countPublished(db: Db, scope: PublishedScope): Promise<number> {
   return (
-    db
+    (await first(db
       .select({ n: count() })
       .from(policyVersions)
       .innerJoin(policies, eq(policies.id, policyVersions.policyId))
-      .where(publishedCondition(scope))
-      .get()?.n ?? 0
+      .where(publishedCondition(scope)).limit(1)))?.n ?? 0
   );
 }
 
-export function findVersion(db: Db, policy: Policy, number: number): PolicyVersion | undefined {
-  return db
+export async function findVersion(db: Db, policy: Policy, number: number): Promise<PolicyVersion | undefined> {
+  return await first(db
     .select()
     .from(policyVersions)
-    .where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, number)))
-    .get();
+    .where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.number, number))).limit(1));
 }
 
-export function getVersion(db: Db, policy: Policy, number: number): PolicyVersion {
-  const version = findVersion(db, policy, number);
+export async function getVersion(db: Db, policy: Policy, number: number): Promise<PolicyVersion> {
+  const version = await findVersion(db, policy, number);
   if (!version) throw new NotFoundError(`${policy.title} has no version ${number}.`);
   return version;
 }
 
-export function findVersionById(db: Db, id: number): PolicyVersion | undefined {
-  return db.select().from(policyVersions).where(eq(policyVersions.id, id)).get();
+export async function findVersionById(db: Db, id: number): Promise<PolicyVersion | undefined> {
+  return await first(db.select().from(policyVersions).where(eq(policyVersions.id, id)).limit(1));
 }
 
-export function findVersionByIri(db: Db, iri: string): PolicyVersion | undefined {
-  return db.select().from(policyVersions).where(eq(policyVersions.iri, iri)).get();
+export async function findVersionByIri(db: Db, iri: string): Promise<PolicyVersion | undefined> {
+  return await first(db.select().from(policyVersions).where(eq(policyVersions.iri, iri)).limit(1));
 }
 
 /** The normative content of a version, from its stored document. */
@@ -218,6 +210,6 @@ export function versionContent(version: PolicyVersion): PolicyContent {
 }
 
 /** Policies of one owner (a remote community's, as followed or mirrored here), by title. */
-export function listPoliciesOwnedBy(db: Db, ownerIri: string): Policy[] {
-  return db.select().from(policies).where(eq(policies.ownerIri, ownerIri)).orderBy(asc(policies.title)).all();
+export async function listPoliciesOwnedBy(db: Db, ownerIri: string): Promise<Policy[]> {
+  return await db.select().from(policies).where(eq(policies.ownerIri, ownerIri)).orderBy(asc(policies.title));
 }

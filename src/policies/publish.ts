@@ -6,7 +6,7 @@
  * effect — see src/app/policies.ts).
  */
 import { eq } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { policies, policyVersions } from "../../db/schema.ts";
 import { ConflictError } from "../errors.ts";
 import { diffContents, summariseDiff } from "./diff.ts";
@@ -53,17 +53,17 @@ export async function prepareVersion(db: Db, input: PublishInput): Promise<Prepa
   const { policy } = input;
   const content = getDraft(policy);
   const hash = contentHash(content);
-  const live = headVersion(db, policy);
+  const live = await headVersion(db, policy);
   if (live && live.contentHash === hash) {
     throw new ConflictError(`Nothing to publish: the draft of "${policy.title}" is identical to version ${live.number}.`);
   }
   // Numbers are never reused, even after a retraction.
-  const number = (headVersion(db, policy, true)?.number ?? 0) + 1;
+  const number = ((await headVersion(db, policy, true))?.number ?? 0) + 1;
   const changelog =
     input.message?.trim() || (live ? summariseDiff(diffContents(versionContent(live), content)) : "First version.");
   const published = input.now ?? new Date();
   const iri = versionIri(policy.iri, number);
-  const lineage = forkLineage(db, policy);
+  const lineage = await forkLineage(db, policy);
   const document = await input.sign(
     buildVersionDocument({
       iri,
@@ -97,11 +97,11 @@ export async function prepareVersion(db: Db, input: PublishInput): Promise<Prepa
  * Stores a prepared version (synchronous: call it inside the caller's
  * transaction). Refuses when another version took the number meanwhile.
  */
-export function commitVersion(db: Db, prepared: PreparedVersion): PolicyVersion {
-  return db.transaction((tx) => {
-    const clash = tx.select({ id: policyVersions.id }).from(policyVersions).where(eq(policyVersions.iri, prepared.iri)).get();
+export async function commitVersion(db: Db, prepared: PreparedVersion): Promise<PolicyVersion> {
+  return await db.transaction(async (tx) => {
+    const clash = await first(tx.select({ id: policyVersions.id }).from(policyVersions).where(eq(policyVersions.iri, prepared.iri)).limit(1));
     if (clash) throw new ConflictError(`Version ${prepared.number} of "${prepared.content.title}" was published at the same moment; try again.`);
-    const version = tx
+    const version = (await first(tx
       .insert(policyVersions)
       .values({
         policyId: prepared.policyId,
@@ -113,42 +113,40 @@ export function commitVersion(db: Db, prepared: PreparedVersion): PolicyVersion 
         publishedAt: prepared.publishedAt,
         receivedAt: prepared.publishedAt,
       })
-      .returning()
-      .get();
+      .returning()))!;
     // A merge in the draft is done once published: the merged upstream version becomes the new base.
     const { content } = prepared;
-    tx.update(policies)
+    await tx.update(policies)
       .set({
         title: content.title,
         summary: content.summary,
         licence: content.licence,
         ...(prepared.mergedIri ? { mergeBaseIri: prepared.mergedIri, pendingMergeIri: null } : {}),
       })
-      .where(eq(policies.id, prepared.policyId))
-      .run();
-    reindexPolicy(tx, prepared.policyId);
+      .where(eq(policies.id, prepared.policyId));
+    await reindexPolicy(tx, prepared.policyId);
     return version;
   });
 }
 
 /** Prepares and commits in one go (no outbox effect: use src/app/policies.ts to publish and announce). */
 export async function publishDraft(db: Db, input: PublishInput): Promise<PolicyVersion> {
-  return commitVersion(db, await prepareVersion(db, input));
+  return await commitVersion(db, await prepareVersion(db, input));
 }
 
 /** A fork names its origin on every version, and the upstream version a merge took in. */
-function forkLineage(db: Db, policy: Policy): { forkedFrom: VersionRef | null; mergedFrom: VersionRef | null } {
+async function forkLineage(db: Db, policy: Policy): Promise<{ forkedFrom: VersionRef | null; mergedFrom: VersionRef | null }> {
   const forkedFrom =
     policy.forkedFromIri && policy.forkedFromHash ? { id: policy.forkedFromIri, contentHash: policy.forkedFromHash } : null;
-  const merged = policy.pendingMergeIri ? findVersionByIri(db, policy.pendingMergeIri) : undefined;
+  const merged = policy.pendingMergeIri ? await findVersionByIri(db, policy.pendingMergeIri) : undefined;
   return { forkedFrom, mergedFrom: merged ? { id: merged.iri, contentHash: merged.contentHash } : null };
 }
 
-export function retractVersion(db: Db, version: PolicyVersion, now: Date = new Date()): PolicyVersion {
+export async function retractVersion(db: Db, version: PolicyVersion, now: Date = new Date()): Promise<PolicyVersion> {
   if (version.retractedAt) throw new ConflictError(`Version ${version.number} was already retracted.`);
-  return db.transaction((tx) => {
-    const retracted = tx.update(policyVersions).set({ retractedAt: now }).where(eq(policyVersions.id, version.id)).returning().get();
-    reindexPolicy(tx, version.policyId);
-    return retracted;
+  return await db.transaction(async (tx) => {
+    const [retracted] = await tx.update(policyVersions).set({ retractedAt: now }).where(eq(policyVersions.id, version.id)).returning();
+    await reindexPolicy(tx, version.policyId);
+    return retracted!;
   });
 }

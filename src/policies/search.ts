@@ -16,7 +16,7 @@
  * of them required, so `"`, `*`, `NEAR(` or `OR` are plain words or nothing.
  */
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { policyVersions, settings } from "../../db/schema.ts";
 import { policyContentSchema, type Clause } from "./content.ts";
 
@@ -56,18 +56,20 @@ function clauseExamples(clause: Clause): string {
 }
 
 /** Rewrites the index rows of one policy from its newest live version (none when it has none). */
-export function reindexPolicy(db: Writer, policyId: number): void {
-  db.run(sql`DELETE FROM clause_search WHERE policy_id = ${policyId}`);
-  const head = db
-    .select()
-    .from(policyVersions)
-    .where(and(eq(policyVersions.policyId, policyId), isNull(policyVersions.retractedAt)))
-    .orderBy(desc(policyVersions.number))
-    .get();
+export async function reindexPolicy(db: Writer, policyId: number): Promise<void> {
+  await db.run(sql`DELETE FROM clause_search WHERE policy_id = ${policyId}`);
+  const head = await first(
+    db
+      .select()
+      .from(policyVersions)
+      .where(and(eq(policyVersions.policyId, policyId), isNull(policyVersions.retractedAt)))
+      .orderBy(desc(policyVersions.number))
+      .limit(1),
+  );
   if (!head) return;
   const content = policyContentSchema.parse(head.document.normativeContent);
   for (const clause of content.clauses) {
-    db.run(
+    await db.run(
       sql`INSERT INTO clause_search (policy_id, version_id, clause_id, title, body, examples)
           VALUES (${policyId}, ${head.id}, ${clause.id}, ${markdownToText(clause.title)}, ${clauseBody(clause)}, ${clauseExamples(clause)})`,
     );
@@ -75,17 +77,17 @@ export function reindexPolicy(db: Writer, policyId: number): void {
 }
 
 /** Builds the index at start when it is missing rows or was built by an older INDEX_VERSION. */
-export function ensureSearchIndex(db: Db): void {
-  const stored = db.select().from(settings).where(eq(settings.key, INDEX_VERSION_KEY)).get()?.value;
+export async function ensureSearchIndex(db: Db): Promise<void> {
+  const stored = (await first(db.select().from(settings).where(eq(settings.key, INDEX_VERSION_KEY))))?.value;
   if (stored === INDEX_VERSION) return;
-  db.transaction((tx) => {
-    tx.run(sql`DELETE FROM clause_search`);
-    const ids = tx.all<{ policy_id: number }>(sql`SELECT DISTINCT policy_id FROM policy_versions`);
-    for (const { policy_id } of ids) reindexPolicy(tx, policy_id);
-    tx.insert(settings)
+  await db.transaction(async (tx) => {
+    await tx.run(sql`DELETE FROM clause_search`);
+    const ids = await tx.selectDistinct({ policyId: policyVersions.policyId }).from(policyVersions);
+    for (const { policyId } of ids) await reindexPolicy(tx, policyId);
+    await tx
+      .insert(settings)
       .values({ key: INDEX_VERSION_KEY, value: INDEX_VERSION })
-      .onConflictDoUpdate({ target: settings.key, set: { value: INDEX_VERSION } })
-      .run();
+      .onConflictDoUpdate({ target: settings.key, set: { value: INDEX_VERSION } });
   });
 }
 
@@ -129,11 +131,12 @@ const RANK = sql.raw("bm25(clause_search, 0, 0, 0, 8.0, 2.0, 0.5)");
  * Clauses matching every term, best first (bm25), in one policy or across
  * all. Returns at most `limit` hits and how many matched in all.
  */
-export function searchClauses(db: Db, terms: string[], options: { policyId?: number; limit: number }): { hits: ClauseHit[]; total: number } {
+export async function searchClauses(db: Db, terms: string[], options: { policyId?: number; limit: number }): Promise<{ hits: ClauseHit[]; total: number }> {
   if (terms.length === 0) return { hits: [], total: 0 };
   const match = ftsQuery(terms);
   const inPolicy = options.policyId === undefined ? sql`` : sql` AND policy_id = ${options.policyId}`;
-  const rows = db.all<{ policy_id: number; version_id: number; clause_id: string; title: string; body: string; examples: string }>(sql`
+  // FTS5 (MATCH, highlight, snippet, bm25): raw SQL with rows as objects.
+  const rows = await db.$client.all<{ policy_id: number; version_id: number; clause_id: string; title: string; body: string; examples: string }>(sql`
     SELECT policy_id, version_id, clause_id,
            highlight(clause_search, 3, ${MARK_START}, ${MARK_END}) AS title,
            snippet(clause_search, 4, ${MARK_START}, ${MARK_END}, '…', 40) AS body,
@@ -143,7 +146,8 @@ export function searchClauses(db: Db, terms: string[], options: { policyId?: num
   const total =
     rows.length < options.limit
       ? rows.length
-      : (db.get<{ n: number }>(sql`SELECT count(*) AS n FROM clause_search WHERE clause_search MATCH ${match}${inPolicy}`)?.n ?? rows.length);
+      : ((await db.$client.all<{ n: number }>(sql`SELECT count(*) AS n FROM clause_search WHERE clause_search MATCH ${match}${inPolicy}`))[0]?.n ??
+        rows.length);
   const hits = rows.map((row) => {
     const inExamples = !row.body.includes(MARK_START) && row.examples.includes(MARK_START);
     return {

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import { and, eq, lt } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { preferenceImportStaging, preferenceRecords, settings } from "../../db/schema.ts";
 import { canonicalJson } from "../policies/hash.ts";
 import { ForbiddenError, NotFoundError } from "../errors.ts";
@@ -22,12 +22,12 @@ const SECRET_KEY = "preferences.pseudonym-secret";
  * A member's rater id in one community: stable, but not linkable to their
  * account or across communities without the instance's secret.
  */
-export function pseudonym(db: Db, communityId: number, userId: number): string {
-  let secret = db.select().from(settings).where(eq(settings.key, SECRET_KEY)).get()?.value as string | undefined;
+export async function pseudonym(db: Db, communityId: number, userId: number): Promise<string> {
+  let secret = (await first(db.select().from(settings).where(eq(settings.key, SECRET_KEY))))?.value as string | undefined;
   if (!secret) {
     secret = randomBytes(32).toString("base64url");
-    db.insert(settings).values({ key: SECRET_KEY, value: secret }).onConflictDoNothing().run();
-    secret = db.select().from(settings).where(eq(settings.key, SECRET_KEY)).get()!.value as string;
+    await db.insert(settings).values({ key: SECRET_KEY, value: secret }).onConflictDoNothing();
+    secret = (await first(db.select().from(settings).where(eq(settings.key, SECRET_KEY))))!.value as string;
   }
   return `r_${createHmac("sha256", secret).update(`${communityId}:${userId}`).digest("base64url").slice(0, 22)}`;
 }
@@ -71,7 +71,7 @@ export interface ImportOptions {
    * place, with how many were added: whatever it writes commits with them,
    * or not at all. (The staging batches before it are scratch rows.)
    */
-  inFinalTransaction?: (imported: number) => void;
+  inFinalTransaction?: (imported: number) => Promise<void> | void;
 }
 
 export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, options: ImportOptions): Promise<ImportReport> {
@@ -79,15 +79,18 @@ export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, op
   const batchSize = options.batchSize ?? 2000;
   const report: ImportReport = { read: 0, imported: 0, duplicates: 0, errors: [], stopped: false };
   let errorCount = 0;
-  const stage = db.$client.prepare(
+  const client = db.$client;
+  const stage = client.raw.prepare(
     `INSERT INTO preference_import_staging (import_id, community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const flush = db.$client.transaction((rows: unknown[][]) => {
+  const stageAll = client.raw.transaction((rows: unknown[][]) => {
     for (const row of rows) stage.run(...row);
   });
+  // One batch per turn of the connection: other requests run between batches.
+  const flush = (rows: unknown[][]): Promise<void> => client.exclusive(() => stageAll(rows));
   // Leftovers of imports that died half-way (a crash, a killed process).
-  db.delete(preferenceImportStaging).where(lt(preferenceImportStaging.createdAt, (options.now ?? new Date()).getTime() - 24 * 3600 * 1000)).run();
+  await db.delete(preferenceImportStaging).where(lt(preferenceImportStaging.createdAt, (options.now ?? new Date()).getTime() - 24 * 3600 * 1000));
   let batch: unknown[][] = [];
   try {
     for await (const parsed of lines) {
@@ -111,7 +114,7 @@ export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, op
         record.source?.name ?? null, Date.parse(record.createdAt),
       ]);
       if (batch.length >= batchSize) {
-        flush(batch);
+        await flush(batch);
         batch = [];
         options.onProgress?.(report.read);
         // Let the server answer other requests between batches.
@@ -119,26 +122,32 @@ export async function importRecords(db: Db, lines: AsyncIterable<ParsedLine>, op
       }
     }
     if (report.stopped) return report;
-    flush(batch);
+    await flush(batch);
     options.onProgress?.(report.read);
-    const staged = db.$client.prepare("SELECT COUNT(*) AS n FROM preference_import_staging WHERE import_id = ?").get(importId) as { n: number };
+    const staged = (await client.exclusive(
+      () => client.raw.prepare("SELECT COUNT(*) AS n FROM preference_import_staging WHERE import_id = ?").get(importId),
+    )) as { n: number };
     const now = (options.now ?? new Date()).getTime();
-    const moved = db.$client.transaction(() => {
-      const changes = db.$client
-        .prepare(
-          `INSERT OR IGNORE INTO preference_records (community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at, updated_at)
-           SELECT community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at, ?
-           FROM preference_import_staging WHERE import_id = ? ORDER BY id`,
-        )
-        .run(now, importId).changes;
-      options.inFinalTransaction?.(changes);
+    const moved = await db.transaction(async () => {
+      // This flow holds the connection (the transaction): the raw statement runs in it.
+      const changes = await client.exclusive(
+        () =>
+          client.raw
+            .prepare(
+              `INSERT OR IGNORE INTO preference_records (community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at, updated_at)
+               SELECT community_id, policy_id, dedup_key, record, rater_id, consent_train, consent_federate, consent_breakdown, source_name, created_at, ?
+               FROM preference_import_staging WHERE import_id = ? ORDER BY id`,
+            )
+            .run(now, importId).changes,
+      );
+      await options.inFinalTransaction?.(changes);
       return changes;
-    })();
+    });
     report.imported = moved;
     report.duplicates = staged.n - moved;
     return report;
   } finally {
-    db.delete(preferenceImportStaging).where(eq(preferenceImportStaging.importId, importId)).run();
+    await db.delete(preferenceImportStaging).where(eq(preferenceImportStaging.importId, importId));
     if (errorCount > report.errors.length) report.errors.push({ line: 0, error: `and ${errorCount - report.errors.length} more malformed lines` });
   }
 }
@@ -153,32 +162,44 @@ export function toRecord(row: Pick<StoredRecord, "record">): PreferenceRecord {
   return row.record as unknown as PreferenceRecord;
 }
 
+/** Rows per page of trainableRecords: each page is one short turn of the connection. */
+const EXPORT_PAGE = 1000;
+
 /**
  * Records whose rater allowed training, for a policy (or a whole community),
  * in insertion order, read lazily so exports of millions of rows run in
- * flat memory.
+ * flat memory. Read in keyset pages (after the last id), each page with the
+ * connection held only while it is read, so a long export never holds up
+ * other requests.
  */
-export function* trainableRecords(db: Db, scope: { policyId: number } | { communityId: number }): Generator<PreferenceRecord> {
+export async function* trainableRecords(db: Db, scope: { policyId: number } | { communityId: number }): AsyncGenerator<PreferenceRecord> {
   const [column, value] = "policyId" in scope ? ["policy_id", scope.policyId] : ["community_id", scope.communityId];
-  const statement = db.$client.prepare(`SELECT record FROM preference_records WHERE ${column} = ? AND consent_train = 1 ORDER BY id`);
-  for (const row of statement.iterate(value) as Iterable<{ record: string }>) {
-    yield JSON.parse(row.record) as PreferenceRecord;
+  const client = db.$client;
+  const statement = client.raw.prepare<[number, number, number], { id: number; record: string }>(
+    `SELECT id, record FROM preference_records WHERE ${column} = ? AND consent_train = 1 AND id > ? ORDER BY id LIMIT ?`,
+  );
+  let after = 0;
+  for (;;) {
+    const rows = await client.exclusive(() => statement.all(value, after, EXPORT_PAGE));
+    for (const row of rows) yield JSON.parse(row.record) as PreferenceRecord;
+    if (rows.length < EXPORT_PAGE) return;
+    after = rows.at(-1)!.id;
   }
 }
 
-export function findRecord(db: Db, id: number): StoredRecord {
-  const row = db.select().from(preferenceRecords).where(eq(preferenceRecords.id, id)).get();
+export async function findRecord(db: Db, id: number): Promise<StoredRecord> {
+  const row = await first(db.select().from(preferenceRecords).where(eq(preferenceRecords.id, id)));
   if (!row) throw new NotFoundError(`No preference record ${id}.`);
   return row;
 }
 
 /** The rater narrows their consent; export and federation honour it from then on. */
-export function narrowRecordConsent(db: Db, id: number, userId: number, requested: Consent, now = new Date()): StoredRecord {
-  const row = findRecord(db, id);
+export async function narrowRecordConsent(db: Db, id: number, userId: number, requested: Consent, now = new Date()): Promise<StoredRecord> {
+  const row = await findRecord(db, id);
   if (row.userId !== userId) throw new ForbiddenError("Only the rater can change the consent of their judgement.");
   const record = toRecord(row);
   const consent = narrowConsent(record.consent, requested);
-  return db
+  const [updated] = await db
     .update(preferenceRecords)
     .set({
       record: { ...record, consent } as unknown as Record<string, unknown>,
@@ -188,6 +209,6 @@ export function narrowRecordConsent(db: Db, id: number, userId: number, requeste
       updatedAt: now,
     })
     .where(and(eq(preferenceRecords.id, id)))
-    .returning()
-    .get();
+    .returning();
+  return updated!;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { and, asc, count, eq, gt, inArray, isNull, lt, notExists, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { first, type Db } from "../../db/client.ts";
 import { preferenceRecords, preferenceTasks } from "../../db/schema.ts";
 import type { User } from "../accounts/users.ts";
 import type { Community } from "../communities.ts";
@@ -66,23 +66,27 @@ export interface CreatedTasks {
  * once, or two processes on one database: the second insert of a task does
  * nothing and the held row is returned among `existing`.
  */
-export function createTasks(db: Db, community: Community, scope: { policyId: number | null; versionIri: string | null }, tasks: NewTask[]): CreatedTasks {
-  return db.transaction(() => {
-    keyOlderTasks(db, community);
+export async function createTasks(
+  db: Db,
+  community: Community,
+  scope: { policyId: number | null; versionIri: string | null },
+  tasks: NewTask[],
+): Promise<CreatedTasks> {
+  return await db.transaction(async () => {
+    await keyOlderTasks(db, community);
     const result: CreatedTasks = { created: [], existing: [] };
     const seen = new Set<string>();
     for (const task of tasks) {
       const key = taskKey(scope.policyId, task);
       if (seen.has(key)) continue;
       seen.add(key);
-      const row = db
+      const row = await first(db
         .insert(preferenceTasks)
         .values({ communityId: community.id, policyId: scope.policyId, versionIri: scope.versionIri, clauseIds: task.clauseIds, title: task.title, prompt: task.prompt, responses: task.responses, taskKey: key })
         .onConflictDoNothing({ target: [preferenceTasks.communityId, preferenceTasks.taskKey] })
-        .returning()
-        .get();
+        .returning());
       if (row) result.created.push(row);
-      else result.existing.push(db.select().from(preferenceTasks).where(and(eq(preferenceTasks.communityId, community.id), eq(preferenceTasks.taskKey, key))).get()!);
+      else result.existing.push((await first(db.select().from(preferenceTasks).where(and(eq(preferenceTasks.communityId, community.id), eq(preferenceTasks.taskKey, key))).limit(1)))!);
     }
     return result;
   });
@@ -93,17 +97,16 @@ export function createTasks(db: Db, community: Community, scope: { policyId: num
  * finds them. Of duplicates made back then, the oldest gets the key; the
  * others stay as they are (with their answers), keyless.
  */
-function keyOlderTasks(db: Db, community: Community): void {
-  const keyless = db
+async function keyOlderTasks(db: Db, community: Community): Promise<void> {
+  const keyless = await db
     .select()
     .from(preferenceTasks)
     .where(and(eq(preferenceTasks.communityId, community.id), isNull(preferenceTasks.taskKey)))
-    .orderBy(asc(preferenceTasks.id))
-    .all();
+    .orderBy(asc(preferenceTasks.id));
   for (const task of keyless) {
     const key = taskKey(task.policyId, task);
-    const held = db.select({ id: preferenceTasks.id }).from(preferenceTasks).where(and(eq(preferenceTasks.communityId, community.id), eq(preferenceTasks.taskKey, key))).get();
-    if (!held) db.update(preferenceTasks).set({ taskKey: key }).where(eq(preferenceTasks.id, task.id)).run();
+    const held = await first(db.select({ id: preferenceTasks.id }).from(preferenceTasks).where(and(eq(preferenceTasks.communityId, community.id), eq(preferenceTasks.taskKey, key))).limit(1));
+    if (!held) await db.update(preferenceTasks).set({ taskKey: key }).where(eq(preferenceTasks.id, task.id));
   }
 }
 
@@ -154,8 +157,8 @@ export function tasksFromExamples(content: PolicyContent): NewTask[] {
   return tasks;
 }
 
-export function listTasks(db: Db, community: Community): Task[] {
-  return db.select().from(preferenceTasks).where(eq(preferenceTasks.communityId, community.id)).orderBy(asc(preferenceTasks.id)).all();
+export async function listTasks(db: Db, community: Community): Promise<Task[]> {
+  return await db.select().from(preferenceTasks).where(eq(preferenceTasks.communityId, community.id)).orderBy(asc(preferenceTasks.id));
 }
 
 export interface TaskPageQuery {
@@ -176,23 +179,22 @@ function unansweredBy(db: Db, community: Community, userId: number): SQL {
 }
 
 /** One page of a community's tasks, oldest first, and how many there are in all. */
-export function listTasksPage(db: Db, community: Community, query: TaskPageQuery): { tasks: Task[]; total: number } {
-  const where = query.unansweredBy === undefined ? eq(preferenceTasks.communityId, community.id) : unansweredBy(db, community, query.unansweredBy);
-  const total = db.select({ n: count() }).from(preferenceTasks).where(where).get()?.n ?? 0;
-  const tasks = db
+export async function listTasksPage(db: Db, community: Community, query: TaskPageQuery): Promise<{ tasks: Task[]; total: number }> {
+  const where = query.unansweredBy === undefined ? eq(preferenceTasks.communityId, community.id) : await unansweredBy(db, community, query.unansweredBy);
+  const total = (await first(db.select({ n: count() }).from(preferenceTasks).where(where).limit(1)))?.n ?? 0;
+  const tasks = await db
     .select()
     .from(preferenceTasks)
     .where(where)
     .orderBy(asc(preferenceTasks.id))
     .limit(query.perPage)
-    .offset((query.page - 1) * query.perPage)
-    .all();
+    .offset((query.page - 1) * query.perPage);
   return { tasks, total };
 }
 
 /** How many open tasks of the community the user has not answered. */
-export function countUnanswered(db: Db, community: Community, userId: number): number {
-  return db.select({ n: count() }).from(preferenceTasks).where(unansweredBy(db, community, userId)).get()?.n ?? 0;
+export async function countUnanswered(db: Db, community: Community, userId: number): Promise<number> {
+  return (await first(db.select({ n: count() }).from(preferenceTasks).where(await unansweredBy(db, community, userId)).limit(1)))?.n ?? 0;
 }
 
 /**
@@ -200,31 +202,31 @@ export function countUnanswered(db: Db, community: Community, userId: number): n
  * wrapping round to the first: a member who skips a task moves on instead
  * of being sent back to it.
  */
-export function nextUnansweredTask(db: Db, community: Community, userId: number, after = 0): Task | undefined {
-  const open = unansweredBy(db, community, userId);
-  const first = (where: SQL | undefined) => db.select().from(preferenceTasks).where(and(open, where)).orderBy(asc(preferenceTasks.id)).limit(1).get();
-  return first(gt(preferenceTasks.id, after)) ?? (after > 0 ? first(lt(preferenceTasks.id, after)) : undefined);
+export async function nextUnansweredTask(db: Db, community: Community, userId: number, after = 0): Promise<Task | undefined> {
+  const open = await unansweredBy(db, community, userId);
+  const firstWhere = async (where: SQL | undefined) =>
+    await first(db.select().from(preferenceTasks).where(and(open, where)).orderBy(asc(preferenceTasks.id)).limit(1));
+  return (await firstWhere(gt(preferenceTasks.id, after))) ?? (after > 0 ? await firstWhere(lt(preferenceTasks.id, after)) : undefined);
 }
 
 /** Of these tasks, the ones the user has answered. */
-export function answeredAmong(db: Db, userId: number, taskIds: number[]): Set<number> {
+export async function answeredAmong(db: Db, userId: number, taskIds: number[]): Promise<Set<number>> {
   if (taskIds.length === 0) return new Set();
-  const rows = db
+  const rows = await db
     .select({ task: preferenceRecords.taskId })
     .from(preferenceRecords)
-    .where(and(eq(preferenceRecords.userId, userId), inArray(preferenceRecords.taskId, taskIds)))
-    .all();
+    .where(and(eq(preferenceRecords.userId, userId), inArray(preferenceRecords.taskId, taskIds)));
   return new Set(rows.flatMap((row) => (row.task === null ? [] : [row.task])));
 }
 
-export function getTask(db: Db, id: number): Task {
-  const task = db.select().from(preferenceTasks).where(eq(preferenceTasks.id, id)).get();
+export async function getTask(db: Db, id: number): Promise<Task> {
+  const task = await first(db.select().from(preferenceTasks).where(eq(preferenceTasks.id, id)).limit(1));
   if (!task) throw new NotFoundError(`No task ${id}.`);
   return task;
 }
 
 /** A member's answer; answering again replaces it (one answer per member per task). */
-export function answerTask(db: Db, task: Task, user: User, answer: Answer, now = new Date()): PreferenceRecord {
+export async function answerTask(db: Db, task: Task, user: User, answer: Answer, now = new Date()): Promise<PreferenceRecord> {
   if (task.closedAt) throw new ConflictError(`Task ${task.id} is closed.`);
   const parsed = preferenceRecordSchema.safeParse({
     prompt: task.prompt,
@@ -234,7 +236,7 @@ export function answerTask(db: Db, task: Task, user: User, answer: Answer, now =
     rationale: answer.rationale,
     clauseIds: task.clauseIds,
     policyVersion: task.versionIri,
-    raterId: pseudonym(db, task.communityId, user.id),
+    raterId: await pseudonym(db, task.communityId, user.id),
     groups: answer.groups,
     createdAt: now.toISOString(),
     consent: answer.consent,
@@ -257,13 +259,12 @@ export function answerTask(db: Db, task: Task, user: User, answer: Answer, now =
     sourceName: `task:${task.id}`,
     updatedAt: now,
   };
-  const existing = db
+  const existing = await first(db
     .select({ id: preferenceRecords.id })
     .from(preferenceRecords)
-    .where(and(eq(preferenceRecords.taskId, task.id), eq(preferenceRecords.userId, user.id)))
-    .get();
-  if (existing) db.update(preferenceRecords).set(values).where(eq(preferenceRecords.id, existing.id)).run();
-  else db.insert(preferenceRecords).values({ ...values, taskId: task.id, userId: user.id, createdAt: now }).run();
+    .where(and(eq(preferenceRecords.taskId, task.id), eq(preferenceRecords.userId, user.id))).limit(1));
+  if (existing) await db.update(preferenceRecords).set(values).where(eq(preferenceRecords.id, existing.id));
+  else await db.insert(preferenceRecords).values({ ...values, taskId: task.id, userId: user.id, createdAt: now });
   return record;
 }
 
@@ -277,23 +278,21 @@ export function answerTask(db: Db, task: Task, user: User, answer: Answer, now =
 export type ResultsAudience = "members" | "public";
 
 /** The answers to a task that results for this audience may count, with each one's current consent terms. */
-export function taskAnswers(db: Db, task: Task, audience: ResultsAudience): { record: PreferenceRecord; breakdown: boolean }[] {
+export async function taskAnswers(db: Db, task: Task, audience: ResultsAudience): Promise<{ record: PreferenceRecord; breakdown: boolean }[]> {
   const forTask = eq(preferenceRecords.taskId, task.id);
-  return db
+  return (await db
     .select({ record: preferenceRecords.record, breakdown: preferenceRecords.consentBreakdown })
     .from(preferenceRecords)
-    .where(audience === "members" ? forTask : and(forTask, eq(preferenceRecords.consentFederate, true)))
-    .all()
+    .where(audience === "members" ? forTask : and(forTask, eq(preferenceRecords.consentFederate, true))))
     .map((row) => ({ record: row.record as unknown as PreferenceRecord, breakdown: row.breakdown }));
 }
 
 /** A member's own answer to a task (with its record id, for narrowing consent), if they gave one. */
-export function findAnswer(db: Db, task: Task, user: User): { id: number; record: PreferenceRecord; updatedAt: Date } | undefined {
-  const row = db
+export async function findAnswer(db: Db, task: Task, user: User): Promise<{ id: number; record: PreferenceRecord; updatedAt: Date } | undefined> {
+  const row = await first(db
     .select({ id: preferenceRecords.id, record: preferenceRecords.record, updatedAt: preferenceRecords.updatedAt })
     .from(preferenceRecords)
-    .where(and(eq(preferenceRecords.taskId, task.id), eq(preferenceRecords.userId, user.id)))
-    .get();
+    .where(and(eq(preferenceRecords.taskId, task.id), eq(preferenceRecords.userId, user.id))).limit(1));
   return row ? { id: row.id, record: row.record as unknown as PreferenceRecord, updatedAt: row.updatedAt } : undefined;
 }
 

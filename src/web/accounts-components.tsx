@@ -8,9 +8,9 @@ import { redirectWithNotice, signInPath } from "./forms.ts";
 import { ErrorPage } from "./pages/error-page.tsx";
 
 /** Signs the browser in as `user` (after sign-in, sign-up or setup). */
-export function startSession(c: Context<WebEnv>, user: User): void {
+export async function startSession(c: Context<WebEnv>, user: User): Promise<void> {
   const { db, origin } = c.get("deps");
-  const created = createSession(db, user.id);
+  const created = await createSession(db, user.id);
   setCookie(c, SESSION_COOKIE, created.cookieValue, {
     httpOnly: true,
     sameSite: "Lax",
@@ -21,10 +21,10 @@ export function startSession(c: Context<WebEnv>, user: User): void {
 }
 
 /** Signs in the account an API call just created, by its username. */
-export function startSessionFor(c: Context<WebEnv>, username: string): User {
-  const user = findUserByUsername(c.get("deps").db, username);
+export async function startSessionFor(c: Context<WebEnv>, username: string): Promise<User> {
+  const user = await findUserByUsername(c.get("deps").db, username);
   if (!user) throw new Error(`The account ${username} was created but cannot be found.`);
-  startSession(c, user);
+  await startSession(c, user);
   return user;
 }
 

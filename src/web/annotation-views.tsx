@@ -23,10 +23,10 @@ export interface PolicyAnnotations {
 }
 
 /** `back` is where the delete and hide buttons return to (the page they are on). */
-export function policyAnnotations(c: Context<WebEnv>, policy: Policy, versions: Pick<PolicyVersion, "iri" | "number">[], back: string): PolicyAnnotations {
+export async function policyAnnotations(c: Context<WebEnv>, policy: Policy, versions: Pick<PolicyVersion, "iri" | "number">[], back: string): Promise<PolicyAnnotations> {
   const { db, origin } = c.get("deps");
   const user = c.get("session")?.user;
-  const annotations = listAnnotations(db, { policyIri: policy.iri }).filter((a) => !/\/proposals\/\d+$/.test(a.versionIri));
+  const annotations = (await listAnnotations(db, { policyIri: policy.iri })).filter((a) => !/\/proposals\/\d+$/.test(a.versionIri));
   const byClause = new Map<string | null, AnnotationView[]>();
   for (const annotation of annotations) {
     const list = byClause.get(annotation.clauseId) ?? [];
@@ -34,11 +34,16 @@ export function policyAnnotations(c: Context<WebEnv>, policy: Policy, versions: 
     byClause.set(annotation.clauseId, list);
   }
   const versionNumberOf = new Map(versions.map((v) => [v.iri, v.number]));
-  const stewarded = user ? stewardedCommunities(db, user) : [];
+  // Authors are looked up here, once each: the items below are rendered without queries.
+  const authors = new Map<string, Awaited<ReturnType<typeof authorOf>>>();
+  for (const annotation of annotations) {
+    if (!authors.has(annotation.authorIri)) authors.set(annotation.authorIri, await authorOf(db, origin, annotation.authorIri));
+  }
+  const stewarded = user ? await stewardedCommunities(db, user) : [];
   // Authors delete their own (or their community's) annotations; stewards of the owning community hide any.
   const { actorIri } = c.get("deps").context.federation;
   const ownIris = new Set(user ? [actorIri(user.username), ...stewarded.map((cm) => actorIri(cm.handle))] : []);
-  const canHide = isSteward(db, localCommunityOf(db, policy), user);
+  const canHide = await isSteward(db, await localCommunityOf(db, policy), user);
   const moderation = (annotation: AnnotationView) => {
     const fields = { iri: annotation.iri, back };
     const own = annotation.local && ownIris.has(annotation.authorIri);
@@ -56,7 +61,7 @@ export function policyAnnotations(c: Context<WebEnv>, policy: Policy, versions: 
       (byClause.get(clauseId) ?? []).map((annotation) => (
         <AnnotationItem
           annotation={annotation}
-          author={authorOf(db, origin, annotation.authorIri)}
+          author={authors.get(annotation.authorIri)!}
           versionLabel={versionNumberOf.has(annotation.versionIri) ? `on version ${versionNumberOf.get(annotation.versionIri)}` : undefined}
           actions={moderation(annotation)}
         />

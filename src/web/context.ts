@@ -39,6 +39,8 @@ export type WebEnv = {
     csrf: string;
     notice: Notice | undefined;
     deps: WebDeps;
+    /** The signed-in person's unread notifications, set when a page is rendered (web.tsx). */
+    unread: number | undefined;
   };
 };
 

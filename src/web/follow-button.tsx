@@ -5,6 +5,7 @@
  * /follow or /follow/:id/unfollow with the page to come back to, so it works
  * without JavaScript. Signed out, it is a link to sign in and come back.
  */
+import type { Context } from "hono";
 import { useRequestContext } from "hono/jsx-renderer";
 import { actorIri } from "../actors/iris.ts";
 import { findFollow } from "../follows.ts";
@@ -26,8 +27,24 @@ function FollowForm(props: { action: string; back: string; target?: string; labe
   );
 }
 
-/** Follow `target` (an actor's or a policy's IRI) as yourself; `name` completes the button's accessible name. */
-export function FollowButton(props: { target: string; name: string }) {
+/** The signed-in person's follow of `target`, as FollowButton shows it. */
+export type FollowStanding = Awaited<ReturnType<typeof findFollow>>;
+
+/** Loads the viewer's follow of `target` for FollowButton, in the handler (components do not query). */
+export async function followStanding(c: Context<WebEnv>, target: string): Promise<FollowStanding | undefined> {
+  const session = c.get("session");
+  if (!session) return undefined;
+  const { db, origin } = c.get("deps");
+  const me = actorIri(origin, session.user.username);
+  return me === target ? undefined : await findFollow(db, me, target);
+}
+
+/**
+ * Follow `target` (an actor's or a policy's IRI) as yourself; `name`
+ * completes the button's accessible name; `follow` is the viewer's follow
+ * of it (followStanding).
+ */
+export function FollowButton(props: { target: string; name: string; follow: FollowStanding | undefined }) {
   const c = useRequestContext<WebEnv>();
   const session = c.get("session");
   if (!session) {
@@ -37,10 +54,10 @@ export function FollowButton(props: { target: string; name: string }) {
       </p>
     );
   }
-  const { db, origin } = c.get("deps");
+  const { origin } = c.get("deps");
   const me = actorIri(origin, session.user.username);
   if (me === props.target) return null;
-  const follow = findFollow(db, me, props.target);
+  const follow = props.follow;
   const back = currentPath(c);
   const unfollow = follow ? `/follow/${follow.id}/unfollow` : "";
   return (

@@ -9,7 +9,6 @@ import { useRequestContext } from "hono/jsx-renderer";
 import type { PageProps, WebEnv } from "./context.ts";
 import { CsrfField, NoticeBox, SignInLink } from "./components.tsx";
 import { links } from "./links.ts";
-import { unreadCount } from "../app/notifications.ts";
 
 /** The header's link to the notifications, with how many are unread (read on every page: one indexed count). */
 function NotificationsLink(props: { count: number }) {
@@ -27,6 +26,7 @@ function NotificationsLink(props: { count: number }) {
   );
 }
 
+/** The page around every handler's content; the header's unread count is loaded when the page is rendered (web.tsx). */
 export function Layout(props: PageProps & { children?: Child }) {
   const c = useRequestContext<WebEnv>();
   const { instanceName } = c.get("deps");
@@ -64,7 +64,7 @@ export function Layout(props: PageProps & { children?: Child }) {
                 {session ? (
                   <>
                     <li><a href={links.feed()}>Feed</a></li>
-                    <li><NotificationsLink count={unreadCount(c.get("deps").db, session.user)} /></li>
+                    <li><NotificationsLink count={c.get("unread") ?? 0} /></li>
                     <li><a href={links.follow()}>Follow</a></li>
                     <li><a href={links.offers()}>Offers</a></li>
                     <li><a href={links.bundle()}>Bundle</a></li>

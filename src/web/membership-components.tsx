@@ -3,6 +3,7 @@
  * where the signed-in person stands (member, request waiting, not a member)
  * and the one button that fits the community's join policy.
  */
+import type { Context } from "hono";
 import { useRequestContext } from "hono/jsx-renderer";
 import type { JoinPolicy } from "../../db/schema.ts";
 import { findJoinRequest, memberRole, type Community } from "../communities.ts";
@@ -38,8 +39,23 @@ function AskToJoin(props: { community: Community; back: string; withMessage: boo
   );
 }
 
-/** Where the viewer stands with a community, and how they may join or leave it. */
-export function JoinControl(props: { community: Community; detailed?: boolean }) {
+/** Where the signed-in viewer stands with a community, as JoinControl shows it. */
+export interface JoinStanding {
+  role: Awaited<ReturnType<typeof memberRole>>;
+  request: Awaited<ReturnType<typeof findJoinRequest>> | undefined;
+}
+
+/** Loads the viewer's standing for JoinControl, in the handler (components do not query); undefined when signed out. */
+export async function joinStanding(c: Context<WebEnv>, community: Community): Promise<JoinStanding | undefined> {
+  const session = c.get("session");
+  if (!session) return undefined;
+  const { db } = c.get("deps");
+  const role = await memberRole(db, community, session.user);
+  return { role, request: role ? undefined : await findJoinRequest(db, community, session.user) };
+}
+
+/** Where the viewer stands with a community (`standing`, from joinStanding), and how they may join or leave it. */
+export function JoinControl(props: { community: Community; standing: JoinStanding | undefined; detailed?: boolean }) {
   const c = useRequestContext<WebEnv>();
   const { community } = props;
   const session = c.get("session");
@@ -53,8 +69,7 @@ export function JoinControl(props: { community: Community; detailed?: boolean })
       </p>
     );
   }
-  const { db } = c.get("deps");
-  const role = memberRole(db, community, session.user);
+  const role = props.standing?.role;
   if (role) {
     return (
       <div class="join-control">
@@ -63,7 +78,7 @@ export function JoinControl(props: { community: Community; detailed?: boolean })
       </div>
     );
   }
-  const request = findJoinRequest(db, community, session.user);
+  const request = props.standing?.request;
   if (request?.state === "pending") {
     return (
       <div class="join-control">

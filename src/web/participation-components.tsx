@@ -6,8 +6,8 @@ import { NotFoundError } from "../errors.ts";
 import { links } from "./links.ts";
 import { CsrfField } from "./components.tsx";
 
-export function communityOrThrow(db: Db, handle: string): Community {
-  const community = findCommunity(db, handle);
+export async function communityOrThrow(db: Db, handle: string): Promise<Community> {
+  const community = await findCommunity(db, handle);
   if (!community) throw new NotFoundError(`There is no community "${handle}" on this instance.`);
   return community;
 }

@@ -86,15 +86,15 @@ export function markTermsInHtml(html: string, terms: string[]): string {
 
 
 /** A community that owns a policy, for the page header: local (its page) or remote (its page here once seen, else its actor IRI). */
-export function policyCommunity(db: Db, policy: Policy): PageCommunity {
-  const owner = policyOwner(db, policy);
+export async function policyCommunity(db: Db, policy: Policy): Promise<PageCommunity> {
+  const owner = await policyOwner(db, policy);
   if (owner.local) return { name: owner.name, handle: owner.handle, href: links.community(owner.handle) };
   const href = owner.remoteActorId !== undefined ? links.remoteActor(owner.remoteActorId) : owner.iri;
   return { name: owner.name ?? `${owner.handle.replace(/^@/, "")}@${owner.host}`, handle: owner.handle, href };
 }
 
-export function localCommunityOf(db: Db, policy: Policy): Community | undefined {
-  return policy.communityId !== null ? findCommunityById(db, policy.communityId) : undefined;
+export async function localCommunityOf(db: Db, policy: Policy): Promise<Community | undefined> {
+  return policy.communityId !== null ? await findCommunityById(db, policy.communityId) : undefined;
 }
 
 export interface AuthorInfo {
@@ -104,7 +104,7 @@ export interface AuthorInfo {
 }
 
 /** Who an actor IRI is: a local user or community, or a remote actor we have seen. */
-export function authorOf(db: Db, origin: string, iri: string): AuthorInfo {
+export async function authorOf(db: Db, origin: string, iri: string): Promise<AuthorInfo> {
   let url: URL;
   try {
     url = new URL(iri);
@@ -113,10 +113,10 @@ export function authorOf(db: Db, origin: string, iri: string): AuthorInfo {
   }
   const identifier = localActorIdentifier(origin, iri);
   if (identifier !== undefined) {
-    const actor = findActorByIdentifier(db, identifier);
+    const actor = await findActorByIdentifier(db, identifier);
     return { name: actor?.name || identifier, host: url.host, href: links.community(identifier) };
   }
-  const remote = findFederatedActor(db, iri);
+  const remote = await findFederatedActor(db, iri);
   const fallback = url.pathname.split("/").filter(Boolean).pop() ?? iri;
   return { name: remote?.name || remote?.handle || fallback, host: url.host, href: remote?.url ?? iri };
 }

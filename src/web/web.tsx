@@ -6,6 +6,7 @@
  * error pages.
  */
 import { Hono, type Context } from "hono";
+import { unreadCount } from "../app/notifications.ts";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { jsxRenderer } from "hono/jsx-renderer";
 import { secureHeaders } from "hono/secure-headers";
@@ -84,7 +85,7 @@ export function createWeb(deps: WebDeps) {
   web.use("*", async (c, next) => {
     c.set("deps", deps);
     const cookie = getCookie(c, SESSION_COOKIE);
-    const session = cookie ? sessionUser(deps.db, cookie) : undefined;
+    const session = cookie ? await sessionUser(deps.db, cookie) : undefined;
     c.set("session", session);
     let csrf = session?.csrfToken ?? getCookie(c, ANON_CSRF_COOKIE);
     if (!csrf) {
@@ -99,6 +100,18 @@ export function createWeb(deps: WebDeps) {
   });
 
   web.use("*", jsxRenderer(({ children, ...props }) => <Layout {...(props as import("./context.ts").PageProps)}>{children}</Layout>, { docType: true }));
+
+  // Components do not query: the layout's one query (the header's unread
+  // count) is made when a handler renders a page, before the page is built.
+  web.use("*", async (c, next) => {
+    const render = c.render;
+    c.render = async (content, props) => {
+      const session = c.get("session");
+      c.set("unread", session ? await unreadCount(deps.db, session.user) : 0);
+      return await render(content, props);
+    };
+    await next();
+  });
 
   // Every state-changing request must echo the token of the form it came from.
   web.use("*", async (c, next) => {

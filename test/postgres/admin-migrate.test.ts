@@ -45,7 +45,7 @@ beforeAll(async () => {
   [a, b, target] = await Promise.all([startLocalInstance(), startLocalInstance(), createTempDatabase()]);
   pool = new pg.Pool({ connectionString: target.url, max: 2 });
   const [alice, bob] = await Promise.all([a.createUser("alice", { admin: true }), b.createUser("bob")]);
-  await createCommunity(a.instance.db, { handle: "spec", name: "Model Spec readers", steward: getUserByUsername(a.instance.db, "alice") });
+  await createCommunity(a.instance.db, { handle: "spec", name: "Model Spec readers", steward: (await getUserByUsername(a.instance.db, "alice"))! });
 
   // B's bob follows the community: A caches B's actor and key (fedify_kv) and will deliver to B.
   await b.api("POST", "follows", { token: bob.token, body: { target: a.actorUri("spec") } });
@@ -93,7 +93,7 @@ afterAll(async () => {
 });
 
 function countIn(db: Db, query: string): number {
-  return (db.$client.prepare(query).get() as { n: number }).n;
+  return (db.$client.raw.prepare(query).get() as { n: number }).n;
 }
 
 function withSqlite<T>(dataDir: string, action: (db: Db) => T): T {
@@ -219,7 +219,7 @@ describe("fedalign admin migrate", () => {
     const broken = mkdtempSync(join(work, "data-"));
     copyFileSync(databasePath(a.dataDir), databasePath(broken));
     // PostgreSQL text cannot hold a NUL character; SQLite can. The row sits in a table copied late.
-    withSqlite(broken, (db) => db.$client.prepare("INSERT INTO undone_follows (follow_iri, follower_iri, expires_at) VALUES (?, ?, ?)").run("https://x.example/follow\u0000", "https://x.example/actor", Date.now()));
+    withSqlite(broken, (db) => db.$client.raw.prepare("INSERT INTO undone_follows (follow_iri, follower_iri, expires_at) VALUES (?, ?, ?)").run("https://x.example/follow\u0000", "https://x.example/actor", Date.now()));
     const empty = await createTempDatabase();
     const emptyPool = new pg.Pool({ connectionString: empty.url, max: 1 });
     try {
@@ -234,7 +234,7 @@ describe("fedalign admin migrate", () => {
       }
       expect(nonEmpty).toEqual([]);
       // The tables are there (migrated, empty), and a fixed copy goes through.
-      withSqlite(broken, (db) => db.$client.prepare("DELETE FROM undone_follows WHERE follower_iri = 'https://x.example/actor'").run());
+      withSqlite(broken, (db) => db.$client.raw.prepare("DELETE FROM undone_follows WHERE follower_iri = 'https://x.example/actor'").run());
       const retried = await migrate(empty.url, broken, ["--json", "--batch-size", "500"]);
       expect(retried.code, retried.stderr).toBe(0);
       const summary = JSON.parse(retried.stdout) as { tables: { table: string; rows: number }[] };

@@ -56,13 +56,13 @@ export function accountPages() {
       c.status(401);
       return c.render(<LoginForm username={username} error="Wrong username or password." next={safeNext(form.next)} />, { title: "Sign in" });
     }
-    startSession(c, user);
+    await startSession(c, user);
     return redirectWithNotice(c, safeNext(form.next) ?? "/", `Signed in as ${user.username}.`);
   });
 
-  pages.post("/logout", (c) => {
+  pages.post("/logout", async (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
-    if (cookie) deleteSession(c.get("deps").db, cookie);
+    if (cookie) await deleteSession(c.get("deps").db, cookie);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return redirectWithNotice(c, "/", "Signed out.");
   });

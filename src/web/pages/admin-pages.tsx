@@ -188,26 +188,26 @@ export function adminPages() {
   const renderAdmin = async (c: Context<WebEnv>, props: { inviteValues?: Record<string, string>; inviteErrors?: Errors; error?: string } = {}) => {
     const { context, origin } = c.get("deps");
     const viewer = c.get("session")?.user;
-    const mode = registration(context).mode;
-    const inviteRows = invites(context, viewer).map(toInviteView);
-    const userRows = users(context, viewer).map((user) => toUserView(origin, user));
-    return c.render(<AdminPage steps={firstSteps(context, viewer)} origin={origin} mode={mode} invites={inviteRows} users={userRows} {...props} />, { title: "Administration" });
+    const mode = (await registration(context)).mode;
+    const inviteRows = (await invites(context, viewer)).map(toInviteView);
+    const userRows = (await users(context, viewer)).map((user) => toUserView(origin, user));
+    return c.render(<AdminPage steps={await firstSteps(context, viewer)} origin={origin} mode={mode} invites={inviteRows} users={userRows} {...props} />, { title: "Administration" });
   };
 
   pages.get("/admin", async (c) => {
     const admin = adminOnly(c);
     if (!("user" in admin)) return admin;
-    return renderAdmin(c);
+    return await renderAdmin(c);
   });
 
   pages.post("/admin/registration", async (c) => {
     const admin = adminOnly(c);
     if (!("user" in admin)) return admin;
     const form = await formFields(c);
-    const result = await submitForm(RegistrationSetting, { mode: form.mode ?? "" }, ({ mode }) => setRegistration(c.get("deps").context, admin.user, mode));
+    const result = await submitForm(RegistrationSetting, { mode: form.mode ?? "" }, async ({ mode }) => await setRegistration(c.get("deps").context, admin.user, mode));
     if (!result.ok) {
       c.status(result.status as 400);
-      return renderAdmin(c, { error: result.fieldErrors.mode ? `Registration mode ${result.fieldErrors.mode}` : result.problem.detail });
+      return await renderAdmin(c, { error: result.fieldErrors.mode ? `Registration mode ${result.fieldErrors.mode}` : result.problem.detail });
     }
     return redirectWithNotice(c, "/admin", `Registrations are now ${MODE_LABELS[result.data].split(":")[0]!.toLowerCase()}.`);
   });
@@ -222,11 +222,11 @@ export function adminPages() {
       ...(uses === undefined ? {} : { maxUses: /^\d+$/.test(uses) ? Number(uses) : uses }),
       ...(days === undefined ? {} : { expiresAt: new Date(c.get("deps").context.clock.now().getTime() + days * 86_400_000).toISOString() }),
     };
-    const result = await submitForm(NewInvite, body, (input) => issueInvite(c.get("deps").context, admin.user, input));
+    const result = await submitForm(NewInvite, body, async (input) => await issueInvite(c.get("deps").context, admin.user, input));
     if (!result.ok) {
       c.status(result.status as 400);
       const error = Object.keys(result.fieldErrors).length ? "The invite was not created: see the fields below." : result.problem.detail;
-      return renderAdmin(c, { inviteValues: form, inviteErrors: result.fieldErrors, error });
+      return await renderAdmin(c, { inviteValues: form, inviteErrors: result.fieldErrors, error });
     }
     return redirectWithNotice(c, "/admin", `Created the invite ${result.data.code}.`, "success", "invites");
   });
@@ -236,7 +236,7 @@ export function adminPages() {
     if (!("user" in admin)) return admin;
     const id = c.req.param("id");
     if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/admin", "No such invite.", "error", "invites");
-    const result = await submitForm(IdParam, { id }, (input) => withdrawInvite(c.get("deps").context, admin.user, input.id));
+    const result = await submitForm(IdParam, { id }, async (input) => await withdrawInvite(c.get("deps").context, admin.user, input.id));
     if (!result.ok) return redirectWithNotice(c, "/admin", result.problem.detail, "error", "invites");
     return redirectWithNotice(c, "/admin", `Revoked the invite ${result.data.code}: it no longer works.`, "success", "invites");
   });

@@ -48,21 +48,24 @@ const FACET_HINTS: Record<string, string> = {
   deployment: "e.g. chat, api, voice",
 };
 
-function heldPolicies(c: Context<WebEnv>): Held[] {
+async function heldPolicies(c: Context<WebEnv>): Promise<Held[]> {
   const { db } = c.get("deps");
-  const local = listCommunities(db).flatMap((community) => listCommunityPolicies(db, community));
-  const mirrored = listMirroredPolicies(db);
-  return [...local.map((policy) => ({ policy, local: true })), ...mirrored.map((policy) => ({ policy, local: false }))]
-    .map(({ policy, local: isLocal }) => ({
-      policy,
-      local: isLocal,
-      owner: ownerOf(db, policy),
-      versions: listVersions(db, policy)
-        .filter((v) => !v.retractedAt)
-        .map((v) => v.number)
-        .reverse(),
-    }))
-    .filter((held) => held.versions.length > 0);
+  const local = (await Promise.all((await listCommunities(db)).map((community) => listCommunityPolicies(db, community)))).flat();
+  const mirrored = await listMirroredPolicies(db);
+  const all = await Promise.all(
+    [...local.map((policy) => ({ policy, local: true })), ...mirrored.map((policy) => ({ policy, local: false }))].map(
+      async ({ policy, local: isLocal }) => ({
+        policy,
+        local: isLocal,
+        owner: await ownerOf(db, policy),
+        versions: (await listVersions(db, policy))
+          .filter((v) => !v.retractedAt)
+          .map((v) => v.number)
+          .reverse(),
+      }),
+    ),
+  );
+  return all.filter((held) => held.versions.length > 0);
 }
 
 /** What the query string asks for: checked sources with their version and rank, and the facets. */
@@ -363,7 +366,7 @@ function EffectiveView(props: { preview: Preview; choice: Choice; author: (iri: 
 
 /** The page: the choice form and, once sources are chosen, the effective policy with the download form. */
 async function renderBundlePage(c: Context<WebEnv>, options: { dataError?: string } = {}) {
-  const held = heldPolicies(c);
+  const held = await heldPolicies(c);
   const choice = readChoice(c);
   const asked = c.req.query("show") !== undefined || choice.sources.length > 0;
   let preview: Preview | undefined;
@@ -372,7 +375,7 @@ async function renderBundlePage(c: Context<WebEnv>, options: { dataError?: strin
   if (asked) {
     if (choice.sources.length === 0) errors = { sources: "Choose at least one policy." };
     else {
-      const result = await submitForm(BundleQuery, bundleQuery(choice), (query) => previewBundle(c.get("deps").context, c.get("session")?.user, query));
+      const result = await submitForm(BundleQuery, bundleQuery(choice), async (query) => await previewBundle(c.get("deps").context, c.get("session")?.user, query));
       if (result.ok) preview = result.data;
       else {
         errors = result.fieldErrors;
@@ -383,10 +386,17 @@ async function renderBundlePage(c: Context<WebEnv>, options: { dataError?: strin
     if (Object.keys(errors).length || message || options.dataError) c.status(400);
   }
   const { db, origin } = c.get("deps");
-  const author = (iri: string) => {
-    const who = authorOf(db, origin, iri);
-    return who.host && !iri.startsWith(origin) ? `${who.name} (${who.host})` : who.name;
-  };
+  // Objection authors are named here, before rendering (components do not query).
+  const authorNames = new Map<string, string>();
+  if (preview) {
+    const iris = [...preview.conflicts.flatMap((conflict) => (conflict.kind === "objection" ? [conflict.objection.author] : [])), ...preview.clauses.flatMap((clause) => clause.objections.map((o) => o.author))];
+    for (const iri of iris) {
+      if (authorNames.has(iri)) continue;
+      const who = await authorOf(db, origin, iri);
+      authorNames.set(iri, who.host && !iri.startsWith(origin) ? `${who.name} (${who.host})` : who.name);
+    }
+  }
+  const author = (iri: string): string => authorNames.get(iri) ?? iri;
   return c.render(
     <>
       <h1>Bundle</h1>
@@ -417,7 +427,7 @@ async function renderBundlePage(c: Context<WebEnv>, options: { dataError?: strin
 export function bundlePages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/bundle", (c) => renderBundlePage(c));
+  pages.get("/bundle", async (c) => await renderBundlePage(c));
 
   pages.get("/bundle/download", async (c) => {
     const choice = readChoice(c);
@@ -425,11 +435,11 @@ export function bundlePages() {
     if (choice.sources.length === 0) return redirectWithNotice(c, links.bundle(), "Choose at least one policy to bundle.", "error");
     const data = c.req.query("preferences");
     // A required choice: nobody downloads empty preference files by leaving a box unticked.
-    if (data !== "true" && data !== "false") return renderBundlePage(c, { dataError: "Choose whether the bundle holds the policy only or preference data too." });
+    if (data !== "true" && data !== "false") return await renderBundlePage(c, { dataError: "Choose whether the bundle holds the policy only or preference data too." });
     const extra: Record<string, string> = { preferences: data };
     if (c.req.query("keepFlawed") === "true") extra.keepFlawed = "true";
     if (c.req.query("systemPrompt") === "full") extra.systemPrompt = "full";
-    const result = await submitForm(BundleQuery, bundleQuery(choice, extra), (query) => exportBundle(c.get("deps").context, c.get("session")?.user, query));
+    const result = await submitForm(BundleQuery, bundleQuery(choice, extra), async (query) => await exportBundle(c.get("deps").context, c.get("session")?.user, query));
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail || "The bundle could not be made.", "error");
     return new Response(result.data.bytes, {
       status: 200,

@@ -36,8 +36,8 @@ import type { WebEnv } from "../context.ts";
 import { formFields, optional, redirectWithNotice, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
 import { ErrorPage } from "./error-page.tsx";
-import { FollowButton } from "../follow-button.tsx";
-import { JOIN_POLICY_WORDS, JoinControl } from "../membership-components.tsx";
+import { FollowButton, followStanding, type FollowStanding } from "../follow-button.tsx";
+import { JOIN_POLICY_WORDS, JoinControl, joinStanding } from "../membership-components.tsx";
 
 type C = Context<WebEnv>;
 
@@ -59,8 +59,8 @@ function pageCommunity(community: Community) {
   return { name: community.name, handle: community.handle, href: links.community(community.handle) };
 }
 
-function canSteward(c: C, community: Community): boolean {
-  return isSteward(c.get("deps").db, community, c.get("session")?.user);
+async function canSteward(c: C, community: Community): Promise<boolean> {
+  return await isSteward(c.get("deps").db, community, c.get("session")?.user);
 }
 
 /** A problem the API reported without a field path goes beside the field it is about. */
@@ -68,7 +68,7 @@ function errorsWithFallback(result: { fieldErrors: Record<string, string>; probl
   return Object.keys(result.fieldErrors).length > 0 ? result.fieldErrors : { [field]: result.problem.detail };
 }
 
-function PersonPage(props: { actor: LocalActor; origin: string; followers: number }) {
+function PersonPage(props: { actor: LocalActor; origin: string; followers: number; follow: FollowStanding | undefined }) {
   const { actor, origin } = props;
   return (
     <>
@@ -80,7 +80,7 @@ function PersonPage(props: { actor: LocalActor; origin: string; followers: numbe
         {fediverseHandle(origin, actor.identifier)} · {actor.kind === "user" ? "person" : actor.kind} · {props.followers === 1 ? "1 follower" : `${props.followers} followers`}
       </p>
       {actor.summary ? <p>{actor.summary}</p> : null}
-      <FollowButton target={actorIri(origin, actor.identifier)} name={actor.name} />
+      <FollowButton target={actorIri(origin, actor.identifier)} name={actor.name} follow={props.follow} />
       <p>
         Follow from any fediverse account by searching for <code>{fediverseHandle(origin, actor.identifier)}</code>.
       </p>
@@ -88,20 +88,33 @@ function PersonPage(props: { actor: LocalActor; origin: string; followers: numbe
   );
 }
 
-function renderCommunity(c: C, community: Community, forms: { settings?: FormState; member?: FormState } = {}) {
+async function renderCommunity(c: C, community: Community, forms: { settings?: FormState; member?: FormState } = {}) {
   const { db, origin } = c.get("deps");
   const session = c.get("session");
-  const steward = canSteward(c, community);
-  const role = session ? memberRole(db, community, session.user) : undefined;
+  const steward = await canSteward(c, community);
+  const role = session ? await memberRole(db, community, session.user) : undefined;
   const iri = actorIri(origin, community.handle);
   const handle = fediverseHandle(origin, community.handle);
-  const members = listMembers(db, community);
-  const policies = listCommunityPolicies(db, community);
-  const followers = listFollowers(db, iri);
+  const members = await listMembers(db, community);
+  const policies = await listCommunityPolicies(db, community);
+  const followers = await listFollowers(db, iri);
   const accepted = followers.filter((f) => f.state === "accepted");
   const pending = followers.filter((f) => f.state === "pending");
-  const following = listFollowing(db, iri);
-  const forks = policies.flatMap((policy) => listForks(db, policy).map((fork) => ({ policy, fork })));
+  const following = await listFollowing(db, iri);
+  const forks = (await Promise.all(policies.map(async (policy) => (await listForks(db, policy)).map((fork) => ({ policy, fork }))))).flat();
+  const forkRows = await Promise.all(
+    forks.map(async ({ policy, fork }) => ({
+      policy,
+      fork,
+      owner: await findFederatedActor(db, fork.forkOwnerIri),
+      held: await findPolicyByIri(db, fork.forkIri),
+    })),
+  );
+  const heads = await Promise.all(policies.map((policy) => headVersion(db, policy)));
+  const followedPolicies = await Promise.all(following.map((f) => (f.actor.type === "Policy" ? findPolicyByIri(db, f.actor.iri) : undefined)));
+  const followerCount = await countFollowers(db, iri);
+  const followState = await followStanding(c, iri);
+  const standing = await joinStanding(c, community);
   const settings = forms.settings ?? {};
   const member = forms.member ?? {};
   const base = links.community(community.handle);
@@ -113,14 +126,14 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
         {community.name}
       </h1>
       <p class="muted">
-        {handle} · community · {countFollowers(db, iri) === 1 ? "1 follower" : `${countFollowers(db, iri)} followers`}
+        {handle} · community · {followerCount === 1 ? "1 follower" : `${followerCount} followers`}
         {community.manuallyApprovesFollowers ? " · approves followers by hand" : ""}
         {role ? ` · you are a ${role}` : ""}
       </p>
       {community.summary ? <p class="feed-text">{community.summary}</p> : null}
       <div class="community-actions">
-        <FollowButton target={iri} name={community.name} />
-        <JoinControl community={community} detailed />
+        <FollowButton target={iri} name={community.name} follow={followState} />
+        <JoinControl community={community} standing={standing} detailed />
       </div>
       <p class="muted">
         {JOIN_POLICY_WORDS[community.joinPolicy]}. Follow it from another instance with <code>{handle}</code>.
@@ -141,8 +154,8 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
         </SectionTitle>
         {policies.length === 0 ? <p>No policies yet.</p> : (
           <ul>
-            {policies.map((policy) => {
-              const head = headVersion(db, policy);
+            {policies.map((policy, i) => {
+              const head = heads[i];
               return (
                 <li>
                   <a href={links.policy(policy.id)}>{policy.title}</a>{" "}
@@ -170,9 +183,7 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
         </SectionTitle>
         {forks.length === 0 ? <p>No other community has told us of a fork yet.</p> : (
           <ul>
-            {forks.map(({ policy, fork }) => {
-              const owner = findFederatedActor(db, fork.forkOwnerIri);
-              const held = findPolicyByIri(db, fork.forkIri);
+            {forkRows.map(({ policy, fork, owner, held }) => {
               const href = held ? links.policy(held.id) : safeHref(fork.forkIri);
               return (
                 <li>
@@ -225,7 +236,7 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
         {steward ? (
           <p>
             <a href={links.joinRequests(community.handle)}>Join requests and invite links</a>
-            {countPendingJoinRequests(db, community) > 0 ? <strong> ({countPendingJoinRequests(db, community)} waiting)</strong> : null}
+            {await countPendingJoinRequests(db, community) > 0 ? <strong> ({await countPendingJoinRequests(db, community)} waiting)</strong> : null}
           </p>
         ) : null}
         {steward ? (
@@ -281,8 +292,8 @@ function renderCommunity(c: C, community: Community, forms: { settings?: FormSta
         </SectionTitle>
         {following.length === 0 ? <p>It follows nothing yet.</p> : (
           <ul>
-            {following.map((f) => {
-              const policy = f.actor.type === "Policy" ? findPolicyByIri(db, f.actor.iri) : undefined;
+            {following.map((f, i) => {
+              const policy = followedPolicies[i];
               return (
                 <li>
                   {policy ? <a href={links.policy(policy.id)}>{policy.title}</a> : <ActorName actor={f.actor} localOrigin={origin} />}{" "}
@@ -372,7 +383,7 @@ export function communityPages() {
     const fields = await formFields(c);
     const values = { handle: (fields.handle ?? "").trim(), name: fields.name ?? "", summary: fields.summary ?? "" };
     const input = { handle: values.handle, name: values.name, summary: optional(values.summary) };
-    const result = await submitForm(NewCommunity, input, (data) => createNewCommunity(c.get("deps").context, c.get("session")?.user, data));
+    const result = await submitForm(NewCommunity, input, async (data) => await createNewCommunity(c.get("deps").context, c.get("session")?.user, data));
     if (result.ok) return redirectWithNotice(c, links.community(result.data.handle), `Created ${values.name.trim()}; you are its steward.`);
     c.status(result.status === 409 ? 409 : 400);
     const errors = errorsWithFallback(result, "handle");
@@ -381,19 +392,21 @@ export function communityPages() {
     });
   });
 
-  pages.get("/actors/:identifier", (c) => {
+  pages.get("/actors/:identifier", async (c) => {
     const { db, origin } = c.get("deps");
-    const actor = findActorByIdentifier(db, c.req.param("identifier"));
+    const actor = await findActorByIdentifier(db, c.req.param("identifier"));
     if (!actor) return notFound(c);
-    const community = actor.kind === "community" ? findCommunityByActorId(db, actor.id) : undefined;
-    if (community) return renderCommunity(c, community);
-    return c.render(<PersonPage actor={actor} origin={origin} followers={countFollowers(db, actorIri(origin, actor.identifier))} />, {
+    const community = actor.kind === "community" ? await findCommunityByActorId(db, actor.id) : undefined;
+    if (community) return await renderCommunity(c, community);
+    const followers = await countFollowers(db, actorIri(origin, actor.identifier));
+    const follow = await followStanding(c, actorIri(origin, actor.identifier));
+    return c.render(<PersonPage actor={actor} origin={origin} followers={followers} follow={follow} />, {
       title: actor.name,
     });
   });
 
   pages.post("/actors/:handle/settings", async (c) => {
-    const community = findCommunity(c.get("deps").db, c.req.param("handle"));
+    const community = await findCommunity(c.get("deps").db, c.req.param("handle"));
     if (!community) return notFound(c);
     const fields = await formFields(c);
     const values = {
@@ -403,37 +416,37 @@ export function communityPages() {
       joinPolicy: fields.joinPolicy ?? community.joinPolicy,
     };
     const input = { name: values.name, summary: values.summary, manuallyApprovesFollowers: values.manuallyApprovesFollowers === "true", joinPolicy: values.joinPolicy };
-    const result = await submitForm(CommunityChanges, input, (changes) =>
-      updateCommunityProfile(c.get("deps").context, c.get("session")?.user, community.handle, changes),
+    const result = await submitForm(CommunityChanges, input, async (changes) =>
+      await updateCommunityProfile(c.get("deps").context, c.get("session")?.user, community.handle, changes),
     );
     if (result.ok) return redirectWithNotice(c, links.community(community.handle), "Settings saved.");
     c.status(result.status as 400);
-    return renderCommunity(c, community, {
+    return await renderCommunity(c, community, {
       settings: { values, errors: result.fieldErrors, message: result.problem.detail },
     });
   });
 
   pages.post("/actors/:handle/members", async (c) => {
-    const community = findCommunity(c.get("deps").db, c.req.param("handle"));
+    const community = await findCommunity(c.get("deps").db, c.req.param("handle"));
     if (!community) return notFound(c);
     const fields = await formFields(c);
     const values = { username: (fields.username ?? "").trim(), role: fields.role ?? "member" };
     if (!values.username) {
       c.status(400);
-      return renderCommunity(c, community, { member: { values, errors: { username: "Enter the username of someone on this instance." } } });
+      return await renderCommunity(c, community, { member: { values, errors: { username: "Enter the username of someone on this instance." } } });
     }
-    const result = await submitForm(MembershipBody, { role: values.role }, ({ role }) =>
-      setMemberRole(c.get("deps").context, c.get("session")?.user, community.handle, values.username, role),
+    const result = await submitForm(MembershipBody, { role: values.role }, async ({ role }) =>
+      await setMemberRole(c.get("deps").context, c.get("session")?.user, community.handle, values.username, role),
     );
     if (result.ok) return redirectWithNotice(c, `${links.community(community.handle)}#members`, `${values.username} is now a ${values.role}.`);
     c.status(result.status as 400);
-    return renderCommunity(c, community, { member: { values, errors: errorsWithFallback(result, "username") } });
+    return await renderCommunity(c, community, { member: { values, errors: errorsWithFallback(result, "username") } });
   });
 
   pages.post("/actors/:handle/members/:username/remove", async (c) => {
     const handle = c.req.param("handle");
     const username = c.req.param("username");
-    const result = await submitForm(MembershipRemoval, { username }, () => removeMemberFrom(c.get("deps").context, c.get("session")?.user, handle, username));
+    const result = await submitForm(MembershipRemoval, { username }, async () => await removeMemberFrom(c.get("deps").context, c.get("session")?.user, handle, username));
     const back = `${links.community(handle)}#members`;
     if (result.ok) return redirectWithNotice(c, back, `Removed ${username} from the community.`);
     return redirectWithNotice(c, back, result.problem.detail, "error");
@@ -445,7 +458,7 @@ export function communityPages() {
       const id = Number(c.req.param("id"));
       const back = `${links.community(handle)}#followers`;
       if (!Number.isInteger(id) || id <= 0) return redirectWithNotice(c, back, "No such follow request.", "error");
-      const result = await submitForm(IdParam, { id }, (input) => answerFollowRequest(c.get("deps").context, c.get("session")?.user, input.id, answer, handle));
+      const result = await submitForm(IdParam, { id }, async (input) => await answerFollowRequest(c.get("deps").context, c.get("session")?.user, input.id, answer, handle));
       if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
       const who = result.data.actor.handle ?? result.data.actor.iri;
       return redirectWithNotice(c, back, answer === "accept" ? `${who} now follows the community.` : `${who} does not follow the community.`);

@@ -32,10 +32,10 @@ import { NotFoundError } from "../../errors.ts";
 import { ActionButton, DateTime, Field, FormError, Pager, PostForm, RemoteHtml, Select, SignInLink } from "../components.tsx";
 import { safeHref } from "../community-components.tsx";
 import type { WebEnv } from "../context.ts";
-import { FollowButton } from "../follow-button.tsx";
+import { FollowButton, followStanding, type FollowStanding } from "../follow-button.tsx";
 import { formFields, redirectWithNotice, safeNext, signInPath, submitForm } from "../forms.ts";
 import { links } from "../links.ts";
-import { JOIN_POLICY_WORDS, JoinControl } from "../membership-components.tsx";
+import { JOIN_POLICY_WORDS, JoinControl, joinStanding, type JoinStanding } from "../membership-components.tsx";
 import { ErrorPage } from "./error-page.tsx";
 
 type C = Context<WebEnv>;
@@ -49,7 +49,7 @@ function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-function LocalEntry(props: { community: CommunityListing; origin: string }) {
+function LocalEntry(props: { community: CommunityListing; origin: string; standing: JoinStanding | undefined; follow: FollowStanding | undefined }) {
   const { community, origin } = props;
   return (
     <li class="card directory-entry">
@@ -62,14 +62,14 @@ function LocalEntry(props: { community: CommunityListing; origin: string }) {
       </p>
       {community.summary ? <p class="directory-summary">{excerpt(community.summary)}</p> : null}
       <div class="directory-actions">
-        <JoinControl community={community} />
-        <FollowButton target={`${origin}/actors/${community.handle}`} name={community.name} />
+        <JoinControl community={community} standing={props.standing} />
+        <FollowButton target={`${origin}/actors/${community.handle}`} name={community.name} follow={props.follow} />
       </div>
     </li>
   );
 }
 
-function RemoteEntry(props: { actor: RemoteCommunityListing }) {
+function RemoteEntry(props: { actor: RemoteCommunityListing; follow: FollowStanding | undefined }) {
   const { actor } = props;
   const name = actor.name ?? actor.handle ?? actor.iri;
   return (
@@ -82,16 +82,24 @@ function RemoteEntry(props: { actor: RemoteCommunityListing }) {
       </p>
       {actor.summary ? <RemoteHtml html={actor.summary} class="directory-summary" /> : null}
       <div class="directory-actions">
-        <FollowButton target={actor.iri} name={name} />
+        <FollowButton target={actor.iri} name={name} follow={props.follow} />
       </div>
     </li>
   );
 }
 
-function DirectoryPage(props: { c: C; q: string; page: number; error?: string }) {
+/** The directory page, its data loaded first (called by the handler, not rendered as a component). */
+async function directoryPage(props: { c: C; q: string; page: number; error?: string }) {
   const { c, q } = props;
   const { origin, context } = c.get("deps");
-  const found = communityDirectory(context, { q: props.error ? undefined : q || undefined, page: props.page });
+  const found = await communityDirectory(context, { q: props.error ? undefined : q || undefined, page: props.page });
+  const localStanding = await Promise.all(
+    found.local.map(async (community) => ({
+      standing: await joinStanding(c, community),
+      follow: await followStanding(c, `${origin}/actors/${community.handle}`),
+    })),
+  );
+  const remoteFollows = await Promise.all(found.remote.map((actor) => followStanding(c, actor.iri)));
   return (
     <>
       <h1>Communities</h1>
@@ -120,7 +128,9 @@ function DirectoryPage(props: { c: C; q: string; page: number; error?: string })
         <section aria-labelledby="here">
           <h2 id="here">On this instance</h2>
           <ul class="directory">
-            {found.local.map((community) => <LocalEntry community={community} origin={origin} />)}
+            {found.local.map((community, i) => (
+              <LocalEntry community={community} origin={origin} standing={localStanding[i]!.standing} follow={localStanding[i]!.follow} />
+            ))}
           </ul>
         </section>
       ) : null}
@@ -128,7 +138,7 @@ function DirectoryPage(props: { c: C; q: string; page: number; error?: string })
         <section aria-labelledby="elsewhere">
           <h2 id="elsewhere">Elsewhere</h2>
           <ul class="directory">
-            {found.remote.map((actor) => <RemoteEntry actor={actor} />)}
+            {found.remote.map((actor, i) => <RemoteEntry actor={actor} follow={remoteFollows[i]} />)}
           </ul>
         </section>
       ) : null}
@@ -141,11 +151,13 @@ function DirectoryPage(props: { c: C; q: string; page: number; error?: string })
   );
 }
 
-function RemoteActorPage(props: { c: C; id: number }) {
+/** A remote actor's page, its data loaded first (called by the handler). */
+async function remoteActorPage(props: { c: C; id: number }) {
   const { db } = props.c.get("deps");
-  const actor = findFederatedActorById(db, props.id)!;
+  const actor = (await findFederatedActorById(db, props.id))!;
   const name = actor.name ?? actor.handle ?? actor.iri;
-  const held = listPoliciesOwnedBy(db, actor.iri);
+  const held = await listPoliciesOwnedBy(db, actor.iri);
+  const follow = await followStanding(props.c, actor.iri);
   const elsewhere = safeHref(actor.url ?? actor.iri);
   const kind = actor.type === "Group" ? "community" : actor.type === "Person" ? "person" : actor.type.toLowerCase();
   return (
@@ -154,7 +166,7 @@ function RemoteActorPage(props: { c: C; id: number }) {
       <p class="muted">
         {actor.handle ?? actor.iri} · {kind} on {new URL(actor.iri).host}
       </p>
-      <FollowButton target={actor.iri} name={name} />
+      <FollowButton target={actor.iri} name={name} follow={follow} />
       {actor.summary ? <RemoteHtml html={actor.summary} /> : null}
       {elsewhere ? (
         <p>
@@ -186,12 +198,13 @@ interface InviteFormState {
   created?: { url: string; singleUse: boolean; expiresAt: Date };
 }
 
-function RequestsPage(props: { c: C; community: Community; invite?: InviteFormState }) {
+/** The stewards' page of join requests and invites, its data loaded first (called by the handler). */
+async function requestsPage(props: { c: C; community: Community; invite?: InviteFormState }) {
   const { c, community } = props;
   const { context } = c.get("deps");
   const user = c.get("session")?.user;
-  const requests = listJoinRequests(context, user, community.handle);
-  const invites = listInvites(context, user, community.handle);
+  const requests = await listJoinRequests(context, user, community.handle);
+  const invites = await listInvites(context, user, community.handle);
   const base = links.joinRequests(community.handle);
   const invite = props.invite ?? {};
   return (
@@ -301,9 +314,9 @@ function pageCommunity(community: Community) {
 }
 
 /** A read that may name something unknown (an invite link): undefined then, for a 404 page. */
-function foundOrUndefined<T>(read: () => T): T | undefined {
+async function foundOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
-    return read();
+    return await read();
   } catch (error) {
     if (error instanceof NotFoundError) return undefined;
     throw error;
@@ -318,21 +331,21 @@ function backTo(fields: Record<string, string>, handle: string): string {
 export function directoryPages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/communities", (c) => {
+  pages.get("/communities", async (c) => {
     const parsed = DirectoryQuery.safeParse({ q: c.req.query("q"), page: c.req.query("page") ?? "1" });
     const q = (c.req.query("q") ?? "").trim().slice(0, 100);
     if (!parsed.success) {
       c.status(400);
-      return c.render(<DirectoryPage c={c} q={q} page={1} error={`The search ${parsed.error.issues[0]?.message ?? "is not valid"}.`} />, { title: "Communities" });
+      return c.render(await directoryPage({ c, q, page: 1, error: `The search ${parsed.error.issues[0]?.message ?? "is not valid"}.` }), { title: "Communities" });
     }
-    return c.render(<DirectoryPage c={c} q={parsed.data.q ?? ""} page={parsed.data.page} />, { title: "Communities" });
+    return c.render(await directoryPage({ c, q: parsed.data.q ?? "", page: parsed.data.page }), { title: "Communities" });
   });
 
-  pages.get("/remote-actors/:id", (c) => {
+  pages.get("/remote-actors/:id", async (c) => {
     const id = Number(c.req.param("id"));
-    if (!Number.isInteger(id) || id <= 0 || !findFederatedActorById(c.get("deps").db, id)) return notFound(c, "This instance knows no such actor.");
-    const actor = findFederatedActorById(c.get("deps").db, id)!;
-    return c.render(<RemoteActorPage c={c} id={id} />, { title: actor.name ?? actor.handle ?? "Remote actor" });
+    if (!Number.isInteger(id) || id <= 0 || !await findFederatedActorById(c.get("deps").db, id)) return notFound(c, "This instance knows no such actor.");
+    const actor = (await findFederatedActorById(c.get("deps").db, id))!;
+    return c.render(await remoteActorPage({ c, id }), { title: actor.name ?? actor.handle ?? "Remote actor" });
   });
 
   pages.post("/actors/:handle/join", async (c) => {
@@ -340,7 +353,7 @@ export function directoryPages() {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const fields = await formFields(c);
     const back = backTo(fields, handle);
-    const result = await submitForm(JoinBody, { message: fields.message || undefined }, (input) => joinCommunity(c.get("deps").context, c.get("session")?.user, handle, input));
+    const result = await submitForm(JoinBody, { message: fields.message || undefined }, async (input) => await joinCommunity(c.get("deps").context, c.get("session")?.user, handle, input));
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     const name = result.data.community.name;
     const text = result.data.state === "member" ? `You joined ${name}.` : `Asked to join ${name}; a steward will approve or refuse your request.`;
@@ -351,36 +364,36 @@ export function directoryPages() {
     const handle = c.req.param("handle");
     const fields = await formFields(c);
     const back = backTo(fields, handle);
-    const result = await submitForm(HandleParam, { handle }, (input) => withdrawJoinRequest(c.get("deps").context, c.get("session")?.user, input.handle));
+    const result = await submitForm(HandleParam, { handle }, async (input) => await withdrawJoinRequest(c.get("deps").context, c.get("session")?.user, input.handle));
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     return redirectWithNotice(c, back, "Your request to join was withdrawn.");
   });
 
   pages.post("/actors/:handle/leave", async (c) => {
     const handle = c.req.param("handle");
-    const result = await submitForm(HandleParam, { handle }, (input) => leaveCommunity(c.get("deps").context, c.get("session")?.user, input.handle));
+    const result = await submitForm(HandleParam, { handle }, async (input) => await leaveCommunity(c.get("deps").context, c.get("session")?.user, input.handle));
     if (!result.ok) return redirectWithNotice(c, links.community(handle), result.problem.detail, "error");
     return redirectWithNotice(c, links.community(handle), `You left ${result.data.name}.`);
   });
 
-  pages.get("/actors/:handle/requests", (c) => {
+  pages.get("/actors/:handle/requests", async (c) => {
     const { db } = c.get("deps");
-    const community = findCommunity(db, c.req.param("handle"));
+    const community = await findCommunity(db, c.req.param("handle"));
     if (!community) return notFound(c);
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    if (!isSteward(db, community, c.get("session")?.user)) {
+    if (!await isSteward(db, community, c.get("session")?.user)) {
       c.status(403);
       return c.render(<ErrorPage title="Stewards only" detail={`Only stewards of ${community.name} see its join requests.`} />, { title: "Stewards only" });
     }
-    return c.render(<RequestsPage c={c} community={community} />, { title: "Join requests", community: pageCommunity(community) });
+    return c.render(await requestsPage({ c, community }), { title: "Join requests", community: pageCommunity(community) });
   });
 
   for (const decision of ["approve", "refuse"] as const) {
     pages.post(`/actors/:handle/requests/:id/${decision}`, async (c) => {
       const handle = c.req.param("handle");
       const back = links.joinRequests(handle);
-      const result = await submitForm(IdParam, { id: c.req.param("id") }, ({ id }) =>
-        decideJoinRequest(c.get("deps").context, c.get("session")?.user, handle, id, decision),
+      const result = await submitForm(IdParam, { id: c.req.param("id") }, async ({ id }) =>
+        await decideJoinRequest(c.get("deps").context, c.get("session")?.user, handle, id, decision),
       );
       if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
       const who = result.data.username;
@@ -389,35 +402,35 @@ export function directoryPages() {
   }
 
   pages.post("/actors/:handle/invites", async (c) => {
-    const community = findCommunity(c.get("deps").db, c.req.param("handle"));
+    const community = await findCommunity(c.get("deps").db, c.req.param("handle"));
     if (!community) return notFound(c);
     const fields = await formFields(c);
     const values = { singleUse: fields.singleUse ?? "true", validDays: fields.validDays ?? "" };
     const input = { singleUse: values.singleUse !== "false", validDays: values.validDays.trim() === "" ? Number.NaN : Number(values.validDays) };
-    const result = await submitForm(NewInvite, input, (data) => createInvite(c.get("deps").context, c.get("session")?.user, community.handle, data));
+    const result = await submitForm(NewInvite, input, async (data) => await createInvite(c.get("deps").context, c.get("session")?.user, community.handle, data));
     if (!result.ok) {
       if (result.status === 403 || result.status === 401) return redirectWithNotice(c, links.community(community.handle), result.problem.detail, "error");
       c.status(400);
-      return c.render(<RequestsPage c={c} community={community} invite={{ values, errors: result.fieldErrors, message: "No invite link was created; see the fields below." }} />, {
+      return c.render(await requestsPage({ c, community, invite: { values, errors: result.fieldErrors, message: "No invite link was created; see the fields below." } }), {
         title: "Join requests",
         community: pageCommunity(community),
       });
     }
     const created = { url: result.data.url, singleUse: result.data.invite.maxUses === 1, expiresAt: result.data.invite.expiresAt };
-    return c.render(<RequestsPage c={c} community={community} invite={{ created }} />, { title: "Join requests", community: pageCommunity(community) });
+    return c.render(await requestsPage({ c, community, invite: { created } }), { title: "Join requests", community: pageCommunity(community) });
   });
 
   pages.post("/actors/:handle/invites/:id/withdraw", async (c) => {
     const handle = c.req.param("handle");
     const back = links.joinRequests(handle);
-    const result = await submitForm(IdParam, { id: c.req.param("id") }, ({ id }) => withdrawInvite(c.get("deps").context, c.get("session")?.user, handle, id));
+    const result = await submitForm(IdParam, { id: c.req.param("id") }, async ({ id }) => await withdrawInvite(c.get("deps").context, c.get("session")?.user, handle, id));
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     return redirectWithNotice(c, back, "The invite link was withdrawn; it no longer works.");
   });
 
-  pages.get("/join/:token", (c) => {
+  pages.get("/join/:token", async (c) => {
     const token = c.req.param("token");
-    const found = foundOrUndefined(() => inspectInvite(c.get("deps").context, token));
+    const found = await foundOrUndefined(async () => await inspectInvite(c.get("deps").context, token));
     if (!found) return notFound(c, "This invite link is not valid; check that it was copied whole, or ask a steward for a new one.");
     return c.render(<InvitePage c={c} token={token} community={found.community} problem={found.problem} />, { title: `Join ${found.community.name}` });
   });
@@ -425,7 +438,7 @@ export function directoryPages() {
   pages.post("/join/:token", async (c) => {
     const token = c.req.param("token");
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    const result = await submitForm(InviteRedemption, { token }, (input) => redeemInvite(c.get("deps").context, c.get("session")?.user, input.token));
+    const result = await submitForm(InviteRedemption, { token }, async (input) => await redeemInvite(c.get("deps").context, c.get("session")?.user, input.token));
     if (!result.ok) return redirectWithNotice(c, `/join/${encodeURIComponent(token)}`, result.problem.detail, "error");
     return redirectWithNotice(c, links.community(result.data.handle), `You joined ${result.data.name}.`);
   });

@@ -6,11 +6,10 @@
  * you follow, newest first, fifty to a page.
  */
 import { Hono, type Context } from "hono";
-import { useRequestContext } from "hono/jsx-renderer";
 import { actorIri, fediverseHandle } from "../../actors/iris.ts";
 import { stewardedCommunities } from "../../app/permissions.ts";
 import { feedPage, listFollowing, type FollowWithActor } from "../../follows.ts";
-import { findPolicyByIri } from "../../policies/policies.ts";
+import { findPolicyByIri, type Policy } from "../../policies/policies.ts";
 import { followTarget, unfollow } from "../../app/follows.ts";
 import { IdParam } from "../../api/schemas.ts";
 import { FollowRequest } from "../../app/social-inputs.ts";
@@ -59,12 +58,12 @@ interface Identity {
   iri: string;
 }
 
-function identities(c: C): Identity[] {
+async function identities(c: C): Promise<Identity[]> {
   const { db, origin } = c.get("deps");
   const user = c.get("session")!.user;
   return [
     { as: "", label: `Yourself (${fediverseHandle(origin, user.username)})`, iri: actorIri(origin, user.username) },
-    ...stewardedCommunities(db, user).map((community) => ({
+    ...(await stewardedCommunities(db, user)).map((community) => ({
       as: community.handle,
       label: `${community.name} (${fediverseHandle(origin, community.handle)})`,
       iri: actorIri(origin, community.handle),
@@ -72,9 +71,9 @@ function identities(c: C): Identity[] {
   ];
 }
 
-function Followed(props: { follow: FollowWithActor; origin: string }) {
-  const { db } = useRequestContext<WebEnv>().get("deps");
-  const policy = props.follow.actor.type === "Policy" ? findPolicyByIri(db, props.follow.actor.iri) : undefined;
+/** What is followed: a policy held here (`policy`, looked up by the handler) by its title, else the actor. */
+function Followed(props: { follow: FollowWithActor; origin: string; policy: Policy | undefined }) {
+  const policy = props.policy;
   if (policy) {
     return (
       <>
@@ -85,10 +84,20 @@ function Followed(props: { follow: FollowWithActor; origin: string }) {
   return <ActorName actor={props.follow.actor} localOrigin={props.origin} />;
 }
 
-function FollowPage(props: { c: C; values?: Record<string, string>; errors?: Record<string, string>; message?: string }) {
+/** The follow page, its data loaded first (called by the handler, not rendered as a component). */
+async function followPage(props: { c: C; values?: Record<string, string>; errors?: Record<string, string>; message?: string }) {
   const { c } = props;
   const { db, origin } = c.get("deps");
-  const who = identities(c);
+  const who = await identities(c);
+  const followingOf = await Promise.all(
+    who.map(async (identity) => {
+      const following = await listFollowing(db, identity.iri);
+      const policies = await Promise.all(
+        following.map((follow) => (follow.actor.type === "Policy" ? findPolicyByIri(db, follow.actor.iri) : undefined)),
+      );
+      return { following, policies };
+    }),
+  );
   return (
     <>
       <h1>Follow</h1>
@@ -119,8 +128,8 @@ function FollowPage(props: { c: C; values?: Record<string, string>; errors?: Rec
         <button type="submit">Follow</button>
       </PostForm>
 
-      {who.map((identity) => {
-        const following = listFollowing(db, identity.iri);
+      {who.map((identity, i) => {
+        const { following, policies } = followingOf[i]!;
         const headingId = `following-${identity.as || "me"}`;
         return (
           <section aria-labelledby={headingId}>
@@ -139,9 +148,9 @@ function FollowPage(props: { c: C; values?: Record<string, string>; errors?: Rec
                     </tr>
                   </thead>
                   <tbody>
-                    {following.map((follow) => (
+                    {following.map((follow, j) => (
                       <tr>
-                        <td><Followed follow={follow} origin={origin} /></td>
+                        <td><Followed follow={follow} origin={origin} policy={policies[j]} /></td>
                         <td><span class={`state-${follow.state}`}>{follow.state}</span></td>
                         <td><DateTime value={follow.createdAt} /></td>
                         <td>
@@ -177,15 +186,15 @@ export function followPages() {
     await next();
   });
 
-  pages.get("/follow", (c) => c.render(<FollowPage c={c} />, { title: "Follow" }));
+  pages.get("/follow", async (c) => c.render(await followPage({ c }), { title: "Follow" }));
 
   pages.post("/follow", async (c) => {
     const fields = await formFields(c);
     const values = { target: (fields.target ?? "").trim(), as: fields.as ?? "" };
     // A Follow button elsewhere (src/web/follow-button.tsx) comes back to its page.
     const back = safeNext(fields.back);
-    const result = await submitForm(FollowRequest, { target: values.target, as: values.as || undefined }, (input) =>
-      followTarget(c.get("deps").context, c.get("session")?.user, input),
+    const result = await submitForm(FollowRequest, { target: values.target, as: values.as || undefined }, async (input) =>
+      await followTarget(c.get("deps").context, c.get("session")?.user, input),
     );
     if (result.ok) {
       const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
@@ -195,7 +204,7 @@ export function followPages() {
     if (back) return redirectWithNotice(c, back, `Not followed: ${result.problem.detail}`, "error");
     c.status(result.status as 400);
     const errors = Object.keys(result.fieldErrors).length > 0 ? result.fieldErrors : { target: result.problem.detail };
-    return c.render(<FollowPage c={c} values={values} errors={errors} message="Nothing was followed; see the field below." />, { title: "Follow" });
+    return c.render(await followPage({ c, values, errors, message: "Nothing was followed; see the field below." }), { title: "Follow" });
   });
 
   pages.post("/follow/:id/unfollow", async (c) => {
@@ -203,20 +212,20 @@ export function followPages() {
     const id = Number(c.req.param("id"));
     if (!Number.isInteger(id) || id <= 0) return redirectWithNotice(c, links.follow(), "Nothing to unfollow there.", "error");
     const back = safeNext(fields.back) ?? links.follow();
-    const result = await submitForm(IdParam, { id }, (input) => unfollow(c.get("deps").context, c.get("session")?.user, input.id, fields.as || undefined));
+    const result = await submitForm(IdParam, { id }, async (input) => await unfollow(c.get("deps").context, c.get("session")?.user, input.id, fields.as || undefined));
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     const name = result.data.actor.name ?? result.data.actor.handle ?? result.data.actor.iri;
     return redirectWithNotice(c, back, `Unfollowed ${name}.`);
   });
 
-  pages.get("/feed", (c) => {
+  pages.get("/feed", async (c) => {
     const session = c.get("session");
     if (!session) return c.redirect(signInPath(c), 303);
     const { db, origin } = c.get("deps");
     const pageParam = Number(c.req.query("page") ?? "1");
     const page = Number.isInteger(pageParam) && pageParam >= 1 && pageParam <= 10_000 ? pageParam : 1;
-    const { items, more } = feedPage(db, readerScope(db, origin, session.user), { offset: (page - 1) * FEED_PAGE_SIZE, limit: FEED_PAGE_SIZE });
-    const refused = listSentVotes(db, actorIri(origin, session.user.username)).filter((vote) => vote.state === "refused").slice(0, 10);
+    const { items, more } = await feedPage(db, await readerScope(db, origin, session.user), { offset: (page - 1) * FEED_PAGE_SIZE, limit: FEED_PAGE_SIZE });
+    const refused = (await listSentVotes(db, actorIri(origin, session.user.username))).filter((vote) => vote.state === "refused").slice(0, 10);
     return c.render(
       <>
         <h1>Your feed</h1>

@@ -33,12 +33,12 @@ function needSignIn(c: Context<WebEnv>): Response | undefined {
   return c.get("session") ? undefined : c.redirect(signInPath(c), 303);
 }
 
-const myCommunities = (c: Context<WebEnv>) => stewardedCommunities(c.get("deps").db, c.get("session")?.user);
+const myCommunities = async (c: Context<WebEnv>) => await stewardedCommunities(c.get("deps").db, c.get("session")?.user);
 
-function policyParam(c: Context<WebEnv>): Policy {
+async function policyParam(c: Context<WebEnv>): Promise<Policy> {
   const id = Number(c.req.param("id"));
   if (!Number.isSafeInteger(id) || id <= 0) throw new FedalignError("No such policy.", 404);
-  return getPolicyById(c.get("deps").db, id);
+  return await getPolicyById(c.get("deps").db, id);
 }
 
 // ---------------------------------------------------------------- fork
@@ -273,10 +273,10 @@ function MergePage(props: { policy: Policy; status: UpstreamStatus; upstream: Po
 }
 
 async function loadMerge(c: Context<WebEnv>, policy: Policy) {
-  const status: UpstreamStatus = forkUpstream(c.get("deps").context, policy.id);
+  const status: UpstreamStatus = await forkUpstream(c.get("deps").context, policy.id);
   const { db } = c.get("deps");
-  const upstream = findPolicyByIri(db, status.upstream);
-  const behind = upstream && status.head ? listVersions(db, upstream).filter((v) => !v.retractedAt && v.number > status.base.number).length : 0;
+  const upstream = await findPolicyByIri(db, status.upstream);
+  const behind = upstream && status.head ? (await listVersions(db, upstream)).filter((v) => !v.retractedAt && v.number > status.base.number).length : 0;
   return { status, upstream, behind };
 }
 
@@ -414,33 +414,33 @@ function OfferCard(props: { offer: OfferView; policy: Policy; proposals: boolean
 export function forkPages() {
   const pages = new Hono<WebEnv>();
 
-  const forkForm = (c: Context<WebEnv>, policy: Policy, values: Record<string, string>, errors: Errors, message?: string) => {
-    const versions = listVersions(c.get("deps").db, policy)
+  const forkForm = async (c: Context<WebEnv>, policy: Policy, values: Record<string, string>, errors: Errors, message?: string) => {
+    const versions = (await listVersions(c.get("deps").db, policy))
       .filter((v) => !v.retractedAt)
       .reverse()
       .map((v) => ({ iri: v.iri, number: v.number }));
-    const communities = myCommunities(c).filter((community) => community.id !== policy.communityId);
+    const communities = (await myCommunities(c)).filter((community) => community.id !== policy.communityId);
     if (message || Object.keys(errors).length) c.status(400);
     return c.render(<ForkForm policy={policy} communities={communities} values={values} errors={errors} message={message} versions={versions} />, {
       title: `Fork ${policy.title}`,
-      community: policyCommunity(c.get("deps").db, policy),
+      community: await policyCommunity(c.get("deps").db, policy),
     });
   };
 
-  pages.get("/policies/:id/fork", (c) => needSignIn(c) ?? forkForm(c, policyParam(c), {}, {}));
+  pages.get("/policies/:id/fork", async (c) => needSignIn(c) ?? await forkForm(c, await policyParam(c), {}, {}));
 
   pages.post("/policies/:id/fork", async (c) => {
     const signIn = needSignIn(c);
     if (signIn) return signIn;
-    const policy = policyParam(c);
+    const policy = await policyParam(c);
     const fields = await formFields(c);
     const input = { version: fields.version ?? "", into: fields.into ?? "", slug: optional(fields.slug) };
-    const result = await submitForm(ForkRequest, input, (data) => forkPolicyVersion(c.get("deps").context, c.get("session")?.user, data));
+    const result = await submitForm(ForkRequest, input, async (data) => await forkPolicyVersion(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) {
       const errors = { ...result.fieldErrors };
       // A slug already taken is a rule of the domain, not of the schema: show it beside the field too.
       if (!errors.slug && /slug/i.test(result.problem.detail)) errors.slug = result.problem.detail;
-      return forkForm(c, policy, fields, errors, Object.keys(errors).length ? "The fork was not made; see the fields marked below." : result.problem.detail);
+      return await forkForm(c, policy, fields, errors, Object.keys(errors).length ? "The fork was not made; see the fields marked below." : result.problem.detail);
     }
     return redirectWithNotice(c, links.policy(result.data.id), `Forked “${policy.title}” into ${fields.into}.`);
   });
@@ -450,26 +450,26 @@ export function forkPages() {
     if (message || Object.keys(errors).length) c.status(400);
     return c.render(<MergePage policy={policy} status={status} upstream={upstream} behind={behind} values={values} errors={errors} message={message} />, {
       title: `Upstream changes for ${policy.title}`,
-      community: policyCommunity(c.get("deps").db, policy),
+      community: await policyCommunity(c.get("deps").db, policy),
     });
   };
 
-  pages.get("/policies/:id/merge", async (c) => (needSignIn(c) ?? (await mergePage(c, policyParam(c), {}, {}))));
+  pages.get("/policies/:id/merge", async (c) => (needSignIn(c) ?? (await mergePage(c, await policyParam(c), {}, {}))));
 
   pages.post("/policies/:id/merge", async (c) => {
     const signIn = needSignIn(c);
     if (signIn) return signIn;
-    const policy = policyParam(c);
+    const policy = await policyParam(c);
     const fields = await formFields(c);
     const { status } = await loadMerge(c, policy);
     const conflicts = status.merge?.conflicts ?? [];
     const { resolutions, errors } = resolutionsFrom(conflicts, fields);
-    if (Object.keys(errors).length) return mergePage(c, policy, fields, errors, "Choose what to keep for every conflict.");
+    if (Object.keys(errors).length) return await mergePage(c, policy, fields, errors, "Choose what to keep for every conflict.");
     const input = conflicts.length ? { resolutions } : {};
-    const result = await submitForm(MergeRequest, input, (data) =>
-      mergeUpstreamIntoFork(c.get("deps").context, c.get("session")?.user, policy.id, data.resolutions),
+    const result = await submitForm(MergeRequest, input, async (data) =>
+      await mergeUpstreamIntoFork(c.get("deps").context, c.get("session")?.user, policy.id, data.resolutions),
     );
-    if (!result.ok) return mergePage(c, policy, fields, mergeFieldErrors(conflicts, result.fieldErrors), result.problem.detail);
+    if (!result.ok) return await mergePage(c, policy, fields, mergeFieldErrors(conflicts, result.fieldErrors), result.problem.detail);
     return redirectWithNotice(
       c,
       links.policyDraft(policy.id),
@@ -477,11 +477,11 @@ export function forkPages() {
     );
   });
 
-  const offerForm = (c: Context<WebEnv>, policy: Policy, values: { clauses: string[]; message: string } | undefined, errors: Errors, message?: string) => {
+  const offerForm = async (c: Context<WebEnv>, policy: Policy, values: { clauses: string[]; message: string } | undefined, errors: Errors, message?: string) => {
     let changes: ChangeSet | undefined;
     let unavailable: string | undefined;
     try {
-      changes = forkChanges(c.get("deps").db, policy);
+      changes = await forkChanges(c.get("deps").db, policy);
     } catch (error) {
       if (!(error instanceof FedalignError)) throw error;
       unavailable = error.message;
@@ -490,33 +490,33 @@ export function forkPages() {
     if (message || Object.keys(errors).length) c.status(400);
     return c.render(
       <NewOfferPage policy={policy} changes={changes} unavailable={unavailable} values={values ?? { clauses: all, message: "" }} errors={errors} message={message} />,
-      { title: `Offer changes of ${policy.title}`, community: policyCommunity(c.get("deps").db, policy) },
+      { title: `Offer changes of ${policy.title}`, community: await policyCommunity(c.get("deps").db, policy) },
     );
   };
 
-  pages.get("/policies/:id/offers/new", (c) => needSignIn(c) ?? offerForm(c, policyParam(c), undefined, {}));
+  pages.get("/policies/:id/offers/new", async (c) => needSignIn(c) ?? await offerForm(c, await policyParam(c), undefined, {}));
 
   pages.post("/policies/:id/offers/new", async (c) => {
     const signIn = needSignIn(c);
     if (signIn) return signIn;
-    const policy = policyParam(c);
+    const policy = await policyParam(c);
     const fields = await formFields(c);
     const chosen = await formValues(c, "clauses");
     let all: string[] = [];
     try {
-      all = forkChanges(c.get("deps").db, policy).operations.map(operationClauseId).filter((id): id is string => id !== undefined);
+      all = (await forkChanges(c.get("deps").db, policy)).operations.map(operationClauseId).filter((id): id is string => id !== undefined);
     } catch {
       // The API call below reports why.
     }
     // Everything chosen: offer the whole change set (including any reordering); else only those clauses.
     const everything = chosen.length > 0 && all.every((id) => chosen.includes(id));
     const input = { message: optional(fields.message), clauses: everything ? undefined : chosen };
-    const result = await submitForm(OfferRequest, input, (data) => makeOffer(c.get("deps").context, c.get("session")?.user, policy.id, data));
+    const result = await submitForm(OfferRequest, input, async (data) => await makeOffer(c.get("deps").context, c.get("session")?.user, policy.id, data));
     const values = { clauses: chosen, message: fields.message ?? "" };
     if (!result.ok) {
       const errors = { ...result.fieldErrors };
       if (errors.clauses) errors.clauses = chosen.length === 0 ? "Choose at least one clause to offer." : errors.clauses;
-      return offerForm(c, policy, values, errors, result.problem.detail);
+      return await offerForm(c, policy, values, errors, result.problem.detail);
     }
     return redirectWithNotice(c, links.offers(), `Offered ${everything ? "your changes" : chosen.join(", ")} upstream.`);
   });
@@ -525,12 +525,12 @@ export function forkPages() {
     const signIn = needSignIn(c);
     if (signIn) return signIn;
     const { db } = c.get("deps");
-    const communities = myCommunities(c);
+    const communities = await myCommunities(c);
     const incoming: { offer: OfferView; policy: Policy }[] = [];
     const outgoing: { offer: OfferView; policy: Policy }[] = [];
     for (const community of communities) {
-      for (const policy of listCommunityPolicies(db, community)) {
-        for (const offer of policyOffers(c.get("deps").context, policy.id)) {
+      for (const policy of await listCommunityPolicies(db, community)) {
+        for (const offer of await policyOffers(c.get("deps").context, policy.id)) {
           (offer.direction === "incoming" ? incoming : outgoing).push({ offer, policy });
         }
       }
@@ -568,8 +568,8 @@ export function forkPages() {
     const offer = fields.offer ?? "";
     const input =
       decision === "reject" ? { offer, reason: optional(fields.reason) } : { offer, asProposal: decision === "proposal" ? true : undefined };
-    const result = await submitForm(OfferDecisionInput, input, (data) =>
-      decideOffer(c.get("deps").context, c.get("session")?.user, decision === "reject" ? "reject" : "accept", data),
+    const result = await submitForm(OfferDecisionInput, input, async (data) =>
+      await decideOffer(c.get("deps").context, c.get("session")?.user, decision === "reject" ? "reject" : "accept", data),
     );
     if (!result.ok) return redirectWithNotice(c, links.offers(), result.problem.detail, "error");
     const text = decision === "reject" ? "Rejected the offer." : decision === "proposal" ? "Accepted the offer as a proposal for the members to vote on." : "Accepted the offer; its changes are in the draft.";

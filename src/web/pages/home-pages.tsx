@@ -19,8 +19,8 @@ import type { WebEnv } from "../context.ts";
 import { links } from "../links.ts";
 
 /** The reader and every community they belong to: whose follows and whose policies their feed covers. */
-export function readerScope(db: Db, origin: string, user: User): FeedScope {
-  const mine = listUserCommunities(db, user);
+export async function readerScope(db: Db, origin: string, user: User): Promise<FeedScope> {
+  const mine = await listUserCommunities(db, user);
   return {
     followerIris: [actorIri(origin, user.username), ...mine.map((community) => actorIri(origin, community.handle))],
     communityIds: mine.map((community) => community.id),
@@ -31,14 +31,20 @@ export function readerScope(db: Db, origin: string, user: User): FeedScope {
 export function homePages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/", (c) => {
+  pages.get("/", async (c) => {
     const { db, origin, instanceName } = c.get("deps");
     const session = c.get("session");
-    const communities = listCommunities(db);
-    const firstRun = countUsers(db) === 0;
-    const mine = session ? listUserCommunities(db, session.user) : [];
-    const followed = session ? followedVersions(db, readerScope(db, origin, session.user).followerIris, 10) : [];
-    const local = localVersions(db, 10);
+    const communities = await listCommunities(db);
+    const firstRun = await countUsers(db) === 0;
+    const mine = session ? await listUserCommunities(db, session.user) : [];
+    const followed = session ? await followedVersions(db, (await readerScope(db, origin, session.user)).followerIris, 10) : [];
+    const local = await localVersions(db, 10);
+    const counts = await Promise.all(
+      communities.map(async (community) => ({
+        members: await countMembers(db, community),
+        policies: (await listCommunityPolicies(db, community)).length,
+      })),
+    );
     return c.render(
       <>
         <h1>{instanceName}</h1>
@@ -46,7 +52,7 @@ export function homePages() {
           A Fedalign instance: communities here host alignment policies for language models and their members' preference
           data, and federate them over ActivityPub.
         </p>
-        <FirstStepsPanel steps={firstSteps(c.get("deps").context, session?.user)} />
+        <FirstStepsPanel steps={await firstSteps(c.get("deps").context, session?.user)} />
         {firstRun ? (
           <div class="panel">
             <p>
@@ -125,15 +131,15 @@ export function homePages() {
                   </tr>
                 </thead>
                 <tbody>
-                  {communities.map((community) => (
+                  {communities.map((community, i) => (
                     <tr>
                       <td>
                         <Avatar seed={actorIri(origin, community.handle)} kind="community" />
                         <a href={links.community(community.handle)}>{community.name}</a>
                       </td>
                       <td>{fediverseHandle(origin, community.handle)}</td>
-                      <td>{countMembers(db, community)}</td>
-                      <td>{listCommunityPolicies(db, community).length}</td>
+                      <td>{counts[i]!.members}</td>
+                      <td>{counts[i]!.policies}</td>
                     </tr>
                   ))}
                 </tbody>

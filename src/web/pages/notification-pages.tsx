@@ -57,7 +57,7 @@ function NotificationItem(props: { item: NotificationView; back: string }) {
   );
 }
 
-function NotificationsPage(props: { page: number; unreadOnly: boolean; data: ReturnType<typeof listNotifications> }) {
+function NotificationsPage(props: { page: number; unreadOnly: boolean; data: Awaited<ReturnType<typeof listNotifications>> }) {
   const { page, unreadOnly, data } = props;
   const back = pageHref(page, unreadOnly);
   return (
@@ -98,12 +98,12 @@ function NotificationsPage(props: { page: number; unreadOnly: boolean; data: Ret
 export function notificationPages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/notifications", (c) => {
+  pages.get("/notifications", async (c) => {
     const session = c.get("session");
     if (!session) return c.redirect(signInPath(c), 303);
     const query = NotificationsQuery.safeParse({ page: c.req.query("page"), unread: c.req.query("unread") });
     const input = query.success ? query.data : {};
-    const data = listNotifications(c.get("deps").context, session.user, input);
+    const data = await listNotifications(c.get("deps").context, session.user, input);
     return c.render(<NotificationsPage page={data.page} unreadOnly={input.unread === "true"} data={data} />, { title: "Notifications" });
   });
 
@@ -112,7 +112,7 @@ export function notificationPages() {
     const back = safeNext(fields.back) ?? links.notifications();
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const input = fields.all === "true" ? { all: true } : { ids: [Number(fields.id)] };
-    const result = await submitForm(MarkReadInput, input, (data) => markNotificationsRead(c.get("deps").context, c.get("session")?.user, data));
+    const result = await submitForm(MarkReadInput, input, async (data) => await markNotificationsRead(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     const text = fields.all === "true" ? `Marked ${result.data.marked} read.` : "Marked read.";
     return redirectWithNotice(c, back, text);

@@ -499,23 +499,23 @@ function DraftPage(props: { policy: Policy; draft: PolicyContent; steward: boole
 export function policyEditPages() {
   const pages = new Hono<WebEnv>();
 
-  const stewardCommunity = (c: Ctx): Community | Response | Promise<Response> => {
-    const community = findCommunity(c.get("deps").db, c.req.param("handle") ?? "");
+  const stewardCommunity = async (c: Ctx): Promise<Community | Response | Promise<Response>> => {
+    const community = await findCommunity(c.get("deps").db, c.req.param("handle") ?? "");
     if (!community) return notFound(c, "No such community on this instance.");
     const user = c.get("session")?.user;
     if (!user) return c.redirect(signInPath(c), 303);
-    if (!isSteward(c.get("deps").db, community, user)) return forbidden(c, `Only stewards of ${community.name} can add policies.`);
+    if (!await isSteward(c.get("deps").db, community, user)) return forbidden(c, `Only stewards of ${community.name} can add policies.`);
     return community;
   };
 
-  pages.get("/actors/:handle/policies/new", (c) => {
-    const community = stewardCommunity(c);
+  pages.get("/actors/:handle/policies/new", async (c) => {
+    const community = await stewardCommunity(c);
     if (!("handle" in community)) return community;
     return c.render(<NewPolicyPage community={community} />, { title: "New policy", community: pageCommunity(community) });
   });
 
   pages.post("/actors/:handle/policies/new", async (c) => {
-    const community = stewardCommunity(c);
+    const community = await stewardCommunity(c);
     if (!("handle" in community)) return community;
     const fields = await formFields(c);
     const again = (state: FormState) => {
@@ -534,7 +534,7 @@ export function policyEditPages() {
       const filename = uploaded ? (((await c.req.parseBody({ all: true })).file as File | undefined)?.name ?? "") : "";
       const format = optional(fields.format) ?? detectFormat(filename, source);
       const input = { community: community.handle, format, source, slug, title: optional(fields.title), licence: optional(fields.licence) };
-      const result = await submitForm(ImportRequest, input, (data) => importCommunityPolicy(c.get("deps").context, user(c), data));
+      const result = await submitForm(ImportRequest, input, async (data) => await importCommunityPolicy(c.get("deps").context, user(c), data));
       // A pasted source is kept for another try; an uploaded one is not echoed back.
       if (!result.ok) {
         const mapped = fieldErrorsFor(result);
@@ -555,7 +555,7 @@ export function policyEditPages() {
       slug,
       content: { title: fields.title ?? "", summary: fields.summary ?? "", licence: fields.licence ?? "", clauses: [] },
     };
-    const result = await submitForm(NewPolicy, input, (data) => createCommunityPolicy(c.get("deps").context, user(c), data));
+    const result = await submitForm(NewPolicy, input, async (data) => await createCommunityPolicy(c.get("deps").context, user(c), data));
     if (!result.ok) {
       const mapped = fieldErrorsFor(result, ["content."]);
       const errors = { ...mapped.errors };
@@ -568,37 +568,37 @@ export function policyEditPages() {
   /** The policy and its draft as the API gives it to this user (members read; stewards edit). */
   const loadDraft = async (c: Ctx): Promise<{ policy: Policy; draft: PolicyContent; steward: boolean } | Response> => {
     const { db } = c.get("deps");
-    const policy = findPolicyById(db, Number(c.req.param("id")));
+    const policy = await findPolicyById(db, Number(c.req.param("id")));
     if (!policy) return notFound(c, "No such policy on this instance.");
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    const community = localCommunityOf(db, policy);
+    const community = await localCommunityOf(db, policy);
     if (!community) return forbidden(c, "This is a copy of another instance's policy: fork it to edit it.");
     const user = c.get("session")?.user;
     try {
-      return { policy, draft: readDraft(c.get("deps").context, user, policy.id), steward: isSteward(db, community, user) };
+      return { policy, draft: await readDraft(c.get("deps").context, user, policy.id), steward: await isSteward(db, community, user) };
     } catch (error) {
       if (error instanceof FedalignError) return forbidden(c, error.message);
       throw error;
     }
   };
 
-  const renderDraft = (c: Ctx, loaded: { policy: Policy; draft: PolicyContent; steward: boolean }, state?: FormState) => {
+  const renderDraft = async (c: Ctx, loaded: { policy: Policy; draft: PolicyContent; steward: boolean }, state?: FormState) => {
     if (state) c.status(400);
     return c.render(<DraftPage
         policy={loaded.policy}
         draft={loaded.draft}
         steward={loaded.steward}
-        latest={listVersions(c.get("deps").db, loaded.policy).filter((v) => !v.retractedAt).at(-1)?.number}
+        latest={(await listVersions(c.get("deps").db, loaded.policy)).filter((v) => !v.retractedAt).at(-1)?.number}
         state={state}
       />, {
       title: `Draft of ${loaded.policy.title}`,
-      community: policyCommunity(c.get("deps").db, loaded.policy),
+      community: await policyCommunity(c.get("deps").db, loaded.policy),
     });
   };
 
   pages.get("/policies/:id{[0-9]+}/draft", async (c) => {
     const loaded = await loadDraft(c);
-    return loaded instanceof Response ? loaded : renderDraft(c, loaded);
+    return loaded instanceof Response ? loaded : await renderDraft(c, loaded);
   });
 
   pages.post("/policies/:id{[0-9]+}/draft/metadata", async (c) => {
@@ -606,8 +606,8 @@ export function policyEditPages() {
     if (loaded instanceof Response) return loaded;
     const fields = await formFields(c);
     const content = { ...loaded.draft, title: fields.title ?? "", summary: fields.summary ?? "", licence: fields.licence ?? "" };
-    const result = await submitForm(policyContentSchema, content, (data) => replaceDraft(c.get("deps").context, user(c), loaded.policy.id, data));
-    if (!result.ok) return renderDraft(c, loaded, { form: "metadata", values: fields, ...fieldErrorsFor(result) });
+    const result = await submitForm(policyContentSchema, content, async (data) => await replaceDraft(c.get("deps").context, user(c), loaded.policy.id, data));
+    if (!result.ok) return await renderDraft(c, loaded, { form: "metadata", values: fields, ...fieldErrorsFor(result) });
     return redirectWithNotice(c, links.policyDraft(loaded.policy.id), "Saved the title, summary and licence.", "success", draftBlock.metadata);
   });
 
@@ -619,8 +619,8 @@ export function policyEditPages() {
     const existing = loaded.draft.clauses.find((clause) => clause.id === clauseId);
     if (!existing) return notFound(c, `The draft has no clause "${clauseId}".`);
     const clause = clauseFromForm(fields, existing);
-    const result = await submitForm(clauseSchema, clause, (data) => putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
-    if (!result.ok) return renderDraft(c, loaded, { form: `clause:${clauseId}`, values: fields, ...fieldErrorsFor(result) });
+    const result = await submitForm(clauseSchema, clause, async (data) => await putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
+    if (!result.ok) return await renderDraft(c, loaded, { form: `clause:${clauseId}`, values: fields, ...fieldErrorsFor(result) });
     return redirectWithNotice(c, links.policyDraft(loaded.policy.id), `Saved clause ${clauseId}.`, "success", draftBlock.clause(clauseId));
   });
 
@@ -630,15 +630,15 @@ export function policyEditPages() {
     const fields = await formFields(c);
     const clauseId = (fields.id ?? "").trim();
     const state = (errors: Record<string, string>, message?: string): FormState => ({ form: "new-clause", values: fields, errors, message });
-    if (!clauseId) return renderDraft(c, loaded, state({ id: "must not be empty" }));
+    if (!clauseId) return await renderDraft(c, loaded, state({ id: "must not be empty" }));
     if (loaded.draft.clauses.some((clause) => clause.id === clauseId)) {
-      return renderDraft(c, loaded, state({ id: `the draft already has a clause "${clauseId}"; choose another id` }));
+      return await renderDraft(c, loaded, state({ id: `the draft already has a clause "${clauseId}"; choose another id` }));
     }
     const clause = clauseFromForm(fields, { id: clauseId });
-    const result = await submitForm(clauseSchema, clause, (data) => putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
+    const result = await submitForm(clauseSchema, clause, async (data) => await putClause(c.get("deps").context, user(c), loaded.policy.id, clauseId, data));
     if (!result.ok) {
       const mapped = fieldErrorsFor(result);
-      return renderDraft(c, loaded, state(mapped.errors, mapped.message));
+      return await renderDraft(c, loaded, state(mapped.errors, mapped.message));
     }
     return redirectWithNotice(c, links.policyDraft(loaded.policy.id), `Added clause ${clauseId}.`, "success", draftBlock.clause(clauseId));
   });
@@ -648,7 +648,7 @@ export function policyEditPages() {
     if (loaded instanceof Response) return loaded;
     const clauseId = (await formFields(c)).clauseId ?? "";
     const draftPage = links.policyDraft(loaded.policy.id);
-    const result = await submitForm(z.string(), clauseId, (id) => removeClause(c.get("deps").context, user(c), loaded.policy.id, id));
+    const result = await submitForm(z.string(), clauseId, async (id) => await removeClause(c.get("deps").context, user(c), loaded.policy.id, id));
     const here = loaded.draft.clauses.some((clause) => clause.id === clauseId) ? draftBlock.clause(clauseId) : draftBlock.clauses;
     if (!result.ok) return redirectWithNotice(c, draftPage, result.problem.detail, "error", here);
     // The reader stays where the clause was: next to the clause that now takes its place.
@@ -661,10 +661,10 @@ export function policyEditPages() {
     const loaded = await loadDraft(c);
     if (loaded instanceof Response) return loaded;
     const fields = await formFields(c);
-    const result = await submitForm(PublishRequest, { message: optional(fields.message) }, (data) =>
-      publishVersion(c.get("deps").context, user(c), loaded.policy.id, data),
+    const result = await submitForm(PublishRequest, { message: optional(fields.message) }, async (data) =>
+      await publishVersion(c.get("deps").context, user(c), loaded.policy.id, data),
     );
-    if (!result.ok) return renderDraft(c, loaded, { form: "publish", values: fields, ...fieldErrorsFor(result) });
+    if (!result.ok) return await renderDraft(c, loaded, { form: "publish", values: fields, ...fieldErrorsFor(result) });
     return redirectWithNotice(c, links.policy(loaded.policy.id), `Published version ${result.data.number}; it is on its way to the followers.`);
   });
 

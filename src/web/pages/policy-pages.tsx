@@ -52,7 +52,7 @@ import { ErrorPage } from "./error-page.tsx";
 import { PolicyDiffView } from "../diff-components.tsx";
 import { readingPages, renderClausePage } from "./reading-pages.tsx";
 import { Term } from "../glossary.tsx";
-import { FollowButton } from "../follow-button.tsx";
+import { FollowButton, followStanding } from "../follow-button.tsx";
 import { policyEditPages } from "./policy-edit-pages.tsx";
 
 type Ctx = Context<WebEnv>;
@@ -62,23 +62,37 @@ function notFound(c: Ctx, detail = "No such policy or version on this instance."
   return c.render(<ErrorPage title="Not found" detail={detail} />, { title: "Not found" });
 }
 
+/** A version this instance holds, as a VersionLink names it. */
+interface HeldVersion {
+  policyId: number;
+  title: string;
+  number: number;
+}
+
+/**
+ * The version an IRI names, when we hold it: looked up before rendering
+ * (components do not query). A version of the policy on the page (`of`) is
+ * named without reading its document.
+ */
+async function heldVersion(
+  db: WebEnv["Variables"]["deps"]["db"],
+  iri: string,
+  of?: { policy: Policy; versions: VersionSummary[] },
+): Promise<HeldVersion | undefined> {
+  const own = of?.versions.find((v) => v.iri === iri);
+  if (own && of) return { policyId: of.policy.id, title: of.policy.title, number: own.number };
+  const version = await findVersionByIri(db, iri);
+  const policy = version ? await findPolicyById(db, version.policyId) : undefined;
+  return version && policy ? { policyId: policy.id, title: policy.title, number: version.number } : undefined;
+}
+
 /** A version reference in a document (a VersionRef or an IRI), as a link to our page when we hold it. */
-function VersionLink(props: { db: WebEnv["Variables"]["deps"]["db"]; iri: string; of?: { policy: Policy; versions: VersionSummary[] } }) {
-  // A version of the policy on the page is named without reading its document.
-  const own = props.of?.versions.find((v) => v.iri === props.iri);
-  if (own && props.of) {
+function VersionLink(props: { iri: string; held: HeldVersion | undefined }) {
+  const held = props.held;
+  if (held) {
     return (
-      <a href={links.policy(props.of.policy.id, own.number)}>
-        {props.of.policy.title}, version {own.number}
-      </a>
-    );
-  }
-  const version = findVersionByIri(props.db, props.iri);
-  const policy = version ? findPolicyById(props.db, version.policyId) : undefined;
-  if (version && policy) {
-    return (
-      <a href={links.policy(policy.id, version.number)}>
-        {policy.title}, version {version.number}
+      <a href={links.policy(held.policyId, held.number)}>
+        {held.title}, version {held.number}
       </a>
     );
   }
@@ -107,14 +121,14 @@ function pageOptions(c: Ctx, version: number | undefined): PolicyPageOptions {
   return { version, filter: readClauseFilter(c.req.queries() ?? {}), ...(c.req.query("details") === "all" ? { details: "all" as const } : {}) };
 }
 
-export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOptions = {}) {
+export async function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOptions = {}) {
   const { db, origin } = c.get("deps");
   const user = c.get("session")?.user;
-  const versions = listVersionSummaries(db, policy);
+  const versions = await listVersionSummaries(db, policy);
   const live = versions.filter((v) => !v.retractedAt);
-  const community = policyCommunity(db, policy);
-  const localCommunity = localCommunityOf(db, policy);
-  const steward = isSteward(db, localCommunity, user);
+  const community = await policyCommunity(db, policy);
+  const localCommunity = await localCommunityOf(db, policy);
+  const steward = await isSteward(db, localCommunity, user);
   const requested = options.version;
   const chosen = requested === undefined ? live.at(-1) : versions.find((v) => v.number === requested);
   if (requested !== undefined && !chosen) return notFound(c, `${policy.title} has no version ${requested} here.`);
@@ -133,17 +147,26 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
     );
   }
   // Only the version shown is read whole.
-  const version: PolicyVersion | undefined = chosen ? findVersion(db, policy, chosen.number) : undefined;
+  const version: PolicyVersion | undefined = chosen ? await findVersion(db, policy, chosen.number) : undefined;
   const content: PolicyContent | undefined = version ? versionContent(version) : undefined;
   const document = (version?.document ?? {}) as Record<string, unknown>;
   const pinned = version !== undefined && version.number !== live.at(-1)?.number ? version.number : undefined;
   const filter = options.filter ?? { authority: [], context: {} };
-  const annotations = policyAnnotations(c, policy, versions, links.policy(policy.id, pinned));
+  const annotations = await policyAnnotations(c, policy, versions, links.policy(policy.id, pinned));
   const forkedFromIri = policy.forkedFromIri ?? refIri(document.forkedFrom);
-  const remoteForks = listForks(db, policy);
-  const localForks = db.select().from(policiesTable).where(eq(policiesTable.upstreamIri, policy.iri)).all();
+  const remoteForks = await listForks(db, policy);
+  const localForks = await db.select().from(policiesTable).where(eq(policiesTable.upstreamIri, policy.iri));
   const merges = versions.flatMap((v) => (v.mergedFrom ? [{ version: v, from: v.mergedFrom }] : []));
   const previousIri = refIri(document.previousVersion);
+  const forkedFromHeld = forkedFromIri ? await heldVersion(db, forkedFromIri) : undefined;
+  const previousHeld = previousIri ? await heldVersion(db, previousIri, { policy, versions }) : undefined;
+  const mergedHeld = await Promise.all(merges.map((merge) => heldVersion(db, merge.from)));
+  const localForkCommunities = await Promise.all(localForks.map((fork) => policyCommunity(db, fork)));
+  const shownRemoteForks = await Promise.all(
+    remoteForks
+      .filter((fork) => !localForks.some((local) => local.iri === fork.forkIri))
+      .map(async (fork) => ({ fork, held: await findPolicyByIri(db, fork.forkIri), owner: await authorOf(db, origin, fork.forkOwnerIri) })),
+  );
   const allGroups = content ? groupClauses(content) : [];
   // Filtering keeps a section's prose only while it still has clauses to show.
   const groups = isFiltering(filter)
@@ -151,6 +174,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
     : allGroups;
   const shown = groups.reduce((n, group) => n + group.clauses.length, 0);
   const inline = options.details === "all";
+  const followState = await followStanding(c, policy.iri);
 
   return c.render(
     <>
@@ -165,7 +189,7 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
           </>
         ) : null}
       </p>
-      <FollowButton target={policy.iri} name={policy.title} />
+      <FollowButton target={policy.iri} name={policy.title} follow={followState} />
       <nav class="policy-actions" aria-label="Policy actions">
         {steward ? (
           <a class="button" href={links.policyDraft(policy.id)}>
@@ -247,19 +271,19 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
         <ul class="lineage">
           {forkedFromIri ? (
             <li>
-              <Term name="fork">Forked</Term> from <VersionLink db={db} iri={forkedFromIri} />
+              <Term name="fork">Forked</Term> from <VersionLink iri={forkedFromIri} held={forkedFromHeld} />
             </li>
           ) : (
             <li>An original policy (not a fork).</li>
           )}
           {previousIri ? (
             <li>
-              Previous version: <VersionLink db={db} iri={previousIri} of={{ policy, versions }} />
+              Previous version: <VersionLink iri={previousIri} held={previousHeld} />
             </li>
           ) : null}
-          {merges.map((merge) => (
+          {merges.map((merge, i) => (
             <li>
-              Version {merge.version.number} merged <VersionLink db={db} iri={merge.from} />
+              Version {merge.version.number} merged <VersionLink iri={merge.from} held={mergedHeld[i]} />
             </li>
           ))}
           {remoteForks.length + localForks.length === 0 ? (
@@ -268,16 +292,12 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
             <li>
               Forks ({remoteForks.length + localForks.length}):
               <ul>
-                {localForks.map((fork) => (
+                {localForks.map((fork, i) => (
                   <li>
-                    <a href={links.policy(fork.id)}>{fork.title}</a> <span class="muted">({policyCommunity(db, fork).name})</span>
+                    <a href={links.policy(fork.id)}>{fork.title}</a> <span class="muted">({localForkCommunities[i]!.name})</span>
                   </li>
                 ))}
-                {remoteForks
-                  .filter((fork) => !localForks.some((local) => local.iri === fork.forkIri))
-                  .map((fork) => {
-                    const held = findPolicyByIri(db, fork.forkIri);
-                    const owner = authorOf(db, origin, fork.forkOwnerIri);
+                {shownRemoteForks.map(({ fork, held, owner }) => {
                     return (
                       <li>
                         {held ? (
@@ -377,25 +397,25 @@ export function renderPolicyPage(c: Ctx, policy: Policy, options: PolicyPageOpti
   );
 }
 
-function renderDiffPage(c: Ctx, policy: Policy) {
+async function renderDiffPage(c: Ctx, policy: Policy) {
   const { db } = c.get("deps");
   const user = c.get("session")?.user;
-  const community = policyCommunity(db, policy);
-  const localCommunity = localCommunityOf(db, policy);
-  const canSeeDraft = isMember(db, localCommunity, user);
-  const versions = listVersions(db, policy).filter((v) => !v.retractedAt);
+  const community = await policyCommunity(db, policy);
+  const localCommunity = await localCommunityOf(db, policy);
+  const canSeeDraft = await isMember(db, localCommunity, user);
+  const versions = (await listVersions(db, policy)).filter((v) => !v.retractedAt);
   const choices = [...versions.map((v) => String(v.number)), ...(canSeeDraft ? ["draft"] : [])];
   const fromParam = c.req.query("from") ?? (versions.length >= 2 ? String(versions.at(-2)!.number) : choices[0]);
   const toParam = c.req.query("to") ?? (versions.length >= 1 ? String(versions.at(-1)!.number) : choices[0]);
-  const contentOf = (which: string | undefined): PolicyContent | string => {
+  const contentOf = async (which: string | undefined): Promise<PolicyContent | string> => {
     if (which === "draft") return canSeeDraft ? getDraft(policy) : "Only members of the policy's community can compare with its draft.";
     if (!which || !/^\d+$/.test(which)) return "Choose a version.";
-    const version = findVersion(db, policy, Number(which));
+    const version = await findVersion(db, policy, Number(which));
     if (!version || version.retractedAt) return `There is no version ${which} here.`;
     return versionContent(version);
   };
-  const from = contentOf(fromParam);
-  const to = contentOf(toParam);
+  const from = await contentOf(fromParam);
+  const to = await contentOf(toParam);
   const label = (which: string) => (which === "draft" ? "Draft" : `Version ${which}`);
   const problem = typeof from === "string" ? from : typeof to === "string" ? to : undefined;
   if (problem && (c.req.query("from") || c.req.query("to"))) c.status(400);
@@ -454,9 +474,9 @@ function renderDiffPage(c: Ctx, policy: Policy) {
 export function policyPages() {
   const pages = new Hono<WebEnv>();
 
-  const byId = (c: Ctx): Policy | undefined => {
+  const byId = async (c: Ctx): Promise<Policy | undefined> => {
     const id = c.req.param("id");
-    return id && /^\d+$/.test(id) ? findPolicyById(c.get("deps").db, Number(id)) : undefined;
+    return id && /^\d+$/.test(id) ? await findPolicyById(c.get("deps").db, Number(id)) : undefined;
   };
   const versionQuery = (c: Ctx): number | undefined | "bad" => {
     const raw = c.req.query("version");
@@ -464,12 +484,13 @@ export function policyPages() {
     return /^\d+$/.test(raw) ? Number(raw) : "bad";
   };
 
-  pages.get("/actors/:handle/policies", (c) => {
+  pages.get("/actors/:handle/policies", async (c) => {
     const { db } = c.get("deps");
-    const community = findCommunity(db, c.req.param("handle"));
+    const community = await findCommunity(db, c.req.param("handle"));
     if (!community) return notFound(c, "No such community on this instance.");
-    const rows = listCommunityPolicies(db, community);
-    const steward = isSteward(db, community, c.get("session")?.user);
+    const rows = await listCommunityPolicies(db, community);
+    const heads = await Promise.all(rows.map(async (p) => (await listVersions(db, p)).filter((v) => !v.retractedAt).at(-1)));
+    const steward = await isSteward(db, community, c.get("session")?.user);
     return c.render(
       <>
         <h1>Policies of {community.name}</h1>
@@ -484,8 +505,8 @@ export function policyPages() {
           <p>No policies yet.</p>
         ) : (
           <ul class="policy-list">
-            {rows.map((p) => {
-              const head = listVersions(db, p).filter((v) => !v.retractedAt).at(-1);
+            {rows.map((p, i) => {
+              const head = heads[i];
               return (
                 <li>
                   <a href={links.policy(p.id)}>{p.title}</a>{" "}
@@ -506,39 +527,39 @@ export function policyPages() {
   // Before /actors/:handle/policies/:slug, so "new" is the form, not a slug.
   pages.route("/", policyEditPages());
 
-  pages.get("/actors/:handle/policies/:slug", (c) => {
+  pages.get("/actors/:handle/policies/:slug", async (c) => {
     const { db } = c.get("deps");
-    const community = findCommunity(db, c.req.param("handle"));
-    const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
+    const community = await findCommunity(db, c.req.param("handle"));
+    const policy = community ? await findLocalPolicy(db, community, c.req.param("slug")) : undefined;
     if (!policy) return notFound(c);
     const version = versionQuery(c);
     if (version === "bad") return notFound(c);
-    return renderPolicyPage(c, policy, pageOptions(c, version));
+    return await renderPolicyPage(c, policy, pageOptions(c, version));
   });
 
-  pages.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", (c) => {
+  pages.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}", async (c) => {
     const { db } = c.get("deps");
-    const community = findCommunity(db, c.req.param("handle"));
-    const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
+    const community = await findCommunity(db, c.req.param("handle"));
+    const policy = community ? await findLocalPolicy(db, community, c.req.param("slug")) : undefined;
     if (!policy) return notFound(c);
-    return renderPolicyPage(c, policy, pageOptions(c, Number(c.req.param("number"))));
+    return await renderPolicyPage(c, policy, pageOptions(c, Number(c.req.param("number"))));
   });
 
-  pages.get("/policies/:id{[0-9]+}", (c) => {
-    const policy = byId(c);
+  pages.get("/policies/:id{[0-9]+}", async (c) => {
+    const policy = await byId(c);
     if (!policy) return notFound(c);
     const version = versionQuery(c);
     if (version === "bad") return notFound(c);
-    return renderPolicyPage(c, policy, pageOptions(c, version));
+    return await renderPolicyPage(c, policy, pageOptions(c, version));
   });
 
-  pages.get("/policies/:id{[0-9]+}/diff", (c) => {
-    const policy = byId(c);
-    return policy ? renderDiffPage(c, policy) : notFound(c);
+  pages.get("/policies/:id{[0-9]+}/diff", async (c) => {
+    const policy = await byId(c);
+    return policy ? await renderDiffPage(c, policy) : notFound(c);
   });
 
   pages.post("/policies/:id{[0-9]+}/annotations", async (c) => {
-    const policy = byId(c);
+    const policy = await byId(c);
     if (!policy) return notFound(c);
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const fields = await formFields(c);
@@ -551,8 +572,8 @@ export function policyPages() {
       suggestedText: optional(fields.suggestedText),
       as: optional(fields.as),
     };
-    const result = await submitForm(NewAnnotation, input, (data) => annotate(c.get("deps").context, c.get("session")?.user, data));
-    const versionNumber = findVersionByIri(c.get("deps").db, (fields.target ?? "").replace(/\/clauses\/[^/]*$/, ""))?.number;
+    const result = await submitForm(NewAnnotation, input, async (data) => await annotate(c.get("deps").context, c.get("session")?.user, data));
+    const versionNumber = (await findVersionByIri(c.get("deps").db, (fields.target ?? "").replace(/\/clauses\/[^/]*$/, "")))?.number;
     if (result.ok) {
       return redirectWithNotice(c, `${links.clause(policy.id, clauseId, versionNumber)}#annotations`, "Your annotation was added and sent to the policy's community.");
     }
@@ -570,7 +591,7 @@ export function policyPages() {
       if (Object.keys(errors).length === 0 && !named) message = detail;
     }
     c.status(result.status === 404 ? 404 : 400);
-    return renderClausePage(c, policy, clauseId, {
+    return await renderClausePage(c, policy, clauseId, {
       version: versionNumber,
       annotationState: { clauseId, values: fields, errors, message: message ?? "The annotation was not added; see the messages below." },
     });
@@ -578,19 +599,19 @@ export function policyPages() {
 
   /** Delete your own annotation, or hide one as a steward, then come back to its clause. */
   const moderate = (kind: "delete" | "hide") => async (c: Context<WebEnv>) => {
-    const policy = byId(c);
+    const policy = await byId(c);
     if (!policy) return notFound(c);
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const fields = await formFields(c);
     const iri = fields.iri ?? "";
-    const annotation = listAnnotations(c.get("deps").db, { policyIri: policy.iri }).find((a) => a.iri === iri);
+    const annotation = (await listAnnotations(c.get("deps").db, { policyIri: policy.iri })).find((a) => a.iri === iri);
     // Back to the page the button was on (only this policy's pages), at the annotation's clause.
     const page = fields.back && fields.back.startsWith(`/policies/${policy.id}`) && !fields.back.startsWith("//") ? fields.back : links.policy(policy.id);
     const back = `${page}${annotation?.clauseId ? (page.includes("/clauses/") ? "#annotations" : `#clause-${annotation.clauseId}`) : ""}`;
     const { context } = c.get("deps");
     const viewer = c.get("session")?.user;
-    const result = await submitForm(z.string(), iri, (target) =>
-      kind === "delete" ? removeAnnotation(context, viewer, target) : hideAnnotation(context, viewer, target, true),
+    const result = await submitForm(z.string(), iri, async (target) =>
+      kind === "delete" ? await removeAnnotation(context, viewer, target) : await hideAnnotation(context, viewer, target, true),
     );
     if (!result.ok) return redirectWithNotice(c, back, result.problem.detail, "error");
     return redirectWithNotice(c, back, kind === "delete" ? "Your annotation was deleted here and wherever it was shared." : "The annotation is hidden from this policy.");

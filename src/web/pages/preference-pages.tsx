@@ -103,16 +103,16 @@ function describeAnswer(answer: { choice: number | null; ratings: Ratings | null
   return "";
 }
 
-function communityOf(c: Context<WebEnv>, handle: string): { community: Community; page: PageCommunity } {
-  const community = findCommunity(c.get("deps").db, handle);
+async function communityOf(c: Context<WebEnv>, handle: string): Promise<{ community: Community; page: PageCommunity }> {
+  const community = await findCommunity(c.get("deps").db, handle);
   if (!community) throw new NotFoundError(`There is no community "${handle}" on this instance.`);
   return { community, page: { name: community.name, handle: community.handle, href: links.community(community.handle) } };
 }
 
-function roleIn(c: Context<WebEnv>, community: Community): "steward" | "member" | undefined {
+async function roleIn(c: Context<WebEnv>, community: Community): Promise<"steward" | "member" | undefined> {
   const { db } = c.get("deps");
   const user = c.get("session")?.user;
-  return isSteward(db, community, user) ? "steward" : isMember(db, community, user) ? "member" : undefined;
+  return await isSteward(db, community, user) ? "steward" : await isMember(db, community, user) ? "member" : undefined;
 }
 
 const viewerOf = (c: Context<WebEnv>) => c.get("session")?.user;
@@ -189,12 +189,15 @@ function newTaskErrors(fieldErrors: Record<string, string>): Record<string, stri
   return errors;
 }
 
-function versionOptions(c: Context<WebEnv>, community: Community) {
+async function versionOptions(c: Context<WebEnv>, community: Community) {
   const db = c.get("deps").db;
-  return listCommunityPolicies(db, community).flatMap((policy) => {
-    const head = headVersion(db, policy);
-    return head ? [{ value: head.iri, label: `${policy.title}, version ${head.number}` }] : [];
-  });
+  const options = await Promise.all(
+    (await listCommunityPolicies(db, community)).map(async (policy) => {
+      const head = await headVersion(db, policy);
+      return head ? [{ value: head.iri, label: `${policy.title}, version ${head.number}` }] : [];
+    }),
+  );
+  return options.flat();
 }
 
 /** The list's query string: page and filter as the API takes them, so a page of the list has a stable address. */
@@ -276,9 +279,9 @@ async function TasksPage(props: { c: Context<WebEnv>; community: Community; crea
   const { c, community } = props;
   const context = c.get("deps").context;
   const session = c.get("session");
-  const list = listCommunityTasks(context, session?.user, listQuery(c, community));
-  const role = roleIn(c, community);
-  const versions = role === "steward" ? versionOptions(c, community) : [];
+  const list = await listCommunityTasks(context, session?.user, listQuery(c, community));
+  const role = await roleIn(c, community);
+  const versions = role === "steward" ? await versionOptions(c, community) : [];
   const values = props.create?.values ?? {};
   const errors = props.create?.errors ?? {};
   return (
@@ -524,10 +527,10 @@ function TaskPage(props: { task: TaskView & { answer?: AnswerView | null; nextUn
   );
 }
 
-function loadTask(c: Context<WebEnv>, id: number) {
-  const task = taskWithAnswer(c.get("deps").context, viewerOf(c), id);
-  const { community, page } = communityOf(c, task.community ?? "");
-  const role = roleIn(c, community);
+async function loadTask(c: Context<WebEnv>, id: number) {
+  const task = await taskWithAnswer(c.get("deps").context, viewerOf(c), id);
+  const { community, page } = await communityOf(c, task.community ?? "");
+  const role = await roleIn(c, community);
   return { task, community, page, canAnswer: role !== undefined && !task.closed };
 }
 
@@ -744,12 +747,12 @@ export function preferencePages() {
   const pages = new Hono<WebEnv>();
 
   pages.get("/actors/:handle/tasks", async (c) => {
-    const { community, page } = communityOf(c, c.req.param("handle"));
+    const { community, page } = await communityOf(c, c.req.param("handle"));
     return c.render(await TasksPage({ c, community }), { title: "Preference tasks", community: page });
   });
 
   pages.post("/actors/:handle/tasks", async (c) => {
-    const { community, page } = communityOf(c, c.req.param("handle"));
+    const { community, page } = await communityOf(c, c.req.param("handle"));
     const form = await formFields(c);
     const prompt = [
       ...(optional(form.system) ? [{ role: "system", content: form.system!.trim() }] : []),
@@ -765,7 +768,7 @@ export function preferencePages() {
       version,
       tasks: [{ title: form.title?.trim() ?? "", prompt, responses: [{ content: form.response1 ?? "" }, { content: form.response2 ?? "" }], clauseIds }],
     };
-    const result = await submitForm(NewTasksInput, input, (data) => createPreferenceTasks(c.get("deps").context, viewerOf(c), data));
+    const result = await submitForm(NewTasksInput, input, async (data) => await createPreferenceTasks(c.get("deps").context, viewerOf(c), data));
     if (!result.ok) {
       const errors = newTaskErrors(result.fieldErrors);
       c.status(result.status as 400);
@@ -785,10 +788,10 @@ export function preferencePages() {
   });
 
   pages.post("/actors/:handle/tasks/from-examples", async (c) => {
-    const { community, page } = communityOf(c, c.req.param("handle"));
+    const { community, page } = await communityOf(c, c.req.param("handle"));
     const form = await formFields(c);
     const input = { community: community.handle, fromVersion: optional(form.fromVersion) };
-    const result = await submitForm(NewTasksInput, input, (data) => createPreferenceTasks(c.get("deps").context, viewerOf(c), data));
+    const result = await submitForm(NewTasksInput, input, async (data) => await createPreferenceTasks(c.get("deps").context, viewerOf(c), data));
     if (!result.ok) {
       c.status(result.status as 400);
       return c.render(await TasksPage({ c, community, fromExamples: { values: form, errors: result.fieldErrors, message: result.problem.detail } }), {
@@ -800,7 +803,7 @@ export function preferencePages() {
   });
 
   pages.get("/tasks/:id", async (c) => {
-    const { task, page, canAnswer } = loadTask(c, parseId(c.req.param("id")));
+    const { task, page, canAnswer } = await loadTask(c, parseId(c.req.param("id")));
     return c.render(<TaskPage task={task} canAnswer={canAnswer} signedIn={!!c.get("session")} communityName={page.name} form={answerFormFrom(task.answer)} />, {
       title: task.title || `Task ${task.id}`,
       community: page,
@@ -818,7 +821,7 @@ export function preferencePages() {
       .map((g) => g.trim())
       .filter(Boolean);
     const submitted: AnswerForm = { pick: form.pick, ratings: ratingValues, rationale: form.rationale ?? "", groups: form.groups ?? "", consent };
-    const { task, page, canAnswer } = loadTask(c, id);
+    const { task, page, canAnswer } = await loadTask(c, id);
     const again = (errors: Record<string, string>, message: string, status: number) => {
       c.status(status as 400);
       return c.render(
@@ -838,7 +841,7 @@ export function preferencePages() {
       return again({ pick: "Choose the response you prefer, or rate each one." }, "Your answer was not saved: see the marked fields.", 400);
     }
     const input = { ...answer, rationale: form.rationale ?? "", groups, consent };
-    const result = await submitForm(AnswerInput, input, (data) => answerPreferenceTask(c.get("deps").context, viewerOf(c), id, data));
+    const result = await submitForm(AnswerInput, input, async (data) => await answerPreferenceTask(c.get("deps").context, viewerOf(c), id, data));
     if (!result.ok) {
       const errors: Record<string, string> = {};
       for (const [path, message] of Object.entries(result.fieldErrors)) {
@@ -852,14 +855,14 @@ export function preferencePages() {
 
   pages.get("/tasks/:id/results", async (c) => {
     const id = parseId(c.req.param("id"));
-    const results = taskResults(c.get("deps").context, viewerOf(c), id);
-    const { page } = communityOf(c, results.task.community ?? "");
+    const results = await taskResults(c.get("deps").context, viewerOf(c), id);
+    const { page } = await communityOf(c, results.task.community ?? "");
     return c.render(<ResultsPage task={results.task} summary={results.summary} audience={results.audience} />, { title: `Results: ${results.task.title || `Task ${id}`}`, community: page });
   });
 
   pages.get("/settings/preferences", async (c) => {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    const records = myPreferences(c.get("deps").context, c.get("session")?.user);
+    const records = await myPreferences(c.get("deps").context, c.get("session")?.user);
     return c.render(<MyPreferencesPage records={records} />, { title: "Your preference answers" });
   });
 
@@ -867,7 +870,7 @@ export function preferencePages() {
     const id = parseId(c.req.param("id"));
     const terms = await formValues(c, "consent");
     const input = { train: terms.includes("train"), federate: terms.includes("federate"), breakdown: terms.includes("breakdown") };
-    const result = await submitForm(consentSchema, input, (consent) => changeRecordConsent(c.get("deps").context, viewerOf(c), id, consent));
+    const result = await submitForm(consentSchema, input, async (consent) => await changeRecordConsent(c.get("deps").context, viewerOf(c), id, consent));
     if (!result.ok) return redirectWithNotice(c, "/settings/preferences", result.problem.detail, "error");
     return redirectWithNotice(c, "/settings/preferences", `Consent saved: you now allow ${consentWords(result.data.consent)}.`);
   });

@@ -264,9 +264,9 @@ function noVersionPage(c: Ctx, policy: Policy, community: Community) {
 /** The policy and its community, or the page to show instead (a mirrored policy, no version yet). */
 async function builderTarget(c: Ctx) {
   const policy = await policyFor(c);
-  const community = localCommunityOf(c, policy);
+  const community = await localCommunityOf(c, policy);
   if (!community) return { page: remotePolicy(c, policy) };
-  if (!headVersion(c.get("deps").db, policy)) return { page: noVersionPage(c, policy, community) };
+  if (!await headVersion(c.get("deps").db, policy)) return { page: noVersionPage(c, policy, community) };
   return { policy, community };
 }
 
@@ -274,7 +274,7 @@ async function renderBuilder(c: Ctx, options: { editor?: EditorState; step?: For
   const target = await builderTarget(c);
   if (target.page) return target.page;
   const { policy, community } = target;
-  const draft = proposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
+  const draft = await proposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
   const editor = options.editor ?? (c.req.query("clause") ? { clause: c.req.query("clause")! } : undefined);
   return c.render(<BuilderPage policy={policy} community={community} draft={draft} editor={editor} step={options.step} />, {
     title: `Propose a change to ${policy.title}`,
@@ -334,7 +334,7 @@ async function renderPreview(c: Ctx, form?: FormState) {
   const target = await builderTarget(c);
   if (target.page) return target.page;
   const { policy, community } = target;
-  const draft = proposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
+  const draft = await proposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
   return c.render(<PreviewPage policy={policy} draft={draft} form={form} />, { title: `Preview your proposal to ${policy.title}`, community: pageCommunity(community) });
 }
 
@@ -372,8 +372,8 @@ export function proposalBuilderPages() {
   const pages = new Hono<WebEnv>();
   const needSignIn = (c: Ctx) => (c.get("session") ? undefined : c.redirect(signInPath(c), 303));
 
-  pages.get("/policies/:id/proposals/new", (c) => needSignIn(c) ?? renderBuilder(c));
-  pages.get("/policies/:id/proposals/new/preview", (c) => needSignIn(c) ?? renderPreview(c));
+  pages.get("/policies/:id/proposals/new", async (c) => needSignIn(c) ?? await renderBuilder(c));
+  pages.get("/policies/:id/proposals/new/preview", async (c) => needSignIn(c) ?? await renderPreview(c));
 
   pages.post("/policies/:id/proposals/new/clause", async (c) => {
     const signIn = needSignIn(c);
@@ -381,19 +381,19 @@ export function proposalBuilderPages() {
     const policy = await policyFor(c);
     const fields = await formFields(c);
     const removeExamples = await formValues(c, "removeExample");
-    const draft = proposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
+    const draft = await proposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
     const isNew = fields.new === "1";
     const current = isNew ? undefined : draft.working.clauses.find((clause) => clause.id === fields.clauseId);
     const clause = { ...clauseFromForm(fields, current ?? {}), examples: examplesFromForm(fields, current?.examples ?? [], removeExamples) };
     const after = !isNew ? undefined : fields.after === "^" ? null : optional(fields.after);
-    const result = await submitForm(ProposalDraftStep, { action: "put", clause, ...(isNew ? { after } : {}) }, (step) =>
-      changeProposalDraft(c.get("deps").context, c.get("session")?.user, policy.id, step),
+    const result = await submitForm(ProposalDraftStep, { action: "put", clause, ...(isNew ? { after } : {}) }, async (step) =>
+      await changeProposalDraft(c.get("deps").context, c.get("session")?.user, policy.id, step),
     );
     if (!result.ok) {
       c.status(result.status as 400);
       const errors = editorErrors(result.fieldErrors);
       const form = { form: "editor", values: fields, errors, message: Object.keys(errors).length ? "The change was not saved: see the fields marked below." : result.problem.detail };
-      return renderBuilder(c, { editor: { clause: isNew ? "new" : fields.clauseId ?? "", form, removeExamples } });
+      return await renderBuilder(c, { editor: { clause: isNew ? "new" : fields.clauseId ?? "", form, removeExamples } });
     }
     const what = isNew ? `Clause ${fields.id?.trim() ?? ""} added` : `Change to ${fields.clauseId} saved`;
     return redirectWithNotice(c, `${links.newProposal(policy.id)}#changes`, `${what}. Your proposal so far: ${result.data.summary}.`);
@@ -405,10 +405,10 @@ export function proposalBuilderPages() {
     const policy = await policyFor(c);
     const fields = await formFields(c);
     const input = { action: fields.action, id: fields.id ?? "", ...(fields.action === "move" ? { after: fields.after === "^" ? null : fields.after ?? "" } : {}) };
-    const result = await submitForm(ProposalDraftStep, input, (step) => changeProposalDraft(c.get("deps").context, c.get("session")?.user, policy.id, step));
+    const result = await submitForm(ProposalDraftStep, input, async (step) => await changeProposalDraft(c.get("deps").context, c.get("session")?.user, policy.id, step));
     if (!result.ok) {
       c.status(result.status as 400);
-      return renderBuilder(c, { step: { form: fields.action ?? "", values: fields, errors: result.fieldErrors, message: result.problem.detail } });
+      return await renderBuilder(c, { step: { form: fields.action ?? "", values: fields, errors: result.fieldErrors, message: result.problem.detail } });
     }
     return redirectWithNotice(c, `${links.newProposal(policy.id)}#changes`, `${stepDone[fields.action ?? ""] ?? "Done"}. Your proposal so far: ${result.data.summary}.`);
   });
@@ -417,7 +417,7 @@ export function proposalBuilderPages() {
     const signIn = needSignIn(c);
     if (signIn) return signIn;
     const policy = await policyFor(c);
-    discardProposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
+    await discardProposalDraft(c.get("deps").context, c.get("session")?.user, policy.id);
     return redirectWithNotice(c, links.newProposal(policy.id), "All changes discarded.");
   });
 
@@ -429,14 +429,14 @@ export function proposalBuilderPages() {
     const closesAt = closesAtFromForm(values.closesAt);
     if (closesAt === null) {
       c.status(400);
-      return renderPreview(c, { form: "open", values, errors: { closesAt: "must be a date and time, e.g. 2026-12-01 18:00" }, message: "The proposal was not opened: see the fields marked below." });
+      return await renderPreview(c, { form: "open", values, errors: { closesAt: "must be a date and time, e.g. 2026-12-01 18:00" }, message: "The proposal was not opened: see the fields marked below." });
     }
     const input = { title: values.title ?? "", summary: optional(values.summary), closesAt };
-    const result = await submitForm(DraftProposalInput, input, (data) => openDraftProposal(c.get("deps").context, c.get("session")?.user, policy.id, data));
+    const result = await submitForm(DraftProposalInput, input, async (data) => await openDraftProposal(c.get("deps").context, c.get("session")?.user, policy.id, data));
     if (!result.ok) {
       c.status(result.status as 400);
       const message = result.problem.status === 400 && Object.keys(result.fieldErrors).length ? "The proposal was not opened: see the fields marked below." : result.problem.detail;
-      return renderPreview(c, { form: "open", values, errors: result.fieldErrors, message });
+      return await renderPreview(c, { form: "open", values, errors: result.fieldErrors, message });
     }
     return redirectWithNotice(c, links.proposal(result.data.id), `Proposal opened: ${result.data.changes}.`);
   });

@@ -42,12 +42,12 @@ export function proposalPages() {
 
   pages.get("/policies/:id/proposals", async (c) => {
     const policy = await policyFor(c);
-    const community = localCommunityOf(c, policy);
+    const community = await localCommunityOf(c, policy);
     if (!community) return remotePolicy(c, policy);
-    const proposals = policyProposals(c.get("deps").context, policy.id);
+    const proposals = await policyProposals(c.get("deps").context, policy.id);
     const open = proposals.filter((p) => p.state === "open");
     const closed = proposals.filter((p) => p.state !== "open");
-    const canPropose = isMember(c.get("deps").db, community, c.get("session")?.user);
+    const canPropose = await isMember(c.get("deps").db, community, c.get("session")?.user);
     const List = (props: { rows: ProposalView[]; empty: string }) =>
       props.rows.length === 0 ? (
         <p class="muted">{props.empty}</p>
@@ -116,16 +116,16 @@ export function proposalPages() {
   const proposalPage = async (c: Context<WebEnv>, comment: { values: { motivation?: string; text?: string }; errors: Record<string, string>; message?: string }) => {
     const id = c.req.param("id") ?? "";
     const { db, context } = c.get("deps");
-    const proposal = proposalDetails(context, proposalId(id), c.get("session")?.user);
-    const policy = getPolicyById(db, proposal.policyId);
-    const community = communityOrThrow(db, proposal.community);
-    const row = findProposal(db, proposal.id)!;
-    const baseVersion = findVersionByIri(db, row.baseVersionIri);
+    const proposal = await proposalDetails(context, proposalId(id), c.get("session")?.user);
+    const policy = await getPolicyById(db, proposal.policyId);
+    const community = await communityOrThrow(db, proposal.community);
+    const row = (await findProposal(db, proposal.id))!;
+    const baseVersion = await findVersionByIri(db, row.baseVersionIri);
     const base = baseVersion ? versionContent(baseVersion) : undefined;
     const applied = base ? applyChangeSet(base, proposalChanges(row)) : undefined;
-    const resultVersion = proposal.resultVersion ? findVersionByIri(db, proposal.resultVersion) : undefined;
+    const resultVersion = proposal.resultVersion ? await findVersionByIri(db, proposal.resultVersion) : undefined;
     // A proposal's discussion is its own thread (annotations replying to the proposal).
-    const discussion = annotationsOf(context, c.get("session")?.user, proposal.iri);
+    const discussion = await annotationsOf(context, c.get("session")?.user, proposal.iri);
     const session = c.get("session");
     const open = proposal.state === "open";
     const rule = proposal.rule;
@@ -263,13 +263,13 @@ export function proposalPages() {
     );
   };
 
-  pages.get("/proposals/:id", (c) => proposalPage(c, { values: {}, errors: {} }));
+  pages.get("/proposals/:id", async (c) => await proposalPage(c, { values: {}, errors: {} }));
   // A proposal's IRI (what followers and Mastodon link to) shows its page to a browser.
-  pages.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", (c, next) => {
+  pages.get("/actors/:handle/policies/:slug/proposals/:id{[0-9]+}", async (c, next) => {
     const { db } = c.get("deps");
-    const community = findCommunity(db, c.req.param("handle"));
-    const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
-    const proposal = findProposal(db, Number(c.req.param("id")));
+    const community = await findCommunity(db, c.req.param("handle"));
+    const policy = community ? await findLocalPolicy(db, community, c.req.param("slug")) : undefined;
+    const proposal = await findProposal(db, Number(c.req.param("id")));
     if (!policy || !proposal || proposal.policyId !== policy.id) return next();
     return c.redirect(links.proposal(proposal.id), 302);
   });
@@ -278,7 +278,7 @@ export function proposalPages() {
     const id = c.req.param("id");
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { value } = await formFields(c);
-    const result = await submitForm(VoteInput, { value }, (data) => castVote(c.get("deps").context, c.get("session")?.user, proposalId(id), data.value));
+    const result = await submitForm(VoteInput, { value }, async (data) => await castVote(c.get("deps").context, c.get("session")?.user, proposalId(id), data.value));
     if (!result.ok) return redirectWithNotice(c, links.proposal(proposalId(id)), `Your vote was not counted: ${result.problem.detail || result.problem.title}`, "error");
     return redirectWithNotice(c, links.proposal(result.data.id), `Your vote (${value}) is counted. You can change it until the proposal closes.`);
   });
@@ -292,15 +292,15 @@ export function proposalPages() {
     if (!DISCUSSION_MOTIVATIONS.includes(values.motivation ?? "")) errors.motivation = `choose one of ${DISCUSSION_MOTIVATIONS.join(", ")}`;
     if (Object.keys(errors).length > 0) {
       c.status(400);
-      return proposalPage(c, { values, errors, message: "The comment was not posted." });
+      return await proposalPage(c, { values, errors, message: "The comment was not posted." });
     }
-    const proposal = proposalDetails(c.get("deps").context, proposalId(id));
+    const proposal = await proposalDetails(c.get("deps").context, proposalId(id));
     // Comments are annotations replying to the proposal (the social area's use case).
     const input = { target: proposal.iri, motivation: values.motivation, text: values.text };
-    const result = await submitForm(NewAnnotation, input, (data) => annotate(c.get("deps").context, c.get("session")?.user, data));
+    const result = await submitForm(NewAnnotation, input, async (data) => await annotate(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) {
       c.status(result.status as 400);
-      return proposalPage(c, { values, errors: { text: result.fieldErrors.text ?? result.problem.detail }, message: "The comment was not posted." });
+      return await proposalPage(c, { values, errors: { text: result.fieldErrors.text ?? result.problem.detail }, message: "The comment was not posted." });
     }
     return redirectWithNotice(c, `${links.proposal(proposal.id)}#discussion`, "Comment posted.");
   });
@@ -308,9 +308,9 @@ export function proposalPages() {
   const rulesPage = async (c: Context<WebEnv>, values?: Record<string, string>, errors: Record<string, string> = {}, message?: string) => {
     const handle = c.req.param("handle") ?? "";
     const { db, context } = c.get("deps");
-    const community = communityOrThrow(db, handle);
-    const settings = decisionRules(context, community.handle);
-    const steward = isSteward(db, community, c.get("session")?.user);
+    const community = await communityOrThrow(db, handle);
+    const settings = await decisionRules(context, community.handle);
+    const steward = await isSteward(db, community, c.get("session")?.user);
     const value = (name: string, fallback: string) => values?.[name] ?? fallback;
     return c.render(
       <>
@@ -447,7 +447,7 @@ export function proposalPages() {
     );
   };
 
-  pages.get("/actors/:handle/decision-rules", (c) => rulesPage(c));
+  pages.get("/actors/:handle/decision-rules", async (c) => await rulesPage(c));
 
   pages.post("/actors/:handle/decision-rules", async (c) => {
     const handle = c.req.param("handle");
@@ -471,10 +471,10 @@ export function proposalPages() {
       .map((host) => host.trim())
       .filter(Boolean);
     const input = { rules, adoptMode: values.adoptMode, partners };
-    const result = await submitForm(DecisionRulesInput, input, (data) => setDecisionRules(c.get("deps").context, c.get("session")?.user, handle, data));
+    const result = await submitForm(DecisionRulesInput, input, async (data) => await setDecisionRules(c.get("deps").context, c.get("session")?.user, handle, data));
     if (!result.ok) {
       c.status(result.status as 400);
-      return rulesPage(c, values, inPercent(result.fieldErrors), result.problem.status === 400 ? "The rules were not saved: see the fields marked below." : result.problem.detail);
+      return await rulesPage(c, values, inPercent(result.fieldErrors), result.problem.status === 400 ? "The rules were not saved: see the fields marked below." : result.problem.detail);
     }
     return redirectWithNotice(c, links.decisionRules(handle), "Decision rules saved.", "success", "change-rules");
   });
@@ -506,12 +506,12 @@ function authorName(iri: string): string {
 
 export async function policyFor(c: Context<WebEnv>): Promise<Policy> {
   const id = Number(c.req.param("id"));
-  return getPolicyById(c.get("deps").db, Number.isSafeInteger(id) ? id : 0);
+  return await getPolicyById(c.get("deps").db, Number.isSafeInteger(id) ? id : 0);
 }
 
 /** The community of one of this instance's policies; undefined for a policy mirrored from elsewhere. */
-export function localCommunityOf(c: Context<WebEnv>, policy: Policy): Community | undefined {
-  return policy.communityId === null ? undefined : findCommunityById(c.get("deps").db, policy.communityId);
+export async function localCommunityOf(c: Context<WebEnv>, policy: Policy): Promise<Community | undefined> {
+  return policy.communityId === null ? undefined : await findCommunityById(c.get("deps").db, policy.communityId);
 }
 
 export function remotePolicy(c: Context<WebEnv>, policy: Policy) {

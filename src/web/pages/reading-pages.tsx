@@ -78,10 +78,10 @@ export interface ClausePageOptions {
   q?: string;
 }
 
-export function renderClausePage(c: Ctx, policy: Policy, clauseId: string, options: ClausePageOptions = {}) {
+export async function renderClausePage(c: Ctx, policy: Policy, clauseId: string, options: ClausePageOptions = {}) {
   const { db } = c.get("deps");
   const user = c.get("session")?.user;
-  const versions = listVersions(db, policy);
+  const versions = await listVersions(db, policy);
   const live = versions.filter((v) => !v.retractedAt);
   const version = options.version === undefined ? live.at(-1) : live.find((v) => v.number === options.version);
   if (!version) return notFound(c, options.version === undefined ? `${policy.title} has no published version here.` : `${policy.title} has no version ${options.version} here.`);
@@ -106,13 +106,13 @@ export function renderClausePage(c: Ctx, policy: Policy, clauseId: string, optio
         </p>
         {events.length ? <ClauseHistory policy={policy} clauseId={clauseId} events={events} versions={live} current={version.number} /> : null}
       </>,
-      { title: "Clause not found", community: policyCommunity(db, policy) },
+      { title: "Clause not found", community: await policyCommunity(db, policy) },
     );
   }
   const clause = content.clauses[index]!;
   const pinned = options.version;
   const here = links.clause(policy.id, clauseId, pinned);
-  const annotations = policyAnnotations(c, policy, versions, here);
+  const annotations = await policyAnnotations(c, policy, versions, here);
   const head = live.at(-1)!;
   const neighbour = (at: number) => {
     const other = content.clauses[at];
@@ -180,7 +180,7 @@ export function renderClausePage(c: Ctx, policy: Policy, clauseId: string, optio
       </section>
       <ClauseHistory policy={policy} clauseId={clauseId} events={events} versions={live} current={version.number} />
     </>,
-    { title: `${title} · ${policy.title}`, community: policyCommunity(db, policy) },
+    { title: `${title} · ${policy.title}`, community: await policyCommunity(db, policy) },
   );
 }
 
@@ -221,12 +221,12 @@ function SearchResults(props: { result: SearchResult; q: string; acrossPolicies:
   );
 }
 
-function renderSearch(c: Ctx, policy: Policy | undefined) {
+async function renderSearch(c: Ctx, policy: Policy | undefined) {
   const parsed = SearchQuery.safeParse({ q: c.req.query("q") ?? "", ...(policy ? { policy: policy.id } : {}) });
   const q = (c.req.query("q") ?? "").slice(0, 500);
   const title = policy ? `Search ${policy.title}` : "Search policies";
   if (!parsed.success) c.status(400);
-  const result = parsed.success ? searchPolicies(c.get("deps").context, parsed.data) : undefined;
+  const result = parsed.success ? await searchPolicies(c.get("deps").context, parsed.data) : undefined;
   return c.render(
     <>
       <h1>{title}</h1>
@@ -246,41 +246,41 @@ function renderSearch(c: Ctx, policy: Policy | undefined) {
         </p>
       )}
     </>,
-    { title: q ? `“${q.slice(0, 60)}” · ${title}` : title, ...(policy ? { community: policyCommunity(c.get("deps").db, policy) } : {}) },
+    { title: q ? `“${q.slice(0, 60)}” · ${title}` : title, ...(policy ? { community: await policyCommunity(c.get("deps").db, policy) } : {}) },
   );
 }
 
 
 export function readingPages() {
   const pages = new Hono<WebEnv>();
-  const byId = (c: Ctx): Policy | undefined => findPolicyById(c.get("deps").db, Number(c.req.param("id")));
+  const byId = async (c: Ctx): Promise<Policy | undefined> => await findPolicyById(c.get("deps").db, Number(c.req.param("id")));
 
-  pages.get("/search", (c) => renderSearch(c, undefined));
+  pages.get("/search", async (c) => await renderSearch(c, undefined));
 
-  pages.get("/policies/:id{[0-9]+}/search", (c) => {
-    const policy = byId(c);
-    return policy ? renderSearch(c, policy) : notFound(c, "No such policy on this instance.");
+  pages.get("/policies/:id{[0-9]+}/search", async (c) => {
+    const policy = await byId(c);
+    return policy ? await renderSearch(c, policy) : notFound(c, "No such policy on this instance.");
   });
 
-  pages.get("/policies/:id{[0-9]+}/clauses/:clauseId", (c) => {
-    const policy = byId(c);
+  pages.get("/policies/:id{[0-9]+}/clauses/:clauseId", async (c) => {
+    const policy = await byId(c);
     if (!policy) return notFound(c, "No such policy on this instance.");
-    return renderClausePage(c, policy, c.req.param("clauseId"), { q: c.req.query("q") });
+    return await renderClausePage(c, policy, c.req.param("clauseId"), { q: c.req.query("q") });
   });
 
-  pages.get("/policies/:id{[0-9]+}/versions/:number{[0-9]+}/clauses/:clauseId", (c) => {
-    const policy = byId(c);
+  pages.get("/policies/:id{[0-9]+}/versions/:number{[0-9]+}/clauses/:clauseId", async (c) => {
+    const policy = await byId(c);
     if (!policy) return notFound(c, "No such policy on this instance.");
-    return renderClausePage(c, policy, c.req.param("clauseId"), { version: Number(c.req.param("number")), q: c.req.query("q") });
+    return await renderClausePage(c, policy, c.req.param("clauseId"), { version: Number(c.req.param("number")), q: c.req.query("q") });
   });
 
   // A local clause's IRI (what annotations reply to) shows its page to a browser.
-  pages.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}/clauses/:clauseId", (c) => {
+  pages.get("/actors/:handle/policies/:slug/versions/:number{[0-9]+}/clauses/:clauseId", async (c) => {
     const { db } = c.get("deps");
-    const community = findCommunity(db, c.req.param("handle"));
-    const policy = community ? findLocalPolicy(db, community, c.req.param("slug")) : undefined;
+    const community = await findCommunity(db, c.req.param("handle"));
+    const policy = community ? await findLocalPolicy(db, community, c.req.param("slug")) : undefined;
     if (!policy) return notFound(c, "No such policy on this instance.");
-    return renderClausePage(c, policy, c.req.param("clauseId"), { version: Number(c.req.param("number")) });
+    return await renderClausePage(c, policy, c.req.param("clauseId"), { version: Number(c.req.param("number")) });
   });
 
   return pages;

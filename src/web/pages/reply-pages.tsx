@@ -16,32 +16,35 @@ import { formFields, redirectWithNotice, signInPath, submitForm } from "../forms
 import { links } from "../links.ts";
 import { AnnotationItem, authorOf } from "../policy-components.tsx";
 
-function parentOf(c: Context<WebEnv>, iri: string | undefined): Annotation {
-  const annotation = iri ? findAnnotation(c.get("deps").db, iri) : undefined;
+async function parentOf(c: Context<WebEnv>, iri: string | undefined): Promise<Annotation> {
+  const annotation = iri ? await findAnnotation(c.get("deps").db, iri) : undefined;
   if (!annotation || annotation.hiddenAt) throw new NotFoundError("There is no annotation to reply to at this address.");
   return annotation;
 }
 
 /** Where the thread is: the clause on its policy's page, or the proposal's discussion. */
-function threadHref(c: Context<WebEnv>, annotation: Annotation): string {
+async function threadHref(c: Context<WebEnv>, annotation: Annotation): Promise<string> {
   const { db } = c.get("deps");
-  const policy = findPolicyByIri(db, annotation.policyIri);
-  const version = findVersionByIri(db, annotation.versionIri);
+  const policy = await findPolicyByIri(db, annotation.policyIri);
+  const version = await findVersionByIri(db, annotation.versionIri);
   if (!policy || !version) return annotation.versionIri;
   return `${links.policy(policy.id, version.number)}${annotation.clauseId ? `#clause-${annotation.clauseId}` : ""}`;
 }
 
-function ReplyPage(props: { c: Context<WebEnv>; parent: Annotation; text?: string; error?: string; message?: string }) {
+/** The reply page, its data loaded first (called by the handler, not rendered as a component). */
+async function replyPage(props: { c: Context<WebEnv>; parent: Annotation; text?: string; error?: string; message?: string }) {
   const { db, origin } = props.c.get("deps");
   const { parent } = props;
+  const href = await threadHref(props.c, parent);
+  const author = await authorOf(db, origin, parent.authorIri);
   return (
     <>
       <h1>Reply to an annotation</h1>
       <p>
-        On {parent.clauseId ? <>clause <code>{parent.clauseId}</code></> : "the policy"}: <a href={threadHref(props.c, parent)}>see it in its place</a>.
+        On {parent.clauseId ? <>clause <code>{parent.clauseId}</code></> : "the policy"}: <a href={href}>see it in its place</a>.
       </p>
       <ul class="annotation-list" aria-label="The annotation">
-        <AnnotationItem annotation={{ ...parent, outdated: false }} author={authorOf(db, origin, parent.authorIri)} replyLink={false} />
+        <AnnotationItem annotation={{ ...parent, outdated: false }} author={author} replyLink={false} />
       </ul>
       <PostForm action="/reply" label="Post a reply">
         <FormError message={props.message} />
@@ -56,20 +59,20 @@ function ReplyPage(props: { c: Context<WebEnv>; parent: Annotation; text?: strin
 export function replyPages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/reply", (c) => {
+  pages.get("/reply", async (c) => {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
-    return c.render(<ReplyPage c={c} parent={parentOf(c, c.req.query("to"))} />, { title: "Reply" });
+    return c.render(await replyPage({ c, parent: await parentOf(c, c.req.query("to")) }), { title: "Reply" });
   });
 
   pages.post("/reply", async (c) => {
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const fields = await formFields(c);
-    const parent = parentOf(c, fields.to);
+    const parent = await parentOf(c, fields.to);
     const input = { target: parent.iri, motivation: "comment", text: fields.text ?? "" };
-    const result = await submitForm(NewAnnotation, input, (data) => annotate(c.get("deps").context, c.get("session")?.user, data));
-    if (result.ok) return redirectWithNotice(c, threadHref(c, parent), "Your reply was added; its author is notified.");
+    const result = await submitForm(NewAnnotation, input, async (data) => await annotate(c.get("deps").context, c.get("session")?.user, data));
+    if (result.ok) return redirectWithNotice(c, await threadHref(c, parent), "Your reply was added; its author is notified.");
     c.status(result.status as 400);
-    return c.render(<ReplyPage c={c} parent={parent} text={fields.text} error={result.fieldErrors.text} message={result.problem.detail} />, { title: "Reply" });
+    return c.render(await replyPage({ c, parent, text: fields.text, error: result.fieldErrors.text, message: result.problem.detail }), { title: "Reply" });
   });
 
   return pages;

@@ -156,8 +156,8 @@ export function settingsPages() {
     const session = signedIn(c, "your settings");
     if (session instanceof Response) return session;
     const form = await formFields(c);
-    const result = await submitForm(ProfileChanges, { displayName: form.displayName ?? "" }, (changes) =>
-      updateProfile(c.get("deps").context, session.user, changes),
+    const result = await submitForm(ProfileChanges, { displayName: form.displayName ?? "" }, async (changes) =>
+      await updateProfile(c.get("deps").context, session.user, changes),
     );
     if (!result.ok) {
       c.status(result.status as 400);
@@ -171,36 +171,36 @@ export function settingsPages() {
     if (session instanceof Response) return session;
     const form = await formFields(c);
     const input = { currentPassword: form.currentPassword ?? "", newPassword: form.newPassword ?? "", newPasswordRepeat: form.newPasswordRepeat ?? "" };
-    const result = await submitForm(PasswordChange, input, (change) => changeOwnPassword(c.get("deps").context, session.user, change));
+    const result = await submitForm(PasswordChange, input, async (change) => await changeOwnPassword(c.get("deps").context, session.user, change));
     if (!result.ok) {
       c.status(result.status as 400);
       return renderSettings(c, { session, passwordErrors: result.fieldErrors, error: fieldless(result) ?? "Your password was not changed: see the fields below." });
     }
-    endOtherSessions(c.get("deps").db, session.user.id, sessionCookie(c));
+    await endOtherSessions(c.get("deps").db, session.user.id, sessionCookie(c));
     return redirectWithNotice(c, "/settings", "Your password is changed; other browsers have been signed out.");
   });
 
   const renderTokens = async (c: Context<WebEnv>, props: Omit<Parameters<typeof TokensPage>[0], "tokens"> = {}) =>
-    c.render(<TokensPage tokens={ownTokens(c.get("deps").context, c.get("session")?.user).map(toTokenView)} {...props} />, { title: "API tokens" });
+    c.render(<TokensPage tokens={(await ownTokens(c.get("deps").context, c.get("session")?.user)).map(toTokenView)} {...props} />, { title: "API tokens" });
 
-  pages.get("/settings/tokens", (c) => {
+  pages.get("/settings/tokens", async (c) => {
     const session = signedIn(c, "your API tokens");
     if (session instanceof Response) return session;
-    return renderTokens(c);
+    return await renderTokens(c);
   });
 
   pages.post("/settings/tokens", async (c) => {
     const session = signedIn(c, "your API tokens");
     if (session instanceof Response) return session;
     const form = await formFields(c);
-    const result = await submitForm(OwnTokenRequest, { label: form.label ?? "" }, ({ label }) => createOwnToken(c.get("deps").context, session.user, label));
+    const result = await submitForm(OwnTokenRequest, { label: form.label ?? "" }, async ({ label }) => await createOwnToken(c.get("deps").context, session.user, label));
     if (!result.ok) {
       c.status(result.status as 400);
-      return renderTokens(c, { label: form.label, errors: result.fieldErrors });
+      return await renderTokens(c, { label: form.label, errors: result.fieldErrors });
     }
     // Rendered, not redirected: the secret must never travel in a cookie or a URL.
     c.header("Cache-Control", "no-store");
-    return renderTokens(c, { created: { label: result.data.record.label, token: result.data.token } });
+    return await renderTokens(c, { created: { label: result.data.record.label, token: result.data.token } });
   });
 
   pages.post("/settings/tokens/:id/revoke", async (c) => {
@@ -208,7 +208,7 @@ export function settingsPages() {
     if (session instanceof Response) return session;
     const id = c.req.param("id");
     if (!/^\d+$/.test(id)) return redirectWithNotice(c, "/settings/tokens", "No such token.", "error");
-    const result = await submitForm(IdParam, { id }, (input) => revokeOwnToken(c.get("deps").context, session.user, input.id));
+    const result = await submitForm(IdParam, { id }, async (input) => await revokeOwnToken(c.get("deps").context, session.user, input.id));
     if (!result.ok) return redirectWithNotice(c, "/settings/tokens", result.problem.detail, "error");
     return redirectWithNotice(c, "/settings/tokens", `Revoked the token “${result.data.label}”: it no longer works.`);
   });

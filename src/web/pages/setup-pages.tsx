@@ -134,51 +134,51 @@ function keep(form: Record<string, string>): Record<string, string> {
 export function setupPages() {
   const pages = new Hono<WebEnv>();
 
-  pages.get("/setup", (c) => {
-    if (!needsSetup(c.get("deps").db)) return c.render(<SetupDone />, { title: "Set up" });
+  pages.get("/setup", async (c) => {
+    if (!await needsSetup(c.get("deps").db)) return c.render(<SetupDone />, { title: "Set up" });
     return c.render(<SetupForm />, { title: "Set up this instance" });
   });
 
   pages.post("/setup", async (c) => {
-    if (!needsSetup(c.get("deps").db)) {
+    if (!await needsSetup(c.get("deps").db)) {
       c.status(409);
       return c.render(<SetupDone />, { title: "Set up" });
     }
     const form = await formFields(c);
     const input = { ...accountBody(form), setupCode: form.setupCode?.trim() ?? "" };
-    const result = await submitForm(SetupBody, input, (data) => setUpInstance(c.get("deps").context, data));
+    const result = await submitForm(SetupBody, input, async (data) => await setUpInstance(c.get("deps").context, data));
     if (!result.ok) {
       if (result.status === 409 && !result.fieldErrors.username) return c.render(<SetupDone />, { title: "Set up" });
       c.status(result.status as 400);
       const error = Object.keys(result.fieldErrors).length ? "The admin account was not created: see the fields below." : result.problem.detail;
       return c.render(<SetupForm values={keep(form)} errors={result.fieldErrors} error={error} />, { title: "Set up this instance" });
     }
-    const user = startSessionFor(c, result.data.username);
+    const user = await startSessionFor(c, result.data.username);
     return redirectWithNotice(c, "/admin", `Welcome, ${user.displayName}: you are this instance's admin. The first steps below take you from here to a published policy; sign-up stays closed until you open it.`);
   });
 
-  const renderSignup = (c: Context<WebEnv>, props: Omit<Parameters<typeof SignupForm>[0], "mode"> = {}) =>
-    c.render(<SignupForm mode={getRegistrationMode(c.get("deps").db)} {...props} />, { title: "Sign up" });
+  const renderSignup = async (c: Context<WebEnv>, props: Omit<Parameters<typeof SignupForm>[0], "mode"> = {}) =>
+    c.render(<SignupForm mode={await getRegistrationMode(c.get("deps").db)} {...props} />, { title: "Sign up" });
 
-  pages.get("/signup", (c) => {
+  pages.get("/signup", async (c) => {
     const { db } = c.get("deps");
-    if (needsSetup(db)) return c.redirect("/setup", 303);
+    if (await needsSetup(db)) return c.redirect("/setup", 303);
     if (c.get("session")) return redirectWithNotice(c, "/", "You are already signed in.");
     const invite = c.req.query("invite");
-    return renderSignup(c, { values: invite ? { inviteCode: invite } : {} });
+    return await renderSignup(c, { values: invite ? { inviteCode: invite } : {} });
   });
 
   pages.post("/signup", async (c) => {
     const form = await formFields(c);
-    const mode = getRegistrationMode(c.get("deps").db);
+    const mode = await getRegistrationMode(c.get("deps").db);
     const body = { ...accountBody(form), ...(mode === "invite" ? { inviteCode: form.inviteCode?.trim() ?? "" } : {}) };
-    const result = await submitForm(SignupBody, body, (data) => signUpUser(c.get("deps").context, data));
+    const result = await submitForm(SignupBody, body, async (data) => await signUpUser(c.get("deps").context, data));
     if (!result.ok) {
       c.status(result.status as 400);
       const error = Object.keys(result.fieldErrors).length ? "Your account was not created: see the fields below." : result.problem.detail;
-      return renderSignup(c, { values: keep(form), errors: result.fieldErrors, error });
+      return await renderSignup(c, { values: keep(form), errors: result.fieldErrors, error });
     }
-    const user = startSessionFor(c, result.data.username);
+    const user = await startSessionFor(c, result.data.username);
     return redirectWithNotice(c, "/", `Welcome, ${user.displayName}! Your account is ready and you are signed in.`);
   });
 

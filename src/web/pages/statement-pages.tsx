@@ -73,15 +73,15 @@ export function statementPages() {
 
   const statementsPage = async (c: Context<WebEnv>, submitted?: { text: string; error: string }) => {
     const handle = c.req.param("handle") ?? "";
-    const community = communityOrThrow(c.get("deps").db, handle);
+    const community = await communityOrThrow(c.get("deps").db, handle);
     const { db, context } = c.get("deps");
     const viewer = c.get("session")?.user;
     const scope = scopeOf(c, community.handle);
-    const rows = communityStatements(context, viewer, scope);
-    const names = communityConversations(context, community.handle).map((x) => x.name);
+    const rows = await communityStatements(context, viewer, scope);
+    const names = (await communityConversations(context, community.handle)).map((x) => x.name);
     // Only members vote on statements (admins who are not members read them).
-    const member = viewer !== undefined && memberRole(db, community, viewer) !== undefined;
-    const steward = isSteward(db, community, viewer);
+    const member = viewer !== undefined && await memberRole(db, community, viewer) !== undefined;
+    const steward = await isSteward(db, community, viewer);
     const accepted = rows.filter((row) => row.moderation === "accepted");
     const pending = rows.filter((row) => row.moderation === "pending");
     const voted = accepted.filter((row) => row.myVote).length;
@@ -170,16 +170,16 @@ export function statementPages() {
     );
   };
 
-  pages.get("/actors/:handle/statements", (c) => statementsPage(c));
+  pages.get("/actors/:handle/statements", async (c) => await statementsPage(c));
 
   pages.post("/actors/:handle/statements", async (c) => {
     const handle = c.req.param("handle");
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { body = "" } = await formFields(c);
-    const result = await submitForm(NewStatementInput, { community: handle, body }, (data) => submitStatement(c.get("deps").context, c.get("session")?.user, data));
+    const result = await submitForm(NewStatementInput, { community: handle, body }, async (data) => await submitStatement(c.get("deps").context, c.get("session")?.user, data));
     if (!result.ok) {
       c.status(result.status as 400);
-      return statementsPage(c, { text: body, error: result.fieldErrors.body ?? result.problem.detail });
+      return await statementsPage(c, { text: body, error: result.fieldErrors.body ?? result.problem.detail });
     }
     return redirectWithNotice(c, links.communityStatements(handle), "Statement submitted; a steward reviews it before members vote on it.");
   });
@@ -188,7 +188,7 @@ export function statementPages() {
     const { handle, id } = c.req.param();
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { value } = await formFields(c);
-    const result = await submitForm(StatementVoteInput, { value }, (data) => voteOnStatementAs(c.get("deps").context, c.get("session")?.user, numericId(id), data.value));
+    const result = await submitForm(StatementVoteInput, { value }, async (data) => await voteOnStatementAs(c.get("deps").context, c.get("session")?.user, numericId(id), data.value));
     const back = `${links.communityStatements(handle)}#statement-${id}`;
     if (!result.ok) return redirectWithNotice(c, back, `Your vote was not recorded: ${result.problem.detail || result.problem.title}`, "error");
     return redirectWithNotice(c, back, `Recorded: ${value}.`);
@@ -198,18 +198,18 @@ export function statementPages() {
     const { handle, id } = c.req.param();
     if (!c.get("session")) return c.redirect(signInPath(c), 303);
     const { decision } = await formFields(c);
-    const result = await submitForm(ModerationInput, { decision }, (data) => moderateStatement(c.get("deps").context, c.get("session")?.user, numericId(id), data.decision));
+    const result = await submitForm(ModerationInput, { decision }, async (data) => await moderateStatement(c.get("deps").context, c.get("session")?.user, numericId(id), data.decision));
     if (!result.ok) return redirectWithNotice(c, links.communityStatements(handle), `Not moderated: ${result.problem.detail || result.problem.title}`, "error");
     return redirectWithNotice(c, links.communityStatements(handle), decision === "accepted" ? "Statement approved: members can vote on it." : "Statement rejected.");
   });
 
   pages.get("/actors/:handle/opinions", async (c) => {
     const handle = c.req.param("handle");
-    const community = communityOrThrow(c.get("deps").db, handle);
+    const community = await communityOrThrow(c.get("deps").db, handle);
     const { context } = c.get("deps");
     const scope = scopeOf(c, community.handle);
-    const opinions = opinionLandscape(context, scope);
-    const names = communityConversations(context, community.handle).map((x) => x.name);
+    const opinions = await opinionLandscape(context, scope);
+    const names = (await communityConversations(context, community.handle)).map((x) => x.name);
     const groups = opinions.groups;
     return c.render(
       <>
