@@ -88,8 +88,13 @@ function names(columns: readonly { name?: string }[]): string {
   return columns.map((c) => c.name ?? "(expression)").join(", ");
 }
 
-function sqliteShape(table: SQLiteTable): TableShape {
-  const config = sqliteTableConfig(table);
+/** What both dialects' getTableConfig return, as far as the comparison reads it. */
+type AnyTableConfig = ReturnType<typeof sqliteTableConfig> | ReturnType<typeof pgTableConfig>;
+
+/** One table's shape, from either dialect's config; `nameOf` names a referenced table in the same dialect. */
+function shapeOf(config: AnyTableConfig, nameOf: (table: never) => string): TableShape {
+  const foreignKeys: { reference(): { columns: { name?: string }[]; foreignTable: unknown; foreignColumns: { name?: string }[] }; onDelete?: string; onUpdate?: string }[] =
+    config.foreignKeys;
   return {
     columns: new Map(config.columns.map((c) => [c.name, c as unknown as AnyColumn])),
     primaryKeys: config.primaryKeys.map((pk) => `(${names(pk.columns)})`),
@@ -98,32 +103,21 @@ function sqliteShape(table: SQLiteTable): TableShape {
       ...config.uniqueConstraints.map((u) => `${u.getName()} (${names(u.columns)})`),
     ].sort(),
     indexes: config.indexes.map((i) => `${i.config.unique ? "unique " : ""}index ${i.config.name} (${names(i.config.columns as { name?: string }[])})`).sort(),
-    foreignKeys: config.foreignKeys
+    foreignKeys: foreignKeys
       .map((fk) => {
         const ref = fk.reference();
-        return `(${names(ref.columns)}) -> ${sqliteTableConfig(ref.foreignTable).name} (${names(ref.foreignColumns)}) on delete ${fk.onDelete ?? "no action"} on update ${fk.onUpdate ?? "no action"}`;
+        return `(${names(ref.columns)}) -> ${nameOf(ref.foreignTable as never)} (${names(ref.foreignColumns)}) on delete ${fk.onDelete ?? "no action"} on update ${fk.onUpdate ?? "no action"}`;
       })
       .sort(),
   };
 }
 
+function sqliteShape(table: SQLiteTable): TableShape {
+  return shapeOf(sqliteTableConfig(table), (foreign: SQLiteTable) => sqliteTableConfig(foreign).name);
+}
+
 function pgShape(table: PgTable): TableShape {
-  const config = pgTableConfig(table);
-  return {
-    columns: new Map(config.columns.map((c) => [c.name, c as unknown as AnyColumn])),
-    primaryKeys: config.primaryKeys.map((pk) => `(${names(pk.columns)})`),
-    uniques: [
-      ...config.columns.filter((c) => c.isUnique).map((c) => `${c.uniqueName} (${c.name})`),
-      ...config.uniqueConstraints.map((u) => `${u.getName()} (${names(u.columns)})`),
-    ].sort(),
-    indexes: config.indexes.map((i) => `${i.config.unique ? "unique " : ""}index ${i.config.name} (${names(i.config.columns as { name?: string }[])})`).sort(),
-    foreignKeys: config.foreignKeys
-      .map((fk) => {
-        const ref = fk.reference();
-        return `(${names(ref.columns)}) -> ${pgTableConfig(ref.foreignTable).name} (${names(ref.foreignColumns)}) on delete ${fk.onDelete ?? "no action"} on update ${fk.onUpdate ?? "no action"}`;
-      })
-      .sort(),
-  };
+  return shapeOf(pgTableConfig(table), (foreign: PgTable) => pgTableConfig(foreign).name);
 }
 
 function compareColumn(table: string, s: AnyColumn, p: AnyColumn): string[] {
