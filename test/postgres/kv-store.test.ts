@@ -1,9 +1,8 @@
 import pg from "pg";
-import { runPostgresMigrations } from "../../db/postgres/migrate.ts";
 import { afterAll, beforeAll } from "vitest";
 import { PostgresKvStore } from "../../federation/postgres-kv-store.ts";
 import { describeKvStoreContract } from "../kv-store-contract.ts";
-import { createTempDatabase, type TempDatabase } from "./temp-database.ts";
+import { createMigratedDatabase, type TempDatabase } from "./temp-database.ts";
 
 // The PostgreSQL KvStore against the contract every KvStore meets
 // (test/kv-store-contract.ts, which the SQLite store passes too).
@@ -11,9 +10,7 @@ let temp: TempDatabase;
 let admin: pg.Pool;
 
 beforeAll(async () => {
-  temp = await createTempDatabase();
-  admin = new pg.Pool({ connectionString: temp.url, max: 2 });
-  await runPostgresMigrations(admin, "the test database");
+  ({ temp, admin } = await createMigratedDatabase());
 });
 
 afterAll(async () => {

@@ -1,9 +1,8 @@
 import pg from "pg";
-import { runPostgresMigrations } from "../../db/postgres/migrate.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { holdPostgresEnqueues, PostgresMessageQueue, QUEUE_CHANNEL } from "../../federation/postgres-message-queue.ts";
 import { describeQueueContract, sleep, waitUntil, type QueueRow } from "../queue-contract.ts";
-import { createTempDatabase, type TempDatabase } from "./temp-database.ts";
+import { createMigratedDatabase, type TempDatabase } from "./temp-database.ts";
 
 // The PostgreSQL queue against the contract every queue meets
 // (test/queue-contract.ts, which the SQLite queue passes too). Each pool
@@ -12,9 +11,7 @@ let temp: TempDatabase;
 let admin: pg.Pool;
 
 beforeAll(async () => {
-  temp = await createTempDatabase();
-  admin = new pg.Pool({ connectionString: temp.url, max: 2 });
-  await runPostgresMigrations(admin, "the test database");
+  ({ temp, admin } = await createMigratedDatabase());
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@
  */
 import pg from "pg";
 import { randomBytes } from "node:crypto";
+import { runPostgresMigrations } from "../../db/postgres/migrate.ts";
 
 export const TEST_SERVER_URL = process.env.FEDALIGN_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -41,4 +42,12 @@ export async function createTempDatabase(prefix = "fedalign_test"): Promise<Temp
       }
     },
   };
+}
+
+/** A throw-away database with Fedalign's PostgreSQL schema, and a small pool on it for the test's own queries. */
+export async function createMigratedDatabase(): Promise<{ temp: TempDatabase; admin: pg.Pool }> {
+  const temp = await createTempDatabase();
+  const admin = new pg.Pool({ connectionString: temp.url, max: 2 });
+  await runPostgresMigrations(admin, "the test database");
+  return { temp, admin };
 }
