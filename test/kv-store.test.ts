@@ -1,3 +1,4 @@
+import { rawSql } from "./harness.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +31,7 @@ describeKvStoreContract<Db>("SqliteKvStore", {
   },
   store: (db, options) => new SqliteKvStore(db, options),
   async rows(db) {
-    return db.$client.raw.prepare("SELECT key, expires_at FROM fedify_kv ORDER BY key").all() as { key: string; expires_at: number | null }[];
+    return rawSql(db, (raw) => raw.prepare("SELECT key, expires_at FROM fedify_kv ORDER BY key").all() as { key: string; expires_at: number | null }[]);
   },
   async disconnect(db) {
     closeDatabase(db);

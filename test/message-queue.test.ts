@@ -1,3 +1,4 @@
+import { rawSql } from "./harness.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,10 +31,10 @@ describeQueueContract<Db>("SqliteMessageQueue", {
   },
   queue: (db, options) => new SqliteMessageQueue(db, options),
   async rows(db) {
-    return db.$client.raw.prepare("SELECT id, attempts, last_error, deliver_at, locked_until FROM fedify_queue ORDER BY id").all() as QueueRow[];
+    return rawSql(db, (raw) => raw.prepare("SELECT id, attempts, last_error, deliver_at, locked_until FROM fedify_queue ORDER BY id").all() as QueueRow[]);
   },
   async lease(db, lockedUntil) {
-    db.$client.raw.prepare("UPDATE fedify_queue SET locked_until = ?").run(lockedUntil);
+    await rawSql(db, (raw) => raw.prepare("UPDATE fedify_queue SET locked_until = ?").run(lockedUntil));
   },
   async disconnect(db) {
     closeDatabase(db);

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
-import { BIN, NODE_FLAGS, ROOT, apiCall, cleanupDir, createTestUser, freePort, runCli, waitFor } from "./harness.ts";
+import { BIN, NODE_FLAGS, ROOT, apiCall, cleanupDir, createTestUser, freePort, rawSql, runCli, waitFor } from "./harness.ts";
 import { PeerServer } from "./peers/peer-server.ts";
 import { StrictPeer } from "./peers/strict-peer.ts";
 
@@ -197,7 +197,7 @@ describe("two web processes and two workers on one database", () => {
     expect(posts.every((n) => n >= 1 && n <= 3), JSON.stringify(posts)).toBe(true);
     const db = openDatabase(databasePath(dataDir), { mustExist: true });
     try {
-      await waitFor(() => (db.$client.raw.prepare("SELECT COUNT(*) AS n FROM fedify_queue").get() as { n: number }).n === 0, {
+      await waitFor(async () => (await rawSql(db, (raw) => raw.prepare("SELECT COUNT(*) AS n FROM fedify_queue").get() as { n: number })).n === 0, {
         what: "the queues to drain",
         timeoutMs: 30_000,
       });
