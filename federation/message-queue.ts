@@ -46,7 +46,7 @@ import { resolve } from "node:path";
 import type { Db, SqliteConnection } from "../db/client.ts";
 import {
   delayMs,
-  Listener,
+  Listeners,
   queuedRows,
   resolveQueueOptions,
   type Claimed,
@@ -70,9 +70,7 @@ export class SqliteMessageQueue implements MessageQueue {
   readonly #channel: string;
   readonly #wakes: WakeSource;
   readonly #options: ResolvedQueueOptions;
-  /** Aborted by close(): stops every listen() of this object. */
-  readonly #closing = new AbortController();
-  readonly #listening = new Set<Promise<void>>();
+  readonly #listeners = new Listeners();
 
   constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
     this.#options = resolveQueueOptions(options);
@@ -106,12 +104,7 @@ export class SqliteMessageQueue implements MessageQueue {
 
   /** Resolves once the signal (or close()) aborts and the messages in flight are done. Never rejects. */
   listen(handler: (message: any) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
-    const signals = [this.#closing.signal, ...(options.signal ? [options.signal] : [])];
-    const listener = new Listener(this.#store, this.#wakes, handler, AbortSignal.any(signals), this.#options);
-    const running = listener.run();
-    this.#listening.add(running);
-    void running.finally(() => this.#listening.delete(running));
-    return running;
+    return this.#listeners.run(this.#store, this.#wakes, handler, this.#options, options.signal);
   }
 
   /** Counts exclude messages in flight (leased), as the interface asks. */
@@ -121,8 +114,7 @@ export class SqliteMessageQueue implements MessageQueue {
 
   /** Stops this object's listeners and waits for them; the database connection stays open (it belongs to the caller). */
   async close(): Promise<void> {
-    this.#closing.abort();
-    await Promise.all(this.#listening);
+    await this.#listeners.close();
   }
 }
 

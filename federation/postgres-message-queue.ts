@@ -48,7 +48,7 @@ import pg from "pg";
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
   delayMs,
-  Listener,
+  Listeners,
   queuedRows,
   resolveQueueOptions,
   type Claimed,
@@ -76,9 +76,7 @@ export class PostgresMessageQueue implements MessageQueue {
   readonly #pool: pg.Pool;
   readonly #store: PgQueueStore;
   readonly #options: ResolvedQueueOptions;
-  /** Aborted by close(): stops every listen() of this object. */
-  readonly #closing = new AbortController();
-  readonly #listening = new Set<Promise<void>>();
+  readonly #listeners = new Listeners();
   #notifier: Notifier | undefined;
 
   /** The pool belongs to the caller (it is the instance's, shared with the store and the KvStore). */
@@ -108,7 +106,7 @@ export class PostgresMessageQueue implements MessageQueue {
 
   /** Resolves once the signal (or close()) aborts and the messages in flight are done. Never rejects. */
   listen(handler: (message: any) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
-    if (this.#closing.signal.aborted) return Promise.resolve();
+    if (this.#listeners.closed) return Promise.resolve();
     this.#notifier ??= Notifier.acquire(this.#pool);
     const notifier = this.#notifier;
     const name = this.#options.name;
@@ -117,12 +115,7 @@ export class PostgresMessageQueue implements MessageQueue {
       // complete() and fail() notify in their own statement when it matters.
       finished: () => {},
     };
-    const signals = [this.#closing.signal, ...(options.signal ? [options.signal] : [])];
-    const listener = new Listener(this.#store, wakes, handler, AbortSignal.any(signals), this.#options);
-    const running = listener.run();
-    this.#listening.add(running);
-    void running.finally(() => this.#listening.delete(running));
-    return running;
+    return this.#listeners.run(this.#store, wakes, handler, this.#options, options.signal);
   }
 
   /** Counts exclude messages in flight (leased), as the interface asks. */
@@ -132,8 +125,7 @@ export class PostgresMessageQueue implements MessageQueue {
 
   /** Stops this object's listeners, waits for them, and closes the listening connection if no other queue uses it. The pool stays open (it belongs to the caller). */
   async close(): Promise<void> {
-    this.#closing.abort();
-    await Promise.all(this.#listening);
+    await this.#listeners.close();
     const notifier = this.#notifier;
     this.#notifier = undefined;
     await notifier?.release();

@@ -153,6 +153,39 @@ export interface WakeSource<R extends Claimed = Claimed> {
   finished(row: R): void;
 }
 
+/**
+ * The listen() calls of one queue object: each runs a Listener until its
+ * own signal or the queue's close() aborts it; close() waits for them all.
+ */
+export class Listeners {
+  readonly #closing = new AbortController();
+  readonly #running = new Set<Promise<void>>();
+
+  get closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
+  /** Resolves once `signal` (or close()) aborts and the messages in flight are done. Never rejects. */
+  run<R extends Claimed>(
+    store: LeaseStore<R>,
+    wakes: WakeSource<R>,
+    handler: (message: unknown) => Promise<void> | void,
+    options: ResolvedQueueOptions,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const signals = [this.#closing.signal, ...(signal ? [signal] : [])];
+    const running = new Listener(store, wakes, handler, AbortSignal.any(signals), options).run();
+    this.#running.add(running);
+    void running.finally(() => this.#running.delete(running));
+    return running;
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await Promise.all(this.#running);
+  }
+}
+
 /** One listen() call: a loop that keeps up to `concurrency` handlers busy. */
 export class Listener<R extends Claimed = Claimed> {
   readonly #inFlight = new Map<number, { row: R; task: Promise<void> }>();
