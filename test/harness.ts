@@ -25,7 +25,7 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BIN = join(ROOT, "dist/src/bin/fedalign.js");
 /** The password of every user the tests and `npm run demo` create (the demo prints it). */
 export const TEST_PASSWORD = "correct horse battery staple";
-export const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
+const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--harmony-json-parse-with-source"] : [];
 
 /** A follow relation as the JSON API returns it. */
 export type FollowView = z.output<typeof FollowViewSchema>;
@@ -124,10 +124,15 @@ export async function startInstance(
     allowPrivateAddress?: boolean;
     /** Extra environment variables for the server process. */
     env?: Record<string, string>;
+    /** The public origin, when it is not this process's own address (several processes behind one proxy). */
+    origin?: string;
+    /** `serve --role`: a worker listens nowhere and is ready when its log says it runs the queues. */
+    role?: "web" | "worker";
+    startTimeoutMs?: number;
   } = {},
 ): Promise<TestInstance> {
   const port = options.port ?? (await freePort());
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = options.origin ?? `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "fedalign-test-"));
   let child: ChildProcess | undefined;
   let log = "";
@@ -145,8 +150,8 @@ export async function startInstance(
           ...NODE_FLAGS,
           BIN,
           "serve",
-          "--port", String(port),
-          "--host", "127.0.0.1",
+          ...(options.role === "worker" ? [] : ["--port", String(port), "--host", "127.0.0.1"]),
+          ...(options.role ? ["--role", options.role] : []),
           "--origin", origin,
           "--data", dataDir,
           ...(options.allowPrivateAddress === false ? [] : ["--allow-private-address"]),
@@ -165,7 +170,12 @@ export async function startInstance(
       proc.once("exit", () => running.delete(proc));
       await Promise.race([
         exited,
-        waitFor(async () => (await fetch(`${origin}/api/v1/instance`)).ok, { timeoutMs: 30_000, what: `instance on ${port}` }),
+        options.role === "worker"
+          ? waitFor(() => log.includes("worker is running"), { timeoutMs: options.startTimeoutMs ?? 30_000, what: "the worker to start" })
+          : waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/instance`)).ok, {
+              timeoutMs: options.startTimeoutMs ?? 30_000,
+              what: `instance on ${port}`,
+            }),
       ]);
     },
     async stop(signal: NodeJS.Signals = "SIGTERM") {

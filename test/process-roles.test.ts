@@ -12,14 +12,13 @@
  *   (FEDALIGN_QUEUE_LEASE_SECONDS, 3 s here instead of 60).
  * - Sign-in failures are counted together by both web processes.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, databasePath, openDatabase } from "../db/client.ts";
-import { BIN, NODE_FLAGS, ROOT, apiCall, cleanupDir, createTestUser, freePort, rawSql, runCli, waitFor } from "./harness.ts";
+import { apiCall, cleanupDir, createTestUser, freePort, rawSql, runCli, startInstance, waitFor, type TestInstance } from "./harness.ts";
 import { PeerServer } from "./peers/peer-server.ts";
 import { StrictPeer } from "./peers/strict-peer.ts";
 
@@ -31,10 +30,8 @@ const CONTENT = {
 };
 
 interface ServeProcess {
-  role: string;
-  proc: ChildProcess;
-  log(): string;
-  port?: number;
+  role: "web" | "worker";
+  instance: TestInstance;
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "fedalign-roles-"));
@@ -53,27 +50,11 @@ let policyId: number;
 
 /** `fedalign serve --role <role>` on the shared data directory and public origin. */
 async function startServe(role: "web" | "worker"): Promise<ServeProcess> {
-  const port = role === "web" ? await freePort() : undefined;
-  const args = [...NODE_FLAGS, BIN, "serve", "--role", role, "--origin", origin, "--data", dataDir, "--allow-private-address"];
-  if (port) args.push("--port", String(port), "--host", "127.0.0.1");
-  const proc = spawn(process.execPath, args, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, FEDALIGN_LOG_LEVEL: "info", FEDALIGN_QUEUE_LEASE_SECONDS: "3" },
-  });
-  let log = "";
-  proc.stdout!.on("data", (chunk) => (log += chunk));
-  proc.stderr!.on("data", (chunk) => (log += chunk));
-  const started: ServeProcess = { role, proc, log: () => log, port };
+  const started: ServeProcess = {
+    role,
+    instance: await startInstance({ dataDir, origin, role, env: { FEDALIGN_QUEUE_LEASE_SECONDS: "3" }, startTimeoutMs: 120_000 }),
+  };
   processes.push(started);
-  await waitFor(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`${role} exited with ${proc.exitCode}:\n${log}`);
-      if (port) return (await fetch(`http://127.0.0.1:${port}/api/v1/instance`)).ok;
-      return log.includes("worker is running");
-    },
-    { what: `the ${role} process to start`, timeoutMs: 120_000 },
-  );
   return started;
 }
 
@@ -81,14 +62,15 @@ async function startServe(role: "web" | "worker"): Promise<ServeProcess> {
 function startProxy(port: number): Promise<Server> {
   let next = 0;
   const server = createServer((req, res) => {
-    const webs = processes.filter((p) => p.role === "web" && p.proc.exitCode === null);
+    // Only workers are killed here, so every web process is up.
+    const webs = processes.filter((p) => p.role === "web");
     if (webs.length === 0) {
       res.writeHead(502).end();
       return;
     }
     const target = webs[next++ % webs.length]!;
     const forward = httpRequest(
-      { host: "127.0.0.1", port: target.port, method: req.method, path: req.url, headers: req.headers },
+      { host: "127.0.0.1", port: target.instance.port, method: req.method, path: req.url, headers: req.headers },
       (upstream) => {
         res.writeHead(upstream.statusCode ?? 502, upstream.headers);
         upstream.pipe(res);
@@ -147,9 +129,8 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  if (process.env.FEDALIGN_TEST_DUMP) for (const p of processes) console.log(`--- ${p.role} ${p.port ?? ""}\n${p.log()}`);
-  for (const { proc } of processes) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-  await Promise.all(processes.map(({ proc }) => (proc.exitCode !== null || proc.signalCode !== null ? undefined : new Promise((r) => proc.once("exit", r)))));
+  if (process.env.FEDALIGN_TEST_DUMP) for (const p of processes) console.log(`--- ${p.role}\n${p.instance.log()}`);
+  await Promise.all(processes.map((p) => p.instance.stop()));
   await new Promise((resolve) => proxy?.close(resolve));
   await Promise.all(servers.map((server) => server.stop()));
   cleanupDir(dataDir);
@@ -161,8 +142,8 @@ describe("two web processes and two workers on one database", () => {
     const workers = processes.filter((p) => p.role === "worker");
     expect(webs).toHaveLength(2);
     expect(workers).toHaveLength(2);
-    for (const web of webs) expect(web.log()).toContain("web only: worker processes run the queues");
-    for (const worker of workers) expect(worker.log()).toContain("worker is running the queues");
+    for (const web of webs) expect(web.instance.log()).toContain("web only: worker processes run the queues");
+    for (const worker of workers) expect(worker.instance.log()).toContain("worker is running the queues");
     expect(proxy.listening).toBe(true);
   });
 
@@ -184,8 +165,7 @@ describe("two web processes and two workers on one database", () => {
     const version = await publish("Be calm, kind and brief.");
     await waitFor(() => servers.some((server) => postsOf(server, version) > 0), { what: "the first delivery to start", timeoutMs: 30_000 });
     const victim = processes.find((p) => p.role === "worker")!;
-    victim.proc.kill("SIGKILL");
-    await new Promise((resolve) => victim.proc.once("exit", resolve));
+    await victim.instance.stop("SIGKILL");
 
     await waitFor(() => servers.every((server) => postsOf(server, version) > 0), {
       what: "the version at every follower's server after the kill",
